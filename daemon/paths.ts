@@ -1,0 +1,52 @@
+/** Where everything of Ralph's lives inside a watched repository (DESIGN.md, "Files"). */
+import path from 'node:path';
+import { RALPH_DIR, daemonFilePath } from '../protocol/index.ts';
+
+export interface RalphPaths {
+  root: string;
+  dir: string;
+  goals: string;
+  logs: string;
+  research: string;
+  chat: string;
+  worktrees: string;
+  daemonFile: string;
+  lock: string;
+  /** Daemon-private state (the goal id high-water mark); git-ignored. */
+  state: string;
+  /** The daemon's own stdout/stderr when started in the background. */
+  daemonLog: string;
+  gitignore: string;
+}
+
+export function ralphPaths(repoRoot: string): RalphPaths {
+  const dir = path.join(repoRoot, RALPH_DIR);
+  return {
+    root: repoRoot,
+    dir,
+    goals: path.join(dir, 'goals'),
+    logs: path.join(dir, 'logs'),
+    research: path.join(dir, 'research'),
+    chat: path.join(dir, 'chat'),
+    worktrees: path.join(dir, 'worktrees'),
+    daemonFile: daemonFilePath(repoRoot),
+    lock: path.join(dir, 'daemon.lock'),
+    state: path.join(dir, 'state.json'),
+    daemonLog: path.join(dir, 'daemon.log'),
+    gitignore: path.join(dir, '.gitignore'),
+  };
+}
+
+/** Kept out of git: everything but goals and research runs, which are shared work. */
+export const RALPH_GITIGNORE = [
+  '# Written by Ralph. Goals and research are shared work and stay in git.',
+  'logs/',
+  'chat/',
+  'worktrees/',
+  'daemon.json',
+  'daemon.lock',
+  'daemon.log',
+  'state.json',
+  '*.tmp',
+  '',
+].join('\n');

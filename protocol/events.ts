@@ -1,0 +1,97 @@
+/**
+ * Every event the daemon pushes, defined once with its schema. The union type and the
+ * validation of incoming events derive from `Events`; add an event by adding a row.
+ *
+ * On the wire an event is the JSON-RPC notification `{"method": "event", "params": EventEnvelope}`.
+ */
+import { z } from 'zod';
+import { Goal, GoalId, InvalidGoal, Transition } from './goal.ts';
+import { RequestId } from './jsonrpc.ts';
+
+export const EVENT_METHOD = 'event';
+
+function defineEvent<const T extends string, D extends z.ZodType>(type: T, data: D) {
+  return { type, data };
+}
+
+export const ClientInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  connectedAt: z.iso.datetime({ offset: true }),
+});
+export type ClientInfo = z.infer<typeof ClientInfo>;
+
+export const LogEntry = z.looseObject({
+  goalId: GoalId,
+  /** Position of the entry in the goal's log, from 0: what `logs.read` pages by. */
+  index: z.int().nonnegative(),
+  time: z.iso.datetime({ offset: true }),
+  kind: z.string().min(1),
+  text: z.string(),
+});
+export type LogEntry = z.infer<typeof LogEntry>;
+
+export const Events = {
+  'goal.created': defineEvent('goal.created', z.object({ goal: Goal })),
+  /** The whole goal as it is now, with the transition that caused the change where there was one. */
+  'goal.updated': defineEvent(
+    'goal.updated',
+    z.object({ goal: Goal, transition: Transition.optional(), source: z.enum(['daemon', 'file']) }),
+  ),
+  'goal.removed': defineEvent('goal.removed', z.object({ id: GoalId })),
+  'goal.invalid': defineEvent('goal.invalid', InvalidGoal),
+  'clients.changed': defineEvent('clients.changed', z.object({ clients: z.array(ClientInfo) })),
+  /** Files the developer changed beside the editor, batched and debounced. Paths are repo-relative. */
+  'repo.changed': defineEvent(
+    'repo.changed',
+    z.object({ paths: z.array(z.string()), omitted: z.int().nonnegative(), branch: z.string().nullable() }),
+  ),
+  'log.appended': defineEvent('log.appended', z.object({ goalId: GoalId, entries: z.array(LogEntry) })),
+  /** Long work: begin / report / end, one token per unit (a research agent, a goal iteration). */
+  'progress.begin': defineEvent(
+    'progress.begin',
+    z.object({ token: z.string(), kind: z.string(), title: z.string(), total: z.int().positive().optional() }),
+  ),
+  'progress.report': defineEvent(
+    'progress.report',
+    z.object({ token: z.string(), message: z.string().optional(), done: z.int().nonnegative().optional() }),
+  ),
+  'progress.end': defineEvent(
+    'progress.end',
+    z.object({ token: z.string(), outcome: z.enum(['done', 'failed', 'cancelled']), message: z.string().optional() }),
+  ),
+  'daemon.stopping': defineEvent('daemon.stopping', z.object({ reason: z.string() })),
+} as const;
+
+export type EventType = keyof typeof Events;
+export const EVENT_TYPES = Object.keys(Events) as EventType[];
+export type EventData<T extends EventType> = z.infer<(typeof Events)[T]['data']>;
+
+/** The union of every event, discriminated by `type`. */
+export type RalphEvent = { [T in EventType]: { type: T; data: EventData<T> } }[EventType];
+
+/** What travels: the event plus its place in the daemon's single ordered stream. */
+export type EventEnvelope = RalphEvent & {
+  seq: number;
+  time: string;
+  /** The request that caused the event, when one did (ids are per connection, so with the client id). */
+  cause?: { client: string; request: RequestId };
+};
+
+const EnvelopeHead = z.object({
+  seq: z.int().nonnegative(),
+  time: z.iso.datetime({ offset: true }),
+  type: z.enum(EVENT_TYPES as [EventType, ...EventType[]]),
+  data: z.unknown(),
+  cause: z.object({ client: z.string(), request: RequestId }).optional(),
+});
+
+/** Validates an incoming envelope: its head, then its data against that event's schema. */
+export const EventEnvelope = EnvelopeHead.transform((head, ctx) => {
+  const parsed = Events[head.type].data.safeParse(head.data);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ['data', ...issue.path] });
+    return z.NEVER;
+  }
+  return { ...head, data: parsed.data } as EventEnvelope;
+});

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  GOAL_ACTIONS,
+  GOAL_STATES,
+  Goal,
+  InvalidTransitionError,
+  allowedActions,
+  canTransition,
+  createGoal,
+  isFinal,
+  transition,
+  type GoalAction,
+  type GoalState,
+} from './goal.ts';
+
+const now = new Date('2026-11-26T10:00:00.000Z');
+const later = new Date('2026-11-26T11:00:00.000Z');
+
+/** DESIGN.md's transitions, written out independently of TRANSITIONS so the table is checked. */
+const LEGAL: ReadonlyArray<[GoalState, GoalAction, GoalState]> = [
+  ['draft', 'queue', 'queued'],
+  ['paused', 'queue', 'queued'],
+  ['queued', 'start', 'running'],
+  ['running', 'complete', 'done'],
+  ['running', 'fail', 'stuck'],
+  ['running', 'pause', 'paused'],
+  ['stuck', 'retry', 'queued'],
+  ['running', 'recover', 'queued'],
+  ['draft', 'cancel', 'cancelled'],
+  ['queued', 'cancel', 'cancelled'],
+  ['running', 'cancel', 'cancelled'],
+  ['paused', 'cancel', 'cancelled'],
+  ['stuck', 'cancel', 'cancelled'],
+];
+
+function goalIn(state: GoalState): Goal {
+  return { ...createGoal({ id: 7, title: 'Ship it', now }), state };
+}
+
+describe('goal state machine', () => {
+  for (const [from, action, to] of LEGAL) {
+    it(`${from} --${action}--> ${to}`, () => {
+      assert.equal(canTransition(from, action), true);
+      const next = transition(goalIn(from), action, { now: later, note: 'why' });
+      assert.equal(next.state, to);
+      assert.equal(next.updatedAt, later.toISOString());
+      assert.deepEqual(next.history.at(-1), { action, from, to, at: later.toISOString(), note: 'why' });
+      assert.doesNotThrow(() => Goal.parse(next));
+    });
+  }
+
+  const legal = new Set(LEGAL.map(([from, action]) => `${from}:${action}`));
+  for (const from of GOAL_STATES) {
+    for (const action of GOAL_ACTIONS) {
+      if (legal.has(`${from}:${action}`)) continue;
+      it(`refuses ${action} from ${from}`, () => {
+        assert.equal(canTransition(from, action), false);
+        const goal = goalIn(from);
+        assert.throws(() => transition(goal, action, { now: later }), (error: unknown) => {
+          assert.ok(error instanceof InvalidTransitionError);
+          assert.match(error.message, new RegExp(`goal #7 is ${from}: cannot ${action}`));
+          return true;
+        });
+        assert.equal(goal.state, from, 'the goal is not changed');
+      });
+    }
+  }
+
+  it('final states allow nothing', () => {
+    for (const state of GOAL_STATES) assert.equal(isFinal(state), allowedActions(state).length === 0);
+    assert.deepEqual(GOAL_STATES.filter(isFinal), ['done', 'cancelled']);
+  });
+
+  it('keeps attempts in step: pause and recover continue an attempt, retry opens a new one', () => {
+    let goal = createGoal({ id: 1, title: 'A', now });
+    goal = transition(goal, 'queue', { now });
+    goal = transition(goal, 'start', { now });
+    assert.equal(goal.attempts.length, 1);
+    goal = transition(goal, 'pause', { now });
+    goal = transition(goal, 'queue', { now });
+    goal = transition(goal, 'start', { now });
+    goal = transition(goal, 'recover', { now, note: 'daemon restarted' });
+    goal = transition(goal, 'start', { now });
+    assert.equal(goal.attempts.length, 1, 'one attempt across pause and recovery');
+    goal = transition(goal, 'fail', { now: later, note: 'max iterations' });
+    assert.deepEqual(
+      { outcome: goal.attempts[0]?.outcome, reason: goal.attempts[0]?.reason, endedAt: goal.attempts[0]?.endedAt },
+      { outcome: 'stuck', reason: 'max iterations', endedAt: later.toISOString() },
+    );
+    goal = transition(goal, 'retry', { now });
+    goal = transition(goal, 'start', { now });
+    assert.equal(goal.attempts.length, 2);
+    assert.equal(goal.attempts[1]?.number, 2);
+    goal = transition(goal, 'complete', { now });
+    assert.equal(goal.attempts[1]?.outcome, 'done');
+    assert.equal(goal.history.length, 11);
+  });
+
+  it('does not mutate the goal it is given', () => {
+    const goal = transition(transition(goalIn('draft'), 'queue', { now }), 'start', { now });
+    const frozen = structuredClone(goal);
+    transition(goal, 'complete', { now: later });
+    assert.deepEqual(goal, frozen);
+  });
+
+  it('validates goals: keeps unknown keys, refuses bad ones with the path', () => {
+    const goal = { ...createGoal({ id: 3, title: '  Trim me  ', now }), custom: { kept: true } };
+    assert.equal(goal.title, 'Trim me');
+    assert.deepEqual(Goal.parse(goal).custom, { kept: true });
+    const bad = Goal.safeParse({ ...goal, state: 'flying' });
+    assert.equal(bad.success, false);
+    assert.deepEqual(bad.error?.issues[0]?.path, ['state']);
+    assert.equal(Goal.safeParse({ ...goal, id: 0 }).success, false);
+    assert.equal(Goal.safeParse({ ...goal, title: '' }).success, false);
+  });
+});

@@ -1,0 +1,179 @@
+/**
+ * The goal model and its state machine. Pure: no I/O, no clock (callers pass `now`).
+ *
+ *   draft → queued → running → done | stuck
+ *   running → paused → queued        stuck → queued (retry)
+ *   running → queued (recover: the daemon died while the goal ran)
+ *   any state that is not final → cancelled
+ */
+import { z } from 'zod';
+
+export const GOAL_STATES = ['draft', 'queued', 'running', 'paused', 'done', 'stuck', 'cancelled'] as const;
+export const GoalState = z.enum(GOAL_STATES);
+export type GoalState = z.infer<typeof GoalState>;
+
+/** States no action leaves. */
+export const FINAL_STATES: readonly GoalState[] = ['done', 'cancelled'];
+
+export const GOAL_ACTIONS = ['queue', 'start', 'complete', 'fail', 'pause', 'retry', 'cancel', 'recover'] as const;
+export const GoalAction = z.enum(GOAL_ACTIONS);
+export type GoalAction = z.infer<typeof GoalAction>;
+
+/** Every legal transition, and nothing else. `retry` is its own action so retry context can be carried. */
+export const TRANSITIONS: Readonly<Record<GoalAction, { readonly from: readonly GoalState[]; readonly to: GoalState }>> = {
+  queue: { from: ['draft', 'paused'], to: 'queued' },
+  start: { from: ['queued'], to: 'running' },
+  complete: { from: ['running'], to: 'done' },
+  fail: { from: ['running'], to: 'stuck' },
+  pause: { from: ['running'], to: 'paused' },
+  retry: { from: ['stuck'], to: 'queued' },
+  cancel: { from: ['draft', 'queued', 'running', 'paused', 'stuck'], to: 'cancelled' },
+  recover: { from: ['running'], to: 'queued' },
+};
+
+export const IsoTime = z.iso.datetime({ offset: true });
+
+export const Usage = z.object({
+  inputTokens: z.int().nonnegative(),
+  cachedInputTokens: z.int().nonnegative(),
+  outputTokens: z.int().nonnegative(),
+  calls: z.int().nonnegative(),
+  /** null while any call's price is unknown: cost then shows tokens only. */
+  costUsd: z.number().nonnegative().nullable(),
+});
+export type Usage = z.infer<typeof Usage>;
+
+export const emptyUsage = (): Usage => ({ inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, calls: 0, costUsd: 0 });
+
+export const Transition = z.object({
+  action: GoalAction,
+  from: GoalState,
+  to: GoalState,
+  at: IsoTime,
+  note: z.string().optional(),
+});
+export type Transition = z.infer<typeof Transition>;
+
+/** One run of the goal from `start` to an end; a pause or a recovery continues the same attempt. */
+export const Attempt = z.looseObject({
+  number: z.int().positive(),
+  startedAt: IsoTime,
+  endedAt: IsoTime.optional(),
+  outcome: z.enum(['done', 'stuck', 'cancelled']).optional(),
+  reason: z.string().optional(),
+  /** Progress notes, one per iteration; carried into a retry as context. */
+  notes: z.array(z.string()),
+  /** Iteration records; their shape belongs to the executor. */
+  iterations: z.array(z.looseObject({})),
+});
+export type Attempt = z.infer<typeof Attempt>;
+
+export const GoalId = z.int().positive();
+
+export const GOAL_TITLE_MAX = 200;
+
+export const Goal = z.looseObject({
+  id: GoalId,
+  title: z.string().trim().min(1).max(GOAL_TITLE_MAX),
+  spec: z.string(),
+  state: GoalState,
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+  attempts: z.array(Attempt),
+  usage: Usage,
+  history: z.array(Transition).default([]),
+  /** Where the goal came from (a research run, a chat session), when it came from one. */
+  links: z.looseObject({ research: z.string().optional(), chat: z.string().optional() }).optional(),
+});
+export type Goal = z.infer<typeof Goal>;
+
+/** A goal file that no longer parses or validates: shown with its error, never overwritten. */
+export const InvalidGoal = z.object({
+  id: GoalId,
+  file: z.string(),
+  error: z.string(),
+});
+export type InvalidGoal = z.infer<typeof InvalidGoal>;
+
+export const SPEC_SECTIONS = ['Objective', 'Reference', 'Outcomes', 'Acceptance'] as const;
+
+/** The spec skeleton: what, never how. */
+export function specTemplate(): string {
+  return SPEC_SECTIONS.map((section) => `## ${section}\n\n`).join('');
+}
+
+export function isFinal(state: GoalState): boolean {
+  return FINAL_STATES.includes(state);
+}
+
+/** The actions allowed from a state, in a stable order. */
+export function allowedActions(state: GoalState): GoalAction[] {
+  return GOAL_ACTIONS.filter((action) => TRANSITIONS[action].from.includes(state));
+}
+
+export function canTransition(state: GoalState, action: GoalAction): boolean {
+  return TRANSITIONS[action].from.includes(state);
+}
+
+export class InvalidTransitionError extends Error {
+  readonly state: GoalState;
+  readonly action: GoalAction;
+  constructor(goalId: number, state: GoalState, action: GoalAction) {
+    const from = TRANSITIONS[action].from.join(', ');
+    super(`goal #${goalId} is ${state}: cannot ${action} (only from ${from})`);
+    this.name = 'InvalidTransitionError';
+    this.state = state;
+    this.action = action;
+  }
+}
+
+export interface NewGoal {
+  id: number;
+  title: string;
+  spec?: string;
+  now: Date;
+  links?: Goal['links'];
+}
+
+export function createGoal({ id, title, spec, now, links }: NewGoal): Goal {
+  const at = now.toISOString();
+  const goal: Goal = {
+    id,
+    title: title.trim(),
+    spec: spec ?? specTemplate(),
+    state: 'draft',
+    createdAt: at,
+    updatedAt: at,
+    attempts: [],
+    usage: emptyUsage(),
+    history: [],
+  };
+  if (links) goal.links = links;
+  return Goal.parse(goal);
+}
+
+/**
+ * Applies one action: validates it, records it in `history`, and keeps `attempts` in step
+ * (`start` opens an attempt unless one is still open; complete/fail/cancel close it).
+ * Returns a new goal; throws InvalidTransitionError for an illegal action.
+ */
+export function transition(goal: Goal, action: GoalAction, options: { now: Date; note?: string }): Goal {
+  if (!canTransition(goal.state, action)) throw new InvalidTransitionError(goal.id, goal.state, action);
+  const at = options.now.toISOString();
+  const to = TRANSITIONS[action].to;
+  const record: Transition = { action, from: goal.state, to, at };
+  if (options.note !== undefined) record.note = options.note;
+
+  const attempts = goal.attempts.map((attempt) => ({ ...attempt }));
+  const open = attempts.at(-1);
+  const isOpen = open !== undefined && open.endedAt === undefined;
+  if (action === 'start' && !isOpen) {
+    attempts.push({ number: attempts.length + 1, startedAt: at, notes: [], iterations: [] });
+  }
+  if (isOpen && (action === 'complete' || action === 'fail' || action === 'cancel')) {
+    open.endedAt = at;
+    open.outcome = to === 'done' ? 'done' : to === 'stuck' ? 'stuck' : 'cancelled';
+    if (options.note !== undefined) open.reason = options.note;
+  }
+  return { ...goal, state: to, updatedAt: at, attempts, history: [...goal.history, record] };
+}

@@ -1,0 +1,6 @@
+export * from './version.ts';
+export * from './jsonrpc.ts';
+export * from './goal.ts';
+export * from './events.ts';
+export * from './methods.ts';
+export * from './discovery.ts';

@@ -1,0 +1,120 @@
+/**
+ * Every request a client may send, defined once with its params and result schemas.
+ * Handlers on the daemon and the typed client both derive from `Methods`.
+ */
+import { z } from 'zod';
+import { Goal, GoalId, GoalState, GOAL_TITLE_MAX, InvalidGoal } from './goal.ts';
+import { ClientInfo, EventEnvelope, LogEntry } from './events.ts';
+
+function defineMethod<const M extends string, P extends z.ZodType, R extends z.ZodType>(method: M, params: P, result: R) {
+  return { method, params, result };
+}
+
+export const RepoInfo = z.object({
+  root: z.string(),
+  name: z.string(),
+  branch: z.string().nullable(),
+});
+export type RepoInfo = z.infer<typeof RepoInfo>;
+
+export const DaemonInfo = z.object({
+  version: z.string(),
+  protocolVersion: z.int(),
+  pid: z.int(),
+  /** Changes every time a daemon starts: a `seq` means something only within one epoch. */
+  epoch: z.string(),
+  startedAt: z.iso.datetime({ offset: true }),
+});
+export type DaemonInfo = z.infer<typeof DaemonInfo>;
+
+/** Everything a client needs to draw the current state; `seq` is the last event it includes. */
+export const Snapshot = z.object({
+  seq: z.int().nonnegative(),
+  repo: RepoInfo,
+  daemon: DaemonInfo,
+  goals: z.array(Goal),
+  invalid: z.array(InvalidGoal),
+  clients: z.array(ClientInfo),
+});
+export type Snapshot = z.infer<typeof Snapshot>;
+
+export const Capability = z.enum(['goals', 'logs', 'repo-watch', 'chat', 'research', 'executor']);
+export type Capability = z.infer<typeof Capability>;
+
+const Empty = z.object({}).default({});
+const ById = z.object({ id: GoalId });
+const Transitioned = z.object({ id: GoalId, note: z.string().max(2000).optional() });
+const OneGoal = z.object({ goal: Goal });
+
+export const Methods = {
+  /** The first exchange. With `resumeFrom`, the daemon answers with the events missed since then, or a snapshot when they are no longer kept. */
+  initialize: defineMethod(
+    'initialize',
+    z.object({
+      protocolVersion: z.int(),
+      client: z.object({ name: z.string().min(1).max(100), version: z.string().max(50).optional() }),
+      resumeFrom: z.object({ epoch: z.string(), seq: z.int().nonnegative() }).optional(),
+    }),
+    z.object({
+      protocolVersion: z.int(),
+      daemon: DaemonInfo,
+      capabilities: z.array(Capability),
+      clientId: z.string(),
+      sync: z.discriminatedUnion('kind', [
+        z.object({ kind: z.literal('snapshot'), snapshot: Snapshot }),
+        z.object({ kind: z.literal('resume'), events: z.array(EventEnvelope) }),
+      ]),
+    }),
+  ),
+  'daemon.status': defineMethod(
+    'daemon.status',
+    Empty,
+    z.object({
+      daemon: DaemonInfo,
+      url: z.string(),
+      repo: RepoInfo,
+      clients: z.array(ClientInfo),
+      goals: z.record(GoalState, z.int().nonnegative()),
+      invalidGoals: z.int().nonnegative(),
+      seq: z.int().nonnegative(),
+    }),
+  ),
+  'daemon.shutdown': defineMethod('daemon.shutdown', Empty, z.object({ stopping: z.literal(true) })),
+  'goal.list': defineMethod(
+    'goal.list',
+    z.object({ state: GoalState.optional() }).default({}),
+    z.object({ goals: z.array(Goal), invalid: z.array(InvalidGoal) }),
+  ),
+  'goal.get': defineMethod('goal.get', ById, OneGoal),
+  'goal.create': defineMethod(
+    'goal.create',
+    z.object({
+      title: z.string().trim().min(1).max(GOAL_TITLE_MAX),
+      spec: z.string().max(200_000).optional(),
+      queue: z.boolean().optional(),
+      links: Goal.shape.links,
+    }),
+    OneGoal,
+  ),
+  /** Edits a goal's title or spec; refused while it runs or once it is final. */
+  'goal.update': defineMethod(
+    'goal.update',
+    z.object({ id: GoalId, title: z.string().trim().min(1).max(GOAL_TITLE_MAX).optional(), spec: z.string().max(200_000).optional() }),
+    OneGoal,
+  ),
+  'goal.queue': defineMethod('goal.queue', Transitioned, OneGoal),
+  'goal.pause': defineMethod('goal.pause', Transitioned, OneGoal),
+  'goal.cancel': defineMethod('goal.cancel', Transitioned, OneGoal),
+  'goal.retry': defineMethod('goal.retry', Transitioned, OneGoal),
+  /** A page of a goal's log: entries with index ≥ `from` (default 0), at most `limit`. */
+  'logs.read': defineMethod(
+    'logs.read',
+    z.object({ id: GoalId, from: z.int().nonnegative().optional(), limit: z.int().positive().max(10_000).optional() }),
+    z.object({ entries: z.array(LogEntry), next: z.int().nonnegative(), total: z.int().nonnegative() }),
+  ),
+} as const;
+
+export type MethodName = keyof typeof Methods;
+export const METHOD_NAMES = Object.keys(Methods) as MethodName[];
+export type ParamsOf<M extends MethodName> = z.input<(typeof Methods)[M]['params']>;
+export type ResultOf<M extends MethodName> = z.output<(typeof Methods)[M]['result']>;

@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The `ralph` command. Ralph is TypeScript run through tsx (no build step), on Node 22 or newer:
+// `npm start`, `npm run` and `npx ralph` put this package's Node 24 (the `node` dev dependency) first on PATH.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  process.stderr.write(`ralph: needs Node.js 22 or newer (this is ${process.version}); run it with npx ralph or npm start\n`);
+  process.exit(1);
+}
+const { register } = await import('tsx/esm/api');
+register();
+await import('../cli/main.ts');

@@ -1,0 +1,112 @@
+/**
+ * Durable file writes (DESIGN.md, "Files"): temp file in the same folder, write, fsync, rename
+ * over the target, fsync of the folder. A crash at any point leaves either the old bytes or the
+ * new ones, never a mix. (write-file-atomic from npm does not fsync the folder, so the rename
+ * itself could be lost on power failure; that is why this is hand-written.)
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface WriteFileAtomicOptions {
+  /** File mode of the new file (applied exactly, whatever the umask). Default: 0o666 less the umask. */
+  mode?: number;
+  /**
+   * Test hook: runs after the temp file is written and synced, before the rename. Lets a test
+   * kill the process at the worst moment.
+   */
+  beforeRename?: (tempFile: string) => void | Promise<void>;
+}
+
+/** Temp files are `.<base>.<pid>.<random>.tmp`: hidden, and the pid says whose they are. */
+const TEMP_FILE = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+function tempFileFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+export async function writeFileAtomic(file: string, data: string, options: WriteFileAtomicOptions = {}): Promise<void> {
+  const tempFile = tempFileFor(file);
+  let renamed = false;
+  try {
+    // 'wx': never follow or reuse something already at the temp name.
+    const handle = await open(tempFile, 'wx', options.mode ?? 0o666);
+    try {
+      if (options.mode !== undefined) await handle.chmod(options.mode);
+      await handle.writeFile(data, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await options.beforeRename?.(tempFile);
+    await rename(tempFile, file);
+    renamed = true;
+  } finally {
+    if (!renamed) await unlink(tempFile).catch(() => {});
+  }
+  await syncFolder(path.dirname(file));
+}
+
+/** Makes a rename in `dir` durable. Windows cannot open a folder for fsync; there it is skipped. */
+async function syncFolder(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Appends one JSONL line: `line` plus '\n' in one write on a file opened for appending, so
+ * concurrent appenders never interleave inside a line. No fsync: logs are not worth a disk flush
+ * per line, and a torn last line is something readers tolerate.
+ */
+export async function appendLine(file: string, line: string): Promise<void> {
+  const bytes = Buffer.from(`${line}\n`, 'utf8');
+  const handle = await open(file, 'a');
+  try {
+    let written = 0;
+    // One write in practice; the loop only guards against a short write (disk nearly full).
+    while (written < bytes.length) {
+      const { bytesWritten } = await handle.write(bytes, written, bytes.length - written);
+      written += bytesWritten;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Removes temp files left in `dir` by a process that died between writing and renaming them
+ * (files of a live process, this one included, are left alone). Returns the names removed.
+ */
+export async function removeStrayTempFiles(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = TEMP_FILE.exec(name);
+    if (!match || isProcessAlive(Number(match[1]))) continue;
+    await unlink(path.join(dir, name)).catch(() => {});
+    removed.push(name);
+  }
+  return removed;
+}
+
+function isProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

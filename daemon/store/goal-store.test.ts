@@ -1,0 +1,346 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import {
+  ErrorCode,
+  Goal,
+  RpcError,
+  createGoal,
+  transition,
+  type EventEnvelope,
+} from '../../protocol/index.ts';
+import { pause, waitFor } from '../../test/helpers/wait.ts';
+import { writeThenCrashBeforeRename } from '../fs/test-support.ts';
+import { RALPH_GITIGNORE } from '../paths.ts';
+import { RECOVERY_NOTE, WATCH_DEBOUNCE_MS } from './goal-store.ts';
+import { storeFixture } from './test-support.ts';
+
+/** Long enough for the watcher to report a change and the debounced re-read to finish. */
+const PAST_WATCHER_DELAY_MS = WATCH_DEBOUNCE_MS + 400;
+
+const FIXED_NOW = new Date('2025-01-02T03:04:05.000Z');
+
+function goalEvents(events: EventEnvelope[]) {
+  return events.filter((event) => event.type.startsWith('goal.'));
+}
+
+function goalFileText(goal: Goal): string {
+  return `${JSON.stringify(goal, null, 2)}\n`;
+}
+
+/** Fails unless `promise` rejects with an RpcError of `code` (and a message matching `message`). */
+async function rejectsWithCode(promise: Promise<unknown>, code: number, message?: RegExp) {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof RpcError, `expected an RpcError, got ${String(error)}`);
+    assert.equal(error.code, code);
+    if (message) assert.match(error.message, message);
+    return true;
+  });
+}
+
+test('open prepares .ralph/, and create writes a pretty goal file, an event and a log entry', async (t) => {
+  const fixture = await storeFixture(t);
+  const store = await fixture.open({ now: () => FIXED_NOW });
+  assert.equal(await readFile(store.paths.gitignore, 'utf8'), RALPH_GITIGNORE);
+  assert.ok((await stat(store.paths.logs)).isDirectory());
+
+  const cause = { client: 'c1', request: 1 };
+  const draft = await store.create({ title: '  Add a login page ', spec: '## Objective\n\nLog in.\n' }, cause);
+  const queued = await store.create({ title: 'Second', queue: true, links: { chat: 's1' } });
+  assert.equal(draft.id, 1);
+  assert.equal(draft.title, 'Add a login page');
+  assert.equal(draft.state, 'draft');
+  assert.equal(queued.id, 2);
+  assert.equal(queued.state, 'queued');
+  assert.deepEqual(queued.links, { chat: 's1' });
+
+  assert.equal(await readFile(store.fileOf(1), 'utf8'), goalFileText(draft));
+  assert.deepEqual(store.list(), [draft, queued]);
+  assert.deepEqual(store.get(2), queued);
+  assert.equal(store.get(3), undefined);
+  assert.deepEqual(store.counts(), { draft: 1, queued: 1, running: 0, paused: 0, done: 0, stuck: 0, cancelled: 0 });
+
+  const created = goalEvents(fixture.events);
+  assert.deepEqual(created.map((event) => event.type), ['goal.created', 'goal.created']);
+  assert.deepEqual(created[0]!.cause, cause);
+  assert.deepEqual((await store.log.read(1)).entries.map((entry) => [entry.kind, entry.text]), [['created', 'created as draft']]);
+  assert.deepEqual(
+    (await store.log.read(2)).entries.map((entry) => [entry.kind, entry.text]),
+    [['created', 'created as draft'], ['transition', 'draft → queued']],
+  );
+});
+
+test('create refuses a bad title without spending an id', async (t) => {
+  const fixture = await storeFixture(t);
+  const store = await fixture.open({ watch: false });
+  await rejectsWithCode(store.create({ title: '   ' }), ErrorCode.InvalidParams, /title/);
+  assert.equal((await store.create({ title: 'ok' })).id, 1);
+});
+
+test('transition validates, records, writes and logs; update is refused while running', async (t) => {
+  const fixture = await storeFixture(t);
+  const store = await fixture.open({ watch: false });
+  await store.create({ title: 'Goal', queue: true });
+  const running = await store.transition(1, 'start', {}, { client: 'c', request: 'r1' });
+  assert.equal(running.state, 'running');
+  assert.equal(running.attempts.length, 1);
+  assert.deepEqual(Goal.parse(JSON.parse(await readFile(store.fileOf(1), 'utf8'))), running);
+
+  const updated = goalEvents(fixture.events).at(-1)!;
+  assert.equal(updated.type, 'goal.updated');
+  if (updated.type === 'goal.updated') {
+    assert.equal(updated.data.source, 'daemon');
+    assert.deepEqual(updated.data.transition, running.history.at(-1));
+  }
+  assert.deepEqual(updated.cause, { client: 'c', request: 'r1' });
+
+  await rejectsWithCode(store.update(1, { title: 'Renamed' }), ErrorCode.Conflict, /running/);
+  await rejectsWithCode(store.transition(1, 'queue'), ErrorCode.InvalidTransition, /goal #1 is running: cannot queue/);
+  await rejectsWithCode(store.transition(9, 'cancel'), ErrorCode.NotFound, /goal #9 does not exist/);
+
+  await store.transition(1, 'pause', { note: 'lunch' });
+  const edited = await store.update(1, { title: 'Renamed', spec: 'new spec' });
+  assert.equal(edited.title, 'Renamed');
+  assert.equal(store.get(1)?.spec, 'new spec');
+  const log = (await store.log.read(1)).entries.map((entry) => entry.text);
+  assert.deepEqual(log.slice(-2), ['queued → running', 'running → paused: lunch']);
+});
+
+test('concurrent transitions of one goal run one after the other', async (t) => {
+  const fixture = await storeFixture(t);
+  const store = await fixture.open({ watch: false });
+  await store.create({ title: 'Goal' });
+  const results = await Promise.allSettled([store.transition(1, 'cancel'), store.transition(1, 'cancel')]);
+  assert.equal(results[0].status, 'fulfilled');
+  assert.equal(results[1].status, 'rejected');
+  if (results[1].status === 'rejected') {
+    assert.ok(results[1].reason instanceof RpcError);
+    assert.equal(results[1].reason.code, ErrorCode.InvalidTransition);
+  }
+  assert.equal(store.get(1)?.history.length, 1);
+
+  // Different actions race too: whichever runs second sees the first one's state.
+  await store.create({ title: 'Other', queue: true });
+  const [started, cancelled] = await Promise.all([store.transition(2, 'start'), store.transition(2, 'cancel')]);
+  assert.equal(started.state, 'running');
+  assert.equal(cancelled.state, 'cancelled');
+  assert.equal(cancelled.attempts[0]?.outcome, 'cancelled', 'cancel saw the attempt that start opened');
+});
+
+test('a hand edit is reloaded and broadcast with source "file"', async (t) => {
+  const fixture = await storeFixture(t);
+  const store = await fixture.open();
+  const goal = await store.create({ title: 'Before' });
+  await writeFile(store.fileOf(1), goalFileText({ ...goal, title: 'After, by hand' }));
+
+  const event = await waitFor(
+    () => fixture.events.find((e) => e.type === 'goal.updated' && e.data.source === 'file'),
+    { message: 'a goal.updated event from the file' },
+  );
+  assert.equal(event.type === 'goal.updated' && event.data.goal.title, 'After, by hand');
+  assert.equal(store.get(1)?.title, 'After, by hand');
+});
+
+test("the store's own writes do not echo back as file events", async (t) => {
+  const fixture = await storeFixture(t);
+  const store = await fixture.open();
+  await store.create({ title: 'Goal' });
+  await store.transition(1, 'queue');
+  await store.transition(1, 'start');
+  await store.transition(1, 'pause');
+  await store.update(1, { spec: 'edited' });
+  await store.create({ title: 'Another' });
+  await pause(PAST_WATCHER_DELAY_MS);
+
+  assert.deepEqual(
+    goalEvents(fixture.events).map((event) => [event.type, event.type === 'goal.updated' ? event.data.source : '-']),
+    [
+      ['goal.created', '-'],
+      ['goal.updated', 'daemon'],
+      ['goal.updated', 'daemon'],
+      ['goal.updated', 'daemon'],
+      ['goal.updated', 'daemon'],
+      ['goal.created', '-'],
+    ],
+  );
+  assert.deepEqual(fixture.errors, []);
+});
+
+test('a corrupt file becomes an invalid goal, is never written over, and recovers when fixed', async (t) => {
+  const fixture = await storeFixture(t);
+  const store = await fixture.open();
+  const goal = await store.create({ title: 'Will break' });
+  const corrupt = Buffer.from('{ "id": 1, "title": "Will break",, oops\n');
+  await writeFile(store.fileOf(1), corrupt);
+
+  const invalidEvent = await waitFor(() => fixture.events.find((event) => event.type === 'goal.invalid'), {
+    message: 'a goal.invalid event',
+  });
+  assert.equal(invalidEvent.type === 'goal.invalid' && invalidEvent.data.file, '.ralph/goals/1.json');
+  const [invalid] = store.invalid();
+  assert.equal(invalid?.id, 1);
+  assert.match(invalid!.error, /^not valid JSON: /);
+  assert.doesNotMatch(invalid!.error, /\n/);
+  assert.deepEqual(store.list(), []);
+  assert.equal(store.get(1), undefined);
+
+  await rejectsWithCode(
+    store.transition(1, 'queue'),
+    ErrorCode.Conflict,
+    /^goal #1's file is invalid: not valid JSON: .*; fix or delete \.ralph\/goals\/1\.json$/,
+  );
+  await rejectsWithCode(store.update(1, { title: 'x' }), ErrorCode.Conflict);
+  assert.deepEqual(await readFile(store.fileOf(1)), corrupt);
+  await pause(PAST_WATCHER_DELAY_MS);
+  assert.deepEqual(await readFile(store.fileOf(1)), corrupt, 'still the same bytes after a while');
+
+  // Valid JSON that is not a valid goal is invalid too, with the field named.
+  await writeFile(store.fileOf(1), JSON.stringify({ ...goal, state: 'sleeping' }));
+  await waitFor(() => store.invalid()[0]?.error.includes('state'), { message: 'the schema error' });
+
+  await writeFile(store.fileOf(1), goalFileText({ ...goal, title: 'Fixed' }));
+  const fixed = await waitFor(
+    () => fixture.events.find((event) => event.type === 'goal.updated' && event.data.source === 'file'),
+    { message: 'the fixed goal broadcast' },
+  );
+  assert.equal(fixed.type === 'goal.updated' && fixed.data.goal.title, 'Fixed');
+  assert.deepEqual(store.invalid(), []);
+  assert.equal(store.get(1)?.title, 'Fixed');
+  assert.equal((await store.transition(1, 'queue')).state, 'queued');
+});
+
+test('a goal invalid since open becomes "created" when fixed; an id that disagrees with the file name is invalid', async (t) => {
+  const fixture = await storeFixture(t);
+  const first = await fixture.open({ watch: false });
+  const goal = await first.create({ title: 'Goal' });
+  await first.close();
+  await writeFile(first.fileOf(1), '');
+  await writeFile(first.fileOf(2), goalFileText(goal)); // says id 1
+
+  const store = await fixture.open();
+  assert.deepEqual(
+    store.invalid().map((invalid) => [invalid.id, invalid.error]),
+    [
+      [1, 'not valid JSON: Unexpected end of JSON input'],
+      [2, 'its id is 1 but its file name says 2'],
+    ],
+  );
+  const seen = fixture.events.length; // the first store's events are on the same bus
+  await writeFile(store.fileOf(1), goalFileText(goal));
+  await waitFor(() => fixture.events.slice(seen).find((event) => event.type === 'goal.created' && event.data.goal.id === 1), {
+    message: 'goal.created for the fixed goal',
+  });
+  assert.deepEqual(store.list().map((g) => g.id), [1]);
+  assert.equal((await store.create({ title: 'Next' })).id, 3, 'the invalid file still holds its id');
+});
+
+test('a deleted goal file removes the goal; a file dropped in appears', async (t) => {
+  const fixture = await storeFixture(t);
+  const store = await fixture.open();
+  await store.create({ title: 'One' });
+  await store.create({ title: 'Two' });
+
+  await rm(store.fileOf(1));
+  await waitFor(() => fixture.events.find((event) => event.type === 'goal.removed'), { message: 'goal.removed' });
+  assert.deepEqual(store.list().map((goal) => goal.id), [2]);
+  await rejectsWithCode(store.transition(1, 'queue'), ErrorCode.NotFound);
+
+  // As from a `git pull`: a goal written elsewhere, a plain (non-atomic) write.
+  const pulled = createGoal({ id: 7, title: 'From a teammate', now: FIXED_NOW });
+  await writeFile(store.fileOf(7), goalFileText(pulled));
+  const created = await waitFor(
+    () => fixture.events.find((event) => event.type === 'goal.created' && event.data.goal.id === 7),
+    { message: 'goal.created for the dropped file' },
+  );
+  assert.equal(created.type === 'goal.created' && created.data.goal.title, 'From a teammate');
+  assert.deepEqual(store.get(7), pulled);
+  assert.equal((await store.create({ title: 'Mine' })).id, 8);
+
+  // Files that are not `<id>.json` are not goals.
+  await writeFile(path.join(store.paths.goals, 'README.md'), 'hello');
+  await writeFile(path.join(store.paths.goals, '0.json'), '{}');
+  await pause(PAST_WATCHER_DELAY_MS);
+  assert.deepEqual(store.invalid(), []);
+  assert.deepEqual(store.list().map((goal) => goal.id), [2, 7, 8]);
+});
+
+test('a mutation takes a hand edit the watcher has not reported yet instead of writing over it', async (t) => {
+  const fixture = await storeFixture(t);
+  const store = await fixture.open({ watch: false });
+  const goal = await store.create({ title: 'Original' });
+  await writeFile(store.fileOf(1), goalFileText({ ...goal, spec: 'typed by hand' }));
+  const queued = await store.transition(1, 'queue');
+  assert.equal(queued.spec, 'typed by hand');
+  assert.equal(JSON.parse(await readFile(store.fileOf(1), 'utf8')).spec, 'typed by hand');
+});
+
+test('ids are never reused: not after a deleted file, nor without state.json while the log remains', async (t) => {
+  const fixture = await storeFixture(t);
+  let store = await fixture.open({ watch: false });
+  for (const title of ['a', 'b', 'c']) await store.create({ title });
+  await store.close();
+  await rm(store.fileOf(3));
+
+  store = await fixture.open({ watch: false });
+  assert.equal((await store.create({ title: 'd' })).id, 4, 'state.json remembers 3');
+  await store.close();
+
+  await rm(store.fileOf(4));
+  await rm(store.paths.state);
+  store = await fixture.open({ watch: false });
+  assert.equal((await store.create({ title: 'e' })).id, 5, 'logs/4.jsonl remembers 4');
+  assert.deepEqual(JSON.parse(await readFile(store.paths.state, 'utf8')), { nextGoalId: 6 });
+
+  // While the store runs: a goal deleted by hand does not give its id back.
+  await rm(store.fileOf(5));
+  await rm(store.log.fileOf(5));
+  await rm(store.paths.state);
+  assert.equal((await store.create({ title: 'f' })).id, 6);
+});
+
+test('a goal found running on open goes back to queued with a note, kept in history and log', async (t) => {
+  const fixture = await storeFixture(t);
+  await mkdir(path.join(fixture.repoRoot, '.ralph', 'goals'), { recursive: true });
+  let goal = createGoal({ id: 1, title: 'Interrupted', now: FIXED_NOW });
+  goal = transition(goal, 'queue', { now: FIXED_NOW });
+  goal = transition(goal, 'start', { now: FIXED_NOW });
+  goal.attempts[0]!.notes.push('made the first half');
+  await writeFile(path.join(fixture.repoRoot, '.ralph', 'goals', '1.json'), goalFileText(goal));
+
+  const store = await fixture.open();
+  const recovered = store.get(1);
+  assert.equal(recovered?.state, 'queued');
+  assert.deepEqual(recovered.history.at(-1), { action: 'recover', from: 'running', to: 'queued', at: recovered.updatedAt, note: RECOVERY_NOTE });
+  assert.deepEqual(recovered.attempts[0]?.notes, ['made the first half'], 'its work so far is kept');
+  assert.equal(Goal.parse(JSON.parse(await readFile(store.fileOf(1), 'utf8'))).state, 'queued');
+  const log = (await store.log.read(1)).entries;
+  assert.deepEqual(log.map((entry) => entry.text), [`running → queued: ${RECOVERY_NOTE}`]);
+});
+
+test('a crash between temp file and rename: the store reopens on the old goal and cleans the temp file', async (t) => {
+  const fixture = await storeFixture(t);
+  let store = await fixture.open({ watch: false });
+  const goal = await store.create({ title: 'Safe' });
+  const oldBytes = await readFile(store.fileOf(1));
+  await store.close();
+
+  const signal = await writeThenCrashBeforeRename(fixture.repoRoot, store.fileOf(1), goalFileText({ ...goal, title: 'Half-written' }));
+  assert.equal(signal, 'SIGKILL');
+  assert.ok((await readdir(store.paths.goals)).some((name) => name.endsWith('.tmp')), 'the crash left a temp file');
+
+  store = await fixture.open();
+  assert.deepEqual(await readFile(store.fileOf(1)), oldBytes);
+  assert.deepEqual(store.get(1), goal);
+  assert.deepEqual(store.invalid(), []);
+  assert.deepEqual(await readdir(store.paths.goals), ['1.json']);
+});
+
+test('a closed store refuses changes', async (t) => {
+  const fixture = await storeFixture(t);
+  const store = await fixture.open();
+  await store.create({ title: 'Goal' });
+  await store.close();
+  await rejectsWithCode(store.create({ title: 'late' }), ErrorCode.Unavailable);
+  await rejectsWithCode(store.transition(1, 'queue'), ErrorCode.Unavailable);
+});

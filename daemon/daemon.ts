@@ -1,0 +1,250 @@
+/**
+ * One daemon serves one repository: it holds the lock, the goal store, the repository watcher and the
+ * WebSocket server, and advertises itself in `.ralph/daemon.json` (url, token, pid; mode 0600).
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile, realpath, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import {
+  DaemonFile,
+  PROTOCOL_VERSION,
+  RALPH_VERSION,
+  type Capability,
+  type DaemonInfo,
+  type RepoInfo,
+} from '../protocol/index.ts';
+import { EventBus } from './events/bus.ts';
+import { writeFileAtomic } from './fs/atomic-write.ts';
+import { acquireDaemonLock, type DaemonLock } from './lock.ts';
+import { ralphPaths, type RalphPaths } from './paths.ts';
+import type { DaemonServices, Log } from './server/context.ts';
+import { RpcServer } from './server/server.ts';
+import { GoalStore } from './store/goal-store.ts';
+import { locateGit, readBranch } from './watch/git-info.ts';
+import { RepoWatcher } from './watch/repo-watcher.ts';
+
+const execFileAsync = promisify(execFile);
+
+export interface DaemonOptions {
+  /** Any folder inside the repository's work tree; the daemon serves the work tree's root. */
+  repoRoot: string;
+  /** 0 (default): a free port. */
+  port?: number;
+  /** Soft message cap (default 1 MiB): larger messages get a MessageTooLarge error. */
+  maxMessageBytes?: number;
+  /** Events kept for resuming clients (default 10,000); an older gap gets a snapshot. */
+  eventBufferSize?: number;
+  /** Watch the repository for the developer's changes (`repo.changed` events). Default true. */
+  repoWatch?: boolean;
+  /** Where the daemon's own log lines go. Default: stderr. */
+  log?: Log;
+  /** Server tuning, mostly for tests. */
+  maxBufferedBytes?: number;
+  pingIntervalMs?: number;
+  /** Validate every result against its method's schema (a development check). */
+  checkResults?: boolean;
+}
+
+/** The git work tree's root holding `dir`, as a real path; a clear error when there is none. */
+export async function resolveRepoRoot(dir: string): Promise<string> {
+  let real: string;
+  try {
+    real = await realpath(dir);
+  } catch {
+    throw new Error(`no such folder: ${dir}`);
+  }
+  let top: string;
+  try {
+    const { stdout } = await execFileAsync('git', ['rev-parse', '--show-toplevel'], { cwd: real, encoding: 'utf8' });
+    top = stdout.trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('git is not installed (Ralph needs it)');
+    throw new Error(`not inside a git work tree: ${real}`);
+  }
+  if (!top) throw new Error(`not inside a git work tree: ${real}`);
+  return realpath(top);
+}
+
+export class Daemon {
+  readonly repoRoot: string;
+  readonly paths: RalphPaths;
+  readonly info: DaemonInfo;
+  readonly bus: EventBus;
+  readonly store: GoalStore;
+  readonly url: string;
+  readonly token: string;
+  /** Settles with the stop reason once the daemon has fully stopped (however it was stopped). */
+  readonly stopped: Promise<string>;
+  private readonly server: RpcServer;
+  private readonly watcher: RepoWatcher | null;
+  private readonly lock: DaemonLock;
+  private readonly log: Log;
+  private stopping: Promise<void> | undefined;
+  private markStopped!: (reason: string) => void;
+
+  private constructor(parts: {
+    repoRoot: string;
+    info: DaemonInfo;
+    bus: EventBus;
+    store: GoalStore;
+    server: RpcServer;
+    watcher: RepoWatcher | null;
+    lock: DaemonLock;
+    token: string;
+    log: Log;
+  }) {
+    this.repoRoot = parts.repoRoot;
+    this.paths = ralphPaths(parts.repoRoot);
+    this.info = parts.info;
+    this.bus = parts.bus;
+    this.store = parts.store;
+    this.server = parts.server;
+    this.url = parts.server.url;
+    this.watcher = parts.watcher;
+    this.lock = parts.lock;
+    this.token = parts.token;
+    this.log = parts.log;
+    this.stopped = new Promise((resolve) => (this.markStopped = resolve));
+  }
+
+  /**
+   * Starts serving the repository. Throws DaemonRunningError when another daemon serves it; any other
+   * failure undoes what was started (lock released, nothing left listening).
+   */
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+    const repoRoot = await resolveRepoRoot(options.repoRoot);
+    const paths = ralphPaths(repoRoot);
+    const lock = await acquireDaemonLock(paths.lock);
+
+    // Undo steps, run in reverse if a later step fails.
+    const undo: (() => Promise<unknown>)[] = [() => lock.release()];
+    try {
+      const bus = new EventBus(options.eventBufferSize);
+      const store = await GoalStore.open({ repoRoot, bus, onError: (error) => log(`goal store: ${error.message}`) });
+      undo.push(() => store.close());
+
+      const repoWatch = options.repoWatch ?? true;
+      const watcher = repoWatch
+        ? await RepoWatcher.start({
+            repoRoot,
+            onChange: (batch) => bus.publish('repo.changed', batch),
+            onWarning: (message) => log(`repository watcher: ${message}`),
+          })
+        : null;
+      if (watcher) undo.push(() => watcher.close());
+      // Without a watcher the branch is read once: nothing would notice it change.
+      const fixedBranch = watcher ? null : await currentBranch(repoRoot);
+
+      const info: DaemonInfo = {
+        version: RALPH_VERSION,
+        protocolVersion: PROTOCOL_VERSION,
+        pid: process.pid,
+        epoch: bus.epoch,
+        startedAt: new Date().toISOString(),
+      };
+      const token = randomBytes(32).toString('hex');
+      const capabilities: Capability[] = repoWatch ? ['goals', 'logs', 'repo-watch'] : ['goals', 'logs'];
+      // Late-bound: the services need the server (its url, its clients) and the daemon (to stop it).
+      let server: RpcServer | undefined;
+      let daemon: Daemon | undefined;
+      const services: DaemonServices = {
+        bus,
+        store,
+        info,
+        log,
+        repo: (): RepoInfo => ({ root: repoRoot, name: path.basename(repoRoot), branch: watcher ? watcher.branch : fixedBranch }),
+        url: () => server?.url ?? '',
+        clients: () => server?.clients() ?? [],
+        // setImmediate: the answer to daemon.shutdown is queued on the socket before the clients are closed.
+        requestShutdown: (reason) => setImmediate(() => void daemon?.stop(reason)),
+      };
+      server = await RpcServer.start({
+        services,
+        token,
+        port: options.port,
+        capabilities,
+        maxMessageBytes: options.maxMessageBytes,
+        maxBufferedBytes: options.maxBufferedBytes,
+        pingIntervalMs: options.pingIntervalMs,
+        checkResults: options.checkResults,
+      });
+      const started = server;
+      undo.push(() => started.close('failed to start'));
+
+      const file: DaemonFile = DaemonFile.parse({
+        url: server.url,
+        token,
+        pid: process.pid,
+        protocolVersion: PROTOCOL_VERSION,
+        version: RALPH_VERSION,
+        startedAt: info.startedAt,
+      });
+      // 0600: the token is the key to everything the daemon can do.
+      await writeFileAtomic(paths.daemonFile, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+
+      daemon = new Daemon({ repoRoot, info, bus, store, server, watcher, lock, token, log });
+      return daemon;
+    } catch (error) {
+      for (const step of undo.reverse()) await step().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** What a client needs to connect. */
+  get endpoint(): { url: string; token: string } {
+    return { url: this.url, token: this.token };
+  }
+
+  /** The largest backlog of unsent bytes among the clients (the benchmark paces itself by it). */
+  maxClientBacklog(): number {
+    return this.server.maxClientBacklog();
+  }
+
+  /**
+   * Stops cleanly: tells the clients why, closes them (1001), then the server, the watcher and the store,
+   * and removes daemon.json and the lock. Idempotent; every step runs even if an earlier one fails.
+   */
+  stop(reason = 'stopped'): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log(`ralph daemon: stopping (${reason})`);
+      this.bus.publish('daemon.stopping', { reason });
+      const steps: [string, () => Promise<unknown>][] = [
+        // The close frame's reason is kept short and fixed (ws caps it at 123 bytes); the event above says why.
+        ['server', () => this.server.close('daemon stopping')],
+        ['repository watcher', async () => this.watcher?.close()],
+        ['goal store', () => this.store.close()],
+        ['daemon.json', () => this.removeDaemonFile()],
+        ['lock', () => this.lock.release()],
+      ];
+      for (const [name, step] of steps) {
+        try {
+          await step();
+        } catch (error) {
+          this.log(`ralph daemon: closing the ${name} failed: ${(error as Error).message}`);
+        }
+      }
+      this.markStopped(reason);
+    })();
+    return this.stopping;
+  }
+
+  /** Removes daemon.json if it is still ours (a newer daemon's file is left alone). */
+  private async removeDaemonFile(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.paths.daemonFile, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    if (text.includes(this.token)) await unlink(this.paths.daemonFile);
+  }
+}
+
+async function currentBranch(repoRoot: string): Promise<string | null> {
+  const git = await locateGit(repoRoot);
+  return git ? readBranch(git.gitDir) : null;
+}

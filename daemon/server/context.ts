@@ -1,0 +1,43 @@
+/**
+ * What the server and its method handlers need from the daemon. The daemon builds one of these;
+ * handlers never reach around it, which keeps each handler module small and testable.
+ */
+import type { z } from 'zod';
+import type { ClientInfo, DaemonInfo, EventEnvelope, MethodName, Methods, RepoInfo, ResultOf } from '../../protocol/index.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { GoalStore } from '../store/goal-store.ts';
+
+/** One line of daemon-side logging (foreground: stderr; background: .ralph/daemon.log). */
+export type Log = (message: string) => void;
+
+export interface DaemonServices {
+  readonly bus: EventBus;
+  readonly store: GoalStore;
+  readonly info: DaemonInfo;
+  repo(): RepoInfo;
+  /** The WebSocket URL clients connect to. */
+  url(): string;
+  /** The initialized clients, in attach order. */
+  clients(): ClientInfo[];
+  /** Stops the daemon soon, after the current response has been sent. */
+  requestShutdown(reason: string): void;
+  log: Log;
+}
+
+/** Who is asking: handlers pass `cause` to the store so the events they cause name the request. */
+export interface RequestContext {
+  client: ClientInfo;
+  cause: NonNullable<EventEnvelope['cause']>;
+}
+
+/** Params as the handler receives them: parsed by the method's schema (defaults applied). */
+export type HandlerParams<M extends MethodName> = z.output<(typeof Methods)[M]['params']>;
+
+export type MethodHandler<M extends MethodName> = (
+  params: HandlerParams<M>,
+  request: RequestContext,
+) => ResultOf<M> | Promise<ResultOf<M>>;
+
+/** Every method but `initialize` (the server itself handles the handshake). Missing one does not compile. */
+export type HandledMethod = Exclude<MethodName, 'initialize'>;
+export type HandlerTable = { [M in HandledMethod]: MethodHandler<M> };

@@ -1,0 +1,14 @@
+/** logs.* methods: pages of a goal's append-only log. New entries arrive as `log.appended` events. */
+import type { DaemonServices, HandlerTable } from '../context.ts';
+import { goalMissing } from './goals.ts';
+
+export function logHandlers({ store }: DaemonServices): Pick<HandlerTable, 'logs.read'> {
+  return {
+    'logs.read': async ({ id, from, limit }) => {
+      const invalid = store.invalid().find((entry) => entry.id === id);
+      // An invalid goal still has its log; only a goal that does not exist at all is an error.
+      if (!store.get(id) && !invalid) throw goalMissing(id, undefined);
+      return store.log.read(id, { from, limit });
+    },
+  };
+}

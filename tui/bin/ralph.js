@@ -7,5 +7,7 @@ if (major < 22) {
   process.exit(1);
 }
 const { register } = await import('tsx/esm/api');
-register();
+const { fileURLToPath } = await import('node:url');
+// Ralph's own tsconfig (JSX settings included), not whatever the current folder has: ralph runs in any repository.
+register({ tsconfig: fileURLToPath(new URL('../../tsconfig.json', import.meta.url)) });
 await import('../cli/main.ts');

@@ -1,0 +1,138 @@
+/** `ralph goal add | list | show | queue | cancel | retry | pause`. */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GOAL_STATES, type Goal, type GoalState, type InvalidGoal } from '../../protocol/index.ts';
+import { parseGoalId, type CommandContext, type CommandHandler } from './commands.ts';
+import { CliError, UsageError } from './errors.ts';
+import { formatAgo, formatDateTime, formatTable, note, paint, print, printJson, truncate } from './output.ts';
+import { withDaemon } from './session.ts';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The spec from --spec or --spec-file (`-` is stdin); undefined when neither is given (the daemon uses the template). */
+async function readSpec(context: CommandContext): Promise<string | undefined> {
+  const { spec, 'spec-file': specFile } = context.options;
+  if (typeof spec === 'string' && typeof specFile === 'string') {
+    throw new UsageError('give the spec with --spec or --spec-file, not both', 'goal add');
+  }
+  if (typeof spec === 'string') return spec;
+  if (typeof specFile !== 'string') return undefined;
+  if (specFile === '-') return readStdin();
+  const file = path.resolve(specFile);
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliError(`cannot read the spec file ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`);
+  }
+}
+
+export const addGoal: CommandHandler = async (context) => {
+  const title = context.options.title;
+  if (typeof title !== 'string' || title.trim() === '') throw new UsageError('goal add needs --title T', 'goal add');
+  const spec = await readSpec(context);
+  const queue = context.options.queue === true;
+  const { goal } = await withDaemon(context, (client) =>
+    client.request('goal.create', { title, ...(spec === undefined ? {} : { spec }), ...(queue ? { queue } : {}) }),
+  );
+  if (context.json) printJson(goal);
+  else print(String(goal.id));
+};
+
+/** The order groups appear in: what is moving first, what is over last. */
+const STATE_ORDER: readonly GoalState[] = ['running', 'paused', 'queued', 'stuck', 'draft', 'done', 'cancelled'];
+
+export const listGoals: CommandHandler = async (context) => {
+  const { goals, invalid } = await withDaemon(context, (client) => client.request('goal.list', {}));
+  if (context.json) {
+    printJson(goals);
+    for (const bad of invalid) note(`goal #${bad.id} is invalid: ${bad.error} (${bad.file})`);
+    return;
+  }
+  if (goals.length === 0 && invalid.length === 0) {
+    print('No goals yet. Add one with: ralph goal add --title T');
+    return;
+  }
+  for (const line of goalTable(goals, invalid)) print(line);
+};
+
+/** One aligned table, a blank line between state groups; invalid goal files last, with their error. */
+export function goalTable(goals: readonly Goal[], invalid: readonly InvalidGoal[], now = Date.now()): string[] {
+  const order = [...STATE_ORDER, ...GOAL_STATES.filter((state) => !STATE_ORDER.includes(state))];
+  const rows: (string[] | null)[] = [['ID', 'STATE', 'TITLE', 'UPDATED']];
+  for (const state of order) {
+    const group = goals.filter((goal) => goal.state === state).sort((a, b) => a.id - b.id);
+    if (group.length === 0) continue;
+    rows.push(null);
+    for (const goal of group) rows.push([`#${goal.id}`, state, truncate(goal.title, 60), formatAgo(goal.updatedAt, now)]);
+  }
+  if (invalid.length > 0) {
+    rows.push(null);
+    for (const bad of [...invalid].sort((a, b) => a.id - b.id)) rows.push([`#${bad.id}`, 'invalid', `${bad.file}: ${bad.error}`, '']);
+  }
+  const [header, ...body] = formatTable(rows);
+  return [paint('bold', header ?? ''), ...body];
+}
+
+export const showGoal: CommandHandler = async (context) => {
+  const id = parseGoalId(context.args[0]!, 'goal show');
+  const { goal } = await withDaemon(context, (client) => client.request('goal.get', { id }));
+  if (context.json) printJson(goal);
+  else for (const line of goalDetails(goal)) print(line);
+};
+
+function formatUsage(usage: Goal['usage']): string {
+  if (usage.calls === 0) return 'none';
+  const tokens = `${usage.inputTokens.toLocaleString('en')} in (${usage.cachedInputTokens.toLocaleString('en')} cached), ${usage.outputTokens.toLocaleString('en')} out`;
+  const cost = usage.costUsd === null ? 'cost unknown' : `$${usage.costUsd.toFixed(4)}`;
+  return `${usage.calls} calls, ${tokens}, ${cost}`;
+}
+
+export function goalDetails(goal: Goal): string[] {
+  const facts = formatTable([
+    ['state', goal.state],
+    ['created', formatDateTime(goal.createdAt)],
+    ['updated', formatDateTime(goal.updatedAt)],
+    ['attempts', String(goal.attempts.length)],
+    ['usage', formatUsage(goal.usage)],
+  ]);
+  const history = goal.history.length
+    ? formatTable(goal.history.map((step) => [formatDateTime(step.at), step.action, `${step.from} → ${step.to}`, step.note ?? '']))
+    : ['(none)'];
+  return [
+    paint('bold', `#${goal.id} ${goal.title}`),
+    ...facts,
+    '',
+    paint('bold', 'Spec'),
+    goal.spec.trimEnd() || '(empty)',
+    '',
+    paint('bold', 'History'),
+    ...history,
+  ];
+}
+
+const TRANSITION_METHODS = {
+  queue: 'goal.queue',
+  cancel: 'goal.cancel',
+  retry: 'goal.retry',
+  pause: 'goal.pause',
+} as const;
+
+/** `goal queue|cancel|retry|pause ID`: prints `goal #3: draft → queued`. */
+export function transitionCommand(action: keyof typeof TRANSITION_METHODS): CommandHandler {
+  return async (context) => {
+    const id = parseGoalId(context.args[0]!, `goal ${action}`);
+    const { goal } = await withDaemon(context, (client) => client.request(TRANSITION_METHODS[action], { id }));
+    if (context.json) {
+      printJson(goal);
+      return;
+    }
+    // The goal as the transition left it; the executor may move it on, so read the step, not the state.
+    const step = goal.history.findLast((entry) => entry.action === action);
+    print(step ? `goal #${goal.id}: ${step.from} → ${step.to}` : `goal #${goal.id}: ${goal.state}`);
+  };
+}

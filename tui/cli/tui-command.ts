@@ -1,0 +1,29 @@
+/** The bare `ralph`: the TUI, attached to the repository's daemon (started if none runs). */
+import { connectToDaemon } from '../connection/daemon.ts';
+import type { CommandHandler } from './commands.ts';
+import { CliError } from './errors.ts';
+
+async function loadTui(): Promise<typeof import('../app/run.tsx')> {
+  try {
+    return await import('../app/run.tsx');
+  } catch (error) {
+    // Only the TUI itself missing gets the friendly message; an error inside it is a bug to show.
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code === 'ERR_MODULE_NOT_FOUND' && message.includes('run.tsx')) {
+      throw new CliError('the TUI is not part of this build (tui/app/run.tsx is missing); the other commands work: ralph --help');
+    }
+    throw error;
+  }
+}
+
+export const openTui: CommandHandler = async ({ repoRoot }) => {
+  // Checked before anything starts: no daemon is started for a TUI that cannot run.
+  if (!process.stdin.isTTY) throw new CliError('the TUI needs an interactive terminal; for scripts use the commands (ralph --help)');
+  const { runTui } = await loadTui();
+  const client = await connectToDaemon(repoRoot, { name: 'tui', start: true, reconnect: true });
+  try {
+    await runTui({ client, repoRoot });
+  } finally {
+    await client.close(); // runTui closes it too; closing twice is harmless
+  }
+};

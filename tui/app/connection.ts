@@ -1,0 +1,51 @@
+/**
+ * What the TUI needs from its link to the daemon: the protocol client (protocol/client.ts) provides
+ * all of it. Kept this small so tests can drive the app with an in-memory transport fed with real
+ * protocol objects.
+ */
+import type { ConnectionStatus } from '../../protocol/client.ts';
+import type { EventEnvelope, MethodName, ParamsOf, ResultOf, Snapshot } from '../../protocol/index.ts';
+
+export type { ConnectionStatus };
+
+/** The connection's events and their listener arguments. */
+export interface DaemonConnectionEvents {
+  /** Every event exactly once, in seq order. */
+  event: [event: EventEnvelope];
+  /** A fresh snapshot, after a reconnect that could not resume. */
+  snapshot: [snapshot: Snapshot];
+  status: [status: ConnectionStatus];
+  /** A bad frame from the daemon, or a reconnect that cannot succeed (a daemon speaking another protocol version). */
+  error: [error: Error];
+}
+
+export type DaemonConnectionListener<E extends keyof DaemonConnectionEvents> = (...args: DaemonConnectionEvents[E]) => void;
+
+export interface DaemonConnection {
+  /** The state the daemon sent when the connection was made. */
+  readonly snapshot: Snapshot;
+  readonly status: ConnectionStatus;
+  /** The seq of the last event the connection has delivered. */
+  readonly lastSeq: number;
+  on<E extends keyof DaemonConnectionEvents>(event: E, listener: DaemonConnectionListener<E>): unknown;
+  off<E extends keyof DaemonConnectionEvents>(event: E, listener: DaemonConnectionListener<E>): unknown;
+  request<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
+}
+
+/**
+ * The daemon's current state, assembled from two requests (there is no "snapshot" method:
+ * `initialize` sends the only one). `seq` is taken from the first answer, so replaying the events
+ * after it on top converges: every goal event carries the whole goal or its removal.
+ */
+export async function fetchSnapshot(connection: DaemonConnection): Promise<Snapshot> {
+  // Sent in this order on one socket, so the daemon answers the status before it lists the goals.
+  const [status, list] = await Promise.all([connection.request('daemon.status', {}), connection.request('goal.list', {})]);
+  return {
+    seq: status.seq,
+    repo: status.repo,
+    daemon: status.daemon,
+    goals: list.goals,
+    invalid: list.invalid,
+    clients: status.clients,
+  };
+}

@@ -1,0 +1,29 @@
+/** Starts the TUI on a connected client and returns when the user quits. */
+import { render } from 'ink';
+import { App } from './App.tsx';
+import type { DaemonConnection } from './connection.ts';
+
+export interface RunTuiOptions {
+  /** A connected client; closed when the TUI ends (the daemon keeps running). */
+  client: DaemonConnection & { close(): Promise<void> };
+  /** The repository the TUI was opened for. What it shows comes from the daemon, which serves this repository. */
+  repoRoot: string;
+  /** Where to draw and read keys; the process's own terminal by default. */
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WriteStream;
+  stderr?: NodeJS.WriteStream;
+}
+
+export async function runTui({ client, stdin = process.stdin, stdout = process.stdout, stderr = process.stderr }: RunTuiOptions): Promise<void> {
+  if (!stdin.isTTY) {
+    await client.close();
+    throw new Error('the TUI needs an interactive terminal (stdin is not a TTY); use the ralph goal commands instead');
+  }
+  // Ctrl+C is handled by the App like `q`, so both leave the same way.
+  const instance = render(<App connection={client} />, { stdin, stdout, stderr, exitOnCtrlC: false });
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { EVENT_TYPES, type EventType } from '../../../protocol/index.ts';
+import { makeClient, makeEvent, makeGoal, makeSnapshot } from '../testing/fixtures.ts';
+import {
+  changedFileCount,
+  goalGroups,
+  initialViewState,
+  invalidGoals,
+  orderedGoalIds,
+  reduce,
+  reduceAll,
+  selectedGoal,
+  type ViewAction,
+  type ViewState,
+} from './view-state.ts';
+
+const event = (...args: Parameters<typeof makeEvent>): ViewAction => ({ kind: 'event', event: makeEvent(...args) });
+
+function stateWith(...goals: ReturnType<typeof makeGoal>[]): ViewState {
+  return initialViewState(makeSnapshot({ seq: 10, goals }), 'open');
+}
+
+const groupSummary = (state: ViewState) => goalGroups(state).map((group) => `${group.state}:${group.goals.map((goal) => goal.id).join(',')}`);
+
+describe('snapshot', () => {
+  test('the initial state holds the snapshot', () => {
+    const state = initialViewState(
+      makeSnapshot({ seq: 7, goals: [makeGoal(1), makeGoal(2, 'running')], clients: [makeClient('a'), makeClient('b')], branch: 'dev' }),
+      'connecting',
+    );
+    assert.equal(state.lastSeq, 7);
+    assert.equal(state.epoch, 'epoch-1');
+    assert.equal(state.connection, 'connecting');
+    assert.deepEqual(state.repo, { root: '/work/demo-repo', name: 'demo-repo', branch: 'dev' });
+    assert.deepEqual([...state.goals.keys()], [1, 2]);
+    assert.equal(state.clients.length, 2);
+    assert.equal(state.selectedId, 2, 'the first goal in pipeline order (running first) is selected');
+  });
+
+  test('a new snapshot replaces goals, invalid goals, clients, repo and seq; keeps changed files', () => {
+    let state = stateWith(makeGoal(1), makeGoal(2));
+    state = reduceAll(state, [
+      event(11, 'goal.invalid', { id: 2, file: '.ralph/goals/2.json', error: 'bad JSON' }),
+      event(12, 'repo.changed', { paths: ['a.ts'], omitted: 0, branch: 'main' }),
+      event(13, 'daemon.stopping', { reason: 'restart' }),
+    ]);
+    const fresh = makeSnapshot({ seq: 3, epoch: 'epoch-2', goals: [makeGoal(5, 'queued')], clients: [], repoName: 'other' });
+    state = reduce(state, { kind: 'snapshot', snapshot: fresh });
+    assert.equal(state.lastSeq, 3, 'a new daemon run restarts the seq');
+    assert.equal(state.epoch, 'epoch-2');
+    assert.deepEqual([...state.goals.keys()], [5]);
+    assert.equal(state.invalid.size, 0);
+    assert.deepEqual(state.clients, []);
+    assert.equal(state.repo?.name, 'other');
+    assert.equal(state.daemonStopping, null);
+    assert.equal(changedFileCount(state), 1);
+    assert.equal(state.selectedId, 5);
+  });
+
+  test('events after a snapshot apply from its seq on, even when lower than before', () => {
+    let state = stateWith(makeGoal(1));
+    state = reduce(state, { kind: 'snapshot', snapshot: makeSnapshot({ seq: 2, epoch: 'epoch-2' }) });
+    state = reduce(state, event(3, 'goal.created', { goal: makeGoal(9) }));
+    assert.deepEqual([...state.goals.keys()], [9]);
+    assert.equal(state.lastSeq, 3);
+  });
+});
+
+describe('events', () => {
+  test('goal.created adds the goal', () => {
+    const state = reduce(stateWith(), event(11, 'goal.created', { goal: makeGoal(3, 'draft', 'Write docs') }));
+    assert.equal(state.goals.get(3)?.title, 'Write docs');
+    assert.equal(state.lastSeq, 11);
+    assert.equal(state.selectedId, 3, 'the first goal to appear is selected');
+  });
+
+  test('goal.updated replaces the goal, moving it to its new group', () => {
+    let state = stateWith(makeGoal(1), makeGoal(2));
+    state = reduce(state, event(11, 'goal.updated', { goal: makeGoal(2, 'queued'), source: 'daemon' }));
+    assert.deepEqual(groupSummary(state), ['queued:2', 'draft:1']);
+  });
+
+  test('goal.removed removes a valid or an invalid goal', () => {
+    let state = stateWith(makeGoal(1), makeGoal(2));
+    state = reduceAll(state, [
+      event(11, 'goal.invalid', { id: 2, file: '.ralph/goals/2.json', error: 'bad' }),
+      event(12, 'goal.removed', { id: 2 }),
+      event(13, 'goal.removed', { id: 1 }),
+    ]);
+    assert.equal(state.goals.size, 0);
+    assert.equal(state.invalid.size, 0);
+    assert.equal(state.selectedId, null);
+  });
+
+  test('goal.invalid takes the goal out of the pipeline; a later valid update brings it back', () => {
+    let state = stateWith(makeGoal(1), makeGoal(2, 'queued'));
+    state = reduce(state, event(11, 'goal.invalid', { id: 2, file: '.ralph/goals/2.json', error: 'Unexpected token }' }));
+    assert.deepEqual(orderedGoalIds(state), [1]);
+    assert.deepEqual(invalidGoals(state), [{ id: 2, file: '.ralph/goals/2.json', error: 'Unexpected token }' }]);
+
+    state = reduce(state, event(12, 'goal.updated', { goal: makeGoal(2, 'queued'), source: 'file' }));
+    assert.deepEqual(orderedGoalIds(state), [2, 1]);
+    assert.deepEqual(invalidGoals(state), []);
+  });
+
+  test('a snapshot never shows a goal both valid and invalid', () => {
+    const state = initialViewState(
+      makeSnapshot({ goals: [makeGoal(1)], invalid: [{ id: 1, file: '.ralph/goals/1.json', error: 'x' }, { id: 2, file: '.ralph/goals/2.json', error: 'y' }] }),
+      'open',
+    );
+    assert.deepEqual(invalidGoals(state).map((bad) => bad.id), [2]);
+  });
+
+  test('clients.changed replaces the client list', () => {
+    const state = reduce(stateWith(), event(11, 'clients.changed', { clients: [makeClient('a'), makeClient('b', 'cli'), makeClient('c')] }));
+    assert.deepEqual(state.clients.map((client) => client.id), ['a', 'b', 'c']);
+  });
+
+  test('repo.changed counts distinct files plus omitted ones, and follows the branch', () => {
+    const state = reduceAll(stateWith(), [
+      event(11, 'repo.changed', { paths: ['src/a.ts', 'src/b.ts'], omitted: 0, branch: 'main' }),
+      event(12, 'repo.changed', { paths: ['src/a.ts'], omitted: 5, branch: 'feature' }),
+    ]);
+    assert.equal(changedFileCount(state), 7);
+    assert.equal(state.repo?.branch, 'feature');
+  });
+
+  test('daemon.stopping is shown until the connection opens again', () => {
+    let state = reduce(stateWith(), event(11, 'daemon.stopping', { reason: 'shutdown requested' }));
+    assert.equal(state.daemonStopping, 'shutdown requested');
+    state = reduce(state, { kind: 'connection', status: 'reconnecting' });
+    assert.equal(state.daemonStopping, 'shutdown requested');
+    state = reduce(state, { kind: 'connection', status: 'open' });
+    assert.equal(state.daemonStopping, null);
+    assert.equal(state.connection, 'open');
+  });
+
+  test('a connection error is shown until the connection opens again', () => {
+    let state = reduce(stateWith(), { kind: 'connection', status: 'closed' });
+    state = reduce(state, { kind: 'connection-error', message: 'the daemon speaks protocol 2' });
+    assert.equal(state.connectionError, 'the daemon speaks protocol 2');
+    state = reduce(state, { kind: 'connection', status: 'reconnecting' });
+    assert.equal(state.connectionError, 'the daemon speaks protocol 2');
+    state = reduce(state, { kind: 'connection', status: 'open' });
+    assert.equal(state.connectionError, null);
+  });
+
+  test('log and progress events advance the seq and change nothing shown', () => {
+    const before = stateWith(makeGoal(1, 'running'));
+    const after = reduceAll(before, [
+      event(11, 'log.appended', { goalId: 1, entries: [{ goalId: 1, index: 0, time: '2025-01-01T00:00:00.000Z', kind: 'note', text: 'hi' }] }),
+      event(12, 'progress.begin', { token: 't', kind: 'iteration', title: 'Iteration 1' }),
+      event(13, 'progress.report', { token: 't', message: 'working' }),
+      event(14, 'progress.end', { token: 't', outcome: 'done' }),
+    ]);
+    assert.equal(after.lastSeq, 14);
+    assert.equal(after.goals, before.goals);
+  });
+
+  test('every event type is handled', () => {
+    // Guards against a new row in protocol/events.ts silently falling through: each type has a case here.
+    const samples: Record<EventType, ViewAction> = {
+      'goal.created': event(11, 'goal.created', { goal: makeGoal(2) }),
+      'goal.updated': event(11, 'goal.updated', { goal: makeGoal(1, 'queued'), source: 'daemon' }),
+      'goal.removed': event(11, 'goal.removed', { id: 1 }),
+      'goal.invalid': event(11, 'goal.invalid', { id: 1, file: 'f', error: 'e' }),
+      'clients.changed': event(11, 'clients.changed', { clients: [] }),
+      'repo.changed': event(11, 'repo.changed', { paths: ['x'], omitted: 0, branch: null }),
+      'log.appended': event(11, 'log.appended', { goalId: 1, entries: [] }),
+      'progress.begin': event(11, 'progress.begin', { token: 't', kind: 'k', title: 't' }),
+      'progress.report': event(11, 'progress.report', { token: 't' }),
+      'progress.end': event(11, 'progress.end', { token: 't', outcome: 'failed' }),
+      'daemon.stopping': event(11, 'daemon.stopping', { reason: 'r' }),
+    };
+    assert.deepEqual(Object.keys(samples).sort(), [...EVENT_TYPES].sort());
+    for (const action of Object.values(samples)) assert.equal(reduce(stateWith(makeGoal(1)), action).lastSeq, 11);
+  });
+});
+
+describe('ordering and duplicates', () => {
+  test('events at or below the last seq are ignored', () => {
+    let state = stateWith(makeGoal(1));
+    state = reduce(state, event(11, 'goal.updated', { goal: makeGoal(1, 'queued'), source: 'daemon' }));
+    const replayed = reduceAll(state, [
+      event(11, 'goal.updated', { goal: makeGoal(1, 'queued'), source: 'daemon' }),
+      event(5, 'goal.removed', { id: 1 }),
+      event(10, 'goal.created', { goal: makeGoal(4) }),
+    ]);
+    assert.equal(replayed, state, 'the very same state object: nothing changed');
+  });
+
+  test('groups come in pipeline order, ids ascending within each', () => {
+    const state = stateWith(
+      makeGoal(9, 'draft'),
+      makeGoal(3, 'queued'),
+      makeGoal(8, 'done'),
+      makeGoal(2, 'queued'),
+      makeGoal(7, 'cancelled'),
+      makeGoal(6, 'stuck'),
+      makeGoal(5, 'paused'),
+      makeGoal(4, 'running'),
+      makeGoal(1, 'draft'),
+    );
+    assert.deepEqual(groupSummary(state), ['running:4', 'queued:2,3', 'paused:5', 'stuck:6', 'draft:1,9', 'done:8', 'cancelled:7']);
+    assert.deepEqual(orderedGoalIds(state), [4, 2, 3, 5, 6, 1, 9, 8, 7]);
+  });
+});
+
+describe('selection', () => {
+  const three = () => stateWith(makeGoal(1), makeGoal(2), makeGoal(3));
+
+  test('next and previous walk the pipeline order and stop at the ends', () => {
+    let state = three();
+    assert.equal(state.selectedId, 1);
+    state = reduce(state, { kind: 'select', direction: 'previous' });
+    assert.equal(state.selectedId, 1);
+    state = reduceAll(state, [{ kind: 'select', direction: 'next' }, { kind: 'select', direction: 'next' }, { kind: 'select', direction: 'next' }]);
+    assert.equal(state.selectedId, 3);
+    state = reduce(state, { kind: 'select', direction: 'previous' });
+    assert.equal(selectedGoal(state)?.id, 2);
+  });
+
+  test('the selection follows its goal to another group', () => {
+    let state = reduce(three(), { kind: 'select', direction: 'next' });
+    state = reduce(state, event(11, 'goal.updated', { goal: makeGoal(2, 'running'), source: 'daemon' }));
+    assert.equal(state.selectedId, 2);
+    assert.deepEqual(orderedGoalIds(state), [2, 1, 3]);
+  });
+
+  test('when the selected goal is removed, the next one takes its place', () => {
+    let state = reduce(three(), { kind: 'select', direction: 'next' });
+    state = reduce(state, event(11, 'goal.removed', { id: 2 }));
+    assert.equal(state.selectedId, 3);
+  });
+
+  test('when the last goal goes, the one before it is selected', () => {
+    let state = reduceAll(three(), [{ kind: 'select', direction: 'next' }, { kind: 'select', direction: 'next' }]);
+    state = reduce(state, event(11, 'goal.invalid', { id: 3, file: '.ralph/goals/3.json', error: 'bad' }));
+    assert.equal(state.selectedId, 2);
+  });
+
+  test('when a snapshot drops the selected goal, a remaining one is selected; none left → null', () => {
+    let state = reduce(three(), { kind: 'select', direction: 'next' });
+    state = reduce(state, { kind: 'snapshot', snapshot: makeSnapshot({ seq: 20, goals: [makeGoal(1), makeGoal(7)] }) });
+    assert.equal(state.selectedId, 1, 'the neighbour before it, the ones after are gone');
+    state = reduce(state, { kind: 'snapshot', snapshot: makeSnapshot({ seq: 21, goals: [] }) });
+    assert.equal(state.selectedId, null);
+    assert.equal(reduce(state, { kind: 'select', direction: 'next' }), state);
+  });
+});

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { render } from 'ink-testing-library';
+import type { Goal } from '../../../protocol/index.ts';
+import { makeGoal } from '../testing/fixtures.ts';
+import { GoalPipeline } from './GoalPipeline.tsx';
+
+function frameOf(goals: Goal[], { selectedId = null as number | null, width = 60, height = 20 } = {}): string[] {
+  const groups = [...new Set(goals.map((goal) => goal.state))].map((state) => ({ state, goals: goals.filter((goal) => goal.state === state) }));
+  const { lastFrame, unmount } = render(<GoalPipeline groups={groups} invalid={[]} selectedId={selectedId} width={width} height={height} />);
+  const lines = (lastFrame() ?? '').split('\n').map((line) => line.trimEnd());
+  unmount();
+  return lines;
+}
+
+test('rows are "#id  title  state", the selected one marked, states in one column', () => {
+  const lines = frameOf([makeGoal(3, 'queued', 'Short'), makeGoal(12, 'queued', 'A somewhat longer title')], { selectedId: 12 });
+  assert.equal(lines[0], 'Queued (2)');
+  assert.match(lines[1] ?? '', /^ {2}#3 {3}Short +queued$/);
+  assert.match(lines[2] ?? '', /^› #12 {2}A somewhat longer title +queued$/);
+  const column = (line: string | undefined, text: string) => line?.indexOf(text);
+  assert.equal(column(lines[1], 'Short'), column(lines[2], 'A somewhat'), 'titles in one column');
+  assert.equal(column(lines[1], 'queued'), column(lines[2], 'queued'), 'states in one column');
+});
+
+test('a title is cut to the width, never wrapped', () => {
+  const lines = frameOf([makeGoal(1, 'draft', 'word '.repeat(40).trim())], { width: 40 });
+  assert.equal(lines.length, 2);
+  assert.ok((lines[1] ?? '').length <= 40);
+  assert.match(lines[1] ?? '', /^ {2}#1 {2}word word.*… {2}draft$/);
+});
+
+test('control characters in a title do not reach the terminal', () => {
+  const lines = frameOf([makeGoal(1, 'draft', 'clear\u001b[2Jscreen\nand more')]);
+  assert.ok(lines.every((line) => !line.includes('\u001b')));
+  assert.match(lines[1] ?? '', /#1 {2}clear \[2Jscreen and more/);
+});
+
+test('a pipeline taller than its height scrolls to the selected goal', () => {
+  const goals = Array.from({ length: 30 }, (_, i) => makeGoal(i + 1, 'queued'));
+  const lines = frameOf(goals, { selectedId: 20, height: 7 });
+  assert.equal(lines.length, 7);
+  assert.match(lines[0] ?? '', /↑ \d+ more/);
+  assert.match(lines[6] ?? '', /↓ \d+ more/);
+  assert.ok(lines.some((line) => line.startsWith('› #20 ')));
+});

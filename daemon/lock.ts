@@ -6,7 +6,7 @@ import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { RALPH_DIR } from '../protocol/index.ts';
+import { RALPH_DIR, isProcessAlive } from '../protocol/index.ts';
 
 const LockContent = z.object({ pid: z.int().positive(), startedAt: z.string() });
 type LockContent = z.infer<typeof LockContent>;
@@ -29,15 +29,6 @@ export interface DaemonLock {
   release(): Promise<void>;
 }
 
-/** Whether a process with this pid exists. EPERM means it exists but belongs to someone else. */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Locks this process holds, by path: a second in-process daemon (tests) must be refused too. */
 const heldHere = new Set<string>();

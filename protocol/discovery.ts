@@ -22,6 +22,16 @@ export function daemonFilePath(repoRoot: string): string {
   return path.join(repoRoot, RALPH_DIR, 'daemon.json');
 }
 
+/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** The daemon file of a repository; null when there is none, an error when it is unreadable. */
 export async function readDaemonFile(repoRoot: string): Promise<DaemonFile | null> {
   let text: string;

@@ -5,8 +5,10 @@
  * itself could be lost on power failure; that is why this is hand-written.)
  */
 import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { readdirIfExists } from './read.ts';
+import { isProcessAlive } from '../../protocol/index.ts';
 
 export interface WriteFileAtomicOptions {
   /** File mode of the new file (applied exactly, whatever the umask). Default: 0o666 less the umask. */
@@ -83,30 +85,14 @@ export async function appendLine(file: string, line: string): Promise<void> {
  * (files of a live process, this one included, are left alone). Returns the names removed.
  */
 export async function removeStrayTempFiles(dir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
+  const names = await readdirIfExists(dir);
   const removed: string[] = [];
   for (const name of names) {
     const match = TEMP_FILE.exec(name);
-    if (!match || isProcessAlive(Number(match[1]))) continue;
+    // Our own temp files (a write in progress) and a live process's are left alone.
+    if (!match || Number(match[1]) === process.pid || isProcessAlive(Number(match[1]))) continue;
     await unlink(path.join(dir, name)).catch(() => {});
     removed.push(name);
   }
   return removed;
-}
-
-function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

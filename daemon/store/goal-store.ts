@@ -7,8 +7,9 @@
  * write echoing back); different means a hand edit, which is validated and broadcast. A file that
  * does not parse or validate is shown as invalid and never written over.
  */
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readdirIfExists } from '../fs/read.ts';
 import { watch, type FSWatcher } from 'chokidar';
 import { z } from 'zod';
 import {
@@ -417,13 +418,7 @@ function oneLine(text: string): string {
 
 /** The ids of the files in `dir` whose names match `pattern` (its first group is the id). */
 async function idsIn(dir: string, pattern: RegExp): Promise<number[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
+  const names = await readdirIfExists(dir);
   const ids: number[] = [];
   for (const name of names) {
     const match = pattern.exec(name);

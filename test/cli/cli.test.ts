@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readDaemonFile, type Goal, type LogEntry } from '../../protocol/index.ts';
-import { isProcessAlive } from '../../tui/connection/daemon.ts';
+import { isProcessAlive } from '../../protocol/index.ts';
 import { makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
 

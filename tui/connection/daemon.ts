@@ -10,7 +10,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { RalphClient } from '../../protocol/client.ts';
-import { readDaemonFile, type DaemonFile } from '../../protocol/index.ts';
+import { isProcessAlive, readDaemonFile, type DaemonFile } from '../../protocol/index.ts';
 
 /** The daemon's entry point, run through the tsx loader (absolute, so the daemon's cwd does not matter). */
 export const DAEMON_MAIN = fileURLToPath(new URL('../../daemon/main.ts', import.meta.url));
@@ -48,15 +48,6 @@ export interface RunningDaemon {
   started: boolean;
 }
 
-/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Whether something accepts TCP connections where the daemon file says the daemon listens. */
 function acceptsConnections(url: string): Promise<boolean> {

@@ -1,0 +1,12 @@
+/** `npm run bench`: every benchmark in turn, each printing its table. `npm run bench -- NAME` runs one. */
+const benchmarks: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
+  'event-fanout': () => import('./event-fanout.ts'),
+  'repo-watcher': () => import('./repo-watcher.ts'),
+};
+
+const only = process.argv.slice(2);
+for (const [name, load] of Object.entries(benchmarks)) {
+  if (only.length && !only.includes(name)) continue;
+  const { run } = await load();
+  await run();
+}

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { Goal, GoalId, InvalidGoal, Transition } from './goal.ts';
 import { RequestId } from './jsonrpc.ts';
+import { ChatMessage, ChatPart } from './chat.ts';
 
 export const EVENT_METHOD = 'event';
 
@@ -59,6 +60,29 @@ export const Events = {
   'progress.end': defineEvent(
     'progress.end',
     z.object({ token: z.string(), outcome: z.enum(['done', 'failed', 'cancelled']), message: z.string().optional() }),
+  ),
+  /** A new message in a chat session: a user's, or a reply that is queued or starting. */
+  'chat.message': defineEvent('chat.message', z.object({ message: ChatMessage })),
+  /** Text appended to a text part of a message (the part is created by its first delta). */
+  'chat.delta': defineEvent(
+    'chat.delta',
+    z.object({ session: z.string(), messageId: z.string(), partId: z.string(), delta: z.string() }),
+  ),
+  /** A part added or changed (a tool call starting or ending). */
+  'chat.part': defineEvent('chat.part', z.object({ session: z.string(), messageId: z.string(), part: ChatPart })),
+  /** A message in its final form (status done, error or interrupted), with usage and cost. */
+  'chat.message.done': defineEvent('chat.message.done', z.object({ message: ChatMessage })),
+  /** Another session became the current one (`/new`). */
+  'chat.session': defineEvent('chat.session', z.object({ session: z.string() })),
+  /** A model call is waiting before its next try: "waiting 20 s: rate limited". */
+  'provider.wait': defineEvent(
+    'provider.wait',
+    z.object({
+      scope: z.object({ session: z.string().optional(), goalId: GoalId.optional(), agent: z.string().optional() }),
+      reason: z.enum(['rate-limit', 'server-error', 'stream-restart']),
+      seconds: z.number().nonnegative(),
+      attempt: z.int().positive(),
+    }),
   ),
   'daemon.stopping': defineEvent('daemon.stopping', z.object({ reason: z.string() })),
 } as const;

@@ -4,3 +4,4 @@ export * from './goal.ts';
 export * from './events.ts';
 export * from './methods.ts';
 export * from './discovery.ts';
+export * from './chat.ts';

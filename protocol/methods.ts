@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { Goal, GoalId, GoalState, GOAL_TITLE_MAX, InvalidGoal } from './goal.ts';
 import { ClientInfo, EventEnvelope, LogEntry } from './events.ts';
+import { ChatMessage, ChatState, ModelInfo, ProviderSettings } from './chat.ts';
 
 function defineMethod<const M extends string, P extends z.ZodType, R extends z.ZodType>(method: M, params: P, result: R) {
   return { method, params, result };
@@ -35,6 +36,8 @@ export const Snapshot = z.object({
   goals: z.array(Goal),
   invalid: z.array(InvalidGoal),
   clients: z.array(ClientInfo),
+  // Optional until the chat service is wired into the daemon (issue 3).
+  chat: ChatState.optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
@@ -112,6 +115,32 @@ export const Methods = {
     z.object({ id: GoalId, from: z.int().nonnegative().optional(), limit: z.int().positive().max(10_000).optional() }),
     z.object({ entries: z.array(LogEntry), next: z.int().nonnegative(), total: z.int().nonnegative() }),
   ),
+  /** Sends a message to the shared chat; the reply streams to every client as chat.* events. */
+  'chat.send': defineMethod(
+    'chat.send',
+    z.object({ text: z.string().trim().min(1).max(100_000), session: z.string().optional() }),
+    z.object({
+      session: z.string(),
+      userMessageId: z.string(),
+      replyMessageId: z.string(),
+      /** How many turns are ahead of this one. */
+      position: z.int().nonnegative(),
+    }),
+  ),
+  'chat.history': defineMethod(
+    'chat.history',
+    z.object({ session: z.string().optional(), before: z.string().optional(), limit: z.int().positive().max(1000).optional() }).default({}),
+    z.object({ session: z.string(), messages: z.array(ChatMessage), more: z.boolean() }),
+  ),
+  /** Starts a new session and makes it current for every client. */
+  'chat.new': defineMethod('chat.new', Empty, z.object({ session: z.string() })),
+  /** Interrupts the turn streaming now (Esc in the TUI); queued turns go on. */
+  'chat.interrupt': defineMethod(
+    'chat.interrupt',
+    z.object({ session: z.string().optional() }).default({}),
+    z.object({ interrupted: z.boolean() }),
+  ),
+  'models.list': defineMethod('models.list', Empty, z.object({ models: z.array(ModelInfo), provider: ProviderSettings })),
 } as const;
 
 export type MethodName = keyof typeof Methods;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { EVENT_TYPES, type EventType } from '../../../protocol/index.ts';
+import { EVENT_TYPES, type ChatMessage, type EventType } from '../../../protocol/index.ts';
 import { makeClient, makeEvent, makeGoal, makeSnapshot } from '../testing/fixtures.ts';
 import {
   changedFileCount,
@@ -159,6 +159,7 @@ describe('events', () => {
   });
 
   test('every event type is handled', () => {
+    const chatMessage: ChatMessage = { id: 'm', session: 's', role: 'user', parts: [], time: '2025-01-01T00:00:00.000Z', status: 'done' };
     // Guards against a new row in protocol/events.ts silently falling through: each type has a case here.
     const samples: Record<EventType, ViewAction> = {
       'goal.created': event(11, 'goal.created', { goal: makeGoal(2) }),
@@ -172,6 +173,12 @@ describe('events', () => {
       'progress.report': event(11, 'progress.report', { token: 't' }),
       'progress.end': event(11, 'progress.end', { token: 't', outcome: 'failed' }),
       'daemon.stopping': event(11, 'daemon.stopping', { reason: 'r' }),
+      'chat.message': event(11, 'chat.message', { message: chatMessage }),
+      'chat.delta': event(11, 'chat.delta', { session: 's', messageId: 'm', partId: 'p', delta: 'x' }),
+      'chat.part': event(11, 'chat.part', { session: 's', messageId: 'm', part: { id: 'p', type: 'text', text: 'x' } }),
+      'chat.message.done': event(11, 'chat.message.done', { message: chatMessage }),
+      'chat.session': event(11, 'chat.session', { session: 's2' }),
+      'provider.wait': event(11, 'provider.wait', { scope: { session: 's' }, reason: 'rate-limit', seconds: 20, attempt: 1 }),
     };
     assert.deepEqual(Object.keys(samples).sort(), [...EVENT_TYPES].sort());
     for (const action of Object.values(samples)) assert.equal(reduce(stateWith(makeGoal(1)), action).lastSeq, 11);

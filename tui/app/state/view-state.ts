@@ -123,6 +123,12 @@ function applyEvent(state: ViewState, event: EventEnvelope): ViewState {
     case 'progress.begin':
     case 'progress.report':
     case 'progress.end':
+    case 'chat.message':
+    case 'chat.delta':
+    case 'chat.part':
+    case 'chat.message.done':
+    case 'chat.session':
+    case 'provider.wait':
       return state; // not shown by this TUI yet; the seq still counts as applied
     default:
       return assertNever(event);

@@ -102,6 +102,12 @@ describe('App', () => {
     await eventually(() => assert.match(app.frame(), /› #2\s+Add a lock file/));
   });
 
+  test('keys typed faster than they are read (one chunk: "jjk") each count', async (t) => {
+    const app = renderApp(t, pipelineConnection());
+    await app.press('jjjk');
+    await eventually(() => assert.match(app.frame(), /› #1\s+Write the README/));
+  });
+
   test('Enter and Q send goal.queue for the selected goal', async (t) => {
     const sent: { method: MethodName; params: unknown }[] = [];
     const snapshot = pipelineConnection().snapshot;

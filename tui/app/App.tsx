@@ -2,7 +2,7 @@
  * The TUI: the goal pipeline above, a status bar below. State lives in hooks (one per concern);
  * the views only draw what they are given.
  */
-import { Box, Text, useApp, useInput } from 'ink';
+import { Box, Text, useApp, useInput, type Key } from 'ink';
 import type { DaemonConnection } from './connection.ts';
 import { useDaemonState } from './hooks/useDaemonState.ts';
 import { useGoalActions } from './hooks/useGoalActions.ts';
@@ -27,7 +27,7 @@ export function App({ connection }: AppProps) {
   const { state, current, dispatch } = useDaemonState(connection);
   const actions = useGoalActions(connection);
 
-  useInput((input, key) => {
+  const handleKey = (input: string, key: Key) => {
     if (input === 'q' || (key.ctrl && input === 'c')) exit(); // the TUI goes; the daemon stays
     else if (input === 'j' || key.downArrow) dispatch({ kind: 'select', direction: 'next' });
     else if (input === 'k' || key.upArrow) dispatch({ kind: 'select', direction: 'previous' });
@@ -36,6 +36,11 @@ export function App({ connection }: AppProps) {
       const { selectedId } = current();
       if (selectedId !== null) actions.queue(selectedId);
     }
+  };
+
+  useInput((input, key) => {
+    // Keys typed faster than the terminal is read arrive as one chunk ("jjk"): each is its own key.
+    for (const one of plainKeys(input, key)) handleKey(one, key);
   });
 
   const notices = Object.entries({
@@ -63,4 +68,10 @@ export function App({ connection }: AppProps) {
       />
     </Box>
   );
+}
+
+/** The keys in one chunk of plain typed characters; anything with a modifier or special key is one key. */
+export function plainKeys(input: string, key: Key): string[] {
+  if (input.length <= 1 || key.ctrl || key.meta || key.return || key.escape) return [input];
+  return [...input];
 }

@@ -9,7 +9,6 @@ export interface RalphPaths {
   logs: string;
   research: string;
   chat: string;
-  worktrees: string;
   daemonFile: string;
   lock: string;
   /** Daemon-private state (the goal id high-water mark); git-ignored. */
@@ -28,7 +27,6 @@ export function ralphPaths(repoRoot: string): RalphPaths {
     logs: path.join(dir, 'logs'),
     research: path.join(dir, 'research'),
     chat: path.join(dir, 'chat'),
-    worktrees: path.join(dir, 'worktrees'),
     daemonFile: daemonFilePath(repoRoot),
     lock: path.join(dir, 'daemon.lock'),
     state: path.join(dir, 'state.json'),
@@ -42,6 +40,7 @@ export const RALPH_GITIGNORE = [
   '# Written by Ralph. Goals and research are shared work and stay in git.',
   'logs/',
   'chat/',
+  // Goal worktrees live outside the repository (daemon/pipeline/workspace.ts); ignored here should one be made inside.
   'worktrees/',
   'daemon.json',
   'daemon.lock',

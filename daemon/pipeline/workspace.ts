@@ -1,0 +1,321 @@
+/**
+ * A goal's workspace: a git worktree on branch `ralph/goal-<id>`, where the goal's agent works and
+ * the harness commits each iteration, so the developer's working tree is never touched.
+ *
+ * Worktrees live outside the repository (`$XDG_STATE_HOME/ralph/worktrees/<repo>-<hash>/goal-<id>`)
+ * so the developer's editor, test runner and file watchers never see the copies. Opening is
+ * idempotent and repairs what a crash can leave behind; nothing committed is ever thrown away.
+ */
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, readdir, realpath, rmdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  HARNESS_COMMIT_CONFIG,
+  branchExists,
+  git,
+  gitLine,
+  gitRun,
+  harnessCommitEnv,
+  listWorktrees,
+  repositoryRoot,
+  resolveCommit,
+  splitNul,
+  status,
+  type GitEnv,
+  type WorktreeEntry,
+} from './git.ts';
+
+/** The trailer that marks an iteration commit: `Ralph-Iteration: <goal id>/<iteration>`. */
+export const ITERATION_TRAILER = 'Ralph-Iteration';
+
+/** The lock reason `git worktree add` leaves while it checks files out: a crash mid-add leaves it behind. */
+const WORKTREE_ADD_LOCK_REASON = 'initializing';
+
+const SUBJECT_SUMMARY_MAX = 100;
+
+export function goalBranch(goalId: number): string {
+  return `ralph/goal-${goalId}`;
+}
+
+/** `$XDG_STATE_HOME/ralph/worktrees`, or `~/.local/state/ralph/worktrees` (XDG: a relative value is ignored). */
+export function defaultWorktreesRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const stateHome = env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(os.homedir(), '.local', 'state');
+  return path.join(stateHome, 'ralph', 'worktrees');
+}
+
+/**
+ * The folder holding one repository's goal worktrees: its name for people, a hash of its real path
+ * so two checkouts with the same name never share worktrees.
+ */
+export function repoWorktreesFolder(worktreesRoot: string, realRepoRoot: string): string {
+  const name = path.basename(realRepoRoot).replace(/[^A-Za-z0-9._-]/g, '-') || 'repo';
+  const hash = createHash('sha256').update(realRepoRoot).digest('hex').slice(0, 8);
+  return path.join(worktreesRoot, `${name}-${hash}`);
+}
+
+export interface GoalWorkspaceOptions {
+  repoRoot: string;
+  goalId: number;
+  /** Where the worktrees of every repository live; default `defaultWorktreesRoot()`. */
+  worktreesRoot?: string;
+  /** Extra environment for every git command (tests use it to hide the machine's git config). */
+  env?: GitEnv;
+}
+
+export interface IterationCommitInput {
+  iteration: number;
+  summary: string;
+}
+
+/** One file of a commit's diff; `added`/`deleted` are null for binary files. */
+export interface FileStat {
+  path: string;
+  added: number | null;
+  deleted: number | null;
+}
+
+export interface RemoveOptions {
+  /** Also delete the branch `ralph/goal-<id>` (after landing, its work is on the developer's branch). */
+  deleteBranch?: boolean;
+  /** Remove even with uncommitted changes in the worktree (they are lost). */
+  force?: boolean;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A folder that is a checked-out worktree (has its `.git` file), not a vanished or half-made one. */
+function isWorktreeFolder(folder: string): Promise<boolean> {
+  return exists(path.join(folder, '.git'));
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n').map((part) => part.trim()).find((part) => part.length > 0) ?? 'no summary';
+  return line.length > SUBJECT_SUMMARY_MAX ? `${line.slice(0, SUBJECT_SUMMARY_MAX - 1)}…` : line;
+}
+
+export class GoalWorkspace {
+  /** The developer's repository (real path of its top folder). */
+  readonly repoRoot: string;
+  readonly goalId: number;
+  /** The worktree's folder. */
+  readonly path: string;
+  readonly branch: string;
+  /** Extra environment of every git command run for this workspace. */
+  readonly env: GitEnv;
+
+  private constructor(repoRoot: string, goalId: number, worktreePath: string, env: GitEnv) {
+    this.repoRoot = repoRoot;
+    this.goalId = goalId;
+    this.path = worktreePath;
+    this.branch = goalBranch(goalId);
+    this.env = env;
+  }
+
+  /**
+   * The goal's workspace, created on `ralph/goal-<id>` from the current HEAD when there is none.
+   * An existing one is reused as it is (after a crash the branch and its commits are the goal's work
+   * so far); a worktree whose folder vanished, or whose creation was cut short, is made again on
+   * the existing branch.
+   */
+  static async open(options: GoalWorkspaceOptions): Promise<GoalWorkspace> {
+    const env = options.env ?? {};
+    const { goalId } = options;
+    const repoRoot = await realpath(await repositoryRoot(options.repoRoot, env));
+    const branch = goalBranch(goalId);
+    const folder = repoWorktreesFolder(options.worktreesRoot ?? defaultWorktreesRoot(), repoRoot);
+    await mkdir(folder, { recursive: true });
+    // git records real paths; compare like with like.
+    const wantedPath = path.join(await realpath(folder), `goal-${goalId}`);
+
+    let worktrees = await listWorktrees(repoRoot, env);
+    const byBranch = worktrees.find((entry) => entry.branch === branch);
+    // Only a worktree of Ralph's is reused (also from an earlier worktrees root): never a checkout of
+    // the developer's that happens to be on the goal's branch, or the goal would run in their files.
+    if (byBranch && (byBranch === worktrees[0] || byBranch.path === repoRoot || path.basename(byBranch.path) !== `goal-${goalId}`)) {
+      throw new Error(
+        `branch ${branch} is checked out in ${byBranch.path}; switch that tree to another branch so goal #${goalId} gets its own worktree`,
+      );
+    }
+    if (byBranch && (await isWorktreeFolder(byBranch.path))) {
+      if (byBranch.locked !== WORKTREE_ADD_LOCK_REASON) return new GoalWorkspace(repoRoot, goalId, byBranch.path, env);
+      // `git worktree add` was killed mid-checkout: the files are incomplete. The branch holds
+      // everything committed, so the half-made checkout goes and a fresh one is made below.
+      await git(repoRoot, ['worktree', 'remove', '--force', '--force', byBranch.path], { env });
+    }
+
+    // Forget worktrees whose folders vanished (this one's, maybe others'); their branches stay.
+    await git(repoRoot, ['worktree', 'prune'], { env });
+    worktrees = await listWorktrees(repoRoot, env);
+    const occupant = worktrees.find((entry) => entry.path === wantedPath);
+    if (occupant) throw new Error(`${wantedPath} is already a worktree on ${describeCheckout(occupant)}, not ${branch}`);
+    if ((await exists(wantedPath)) && (await readdir(wantedPath)).length > 0) {
+      throw new Error(`${wantedPath} exists and is not goal #${goalId}'s worktree; move it away so the workspace can be made`);
+    }
+
+    if (await branchExists(repoRoot, branch, env)) {
+      await git(repoRoot, ['worktree', 'add', '--quiet', wantedPath, branch], { env });
+    } else {
+      const head = await resolveCommit(repoRoot, 'HEAD', env);
+      if (!head) {
+        throw new Error(`refusing to create a workspace for goal #${goalId}: ${repoRoot} has no commit yet (commit something first)`);
+      }
+      await git(repoRoot, ['worktree', 'add', '--quiet', '-b', branch, wantedPath, head], { env });
+    }
+    return new GoalWorkspace(repoRoot, goalId, wantedPath, env);
+  }
+
+  /** The sha the worktree's HEAD is at. */
+  async head(): Promise<string> {
+    return gitLine(this.path, ['rev-parse', 'HEAD'], { env: this.env });
+  }
+
+  /**
+   * Where the goal's branch shares history with the developer's HEAD: the commit it started from,
+   * or the developer's head it was last rebased onto. Computed rather than stored, so it stays right
+   * across rebases, crashes and repairs.
+   */
+  async baseCommit(): Promise<string> {
+    const result = await gitRun(this.repoRoot, ['merge-base', 'HEAD', this.branch], { env: this.env });
+    if (result.exitCode !== 0) throw new Error(`goal #${this.goalId}'s branch ${this.branch} shares no history with HEAD of ${this.repoRoot}`);
+    return result.stdout.trim();
+  }
+
+  /**
+   * Commits everything the iteration changed (`git add -A`, so new files too; ignored files stay out)
+   * as `Ralph iteration <k> of goal #<id>: <summary>` with the trailer `Ralph-Iteration: <id>/<k>`.
+   * Returns the commit's sha, or null when the iteration changed nothing.
+   *
+   * Never two commits for one iteration: when HEAD already is this iteration's commit (the daemon
+   * died after committing but before recording it), its sha is returned; if the iteration was run
+   * again and changed more, those changes are folded into that same commit.
+   */
+  async commitIteration({ iteration, summary }: IterationCommitInput): Promise<string | null> {
+    if (!Number.isInteger(iteration) || iteration < 1) throw new Error(`iteration must be a positive integer, not ${iteration}`);
+    await git(this.path, ['add', '-A'], { env: this.env });
+    const [staged, headIteration, env] = await Promise.all([
+      this.hasStagedChanges(),
+      this.iterationOf('HEAD'),
+      harnessCommitEnv(this.path, this.env),
+    ]);
+    const headIsThisIteration = headIteration === iteration;
+    if (!staged) return headIsThisIteration ? this.head() : null;
+
+    const commit = [...HARNESS_COMMIT_CONFIG, 'commit', '--quiet', '--cleanup=whitespace'];
+    if (headIsThisIteration) {
+      await git(this.path, [...commit, '--amend', '--no-edit'], { env });
+    } else {
+      const rest = summary.trim().split('\n').slice(1).join('\n').trim();
+      const message = [`Ralph iteration ${iteration} of goal #${this.goalId}: ${firstLine(summary)}`];
+      if (rest) message.push(rest);
+      message.push(`${ITERATION_TRAILER}: ${this.goalId}/${iteration}`);
+      await git(this.path, [...commit, ...message.flatMap((paragraph) => ['-m', paragraph])], { env });
+    }
+    return this.head();
+  }
+
+  /** The iteration a commit was made for (by this goal), or null for any other commit. */
+  async iterationOf(rev: string): Promise<number | null> {
+    const trailers = await git(
+      this.path,
+      ['log', '-1', `--format=%(trailers:key=${ITERATION_TRAILER},valueonly)`, '--end-of-options', rev],
+      { env: this.env },
+    );
+    for (const value of trailers.split('\n')) {
+      const match = /^(\d+)\/(\d+)$/.exec(value.trim());
+      if (match && Number(match[1]) === this.goalId) return Number(match[2]);
+    }
+    return null;
+  }
+
+  /** The highest iteration committed on the branch (the iteration count continues from it), or null. */
+  async lastCommittedIteration(): Promise<number | null> {
+    const base = await this.baseCommit();
+    const trailers = await git(
+      this.path,
+      ['log', `--format=%(trailers:key=${ITERATION_TRAILER},valueonly)`, `${base}..HEAD`],
+      { env: this.env },
+    );
+    let last: number | null = null;
+    for (const value of trailers.split('\n')) {
+      const match = /^(\d+)\/(\d+)$/.exec(value.trim());
+      if (match && Number(match[1]) === this.goalId) last = Math.max(last ?? 0, Number(match[2]));
+    }
+    return last;
+  }
+
+  /** Files the last iteration's commit changed, with line counts; none before the first iteration commit. */
+  async diffStat(): Promise<FileStat[]> {
+    if ((await this.iterationOf('HEAD')) === null) return [];
+    const output = await git(this.path, ['diff', '--numstat', '-z', '--no-renames', 'HEAD^', 'HEAD'], { env: this.env });
+    return splitNul(output).map((line) => {
+      const [added = '-', deleted = '-', ...file] = line.split('\t');
+      return {
+        path: file.join('\t'),
+        added: added === '-' ? null : Number(added),
+        deleted: deleted === '-' ? null : Number(deleted),
+      };
+    });
+  }
+
+  /**
+   * Every file the goal has changed since its base, committed or not yet (new files included),
+   * relative to the repository root: what to warn about when the developer edits the same file.
+   */
+  async changedFiles(): Promise<string[]> {
+    const base = await this.baseCommit();
+    const [tracked, untracked] = await Promise.all([
+      // base against the working tree: the branch's commits and the iteration in progress.
+      git(this.path, ['diff', '--name-only', '-z', '--no-renames', base], { env: this.env }),
+      git(this.path, ['ls-files', '--others', '--exclude-standard', '-z'], { env: this.env }),
+    ]);
+    return [...new Set([...splitNul(tracked), ...splitNul(untracked)])].sort();
+  }
+
+  /** Uncommitted changes in the worktree (untracked files included, ignored ones not). */
+  async uncommittedFiles(): Promise<string[]> {
+    return (await status(this.path, { untracked: 'normal', env: this.env })).map((entry) => entry.path);
+  }
+
+  /**
+   * Removes the worktree (used after landing). Refuses while it holds uncommitted changes unless
+   * `force`; ignored files (dependencies, build output) are not work and go with it.
+   */
+  async remove(options: RemoveOptions = {}): Promise<void> {
+    const registered = (await listWorktrees(this.repoRoot, this.env)).some((entry) => entry.path === this.path);
+    if (registered && (await isWorktreeFolder(this.path))) {
+      if (!options.force) {
+        const dirty = await this.uncommittedFiles();
+        if (dirty.length > 0) {
+          throw new Error(`goal #${this.goalId}'s workspace ${this.path} has uncommitted changes to ${dirty.join(', ')}; not removing it`);
+        }
+      }
+      await git(this.repoRoot, ['worktree', 'remove', '--force', this.path], { env: this.env });
+    } else {
+      await git(this.repoRoot, ['worktree', 'prune'], { env: this.env });
+    }
+    if (options.deleteBranch && (await branchExists(this.repoRoot, this.branch, this.env))) {
+      await git(this.repoRoot, ['branch', '--quiet', '-D', this.branch], { env: this.env });
+    }
+    // The repository's folder of worktrees goes with its last worktree; rmdir refuses while others remain.
+    await rmdir(path.dirname(this.path)).catch(() => undefined);
+  }
+
+  private async hasStagedChanges(): Promise<boolean> {
+    const result = await gitRun(this.path, ['diff', '--cached', '--quiet'], { env: this.env });
+    if (result.exitCode === 0) return false;
+    if (result.exitCode === 1) return true;
+    throw new Error(`could not compare goal #${this.goalId}'s staged changes: ${result.stderr.trim()}`);
+  }
+}
+
+function describeCheckout(entry: WorktreeEntry): string {
+  return entry.branch ? `branch ${entry.branch}` : 'a detached HEAD';
+}

@@ -1,0 +1,260 @@
+/**
+ * `run_command {command}`: the goal executor's shell. Each command runs as `bash -c` in the
+ * workspace, under the command policy, in its own process group, with a timeout and an output
+ * cap, stdin closed, and no provider secrets in its environment.
+ *
+ * One CommandRunner per iteration: it remembers every process group it started, so `killAll()`
+ * at the end of the iteration leaves nothing of the agent's running, not even a `sleep 300 &`
+ * whose shell exited long ago. (A process that leaves the group on purpose, with `setsid`,
+ * escapes it; this is a harness for an agent that means well, not a sandbox.)
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import { CommandPolicy, describeRefusal, type PolicyDecision } from './command-policy.ts';
+import { isGroupAlive, killGroup } from './process-group.ts';
+import { HeadTailBuffer, formatBytes } from './text-limits.ts';
+import { clip, defineTool, errorResult, type ToolResult } from './tool.ts';
+
+export const COMMAND_DEFAULTS = {
+  timeoutMs: 120_000,
+  outputLimitBytes: 64 * 1024,
+  /** Between SIGTERM and SIGKILL. */
+  killGraceMs: 500,
+  /**
+   * After the shell exits, how long to wait for the output pipe to close. Something it put in
+   * the background may hold the pipe open for as long as it runs; the command is over anyway.
+   */
+  pipeDrainMs: 200,
+};
+
+export interface CommandRunnerOptions {
+  /** Default: the default policy (DEFAULT_DENY_RULES, no allow list). */
+  policy?: CommandPolicy;
+  timeoutMs?: number;
+  outputLimitBytes?: number;
+  killGraceMs?: number;
+  /** The environment commands start from (default: this process's), before secrets are removed. */
+  env?: NodeJS.ProcessEnv;
+  /** Secret values (the provider's API key): any variable holding one is removed, whatever its name. */
+  secrets?: readonly string[];
+}
+
+export interface RunOptions {
+  /** The folder the command runs in: the workspace. */
+  cwd: string;
+  signal?: AbortSignal;
+}
+
+export type CommandOutcome =
+  /** The shell exited by itself (whatever its exit code, or a signal it got from elsewhere). */
+  | 'exited'
+  | 'timed-out'
+  /** Aborted through the signal, or by killAll(). */
+  | 'cancelled'
+  /** Not run: the policy refused it. */
+  | 'refused';
+
+export interface CommandResult {
+  command: string;
+  outcome: CommandOutcome;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  durationMs: number;
+  /** stdout and stderr together, in the order written, capped (head and tail kept). */
+  output: string;
+  outputBytes: number;
+  omittedBytes: number;
+  decision: PolicyDecision;
+}
+
+/** Provider settings and Ralph's secrets have no business in the agent's commands. */
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL/i;
+
+/** The environment a command gets: `base` without OPENAI_*, secret-looking RALPH_*, or any variable holding a secret value. */
+export function commandEnvironment(base: NodeJS.ProcessEnv, secrets: readonly string[] = []): NodeJS.ProcessEnv {
+  const secretValues = new Set(secrets.filter((secret) => secret !== ''));
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(base)) {
+    if (value === undefined) continue;
+    if (name.startsWith('OPENAI_')) continue;
+    if (name.startsWith('RALPH_') && SECRET_NAME.test(name)) continue;
+    if (secretValues.has(value)) continue;
+    env[name] = value;
+  }
+  return env;
+}
+
+export class CommandRunner {
+  readonly policy: CommandPolicy;
+  readonly timeoutMs: number;
+  readonly outputLimitBytes: number;
+  private readonly killGraceMs: number;
+  private readonly env: NodeJS.ProcessEnv;
+  /** Every process group started and not yet seen empty. */
+  private readonly groups = new Set<number>();
+  /** Cancels each command still running (used by killAll). */
+  private readonly cancels = new Set<() => void>();
+
+  constructor(options: CommandRunnerOptions = {}) {
+    this.policy = options.policy ?? new CommandPolicy();
+    this.timeoutMs = options.timeoutMs ?? COMMAND_DEFAULTS.timeoutMs;
+    this.outputLimitBytes = options.outputLimitBytes ?? COMMAND_DEFAULTS.outputLimitBytes;
+    this.killGraceMs = options.killGraceMs ?? COMMAND_DEFAULTS.killGraceMs;
+    this.env = commandEnvironment(options.env ?? process.env, options.secrets);
+  }
+
+  /** Process groups started by this runner that may still have processes in them. */
+  get trackedGroups(): number[] {
+    return [...this.groups];
+  }
+
+  /** Runs one command line to its end (or its timeout, or cancellation). Throws only when bash cannot be started. */
+  async run(command: string, { cwd, signal }: RunOptions): Promise<CommandResult> {
+    const decision = this.policy.check(command);
+    const base = { command, exitCode: null, signal: null, durationMs: 0, output: '', outputBytes: 0, omittedBytes: 0, decision };
+    if (!decision.allowed) return { ...base, outcome: 'refused' };
+    if (signal?.aborted) return { ...base, outcome: 'cancelled' };
+
+    const started = performance.now();
+    // `exec 2>&1` first, on the same line (bash's line numbers stay right): one pipe for both
+    // streams, so the model reads errors where they happened among the output.
+    const child = spawn('bash', ['-c', `exec 2>&1; ${command}`], {
+      cwd,
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const output = new HeadTailBuffer(this.outputLimitBytes);
+    child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+
+    const pgid = child.pid;
+    if (pgid !== undefined) this.groups.add(pgid);
+    let stoppedBy: 'timed-out' | 'cancelled' | null = null;
+    let killing: Promise<boolean> | null = null;
+    const stop = (reason: 'timed-out' | 'cancelled'): void => {
+      if (stoppedBy || pgid === undefined) return;
+      stoppedBy = reason;
+      killing = killGroup(pgid, { graceMs: this.killGraceMs });
+    };
+    const timer = setTimeout(() => stop('timed-out'), this.timeoutMs);
+    const onAbort = (): void => stop('cancelled');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const cancel = (): void => stop('cancelled');
+    this.cancels.add(cancel);
+
+    try {
+      const { code, signal: exitSignal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+        child.once('error', (error: NodeJS.ErrnoException) => reject(startError(error, cwd)));
+        child.once('exit', (exitCode, bySignal) => resolve({ code: exitCode, signal: bySignal }));
+      });
+      // The shell is done; what it left in the background is killAll's business, not the timeout's.
+      clearTimeout(timer);
+      await this.drainOutput(child.stdout, child.stderr);
+      if (killing) await killing;
+      if (pgid !== undefined && !isGroupAlive(pgid)) this.groups.delete(pgid);
+      const kept = output.finish();
+      return {
+        ...base,
+        outcome: stoppedBy ?? 'exited',
+        exitCode: code,
+        signal: exitSignal,
+        durationMs: performance.now() - started,
+        output: kept.text,
+        outputBytes: output.totalBytes,
+        omittedBytes: kept.omittedBytes,
+      };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      this.cancels.delete(cancel);
+    }
+  }
+
+  /** Waits for the pipes to close, briefly: a background process may keep them open indefinitely. */
+  private async drainOutput(...streams: Readable[]): Promise<void> {
+    // A stream error ends the stream just as well; it is not the command's failure.
+    const closed = streams.map((stream) => (stream.closed ? Promise.resolve() : once(stream, 'close').catch(() => {})));
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      Promise.all(closed).then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), COMMAND_DEFAULTS.pipeDrainMs))),
+    ]);
+    clearTimeout(timer);
+    // Stop listening: what background processes print from now on is not this command's output.
+    if (!drained) for (const stream of streams) stream.destroy();
+  }
+
+  /**
+   * Kills every process group this runner started (running commands end as cancelled) and
+   * resolves when they are gone. Call it when the iteration ends.
+   */
+  async killAll(): Promise<void> {
+    for (const cancel of [...this.cancels]) cancel();
+    const groups = [...this.groups];
+    await Promise.all(
+      groups.map(async (pgid) => {
+        if (await killGroup(pgid, { graceMs: this.killGraceMs })) this.groups.delete(pgid);
+      }),
+    );
+  }
+}
+
+/** Node reports a missing working folder as "spawn bash ENOENT", which points at the wrong thing. */
+function startError(error: NodeJS.ErrnoException, cwd: string): Error {
+  if (error.code === 'ENOENT' && !existsSync(cwd)) return new Error(`the workspace folder does not exist: ${cwd}`, { cause: error });
+  return new Error(`bash could not be started: ${error.message}`, { cause: error });
+}
+
+/** The command's result as the model reads it, and the one line for the log. */
+export function commandToolResult(result: CommandResult, timeoutMs: number): ToolResult {
+  const shortCommand = clip(result.command.split('\n')[0]!, 80);
+  if (result.outcome === 'refused' && !result.decision.allowed) {
+    const why = describeRefusal(result.decision);
+    return errorResult(
+      `${why}\nThe harness manages git (branches and commits) itself; do the work without this command.`,
+      `refused ${shortCommand} (${result.decision.rule})`,
+    );
+  }
+  const seconds = `${(result.durationMs / 1000).toFixed(1)} s`;
+  let status: string;
+  switch (result.outcome) {
+    case 'timed-out':
+      status = `timed out after ${Math.round(timeoutMs / 1000)} s: the command and everything it started were killed`;
+      break;
+    case 'cancelled':
+      status = 'cancelled: the command and everything it started were killed';
+      break;
+    default:
+      status = result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
+  }
+  const cut = result.omittedBytes > 0 ? `, ${formatBytes(result.omittedBytes)} of output cut` : '';
+  const body = result.output === '' ? '(no output)' : result.output.replace(/\n$/, '');
+  return {
+    output: `${body}\n[${status} · ${seconds}${cut}]`,
+    summary: `ran ${shortCommand}: ${result.outcome === 'exited' ? status : result.outcome} (${seconds})`,
+    isError: result.outcome !== 'exited',
+  };
+}
+
+/** The `run_command` tool over a runner (one runner per iteration). */
+export function runCommandTool(runner: CommandRunner) {
+  return defineTool({
+    name: 'run_command',
+    description:
+      'Run a shell command (bash) in the workspace and get its exit code and output (stdout and stderr together). ' +
+      `It is killed after ${Math.round(runner.timeoutMs / 1000)} s; output over ${formatBytes(runner.outputLimitBytes)} is cut in the middle. ` +
+      'No input can be given (stdin is closed). Git commits, pushes and branch changes are refused: the harness does them.',
+    parameters: z.object({
+      command: z.string().min(1).describe('The command line, as you would type it in bash'),
+    }),
+    async execute({ command }, ctx): Promise<ToolResult> {
+      ctx.onActivity?.(`running ${clip(command.split('\n')[0]!, 60)}`);
+      const result = await runner.run(command, { cwd: ctx.root, signal: ctx.signal });
+      return commandToolResult(result, runner.timeoutMs);
+    },
+  });
+}

@@ -1,0 +1,441 @@
+/**
+ * Splits a bash command line into the simple commands it would run, so the command policy can
+ * check every one of them: `cd x && git push` is two commands, and so are the insides of
+ * `$(…)`, backticks, `<(…)`, subshells, `{ …; }` groups, pipelines, `if`/`while`/`for` bodies and
+ * the substitutions in an unquoted here-document.
+ *
+ * This is a guard rail for an agent that means well, not a sandbox: it follows bash's quoting
+ * and grammar closely enough that an ordinary command is never misread, but a command built at
+ * run time (`git $(echo push)`, a script file) is beyond what any static check can see.
+ *
+ * Why not a library: shell-quote (the maintained npm tokenizer) does not descend into `$(…)`,
+ * backticks or here-documents, and the full parsers are unmaintained (bash-parser) or
+ * WebAssembly builds of a Go parser, heavy for what is needed here.
+ */
+
+export interface Word {
+  /** The word after quote removal (`"a b"` → `a b`); substitutions are kept as written. */
+  value: string;
+  /** Starts with an unquoted `NAME=` or `NAME+=`: an assignment when it leads a command. */
+  isAssignment: boolean;
+}
+
+export interface SimpleCommand {
+  /** Its words: assignments included, redirections and their targets left out. */
+  words: Word[];
+  /** The command as written, for messages. */
+  text: string;
+}
+
+export class ShellSyntaxError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ShellSyntaxError';
+  }
+}
+
+export function splitCommands(source: string): SimpleCommand[] {
+  const parser = new Parser(source, 0, 0);
+  parser.parseList(false);
+  return parser.commands;
+}
+
+/** Deeper nesting than this is refused instead of risking the stack. */
+const MAX_DEPTH = 64;
+
+/** Operators, longest first so `&&` wins over `&`. */
+const OPERATORS = [
+  ';;&', '<<<', '<<-', '&>>',
+  ';;', ';&', '&&', '||', '|&', '<<', '>>', '<&', '>&', '<>', '>|', '&>',
+  ';', '&', '|', '<', '>', '(', ')', '\n',
+];
+const REDIRECTIONS = new Set(['<', '>', '>>', '<<', '<<-', '<<<', '<&', '>&', '<>', '>|', '&>', '&>>']);
+const METACHARACTERS = new Set([' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')']);
+/** Reserved words that may stand where a command starts and are not commands themselves. */
+const KEYWORDS = new Set(['!', '{', '}', 'if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', 'esac']);
+const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/;
+
+type Token =
+  | { kind: 'word'; word: Word; raw: string; start: number; end: number; fdPrefix: boolean }
+  | { kind: 'op'; op: string; start: number; end: number };
+
+interface PendingHeredoc {
+  delimiter: string;
+  stripTabs: boolean;
+  /** Unquoted delimiter: the body's `$(…)` and backticks run. */
+  expands: boolean;
+}
+
+class Parser {
+  readonly commands: SimpleCommand[] = [];
+  private readonly source: string;
+  private pos: number;
+  private readonly depth: number;
+  private readonly heredocs: PendingHeredoc[] = [];
+
+  constructor(source: string, pos: number, depth: number) {
+    if (depth > MAX_DEPTH) throw new ShellSyntaxError('the command is nested too deeply');
+    this.source = source;
+    this.pos = pos;
+    this.depth = depth;
+  }
+
+  get position(): number {
+    return this.pos;
+  }
+
+  /** Parses commands until the end of the source or, when `nested`, the `)` that closes the current `(`. */
+  parseList(nested: boolean): void {
+    let words: Word[] = [];
+    let start = -1;
+    let end = -1;
+    /** What the next words are, when they are not a command's. */
+    let skipping: 'none' | 'for-list' | 'case-subject' | 'case-pattern' | 'test' | 'function-name' = 'none';
+    /** Open `case … esac` blocks: in them a `)` ends a pattern, not a subshell. */
+    let openCases = 0;
+
+    const finish = (): void => {
+      if (words.length > 0) this.commands.push({ words, text: this.source.slice(start, end) });
+      words = [];
+      start = -1;
+    };
+    const extend = (token: Token): void => {
+      if (start === -1) start = token.start;
+      end = token.end;
+    };
+
+    for (;;) {
+      const token = this.nextToken();
+      if (!token) {
+        if (nested) throw new ShellSyntaxError('unterminated ( or $(');
+        finish();
+        return;
+      }
+      if (token.kind === 'op') {
+        if (skipping === 'case-pattern') {
+          if (token.op === ')') skipping = 'none';
+          continue;
+        }
+        if (REDIRECTIONS.has(token.op)) {
+          this.readRedirectionTarget(token.op);
+          extend(token);
+          end = this.pos;
+          continue;
+        }
+        if (token.op === '(' && words.length === 1 && this.skipEmptyParentheses()) {
+          // `name() { …; }` defines a function: the name is not a command.
+          words = [];
+          start = -1;
+          continue;
+        }
+        if (token.op === '(' && words.length === 0 && this.source[this.pos] === '(') {
+          this.pos++;
+          this.skipBalanced('(', ')', 2); // `((i++))`, `for ((…))`: arithmetic, not commands
+          continue;
+        }
+        finish();
+        if (skipping === 'for-list' || skipping === 'test') skipping = token.op === '\n' || token.op === ';' ? 'none' : skipping;
+        if (token.op === '(') {
+          this.parseList(true);
+        } else if (token.op === ')') {
+          if (nested && openCases === 0) return;
+          // Outside a subshell, a stray `)` can only end a case pattern.
+        } else if ((token.op === ';;' || token.op === ';&' || token.op === ';;&') && openCases > 0) {
+          skipping = 'case-pattern';
+        }
+        continue;
+      }
+
+      if (token.fdPrefix) {
+        extend(token); // `2` in `2>&1`: part of the redirection
+        continue;
+      }
+      const value = token.word.value;
+      if (skipping === 'case-pattern') {
+        if (value === 'esac') {
+          openCases--;
+          skipping = 'none';
+        }
+        continue;
+      }
+      if (skipping === 'case-subject') {
+        if (value === 'in') skipping = 'case-pattern';
+        continue;
+      }
+      if (skipping === 'for-list') {
+        if (value === 'do') skipping = 'none';
+        continue;
+      }
+      if (skipping === 'test') {
+        if (value === ']]') skipping = 'none';
+        continue;
+      }
+      if (skipping === 'function-name') {
+        skipping = 'none';
+        continue;
+      }
+      if (words.length === 0 && token.raw === value) {
+        // Reserved words count only unquoted and where a command starts.
+        if (KEYWORDS.has(value)) {
+          if (value === 'esac' && openCases > 0) openCases--;
+          continue;
+        }
+        if (value === 'for' || value === 'select') {
+          skipping = 'for-list';
+          continue;
+        }
+        if (value === 'case') {
+          openCases++;
+          skipping = 'case-subject';
+          continue;
+        }
+        if (value === '[[') {
+          skipping = 'test';
+          continue;
+        }
+        if (value === 'function') {
+          skipping = 'function-name';
+          continue;
+        }
+      }
+      words.push(token.word);
+      extend(token);
+    }
+  }
+
+  /** Right after a `(`: when only blanks and a `)` follow, skips them and says so. */
+  private skipEmptyParentheses(): boolean {
+    const match = /[ \t]*\)/y;
+    match.lastIndex = this.pos;
+    if (!match.test(this.source)) return false;
+    this.pos = match.lastIndex;
+    return true;
+  }
+
+  /** After a redirection operator: its target word (a here-document's delimiter is remembered). */
+  private readRedirectionTarget(op: string): void {
+    const target = this.nextToken();
+    if (!target || target.kind !== 'word') throw new ShellSyntaxError(`a redirection (${op}) without a target`);
+    if (op === '<<' || op === '<<-') {
+      // A delimiter with any quoting in it (`'EOF'`, `"EOF"`, `\EOF`) makes the body literal.
+      this.heredocs.push({ delimiter: target.word.value, stripTabs: op === '<<-', expands: target.raw === target.word.value });
+    }
+  }
+
+  private nextToken(): Token | null {
+    const src = this.source;
+    for (;;) {
+      const char = src[this.pos];
+      if (char === ' ' || char === '\t') this.pos++;
+      else if (char === '\\' && src[this.pos + 1] === '\n') this.pos += 2; // line continuation
+      else if (char === '#') {
+        while (this.pos < src.length && src[this.pos] !== '\n') this.pos++;
+      } else break;
+    }
+    if (this.pos >= src.length) return null;
+    const start = this.pos;
+
+    if (src.startsWith('<(', start) || src.startsWith('>(', start)) {
+      // Process substitution: a file name to the command, a command list to us.
+      this.pos += 2;
+      this.parseList(true);
+      const raw = src.slice(start, this.pos);
+      return { kind: 'word', word: { value: raw, isAssignment: false }, raw, start, end: this.pos, fdPrefix: false };
+    }
+    const op = OPERATORS.find((candidate) => src.startsWith(candidate, start));
+    if (op) {
+      this.pos += op.length;
+      if (op === '\n') this.readHeredocBodies();
+      return { kind: 'op', op, start, end: this.pos };
+    }
+    const value = this.readWord();
+    const raw = src.slice(start, this.pos);
+    const fdPrefix = /^\d+$/.test(raw) && (src[this.pos] === '<' || src[this.pos] === '>');
+    return { kind: 'word', word: { value, isAssignment: ASSIGNMENT.test(raw) }, raw, start, end: this.pos, fdPrefix };
+  }
+
+  /** Reads one word up to an unquoted metacharacter; returns it without its quotes. */
+  private readWord(): string {
+    const src = this.source;
+    let value = '';
+    while (this.pos < src.length) {
+      const char = src[this.pos]!;
+      if (METACHARACTERS.has(char)) break;
+      if (char === '\\') {
+        const next = src[this.pos + 1];
+        this.pos += 2;
+        if (next !== undefined && next !== '\n') value += next;
+      } else if (char === "'") {
+        const close = src.indexOf("'", this.pos + 1);
+        if (close === -1) throw new ShellSyntaxError("unterminated single quote (')");
+        value += src.slice(this.pos + 1, close);
+        this.pos = close + 1;
+      } else if (char === '"') {
+        this.pos++;
+        value += this.readDoubleQuoted();
+      } else if (char === '$' && src[this.pos + 1] === "'") {
+        this.pos += 2;
+        value += this.readAnsiQuoted();
+      } else if (char === '$' || char === '`') {
+        value += this.readExpansion();
+      } else {
+        value += char;
+        this.pos++;
+      }
+    }
+    return value;
+  }
+
+  /** After an opening `"`: up to the closing one, with `$(…)` and backticks parsed. */
+  private readDoubleQuoted(): string {
+    const src = this.source;
+    let value = '';
+    for (;;) {
+      if (this.pos >= src.length) throw new ShellSyntaxError('unterminated double quote (")');
+      const char = src[this.pos]!;
+      if (char === '"') {
+        this.pos++;
+        return value;
+      }
+      if (char === '\\') {
+        const next = src[this.pos + 1];
+        this.pos += 2;
+        // In double quotes a backslash escapes only these; elsewhere it stays.
+        if (next === '$' || next === '`' || next === '"' || next === '\\') value += next;
+        else if (next !== '\n' && next !== undefined) value += `\\${next}`;
+      } else if (char === '$' || char === '`') {
+        value += this.readExpansion();
+      } else {
+        value += char;
+        this.pos++;
+      }
+    }
+  }
+
+  /** After `$'`: ANSI-C quoting; escapes are kept as written except the quote and backslash. */
+  private readAnsiQuoted(): string {
+    const src = this.source;
+    let value = '';
+    for (;;) {
+      if (this.pos >= src.length) throw new ShellSyntaxError("unterminated $' quote");
+      const char = src[this.pos]!;
+      if (char === "'") {
+        this.pos++;
+        return value;
+      }
+      if (char === '\\') {
+        const next = src[this.pos + 1] ?? '';
+        value += next === "'" || next === '\\' ? next : `\\${next}`;
+        this.pos += 2;
+      } else {
+        value += char;
+        this.pos++;
+      }
+    }
+  }
+
+  /**
+   * At a `$` or a backtick: a command substitution is parsed for its commands; `$((…))` and
+   * `${…}` are skipped over (their insides may hold substitutions too). Returns the raw text.
+   * (Not private: a here-document body is scanned by a parser started at each substitution.)
+   */
+  readExpansion(): string {
+    const src = this.source;
+    const start = this.pos;
+    if (src[start] === '`') {
+      this.commands.push(...this.parseBackticks());
+    } else if (src.startsWith('$((', start)) {
+      this.pos += 3;
+      this.skipBalanced('(', ')', 2);
+    } else if (src.startsWith('$(', start)) {
+      this.pos += 2;
+      this.parseList(true);
+    } else if (src.startsWith('${', start)) {
+      this.pos += 2;
+      this.skipBalanced('{', '}', 1);
+    } else {
+      this.pos++; // `$NAME`, `$1`, or a lone `$`: plain text to us
+    }
+    return src.slice(start, this.pos);
+  }
+
+  /** Skips to the close that balances `depth` opens, minding quotes and nested substitutions. */
+  private skipBalanced(open: string, close: string, depth: number): void {
+    const src = this.source;
+    while (depth > 0) {
+      if (this.pos >= src.length) throw new ShellSyntaxError(`unterminated ${open === '{' ? '${' : '$(('}`);
+      const char = src[this.pos]!;
+      if (char === '\\') this.pos += 2;
+      else if (char === "'" && open === '{') {
+        const closeQuote = src.indexOf("'", this.pos + 1);
+        if (closeQuote === -1) throw new ShellSyntaxError("unterminated single quote (')");
+        this.pos = closeQuote + 1;
+      } else if (char === '"') {
+        this.pos++;
+        this.readDoubleQuoted();
+      } else if (char === '$' || char === '`') {
+        this.readExpansion();
+      } else {
+        if (char === open) depth++;
+        else if (char === close) depth--;
+        this.pos++;
+      }
+    }
+  }
+
+  /** At a backtick: the commands of the old-style substitution up to the closing backtick. */
+  private parseBackticks(): SimpleCommand[] {
+    const src = this.source;
+    let inner = '';
+    this.pos++;
+    for (;;) {
+      if (this.pos >= src.length) throw new ShellSyntaxError('unterminated backtick (`)');
+      const char = src[this.pos]!;
+      if (char === '`') break;
+      if (char === '\\' && (src[this.pos + 1] === '`' || src[this.pos + 1] === '\\' || src[this.pos + 1] === '$')) {
+        inner += src[this.pos + 1];
+        this.pos += 2;
+      } else {
+        inner += char;
+        this.pos++;
+      }
+    }
+    this.pos++;
+    const parser = new Parser(inner, 0, this.depth + 1);
+    parser.parseList(false);
+    return parser.commands;
+  }
+
+  /** After a newline: the bodies of the here-documents started on the line just ended. */
+  private readHeredocBodies(): void {
+    const src = this.source;
+    for (const heredoc of this.heredocs.splice(0)) {
+      let body = '';
+      while (this.pos < src.length) {
+        const lineEnd = src.indexOf('\n', this.pos);
+        const line = src.slice(this.pos, lineEnd === -1 ? src.length : lineEnd);
+        this.pos = lineEnd === -1 ? src.length : lineEnd + 1;
+        if ((heredoc.stripTabs ? line.replace(/^\t+/, '') : line) === heredoc.delimiter) break;
+        body += `${line}\n`;
+      }
+      if (heredoc.expands) this.commands.push(...substitutionsIn(body, this.depth + 1));
+    }
+  }
+}
+
+/** The commands inside the `$(…)` and backticks of a text that is not itself a command (a here-document body). */
+function substitutionsIn(text: string, depth: number): SimpleCommand[] {
+  const commands: SimpleCommand[] = [];
+  for (let at = 0; at < text.length; at++) {
+    const char = text[at];
+    if (char === '\\') {
+      at++;
+    } else if ((char === '$' && text[at + 1] === '(' && text[at + 2] !== '(') || char === '`') {
+      const parser = new Parser(text, at, depth);
+      parser.readExpansion();
+      commands.push(...parser.commands);
+      at = parser.position - 1;
+    }
+  }
+  return commands;
+}

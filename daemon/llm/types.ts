@@ -67,7 +67,10 @@ export type ProviderEvent =
   | { type: 'tool.call'; call: ToolCall }
   | { type: 'web.search'; query?: string; status: 'searching' | 'done' }
   | { type: 'citation'; citation: Citation }
-  /** The call is waiting before its next try (the SDK's own retry, or the one restart of a stream that died before any output). */
+  /**
+   * The call is waiting before its next try (the SDK's own retry, or the one restart of a stream that died before any output).
+   * `attempt` is the try that comes after the wait: 2 for the first retry.
+   */
   | { type: 'wait'; reason: 'rate-limit' | 'server-error' | 'stream-restart'; seconds: number; attempt: number }
   | { type: 'done'; result: ModelResult };
 

@@ -1,0 +1,126 @@
+/**
+ * Provider overhead: streamed calls through Ralph's provider against the bare `openai` SDK, on both
+ * APIs, against the same fake server (its own process, `long-stream`: about 400 deltas a call, zero
+ * latency). Calls run one at a time, the two sides interleaved so both see the same machine.
+ * Target (issue 3): the provider keeps ≥ 0.95 of the SDK's throughput.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import OpenAI from 'openai';
+import { createProvider } from '../daemon/llm/provider.ts';
+import type { ModelApi, Provider } from '../daemon/llm/types.ts';
+import { percentile, printTable, type Row } from './table.ts';
+
+const CALLS = Number(process.env.BENCH_PROVIDER_CALLS ?? 200);
+const WARMUP = 20;
+const MODEL = 'gpt-5.4';
+const PROMPT = 'stream';
+
+async function startServer(): Promise<{ url: string; child: ChildProcess }> {
+  const script = fileURLToPath(new URL('../test/fake-openai/main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, '--scenario', 'long-stream'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const lines = createInterface({ input: child.stdout! });
+  const [url] = (await once(lines, 'line')) as [string];
+  lines.close();
+  return { url, child };
+}
+
+/** One streamed call through the bare SDK; returns the text it read. */
+async function sdkCall(client: OpenAI, api: ModelApi): Promise<string> {
+  let text = '';
+  if (api === 'responses') {
+    const stream = await client.responses.create({ model: MODEL, input: PROMPT, stream: true });
+    for await (const event of stream) if (event.type === 'response.output_text.delta') text += event.delta;
+  } else {
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: PROMPT }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+  }
+  return text;
+}
+
+async function providerCall(provider: Provider): Promise<string> {
+  let text = '';
+  for await (const event of provider.stream({ model: MODEL, items: [{ role: 'user', content: PROMPT }] })) {
+    if (event.type === 'text.delta') text += event.delta;
+  }
+  return text;
+}
+
+interface Samples {
+  /** Wall time per call, ms. */
+  durations: number[];
+  /** This process's CPU time per call, ms: the client's own work, steadier than wall time on a busy machine. */
+  cpu: number[];
+}
+
+async function timed(call: () => Promise<string>, samples: Samples | undefined): Promise<string> {
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  const text = await call();
+  const cpu = process.cpuUsage(cpuStart);
+  samples?.durations.push(performance.now() - start);
+  samples?.cpu.push((cpu.user + cpu.system) / 1000);
+  return text;
+}
+
+async function measure(url: string, api: ModelApi): Promise<Row[]> {
+  const settings = { maxRetries: 3, timeout: 10 * 60_000 };
+  const client = new OpenAI({ apiKey: 'bench', baseURL: url, ...settings, logLevel: 'off' });
+  const provider = createProvider({ api, apiKey: 'bench', baseURL: url, maxRetries: settings.maxRetries, timeoutMs: settings.timeout });
+  const sdk: Samples = { durations: [], cpu: [] };
+  const ralph: Samples = { durations: [], cpu: [] };
+  for (let index = 0; index < WARMUP + CALLS; index++) {
+    const warm = index >= WARMUP;
+    const sdkSide = () => timed(() => sdkCall(client, api), warm ? sdk : undefined);
+    const ralphSide = () => timed(() => providerCall(provider), warm ? ralph : undefined);
+    // Alternate which goes first, so neither always gets the warmer moment.
+    const pair = index % 2 === 0 ? [await sdkSide(), await ralphSide()] : [await ralphSide(), await sdkSide()];
+    if (pair[0] !== pair[1] || !pair[0]) throw new Error(`the two sides read different text (${api})`);
+  }
+  const row = (variant: string, samples: Samples): Row => {
+    const sorted = [...samples.durations].sort((a, b) => a - b);
+    const total = samples.durations.reduce((sum, duration) => sum + duration, 0);
+    const cpu = samples.cpu.reduce((sum, ms) => sum + ms, 0) / samples.cpu.length;
+    return {
+      api,
+      variant,
+      calls: samples.durations.length,
+      'calls/s': (samples.durations.length / total) * 1000,
+      'p50 ms': percentile(sorted, 50),
+      'p99 ms': percentile(sorted, 99),
+      'client CPU ms/call': cpu,
+    };
+  };
+  const sdkRow = row('bare openai SDK', sdk);
+  const ralphRow = row("Ralph's provider", ralph);
+  ralphRow['of SDK calls/s'] = Number(ralphRow['calls/s']) / Number(sdkRow['calls/s']);
+  // Each pair ran back to back; the median of their ratios shrugs off bursts of load from elsewhere on the machine.
+  const pairRatios = sdk.durations.map((duration, index) => duration / ralph.durations[index]!).sort((a, b) => a - b);
+  ralphRow['median pair ratio'] = percentile(pairRatios, 50);
+  return [sdkRow, ralphRow];
+}
+
+export async function run(): Promise<void> {
+  const { url, child } = await startServer();
+  try {
+    const rows: Row[] = [];
+    for (const api of ['responses', 'chat'] as const) rows.push(...(await measure(url, api)));
+    printTable(
+      `Provider overhead: ${CALLS} streamed calls per side (long-stream, ~400 deltas, zero latency), one at a time, ` +
+        `interleaved (target: ≥ 0.95 of the SDK's calls/s; pair ratio = SDK time / provider time of back-to-back calls)`,
+      rows,
+    );
+  } finally {
+    child.kill();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { Goal, GoalId, InvalidGoal, Transition } from './goal.ts';
 import { RequestId } from './jsonrpc.ts';
-import { ChatMessage, ChatPart } from './chat.ts';
+import { ChatMessage, ChatPart, ProviderSettings } from './chat.ts';
 
 export const EVENT_METHOD = 'event';
 
@@ -84,6 +84,8 @@ export const Events = {
       attempt: z.int().positive(),
     }),
   ),
+  /** ralph.config.ts was reloaded (or failed to): the provider settings now in force, and the file's error if it has one. */
+  'config.changed': defineEvent('config.changed', z.object({ provider: ProviderSettings, error: z.string().nullable() })),
   'daemon.stopping': defineEvent('daemon.stopping', z.object({ reason: z.string() })),
 } as const;
 

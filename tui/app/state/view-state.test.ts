@@ -178,6 +178,10 @@ describe('events', () => {
       'chat.part': event(11, 'chat.part', { session: 's', messageId: 'm', part: { id: 'p', type: 'text', text: 'x' } }),
       'chat.message.done': event(11, 'chat.message.done', { message: chatMessage }),
       'chat.session': event(11, 'chat.session', { session: 's2' }),
+      'config.changed': event(11, 'config.changed', {
+        provider: { model: 'm', api: 'chat', baseURL: null, apiKeySet: false, configured: false },
+        error: null,
+      }),
       'provider.wait': event(11, 'provider.wait', { scope: { session: 's' }, reason: 'rate-limit', seconds: 20, attempt: 1 }),
     };
     assert.deepEqual(Object.keys(samples).sort(), [...EVENT_TYPES].sort());

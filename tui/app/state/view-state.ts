@@ -129,6 +129,7 @@ function applyEvent(state: ViewState, event: EventEnvelope): ViewState {
     case 'chat.message.done':
     case 'chat.session':
     case 'provider.wait':
+    case 'config.changed':
       return state; // not shown by this TUI yet; the seq still counts as applied
     default:
       return assertNever(event);

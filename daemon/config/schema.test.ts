@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_MODEL, defaultConfig, parseConfig, type ParsedConfig } from './schema.ts';
+
+function errorOf(result: ParsedConfig): string {
+  assert.equal(result.ok, false, 'expected a validation error');
+  return result.ok ? '' : result.error;
+}
+
+describe('config schema', () => {
+  it('applies a default to every setting', () => {
+    const config = defaultConfig();
+    assert.equal(config.model, DEFAULT_MODEL);
+    assert.equal(config.api, undefined, 'unset: chosen from the base URL');
+    assert.deepEqual(config.models, []);
+    assert.deepEqual(config.executor, {
+      verify: null,
+      land: 'manual',
+      concurrency: 1,
+      maxIterations: 50,
+      maxMinutes: 120,
+      maxCostUsd: 10,
+      commands: { allow: [], deny: [], timeoutSeconds: 300, outputLimitBytes: 65_536 },
+    });
+    assert.deepEqual(config.research, { concurrency: 4, maxSteps: 20, timeoutSeconds: 600 });
+    assert.deepEqual(config.chat, {});
+    assert.deepEqual(config.tui, { keys: {} });
+  });
+
+  it('fills the defaults around what a file sets', () => {
+    const result = parseConfig({ executor: { verify: 'npm test', commands: { allow: ['npm'] } } }, 'ralph.config.ts');
+    assert.ok(result.ok);
+    assert.equal(result.config.executor.verify, 'npm test');
+    assert.equal(result.config.executor.land, 'manual');
+    assert.deepEqual(result.config.executor.commands.allow, ['npm']);
+    assert.equal(result.config.executor.commands.timeoutSeconds, 300);
+  });
+
+  it('names the file and the path of an unknown key', () => {
+    assert.equal(errorOf(parseConfig({ executor: { verfy: 'npm test' } }, 'ralph.config.ts')), 'ralph.config.ts: executor.verfy: unknown key');
+    assert.match(errorOf(parseConfig({ models: [{ id: 'x', pricing: { inptu: 1 } }] }, 'ralph.config.mjs')), /^ralph\.config\.mjs: models\[0\]\.pricing\.inptu: unknown key$/);
+  });
+
+  it('names the allowed values of a setting', () => {
+    assert.equal(
+      errorOf(parseConfig({ executor: { land: 'sometimes' } }, 'ralph.config.ts')),
+      'ralph.config.ts: executor.land: expected "manual" or "auto", got "sometimes"',
+    );
+    assert.match(errorOf(parseConfig({ api: 'completions' }, 'ralph.config.ts')), /api: expected "responses" or "chat"/);
+  });
+
+  it('refuses an API key in the file, saying where it belongs', () => {
+    assert.match(errorOf(parseConfig({ apiKey: 'sk-test' }, 'ralph.config.ts')), /apiKey: unknown key \(set OPENAI_API_KEY in the environment/);
+  });
+
+  it('reports several problems at once, bounds and types included', () => {
+    const error = errorOf(parseConfig({ executor: { concurrency: 0 }, research: { maxSteps: 2.5 }, baseURL: 'ftp://host' }, 'ralph.config.ts'));
+    assert.match(error, /executor\.concurrency: must be at least 1/);
+    assert.match(error, /research\.maxSteps: expected a whole number, got 2\.5/);
+    assert.match(error, /baseURL: expected an http:\/\/ or https:\/\/ URL/);
+  });
+
+  it('refuses a model id listed twice', () => {
+    assert.match(errorOf(parseConfig({ models: [{ id: 'a' }, { id: 'a' }] }, 'ralph.config.ts')), /models\[1\]\.id: "a" appears twice/);
+  });
+
+  it('needs an object as the default export', () => {
+    assert.match(errorOf(parseConfig(42, 'ralph.config.ts')), /^ralph\.config\.ts: the default export must be an object .* not 42$/);
+    assert.match(errorOf(parseConfig([], 'ralph.config.ts')), /not a list$/);
+  });
+});

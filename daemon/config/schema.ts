@@ -1,0 +1,194 @@
+/**
+ * The schema of `ralph.config.ts`, with the default of every setting. Objects are strict: a key
+ * the schema does not know (a typo) is an error naming its path, never silently ignored.
+ *
+ * The environment overrides some settings (see env.ts): OPENAI_API_KEY, OPENAI_BASE_URL,
+ * RALPH_MODEL, RALPH_API, RALPH_VERIFY. The API key is never read from the file: the file is
+ * committed, a key must not be.
+ */
+import { z } from 'zod';
+import type { ModelApi, ReasoningEffort } from '../llm/types.ts';
+import { ModelOverride } from '../llm/models.ts';
+
+export const MODEL_APIS = ['responses', 'chat'] as const satisfies readonly ModelApi[];
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const satisfies readonly ReasoningEffort[];
+
+export const ModelApiSchema = z.enum(MODEL_APIS);
+export const ReasoningEffortSchema = z.enum(REASONING_EFFORTS);
+
+/** The model used when neither the file nor RALPH_MODEL names one: small, cheap, and good at tools. */
+export const DEFAULT_MODEL = 'gpt-5.4-mini';
+
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+const Command = z.string().trim().min(1);
+
+const CommandPolicy = z.strictObject({
+  /** Commands the executor may run; empty (the default): any command that is not denied. */
+  allow: z.array(Command).default([]),
+  /**
+   * Commands refused, checked before `allow`: added to the harness's own rules, which always apply
+   * (DEFAULT_DENY_RULES in daemon/tools/command-policy.ts: the harness owns git, and no sudo).
+   */
+  deny: z.array(Command).default([]),
+  /** A command still running after this long is killed. Default 300 (5 minutes). */
+  timeoutSeconds: z.int().min(1).max(86_400).default(300),
+  /** Output kept per command (the rest is cut, with a note) so one command cannot flood the context. Default 64 KiB. */
+  outputLimitBytes: z.int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+});
+
+const Executor = z.strictObject({
+  /** The goal check, run in the goal's workspace (e.g. `npm test`); null: none. RALPH_VERIFY overrides it. */
+  verify: Command.nullable().default(null),
+  /** `manual`: a done goal waits for `ralph goal land`; `auto`: it is landed when done. Default manual. */
+  land: z.enum(['manual', 'auto']).default('manual'),
+  /** Goals run at once, each in its own worktree. Default 1: one after another. */
+  concurrency: z.int().min(1).max(16).default(1),
+  /** Loop iterations per attempt before the goal is stuck. Default 50. */
+  maxIterations: z.int().min(1).max(10_000).default(50),
+  /** Wall-clock minutes per attempt before the goal is stuck. Default 120. */
+  maxMinutes: z.number().positive().max(7 * 24 * 60).default(120),
+  /** USD per attempt before the goal is stuck (only enforceable where the model's prices are known). Default 10. */
+  maxCostUsd: z.number().positive().default(10),
+  commands: CommandPolicy.prefault({}),
+});
+
+const Research = z.strictObject({
+  /** Research agents running at once. Default 4. */
+  concurrency: z.int().min(1).max(16).default(4),
+  /** Model calls per research agent before it must report. Default 20. */
+  maxSteps: z.int().min(1).max(500).default(20),
+  /** Seconds per research agent before it is stopped and its partial findings kept. Default 600. */
+  timeoutSeconds: z.int().min(10).max(86_400).default(600),
+});
+
+const Chat = z.strictObject({
+  /** The chat's model when it should differ from `model` (RALPH_MODEL still overrides both). */
+  model: z.string().trim().min(1).optional(),
+  reasoningEffort: ReasoningEffortSchema.optional(),
+});
+
+const Tui = z.strictObject({
+  /** Key bindings: action name → key (e.g. `{ newChat: 'ctrl+n' }`). */
+  keys: z.record(z.string().min(1), z.string().min(1)).default({}),
+});
+
+export const RalphConfigSchema = z
+  .strictObject({
+    /** The model for every agent unless a section names another. RALPH_MODEL overrides it. Default gpt-5.4-mini. */
+    model: z.string().trim().min(1).default(DEFAULT_MODEL),
+    /** `responses` or `chat` (Chat Completions). Unset: `responses` for OpenAI, `chat` for any other base URL. RALPH_API overrides it. */
+    api: ModelApiSchema.optional(),
+    /** An OpenAI-compatible server (Ollama: http://localhost:11434/v1). Unset: OpenAI. OPENAI_BASE_URL overrides it. */
+    baseURL: HttpUrl.optional(),
+    /** Reasoning effort sent with every call unless a section sets its own; unset: the model's default. */
+    reasoningEffort: ReasoningEffortSchema.optional(),
+    /** Rows added to the model table, or partial rows overriding a built-in one with the same id. */
+    models: z.array(ModelOverride).default([]),
+    executor: Executor.prefault({}),
+    research: Research.prefault({}),
+    chat: Chat.prefault({}),
+    tui: Tui.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.models.forEach((row, index) => {
+      if (seen.has(row.id)) ctx.addIssue({ code: 'custom', path: ['models', index, 'id'], message: `"${row.id}" appears twice` });
+      seen.add(row.id);
+    });
+  });
+
+/** The validated config, every default applied. */
+export type RalphConfig = z.output<typeof RalphConfigSchema>;
+/** What a config file may contain (everything optional). */
+export type RalphConfigInput = z.input<typeof RalphConfigSchema>;
+
+/** The config of a repository without a config file. */
+export function defaultConfig(): RalphConfig {
+  return RalphConfigSchema.parse({});
+}
+
+export type ParsedConfig = { ok: true; config: RalphConfig } | { ok: false; error: string };
+
+/** Validates a config value; the error names the file and each bad key (`ralph.config.ts: executor.verfy: unknown key`). */
+export function parseConfig(value: unknown, fileName: string): ParsedConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, error: `${fileName}: the default export must be an object (export default { ... }), not ${describeValue(value)}` };
+  }
+  const result = RalphConfigSchema.safeParse(value, { reportInput: true });
+  if (result.success) return { ok: true, config: result.data };
+  return { ok: false, error: `${fileName}: ${describeIssues(result.error.issues)}` };
+}
+
+/** At most this many problems are spelled out; the rest are counted. */
+const MAX_ISSUES_SHOWN = 5;
+
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const lines = issues.flatMap(describeIssue);
+  const shown = lines.slice(0, MAX_ISSUES_SHOWN).join('; ');
+  return lines.length > MAX_ISSUES_SHOWN ? `${shown}; and ${lines.length - MAX_ISSUES_SHOWN} more` : shown;
+}
+
+/** Keys people are likely to try that Ralph deliberately reads elsewhere. */
+const KEY_HINTS: Record<string, string> = {
+  apiKey: 'set OPENAI_API_KEY in the environment instead: the config file is committed',
+};
+
+function describeIssue(issue: z.core.$ZodIssue): string[] {
+  const at = formatPath(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => {
+        const hint = issue.path.length === 0 ? KEY_HINTS[key] : undefined;
+        return `${formatPath([...issue.path, key])}: unknown key${hint ? ` (${hint})` : ''}`;
+      });
+    case 'invalid_value':
+      return [`${at}: expected ${alternatives(issue.values)}${got(issue.input)}`];
+    case 'invalid_type':
+      return [`${at}: expected ${TYPE_NAMES[issue.expected] ?? issue.expected}${got(issue.input)}`];
+    case 'too_small':
+      return [`${at}: ${issue.origin === 'array' ? `needs at least ${entries(issue.minimum)}` : `must be at least ${String(issue.minimum)}`}`];
+    case 'too_big':
+      return [`${at}: ${issue.origin === 'array' ? `may have at most ${entries(issue.maximum)}` : `must be at most ${String(issue.maximum)}`}`];
+    default:
+      return [`${at}: ${issue.message}`];
+  }
+}
+
+const TYPE_NAMES: Partial<Record<string, string>> = {
+  int: 'a whole number',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'an object',
+};
+
+const entries = (count: number | bigint) => `${String(count)} ${count === 1 ? 'entry' : 'entries'}`;
+
+/** `executor.commands.allow[2]`; the whole config when the path is empty. */
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'the config';
+  return path
+    .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`))
+    .join('');
+}
+
+/** `"manual" or "auto"`, `"a", "b" or "c"`. */
+function alternatives(values: readonly unknown[]): string {
+  const quoted = values.map((value) => JSON.stringify(value));
+  return quoted.length <= 1 ? (quoted[0] ?? 'nothing') : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`;
+}
+
+function got(input: unknown): string {
+  return input === undefined ? '' : `, got ${describeValue(input)}`;
+}
+
+/** A short, safe rendering of a bad value: strings quoted and cut, objects by kind. */
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 39)}…` : value);
+  return String(value);
+}

@@ -2,6 +2,8 @@
 const benchmarks: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   'event-fanout': () => import('./event-fanout.ts'),
   'repo-watcher': () => import('./repo-watcher.ts'),
+  provider: () => import('./provider.ts'),
+  'chat-latency': () => import('./chat-latency.ts'),
 };
 
 const only = process.argv.slice(2);

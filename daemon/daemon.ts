@@ -1,6 +1,7 @@
 /**
- * One daemon serves one repository: it holds the lock, the goal store, the repository watcher and the
- * WebSocket server, and advertises itself in `.ralph/daemon.json` (url, token, pid; mode 0600).
+ * One daemon serves one repository: it holds the lock, the goal store, the repository watcher, the
+ * config, the shared chat and the WebSocket server, and advertises itself in `.ralph/daemon.json`
+ * (url, token, pid; mode 0600).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,8 +16,11 @@ import {
   type DaemonInfo,
   type RepoInfo,
 } from '../protocol/index.ts';
+import { ChatService } from './chat/chat-service.ts';
+import { ConfigService } from './config/config-service.ts';
 import { EventBus } from './events/bus.ts';
 import { writeFileAtomic } from './fs/atomic-write.ts';
+import { createProvider } from './llm/provider.ts';
 import { acquireDaemonLock, type DaemonLock } from './lock.ts';
 import { ralphPaths, type RalphPaths } from './paths.ts';
 import type { DaemonServices, Log } from './server/context.ts';
@@ -45,6 +49,10 @@ export interface DaemonOptions {
   pingIntervalMs?: number;
   /** Validate every result against its method's schema (a development check). */
   checkResults?: boolean;
+  /** Where OPENAI_* and RALPH_* are read. Default: process.env (tests pass their own). */
+  env?: NodeJS.ProcessEnv;
+  /** Reload ralph.config.ts when it changes. Default true. */
+  configWatch?: boolean;
 }
 
 /** The git work tree's root holding `dir`, as a real path; a clear error when there is none. */
@@ -73,6 +81,8 @@ export class Daemon {
   readonly info: DaemonInfo;
   readonly bus: EventBus;
   readonly store: GoalStore;
+  readonly config: ConfigService;
+  readonly chat: ChatService;
   readonly url: string;
   readonly token: string;
   /** Settles with the stop reason once the daemon has fully stopped (however it was stopped). */
@@ -89,6 +99,8 @@ export class Daemon {
     info: DaemonInfo;
     bus: EventBus;
     store: GoalStore;
+    config: ConfigService;
+    chat: ChatService;
     server: RpcServer;
     watcher: RepoWatcher | null;
     lock: DaemonLock;
@@ -100,6 +112,8 @@ export class Daemon {
     this.info = parts.info;
     this.bus = parts.bus;
     this.store = parts.store;
+    this.config = parts.config;
+    this.chat = parts.chat;
     this.server = parts.server;
     this.url = parts.server.url;
     this.watcher = parts.watcher;
@@ -138,6 +152,31 @@ export class Daemon {
       // Without a watcher the branch is read once: nothing would notice it change.
       const fixedBranch = watcher ? null : await currentBranch(repoRoot);
 
+      const config = await ConfigService.start({
+        repoRoot,
+        env: options.env ?? process.env,
+        watch: options.configWatch ?? true,
+        // A reload applies from the next model call on; clients learn what is in force now.
+        onChange: () => {
+          log('config: ralph.config.ts reloaded');
+          bus.publish('config.changed', { provider: config.providerSettings(), error: null });
+        },
+        onError: (message) => {
+          log(`config: ${message} (the last valid config stays in force)`);
+          bus.publish('config.changed', { provider: config.providerSettings(), error: message });
+        },
+      });
+      undo.push(() => config.close());
+      if (config.error) log(`config: ${config.error} (the defaults are in force)`);
+      const chat = await ChatService.open({
+        repoRoot,
+        bus,
+        settings: { provider: () => config.provider('chat'), models: () => config.models() },
+        createProvider,
+        log,
+      });
+      undo.push(() => chat.close());
+
       const info: DaemonInfo = {
         version: RALPH_VERSION,
         protocolVersion: PROTOCOL_VERSION,
@@ -146,13 +185,15 @@ export class Daemon {
         startedAt: new Date().toISOString(),
       };
       const token = randomBytes(32).toString('hex');
-      const capabilities: Capability[] = repoWatch ? ['goals', 'logs', 'repo-watch'] : ['goals', 'logs'];
+      const capabilities: Capability[] = ['goals', 'logs', 'chat', ...(repoWatch ? (['repo-watch'] as const) : [])];
       // Late-bound: the services need the server (its url, its clients) and the daemon (to stop it).
       let server: RpcServer | undefined;
       let daemon: Daemon | undefined;
       const services: DaemonServices = {
         bus,
         store,
+        chat,
+        config,
         info,
         log,
         repo: (): RepoInfo => ({ root: repoRoot, name: path.basename(repoRoot), branch: watcher ? watcher.branch : fixedBranch }),
@@ -185,7 +226,7 @@ export class Daemon {
       // 0600: the token is the key to everything the daemon can do.
       await writeFileAtomic(paths.daemonFile, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
 
-      daemon = new Daemon({ repoRoot, info, bus, store, server, watcher, lock, token, log });
+      daemon = new Daemon({ repoRoot, info, bus, store, config, chat, server, watcher, lock, token, log });
       return daemon;
     } catch (error) {
       for (const step of undo.reverse()) await step().catch(() => {});
@@ -204,18 +245,22 @@ export class Daemon {
   }
 
   /**
-   * Stops cleanly: tells the clients why, closes them (1001), then the server, the watcher and the store,
-   * and removes daemon.json and the lock. Idempotent; every step runs even if an earlier one fails.
+   * Stops cleanly: tells the clients why, ends the chat's turns, closes the clients (1001), then the
+   * server, the watcher, the store and the config, and removes daemon.json and the lock. Idempotent;
+   * every step runs even if an earlier one fails.
    */
   stop(reason = 'stopped'): Promise<void> {
     this.stopping ??= (async () => {
       this.log(`ralph daemon: stopping (${reason})`);
       this.bus.publish('daemon.stopping', { reason });
       const steps: [string, () => Promise<unknown>][] = [
+        // First, while clients still listen: turns in progress end as interrupted and are written.
+        ['chat', () => this.chat.close()],
         // The close frame's reason is kept short and fixed (ws caps it at 123 bytes); the event above says why.
         ['server', () => this.server.close('daemon stopping')],
         ['repository watcher', async () => this.watcher?.close()],
         ['goal store', () => this.store.close()],
+        ['config', () => this.config.close()],
         ['daemon.json', () => this.removeDaemonFile()],
         ['lock', () => this.lock.release()],
       ];

@@ -36,8 +36,7 @@ export const Snapshot = z.object({
   goals: z.array(Goal),
   invalid: z.array(InvalidGoal),
   clients: z.array(ClientInfo),
-  // Optional until the chat service is wired into the daemon (issue 3).
-  chat: ChatState.optional(),
+  chat: ChatState,
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
@@ -134,10 +133,13 @@ export const Methods = {
   ),
   /** Starts a new session and makes it current for every client. */
   'chat.new': defineMethod('chat.new', Empty, z.object({ session: z.string() })),
-  /** Interrupts the turn streaming now (Esc in the TUI); queued turns go on. */
+  /**
+   * Interrupts the turn streaming now (Esc in the TUI); queued turns go on. With `messageId`, only that
+   * reply's turn, streaming or still queued (Ctrl+C in `ralph chat` must not stop another client's turn).
+   */
   'chat.interrupt': defineMethod(
     'chat.interrupt',
-    z.object({ session: z.string().optional() }).default({}),
+    z.object({ session: z.string().optional(), messageId: z.string().optional() }).default({}),
     z.object({ interrupted: z.boolean() }),
   ),
   'models.list': defineMethod('models.list', Empty, z.object({ models: z.array(ModelInfo), provider: ProviderSettings })),

@@ -4,6 +4,8 @@
  */
 import type { z } from 'zod';
 import type { ClientInfo, DaemonInfo, EventEnvelope, MethodName, Methods, RepoInfo, ResultOf } from '../../protocol/index.ts';
+import type { ChatService } from '../chat/chat-service.ts';
+import type { ConfigService } from '../config/config-service.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { GoalStore } from '../store/goal-store.ts';
 
@@ -13,6 +15,9 @@ export type Log = (message: string) => void;
 export interface DaemonServices {
   readonly bus: EventBus;
   readonly store: GoalStore;
+  readonly chat: ChatService;
+  /** ralph.config.ts with the environment's overrides, reloaded when the file changes. */
+  readonly config: ConfigService;
   readonly info: DaemonInfo;
   repo(): RepoInfo;
   /** The WebSocket URL clients connect to. */

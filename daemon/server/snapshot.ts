@@ -11,5 +11,6 @@ export function buildSnapshot(services: DaemonServices): Snapshot {
     goals: store.list(),
     invalid: store.invalid(),
     clients: services.clients(),
+    chat: services.chat.snapshot(),
   };
 }

@@ -113,7 +113,7 @@ describe('ralph command line', () => {
 
     const help = succeeded(await ralph(['goal', 'add', '--help'], { cwd: repo }));
     assert.match(help, /^Usage: ralph goal add --title T/);
-    failedWith(await ralph(['chat', 'hello'], { cwd: repo }), 1, /'chat' is not available yet/);
+    failedWith(await ralph(['research', 'why?'], { cwd: repo }), 1, /'research' is not available yet/);
   });
 
   it('the first command starts the daemon in the background; goal add prints the new id', async () => {

@@ -72,7 +72,7 @@ describe('parseCommandLine', () => {
   });
 
   it('answers the model-backed commands with "not available yet" (a failure, not bad usage)', () => {
-    assert.throws(() => parseCommandLine(['chat', 'hello']), (error: unknown) => error instanceof NotAvailableYet && !(error instanceof UsageError));
+    assert.throws(() => parseCommandLine(['research', 'why?']), (error: unknown) => error instanceof NotAvailableYet && !(error instanceof UsageError));
   });
 });
 

@@ -24,7 +24,15 @@ function initializeResult(): ResultOf<'initialize'> {
     clientId: 'c1',
     sync: {
       kind: 'snapshot',
-      snapshot: { seq: 0, repo: { root: '/r', name: 'r', branch: null }, daemon: daemonInfo, goals: [], invalid: [], clients: [] },
+      snapshot: {
+        seq: 0,
+        repo: { root: '/r', name: 'r', branch: null },
+        daemon: daemonInfo,
+        goals: [],
+        invalid: [],
+        clients: [],
+        chat: { session: '2025-01-01-1', messages: [], queued: 0, providerConfigured: false },
+      },
     },
   };
 }

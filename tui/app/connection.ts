@@ -47,5 +47,7 @@ export async function fetchSnapshot(connection: DaemonConnection): Promise<Snaps
     goals: list.goals,
     invalid: list.invalid,
     clients: status.clients,
+    // The TUI does not draw the chat yet; the chat pane (a later issue) pages it with chat.history.
+    chat: connection.snapshot.chat,
   };
 }

@@ -133,9 +133,22 @@ export const COMMANDS: readonly CommandSpec[] = [
     json: 'print one JSON entry per line',
     load: async () => (await import('./logs-command.ts')).showLogs,
   },
-  { words: ['chat'], synopsis: 'chat "message"', summary: 'one turn in the shared chat', notYet: true },
+  {
+    words: ['chat'],
+    synopsis: 'chat "message"',
+    summary: 'one turn in the shared chat: the reply streams to stdout (Ctrl+C interrupts it)',
+    args: ['MESSAGE'],
+    json: 'print the reply, once it has ended, as a JSON message object',
+    load: async () => (await import('./chat-command.ts')).chatCommand,
+  },
   { words: ['research'], synopsis: 'research "question" ...', summary: 'parallel research agents', notYet: true },
-  { words: ['models'], synopsis: 'models', summary: 'the model table', notYet: true },
+  {
+    words: ['models'],
+    synopsis: 'models',
+    summary: 'the model table, with the provider settings in force',
+    json: 'print {models, provider}',
+    load: async () => (await import('./models-command.ts')).listModels,
+  },
 ];
 
 /** `ralph daemon` alone: status, or start when asked to run in the foreground. */

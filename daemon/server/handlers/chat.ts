@@ -1,21 +1,14 @@
-/**
- * Chat and model methods. The chat service arrives with issue 3; until it is wired in, these
- * answer with a clear Unavailable error instead of being unknown methods.
- */
-import { ErrorCode, RpcError } from '../../../protocol/index.ts';
+/** chat.* methods: thin mappings onto the ChatService, which writes the transcripts and publishes the events. */
+import type { ChatService } from '../../chat/chat-service.ts';
 import type { HandlerTable } from '../context.ts';
 
-type ChatMethods = 'chat.send' | 'chat.history' | 'chat.new' | 'chat.interrupt' | 'models.list';
+type ChatMethod = 'chat.send' | 'chat.history' | 'chat.new' | 'chat.interrupt';
 
-export function chatHandlers(): Pick<HandlerTable, ChatMethods> {
-  const unavailable = (): never => {
-    throw new RpcError(ErrorCode.Unavailable, 'the chat is not available in this daemon yet');
-  };
+export function chatHandlers(chat: ChatService): Pick<HandlerTable, ChatMethod> {
   return {
-    'chat.send': unavailable,
-    'chat.history': unavailable,
-    'chat.new': unavailable,
-    'chat.interrupt': unavailable,
-    'models.list': unavailable,
+    'chat.send': ({ text, session }, { client, cause }) => chat.send({ text, session }, { clientId: client.id, name: client.name }, cause),
+    'chat.history': (params) => chat.history(params),
+    'chat.new': (_params, { cause }) => chat.newSession(cause),
+    'chat.interrupt': (params, { cause }) => chat.interrupt(params, cause),
   };
 }

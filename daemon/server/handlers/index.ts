@@ -4,7 +4,14 @@ import { chatHandlers } from './chat.ts';
 import { daemonHandlers } from './daemon.ts';
 import { goalHandlers } from './goals.ts';
 import { logHandlers } from './logs.ts';
+import { modelHandlers } from './models.ts';
 
 export function createHandlers(services: DaemonServices): HandlerTable {
-  return { ...goalHandlers(services), ...logHandlers(services), ...daemonHandlers(services), ...chatHandlers() };
+  return {
+    ...goalHandlers(services),
+    ...logHandlers(services),
+    ...daemonHandlers(services),
+    ...chatHandlers(services.chat),
+    ...modelHandlers(services.config),
+  };
 }

@@ -44,6 +44,7 @@ export interface SnapshotParts {
   repoName?: string;
   branch?: string | null;
   epoch?: string;
+  chat?: Snapshot['chat'];
 }
 
 export function makeSnapshot(parts: SnapshotParts = {}): Snapshot {
@@ -55,6 +56,8 @@ export function makeSnapshot(parts: SnapshotParts = {}): Snapshot {
     goals: parts.goals ?? [],
     invalid: parts.invalid ?? [],
     clients: parts.clients ?? [makeClient('c1')],
+    // The TUI does not draw the chat yet: an empty session by default.
+    chat: parts.chat ?? { session: '2025-01-02-1', messages: [], queued: 0, providerConfigured: false },
   });
 }
 

@@ -1,0 +1,435 @@
+/**
+ * The shared chat (issue 3): one conversation per repository, plus `chat.new` for another, shared by
+ * every attached client. A message from any client is answered by one turn; a session's turns run one
+ * at a time, first come first served, so messages sent at the same moment are never answered
+ * interleaved. Each turn streams its reply to every client as `chat.*` events and ends in one final
+ * line of the session's transcript (`.ralph/chat/<session>.jsonl`), which a restart reloads.
+ *
+ * The provider settings are read at the start of every turn: a reloaded config applies to the next
+ * turn. With no provider configured, the reply says how to configure one.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import {
+  ErrorCode,
+  RpcError,
+  type CallUsage,
+  type ChatMessage,
+  type ChatState,
+  type EventEnvelope,
+  type ResultOf,
+  type TextPart,
+  type ToolPart,
+} from '../../protocol/index.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { ResolvedProvider } from '../config/config-service.ts';
+import type { ModelTable } from '../llm/models.ts';
+import type { ProviderOptions } from '../llm/provider.ts';
+import type { Provider } from '../llm/types.ts';
+import { ProviderError } from '../llm/types.ts';
+import { ralphPaths } from '../paths.ts';
+import type { Log } from '../server/context.ts';
+import { KeyedQueue } from '../store/keyed-queue.ts';
+import { ChatSession, type Turn } from './chat-session.ts';
+import { conversationItems, NOT_CONFIGURED_REPLY, systemPrompt } from './conversation.ts';
+import { nextSessionId } from './session-id.ts';
+import { ToolRegistry, type ToolOutcome } from './tools.ts';
+import { TranscriptStore } from './transcript.ts';
+import { runTurn } from './turn-runner.ts';
+
+/** The messages a snapshot carries (older ones: `chat.history`). */
+export const SNAPSHOT_MESSAGES = 50;
+export const DEFAULT_HISTORY_PAGE = 50;
+/** A tool result kept on its part (what clients show and later turns send back to the model). */
+const MAX_TOOL_RESULT_CHARS = 20_000;
+/** How long stopping waits for interrupted turns to write their final line. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
+/** Where the chat reads its settings (the ConfigService's), afresh for every turn. */
+export interface ChatSettings {
+  /** The chat's provider settings in force now. */
+  provider(): ResolvedProvider;
+  models(): Pick<ModelTable, 'cost'>;
+}
+
+export type ProviderFactory = (options: ProviderOptions) => Provider;
+
+export interface ChatServiceOptions {
+  repoRoot: string;
+  bus: EventBus;
+  settings: ChatSettings;
+  createProvider: ProviderFactory;
+  /** The agent's tools (none yet: they come with issue 4). */
+  tools?: ToolRegistry;
+  log: Log;
+  now?: () => Date;
+}
+
+type Cause = EventEnvelope['cause'];
+
+export class ChatService {
+  private readonly bus: EventBus;
+  private readonly settings: ChatSettings;
+  private readonly createProvider: ProviderFactory;
+  private readonly tools: ToolRegistry;
+  private readonly transcripts: TranscriptStore;
+  private readonly log: Log;
+  private readonly now: () => Date;
+  private readonly instructions: string;
+  /** Sessions loaded so far (the current one always is). */
+  private readonly sessions = new Map<string, Promise<ChatSession>>();
+  /** Transcript writes and message insertions of one session happen one at a time, in order. */
+  private readonly serial = new KeyedQueue<string>();
+  private current: ChatSession;
+  private provider: { key: string; provider: Provider } | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(options: ChatServiceOptions, transcripts: TranscriptStore, current: ChatSession) {
+    this.bus = options.bus;
+    this.settings = options.settings;
+    this.createProvider = options.createProvider;
+    this.tools = options.tools ?? new ToolRegistry();
+    this.transcripts = transcripts;
+    this.log = options.log;
+    this.now = options.now ?? (() => new Date());
+    this.instructions = systemPrompt(path.basename(options.repoRoot));
+    this.current = current;
+    this.sessions.set(current.id, Promise.resolve(current));
+  }
+
+  /** Opens the newest session (a restart keeps the conversation), or begins the first one. */
+  static async open(options: ChatServiceOptions): Promise<ChatService> {
+    const transcripts = new TranscriptStore(ralphPaths(options.repoRoot).chat);
+    const newest = (await transcripts.sessions()).at(-1);
+    let current: ChatSession;
+    if (newest) {
+      current = await loadSession(transcripts, newest, options.log);
+    } else {
+      const id = nextSessionId([], (options.now ?? (() => new Date()))());
+      await transcripts.create(id);
+      current = new ChatSession(id);
+    }
+    return new ChatService(options, transcripts, current);
+  }
+
+  /** The current session for a snapshot: its latest messages (a streaming reply with its text so far). */
+  snapshot(): ChatState {
+    const session = this.current;
+    return {
+      session: session.id,
+      messages: session.messages.slice(-SNAPSHOT_MESSAGES).map(copyMessage),
+      queued: session.waiting.length,
+      providerConfigured: this.settings.provider().configured,
+    };
+  }
+
+  /** Adds a user message and queues its reply; the reply streams to every client as its turn comes. */
+  async send(
+    params: { text: string; session?: string | undefined },
+    sender: { clientId: string; name: string },
+    cause?: Cause,
+  ): Promise<ResultOf<'chat.send'>> {
+    this.refuseWhenStopping();
+    const session = await this.session(params.session);
+    return this.serial.run(session.id, async () => {
+      this.refuseWhenStopping();
+      const user: ChatMessage = {
+        id: newMessageId(),
+        session: session.id,
+        role: 'user',
+        parts: [{ id: 'p1', type: 'text', text: params.text }],
+        time: this.now().toISOString(),
+        status: 'done',
+        sender,
+      };
+      // Written before anyone hears of it: a message the daemon answered is never lost.
+      const order = session.reserveOrder();
+      await this.transcripts.append(user, order);
+      session.add(user, order);
+      this.bus.publish('chat.message', { message: copyMessage(user) }, cause);
+
+      const reply: ChatMessage = { id: newMessageId(), session: session.id, role: 'assistant', parts: [], time: this.now().toISOString(), status: 'queued' };
+      session.add(reply);
+      this.bus.publish('chat.message', { message: copyMessage(reply) }, cause);
+      const position = session.turnsAhead;
+      session.waiting.push({ reply, cause, abort: undefined });
+      session.draining ??= this.drain(session);
+      return { session: session.id, userMessageId: user.id, replyMessageId: reply.id, position };
+    });
+  }
+
+  /** Older messages of a session, oldest first: the `limit` before message `before` (or the latest). */
+  async history(params: { session?: string | undefined; before?: string | undefined; limit?: number | undefined }): Promise<ResultOf<'chat.history'>> {
+    const session = await this.session(params.session);
+    const limit = params.limit ?? DEFAULT_HISTORY_PAGE;
+    let end = session.messages.length;
+    if (params.before !== undefined) {
+      end = session.messages.findIndex((message) => message.id === params.before);
+      if (end < 0) throw new RpcError(ErrorCode.NotFound, `no message ${params.before} in chat session ${session.id}`);
+    }
+    const start = Math.max(0, end - limit);
+    return { session: session.id, messages: session.messages.slice(start, end).map(copyMessage), more: start > 0 };
+  }
+
+  /** Begins a new session and makes it the current one for every client. */
+  newSession(cause?: Cause): Promise<ResultOf<'chat.new'>> {
+    this.refuseWhenStopping();
+    // One at a time, so two at once get two different ids. (No session id contains a space.)
+    return this.serial.run('new session', async () => {
+      const id = nextSessionId([...(await this.transcripts.sessions()), this.current.id], this.now());
+      await this.transcripts.create(id);
+      const session = new ChatSession(id);
+      this.sessions.set(id, Promise.resolve(session));
+      this.current = session;
+      this.bus.publish('chat.session', { session: id }, cause);
+      return { session: id };
+    });
+  }
+
+  /**
+   * Interrupts a turn: the one streaming in the session, or (with `messageId`) that reply's turn,
+   * streaming or still waiting. The text so far is kept; the turns after it go on.
+   */
+  async interrupt(params: { session?: string | undefined; messageId?: string | undefined }, cause?: Cause): Promise<ResultOf<'chat.interrupt'>> {
+    const session = await this.session(params.session);
+    const running = session.current;
+    if (params.messageId === undefined || running?.reply.id === params.messageId) {
+      if (!running?.abort || running.abort.signal.aborted) return { interrupted: false };
+      running.abort.abort(new TurnInterrupted());
+      return { interrupted: true };
+    }
+    const index = session.waiting.findIndex((turn) => turn.reply.id === params.messageId);
+    if (index < 0) return { interrupted: false };
+    const [turn] = session.waiting.splice(index, 1);
+    await this.finish(session, turn!, { status: 'interrupted' }, cause);
+    return { interrupted: true };
+  }
+
+  /**
+   * Stops: waiting turns end as interrupted, the running ones are aborted, and every final line is
+   * written before this resolves (bounded). New messages are refused from now on.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const sessions = await Promise.all([...this.sessions.values()].map((loading) => loading.catch(() => null)));
+      const ending: Promise<unknown>[] = [];
+      for (const session of sessions) {
+        if (!session) continue;
+        for (const turn of session.waiting.splice(0)) {
+          ending.push(this.finish(session, turn, { status: 'interrupted', error: 'the daemon stopped before this turn ran' }));
+        }
+        session.current?.abort?.abort(new DaemonStopping());
+        if (session.draining) ending.push(session.draining);
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)));
+      await Promise.race([Promise.all(ending).then(() => this.serial.idle()), timeout]);
+      clearTimeout(timer);
+    })();
+    return this.closing;
+  }
+
+  // ---- sessions ----
+
+  /** A session by id (the current one when omitted), loaded from its transcript on first use. */
+  private async session(id: string | undefined): Promise<ChatSession> {
+    if (id === undefined) return this.current;
+    let loading = this.sessions.get(id);
+    if (!loading) {
+      const known = (await this.transcripts.sessions()).includes(id);
+      if (!known) throw new RpcError(ErrorCode.NotFound, `no chat session '${id}'`);
+      // Looked up again: another request may have begun loading it meanwhile.
+      loading = this.sessions.get(id) ?? loadSession(this.transcripts, id, this.log);
+      this.sessions.set(id, loading);
+      loading.catch(() => this.sessions.delete(id));
+    }
+    return loading;
+  }
+
+  private refuseWhenStopping(): void {
+    if (this.closing) throw new RpcError(ErrorCode.Unavailable, 'the daemon is stopping: the chat takes no more messages');
+  }
+
+  // ---- turns ----
+
+  /** Runs the session's turns one after another until none waits. */
+  private async drain(session: ChatSession): Promise<void> {
+    try {
+      for (let turn = session.waiting.shift(); turn; turn = session.waiting.shift()) {
+        session.current = turn;
+        try {
+          await this.runOne(session, turn);
+        } catch (error) {
+          // A bug: the turn still ends (as an error) so the queue goes on and no client waits forever.
+          this.log(`chat: turn ${turn.reply.id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          await this.finish(session, turn, { status: 'error', error: `internal error: ${oneLine(error)}` }).catch(() => {});
+        } finally {
+          session.current = null;
+        }
+      }
+    } finally {
+      session.draining = null;
+    }
+  }
+
+  private async runOne(session: ChatSession, turn: Turn): Promise<void> {
+    const { reply, cause } = turn;
+    const settings = this.settings.provider();
+    reply.status = 'streaming';
+    if (!settings.configured) {
+      this.bus.publish('chat.message', { message: copyMessage(reply) }, cause);
+      const part: TextPart = { id: 'p1', type: 'text', text: NOT_CONFIGURED_REPLY };
+      reply.parts.push(part);
+      this.bus.publish('chat.delta', { session: session.id, messageId: reply.id, partId: part.id, delta: part.text }, cause);
+      await this.finish(session, turn, { status: 'done' });
+      return;
+    }
+
+    reply.model = settings.model;
+    const abort = new AbortController();
+    turn.abort = abort;
+    this.bus.publish('chat.message', { message: copyMessage(reply) }, cause);
+
+    const textParts = new Map<number, TextPart>();
+    const toolParts = new Map<string, ToolPart>();
+    const models = this.settings.models();
+    const addPart = <P extends TextPart | ToolPart>(part: Omit<P, 'id'>): P => {
+      const added = { id: `p${reply.parts.length + 1}`, ...part } as P;
+      reply.parts.push(added);
+      return added;
+    };
+    const publishPart = (part: ToolPart) => this.bus.publish('chat.part', { session: session.id, messageId: reply.id, part: { ...part } }, cause);
+
+    const conversation = session.messages.slice(0, session.messages.indexOf(reply));
+    try {
+      await runTurn(
+        {
+          provider: this.providerFor(settings),
+          request: {
+            model: settings.model,
+            instructions: this.instructions,
+            ...(settings.reasoningEffort ? { reasoningEffort: settings.reasoningEffort } : {}),
+          },
+          items: conversationItems(conversation),
+          tools: this.tools,
+          signal: abort.signal,
+        },
+        {
+          textDelta: (step, delta) => {
+            let part = textParts.get(step);
+            if (!part) {
+              part = addPart<TextPart>({ type: 'text', text: '' });
+              textParts.set(step, part);
+            }
+            part.text += delta;
+            this.bus.publish('chat.delta', { session: session.id, messageId: reply.id, partId: part.id, delta }, cause);
+          },
+          toolStarted: (_step, call) => {
+            const part = addPart<ToolPart>({ type: 'tool', callId: call.id, name: call.name, arguments: call.arguments, status: 'running' });
+            toolParts.set(call.id, part);
+            publishPart(part);
+          },
+          toolFinished: (_step, call, outcome: ToolOutcome) => {
+            const part = toolParts.get(call.id);
+            if (!part) return;
+            part.status = outcome.ok ? 'done' : 'error';
+            part.result = outcome.output.slice(0, MAX_TOOL_RESULT_CHARS);
+            publishPart(part);
+          },
+          wait: ({ reason, seconds, attempt }) => {
+            this.bus.publish('provider.wait', { scope: { session: session.id }, reason, seconds, attempt }, cause);
+          },
+          callDone: (result) => {
+            const usage = addUsage(reply.usage, result.usage);
+            const cost = models.cost(settings.model, result.usage);
+            reply.usage = usage;
+            // Unknown once any call's price is unknown: tokens only, never a made-up figure.
+            reply.costUsd = cost === null || reply.costUsd === null ? null : (reply.costUsd ?? 0) + cost;
+          },
+        },
+      );
+      await this.finish(session, turn, { status: 'done' });
+    } catch (error) {
+      const reason: unknown = abort.signal.reason;
+      if (abort.signal.aborted) {
+        const stopped = reason instanceof DaemonStopping ? { error: 'the daemon stopped during this turn' } : {};
+        await this.finish(session, turn, { status: 'interrupted', ...stopped });
+        return;
+      }
+      if (!(error instanceof ProviderError)) throw error;
+      await this.finish(session, turn, { status: 'error', error: oneLine(error) });
+    }
+  }
+
+  /** Writes the reply's final line, then tells every client (in that order, so what they see is on disk). */
+  private finish(session: ChatSession, turn: Turn, end: { status: 'done' | 'error' | 'interrupted'; error?: string }, cause: Cause = turn.cause): Promise<void> {
+    return this.serial.run(session.id, async () => {
+      const final: ChatMessage = { ...copyMessage(turn.reply), status: end.status };
+      if (end.error !== undefined) final.error = end.error;
+      try {
+        await this.transcripts.append(final, session.orderOf(final.id));
+      } catch (error) {
+        this.log(`chat: could not write the reply ${final.id} to ${this.transcripts.fileOf(session.id)}: ${oneLine(error)}`);
+      }
+      turn.reply = final;
+      session.replace(final);
+      this.bus.publish('chat.message.done', { message: copyMessage(final) }, cause);
+    });
+  }
+
+  /** One provider per settings: a changed config gets a new one, unchanged settings reuse its connections. */
+  private providerFor(settings: ResolvedProvider): Provider {
+    const key = JSON.stringify([settings.api, settings.apiKey, settings.baseURL]);
+    if (this.provider?.key !== key) {
+      this.provider = { key, provider: this.createProvider({ api: settings.api, apiKey: settings.apiKey, baseURL: settings.baseURL }) };
+    }
+    return this.provider.provider;
+  }
+}
+
+/** An interruption asked for by a client (`chat.interrupt`). */
+class TurnInterrupted extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+/** The daemon is stopping. */
+class DaemonStopping extends Error {
+  constructor() {
+    super('the daemon is stopping');
+  }
+}
+
+async function loadSession(transcripts: TranscriptStore, id: string, log: Log): Promise<ChatSession> {
+  const { lines, skipped } = await transcripts.load(id);
+  for (const why of skipped) log(`chat: ${transcripts.fileOf(id)}: skipped ${why}`);
+  return new ChatSession(id, lines);
+}
+
+function newMessageId(): string {
+  return `m${randomBytes(8).toString('hex')}`;
+}
+
+/**
+ * A copy to publish or hand out: events are kept for resuming clients and must keep the state they
+ * had when published, while the live message goes on changing.
+ */
+function copyMessage(message: ChatMessage): ChatMessage {
+  return { ...message, parts: message.parts.map((part) => ({ ...part })), ...(message.usage ? { usage: { ...message.usage } } : {}) };
+}
+
+function addUsage(total: CallUsage | undefined, call: CallUsage): CallUsage {
+  if (!total) return { ...call };
+  return {
+    inputTokens: total.inputTokens + call.inputTokens,
+    cachedInputTokens: total.cachedInputTokens + call.cachedInputTokens,
+    outputTokens: total.outputTokens + call.outputTokens,
+    reasoningTokens: total.reasoningTokens + call.reasoningTokens,
+  };
+}
+
+function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split('\n')[0] ?? '').trim().slice(0, 500) || 'unknown error';
+}

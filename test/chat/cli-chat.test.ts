@@ -4,81 +4,20 @@
  * at a real fake-openai server. The steps of one API share one repository and one daemon.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { RalphClient } from '../../protocol/client.ts';
-import { ChatMessage, isProcessAlive, readDaemonFile } from '../../protocol/index.ts';
+import { ChatMessage, readDaemonFile } from '../../protocol/index.ts';
 import { startFakeOpenAI, type FakeOpenAIServer } from '../fake-openai/index.ts';
 import { endpointFromFile } from '../helpers/daemon.ts';
+import { cliEnv, failedWith as failedWithCode, killDaemon, startRalph, type Run } from '../helpers/cli.ts';
 import { makeTempRepo } from '../helpers/repo.ts';
+
+const start = (args: string[], env: NodeJS.ProcessEnv) => startRalph(args, { env });
+const failedWith = (run: Run, message: RegExp) => failedWithCode(run, 1, message);
 import { waitFor } from '../helpers/wait.ts';
 import { PRICED_MODEL } from './helpers.ts';
 
-const RALPH_BIN = fileURLToPath(new URL('../../tui/bin/ralph.js', import.meta.url));
-const RUN_TIMEOUT_MS = 30_000;
-
-/** The command's environment: the given provider settings and nothing of the machine's own. */
-function cliEnv(provider: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  for (const name of Object.keys(env)) if (/^(OPENAI_|RALPH_)/.test(name) || name === 'FORCE_COLOR') delete env[name];
-  return { ...env, ...provider };
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Running {
-  stdout(): string;
-  signal(signal: NodeJS.Signals): void;
-  done: Promise<Run>;
-}
-
-function start(args: string[], env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, [RALPH_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const done = new Promise<Run>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`ralph ${args.join(' ')} did not finish within ${RUN_TIMEOUT_MS} ms; stderr: ${stderr}`));
-    }, RUN_TIMEOUT_MS);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-  return { stdout: () => stdout, signal: (signal) => child.kill(signal), done };
-}
-
-/** The failure contract: exit 1, one line `ralph: …` on stderr, no stack trace. */
-function failedWith(run: Run, message: RegExp): void {
-  assert.equal(run.code, 1, `expected exit 1, got ${run.code}; stderr: ${run.stderr}`);
-  const lines = run.stderr.split('\n').filter(Boolean);
-  assert.equal(lines.length, 1, `one line on stderr, got: ${run.stderr}`);
-  assert.match(lines[0]!, /^ralph: /);
-  assert.match(lines[0]!, message);
-  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
-}
-
-/** Stops the daemon the first command started, however the test ended. */
-async function killDaemon(repo: string): Promise<void> {
-  const file = await readDaemonFile(repo).catch(() => null);
-  if (!file || !isProcessAlive(file.pid)) return;
-  process.kill(file.pid, 'SIGTERM');
-  try {
-    await waitFor(() => !isProcessAlive(file.pid), { timeoutMs: 10_000, message: `daemon ${file.pid} to exit` });
-  } catch {
-    process.kill(file.pid, 'SIGKILL');
-  }
-}
 
 for (const api of ['chat', 'responses'] as const) {
   describe(`ralph chat (RALPH_API=${api})`, () => {

@@ -10,78 +10,14 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readDaemonFile, type Goal, type LogEntry } from '../../protocol/index.ts';
-import { isProcessAlive } from '../../protocol/index.ts';
+import { isProcessAlive, readDaemonFile, type Goal, type LogEntry } from '../../protocol/index.ts';
+import { RALPH_BIN, cliEnv, failedWith, killDaemon, ralph, succeeded, type Run } from '../helpers/cli.ts';
 import { makeTempDir, makeTempRepo } from '../helpers/repo.ts';
-import { waitFor } from '../helpers/wait.ts';
-
-const RALPH_BIN = fileURLToPath(new URL('../../tui/bin/ralph.js', import.meta.url));
-const RUN_TIMEOUT_MS = 30_000;
-
-/** The environment of every run: no colors, no debug stacks, no model provider (nothing here needs one). */
-function cliEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  for (const name of ['RALPH_DEBUG', 'FORCE_COLOR', 'OPENAI_API_KEY', 'OPENAI_BASE_URL']) delete env[name];
-  return env;
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `ralph ...args` to the end; `input` is its stdin. */
-function ralph(args: string[], options: { cwd: string; input?: string }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RALPH_BIN, ...args], { cwd: options.cwd, env: cliEnv() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`ralph ${args.join(' ')} did not finish within ${RUN_TIMEOUT_MS} ms; stderr: ${stderr}`));
-    }, RUN_TIMEOUT_MS);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
-
-/** Exit 0 and nothing on stderr; returns stdout. */
-function succeeded(run: Run): string {
-  assert.equal(run.code, 0, `expected success, got exit ${run.code}; stderr: ${run.stderr}`);
-  assert.equal(run.stderr, '');
-  return run.stdout;
-}
-
-/** The failure contract: the exit code, exactly one line `ralph: <message>` on stderr, no stack trace. */
-function failedWith(run: Run, code: 1 | 2, message: RegExp): void {
-  assert.equal(run.code, code, `expected exit ${code}, got ${run.code}; stderr: ${run.stderr}`);
-  const lines = run.stderr.split('\n').filter(Boolean);
-  assert.equal(lines.length, 1, `one line on stderr, got: ${run.stderr}`);
-  assert.match(lines[0]!, /^ralph: /);
-  assert.match(lines[0]!, message);
-  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
-}
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Stops whatever daemon serves the repository, however the test ended. */
-async function killDaemon(repo: string): Promise<void> {
-  const file = await readDaemonFile(repo).catch(() => null);
-  if (!file || !isProcessAlive(file.pid)) return;
-  process.kill(file.pid, 'SIGTERM');
-  try {
-    await waitFor(() => !isProcessAlive(file.pid), { timeoutMs: 10_000, message: `daemon ${file.pid} to exit` });
-  } catch {
-    process.kill(file.pid, 'SIGKILL');
-  }
-}
+import { waitFor } from '../helpers/wait.ts';
+
 
 describe('ralph command line', () => {
   let repo = '';

@@ -4,67 +4,22 @@
  * command's environment (OPENAI_*, RALPH_*). Plus the table's formatting on its own.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { isProcessAlive, readDaemonFile, type ModelInfo, type ProviderSettings } from '../../protocol/index.ts';
+import type { ModelInfo, ProviderSettings } from '../../protocol/index.ts';
 import { modelTable, providerLines } from '../../tui/cli/models-command.ts';
+import { cliEnv, killDaemon, ralph as runRalph, succeeded, type Run } from '../helpers/cli.ts';
 import { makeTempRepo } from '../helpers/repo.ts';
-import { waitFor } from '../helpers/wait.ts';
 
-const RALPH_BIN = fileURLToPath(new URL('../../tui/bin/ralph.js', import.meta.url));
-const RUN_TIMEOUT_MS = 30_000;
 const SECRET_KEY = 'sk-test-must-never-be-printed';
 
 /** The daemon started by the first command inherits this: a local server, a key, a model override. */
-function cliEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  for (const name of ['RALPH_DEBUG', 'FORCE_COLOR', 'RALPH_API', 'RALPH_VERIFY']) delete env[name];
-  return { ...env, OPENAI_API_KEY: SECRET_KEY, OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', RALPH_MODEL: 'qwen3:8b' };
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const ENV = cliEnv({ OPENAI_API_KEY: SECRET_KEY, OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', RALPH_MODEL: 'qwen3:8b' });
 
 function ralph(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RALPH_BIN, ...args], { cwd, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`ralph ${args.join(' ')} did not finish within ${RUN_TIMEOUT_MS} ms; stderr: ${stderr}`));
-    }, RUN_TIMEOUT_MS);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runRalph(args, { cwd, env: ENV });
 }
 
-function succeeded(run: Run): string {
-  assert.equal(run.code, 0, `expected success, got exit ${run.code}; stderr: ${run.stderr}`);
-  assert.equal(run.stderr, '');
-  return run.stdout;
-}
-
-async function killDaemon(repo: string): Promise<void> {
-  const file = await readDaemonFile(repo).catch(() => null);
-  if (!file || !isProcessAlive(file.pid)) return;
-  process.kill(file.pid, 'SIGTERM');
-  try {
-    await waitFor(() => !isProcessAlive(file.pid), { timeoutMs: 10_000, message: `daemon ${file.pid} to exit` });
-  } catch {
-    process.kill(file.pid, 'SIGKILL');
-  }
-}
 
 describe('ralph models', () => {
   let repo = '';

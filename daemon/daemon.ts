@@ -19,6 +19,7 @@ import {
 import { ChatService } from './chat/chat-service.ts';
 import { ConfigService } from './config/config-service.ts';
 import { EventBus } from './events/bus.ts';
+import { ProgressTracker } from './events/progress-tracker.ts';
 import { writeFileAtomic } from './fs/atomic-write.ts';
 import { createProvider } from './llm/provider.ts';
 import { acquireDaemonLock, type DaemonLock } from './lock.ts';
@@ -137,6 +138,7 @@ export class Daemon {
     const undo: (() => Promise<unknown>)[] = [() => lock.release()];
     try {
       const bus = new EventBus(options.eventBufferSize);
+      const progress = new ProgressTracker(bus);
       const store = await GoalStore.open({ repoRoot, bus, onError: (error) => log(`goal store: ${error.message}`) });
       undo.push(() => store.close());
 
@@ -195,6 +197,8 @@ export class Daemon {
         chat,
         config,
         info,
+        progress,
+        pipeline: () => ({ paused: false, running: [] }),
         log,
         repo: (): RepoInfo => ({ root: repoRoot, name: path.basename(repoRoot), branch: watcher ? watcher.branch : fixedBranch }),
         url: () => server?.url ?? '',

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { Goal, GoalId, InvalidGoal, Transition } from './goal.ts';
 import { RequestId } from './jsonrpc.ts';
 import { ChatMessage, ChatPart, ProviderSettings } from './chat.ts';
+import { ResearchRun } from './research.ts';
 
 export const EVENT_METHOD = 'event';
 
@@ -51,11 +52,26 @@ export const Events = {
   /** Long work: begin / report / end, one token per unit (a research agent, a goal iteration). */
   'progress.begin': defineEvent(
     'progress.begin',
-    z.object({ token: z.string(), kind: z.string(), title: z.string(), total: z.int().positive().optional() }),
+    z.object({
+      token: z.string(),
+      kind: z.string(),
+      title: z.string(),
+      total: z.int().positive().optional(),
+      /** The unit this one belongs to (a research agent's run token). */
+      parent: z.string().optional(),
+    }),
   ),
+  /** Only what changed; a client keeps the rest from earlier reports. */
   'progress.report': defineEvent(
     'progress.report',
-    z.object({ token: z.string(), message: z.string().optional(), done: z.int().nonnegative().optional() }),
+    z.object({
+      token: z.string(),
+      message: z.string().optional(),
+      done: z.int().nonnegative().optional(),
+      total: z.int().positive().optional(),
+      tokens: z.int().nonnegative().optional(),
+      costUsd: z.number().nonnegative().nullable().optional(),
+    }),
   ),
   'progress.end': defineEvent(
     'progress.end',
@@ -86,6 +102,15 @@ export const Events = {
   ),
   /** ralph.config.ts was reloaded (or failed to): the provider settings now in force, and the file's error if it has one. */
   'config.changed': defineEvent('config.changed', z.object({ provider: ProviderSettings, error: z.string().nullable() })),
+  /** A research run started, an agent of it ended, or the run ended (with the consolidated report). */
+  'research.updated': defineEvent('research.updated', z.object({ run: ResearchRun })),
+  /** The pipeline was paused or resumed, or the set of running goals changed. */
+  'pipeline.changed': defineEvent('pipeline.changed', z.object({ paused: z.boolean(), running: z.array(GoalId) })),
+  /** Something the developer should know about a goal now: e.g. they edited a file the goal's branch also changed. */
+  'goal.warning': defineEvent(
+    'goal.warning',
+    z.object({ goalId: GoalId, kind: z.enum(['conflict']), message: z.string(), paths: z.array(z.string()) }),
+  ),
   'daemon.stopping': defineEvent('daemon.stopping', z.object({ reason: z.string() })),
 } as const;
 

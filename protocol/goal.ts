@@ -54,6 +54,39 @@ export const Transition = z.object({
 });
 export type Transition = z.infer<typeof Transition>;
 
+/** What the check command said after an iteration. */
+export const CheckResult = z.object({
+  command: z.string(),
+  ok: z.boolean(),
+  exitCode: z.int().nullable(),
+  /** The end of its output (capped). */
+  output: z.string(),
+  durationMs: z.int().nonnegative(),
+});
+export type CheckResult = z.infer<typeof CheckResult>;
+
+/** One iteration of the Ralph loop: a fresh context, one step, one check. */
+export const Iteration = z.looseObject({
+  number: z.int().positive(),
+  startedAt: IsoTime,
+  endedAt: IsoTime.optional(),
+  /** The agent's own words on what it did; becomes a progress note. */
+  summary: z.string(),
+  /** The commit of the iteration's changes on the goal branch; null when it changed nothing. */
+  commit: z.string().nullable(),
+  check: CheckResult.nullable(),
+  /** The agent called goal_done (done only when the check passes too). */
+  doneClaimed: z.boolean(),
+  usage: z.object({
+    inputTokens: z.int().nonnegative(),
+    cachedInputTokens: z.int().nonnegative(),
+    outputTokens: z.int().nonnegative(),
+    calls: z.int().nonnegative(),
+    costUsd: z.number().nonnegative().nullable(),
+  }),
+});
+export type Iteration = z.infer<typeof Iteration>;
+
 /** One run of the goal from `start` to an end; a pause or a recovery continues the same attempt. */
 export const Attempt = z.looseObject({
   number: z.int().positive(),
@@ -82,6 +115,10 @@ export const Goal = z.looseObject({
   attempts: z.array(Attempt),
   usage: Usage,
   history: z.array(Transition).default([]),
+  /** The goal's branch (`ralph/goal-<id>`) once it has run. */
+  branch: z.string().optional(),
+  /** Set when the goal's work was landed on the developer's branch. */
+  landed: z.object({ commit: z.string(), branch: z.string(), at: IsoTime }).optional(),
   /** Where the goal came from (a research run, a chat session), when it came from one. */
   links: z.looseObject({ research: z.string().optional(), chat: z.string().optional() }).optional(),
 });

@@ -5,3 +5,4 @@ export * from './events.ts';
 export * from './methods.ts';
 export * from './discovery.ts';
 export * from './chat.ts';
+export * from './research.ts';

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { Goal, GoalId, GoalState, GOAL_TITLE_MAX, InvalidGoal } from './goal.ts';
 import { ClientInfo, EventEnvelope, LogEntry } from './events.ts';
 import { ChatMessage, ChatState, ModelInfo, ProviderSettings } from './chat.ts';
+import { ProgressUnit, ResearchRun } from './research.ts';
 
 function defineMethod<const M extends string, P extends z.ZodType, R extends z.ZodType>(method: M, params: P, result: R) {
   return { method, params, result };
@@ -37,6 +38,9 @@ export const Snapshot = z.object({
   invalid: z.array(InvalidGoal),
   clients: z.array(ClientInfo),
   chat: ChatState,
+  /** Long work in progress now (research agents, goal iterations): a terminal attached late draws the same bars. */
+  progress: z.array(ProgressUnit),
+  pipeline: z.object({ paused: z.boolean(), running: z.array(GoalId) }),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
@@ -142,6 +146,28 @@ export const Methods = {
     z.object({ session: z.string().optional(), messageId: z.string().optional() }).default({}),
     z.object({ interrupted: z.boolean() }),
   ),
+  /** Starts a research run: one agent per question, in parallel; progress comes as progress.* events. */
+  'research.start': defineMethod(
+    'research.start',
+    z.object({ questions: z.array(z.string().trim().min(1).max(4000)).min(1).max(16), session: z.string().optional() }),
+    z.object({ run: ResearchRun }),
+  ),
+  /** Cancels a whole run, or one agent of it. */
+  'research.cancel': defineMethod(
+    'research.cancel',
+    z.object({ runId: z.string(), agentId: z.string().optional() }),
+    z.object({ run: ResearchRun }),
+  ),
+  'research.get': defineMethod('research.get', z.object({ runId: z.string() }), z.object({ run: ResearchRun })),
+  'research.list': defineMethod(
+    'research.list',
+    z.object({ limit: z.int().positive().max(200).optional() }).default({}),
+    z.object({ runs: z.array(ResearchRun) }),
+  ),
+  /** Lands a done goal: rebase onto the current branch, check, one commit `Goal #<id>: <title>`. */
+  'goal.land': defineMethod('goal.land', ById, z.object({ goal: Goal, commit: z.string(), files: z.array(z.string()) })),
+  'pipeline.pause': defineMethod('pipeline.pause', Empty, z.object({ paused: z.boolean() })),
+  'pipeline.resume': defineMethod('pipeline.resume', Empty, z.object({ paused: z.boolean() })),
   'models.list': defineMethod('models.list', Empty, z.object({ models: z.array(ModelInfo), provider: ProviderSettings })),
 } as const;
 

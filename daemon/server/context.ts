@@ -8,6 +8,7 @@ import type { ChatService } from '../chat/chat-service.ts';
 import type { ConfigService } from '../config/config-service.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { GoalStore } from '../store/goal-store.ts';
+import type { ProgressTracker } from '../events/progress-tracker.ts';
 
 /** One line of daemon-side logging (foreground: stderr; background: .ralph/daemon.log). */
 export type Log = (message: string) => void;
@@ -19,6 +20,10 @@ export interface DaemonServices {
   /** ralph.config.ts with the environment's overrides, reloaded when the file changes. */
   readonly config: ConfigService;
   readonly info: DaemonInfo;
+  /** Long work in progress now (for the snapshot). */
+  readonly progress: ProgressTracker;
+  /** Whether the goal pipeline is paused, and which goals run now. */
+  pipeline(): { paused: boolean; running: number[] };
   repo(): RepoInfo;
   /** The WebSocket URL clients connect to. */
   url(): string;

@@ -12,5 +12,7 @@ export function buildSnapshot(services: DaemonServices): Snapshot {
     invalid: store.invalid(),
     clients: services.clients(),
     chat: services.chat.snapshot(),
+    progress: services.progress.active(),
+    pipeline: services.pipeline(),
   };
 }

@@ -32,6 +32,8 @@ function initializeResult(): ResultOf<'initialize'> {
         invalid: [],
         clients: [],
         chat: { session: '2025-01-01-1', messages: [], queued: 0, providerConfigured: false },
+        progress: [],
+        pipeline: { paused: false, running: [] },
       },
     },
   };

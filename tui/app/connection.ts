@@ -49,5 +49,7 @@ export async function fetchSnapshot(connection: DaemonConnection): Promise<Snaps
     clients: status.clients,
     // The TUI does not draw the chat yet; the chat pane (a later issue) pages it with chat.history.
     chat: connection.snapshot.chat,
+    progress: connection.snapshot.progress,
+    pipeline: connection.snapshot.pipeline,
   };
 }

@@ -5,6 +5,7 @@ import { daemonHandlers } from './daemon.ts';
 import { goalHandlers } from './goals.ts';
 import { logHandlers } from './logs.ts';
 import { modelHandlers } from './models.ts';
+import { pendingHandlers } from './pending.ts';
 
 export function createHandlers(services: DaemonServices): HandlerTable {
   return {
@@ -13,5 +14,6 @@ export function createHandlers(services: DaemonServices): HandlerTable {
     ...daemonHandlers(services),
     ...chatHandlers(services.chat),
     ...modelHandlers(services.config),
+    ...pendingHandlers(),
   };
 }

@@ -182,6 +182,11 @@ describe('events', () => {
         provider: { model: 'm', api: 'chat', baseURL: null, apiKeySet: false, configured: false },
         error: null,
       }),
+      'research.updated': event(11, 'research.updated', {
+        run: { id: 'r1', questions: ['q'], status: 'running', agents: [], createdAt: '2025-01-01T00:00:00.000Z', usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 }, costUsd: 0 },
+      }),
+      'pipeline.changed': event(11, 'pipeline.changed', { paused: true, running: [] }),
+      'goal.warning': event(11, 'goal.warning', { goalId: 1, kind: 'conflict', message: 'm', paths: ['a'] }),
       'provider.wait': event(11, 'provider.wait', { scope: { session: 's' }, reason: 'rate-limit', seconds: 20, attempt: 1 }),
     };
     assert.deepEqual(Object.keys(samples).sort(), [...EVENT_TYPES].sort());

@@ -130,6 +130,9 @@ function applyEvent(state: ViewState, event: EventEnvelope): ViewState {
     case 'chat.session':
     case 'provider.wait':
     case 'config.changed':
+    case 'research.updated':
+    case 'pipeline.changed':
+    case 'goal.warning':
       return state; // not shown by this TUI yet; the seq still counts as applied
     default:
       return assertNever(event);

@@ -58,6 +58,8 @@ export function makeSnapshot(parts: SnapshotParts = {}): Snapshot {
     clients: parts.clients ?? [makeClient('c1')],
     // The TUI does not draw the chat yet: an empty session by default.
     chat: parts.chat ?? { session: '2025-01-02-1', messages: [], queued: 0, providerConfigured: false },
+    progress: [],
+    pipeline: { paused: false, running: [] },
   });
 }
 

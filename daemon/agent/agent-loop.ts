@@ -1,0 +1,114 @@
+/**
+ * The agent loop every agent runs (the chat agent, each research agent, the goal executor): call
+ * the model with the conversation so far, stream what it says, run the tools it calls, call it
+ * again with their results, until it answers without calling a tool, a tool ends the loop, or the
+ * step budget is spent. Like the provider below it, it knows nothing about any UI, file or client:
+ * everything it has to say is one event of `AgentEvent`, yielded in order.
+ */
+import type { CallUsage } from '../../protocol/index.ts';
+import { ProviderError } from '../llm/types.ts';
+import type { Citation, ConversationItem, ModelRequest, Provider, ProviderEvent, ToolCall } from '../llm/types.ts';
+import { errorResult, runTool, toolDefinition, type Tool, type ToolContext, type ToolResult } from '../tools/tool.ts';
+
+export interface AgentOptions {
+  provider: Provider;
+  /** Everything of a model request but the conversation, the tools and the signal. */
+  request: Omit<ModelRequest, 'items' | 'tools' | 'signal'>;
+  /** The conversation so far (the agent's own context: fresh for every research agent and iteration). */
+  items: readonly ConversationItem[];
+  tools: readonly Tool[];
+  /** Where the tools work and whom they tell what they are doing; the signal is the loop's. */
+  toolContext: Omit<ToolContext, 'signal'>;
+  /** Model calls at most; the loop ends with `max-steps` when they are spent. */
+  maxSteps: number;
+  /** Cancels the model call and the running tool; the loop then throws ProviderError('aborted'). */
+  signal: AbortSignal;
+  /** Ends the loop after a tool call when this says so (e.g. `goal_done`): no further model call. */
+  stopAfterTool?: (call: ToolCall, result: ToolResult) => boolean;
+}
+
+export type AgentStopReason = 'answered' | 'max-steps' | 'stopped-by-tool';
+
+export type AgentEvent =
+  /** A model call begins; steps count from 1. */
+  | { type: 'step'; step: number; maxSteps: number }
+  | { type: 'text.delta'; step: number; delta: string }
+  | { type: 'reasoning.delta'; step: number; delta: string }
+  | { type: 'web.search'; step: number; query?: string; status: 'searching' | 'done' }
+  | { type: 'citation'; step: number; citation: Citation }
+  | Extract<ProviderEvent, { type: 'wait' }>
+  /** A model call ended: its usage and the model that answered, for cost. */
+  | { type: 'usage'; step: number; model: string; usage: CallUsage }
+  | { type: 'tool.start'; step: number; call: ToolCall }
+  | { type: 'tool.end'; step: number; call: ToolCall; result: ToolResult }
+  /** The loop ended: the last answer's text, the whole conversation (to continue it), why it stopped. */
+  | { type: 'done'; text: string; items: ConversationItem[]; steps: number; reason: AgentStopReason };
+
+/** Runs the loop. Throws ProviderError when a model call fails (kind `aborted` once `signal` fires). */
+export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEvent, void, undefined> {
+  const { provider, signal, maxSteps } = options;
+  const tools = new Map(options.tools.map((tool) => [tool.name, tool]));
+  const definitions = options.tools.map(toolDefinition);
+  const toolContext: ToolContext = { ...options.toolContext, signal };
+  const items = [...options.items];
+  let text = '';
+  for (let step = 1; step <= maxSteps; step++) {
+    yield { type: 'step', step, maxSteps };
+    const request: ModelRequest = { ...options.request, items, signal, ...(definitions.length > 0 ? { tools: definitions } : {}) };
+    text = '';
+    let toolCalls: ToolCall[] | undefined;
+    for await (const event of provider.stream(request)) {
+      switch (event.type) {
+        case 'text.delta':
+          text += event.delta;
+          yield { type: 'text.delta', step, delta: event.delta };
+          break;
+        case 'reasoning.delta':
+          yield { type: 'reasoning.delta', step, delta: event.delta };
+          break;
+        case 'web.search':
+          yield { type: 'web.search', step, ...(event.query !== undefined ? { query: event.query } : {}), status: event.status };
+          break;
+        case 'citation':
+          yield { type: 'citation', step, citation: event.citation };
+          break;
+        case 'wait':
+          yield event;
+          break;
+        case 'done':
+          text = event.result.text;
+          toolCalls = event.result.toolCalls;
+          yield { type: 'usage', step, model: event.result.model, usage: event.result.usage };
+          break;
+        case 'tool.call':
+          break; // the calls are taken from the result, complete and in order
+      }
+    }
+    if (signal.aborted) throw new ProviderError('aborted', 'cancelled');
+    if (!toolCalls) throw new ProviderError('stream-cut', 'the model stream ended without a result');
+    if (toolCalls.length === 0) {
+      items.push({ role: 'assistant', content: text });
+      yield { type: 'done', text, items, steps: step, reason: 'answered' };
+      return;
+    }
+
+    items.push({ role: 'assistant', content: text, toolCalls });
+    let stop = false;
+    for (const call of toolCalls) {
+      yield { type: 'tool.start', step, call };
+      const tool = tools.get(call.name);
+      const result = tool
+        ? await runTool(tool, call.arguments, toolContext)
+        : errorResult(`there is no tool named ${call.name}; the tools are: ${[...tools.keys()].join(', ') || 'none'}`);
+      if (signal.aborted) throw new ProviderError('aborted', 'cancelled');
+      yield { type: 'tool.end', step, call, result };
+      items.push({ role: 'tool', callId: call.id, name: call.name, content: result.output });
+      if (options.stopAfterTool?.(call, result)) stop = true;
+    }
+    if (stop) {
+      yield { type: 'done', text, items, steps: step, reason: 'stopped-by-tool' };
+      return;
+    }
+  }
+  yield { type: 'done', text, items, steps: maxSteps, reason: 'max-steps' };
+}

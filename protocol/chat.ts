@@ -18,7 +18,12 @@ export const ToolPart = z.object({
   name: z.string(),
   arguments: z.string(),
   status: z.enum(['running', 'done', 'error']),
+  /** What the model read back (capped); later turns send it to the model again. */
   result: z.string().optional(),
+  /** The result in one line, for the UI: "read daemon/llm/models.ts (212 lines)". */
+  summary: z.string().optional(),
+  /** The research run this call started: a client draws its agents' progress inline (progress tokens `research:<run>…`). */
+  researchRun: z.string().optional(),
 });
 export type ToolPart = z.infer<typeof ToolPart>;
 

@@ -106,10 +106,13 @@ export const Events = {
   'research.updated': defineEvent('research.updated', z.object({ run: ResearchRun })),
   /** The pipeline was paused or resumed, or the set of running goals changed. */
   'pipeline.changed': defineEvent('pipeline.changed', z.object({ paused: z.boolean(), running: z.array(GoalId) })),
-  /** Something the developer should know about a goal now: e.g. they edited a file the goal's branch also changed. */
+  /**
+   * Something the developer should know about a goal now: `conflict`, they edited a file the goal's
+   * branch also changed; `land-refused`, an automatic landing was refused (the goal stays done).
+   */
   'goal.warning': defineEvent(
     'goal.warning',
-    z.object({ goalId: GoalId, kind: z.enum(['conflict']), message: z.string(), paths: z.array(z.string()) }),
+    z.object({ goalId: GoalId, kind: z.enum(['conflict', 'land-refused']), message: z.string(), paths: z.array(z.string()) }),
   ),
   'daemon.stopping': defineEvent('daemon.stopping', z.object({ reason: z.string() })),
 } as const;

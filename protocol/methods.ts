@@ -149,7 +149,12 @@ export const Methods = {
   /** Starts a research run: one agent per question, in parallel; progress comes as progress.* events. */
   'research.start': defineMethod(
     'research.start',
-    z.object({ questions: z.array(z.string().trim().min(1).max(4000)).min(1).max(16), session: z.string().optional() }),
+    z.object({
+      questions: z.array(z.string().trim().min(1).max(4000)).min(1).max(16),
+      session: z.string().optional(),
+      /** Write the consolidated report with one model call once the agents have ended (default true); the chat agent writes its own. */
+      consolidate: z.boolean().optional(),
+    }),
     z.object({ run: ResearchRun }),
   ),
   /** Cancels a whole run, or one agent of it. */

@@ -20,6 +20,9 @@ describe('config schema', () => {
       maxIterations: 50,
       maxMinutes: 120,
       maxCostUsd: 10,
+      maxTokens: 10_000_000,
+      maxStepsPerIteration: 30,
+      verifyTimeoutSeconds: 1800,
       commands: { allow: [], deny: [], timeoutSeconds: 300, outputLimitBytes: 65_536 },
     });
     assert.deepEqual(config.research, { concurrency: 4, maxSteps: 20, timeoutSeconds: 600 });

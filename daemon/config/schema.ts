@@ -49,6 +49,12 @@ const Executor = z.strictObject({
   maxMinutes: z.number().positive().max(7 * 24 * 60).default(120),
   /** USD per attempt before the goal is stuck (only enforceable where the model's prices are known). Default 10. */
   maxCostUsd: z.number().positive().default(10),
+  /** Tokens (input + output) per attempt before the goal is stuck, while its cost is unknown (a model without prices). Default 10 million. */
+  maxTokens: z.int().min(1000).default(10_000_000),
+  /** Model calls per iteration: one step of the loop may read, edit and test, then it must stop. Default 30. */
+  maxStepsPerIteration: z.int().min(1).max(500).default(30),
+  /** Seconds the goal check (`verify`) may run before it is killed and counts as failed. Default 1800. */
+  verifyTimeoutSeconds: z.int().min(1).max(86_400).default(1800),
   commands: CommandPolicy.prefault({}),
 });
 

@@ -29,7 +29,9 @@ import {
   type GoalAction,
   type GoalState,
   type InvalidGoal,
+  type Iteration,
   type Transition,
+  type Usage,
 } from '../../protocol/index.ts';
 import type { EventBus } from '../events/bus.ts';
 import { removeStrayTempFiles, writeFileAtomic } from '../fs/atomic-write.ts';
@@ -57,6 +59,20 @@ export interface NewGoalInput {
 export interface GoalEdit {
   title?: string;
   spec?: string;
+}
+
+/** What the executor records on a goal as it works (daemon/pipeline/): no state change. */
+export interface ExecutionRecord {
+  /** The attempt `iteration` and `note` belong to (its number); required with either. */
+  attempt?: number;
+  /** Appended to that attempt's iterations. */
+  iteration?: Iteration;
+  /** Appended to that attempt's progress notes. */
+  note?: string;
+  /** Added to the goal's usage (a null cost makes the total's cost null: unknown). */
+  usage?: Usage;
+  /** The goal's branch, once its workspace exists. */
+  branch?: string;
 }
 
 type Cause = EventEnvelope['cause'];
@@ -194,6 +210,49 @@ export class GoalStore {
       const record = next.history.at(-1)!; // applyTransition always appends one
       this.bus.publish('goal.updated', { goal: next, transition: record, source: 'daemon' }, cause);
       await this.logTransition(record, cause, id);
+      return next;
+    });
+  }
+
+  /** Records that a done goal's work landed on the developer's branch; a goal lands once. */
+  recordLanding(id: number, landed: NonNullable<Goal['landed']>, cause?: Cause): Promise<Goal> {
+    return this.withGoal(id, async (goal) => {
+      if (goal.state !== 'done') throw new RpcError(ErrorCode.Conflict, `goal #${id} is ${goal.state}: only a done goal lands`);
+      if (goal.landed) {
+        throw new RpcError(ErrorCode.Conflict, `goal #${id} already landed as ${goal.landed.commit.slice(0, 7)} on ${goal.landed.branch}`);
+      }
+      const next = Goal.parse({ ...goal, landed, updatedAt: this.now().toISOString() });
+      await this.persist(next);
+      this.bus.publish('goal.updated', { goal: next, source: 'daemon' }, cause);
+      return next;
+    });
+  }
+
+  /**
+   * Records the executor's work on a goal (an iteration, a progress note, usage, the branch),
+   * serialized with the goal's other writes. The attempt may be closed already (a cancel can land
+   * while an iteration finishes): what it did is still recorded on it.
+   */
+  recordExecution(id: number, record: ExecutionRecord, cause?: Cause): Promise<Goal> {
+    return this.withGoal(id, async (goal) => {
+      const attempts = goal.attempts.map((attempt) => ({ ...attempt }));
+      if (record.iteration !== undefined || record.note !== undefined) {
+        const attempt = attempts.find((candidate) => candidate.number === record.attempt);
+        if (!attempt) throw new RpcError(ErrorCode.Conflict, `goal #${id} has no attempt ${record.attempt ?? '(none given)'}`);
+        if (record.iteration !== undefined) attempt.iterations = [...attempt.iterations, record.iteration];
+        if (record.note !== undefined) attempt.notes = [...attempt.notes, record.note];
+      }
+      const next = parseInput(() =>
+        Goal.parse({
+          ...goal,
+          attempts,
+          usage: record.usage ? addUsage(goal.usage, record.usage) : goal.usage,
+          ...(record.branch !== undefined ? { branch: record.branch } : {}),
+          updatedAt: this.now().toISOString(),
+        }),
+      );
+      await this.persist(next);
+      this.bus.publish('goal.updated', { goal: next, source: 'daemon' }, cause);
       return next;
     });
   }
@@ -400,6 +459,17 @@ export function parseGoalFile(id: number, bytes: Buffer): { goal: Goal } | { err
   if (!parsed.success) return { error: `not a valid goal: ${oneLine(describeZodError(parsed.error))}` };
   if (parsed.data.id !== id) return { error: `its id is ${parsed.data.id} but its file name says ${id}` };
   return { goal: parsed.data };
+}
+
+/** Two usages added up; the cost is unknown (null) once either is. */
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    calls: a.calls + b.calls,
+    costUsd: a.costUsd === null || b.costUsd === null ? null : a.costUsd + b.costUsd,
+  };
 }
 
 /** Runs a constructor of goal data, turning a validation error into InvalidParams. */

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeEntities, htmlToText } from './html-text.ts';
+
+describe('htmlToText', () => {
+  it('keeps headings, paragraphs, nested lists, code blocks and tables', () => {
+    const { text } = htmlToText(`
+      <h2>Install</h2><p>Run   the
+        command:</p>
+      <pre><code>npm install  ralph
+  --save</code></pre>
+      <ol><li>first<ul><li>nested</li></ul></li><li>second</li></ol>
+      <table><tr><th>Model</th><th>Price</th></tr><tr><td>mini</td><td>$0.75</td></tr></table>
+      <p>Line one<br>Line two</p>`);
+    assert.equal(
+      text,
+      [
+        '## Install',
+        '',
+        'Run the command:',
+        '',
+        '```',
+        'npm install  ralph',
+        '  --save',
+        '```',
+        '',
+        '1. first',
+        '  - nested',
+        '2. second',
+        '',
+        'Model | Price',
+        'mini | $0.75',
+        '',
+        'Line one',
+        'Line two',
+      ].join('\n'),
+    );
+  });
+
+  it('drops scripts, styles, navigation, hidden parts and comments, even when they hold markup', () => {
+    const { text, title } = htmlToText(`<html><head><title> A
+      title </title><script>document.write("</nav><p>not me</p>")</script></head><body>
+      <!-- <p>commented</p> --><nav><ul><li><a href="/">Home</a></li></ul><nav>inner</nav>still nav</nav>
+      <div hidden><p>hidden</p><div>deeper</div></div><span aria-hidden="true">icon</span>
+      <svg><text>chart</text></svg><p>Visible</p></body></html>`);
+    assert.equal(title, 'A title');
+    assert.equal(text, 'Visible');
+  });
+
+  it('writes links as [text](absolute url), leaving fragments and scripts as text', () => {
+    const { text } = htmlToText(
+      '<p><a href="../guide?x=1&amp;y=2">the guide</a>, <a href="#top">top</a>, <a href="javascript:void 0">js</a>, <a href="https://a.example/">https://a.example/</a></p>',
+      'https://docs.example/v1/page',
+    );
+    assert.equal(text, '[the guide](https://docs.example/guide?x=1&y=2), top, js, https://a.example/');
+  });
+
+  it('survives broken markup: stray <, unclosed tags and quotes holding >', () => {
+    const { text } = htmlToText('<p>1 < 2 and <b>bold<p class="a>b">next <a href="x">unclosed');
+    assert.equal(text, '1 < 2 and bold\n\nnext unclosed');
+  });
+});
+
+describe('decodeEntities', () => {
+  it('decodes named, decimal and hex references; leaves unknown ones alone', () => {
+    assert.equal(decodeEntities('&lt;a&gt; &amp; &quot;q&quot; &#39;s&#x27; &mdash; &hellip; &copy 2026 &bogus; &#0;'), '<a> & "q" \'s\' — … © 2026 &bogus; \ufffd');
+    assert.equal(decodeEntities('&notanentity'), '&notanentity');
+  });
+});

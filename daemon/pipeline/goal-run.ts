@@ -1,0 +1,322 @@
+/**
+ * One goal's run, from the pipeline's `start` to an end: iterations in the goal's worktree until
+ * the goal is done (goal_done AND the check passes), a bound is hit (stuck), or the run is
+ * stopped (the goal was paused or cancelled, or the daemon stops).
+ *
+ * The goal's state changes only through the store. The run writes `complete` and `fail`; a stop
+ * comes from outside (the pipeline sees the goal leave `running` and calls `stop`), except on
+ * shutdown, where the run puts its goal back to `queued` (`recover`) for the next daemon.
+ *
+ * A failed model call is not an iteration: a rate limit that outlasts the provider's own retries
+ * waits and tries again (not counted, not timed); server and network failures are tried again a
+ * few times; a missing or refused configuration ends the goal stuck with the provider's message.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCode, RpcError, emptyUsage, type Goal } from '../../protocol/index.ts';
+import type { RalphConfig } from '../config/schema.ts';
+import type { ResolvedProvider } from '../config/env.ts';
+import type { ModelTable } from '../llm/models.ts';
+import type { ProviderOptions } from '../llm/provider.ts';
+import { ProviderError, type Provider } from '../llm/types.ts';
+import type { Log } from '../server/context.ts';
+import { addUsage, type GoalStore } from '../store/goal-store.ts';
+import { boundsFrom, iterationBoundReached, SpendingWatch, spendingBoundReached, spendOf, stallDetected, type Bounds } from './bounds.ts';
+import type { GitEnv } from './git.ts';
+import { IterationError, runIteration, type IterationRecord, type IterationSpend } from './iteration.ts';
+import type { GoalJournal } from './journal.ts';
+import { iterationNote, iterationsOf, lastCheck, nextIterationNumber, openAttempt, retryContext } from './notes.ts';
+import { GoalWorkspace } from './workspace.ts';
+
+/** Where the pipeline reads its settings, afresh for every iteration (a config reload applies to the next one). */
+export interface PipelineSettings {
+  executor(): RalphConfig['executor'];
+  provider(): ResolvedProvider;
+  models(): Pick<ModelTable, 'cost'>;
+}
+
+export type ProviderFactory = (options: ProviderOptions) => Provider;
+
+/** Timings and limits of the loop's own retries (tests shorten them). */
+export interface RetryTuning {
+  /** The first wait after a rate limit outlasted the provider's retries; it doubles each time, up to 10 minutes. Default 60 s. */
+  rateLimitWaitMs: number;
+  /** The wait after a server or network failure. Default 10 s. */
+  providerRetryMs: number;
+  /** Server or network failures in a row before the goal is stuck. Default 3. */
+  providerFailureLimit: number;
+}
+
+export const RETRY_DEFAULTS: RetryTuning = { rateLimitWaitMs: 60_000, providerRetryMs: 10_000, providerFailureLimit: 3 };
+const RATE_LIMIT_WAIT_MAX_MS = 10 * 60_000;
+
+export const SHUTDOWN_NOTE = 'the daemon stopped while the goal ran; it continues when the daemon starts again';
+
+/** Why a run is asked to stop. */
+export interface StopRequest {
+  kind: 'pause' | 'cancel' | 'shutdown' | 'lost';
+  reason: string;
+}
+
+export interface GoalRunOptions {
+  goalId: number;
+  repoRoot: string;
+  store: GoalStore;
+  journal: GoalJournal;
+  settings: PipelineSettings;
+  createProvider: ProviderFactory;
+  log: Log;
+  worktreesRoot: string;
+  gitEnv?: GitEnv;
+  bounds?: Partial<Bounds>;
+  retry: RetryTuning;
+  /** Resolves when the pipeline may go on (it may be paused between iterations). */
+  whenResumed(): Promise<void>;
+  isPaused(): boolean;
+}
+
+export class GoalRun {
+  readonly goalId: number;
+  /** Settles when the run has ended (it never rejects). */
+  readonly finished: Promise<void>;
+  private readonly options: GoalRunOptions;
+  private readonly journal: GoalJournal;
+  private readonly store: GoalStore;
+  private readonly stopController = new AbortController();
+  private stopRequest: StopRequest | null = null;
+  /** What tries that left no iteration record spent (failed model calls): it counts against the bounds too. */
+  private unrecorded = { activeMs: 0, usage: emptyUsage() };
+  /** Server or network failures in a row. */
+  private providerFailures = 0;
+  /** The next wait after a rate limit outlasted the provider's retries (it doubles each time). */
+  private rateLimitWaitMs: number;
+
+  constructor(options: GoalRunOptions) {
+    this.options = options;
+    this.goalId = options.goalId;
+    this.journal = options.journal;
+    this.store = options.store;
+    this.rateLimitWaitMs = options.retry.rateLimitWaitMs;
+    this.finished = this.run().catch((error: unknown) => {
+      options.log(`goal #${this.goalId}: the run ended with an unexpected error: ${(error as Error).stack ?? String(error)}`);
+    });
+  }
+
+  /** Stops the run: the model call is aborted and the commands the agent started are killed. Idempotent. */
+  stop(request: StopRequest): void {
+    if (this.stopRequest) return;
+    this.stopRequest = request;
+    this.stopController.abort(new Error(request.reason));
+  }
+
+  private async run(): Promise<void> {
+    let workspace: GoalWorkspace;
+    try {
+      workspace = await GoalWorkspace.open({
+        repoRoot: this.options.repoRoot,
+        goalId: this.goalId,
+        worktreesRoot: this.options.worktreesRoot,
+        ...(this.options.gitEnv ? { env: this.options.gitEnv } : {}),
+      });
+    } catch (error) {
+      if (this.stopRequest) return this.finishStopped();
+      return this.fail(`could not prepare the goal's workspace: ${(error as Error).message}`);
+    }
+    const goal = this.store.get(this.goalId);
+    if (goal && goal.branch !== workspace.branch) {
+      if (!(await this.record({ branch: workspace.branch }))) return;
+    }
+    await this.journal.write('decision', `working in ${workspace.path} on branch ${workspace.branch}`, { worktree: workspace.path, branch: workspace.branch });
+
+    for (;;) {
+      if (this.stopRequest) return this.finishStopped();
+      if (this.options.isPaused()) {
+        await this.journal.write('decision', 'the pipeline is paused: waiting before the next iteration');
+        await Promise.race([this.options.whenResumed(), this.stopped()]);
+        continue;
+      }
+      const goal = this.store.get(this.goalId);
+      if (!goal || goal.state !== 'running') return this.finishStopped({ kind: 'lost', reason: 'the goal is no longer running' });
+      const attempt = openAttempt(goal);
+      if (!attempt) return this.fail('the goal runs without an open attempt (was its file edited by hand?)');
+
+      const executor = this.options.settings.executor();
+      const bounds = boundsFrom(executor, this.options.bounds);
+      const recorded = iterationsOf(attempt);
+      const spend = spendOf(recorded, this.unrecorded);
+      const reached = iterationBoundReached(spend, bounds) ?? spendingBoundReached(spend, bounds);
+      if (reached) return this.fail(reached);
+
+      const providerSettings = this.options.settings.provider();
+      const boundController = new AbortController();
+      const watch = new SpendingWatch(spend, bounds, (reason) => boundController.abort(new Error(reason)));
+      const number = nextIterationNumber(goal);
+
+      let iteration: IterationRecord;
+      try {
+        iteration = await runIteration({
+          goal,
+          number,
+          positionInAttempt: recorded.length + 1,
+          notes: attempt.notes,
+          lastCheck: lastCheck(goal),
+          retryContext: retryContext(goal),
+          workspace,
+          provider: this.options.createProvider({ api: providerSettings.api, apiKey: providerSettings.apiKey, baseURL: providerSettings.baseURL }),
+          model: providerSettings.model,
+          ...(providerSettings.reasoningEffort ? { reasoningEffort: providerSettings.reasoningEffort } : {}),
+          models: this.options.settings.models(),
+          executor,
+          secrets: providerSettings.apiKey ? [providerSettings.apiKey] : [],
+          stopSignal: this.stopController.signal,
+          boundSignal: boundController.signal,
+          journal: this.journal,
+          onSpend: (spent) => watch.update(spent),
+        });
+      } catch (error) {
+        watch.stop();
+        if (!(error instanceof IterationError)) {
+          if (this.stopRequest) return this.finishStopped();
+          return this.fail(`the harness failed in iteration ${number}: ${(error as Error).message}`);
+        }
+        if (!(await this.countUnrecorded(error.spend))) return;
+        if (error.stopped || this.stopRequest) return this.finishStopped();
+        if (await this.tryAgainAfter(error, number)) continue;
+        return;
+      }
+      watch.stop();
+      this.providerFailures = 0;
+      this.rateLimitWaitMs = this.options.retry.rateLimitWaitMs;
+
+      const note = iterationNote(iteration);
+      const updated = await this.record({ attempt: attempt.number, iteration, note, usage: iteration.usage });
+      if (!updated) return;
+      await this.journal.write('note', note, { iteration: number });
+      if (!(await this.goOnAfter(iteration, updated, bounds))) return;
+    }
+  }
+
+  /** A try that left no record still spent time and tokens: they count against the bounds and on the goal's usage. */
+  private async countUnrecorded(spend: IterationSpend): Promise<boolean> {
+    this.unrecorded = {
+      activeMs: this.unrecorded.activeMs + Math.max(0, spend.durationMs - spend.waitedMs),
+      usage: addUsage(this.unrecorded.usage, spend.usage),
+    };
+    return spend.usage.calls === 0 || (await this.record({ usage: spend.usage })) !== false;
+  }
+
+  /**
+   * After a try whose model call failed: waits when trying again may help. True: run the iteration
+   * again; false: the goal is stuck.
+   */
+  private async tryAgainAfter(error: IterationError, number: number): Promise<boolean> {
+    const failure = error.cause instanceof ProviderError ? error.cause : null;
+    if (!failure) {
+      await this.fail(`iteration ${number} failed: ${error.message}`);
+      return false;
+    }
+    switch (failure.kind) {
+      case 'rate-limit': {
+        const waitMs = this.rateLimitWaitMs;
+        this.rateLimitWaitMs = Math.min(waitMs * 2, RATE_LIMIT_WAIT_MAX_MS);
+        await this.journal.write('warning', `still rate limited after the provider's retries: waiting ${Math.round(waitMs / 1000)} s, then iteration ${number} starts again (not counted)`);
+        await this.pause(waitMs);
+        return true;
+      }
+      case 'server':
+      case 'network':
+      case 'stream-cut':
+      case 'aborted':
+        this.providerFailures++;
+        if (this.providerFailures >= this.options.retry.providerFailureLimit) {
+          await this.fail(`the model provider failed ${this.providerFailures} times in a row: ${failure.message}`);
+          return false;
+        }
+        await this.journal.write('warning', `the model call failed (${failure.message}): iteration ${number} starts again`);
+        await this.pause(this.options.retry.providerRetryMs);
+        return true;
+      default:
+        // not-configured, auth, bad-request: trying again changes nothing until someone acts.
+        await this.fail(failure.message);
+        return false;
+    }
+  }
+
+  /** The decision after a recorded iteration: done, stuck (a bound, a stall), or on to the next one (true). */
+  private async goOnAfter(iteration: IterationRecord, goal: Goal, bounds: Bounds): Promise<boolean> {
+    if (iteration.interrupted) {
+      await this.fail(iteration.interrupted);
+      return false;
+    }
+    if (iteration.doneClaimed) {
+      if (iteration.check === null) {
+        await this.journal.write('warning', "no check is configured (executor.verify or RALPH_VERIFY): the goal is done on the agent's word");
+        await this.complete(iteration.summary);
+        return false;
+      }
+      if (iteration.check.ok) {
+        await this.complete(iteration.summary);
+        return false;
+      }
+      await this.journal.write('decision', 'goal_done was called but the check failed: the next iteration gets its output');
+    } else if (iteration.check?.ok) {
+      await this.journal.write('decision', 'the check passes but the agent did not call goal_done: the next iteration goes on');
+    }
+    const attempt = openAttempt(goal);
+    const stall = attempt ? stallDetected(iterationsOf(attempt), bounds) : null;
+    if (stall) {
+      await this.fail(stall);
+      return false;
+    }
+    return true;
+  }
+
+  /** Records on the goal; false when the goal can no longer take it (removed, its file broken): the run ends. */
+  private async record(record: Parameters<GoalStore['recordExecution']>[1]): Promise<Goal | false> {
+    try {
+      return await this.store.recordExecution(this.goalId, record);
+    } catch (error) {
+      this.options.log(`goal #${this.goalId}: could not record its progress: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  private async complete(summary: string): Promise<void> {
+    await this.journal.write('decision', 'done: goal_done was called and the check passes');
+    await this.transition('complete', summary);
+  }
+
+  private async fail(reason: string): Promise<void> {
+    await this.journal.write('decision', `stuck: ${reason}`);
+    await this.transition('fail', reason);
+  }
+
+  /** A transition the goal may no longer allow (cancelled meanwhile): the newer state stands. */
+  private async transition(action: 'complete' | 'fail' | 'recover', note: string): Promise<void> {
+    try {
+      await this.store.transition(this.goalId, action, { note });
+    } catch (error) {
+      const expected = error instanceof RpcError && (error.code === ErrorCode.InvalidTransition || error.code === ErrorCode.NotFound);
+      if (!expected) this.options.log(`goal #${this.goalId}: could not ${action}: ${(error as Error).message}`);
+    }
+  }
+
+  private async finishStopped(request: StopRequest | null = this.stopRequest): Promise<void> {
+    const why = request ?? { kind: 'lost', reason: 'stopped' };
+    await this.journal.write('decision', `stopped: ${why.reason}`);
+    // The goal's state already says why (paused, cancelled, …); only a stopping daemon must put it back in the queue.
+    if (why.kind === 'shutdown') await this.transition('recover', SHUTDOWN_NOTE);
+  }
+
+  /** Resolves when the run is asked to stop. */
+  private stopped(): Promise<void> {
+    const signal = this.stopController.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  }
+
+  /** Waits, unless the run is stopped first. */
+  private async pause(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.stopController.signal }).catch(() => undefined);
+  }
+}
+

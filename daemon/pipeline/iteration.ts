@@ -1,0 +1,418 @@
+/**
+ * One iteration of the Ralph loop: a fresh agent context (the goal, the progress notes, the last
+ * check's output, the retry context) takes ONE step in the goal's worktree and stops. Then the
+ * harness kills whatever the agent started, commits the iteration's changes, and runs the check.
+ * The result is the `Iteration` record; deciding what comes next is the caller's (goal-run.ts).
+ *
+ * Two signals stop an iteration early:
+ * - `stopSignal` (pause, cancel, daemon stopping): everything stops at once, nothing is committed
+ *   or recorded, and `runIteration` rejects; uncommitted changes stay in the worktree for the
+ *   iteration's next run (which keeps its number).
+ * - `boundSignal` (a time, cost or token bound hit mid-iteration): the agent stops, its work so far
+ *   is committed, the check is skipped, and the iteration comes back `interrupted` with the reason.
+ */
+import { emptyUsage, type CallUsage, type CheckResult, type Goal, type Iteration, type Usage } from '../../protocol/index.ts';
+import { runAgent } from '../agent/agent-loop.ts';
+import type { RalphConfig } from '../config/schema.ts';
+import type { ModelTable } from '../llm/models.ts';
+import type { Provider, ReasoningEffort, ToolCall } from '../llm/types.ts';
+import { CommandPolicy, CommandRunner, type PolicyDecision, type ToolResult } from '../tools/index.ts';
+import { clip } from '../tools/tool.ts';
+import { addUsage } from '../store/goal-store.ts';
+import { executorRunner, executorTools, GOAL_DONE_TOOL, isGoalDone } from './executor-tools.ts';
+import { iterationToken, type GoalJournal } from './journal.ts';
+import { condenseNotes, describeCheck } from './notes.ts';
+import type { GoalWorkspace } from './workspace.ts';
+
+type ExecutorConfig = RalphConfig['executor'];
+
+/** The check's output kept on the goal (goal files are committed: they stay small) and shown to the next iteration. */
+export const CHECK_OUTPUT_CHARS = 3000;
+/** A command's or the check's output as kept in the log. */
+const LOG_OUTPUT_CHARS = 8000;
+const SUMMARY_MAX_CHARS = 4000;
+
+export interface IterationInput {
+  /** The goal as it is when the iteration starts. */
+  goal: Goal;
+  /** Numbered across the goal's attempts (the commit trailer's number). */
+  number: number;
+  /** Its position in the current attempt, from 1 (for the prompt). */
+  positionInAttempt: number;
+  /** Progress notes of the current attempt so far. */
+  notes: readonly string[];
+  /** The most recent check, with the iteration that ran it. */
+  lastCheck: { iteration: number; check: CheckResult } | null;
+  /** How earlier attempts ended and what they did (a retried goal), or null. */
+  retryContext: string | null;
+  workspace: GoalWorkspace;
+  provider: Provider;
+  model: string;
+  reasoningEffort?: ReasoningEffort;
+  models: Pick<ModelTable, 'cost'>;
+  executor: ExecutorConfig;
+  /** Values no command may see (the provider's key). */
+  secrets: readonly string[];
+  stopSignal: AbortSignal;
+  boundSignal: AbortSignal;
+  journal: GoalJournal;
+  /** After every model call and provider wait: the iteration's usage so far and the time spent waiting (the bounds are watched here). */
+  onSpend?: (spend: { usage: Usage; waitedMs: number }) => void;
+}
+
+/** The record of one iteration, with what the harness needs besides the protocol's fields. */
+export type IterationRecord = Iteration & {
+  model: string;
+  durationMs: number;
+  /** Time spent waiting on the provider (rate limits): not counted against the time bound. */
+  waitedMs: number;
+  /** Why the agent stopped: it answered, called goal_done, spent its step budget, or a bound stopped it. */
+  stopReason: 'answered' | 'stopped-by-tool' | 'max-steps' | 'bound';
+  /** Set when a bound stopped the iteration: the reason. */
+  interrupted?: string;
+};
+
+/** What an iteration that ended without a record had spent: it still counts. */
+export interface IterationSpend {
+  usage: Usage;
+  waitedMs: number;
+  durationMs: number;
+}
+
+/**
+ * An iteration that ended without a record: `stopped` (the stop signal: pause, cancel, shutdown) or
+ * not (the model call failed; the caller decides whether to try again). Carries what it spent.
+ */
+export class IterationError extends Error {
+  readonly stopped: boolean;
+  readonly spend: IterationSpend;
+  constructor(message: string, options: { stopped: boolean; spend: IterationSpend; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.name = 'IterationError';
+    this.stopped = options.stopped;
+    this.spend = options.spend;
+  }
+}
+
+export const EXECUTOR_INSTRUCTIONS = [
+  "You are the executor of Ralph, working on one goal in a git worktree of the developer's repository: your workspace.",
+  'Every path is relative to it. Each iteration starts with a fresh context: you know only what this message says (the goal,',
+  "notes from earlier iterations, the last check's output) and what you find in the files.",
+  '',
+  'Take ONE step toward the goal, then stop: make one coherent change (or find out one thing the next step needs), try it',
+  'where you can with run_command, and end with a short summary of what you did and what should come next. That summary is',
+  'the note the next iteration reads.',
+  "Call goal_done {summary} only when the goal's acceptance is met. The harness then runs the check; the goal is done only",
+  'if it passes, otherwise the next iteration sees its output.',
+  '',
+  'The harness owns git: it commits your changes after every iteration. Do not commit, push, reset, stash or switch',
+  'branches (such commands are refused). Commands have no input and a timeout; do not leave servers or watchers running:',
+  'every process you start is killed when the iteration ends.',
+].join('\n');
+
+/** The one user message of an iteration. */
+export function iterationPrompt(input: Pick<IterationInput, 'goal' | 'number' | 'positionInAttempt' | 'notes' | 'lastCheck' | 'retryContext'> & { verify: string | null }): string {
+  const { goal } = input;
+  const sections: string[] = [`# Goal #${goal.id}: ${goal.title}`, goal.spec.trim() || '(no spec)'];
+  const notes = condenseNotes(input.notes);
+  sections.push(`## Progress notes from earlier iterations\n\n${notes || 'None: this is the first iteration of this attempt.'}`);
+  if (input.lastCheck) {
+    const { iteration, check } = input.lastCheck;
+    const output = check.output.trim() === '' ? '(no output)' : check.output.trimEnd();
+    sections.push(
+      `## The last check\n\n\`${check.command}\` after iteration ${iteration}: ${describeCheck(check)}. The end of its output:\n\n\`\`\`\n${output}\n\`\`\``,
+    );
+  }
+  if (input.retryContext) {
+    sections.push(`## Earlier attempts\n\nThis goal was tried before and retried. What those attempts did:\n\n${input.retryContext}`);
+  }
+  const check = input.verify ? `The check is \`${input.verify}\`, run in the workspace.` : 'No check command is configured.';
+  sections.push(
+    `## This iteration\n\nIteration ${input.number} (the ${ordinal(input.positionInAttempt)} of this attempt). ${check}\n` +
+      "Take ONE step toward the goal, then stop. Call goal_done {summary} only when the goal's acceptance is met.",
+  );
+  return sections.join('\n\n');
+}
+
+/** Runs one iteration to its record. Rejects with IterationError when stopped or when the model call failed. */
+export async function runIteration(input: IterationInput): Promise<IterationRecord> {
+  const { goal, number, journal, workspace, executor } = input;
+  const startedAt = new Date();
+  const started = performance.now();
+  const token = iterationToken(goal.id, number);
+  const runner = executorRunner(executor.commands, input.secrets);
+  let claimedSummary: string | null = null;
+  const tools = executorTools(runner, (summary) => (claimedSummary = summary));
+  const agentSignal = AbortSignal.any([input.stopSignal, input.boundSignal]);
+  const maxSteps = executor.maxStepsPerIteration;
+
+  let usage: Usage = emptyUsage();
+  let waitedMs = 0;
+  let text = '';
+  let stopReason: IterationRecord['stopReason'] = 'answered';
+  let interrupted: string | undefined;
+  const spent = () => ({ usage, waitedMs, durationMs: performance.now() - started });
+
+  journal.progressBegin({ token, title: `Goal #${goal.id}: iteration ${number}`, total: maxSteps });
+  const prompt = iterationPrompt({ ...input, verify: executor.verify });
+  try {
+    for await (const event of runAgent({
+      provider: input.provider,
+      request: { model: input.model, instructions: EXECUTOR_INSTRUCTIONS, ...(input.reasoningEffort ? { reasoningEffort: input.reasoningEffort } : {}) },
+      items: [{ role: 'user', content: prompt }],
+      tools,
+      toolContext: {
+        root: workspace.path,
+        onActivity: (what) => journal.progressReport({ token, message: what }),
+      },
+      maxSteps,
+      signal: agentSignal,
+      stopAfterTool: isGoalDone,
+    })) {
+      switch (event.type) {
+        case 'step':
+          journal.progressReport({ token, done: event.step - 1, message: event.step === 1 ? 'thinking' : `step ${event.step}` });
+          break;
+        case 'usage': {
+          const costUsd = input.models.cost(event.model, event.usage);
+          usage = addUsage(usage, callUsage(event.usage, costUsd));
+          await journal.write('model', describeModelCall(event.model, event.usage, costUsd), {
+            iteration: number,
+            step: event.step,
+            model: event.model,
+            usage: event.usage,
+            costUsd,
+          });
+          journal.progressReport({ token, tokens: usage.inputTokens + usage.outputTokens, costUsd: usage.costUsd });
+          input.onSpend?.({ usage, waitedMs });
+          break;
+        }
+        case 'wait': {
+          waitedMs += event.seconds * 1000;
+          const why = event.reason === 'rate-limit' ? 'rate limited' : event.reason === 'server-error' ? 'server error' : 'stream restart';
+          journal.providerWait({ reason: event.reason, seconds: event.seconds, attempt: event.attempt });
+          journal.progressReport({ token, message: `waiting ${Math.round(event.seconds)} s: ${why}` });
+          await journal.write('model', `waiting ${formatSeconds(event.seconds)} before try ${event.attempt}: ${why}`, {
+            iteration: number,
+            wait: { reason: event.reason, seconds: event.seconds, attempt: event.attempt },
+          });
+          input.onSpend?.({ usage, waitedMs });
+          break;
+        }
+        case 'tool.start':
+          journal.progressReport({ token, message: describeCall(event.call) });
+          break;
+        case 'tool.end':
+          await logToolCall(journal, number, event.call, event.result);
+          break;
+        case 'done':
+          text = event.text;
+          stopReason = event.reason;
+          break;
+      }
+    }
+  } catch (error) {
+    await runner.killAll();
+    if (input.stopSignal.aborted) {
+      journal.progressEnd({ token, outcome: 'cancelled', message: reasonOf(input.stopSignal) });
+      throw new IterationError(`iteration ${number} stopped: ${reasonOf(input.stopSignal)}`, { stopped: true, spend: spent(), cause: error });
+    }
+    if (!input.boundSignal.aborted) {
+      journal.progressEnd({ token, outcome: 'failed', message: (error as Error).message });
+      throw new IterationError((error as Error).message, { stopped: false, spend: spent(), cause: error });
+    }
+    interrupted = reasonOf(input.boundSignal);
+    stopReason = 'bound';
+  }
+  // Nothing the agent started outlives its iteration.
+  await runner.killAll();
+
+  const summary = clip(summaryOf(claimedSummary, text, stopReason, interrupted), SUMMARY_MAX_CHARS);
+  let commit: string | null;
+  let check: CheckRun | null = null;
+  try {
+    journal.progressReport({ token, done: maxSteps, message: 'committing' });
+    commit = await workspace.commitIteration({ iteration: number, summary });
+    await logCommit(journal, workspace, number, commit);
+    if (executor.verify && !interrupted) {
+      journal.progressReport({ token, message: `checking: ${executor.verify}` });
+      check = await runCheck(executor.verify, workspace.path, {
+        timeoutMs: executor.verifyTimeoutSeconds * 1000,
+        outputLimitBytes: executor.commands.outputLimitBytes,
+        secrets: input.secrets,
+        signal: input.stopSignal,
+      });
+      if (input.stopSignal.aborted) {
+        throw new IterationError(`iteration ${number} stopped during its check: ${reasonOf(input.stopSignal)}`, { stopped: true, spend: spent() });
+      }
+      await journal.write('check', `${check.command}: ${describeCheck(check)} (${formatSeconds(check.durationMs / 1000)})`, {
+        iteration: number,
+        ok: check.ok,
+        exitCode: check.exitCode,
+        durationMs: check.durationMs,
+        output: tail(check.fullOutput, LOG_OUTPUT_CHARS),
+      });
+    }
+  } catch (error) {
+    // A stop during the check, or git failing: the progress unit ends either way.
+    const stopped = error instanceof IterationError && error.stopped;
+    journal.progressEnd({ token, outcome: stopped ? 'cancelled' : 'failed', message: stopped ? reasonOf(input.stopSignal) : (error as Error).message });
+    throw error;
+  }
+
+  const endedAt = new Date();
+  const record: IterationRecord = {
+    number,
+    startedAt: startedAt.toISOString(),
+    endedAt: endedAt.toISOString(),
+    summary,
+    commit,
+    check: check && { command: check.command, ok: check.ok, exitCode: check.exitCode, output: check.output, durationMs: check.durationMs },
+    doneClaimed: claimedSummary !== null,
+    usage,
+    model: input.model,
+    durationMs: Math.round(performance.now() - started),
+    waitedMs: Math.round(waitedMs),
+    stopReason,
+  };
+  if (interrupted) record.interrupted = interrupted;
+  const outcome = interrupted ? 'failed' : 'done';
+  journal.progressEnd({ token, outcome, message: interrupted ?? (check ? describeCheck(check) : 'no check') });
+  return record;
+}
+
+/** The check is the developer's own command: no rule applies to it, and shell syntax the policy's parser does not know is not a reason to refuse it. */
+class DevelopersCommand extends CommandPolicy {
+  override check(): PolicyDecision {
+    return { allowed: true, rule: "the goal's check (executor.verify)" };
+  }
+}
+
+/** The check's result, with its whole (capped) output for the log. */
+type CheckRun = CheckResult & { fullOutput: string };
+
+/**
+ * Runs the goal's check in the worktree: the developer's own command, so the agent's command policy
+ * does not apply; it runs in its own process group with a timeout, without the provider's key.
+ */
+export async function runCheck(
+  command: string,
+  cwd: string,
+  options: { timeoutMs: number; outputLimitBytes: number; secrets: readonly string[]; signal?: AbortSignal },
+): Promise<CheckRun> {
+  const runner = new CommandRunner({
+    policy: new DevelopersCommand(),
+    timeoutMs: options.timeoutMs,
+    outputLimitBytes: options.outputLimitBytes,
+    secrets: options.secrets,
+  });
+  try {
+    const result = await runner.run(command, { cwd, ...(options.signal ? { signal: options.signal } : {}) });
+    let output = result.output;
+    if (result.outcome === 'timed-out') output += `\n[the check was killed after ${formatSeconds(options.timeoutMs / 1000)}: it ran too long]`;
+    return {
+      command,
+      ok: result.outcome === 'exited' && result.exitCode === 0,
+      exitCode: result.outcome === 'exited' ? result.exitCode : null,
+      output: tail(output, CHECK_OUTPUT_CHARS),
+      fullOutput: output,
+      durationMs: Math.round(result.durationMs),
+    };
+  } finally {
+    await runner.killAll();
+  }
+}
+
+function summaryOf(claimed: string | null, text: string, stopReason: IterationRecord['stopReason'], interrupted: string | undefined): string {
+  if (claimed) return claimed;
+  if (text.trim()) return text.trim();
+  if (interrupted) return `(stopped before a summary: ${interrupted})`;
+  if (stopReason === 'max-steps') return '(the step budget ran out before a summary)';
+  return '(no summary)';
+}
+
+function callUsage(usage: CallUsage, costUsd: number | null): Usage {
+  return {
+    inputTokens: usage.inputTokens,
+    cachedInputTokens: usage.cachedInputTokens,
+    outputTokens: usage.outputTokens,
+    calls: 1,
+    costUsd,
+  };
+}
+
+async function logToolCall(journal: GoalJournal, iteration: number, call: ToolCall, result: ToolResult): Promise<void> {
+  const extra = { iteration, tool: call.name, arguments: summarizeArguments(call.arguments), ok: result.isError !== true };
+  if (call.name === 'run_command') {
+    await journal.write('command', result.summary, { ...extra, output: tail(result.output, LOG_OUTPUT_CHARS) });
+  } else if (call.name === GOAL_DONE_TOOL) {
+    await journal.write('decision', result.summary, extra);
+  } else {
+    await journal.write('tool', result.summary, extra);
+  }
+}
+
+async function logCommit(journal: GoalJournal, workspace: GoalWorkspace, iteration: number, commit: string | null): Promise<void> {
+  if (commit === null) {
+    await journal.write('commit', `iteration ${iteration} changed nothing: no commit`, { iteration, commit: null });
+    return;
+  }
+  const files = await workspace.diffStat().catch(() => []);
+  const names = files.map((file) => file.path);
+  const list = names.length === 0 ? '' : `: ${clip(names.join(', '), 200)}`;
+  await journal.write('commit', `committed ${commit.slice(0, 7)} on ${workspace.branch} (${names.length} ${names.length === 1 ? 'file' : 'files'})${list}`, {
+    iteration,
+    commit,
+    files: names,
+  });
+}
+
+/** "gpt-5.4-mini: 1,234 tokens in (200 cached), 56 out, $0.0012". */
+function describeModelCall(model: string, usage: CallUsage, costUsd: number | null): string {
+  const cached = usage.cachedInputTokens > 0 ? ` (${usage.cachedInputTokens.toLocaleString('en-US')} cached)` : '';
+  const cost = costUsd === null ? 'price unknown' : `$${costUsd.toFixed(4)}`;
+  return `${model}: ${usage.inputTokens.toLocaleString('en-US')} tokens in${cached}, ${usage.outputTokens.toLocaleString('en-US')} out, ${cost}`;
+}
+
+/** A call in a few words for a progress bar: `run_command npm test`. */
+function describeCall(call: ToolCall): string {
+  return clip(`${call.name} ${summarizeArguments(call.arguments)}`.trim(), 100);
+}
+
+/** The arguments as `key=value` pairs, long values (a file's content) replaced by their size. */
+function summarizeArguments(raw: string): string {
+  let parsed: unknown;
+  try {
+    parsed = raw.trim() === '' ? {} : JSON.parse(raw);
+  } catch {
+    return clip(raw, 120);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return clip(raw, 120);
+  return Object.entries(parsed)
+    .map(([key, value]) => {
+      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      if (text.length > 120 || text.includes('\n')) return `${key}=<${text.length} chars>`;
+      return `${key}=${text}`;
+    })
+    .join(' ');
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason.message;
+  return typeof reason === 'string' ? reason : 'stopped';
+}
+
+function tail(text: string, max: number): string {
+  return text.length <= max ? text : `…${text.slice(text.length - max + 1)}`;
+}
+
+function formatSeconds(seconds: number): string {
+  return `${Number(seconds.toFixed(1))} s`;
+}
+
+function ordinal(n: number): string {
+  const rem100 = n % 100;
+  if (rem100 >= 11 && rem100 <= 13) return `${n}th`;
+  return `${n}${({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th'}`;
+}

@@ -1,0 +1,59 @@
+/**
+ * What a running goal tells the world: entries in its log (`.ralph/logs/<id>.jsonl`, pushed as
+ * log.appended events), progress units per iteration, and the provider's waits. Reporting never
+ * fails the goal: a log that cannot be written is reported on the daemon's own log instead.
+ */
+import type { EventData, EventEnvelope } from '../../protocol/index.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { Log } from '../server/context.ts';
+import type { GoalLog } from '../store/goal-log.ts';
+
+/** The kinds of entry the executor writes (the store adds `created` and `transition`). */
+export type JournalKind = 'model' | 'tool' | 'command' | 'check' | 'commit' | 'note' | 'decision' | 'warning';
+
+type Cause = EventEnvelope['cause'];
+
+export class GoalJournal {
+  readonly goalId: number;
+  private readonly log: GoalLog;
+  private readonly bus: EventBus;
+  private readonly report: Log;
+
+  constructor(options: { goalId: number; log: GoalLog; bus: EventBus; report: Log }) {
+    this.goalId = options.goalId;
+    this.log = options.log;
+    this.bus = options.bus;
+    this.report = options.report;
+  }
+
+  /** Appends one entry; resolves once it is written (or reported as unwritable). */
+  async write(kind: JournalKind, text: string, extra: Record<string, unknown> = {}, cause?: Cause): Promise<void> {
+    try {
+      await this.log.append(this.goalId, { ...extra, kind, text }, cause);
+    } catch (error) {
+      this.report(`goal #${this.goalId}: could not write its log (${(error as Error).message}): ${kind}: ${text}`);
+    }
+  }
+
+  progressBegin(data: Omit<EventData<'progress.begin'>, 'kind'>): void {
+    this.bus.publish('progress.begin', { ...data, kind: 'iteration' });
+  }
+
+  progressReport(data: EventData<'progress.report'>): void {
+    this.bus.publish('progress.report', data);
+  }
+
+  progressEnd(data: EventData<'progress.end'>): void {
+    this.bus.publish('progress.end', data);
+  }
+
+  /** The provider waits before its next try (rate limit, server error): every client shows it. */
+  providerWait(wait: Omit<EventData<'provider.wait'>, 'scope'>): void {
+    this.bus.publish('provider.wait', { scope: { goalId: this.goalId }, ...wait });
+  }
+}
+
+/** The progress token of one iteration: `goal:<id>:<n>`. */
+export function iterationToken(goalId: number, iteration: number): string {
+  return `goal:${goalId}:${iteration}`;
+}

@@ -1,0 +1,276 @@
+/**
+ * The goal pipeline: the scheduler of the Ralph loop. It runs queued goals, each in its own worktree
+ * (goal-run.ts), at most `executor.concurrency` at once (default 1).
+ *
+ * Public API (kept small; the daemon, the pipeline.* handlers and landing use it):
+ *
+ *   const pipeline = Pipeline.create({ repoRoot, bus, store, settings, createProvider, log });
+ *   pipeline.start();             // begins picking queued goals (and reacting to goal events)
+ *   pipeline.state();             // { paused, running: [ids] }  (Snapshot.pipeline, pipeline.changed)
+ *   pipeline.pause(cause?) / pipeline.resume(cause?)   // the whole pipeline; publish pipeline.changed
+ *   pipeline.isRunning(id);       // a run of this goal is in progress (landing must wait)
+ *   await pipeline.idle();        // resolves when no goal runs (tests)
+ *   await pipeline.close();       // stops every run; their goals go back to `queued` for the next daemon
+ *
+ * Order: goals whose attempt is still open (recovered after a crash, or paused and queued again) go
+ * first, then never-tried goals, then retries; by id within each group (FIFO).
+ *
+ * One source of truth: the pipeline never takes orders from handlers. It follows the goal events on
+ * the bus (from any client, or a hand edit of a goal file): a queued goal is started when there is
+ * room; a goal it runs that leaves `running` (paused, cancelled, …) has its run stopped at once (the
+ * model request aborted, the agent's commands' process groups killed), its worktree kept.
+ *
+ * Pausing the whole pipeline starts nothing new; goals that are running finish the iteration they
+ * are in (it is committed and checked: nothing is wasted) and then wait, still `running`, until the
+ * pipeline is resumed. (Pause a goal itself to stop it mid-iteration.) The paused state lives in
+ * memory: a restarted daemon starts unpaused unless told otherwise (`paused` option).
+ */
+import type { EventEnvelope } from '../../protocol/index.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { Log } from '../server/context.ts';
+import type { GoalStore } from '../store/goal-store.ts';
+import type { Bounds } from './bounds.ts';
+import type { GitEnv } from './git.ts';
+import { GoalRun, RETRY_DEFAULTS, type PipelineSettings, type ProviderFactory, type RetryTuning, type StopRequest } from './goal-run.ts';
+import { GoalJournal } from './journal.ts';
+import { openAttempt } from './notes.ts';
+import { defaultWorktreesRoot } from './workspace.ts';
+
+export type { PipelineSettings, ProviderFactory } from './goal-run.ts';
+
+/** Settings that are not in the config: for the daemon's options and for tests. */
+export interface PipelineTuning {
+  /** Start with the pipeline paused. Default false. */
+  paused?: boolean;
+  /** Where goal worktrees live. Default `defaultWorktreesRoot()` ($XDG_STATE_HOME/ralph/worktrees). */
+  worktreesRoot?: string;
+  /** Extra environment for the harness's git commands. */
+  gitEnv?: GitEnv;
+  /** Overrides of the bounds the config gives (stall counts, or a time bound in ms for tests). */
+  bounds?: Partial<Bounds>;
+  retry?: Partial<RetryTuning>;
+}
+
+export interface PipelineOptions extends PipelineTuning {
+  repoRoot: string;
+  bus: EventBus;
+  store: GoalStore;
+  settings: PipelineSettings;
+  createProvider: ProviderFactory;
+  log: Log;
+}
+
+export interface PipelineState {
+  paused: boolean;
+  running: number[];
+}
+
+type Cause = EventEnvelope['cause'];
+
+export class Pipeline {
+  private readonly options: PipelineOptions;
+  private readonly bus: EventBus;
+  private readonly store: GoalStore;
+  private readonly worktreesRoot: string;
+  private readonly retry: RetryTuning;
+  /** Goals being started or run, by id. A starting goal has no run yet. */
+  private readonly runs = new Map<number, GoalRun | 'starting'>();
+  private readonly starting = new Set<Promise<void>>();
+  private paused: boolean;
+  private resumeWaiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+  private unsubscribe: (() => void) | null = null;
+  private reconcileQueued = false;
+  private closed = false;
+
+  private constructor(options: PipelineOptions) {
+    this.options = options;
+    this.bus = options.bus;
+    this.store = options.store;
+    this.paused = options.paused ?? false;
+    this.worktreesRoot = options.worktreesRoot ?? defaultWorktreesRoot();
+    this.retry = { ...RETRY_DEFAULTS, ...options.retry };
+  }
+
+  static create(options: PipelineOptions): Pipeline {
+    return new Pipeline(options);
+  }
+
+  /** Starts following the goal events and picks the queued goals there are already. */
+  start(): void {
+    if (this.unsubscribe || this.closed) return;
+    this.unsubscribe = this.bus.subscribe(({ envelope }) => {
+      if (envelope.type.startsWith('goal.')) this.scheduleReconcile();
+    });
+    this.scheduleReconcile();
+  }
+
+  state(): PipelineState {
+    return { paused: this.paused, running: this.runningIds() };
+  }
+
+  isRunning(goalId: number): boolean {
+    return this.runs.has(goalId);
+  }
+
+  pause(cause?: Cause): PipelineState {
+    if (!this.paused) {
+      this.paused = true;
+      this.options.log('pipeline: paused');
+      this.publishState(cause);
+    }
+    return this.state();
+  }
+
+  resume(cause?: Cause): PipelineState {
+    if (this.paused) {
+      this.paused = false;
+      this.options.log('pipeline: resumed');
+      this.publishState(cause);
+      for (const wake of this.resumeWaiters.splice(0)) wake();
+      this.scheduleReconcile();
+    }
+    return this.state();
+  }
+
+  /** Resolves once no goal runs (or is being started). */
+  idle(): Promise<void> {
+    if (this.runs.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Stops every run (model calls aborted, commands killed) and waits for them to end; their goals
+   * go back to `queued` so the next daemon continues them. Call before the store closes.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await Promise.all([...this.starting]);
+    const runs = [...this.runs.values()].filter((run): run is GoalRun => run !== 'starting');
+    for (const run of runs) run.stop({ kind: 'shutdown', reason: 'the daemon is stopping' });
+    for (const wake of this.resumeWaiters.splice(0)) wake();
+    await Promise.all(runs.map((run) => run.finished));
+  }
+
+  // ---- internals ----
+
+  private runningIds(): number[] {
+    return [...this.runs.entries()]
+      .filter(([, run]) => run !== 'starting')
+      .map(([id]) => id)
+      .sort((a, b) => a - b);
+  }
+
+  private publishState(cause?: Cause): void {
+    this.bus.publish('pipeline.changed', this.state(), cause);
+  }
+
+  /** Many events arrive together (a transition, its log line): one look at the goals for the lot. */
+  private scheduleReconcile(): void {
+    if (this.reconcileQueued || this.closed) return;
+    this.reconcileQueued = true;
+    queueMicrotask(() => {
+      this.reconcileQueued = false;
+      this.reconcile();
+    });
+  }
+
+  /** Brings the runs in line with the goals: stop the runs whose goal left `running`, start queued goals while there is room. */
+  private reconcile(): void {
+    if (this.closed) return;
+    for (const [id, run] of this.runs) {
+      if (run === 'starting') continue;
+      const stop = stopFor(this.store, id);
+      if (stop) run.stop(stop);
+    }
+    if (this.paused) return;
+    const concurrency = this.options.settings.executor().concurrency;
+    for (const goal of this.queuedInOrder()) {
+      if (this.runs.size >= concurrency) break;
+      this.startGoal(goal.id);
+    }
+  }
+
+  private queuedInOrder() {
+    const rank = (goal: ReturnType<GoalStore['list']>[number]) => (openAttempt(goal) ? 0 : goal.attempts.length === 0 ? 1 : 2);
+    return this.store
+      .list()
+      .filter((goal) => goal.state === 'queued' && !this.runs.has(goal.id))
+      .sort((a, b) => rank(a) - rank(b) || a.id - b.id);
+  }
+
+  private startGoal(goalId: number): void {
+    this.runs.set(goalId, 'starting');
+    const starting = (async () => {
+      try {
+        await this.store.transition(goalId, 'start');
+      } catch (error) {
+        // Someone else moved it first (cancelled, edited by hand): nothing to run.
+        this.options.log(`pipeline: goal #${goalId} was not started: ${(error as Error).message}`);
+        this.runs.delete(goalId);
+        this.afterRunEnded();
+        return;
+      }
+      if (this.closed) {
+        // The daemon began stopping while the goal started: leave it for the next one.
+        await this.store.transition(goalId, 'recover', { note: 'the daemon stopped before the goal could run' }).catch(() => undefined);
+        this.runs.delete(goalId);
+        this.afterRunEnded();
+        return;
+      }
+      const run = new GoalRun({
+        goalId,
+        repoRoot: this.options.repoRoot,
+        store: this.store,
+        journal: new GoalJournal({ goalId, log: this.store.log, bus: this.bus, report: this.options.log }),
+        settings: this.options.settings,
+        createProvider: this.options.createProvider,
+        log: this.options.log,
+        worktreesRoot: this.worktreesRoot,
+        ...(this.options.gitEnv ? { gitEnv: this.options.gitEnv } : {}),
+        ...(this.options.bounds ? { bounds: this.options.bounds } : {}),
+        retry: this.retry,
+        isPaused: () => this.paused,
+        whenResumed: () => (this.paused ? new Promise((resolve) => this.resumeWaiters.push(resolve)) : Promise.resolve()),
+      });
+      this.runs.set(goalId, run);
+      this.publishState();
+      // A pause or cancel that came while the goal was starting.
+      this.scheduleReconcile();
+      void run.finished.then(() => {
+        this.runs.delete(goalId);
+        if (!this.closed) this.publishState();
+        this.afterRunEnded();
+      });
+    })();
+    this.starting.add(starting);
+    void starting.finally(() => this.starting.delete(starting));
+  }
+
+  private afterRunEnded(): void {
+    if (this.runs.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    this.scheduleReconcile();
+  }
+}
+
+/** Why a run of this goal must stop now, or null while its goal is still `running`. */
+function stopFor(store: GoalStore, goalId: number): StopRequest | null {
+  const goal = store.get(goalId);
+  if (!goal) {
+    const invalid = store.invalid().some((entry) => entry.id === goalId);
+    return { kind: 'lost', reason: invalid ? "the goal's file became invalid" : 'the goal was removed' };
+  }
+  switch (goal.state) {
+    case 'running':
+      return null;
+    case 'paused':
+      return { kind: 'pause', reason: 'the goal was paused' };
+    case 'cancelled':
+      return { kind: 'cancel', reason: 'the goal was cancelled' };
+    default:
+      return { kind: 'lost', reason: `the goal is ${goal.state} now` };
+  }
+}

@@ -4,6 +4,8 @@ const benchmarks: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   'repo-watcher': () => import('./repo-watcher.ts'),
   provider: () => import('./provider.ts'),
   'chat-latency': () => import('./chat-latency.ts'),
+  research: () => import('./research.ts'),
+  harness: () => import('./harness.ts'),
 };
 
 const only = process.argv.slice(2);

@@ -16,6 +16,7 @@ import {
   type DaemonInfo,
   type RepoInfo,
 } from '../protocol/index.ts';
+import { createChatAgent } from './chat/chat-agent.ts';
 import { ChatService } from './chat/chat-service.ts';
 import { ConfigService } from './config/config-service.ts';
 import { EventBus } from './events/bus.ts';
@@ -23,7 +24,11 @@ import { ProgressTracker } from './events/progress-tracker.ts';
 import { writeFileAtomic } from './fs/atomic-write.ts';
 import { createProvider } from './llm/provider.ts';
 import { acquireDaemonLock, type DaemonLock } from './lock.ts';
+import { ConflictWatch } from './pipeline/conflict-watch.ts';
+import { LandService } from './pipeline/land-service.ts';
+import { Pipeline, type PipelineTuning } from './pipeline/pipeline.ts';
 import { ralphPaths, type RalphPaths } from './paths.ts';
+import { ResearchService } from './research/research-service.ts';
 import type { DaemonServices, Log } from './server/context.ts';
 import { RpcServer } from './server/server.ts';
 import { GoalStore } from './store/goal-store.ts';
@@ -54,6 +59,13 @@ export interface DaemonOptions {
   env?: NodeJS.ProcessEnv;
   /** Reload ralph.config.ts when it changes. Default true. */
   configWatch?: boolean;
+  /** Where goal worktrees live. Default: defaultWorktreesRoot() (under $XDG_STATE_HOME). */
+  worktreesRoot?: string;
+  /**
+   * The goal pipeline's settings that are not in the config (tests). `paused`: start with the pipeline
+   * paused (also RALPH_PIPELINE=paused in the environment).
+   */
+  pipeline?: Omit<PipelineTuning, 'worktreesRoot'>;
 }
 
 /** The git work tree's root holding `dir`, as a real path; a clear error when there is none. */
@@ -84,12 +96,17 @@ export class Daemon {
   readonly store: GoalStore;
   readonly config: ConfigService;
   readonly chat: ChatService;
+  readonly research: ResearchService;
+  readonly landing: LandService;
+  /** Runs queued goals (the Ralph loop). */
+  readonly pipeline: Pipeline;
   readonly url: string;
   readonly token: string;
   /** Settles with the stop reason once the daemon has fully stopped (however it was stopped). */
   readonly stopped: Promise<string>;
   private readonly server: RpcServer;
   private readonly watcher: RepoWatcher | null;
+  private readonly conflictWatch: ConflictWatch;
   private readonly lock: DaemonLock;
   private readonly log: Log;
   private stopping: Promise<void> | undefined;
@@ -102,6 +119,10 @@ export class Daemon {
     store: GoalStore;
     config: ConfigService;
     chat: ChatService;
+    research: ResearchService;
+    landing: LandService;
+    pipeline: Pipeline;
+    conflictWatch: ConflictWatch;
     server: RpcServer;
     watcher: RepoWatcher | null;
     lock: DaemonLock;
@@ -115,6 +136,10 @@ export class Daemon {
     this.store = parts.store;
     this.config = parts.config;
     this.chat = parts.chat;
+    this.research = parts.research;
+    this.landing = parts.landing;
+    this.pipeline = parts.pipeline;
+    this.conflictWatch = parts.conflictWatch;
     this.server = parts.server;
     this.url = parts.server.url;
     this.watcher = parts.watcher;
@@ -170,14 +195,50 @@ export class Daemon {
       });
       undo.push(() => config.close());
       if (config.error) log(`config: ${config.error} (the defaults are in force)`);
+      const research = await ResearchService.open({
+        repoRoot,
+        bus,
+        settings: { provider: () => config.provider('default'), models: () => config.models(), research: () => config.config.research },
+        createProvider,
+        log,
+      });
+      undo.push(() => research.close());
       const chat = await ChatService.open({
         repoRoot,
         bus,
         settings: { provider: () => config.provider('chat'), models: () => config.models() },
         createProvider,
+        agent: createChatAgent({ repoRoot, store, research }),
         log,
       });
       undo.push(() => chat.close());
+      const env = options.env ?? process.env;
+      const pipeline = Pipeline.create({
+        repoRoot,
+        bus,
+        store,
+        settings: { executor: () => config.config.executor, provider: () => config.provider('default'), models: () => config.models() },
+        createProvider,
+        log,
+        ...options.pipeline,
+        paused: options.pipeline?.paused ?? env.RALPH_PIPELINE?.trim().toLowerCase() === 'paused',
+        ...(options.worktreesRoot ? { worktreesRoot: options.worktreesRoot } : {}),
+      });
+      undo.push(() => pipeline.close());
+      const landing = new LandService({
+        repoRoot,
+        store,
+        bus,
+        config,
+        log,
+        worktreesRoot: options.worktreesRoot,
+        isRunning: (id) => pipeline.isRunning(id),
+      });
+      landing.start();
+      undo.push(() => landing.close());
+      const conflictWatch = new ConflictWatch({ repoRoot, store, bus, log, worktreesRoot: options.worktreesRoot });
+      conflictWatch.start();
+      undo.push(() => conflictWatch.close());
 
       const info: DaemonInfo = {
         version: RALPH_VERSION,
@@ -187,7 +248,7 @@ export class Daemon {
         startedAt: new Date().toISOString(),
       };
       const token = randomBytes(32).toString('hex');
-      const capabilities: Capability[] = ['goals', 'logs', 'chat', ...(repoWatch ? (['repo-watch'] as const) : [])];
+      const capabilities: Capability[] = ['goals', 'logs', 'chat', 'research', 'executor', ...(repoWatch ? (['repo-watch'] as const) : [])];
       // Late-bound: the services need the server (its url, its clients) and the daemon (to stop it).
       let server: RpcServer | undefined;
       let daemon: Daemon | undefined;
@@ -195,10 +256,13 @@ export class Daemon {
         bus,
         store,
         chat,
+        research,
         config,
         info,
+        landing,
         progress,
-        pipeline: () => ({ paused: false, running: [] }),
+        pipeline: () => pipeline.state(),
+        pipelineControl: pipeline,
         log,
         repo: (): RepoInfo => ({ root: repoRoot, name: path.basename(repoRoot), branch: watcher ? watcher.branch : fixedBranch }),
         url: () => server?.url ?? '',
@@ -230,7 +294,9 @@ export class Daemon {
       // 0600: the token is the key to everything the daemon can do.
       await writeFileAtomic(paths.daemonFile, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
 
-      daemon = new Daemon({ repoRoot, info, bus, store, config, chat, server, watcher, lock, token, log });
+      daemon = new Daemon({ repoRoot, info, bus, store, config, chat, research, landing, pipeline, conflictWatch, server, watcher, lock, token, log });
+      // Last: goals start only once clients can connect and watch them.
+      pipeline.start();
       return daemon;
     } catch (error) {
       for (const step of undo.reverse()) await step().catch(() => {});
@@ -258,11 +324,18 @@ export class Daemon {
       this.log(`ralph daemon: stopping (${reason})`);
       this.bus.publish('daemon.stopping', { reason });
       const steps: [string, () => Promise<unknown>][] = [
-        // First, while clients still listen: turns in progress end as interrupted and are written.
+        // First, while clients still listen: running goals stop and go back to the queue for the next
+        // daemon; the chat's turns in progress end as interrupted and are written.
+        ['pipeline', () => this.pipeline.close()],
         ['chat', () => this.chat.close()],
+        // Then the research runs (the chat's research tool may wait on one): their agents end cancelled, saved.
+        ['research', () => this.research.close()],
+        // A landing in progress finishes (and its answer goes out) before the clients are closed.
+        ['landing', () => this.landing.close()],
         // The close frame's reason is kept short and fixed (ws caps it at 123 bytes); the event above says why.
         ['server', () => this.server.close('daemon stopping')],
         ['repository watcher', async () => this.watcher?.close()],
+        ['conflict watch', () => this.conflictWatch.close()],
         ['goal store', () => this.store.close()],
         ['config', () => this.config.close()],
         ['daemon.json', () => this.removeDaemonFile()],

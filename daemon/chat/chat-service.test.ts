@@ -1,11 +1,12 @@
 /**
- * The chat service with tools: the turn runner executes the model's tool calls from the registry and
- * calls the model again with their results, and later turns send the calls and results back. Real
- * provider, real fake-openai server; the registry holds a tool made for the test (the agent's own
- * tools come with issue 4).
+ * The chat service with tools: the agent loop executes the model's tool calls and calls the model
+ * again with their results, and later turns send the calls and results back. Real provider, real
+ * fake-openai server; the agent holds a tool made for the test (the chat agent's own tools:
+ * test/chat/agent-tools.test.ts).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { z } from 'zod';
 import type { ChatMessage, EventEnvelope } from '../../protocol/index.ts';
 import { startFakeOpenAIForTest } from '../../test/fake-openai/index.ts';
 import { makeTempRepo } from '../../test/helpers/repo.ts';
@@ -14,17 +15,15 @@ import type { ResolvedProvider } from '../config/config-service.ts';
 import { EventBus } from '../events/bus.ts';
 import { ModelTable } from '../llm/models.ts';
 import { createProvider } from '../llm/provider.ts';
+import { defineTool } from '../tools/tool.ts';
 import { ChatService } from './chat-service.ts';
-import { ToolRegistry, type ChatTool } from './tools.ts';
 
-const shout: ChatTool = {
-  definition: {
-    name: 'shout',
-    description: 'Returns the text in capitals.',
-    parameters: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'], additionalProperties: false },
-  },
-  run: async (argumentsJson) => (JSON.parse(argumentsJson) as { text: string }).text.toUpperCase(),
-};
+const shout = defineTool({
+  name: 'shout',
+  description: 'Returns the text in capitals.',
+  parameters: z.object({ text: z.string() }),
+  execute: async ({ text }) => ({ output: text.toUpperCase(), summary: `shouted ${text.length} characters` }),
+});
 
 describe('ChatService with tools', () => {
   for (const api of ['chat', 'responses'] as const) {
@@ -45,7 +44,7 @@ describe('ChatService with tools', () => {
         bus,
         settings: { provider: () => provider, models: () => new ModelTable() },
         createProvider,
-        tools: new ToolRegistry([shout]),
+        agent: { instructions: () => 'Be brief.', tools: () => [shout] },
         log: () => {},
       });
       t.after(() => chat.close());
@@ -57,9 +56,9 @@ describe('ChatService with tools', () => {
       );
       assert.equal(reply.status, 'done');
       assert.deepEqual(
-        reply.parts.map((part) => (part.type === 'tool' ? [part.type, part.name, part.status, part.result] : [part.type, part.text])),
+        reply.parts.map((part) => (part.type === 'tool' ? [part.type, part.name, part.status, part.result, part.summary] : [part.type, part.text])),
         [
-          ['tool', 'shout', 'done', 'HELLO'],
+          ['tool', 'shout', 'done', 'HELLO', 'shouted 5 characters'],
           ['text', 'The tool said HELLO.'],
         ],
       );

@@ -2,14 +2,15 @@
  * The shared chat (issue 3): one conversation per repository, plus `chat.new` for another, shared by
  * every attached client. A message from any client is answered by one turn; a session's turns run one
  * at a time, first come first served, so messages sent at the same moment are never answered
- * interleaved. Each turn streams its reply to every client as `chat.*` events and ends in one final
- * line of the session's transcript (`.ralph/chat/<session>.jsonl`), which a restart reloads.
+ * interleaved. A turn runs the chat agent (chat-agent.ts: its prompt and tools) through the one agent
+ * loop, streams its reply to every client as `chat.*` events (text deltas, tool parts running → done)
+ * and ends in one final line of the session's transcript (`.ralph/chat/<session>.jsonl`), which a
+ * restart reloads.
  *
  * The provider settings are read at the start of every turn: a reloaded config applies to the next
  * turn. With no provider configured, the reply says how to configure one.
  */
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import {
   ErrorCode,
   RpcError,
@@ -21,6 +22,7 @@ import {
   type TextPart,
   type ToolPart,
 } from '../../protocol/index.ts';
+import { runAgent } from '../agent/agent-loop.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { ResolvedProvider } from '../config/config-service.ts';
 import type { ModelTable } from '../llm/models.ts';
@@ -30,18 +32,20 @@ import { ProviderError } from '../llm/types.ts';
 import { ralphPaths } from '../paths.ts';
 import type { Log } from '../server/context.ts';
 import { KeyedQueue } from '../store/keyed-queue.ts';
+import { clip } from '../tools/tool.ts';
+import { plainChatAgent, type ChatAgent, type ChatTurn } from './chat-agent.ts';
 import { ChatSession, type Turn } from './chat-session.ts';
-import { conversationItems, NOT_CONFIGURED_REPLY, systemPrompt } from './conversation.ts';
+import { conversationItems, messageText, NOT_CONFIGURED_REPLY } from './conversation.ts';
 import { nextSessionId } from './session-id.ts';
-import { ToolRegistry, type ToolOutcome } from './tools.ts';
 import { TranscriptStore } from './transcript.ts';
-import { runTurn } from './turn-runner.ts';
 
 /** The messages a snapshot carries (older ones: `chat.history`). */
 export const SNAPSHOT_MESSAGES = 50;
 export const DEFAULT_HISTORY_PAGE = 50;
 /** A tool result kept on its part (what clients show and later turns send back to the model). */
 const MAX_TOOL_RESULT_CHARS = 20_000;
+/** Model calls in one turn at most: a model that keeps calling tools is stopped rather than looping forever. */
+export const MAX_STEPS_PER_TURN = 25;
 /** How long stopping waits for interrupted turns to write their final line. */
 const CLOSE_TIMEOUT_MS = 5_000;
 
@@ -59,8 +63,8 @@ export interface ChatServiceOptions {
   bus: EventBus;
   settings: ChatSettings;
   createProvider: ProviderFactory;
-  /** The agent's tools (none yet: they come with issue 4). */
-  tools?: ToolRegistry;
+  /** The system prompt and the tools, turn by turn (default: a prompt and no tools). */
+  agent?: ChatAgent;
   log: Log;
   now?: () => Date;
 }
@@ -71,11 +75,11 @@ export class ChatService {
   private readonly bus: EventBus;
   private readonly settings: ChatSettings;
   private readonly createProvider: ProviderFactory;
-  private readonly tools: ToolRegistry;
+  private readonly agent: ChatAgent;
+  private readonly repoRoot: string;
   private readonly transcripts: TranscriptStore;
   private readonly log: Log;
   private readonly now: () => Date;
-  private readonly instructions: string;
   /** Sessions loaded so far (the current one always is). */
   private readonly sessions = new Map<string, Promise<ChatSession>>();
   /** Transcript writes and message insertions of one session happen one at a time, in order. */
@@ -88,11 +92,11 @@ export class ChatService {
     this.bus = options.bus;
     this.settings = options.settings;
     this.createProvider = options.createProvider;
-    this.tools = options.tools ?? new ToolRegistry();
+    this.agent = options.agent ?? plainChatAgent(options.repoRoot);
+    this.repoRoot = options.repoRoot;
     this.transcripts = transcripts;
     this.log = options.log;
     this.now = options.now ?? (() => new Date());
-    this.instructions = systemPrompt(path.basename(options.repoRoot));
     this.current = current;
     this.sessions.set(current.id, Promise.resolve(current));
   }
@@ -300,54 +304,86 @@ export class ChatService {
     };
     const publishPart = (part: ToolPart) => this.bus.publish('chat.part', { session: session.id, messageId: reply.id, part: { ...part } }, cause);
 
+    // Tools run one at a time (the agent loop awaits each), so "the call running now" is well defined.
+    let runningTool: ToolPart | undefined;
+    const answerSavers: { afterPart: number; save: (answer: string) => Promise<unknown> }[] = [];
+    const chatTurn: ChatTurn = {
+      session: session.id,
+      cause,
+      lastResearchRun: () => lastResearchRun(session.messages),
+      showResearchRun: (runId) => {
+        if (!runningTool) return;
+        runningTool.researchRun = runId;
+        publishPart(runningTool);
+      },
+      whenAnswered: (save) => answerSavers.push({ afterPart: reply.parts.length, save }),
+    };
+
     const conversation = session.messages.slice(0, session.messages.indexOf(reply));
     try {
-      await runTurn(
-        {
-          provider: this.providerFor(settings),
-          request: {
-            model: settings.model,
-            instructions: this.instructions,
-            ...(settings.reasoningEffort ? { reasoningEffort: settings.reasoningEffort } : {}),
-          },
-          items: conversationItems(conversation),
-          tools: this.tools,
-          signal: abort.signal,
+      const events = runAgent({
+        provider: this.providerFor(settings),
+        request: {
+          model: settings.model,
+          instructions: this.agent.instructions(),
+          ...(settings.reasoningEffort ? { reasoningEffort: settings.reasoningEffort } : {}),
         },
-        {
-          textDelta: (step, delta) => {
-            let part = textParts.get(step);
+        items: conversationItems(conversation),
+        tools: this.agent.tools(chatTurn),
+        toolContext: { root: this.repoRoot },
+        maxSteps: MAX_STEPS_PER_TURN,
+        signal: abort.signal,
+      });
+      for await (const event of events) {
+        switch (event.type) {
+          case 'text.delta': {
+            // One text part per model call: the text before a tool call and the text after it stay apart.
+            let part = textParts.get(event.step);
             if (!part) {
               part = addPart<TextPart>({ type: 'text', text: '' });
-              textParts.set(step, part);
+              textParts.set(event.step, part);
             }
-            part.text += delta;
-            this.bus.publish('chat.delta', { session: session.id, messageId: reply.id, partId: part.id, delta }, cause);
-          },
-          toolStarted: (_step, call) => {
-            const part = addPart<ToolPart>({ type: 'tool', callId: call.id, name: call.name, arguments: call.arguments, status: 'running' });
-            toolParts.set(call.id, part);
+            part.text += event.delta;
+            this.bus.publish('chat.delta', { session: session.id, messageId: reply.id, partId: part.id, delta: event.delta }, cause);
+            break;
+          }
+          case 'tool.start': {
+            const { call } = event;
+            runningTool = addPart<ToolPart>({ type: 'tool', callId: call.id, name: call.name, arguments: call.arguments, status: 'running' });
+            toolParts.set(call.id, runningTool);
+            publishPart(runningTool);
+            break;
+          }
+          case 'tool.end': {
+            runningTool = undefined;
+            const part = toolParts.get(event.call.id);
+            if (!part) break;
+            part.status = event.result.isError ? 'error' : 'done';
+            part.result = clip(event.result.output, MAX_TOOL_RESULT_CHARS);
+            part.summary = event.result.summary;
             publishPart(part);
-          },
-          toolFinished: (_step, call, outcome: ToolOutcome) => {
-            const part = toolParts.get(call.id);
-            if (!part) return;
-            part.status = outcome.ok ? 'done' : 'error';
-            part.result = outcome.output.slice(0, MAX_TOOL_RESULT_CHARS);
-            publishPart(part);
-          },
-          wait: ({ reason, seconds, attempt }) => {
+            break;
+          }
+          case 'wait': {
+            const { reason, seconds, attempt } = event;
             this.bus.publish('provider.wait', { scope: { session: session.id }, reason, seconds, attempt }, cause);
-          },
-          callDone: (result) => {
-            const usage = addUsage(reply.usage, result.usage);
-            const cost = models.cost(settings.model, result.usage);
-            reply.usage = usage;
+            break;
+          }
+          case 'usage': {
+            const cost = models.cost(settings.model, event.usage);
+            reply.usage = addUsage(reply.usage, event.usage);
             // Unknown once any call's price is unknown: tokens only, never a made-up figure.
             reply.costUsd = cost === null || reply.costUsd === null ? null : (reply.costUsd ?? 0) + cost;
-          },
-        },
-      );
+            break;
+          }
+          case 'done':
+            if (event.reason === 'max-steps') {
+              throw new ProviderError('bad-request', `the model kept calling tools: stopped after ${event.steps} calls in one turn`);
+            }
+            break;
+        }
+      }
+      await this.saveAnswers(reply, answerSavers);
       await this.finish(session, turn, { status: 'done' });
     } catch (error) {
       const reason: unknown = abort.signal.reason;
@@ -358,6 +394,22 @@ export class ChatService {
       }
       if (!(error instanceof ProviderError)) throw error;
       await this.finish(session, turn, { status: 'error', error: oneLine(error) });
+    }
+  }
+
+  /**
+   * Hands what the reply wrote after a tool call to whoever asked for it (a research run keeps the
+   * consolidated answer). A failure is logged: the reply itself is complete and stays done.
+   */
+  private async saveAnswers(reply: ChatMessage, savers: readonly { afterPart: number; save: (answer: string) => Promise<unknown> }[]): Promise<void> {
+    for (const { afterPart, save } of savers) {
+      const answer = messageText({ ...reply, parts: reply.parts.slice(afterPart) }).trim();
+      if (answer === '') continue;
+      try {
+        await save(answer);
+      } catch (error) {
+        this.log(`chat: could not save the answer of reply ${reply.id}: ${oneLine(error)}`);
+      }
     }
   }
 
@@ -405,6 +457,18 @@ async function loadSession(transcripts: TranscriptStore, id: string, log: Log): 
   const { lines, skipped } = await transcripts.load(id);
   for (const why of skipped) log(`chat: ${transcripts.fileOf(id)}: skipped ${why}`);
   return new ChatSession(id, lines);
+}
+
+/** The research run a session started last: the newest tool part that shows one (transcripts keep them across restarts). */
+function lastResearchRun(messages: readonly ChatMessage[]): string | undefined {
+  for (let m = messages.length - 1; m >= 0; m--) {
+    const parts = messages[m]!.parts;
+    for (let p = parts.length - 1; p >= 0; p--) {
+      const part = parts[p]!;
+      if (part.type === 'tool' && part.researchRun !== undefined) return part.researchRun;
+    }
+  }
+  return undefined;
 }
 
 function newMessageId(): string {

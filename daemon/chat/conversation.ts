@@ -1,15 +1,6 @@
-/** What the model is told: the system prompt, the conversation so far as model items, and the words for a missing provider. */
+/** The conversation so far as model items, and the words for a missing provider. (The system prompt: system-prompt.ts.) */
 import type { ChatMessage, ToolPart } from '../../protocol/index.ts';
 import type { ConversationItem } from '../llm/types.ts';
-
-export function systemPrompt(repoName: string): string {
-  return [
-    `You are Ralph, a coding assistant in the repository "${repoName}".`,
-    'You talk with the developer about what the repository needs and help them agree on goals:',
-    'work with a clear objective and a verifiable outcome, which Ralph then carries out on its own.',
-    'Be direct and brief. Say so when you do not know something.',
-  ].join(' ');
-}
 
 /** The reply when no model provider is configured: how to configure one (an answer, not an error). */
 export const NOT_CONFIGURED_REPLY = [

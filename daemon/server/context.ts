@@ -8,7 +8,10 @@ import type { ChatService } from '../chat/chat-service.ts';
 import type { ConfigService } from '../config/config-service.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { GoalStore } from '../store/goal-store.ts';
+import type { LandService } from '../pipeline/land-service.ts';
+import type { Pipeline } from '../pipeline/pipeline.ts';
 import type { ProgressTracker } from '../events/progress-tracker.ts';
+import type { ResearchService } from '../research/research-service.ts';
 
 /** One line of daemon-side logging (foreground: stderr; background: .ralph/daemon.log). */
 export type Log = (message: string) => void;
@@ -20,10 +23,16 @@ export interface DaemonServices {
   /** ralph.config.ts with the environment's overrides, reloaded when the file changes. */
   readonly config: ConfigService;
   readonly info: DaemonInfo;
+  /** Lands done goals on the developer's branch (goal.land). */
+  readonly landing: LandService;
+  /** Research runs: parallel research agents (research.*). */
+  readonly research: ResearchService;
   /** Long work in progress now (for the snapshot). */
   readonly progress: ProgressTracker;
   /** Whether the goal pipeline is paused, and which goals run now. */
   pipeline(): { paused: boolean; running: number[] };
+  /** Pauses and resumes the whole goal pipeline (pipeline.pause / pipeline.resume). */
+  readonly pipelineControl: Pick<Pipeline, 'pause' | 'resume'>;
   repo(): RepoInfo;
   /** The WebSocket URL clients connect to. */
   url(): string;

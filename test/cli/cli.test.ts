@@ -22,6 +22,8 @@ import { waitFor } from '../helpers/wait.ts';
 describe('ralph command line', () => {
   let repo = '';
   let subfolder = '';
+  // The daemon's pipeline is paused: these steps are about the command line, and queued goals must stay queued.
+  const startsDaemon = () => cliEnv({ RALPH_PIPELINE: 'paused' });
 
   before(async () => {
     repo = await makeTempRepo(undefined);
@@ -49,11 +51,11 @@ describe('ralph command line', () => {
 
     const help = succeeded(await ralph(['goal', 'add', '--help'], { cwd: repo }));
     assert.match(help, /^Usage: ralph goal add --title T/);
-    failedWith(await ralph(['research', 'why?'], { cwd: repo }), 1, /'research' is not available yet/);
+    failedWith(await ralph(['research'], { cwd: repo }), 2, /missing argument QUESTION/);
   });
 
   it('the first command starts the daemon in the background; goal add prints the new id', async () => {
-    const run = await ralph(['goal', 'add', '--title', 'First goal', '--repo', repo], { cwd: path.dirname(repo) });
+    const run = await ralph(['goal', 'add', '--title', 'First goal', '--repo', repo], { cwd: path.dirname(repo), env: startsDaemon() });
     assert.equal(succeeded(run), '1\n');
     const file = await readDaemonFile(repo);
     assert.ok(file, 'daemon.json written');
@@ -145,7 +147,7 @@ describe('ralph command line', () => {
 
     // A restarted daemon has a new port and token: the follower finds it through daemon.json.
     succeeded(await ralph(['daemon', 'stop'], { cwd: repo }));
-    succeeded(await ralph(['daemon', 'start'], { cwd: repo }));
+    succeeded(await ralph(['daemon', 'start'], { cwd: repo, env: startsDaemon() }));
     assert.equal(succeeded(await ralph(['goal', 'cancel', '3'], { cwd: repo })), 'goal #3: queued → cancelled\n');
     await printed('queued → cancelled');
 

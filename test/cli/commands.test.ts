@@ -1,7 +1,7 @@
 /** Parsing of the `ralph` command line against the command table (no processes: the end-to-end file runs those). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NotAvailableYet, parseCommandLine, parseGoalId, type ParsedCommandLine } from '../../tui/cli/commands.ts';
+import { parseCommandLine, parseGoalId, type ParsedCommandLine } from '../../tui/cli/commands.ts';
 import { UsageError } from '../../tui/cli/errors.ts';
 
 function command(argv: string[]): Extract<ParsedCommandLine, { kind: 'command' }> {
@@ -71,8 +71,10 @@ describe('parseCommandLine', () => {
     assert.match(top.kind === 'help' ? top.text : '', /Exit codes: 0 success, 1 failure, 2 bad usage/);
   });
 
-  it('answers the model-backed commands with "not available yet" (a failure, not bad usage)', () => {
-    assert.throws(() => parseCommandLine(['research', 'why?']), (error: unknown) => error instanceof NotAvailableYet && !(error instanceof UsageError));
+  it('takes one or more questions for research', () => {
+    const parsed = parseCommandLine(['research', 'why?', 'how?', '--json']);
+    assert.deepEqual(parsed.kind === 'command' ? [parsed.context.args, parsed.context.json] : [], [['why?', 'how?'], true]);
+    assert.throws(() => parseCommandLine(['research']), (error: unknown) => error instanceof UsageError && /missing argument QUESTION/.test(error.message));
   });
 });
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { isProcessAlive, readDaemonFile } from '../../protocol/index.ts';
+import { TEST_STATE_HOME } from './state-home.ts';
 import { waitFor } from './wait.ts';
 
 export const RALPH_BIN = fileURLToPath(new URL('../../tui/bin/ralph.js', import.meta.url));
@@ -16,7 +17,8 @@ const RUN_TIMEOUT_MS = 30_000;
  * settings, so a developer's own provider never leaks into a test; `extra` adds what the test means to set.
  */
 export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  // The daemons these commands start keep goal worktrees in a test folder, not ~/.local/state.
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', XDG_STATE_HOME: TEST_STATE_HOME };
   for (const name of Object.keys(env)) if (/^(OPENAI_|RALPH_)/.test(name) || name === 'FORCE_COLOR') delete env[name];
   return { ...env, ...extra };
 }

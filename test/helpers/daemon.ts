@@ -24,6 +24,7 @@ import {
   type JsonRpcMessage as JsonRpcMessageType,
 } from '../../protocol/index.ts';
 import { makeTempRepo } from './repo.ts';
+import { TEST_WORKTREES_ROOT } from './state-home.ts';
 
 const stacks = new WeakMap<TestContext, (() => unknown)[]>();
 
@@ -69,8 +70,8 @@ export function endpointFromFile(repoRoot: string): () => Promise<Endpoint> {
 }
 
 /**
- * Starts a daemon (repository watcher off unless asked for, results checked against their schemas)
- * on `repoRoot`, or on a fresh temporary repository.
+ * Starts a daemon (repository watcher off, goal pipeline paused, unless asked for; results checked
+ * against their schemas) on `repoRoot`, or on a fresh temporary repository.
  */
 export async function startTestDaemon(t: TestContext, repoRoot?: string, options: Partial<DaemonOptions> = {}): Promise<TestDaemon> {
   if (!repoRoot) {
@@ -83,6 +84,9 @@ export async function startTestDaemon(t: TestContext, repoRoot?: string, options
     repoRoot,
     repoWatch: false,
     checkResults: true,
+    // Queued goals stay queued unless a test means to run them (`pipeline: {}` follows RALPH_PIPELINE, `{ paused: false }` runs them).
+    pipeline: { paused: true },
+    worktreesRoot: TEST_WORKTREES_ROOT,
     log: (line) => {
       logs.push(line);
       if (process.env.RALPH_TEST_LOG) process.stderr.write(`[daemon] ${line}\n`);

@@ -39,6 +39,8 @@ export interface CommandSpec {
   options?: Readonly<Record<string, OptionSpec>>;
   /** Names of the required positional arguments, in order. */
   args?: readonly string[];
+  /** The last argument may be given more than once (`research "q1" "q2" …`). */
+  variadic?: boolean;
   /** What --json prints; a command without it refuses --json. */
   json?: string;
   /** A model-backed command of a later issue: answered with "not available yet". */
@@ -125,6 +127,35 @@ export const COMMANDS: readonly CommandSpec[] = [
   goalTransition('retry', 'queue a stuck goal again, with the notes of its attempts'),
   goalTransition('pause', 'pause a running goal'),
   {
+    words: ['goal', 'land'],
+    synopsis: 'goal land ID',
+    summary: 'land a done goal as one commit on the current branch (refused, naming the files, where unsafe)',
+    args: ID,
+    json: 'print {goal, commit, files}',
+    load: async () => (await import('./land-command.ts')).landGoalCommand,
+  },
+  {
+    words: ['pipeline', 'status'],
+    synopsis: 'pipeline status',
+    summary: 'whether the goal pipeline is paused, the goals running and the queue',
+    json: 'print {paused, running, queued} (goal ids)',
+    load: async () => (await import('./pipeline-commands.ts')).pipelineStatus,
+  },
+  {
+    words: ['pipeline', 'pause'],
+    synopsis: 'pipeline pause',
+    summary: 'pause the goal pipeline: no queued goal starts until it is resumed',
+    json: 'print {paused}',
+    load: async () => (await import('./pipeline-commands.ts')).pausePipeline,
+  },
+  {
+    words: ['pipeline', 'resume'],
+    synopsis: 'pipeline resume',
+    summary: 'resume the goal pipeline',
+    json: 'print {paused}',
+    load: async () => (await import('./pipeline-commands.ts')).resumePipeline,
+  },
+  {
     words: ['logs'],
     synopsis: 'logs ID [--follow]',
     summary: "a goal's execution log",
@@ -141,7 +172,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     json: 'print the reply, once it has ended, as a JSON message object',
     load: async () => (await import('./chat-command.ts')).chatCommand,
   },
-  { words: ['research'], synopsis: 'research "question" ...', summary: 'parallel research agents', notYet: true },
+  {
+    words: ['research'],
+    synopsis: 'research "question" ...',
+    summary: 'send research agents out, one per question, in parallel: progress on stderr, the consolidated report on stdout',
+    args: ['QUESTION'],
+    variadic: true,
+    json: 'print the finished run as a JSON object',
+    load: async () => (await import('./research-command.ts')).researchCommand,
+  },
   {
     words: ['models'],
     synopsis: 'models',
@@ -151,9 +190,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
 ];
 
-/** `ralph daemon` alone: status, or start when asked to run in the foreground. */
+/** `ralph daemon` alone: status, or start when asked to run in the foreground; `ralph pipeline` alone: status. */
 function defaultSubcommand(group: string, values: OptionValues): string | undefined {
   if (group === 'daemon') return values.foreground ? 'start' : 'status';
+  if (group === 'pipeline') return 'status';
   return undefined;
 }
 
@@ -234,7 +274,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (args.length < expected.length) {
     throw new UsageError(`missing argument ${expected.slice(args.length).join(' ')}`, helpName);
   }
-  if (args.length > expected.length) throw new UsageError(`unexpected argument '${args[expected.length]}'`, helpName);
+  if (args.length > expected.length && !spec.variadic) throw new UsageError(`unexpected argument '${args[expected.length]}'`, helpName);
   if (values.repo === '') throw new UsageError('--repo needs a folder', helpName);
   if (values.json && !spec.json) throw new UsageError(`--json does not apply to ${commandName(spec.words)}`, helpName);
 
@@ -269,7 +309,7 @@ function describeParseError(error: unknown): string {
 
 /** The words and arguments without the options: the overview lists these, each command's help the rest. */
 function shortSynopsis(spec: CommandSpec): string {
-  return spec.words.length === 0 ? '(none)' : [...spec.words, ...(spec.args ?? [])].join(' ');
+  return spec.words.length === 0 ? '(none)' : [...spec.words, ...(spec.args ?? []), ...(spec.variadic ? ['...'] : [])].join(' ');
 }
 
 function subcommandsOf(group: string): string[] {

@@ -3,17 +3,21 @@ import type { DaemonServices, HandlerTable } from '../context.ts';
 import { chatHandlers } from './chat.ts';
 import { daemonHandlers } from './daemon.ts';
 import { goalHandlers } from './goals.ts';
+import { landHandlers } from './land.ts';
 import { logHandlers } from './logs.ts';
 import { modelHandlers } from './models.ts';
-import { pendingHandlers } from './pending.ts';
+import { pipelineHandlers } from './pipeline.ts';
+import { researchHandlers } from './research.ts';
 
 export function createHandlers(services: DaemonServices): HandlerTable {
   return {
     ...goalHandlers(services),
+    ...landHandlers(services),
     ...logHandlers(services),
     ...daemonHandlers(services),
     ...chatHandlers(services.chat),
+    ...researchHandlers(services.research),
     ...modelHandlers(services.config),
-    ...pendingHandlers(),
+    ...pipelineHandlers(services),
   };
 }

@@ -1,0 +1,59 @@
+/**
+ * The chat agent: what the shared chat's model is told and which tools it may call (DESIGN.md,
+ * "Agent tools": research, create_goal, list_goals, read_file, list_files, search_files). The chat
+ * service runs it through the one agent loop (daemon/agent/agent-loop.ts); this module only says
+ * what the agent is, turn by turn.
+ */
+import path from 'node:path';
+import type { EventEnvelope } from '../../protocol/index.ts';
+import type { GoalStore } from '../store/goal-store.ts';
+import { readOnlyFileTools } from '../tools/file-tools.ts';
+import type { Tool } from '../tools/tool.ts';
+import { createGoalTool, listGoalsTool } from './goal-tools.ts';
+import { researchTool, type ResearchRunner } from './research-tool.ts';
+import { systemPrompt } from './system-prompt.ts';
+
+/** What the tools of one turn know about it, and what they may ask of the chat. */
+export interface ChatTurn {
+  readonly session: string;
+  /** The `chat.send` request that asked for the turn: events the tools cause name it too. */
+  readonly cause: EventEnvelope['cause'];
+  /** The research run this session started last (this turn's included), if any. */
+  lastResearchRun(): string | undefined;
+  /** Marks the tool call running now as having started this research run, so clients draw its bars inline. */
+  showResearchRun(runId: string): void;
+  /**
+   * Once the turn ends answered, calls `save` with the text the reply wrote after the tool call
+   * running now (e.g. the consolidated answer to a research run). Not called when it has no text.
+   */
+  whenAnswered(save: (answer: string) => Promise<unknown>): void;
+}
+
+export interface ChatAgent {
+  /** The system prompt for a turn starting now. */
+  instructions(): string;
+  /** The tools of one turn. */
+  tools(turn: ChatTurn): Tool[];
+}
+
+export interface ChatAgentOptions {
+  /** The repository's root as a real path: the file tools' workspace. */
+  repoRoot: string;
+  store: Pick<GoalStore, 'create' | 'list' | 'invalid'>;
+  research: ResearchRunner;
+}
+
+/** The chat agent of a daemon: the flow from conversation to goal, over the goal store and the research service. */
+export function createChatAgent({ repoRoot, store, research }: ChatAgentOptions): ChatAgent {
+  const repoName = path.basename(repoRoot);
+  return {
+    instructions: () => systemPrompt({ repoName, goals: store.list() }),
+    tools: (turn) => [researchTool(research, turn), createGoalTool(store, turn), listGoalsTool(store), ...readOnlyFileTools()],
+  };
+}
+
+/** An agent with no tools: the chat of a daemon built without the services the tools need (tests of the chat alone). */
+export function plainChatAgent(repoRoot: string): ChatAgent {
+  const repoName = path.basename(repoRoot);
+  return { instructions: () => systemPrompt({ repoName, goals: [] }), tools: () => [] };
+}

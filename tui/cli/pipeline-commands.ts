@@ -1,0 +1,36 @@
+/** `ralph pipeline pause | resume | status`. */
+import type { CommandHandler } from './commands.ts';
+import { formatTable, print, printJson, truncate } from './output.ts';
+import { withDaemon } from './session.ts';
+
+export const pausePipeline: CommandHandler = async (context) => {
+  const { paused } = await withDaemon(context, (client) => client.request('pipeline.pause', {}));
+  if (context.json) printJson({ paused });
+  else if (paused) print('pipeline paused: nothing new starts, and running goals wait after their current iteration (resume with: ralph pipeline resume)');
+  else print('pipeline not paused');
+};
+
+export const resumePipeline: CommandHandler = async (context) => {
+  const { paused } = await withDaemon(context, (client) => client.request('pipeline.resume', {}));
+  if (context.json) printJson({ paused });
+  else print(paused ? 'pipeline still paused' : 'pipeline resumed');
+};
+
+/** Whether the pipeline is paused, the goals it runs now, and what waits in the queue (from the daemon's snapshot). */
+export const pipelineStatus: CommandHandler = async (context) => {
+  const { pipeline, goals } = await withDaemon(context, async (client) => client.snapshot);
+  const queued = goals.filter((goal) => goal.state === 'queued').map((goal) => goal.id);
+  if (context.json) {
+    printJson({ paused: pipeline.paused, running: pipeline.running, queued });
+    return;
+  }
+  const byId = new Map(goals.map((goal) => [goal.id, goal]));
+  const describe = (id: number) => `#${id} ${truncate(byId.get(id)?.title ?? '(unknown goal)', 60)}`;
+  const rows: string[][] = [
+    ['pipeline', pipeline.paused ? 'paused (resume with: ralph pipeline resume)' : 'active'],
+    ['running', pipeline.running.length === 0 ? 'none' : describe(pipeline.running[0]!)],
+    ...pipeline.running.slice(1).map((id) => ['', describe(id)]),
+    ['queued', queued.length === 0 ? 'none' : `${queued.length} (${queued.map((id) => `#${id}`).join(', ')})`],
+  ];
+  for (const line of formatTable(rows)) print(line);
+};

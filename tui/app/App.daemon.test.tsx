@@ -25,3 +25,32 @@ test('two TUIs on one daemon show the same pipeline live, and a key in one queue
   }
   assert.equal((await cli.request('goal.get', { id: goal.id })).goal.state, 'queued');
 });
+
+test('a goal’s log is live in the TUI; a daemon restart shows "reconnecting…", then resumes with no line twice and none missing', async (t) => {
+  const first = await startTestDaemon(t);
+  const app = renderApp(t, await first.connect('tui'));
+  app.resize(80, 24);
+  const cli = await first.connect('cli');
+  const { goal } = await cli.request('goal.create', { title: 'Logged goal' });
+  await cli.request('goal.queue', { id: goal.id });
+  await eventually(() => assert.match(app.frame(), /› #1\s+Logged goal\s+queued/));
+  await app.press('o');
+  const logLines = () => app.lines().filter((line) => /created as draft|→/.test(line));
+  await eventually(() => assert.equal(logLines().length, 2, app.frame()));
+
+  await first.daemon.stop('restarting');
+  await eventually(() => assert.match(app.frame(), /◌ reconnecting…|the daemon is stopping: restarting/));
+
+  const second = await startTestDaemon(t, first.repoRoot);
+  await eventually(() => assert.match(app.frame(), /● connected/), 10_000);
+  const cli2 = await second.connect('cli');
+  await cli2.request('goal.cancel', { id: goal.id, note: 'not needed' });
+  await eventually(() => {
+    const lines = logLines();
+    assert.equal(lines.length, 3, app.frame());
+    assert.match(lines[0] ?? '', /created\s+created as draft/);
+    assert.match(lines[1] ?? '', /transition\s+draft → queued/);
+    assert.match(lines[2] ?? '', /transition\s+queued → cancelled/);
+  });
+  assert.ok(!app.frame().includes('daemon is stopping'), 'the notice went with the old daemon');
+});

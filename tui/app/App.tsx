@@ -1,77 +1,254 @@
 /**
- * The TUI: the goal pipeline above, a status bar below. State lives in hooks (one per concern);
- * the views only draw what they are given.
+ * The TUI: the goal pipeline, the chat and the selected goal's live log — side by side on a wide
+ * terminal, one at a time (Tab) on a small one — over a status bar and the keys.
+ *
+ * State lives in one store (state/view-state.ts, pure reducers) fed by hooks, one per concern: the
+ * daemon's events (useDaemonState), the reads the state asks for (useDaemonReads), the requests the
+ * keys make (useCommands). Keys become intents in keys/interpret.ts. The views only draw.
  */
-import { Box, Text, useApp, useInput, type Key } from 'ink';
+import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
+import { useCallback, useMemo, useRef } from 'react';
+import type { Goal } from '../../protocol/index.ts';
 import type { DaemonConnection } from './connection.ts';
+import { terminalEditor, type ExternalEditor } from './editor.ts';
+import { useCommands } from './hooks/useCommands.ts';
+import { useDaemonReads } from './hooks/useDaemonReads.ts';
 import { useDaemonState } from './hooks/useDaemonState.ts';
-import { useGoalActions } from './hooks/useGoalActions.ts';
 import { useTerminalSize } from './hooks/useTerminalSize.ts';
-import { changedFileCount, goalGroups, invalidGoals } from './state/view-state.ts';
+import { hasTextField, interpretKey, type Intent, type KeyLayout } from './keys/interpret.ts';
+import { buildKeymap, showKeys, type Keymap } from './keys/keymap.ts';
+import { splitKeys } from './keys/split-keys.ts';
+import { changedFileCount, goalGroups, invalidGoals, proposedDraft, selectedGoal, type ViewState } from './state/view-state.ts';
 import { useTheme } from './theme.ts';
-import { GoalPipeline } from './views/GoalPipeline.tsx';
+import { ChatPane } from './views/ChatPane.tsx';
+import { chatFrame } from './views/chat-lines.ts';
+import { footerText, helpRows } from './views/help-lines.ts';
+import { HelpOverlay, helpMaxScroll } from './views/HelpOverlay.tsx';
+import { computeLayout, type Layout } from './views/layout.ts';
+import { LogPane } from './views/LogPane.tsx';
+import { logFrame } from './views/log-lines.ts';
+import { goalDetail, goalMeta } from './views/pipeline-lines.ts';
+import { PipelinePane } from './views/PipelinePane.tsx';
+import { PromptLine } from './views/PromptLine.tsx';
 import { StatusBar } from './views/StatusBar.tsx';
-import { oneLine } from './views/text.ts';
+import { oneLine, plural } from './views/text.ts';
 
-/** Rows the status bar takes. */
-const STATUS_BAR_ROWS = 2;
+/** What the TUI takes from ralph.config.ts (when the daemon serves it; defaults otherwise). */
+export interface TuiSettings {
+  /** `tui.keys`: action → keys. */
+  keys?: Readonly<Record<string, string>>;
+  /** `executor.maxIterations`, to show "iteration k/max". */
+  iterationLimit?: number | null;
+}
 
 export interface AppProps {
   connection: DaemonConnection;
+  settings?: TuiSettings;
+  /** How specs are edited (`e`); by default $EDITOR in this terminal. */
+  editor?: ExternalEditor;
 }
 
-export function App({ connection }: AppProps) {
+const NO_SETTINGS: TuiSettings = {};
+
+export function App({ connection, settings = NO_SETTINGS, editor }: AppProps) {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
-  const theme = useTheme();
+  const keymap = useMemo(() => buildKeymap(settings.keys), [settings.keys]);
   const { state, current, dispatch } = useDaemonState(connection);
-  const actions = useGoalActions(connection);
+  useDaemonReads(connection, state, dispatch);
+  const run = useCommands(connection, current, dispatch, useTerminalEditor(editor));
 
-  const handleKey = (input: string, key: Key) => {
-    if (input === 'q' || (key.ctrl && input === 'c')) exit(); // the TUI goes; the daemon stays
-    else if (input === 'j' || key.downArrow) dispatch({ kind: 'select', direction: 'next' });
-    else if (input === 'k' || key.upArrow) dispatch({ kind: 'select', direction: 'previous' });
-    else if (key.return || input === 'Q') {
-      // The selection as of the keys before this one, even if React has not drawn it yet.
-      const { selectedId } = current();
-      if (selectedId !== null) actions.queue(selectedId);
-    }
+  const notices = noticesOf(state, keymap);
+  const layout = computeLayout(columns, rows, state.ui.focus, notices.length + (state.ui.prompt ? 1 : 0));
+  const frames = useFrames(state, layout, keymap);
+
+  // The numbers the keys need, as of the last frame drawn.
+  const keyLayout = useRef<KeyLayout>(frames.keyLayout);
+  keyLayout.current = frames.keyLayout;
+
+  const apply = (intent: Intent) => {
+    if (intent.kind === 'dispatch') dispatch(intent.action);
+    else if (intent.kind === 'command') run(intent.command);
+    else exit(); // the TUI goes; the daemon stays
   };
-
   useInput((input, key) => {
-    // Keys typed faster than the terminal is read arrive as one chunk ("jjk"): each is its own key.
-    for (const one of plainKeys(input, key)) handleKey(one, key);
+    // One read may hold several keys ("jjk", a paste): each counts, in order.
+    for (const [one, oneKey] of splitKeys(input, key, () => hasTextField(current()))) {
+      // The state as of the keys before this one, even if React has not drawn it yet.
+      const intents = interpretKey(current(), keymap, one, oneKey, keyLayout.current);
+      for (const intent of intents) apply(intent);
+      // Keys read together with the one that opened the editor were typed before it opened: not for the TUI.
+      if (intents.some((intent) => intent.kind === 'command' && intent.command.kind === 'edit-spec')) return;
+    }
   });
 
-  const notices = Object.entries({
-    connection: state.connectionError,
-    stopping: state.daemonStopping !== null ? `the daemon is stopping: ${state.daemonStopping}` : null,
-    request: actions.error,
-  }).filter((entry): entry is [string, string] => entry[1] !== null);
-  // One row short of the terminal: a frame as tall as the terminal makes Ink clear the screen on every render.
-  const pipelineRows = Math.max(1, rows - 1 - STATUS_BAR_ROWS - notices.length);
+  const focus = state.ui.focus;
+  const tabs = layout.mode === 'tabs';
+  const selected = selectedGoal(state);
+  const pipelinePane = layout.panes.pipeline && (
+    <PipelinePane
+      groups={goalGroups(state)}
+      invalid={invalidGoals(state)}
+      selectedId={state.selectedId}
+      metaOf={(goal: Goal) => goalMeta(goal, state, settings.iterationLimit ?? null)}
+      detail={selected ? goalDetail(selected, state) : null}
+      info={pipelineInfo(state)}
+      emptyHint={`No goals yet. ${showKeys(keymap, 'goalNew')} adds a draft, the chat can propose one, or: ralph goal add --title "…"`}
+      focused={focus === 'pipeline'}
+      tabs={tabs}
+      width={layout.panes.pipeline.width}
+      height={layout.panes.pipeline.height}
+    />
+  );
+  const logPane = layout.panes.log && frames.log && (
+    <LogPane
+      goal={selected}
+      frame={frames.log}
+      focused={focus === 'log'}
+      tabs={tabs}
+      width={layout.panes.log.width}
+      height={layout.panes.log.height}
+      nextMatchKey={showKeys(keymap, 'logNextMatch')}
+    />
+  );
+  const chatPane = layout.panes.chat && frames.chat && (
+    <ChatPane
+      chat={state.chat}
+      frame={frames.chat}
+      input={state.ui.chatInput}
+      focused={focus === 'chat'}
+      tabs={tabs}
+      width={layout.panes.chat.width}
+      height={layout.panes.chat.height}
+      interruptKey={showKeys(keymap, 'chatInterrupt')}
+      focusKey={showKeys(keymap, 'nextPane')}
+    />
+  );
 
   return (
     <Box flexDirection="column" width={columns}>
-      <GoalPipeline groups={goalGroups(state)} invalid={invalidGoals(state)} selectedId={state.selectedId} width={columns} height={pipelineRows} />
-      {notices.map(([kind, notice]) => (
-        <Text key={kind} color={theme.error} wrap="truncate-end">
-          ✗ {oneLine(notice)}
-        </Text>
-      ))}
+      {state.ui.helpOpen ? (
+        <HelpOverlay rows={frames.help} scroll={state.ui.helpScroll} width={columns} height={layout.paneRows} closeKeys={`${showKeys(keymap, 'help')}/Esc`} />
+      ) : layout.mode === 'split' ? (
+        <Box height={layout.paneRows}>
+          <Box flexDirection="column" width={layout.leftWidth}>
+            {pipelinePane}
+            {logPane}
+          </Box>
+          <Box borderStyle="single" borderTop={false} borderRight={false} borderBottom={false} borderDimColor paddingLeft={1} height={layout.paneRows}>
+            {chatPane}
+          </Box>
+        </Box>
+      ) : (
+        <Box height={layout.paneRows}>{pipelinePane || chatPane || logPane}</Box>
+      )}
+      {state.ui.prompt && <PromptLine prompt={state.ui.prompt} width={columns} />}
+      <Notices notices={notices} />
       <StatusBar
         repo={state.repo}
         connection={state.connection}
         clients={state.clients.length}
         changedFiles={changedFileCount(state)}
+        model={state.provider?.model ?? null}
+        pipelinePaused={state.pipeline.paused}
+        keys={footerText(keymap, state.ui.helpOpen ? 'global' : focus)}
         width={columns}
       />
     </Box>
   );
 }
 
-/** The keys in one chunk of plain typed characters; anything with a modifier or special key is one key. */
-export function plainKeys(input: string, key: Key): string[] {
-  if (input.length <= 1 || key.ctrl || key.meta || key.return || key.escape) return [input];
-  return [...input];
+/** The frames of the panes that scroll, laid out once per render, and the numbers the keys need from them. */
+function useFrames(state: ViewState, layout: Layout, keymap: Keymap) {
+  const chatBox = layout.panes.chat;
+  const logBox = layout.panes.log;
+  const draft = proposedDraft(state);
+  const chat = chatBox
+    ? chatFrame(
+        {
+          chat: state.chat,
+          progress: state.progress,
+          scroll: state.ui.chatScroll,
+          proposal: draft ? { id: draft.id, title: draft.title } : null,
+          proposalKey: showKeys(keymap, 'chatQueueDraft'),
+        },
+        chatBox.width,
+        chatBox.height,
+        { researchExpanded: state.ui.researchExpanded, researchKey: showKeys(keymap, 'chatResearch') },
+      )
+    : null;
+  const log = logBox ? logFrame(state.log, logBox.width, logBox.height) : null;
+  const help = useMemo(() => helpRows(keymap, layout.columns), [keymap, layout.columns]);
+  const keyLayout: KeyLayout = {
+    logRows: log?.contentRows ?? Math.max(1, layout.paneRows - 1),
+    chatRows: chat?.contentRows ?? Math.max(1, layout.paneRows - 3),
+    chatMaxScroll: chat?.maxScroll ?? 0,
+    helpMaxScroll: helpMaxScroll(help.length, layout.paneRows),
+  };
+  return { chat, log, help, keyLayout };
 }
+
+/** Opens $EDITOR in this terminal: raw mode off while it runs, the screen drawn afresh after. */
+function useTerminalEditor(editor: ExternalEditor | undefined): ExternalEditor {
+  const { stdin, isRawModeSupported } = useStdin();
+  const { write } = useStdout();
+  const resume = useCallback(() => {
+    if (isRawModeSupported) stdin.setRawMode(true);
+    // Clear the screen and home the cursor: Ink draws its frame again on a clean screen.
+    write('\u001b[2J\u001b[H');
+  }, [stdin, isRawModeSupported, write]);
+  return useMemo(
+    () =>
+      editor ??
+      terminalEditor({
+        suspend: () => {
+          if (isRawModeSupported) stdin.setRawMode(false);
+        },
+        resume,
+      }),
+    [editor, stdin, isRawModeSupported, resume],
+  );
+}
+
+function pipelineInfo(state: ViewState): string {
+  const running = state.pipeline.running.length;
+  const parts = [plural(state.goals.size, 'goal')];
+  if (running > 0) parts.push(`${running} running`);
+  if (state.pipeline.paused) parts.push('paused');
+  return parts.join(' · ');
+}
+
+interface NoticeLine {
+  key: string;
+  tone: 'error' | 'warning' | 'info';
+  text: string;
+}
+
+/** One line each, under the panes: what went wrong on the connection, in the config, in the last request. */
+export function noticesOf(state: ViewState, keymap: Keymap): NoticeLine[] {
+  const lines: NoticeLine[] = [];
+  if (state.connectionError) lines.push({ key: 'connection', tone: 'error', text: state.connectionError });
+  if (state.daemonStopping !== null) lines.push({ key: 'stopping', tone: 'error', text: `the daemon is stopping: ${state.daemonStopping}` });
+  if (state.configError) lines.push({ key: 'config', tone: 'warning', text: `ralph.config.ts: ${state.configError} (the last good settings stay in force)` });
+  if (keymap.problems.length > 0) {
+    const more = keymap.problems.length > 1 ? ` (and ${keymap.problems.length - 1} more)` : '';
+    lines.push({ key: 'keys', tone: 'warning', text: `${keymap.problems[0]}${more}` });
+  }
+  if (state.ui.notice) lines.push({ key: 'notice', tone: state.ui.notice.tone, text: state.ui.notice.text });
+  return lines;
+}
+
+function Notices({ notices }: { notices: readonly NoticeLine[] }) {
+  const theme = useTheme();
+  return (
+    <>
+      {notices.map((notice) => (
+        <Text key={notice.key} color={notice.tone === 'info' ? undefined : theme[notice.tone]} wrap="truncate-end">
+          {notice.tone === 'info' ? '• ' : notice.tone === 'warning' ? '⚠ ' : '✗ '}
+          {oneLine(notice.text)}
+        </Text>
+      ))}
+    </>
+  );
+}
+

@@ -39,7 +39,20 @@ export interface DaemonConnection {
  */
 export async function fetchSnapshot(connection: DaemonConnection): Promise<Snapshot> {
   // Sent in this order on one socket, so the daemon answers the status before it lists the goals.
-  const [status, list] = await Promise.all([connection.request('daemon.status', {}), connection.request('goal.list', {})]);
+  const [status, list, history] = await Promise.all([
+    connection.request('daemon.status', {}),
+    connection.request('goal.list', {}),
+    // The chat as it is now; a daemon without the chat keeps what the first snapshot had.
+    connection.request('chat.history', {}).catch(() => null),
+  ]);
+  const chat = history
+    ? {
+        ...connection.snapshot.chat,
+        session: history.session,
+        messages: history.messages,
+        queued: history.messages.filter((message) => message.status === 'queued').length,
+      }
+    : connection.snapshot.chat;
   return {
     seq: status.seq,
     repo: status.repo,
@@ -47,8 +60,8 @@ export async function fetchSnapshot(connection: DaemonConnection): Promise<Snaps
     goals: list.goals,
     invalid: list.invalid,
     clients: status.clients,
-    // The TUI does not draw the chat yet; the chat pane (a later issue) pages it with chat.history.
-    chat: connection.snapshot.chat,
+    chat,
+    // No method lists them: the units of the first snapshot, corrected by the progress events that follow.
     progress: connection.snapshot.progress,
     pipeline: connection.snapshot.pipeline,
   };

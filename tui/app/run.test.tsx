@@ -47,7 +47,7 @@ describe('runTui', () => {
       });
       await running;
       assert.ok(terminal.output().includes('Shown in the terminal'), 'the pipeline was drawn');
-      assert.deepEqual(client.requests, [], 'quitting sends nothing to the daemon (no shutdown)');
+      assert.deepEqual(client.actions(), [], 'quitting asks nothing of the daemon (no shutdown): only its own reads');
     });
   }
 

@@ -10,10 +10,12 @@ export interface Theme {
   success: string | undefined;
   warning: string | undefined;
   error: string | undefined;
+  /** Code spans and blocks in the chat. */
+  code: string | undefined;
 }
 
-const COLORS: Theme = { accent: 'cyan', success: 'green', warning: 'yellow', error: 'red' };
-const NO_COLORS: Theme = { accent: undefined, success: undefined, warning: undefined, error: undefined };
+const COLORS: Theme = { accent: 'cyan', success: 'green', warning: 'yellow', error: 'red', code: 'magenta' };
+const NO_COLORS: Theme = { accent: undefined, success: undefined, warning: undefined, error: undefined, code: undefined };
 
 export function themeFor(env: NodeJS.ProcessEnv): Theme {
   return env['NO_COLOR'] ? NO_COLORS : COLORS;

@@ -2,7 +2,7 @@
  * The view state, live: starts from the connection's snapshot, then applies every event, snapshot
  * and status change the connection reports, batched to at most one render per frame.
  */
-import { useLayoutEffect, useMemo, useSyncExternalStore } from 'react';
+import { useCallback, useLayoutEffect, useMemo, useSyncExternalStore } from 'react';
 import type { EventEnvelope, Snapshot } from '../../../protocol/index.ts';
 import { fetchSnapshot, type ConnectionStatus, type DaemonConnection } from '../connection.ts';
 import { initialViewState, type ViewAction, type ViewState } from '../state/view-state.ts';
@@ -72,5 +72,7 @@ export function useDaemonState(connection: DaemonConnection): DaemonState {
     };
   }, [connection, store]);
 
-  return useMemo(() => ({ state, current: store.getState, dispatch: (action: ViewAction) => store.dispatch(action) }), [state, store]);
+  // Stable across renders: effects that dispatch do not run again because the state changed.
+  const dispatch = useCallback((action: ViewAction) => store.dispatch(action), [store]);
+  return useMemo(() => ({ state, current: store.getState, dispatch }), [state, store, dispatch]);
 }

@@ -265,3 +265,59 @@ describe('selection', () => {
     assert.equal(reduce(state, { kind: 'select', direction: 'next' }), state);
   });
 });
+
+describe('the rest of the daemon state', () => {
+  test('pipeline.changed, config.changed and goal.warning are kept; a warning goes when its goal is done', () => {
+    let state = stateWith(makeGoal(1, 'running'));
+    state = reduceAll(state, [
+      event(11, 'pipeline.changed', { paused: true, running: [1] }),
+      event(12, 'config.changed', { provider: { model: 'gpt-x', api: 'chat', baseURL: null, apiKeySet: true, configured: true }, error: 'executor.verfy: unknown key' }),
+      event(13, 'goal.warning', { goalId: 1, kind: 'conflict', message: 'you edited a.ts, which the goal also changed', paths: ['a.ts'] }),
+    ]);
+    assert.deepEqual(state.pipeline, { paused: true, running: [1] });
+    assert.equal(state.provider?.model, 'gpt-x');
+    assert.equal(state.configError, 'executor.verfy: unknown key');
+    assert.equal(state.chat.providerConfigured, true);
+    assert.equal(state.warnings.get(1)?.paths[0], 'a.ts');
+    state = reduce(state, event(14, 'goal.updated', { goal: makeGoal(1, 'done'), source: 'daemon' }));
+    assert.equal(state.warnings.size, 0);
+  });
+
+  test('the log pane follows the selection: moving it opens the other goal’s log', () => {
+    let state = stateWith(makeGoal(1), makeGoal(2));
+    assert.equal(state.log.goalId, 1);
+    assert.equal(state.log.want?.goalId, 1, 'the first read is asked for');
+    state = reduce(state, { kind: 'select', direction: 'next' });
+    assert.equal(state.log.goalId, 2);
+    assert.equal(state.log.want?.goalId, 2);
+  });
+
+  test('a fresh snapshot reads the selected goal’s log again (a restarted daemon)', () => {
+    let state = stateWith(makeGoal(1));
+    const want = state.log.want!;
+    state = reduce(state, { kind: 'log', action: { kind: 'page', want, page: { entries: [{ goalId: 1, index: 0, time: '2025-01-01T00:00:00.000Z', kind: 'note', text: 'x' }], next: 1, total: 1 } } });
+    assert.equal(state.log.entries.length, 1);
+    state = reduce(state, { kind: 'snapshot', snapshot: makeSnapshot({ seq: 1, epoch: 'epoch-2', goals: [makeGoal(1)] }) });
+    assert.equal(state.log.entries.length, 0);
+    assert.equal(state.log.want?.placement, 'first');
+  });
+
+  test('a goal this terminal created is selected when its event arrives', () => {
+    let state = stateWith(makeGoal(1));
+    state = reduce(state, { kind: 'select-goal', id: 5 });
+    assert.equal(state.selectedId, 1);
+    state = reduce(state, event(11, 'goal.created', { goal: makeGoal(5) }));
+    assert.equal(state.selectedId, 5);
+    assert.equal(state.ui.selectWhenSeen, null);
+  });
+
+  test('chat, progress and research events reach their parts of the state', () => {
+    const state = reduceAll(stateWith(), [
+      event(11, 'chat.message', { message: { id: 'm', session: '2025-01-02-1', role: 'assistant', parts: [], time: '2025-01-01T00:00:00.000Z', status: 'streaming' } }),
+      event(12, 'chat.delta', { session: '2025-01-02-1', messageId: 'm', partId: 'p', delta: 'hi' }),
+      event(13, 'progress.begin', { token: 'research:r:a', kind: 'research-agent', title: 'q', parent: 'research:r' }),
+    ]);
+    assert.deepEqual(state.chat.messages[0]?.parts, [{ id: 'p', type: 'text', text: 'hi' }]);
+    assert.ok(state.progress.units.has('research:r:a'));
+  });
+});

@@ -1,10 +1,18 @@
 /**
  * Everything the TUI draws, as one value changed only by the pure `reduce`. Protocol events,
- * snapshots, connection changes and UI actions all go through here, so what a frame shows is a
- * function of the actions received, in order.
+ * snapshots, connection changes, pages read from the daemon and the keys' actions all go through
+ * here, so what a frame shows is a function of the actions received, in order. Each concern has
+ * its own reducer beside this file (chat, progress and research, the log, the terminal's own UI);
+ * this one routes to them and keeps the goal pipeline.
  */
-import type { ClientInfo, EventEnvelope, Goal, GoalState, InvalidGoal, RepoInfo, Snapshot } from '../../../protocol/index.ts';
+import type { ClientInfo, EventData, EventEnvelope, Goal, GoalState, InvalidGoal, ProviderSettings, RepoInfo, Snapshot } from '../../../protocol/index.ts';
 import type { ConnectionStatus } from '../connection.ts';
+import { chatFromSnapshot, reduceChat, userTexts, type ChatAction, type ChatView } from './chat-state.ts';
+import { emptyLog, reduceLog, type LogAction, type LogView } from './log-state.ts';
+import { progressFromSnapshot, reduceProgress, type ProgressView } from './progress-state.ts';
+import { initialUi, reduceUi, type UiAction, type UiState } from './ui-state.ts';
+
+export type GoalWarning = EventData<'goal.warning'>;
 
 export interface ViewState {
   connection: ConnectionStatus;
@@ -27,6 +35,19 @@ export interface ViewState {
   daemonStopping: string | null;
   /** The goal the keys act on; always one of `goals` (or null when there are none). */
   selectedId: number | null;
+  /** The goal pipeline: paused or not, which goals run now. */
+  pipeline: Snapshot['pipeline'];
+  /** The provider settings in force (model, configured), once known. */
+  provider: ProviderSettings | null;
+  /** ralph.config.ts failed to load: the daemon runs on the last good one. */
+  configError: string | null;
+  /** The latest warning per goal (the developer edited a file the goal's branch also changed). */
+  warnings: ReadonlyMap<number, GoalWarning>;
+  chat: ChatView;
+  progress: ProgressView;
+  /** The log of the selected goal. */
+  log: LogView;
+  ui: UiState;
 }
 
 export type ViewAction =
@@ -34,7 +55,12 @@ export type ViewAction =
   | { kind: 'snapshot'; snapshot: Snapshot }
   | { kind: 'connection'; status: ConnectionStatus }
   | { kind: 'connection-error'; message: string }
-  | { kind: 'select'; direction: 'next' | 'previous' };
+  | { kind: 'select'; direction: 'next' | 'previous' }
+  | { kind: 'select-goal'; id: number }
+  | { kind: 'provider'; provider: ProviderSettings }
+  | { kind: 'ui'; action: UiAction }
+  | { kind: 'log'; action: LogAction }
+  | { kind: 'chat'; action: ChatAction };
 
 /** The order groups appear in: what is happening now first, then what comes next, then history. */
 export const PIPELINE_ORDER: readonly GoalState[] = ['running', 'queued', 'paused', 'stuck', 'draft', 'done', 'cancelled'];
@@ -53,11 +79,25 @@ export function initialViewState(snapshot: Snapshot, connection: ConnectionStatu
     connectionError: null,
     daemonStopping: null,
     selectedId: null,
+    pipeline: snapshot.pipeline,
+    provider: null,
+    configError: null,
+    warnings: new Map(),
+    chat: chatFromSnapshot(snapshot.chat),
+    progress: progressFromSnapshot(snapshot.progress),
+    log: emptyLog(null),
+    // ↑ in the chat recalls the session's earlier messages too, not only those sent from here.
+    ui: initialUi(userTexts(snapshot.chat.messages)),
   };
   return reduce(empty, { kind: 'snapshot', snapshot });
 }
 
 export function reduce(state: ViewState, action: ViewAction): ViewState {
+  const next = reduceAction(state, action);
+  return next === state ? state : followSelection(next);
+}
+
+function reduceAction(state: ViewState, action: ViewAction): ViewState {
   switch (action.kind) {
     case 'event':
       if (action.event.seq <= state.lastSeq) return state; // already applied (a resume overlap or a replay)
@@ -72,16 +112,41 @@ export function reduce(state: ViewState, action: ViewAction): ViewState {
       return { ...state, connectionError: action.message };
     case 'select':
       return moveSelection(state, action.direction === 'next' ? 1 : -1);
+    case 'select-goal':
+      if (state.goals.has(action.id)) return state.selectedId === action.id ? state : { ...state, selectedId: action.id };
+      // Not here yet (the answer came before its event): selected when it arrives.
+      return { ...state, ui: reduceUi(state.ui, { kind: 'select-when-seen', id: action.id }) };
+    case 'provider':
+      return { ...state, provider: action.provider, chat: reduceChat(state.chat, { kind: 'provider', provider: action.provider }) };
+    case 'ui': {
+      const ui = reduceUi(state.ui, action.action);
+      return ui === state.ui ? state : { ...state, ui };
+    }
+    case 'log': {
+      const log = reduceLog(state.log, action.action);
+      return log === state.log ? state : { ...state, log };
+    }
+    case 'chat': {
+      const chat = reduceChat(state.chat, action.action);
+      return chat === state.chat ? state : { ...state, chat };
+    }
   }
 }
 
-/** Applies a run of actions in order (what a batched frame does). */
+/** Reduces a run of actions in order (what a batched frame does). */
 export function reduceAll(state: ViewState, actions: readonly ViewAction[]): ViewState {
   return actions.reduce(reduce, state);
 }
 
+/** The log pane shows the selected goal's log: when the selection moves, it opens that one. */
+function followSelection(state: ViewState): ViewState {
+  if (state.log.goalId === state.selectedId) return state;
+  return { ...state, log: reduceLog(state.log, { kind: 'open', goalId: state.selectedId }) };
+}
+
 function applySnapshot(state: ViewState, snapshot: Snapshot): ViewState {
   const goals = new Map(snapshot.goals.map((goal) => [goal.id, goal]));
+  const sameSession = snapshot.chat.session === state.chat.session;
   return {
     ...state,
     lastSeq: snapshot.seq,
@@ -92,23 +157,42 @@ function applySnapshot(state: ViewState, snapshot: Snapshot): ViewState {
     invalid: new Map(snapshot.invalid.filter((bad) => !goals.has(bad.id)).map((bad) => [bad.id, bad])),
     clients: snapshot.clients,
     daemonStopping: null,
+    pipeline: snapshot.pipeline,
+    warnings: new Map([...state.warnings].filter(([id]) => goals.has(id))),
+    chat: chatFromSnapshot(snapshot.chat, state.chat),
+    progress: progressFromSnapshot(snapshot.progress, state.progress),
+    // The daemon may have restarted: its log is read afresh (what this terminal held may be stale).
+    log: reduceLog(state.log, { kind: 'reload' }),
+    // A different session (another terminal ran /new meanwhile) is viewed from its end.
+    ui: sameSession ? state.ui : { ...state.ui, chatScroll: 0 },
     // Files changed since the TUI started: a new snapshot does not undo them.
   };
 }
 
 function applyEvent(state: ViewState, event: EventEnvelope): ViewState {
   switch (event.type) {
-    case 'goal.created':
+    case 'goal.created': {
+      const next = withValidGoal(state, event.data.goal);
+      if (state.ui.selectWhenSeen !== event.data.goal.id) return next;
+      return { ...next, selectedId: event.data.goal.id, ui: reduceUi(next.ui, { kind: 'select-when-seen', id: null }) };
+    }
     case 'goal.updated':
       return withValidGoal(state, event.data.goal);
     case 'goal.removed':
-      return { ...state, goals: without(state.goals, event.data.id), invalid: without(state.invalid, event.data.id) };
+      return {
+        ...state,
+        goals: without(state.goals, event.data.id),
+        invalid: without(state.invalid, event.data.id),
+        warnings: without(state.warnings, event.data.id),
+      };
     case 'goal.invalid':
       return {
         ...state,
         goals: without(state.goals, event.data.id),
         invalid: new Map(state.invalid).set(event.data.id, event.data),
       };
+    case 'goal.warning':
+      return { ...state, warnings: new Map(state.warnings).set(event.data.goalId, event.data) };
     case 'clients.changed':
       return { ...state, clients: event.data.clients };
     case 'repo.changed': {
@@ -119,28 +203,64 @@ function applyEvent(state: ViewState, event: EventEnvelope): ViewState {
     }
     case 'daemon.stopping':
       return { ...state, daemonStopping: event.data.reason };
-    case 'log.appended':
-    case 'progress.begin':
-    case 'progress.report':
-    case 'progress.end':
-    case 'chat.message':
-    case 'chat.delta':
-    case 'chat.part':
-    case 'chat.message.done':
-    case 'chat.session':
-    case 'provider.wait':
-    case 'config.changed':
-    case 'research.updated':
     case 'pipeline.changed':
-    case 'goal.warning':
-      return state; // not shown by this TUI yet; the seq still counts as applied
+      return { ...state, pipeline: event.data };
+    case 'config.changed':
+      return {
+        ...state,
+        provider: event.data.provider,
+        configError: event.data.error,
+        chat: reduceChat(state.chat, { kind: 'provider', provider: event.data.provider }),
+      };
+    case 'log.appended':
+      return withLog(state, { kind: 'appended', goalId: event.data.goalId, entries: event.data.entries });
+    case 'progress.begin':
+      return withProgress(state, reduceProgress(state.progress, { kind: 'begin', data: event.data, time: event.time }));
+    case 'progress.report':
+      return withProgress(state, reduceProgress(state.progress, { kind: 'report', data: event.data }));
+    case 'progress.end':
+      return withProgress(state, reduceProgress(state.progress, { kind: 'end', data: event.data }));
+    case 'research.updated':
+      return withProgress(state, reduceProgress(state.progress, { kind: 'research', run: event.data.run }));
+    case 'chat.message':
+      return withChat(state, { kind: 'message', message: event.data.message });
+    case 'chat.delta':
+      return withChat(state, { kind: 'delta', ...event.data });
+    case 'chat.part':
+      return withChat(state, { kind: 'part', ...event.data });
+    case 'chat.message.done':
+      return withChat(state, { kind: 'done', message: event.data.message });
+    case 'chat.session': {
+      const next = withChat(state, { kind: 'session', session: event.data.session });
+      return next === state ? state : { ...next, ui: { ...next.ui, chatScroll: 0 } };
+    }
+    case 'provider.wait': {
+      const { scope, reason, seconds, attempt } = event.data;
+      // Waits of the chat's turn are shown in the chat; a goal's waits are in its log.
+      return scope.session === undefined ? state : withChat(state, { kind: 'wait', session: scope.session, wait: { reason, seconds, attempt } });
+    }
     default:
       return assertNever(event);
   }
 }
 
 function withValidGoal(state: ViewState, goal: Goal): ViewState {
-  return { ...state, goals: new Map(state.goals).set(goal.id, goal), invalid: without(state.invalid, goal.id) };
+  const warnings = goal.state === 'done' || goal.state === 'cancelled' ? without(state.warnings, goal.id) : state.warnings;
+  return { ...state, goals: new Map(state.goals).set(goal.id, goal), invalid: without(state.invalid, goal.id), warnings };
+}
+
+function withChat(state: ViewState, action: ChatAction): ViewState {
+  const chat = reduceChat(state.chat, action);
+  return chat === state.chat ? state : { ...state, chat };
+}
+
+function withLog(state: ViewState, action: LogAction): ViewState {
+  const log = reduceLog(state.log, action);
+  return log === state.log ? state : { ...state, log };
+}
+
+function withProgress(state: ViewState, progress: ProgressView): ViewState {
+  return progress === state.progress ? state : { ...state, progress };
 }
 
 function without<V>(map: ReadonlyMap<number, V>, id: number): ReadonlyMap<number, V> {
@@ -167,6 +287,8 @@ function keepSelection(before: ViewState, after: ViewState): ViewState {
 }
 
 function survivingSelection(before: ViewState, after: ViewState): number | null {
+  // The change itself selected a goal (one this terminal just created): that one.
+  if (after.selectedId !== before.selectedId && after.selectedId !== null && after.goals.has(after.selectedId)) return after.selectedId;
   const previous = before.selectedId;
   if (previous !== null && after.goals.has(previous)) return previous;
   if (previous !== null) {
@@ -225,4 +347,13 @@ export function selectedGoal(state: ViewState): Goal | null {
 /** How many files the developer changed beside the editor since the TUI started. */
 export function changedFileCount(state: ViewState): number {
   return state.changedPaths.size + state.omittedChanges;
+}
+
+/** The draft goal the chat agent proposed in the current session (the newest), while it is still a draft. */
+export function proposedDraft(state: ViewState): Goal | null {
+  let found: Goal | null = null;
+  for (const goal of state.goals.values()) {
+    if (goal.state === 'draft' && goal.links?.chat === state.chat.session && (!found || goal.id > found.id)) found = goal;
+  }
+  return found;
 }

@@ -1,9 +1,12 @@
 /**
  * An in-memory DaemonConnection: the transport replaced by a queue the test feeds with real
  * protocol objects, and a request handler the test writes (the daemon's side of one exchange).
+ * Answers are checked against the protocol's result schemas, as the real client does. Reads the TUI
+ * makes by itself (a log page, the chat history, the model) have plain defaults when the handler
+ * returns `undefined` for them.
  */
 import { EventEmitter } from 'node:events';
-import type { EventEnvelope, MethodName, ParamsOf, ResultOf, Snapshot } from '../../../protocol/index.ts';
+import { ErrorCode, Methods, RpcError, type EventEnvelope, type MethodName, type ParamsOf, type ResultOf, type Snapshot } from '../../../protocol/index.ts';
 import type { ConnectionStatus, DaemonConnection, DaemonConnectionEvents, DaemonConnectionListener } from '../connection.ts';
 
 export interface SentRequest {
@@ -11,8 +14,11 @@ export interface SentRequest {
   params: unknown;
 }
 
-/** Answers a request or throws (the rejection the client would give for a JSON-RPC error). */
+/** Answers a request or throws (the rejection the client would give for a JSON-RPC error); `undefined`: the default answer. */
 export type RequestHandler = (method: MethodName, params: unknown) => unknown;
+
+/** The methods the TUI calls by itself, to read. */
+export const READ_METHODS: readonly MethodName[] = ['logs.read', 'chat.history', 'models.list'];
 
 export class FakeConnection implements DaemonConnection {
   readonly snapshot: Snapshot;
@@ -23,7 +29,7 @@ export class FakeConnection implements DaemonConnection {
   private readonly emitter = new EventEmitter<DaemonConnectionEvents>();
   private readonly handle: RequestHandler;
 
-  constructor(snapshot: Snapshot, handle: RequestHandler = (method) => { throw new Error(`no handler for ${method}`); }) {
+  constructor(snapshot: Snapshot, handle: RequestHandler = () => undefined) {
     this.snapshot = snapshot;
     this.lastSeq = snapshot.seq;
     this.handle = handle;
@@ -47,7 +53,26 @@ export class FakeConnection implements DaemonConnection {
   async request<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
     this.requests.push({ method, params });
     await Promise.resolve(); // answers come later, as they would over a socket
-    return this.handle(method, params) as ResultOf<M>;
+    const answer = this.handle(method, params) ?? this.defaultAnswer(method, params);
+    return Methods[method].result.parse(answer) as ResultOf<M>;
+  }
+
+  /** The requests other than the TUI's own reads: what the keys asked for. */
+  actions(): SentRequest[] {
+    return this.requests.filter((request) => !READ_METHODS.includes(request.method));
+  }
+
+  private defaultAnswer(method: MethodName, params: unknown): unknown {
+    switch (method) {
+      case 'logs.read':
+        return { entries: [], next: 0, total: 0 };
+      case 'chat.history':
+        return { session: this.snapshot.chat.session, messages: [], more: false };
+      case 'models.list':
+        throw new RpcError(ErrorCode.Unavailable, 'no model table in this test');
+      default:
+        throw new Error(`no handler for ${method} ${JSON.stringify(params)}`);
+    }
   }
 
   async close(): Promise<void> {

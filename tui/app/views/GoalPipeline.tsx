@@ -1,10 +1,13 @@
-/** The goal pipeline: goals grouped by state, the selected one marked, scrolled to fit the height. */
+/**
+ * The goal pipeline: goals grouped by state, the selected one marked, scrolled to fit the height.
+ * A row: `› #id  title  it 3/50 · $0.12 ⚠  ⠙ running` (iteration, cost, a warning, the state).
+ */
 import { useSpinner } from '@inkjs/ui';
 import { Box, Text } from 'ink';
 import type { Goal, InvalidGoal } from '../../../protocol/index.ts';
 import type { GoalGroup } from '../state/view-state.ts';
 import { useTheme } from '../theme.ts';
-import { pipelineLines, scrollWindow, type PipelineLine } from './pipeline-lines.ts';
+import { pipelineLines, scrollWindow, type GoalMeta, type PipelineLine } from './pipeline-lines.ts';
 import { oneLine } from './text.ts';
 
 export const EMPTY_PIPELINE_HINT = 'No goals yet. Add one with: ralph goal add --title "…"';
@@ -19,13 +22,18 @@ export interface GoalPipelineProps {
   width: number;
   /** Rows it may use; longer pipelines scroll to keep the selected goal in view. */
   height: number;
+  /** What to show beside a goal's title (iteration, cost, warning); none by default. */
+  metaOf?: (goal: Goal) => GoalMeta | null;
+  /** What an empty pipeline says. */
+  emptyHint?: string;
 }
 
-export function GoalPipeline({ groups, invalid, selectedId, width, height }: GoalPipelineProps) {
+
+export function GoalPipeline({ groups, invalid, selectedId, width, height, metaOf, emptyHint = EMPTY_PIPELINE_HINT }: GoalPipelineProps) {
   if (groups.length === 0 && invalid.length === 0) {
     return (
       <Box width={width}>
-        <Text wrap="truncate-end">{EMPTY_PIPELINE_HINT}</Text>
+        <Text wrap="wrap">{emptyHint}</Text>
       </Box>
     );
   }
@@ -38,14 +46,14 @@ export function GoalPipeline({ groups, invalid, selectedId, width, height }: Goa
     <Box flexDirection="column" width={width}>
       {visible.above > 0 && <MoreLine text={`↑ ${visible.above} more`} />}
       {lines.slice(visible.start, visible.end).map((line) => (
-        <PipelineRow key={line.key} line={line} width={width} idWidth={idWidth} />
+        <PipelineRow key={line.key} line={line} width={width} idWidth={idWidth} meta={line.kind === 'goal' ? (metaOf?.(line.goal) ?? null) : null} />
       ))}
       {visible.below > 0 && <MoreLine text={`↓ ${visible.below} more`} />}
     </Box>
   );
 }
 
-function PipelineRow({ line, width, idWidth }: { line: PipelineLine; width: number; idWidth: number }) {
+function PipelineRow({ line, width, idWidth, meta }: { line: PipelineLine; width: number; idWidth: number; meta: GoalMeta | null }) {
   switch (line.kind) {
     case 'header':
       return (
@@ -54,15 +62,16 @@ function PipelineRow({ line, width, idWidth }: { line: PipelineLine; width: numb
         </Text>
       );
     case 'goal':
-      return <GoalRow goal={line.goal} selected={line.selected} width={width} idWidth={idWidth} />;
+      return <GoalRow goal={line.goal} selected={line.selected} width={width} idWidth={idWidth} meta={meta} />;
     case 'invalid':
       return <InvalidRow invalid={line.invalid} />;
   }
 }
 
-/** `› #id  title  state`: the title takes what room is left and is cut to it. */
-function GoalRow({ goal, selected, width, idWidth }: { goal: Goal; selected: boolean; width: number; idWidth: number }) {
+/** `› #id  title  meta  state`: the title takes what room is left and is cut to it. */
+function GoalRow({ goal, selected, width, idWidth, meta }: { goal: Goal; selected: boolean; width: number; idWidth: number; meta: GoalMeta | null }) {
   const theme = useTheme();
+  const metaText = meta ? [meta.iteration, meta.usage].filter(Boolean).join(' · ') : '';
   return (
     <Box width={width}>
       <Box flexShrink={0}>
@@ -76,6 +85,12 @@ function GoalRow({ goal, selected, width, idWidth }: { goal: Goal; selected: boo
           {oneLine(goal.title)}
         </Text>
       </Box>
+      {metaText || meta?.warning ? (
+        <Box flexShrink={0} marginLeft={2}>
+          <Text dimColor>{metaText}</Text>
+          {meta?.warning ? <Text color={theme.warning}>{metaText ? ' ⚠' : '⚠'}</Text> : null}
+        </Box>
+      ) : null}
       <Box flexShrink={0} marginLeft={2} width={STATE_COLUMN}>
         {goal.state === 'running' ? <RunningLabel /> : <Text dimColor={goal.state === 'done' || goal.state === 'cancelled'}>{goal.state}</Text>}
       </Box>

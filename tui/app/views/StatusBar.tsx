@@ -1,11 +1,13 @@
-/** The bottom lines: where we are (repository, branch), the link to the daemon, who else is attached, the keys. */
+/**
+ * The bottom lines: where we are (repository, branch), the link to the daemon, who else is
+ * attached, the model, files changed beside the editor, a paused pipeline; then the keys.
+ */
 import { Box, Text } from 'ink';
 import type { RepoInfo } from '../../../protocol/index.ts';
 import type { ConnectionStatus } from '../connection.ts';
 import { useTheme, type Theme } from '../theme.ts';
-import { oneLine, plural } from './text.ts';
-
-export const KEY_HINT = 'q quit · j/k move · enter queue';
+import { StyledRow } from './Rows.tsx';
+import { oneLine, plural, rowWidth, truncate, truncateRow, type ColorRole, type Row, type Segment } from './text.ts';
 
 export interface StatusBarProps {
   repo: RepoInfo | null;
@@ -13,43 +15,47 @@ export interface StatusBarProps {
   clients: number;
   changedFiles: number;
   width: number;
+  /** The model the agents use, once known. */
+  model?: string | null;
+  pipelinePaused?: boolean;
+  /** The keys line (footer). */
+  keys?: string;
 }
 
-export function StatusBar({ repo, connection, clients, changedFiles, width }: StatusBarProps) {
+export function StatusBar({ repo, connection, clients, changedFiles, width, model = null, pipelinePaused = false, keys = '' }: StatusBarProps) {
   const theme = useTheme();
-  const link = connectionLabel(connection, theme);
   return (
     <Box flexDirection="column" width={width}>
-      <Box width={width}>
-        <Box flexShrink={1}>
-          <Text bold wrap="truncate-end">
-            {repo ? `${oneLine(repo.name)} (${repo.branch === null ? 'detached' : oneLine(repo.branch)})` : 'no repository'}
-          </Text>
-        </Box>
-        <Box flexShrink={0}>
-          <Text>
-            {'  '}
-            <Text color={link.color}>{link.text}</Text>
-            {`  ${plural(clients, 'client')}  ${changedFiles === 0 ? 'no files changed' : `${plural(changedFiles, 'file')} changed`}`}
-          </Text>
-        </Box>
-      </Box>
+      <StyledRow row={statusRow({ repo, connection, clients, changedFiles, width, model, pipelinePaused }, theme)} />
       <Text dimColor wrap="truncate-end">
-        {KEY_HINT}
+        {keys}
       </Text>
     </Box>
   );
 }
 
-export function connectionLabel(status: ConnectionStatus, theme: Theme): { text: string; color: string | undefined } {
+/** The status line as a row: the repository gives way first, then the facts on the right are cut. */
+export function statusRow({ repo, connection, clients, changedFiles, width, model = null, pipelinePaused = false }: StatusBarProps, theme: Theme): Row {
+  const link = connectionLabel(connection, theme);
+  const facts = [plural(clients, 'client'), changedFiles === 0 ? 'no files changed' : `${plural(changedFiles, 'file')} changed`];
+  if (model) facts.push(oneLine(model));
+  const where = repo ? `${oneLine(repo.name)} (${repo.branch === null ? 'detached' : oneLine(repo.branch)})` : 'no repository';
+  const right: Segment[] = [{ text: '  ' }, { text: link.text, style: link.role ? { color: link.role } : undefined }, { text: `  ${facts.join('  ')}` }];
+  if (pipelinePaused) right.push({ text: '  ⏸ pipeline paused', style: { color: 'warning' } });
+  const rightWidth = Math.min(rowWidth(right), Math.max(0, width - 8));
+  return [{ text: truncate(where, Math.max(1, width - rightWidth)), style: { bold: true } }, ...truncateRow(right, rightWidth)];
+}
+
+export function connectionLabel(status: ConnectionStatus, theme: Theme): { text: string; color: string | undefined; role: ColorRole } {
+  const label = (text: string, role: ColorRole) => ({ text, role, color: theme[role] });
   switch (status) {
     case 'open':
-      return { text: '● connected', color: theme.success };
+      return label('● connected', 'success');
     case 'connecting':
-      return { text: '◌ connecting…', color: theme.warning };
+      return label('◌ connecting…', 'warning');
     case 'reconnecting':
-      return { text: '◌ reconnecting…', color: theme.warning };
+      return label('◌ reconnecting…', 'warning');
     case 'closed':
-      return { text: '✗ disconnected', color: theme.error };
+      return label('✗ disconnected', 'error');
   }
 }

@@ -3,8 +3,10 @@
  * the height: pure, so scrolling is tested without rendering.
  */
 import type { Goal, InvalidGoal } from '../../../protocol/index.ts';
-import type { GoalGroup } from '../state/view-state.ts';
-import { capitalize } from './text.ts';
+import { runningIteration } from '../state/progress-state.ts';
+import type { GoalGroup, ViewState } from '../state/view-state.ts';
+import { formatCost, shortCount } from './format.ts';
+import { capitalize, oneLine } from './text.ts';
 
 export type PipelineLine =
   | { kind: 'header'; key: string; label: string; count: number }
@@ -55,4 +57,45 @@ export function scrollWindow(total: number, focus: number, height: number): Scro
   }
   const end = start + shown;
   return { start, end, above: start, below: total - end };
+}
+
+// ---- what a row shows beside the title, and the selected goal's detail line -------------------
+
+export interface GoalMeta {
+  /** "it 3/50" */
+  iteration: string | null;
+  /** "$0.12" or "12k tok" */
+  usage: string | null;
+  warning: boolean;
+}
+
+/** The iteration (`it 3/50`: the running one, or how many the current attempt made), the cost, a warning. */
+export function goalMeta(goal: Goal, state: ViewState, iterationLimit: number | null): GoalMeta {
+  const running = runningIteration(state.progress, goal.id);
+  const attempt = goal.attempts.at(-1);
+  const count = running?.number ?? attempt?.iterations.length ?? 0;
+  const showIteration = count > 0 && goal.state !== 'draft';
+  const iteration = showIteration ? `it ${count}${iterationLimit && goal.state !== 'done' ? `/${iterationLimit}` : ''}` : null;
+  const { usage } = goal;
+  const cost = formatCost(usage.costUsd);
+  const usageText = usage.calls === 0 ? null : cost && usage.costUsd !== null && usage.costUsd > 0 ? cost : `${shortCount(usage.inputTokens + usage.outputTokens)} tok`;
+  return { iteration, usage: usageText, warning: state.warnings.has(goal.id) };
+}
+
+/**
+ * One line about the selected goal, where there is something to say: a warning, what the running
+ * iteration does now, why it is stuck, where it was landed.
+ */
+export function goalDetail(goal: Goal, state: ViewState): { tone: 'warning' | 'error' | 'info'; text: string } | null {
+  const warning = state.warnings.get(goal.id);
+  if (warning) return { tone: 'warning', text: `⚠ ${oneLine(warning.message)}` };
+  if (goal.state === 'running') {
+    const running = runningIteration(state.progress, goal.id);
+    if (running?.message) return { tone: 'info', text: `iteration ${running.number}: ${oneLine(running.message)}` };
+  }
+  const attempt = goal.attempts.at(-1);
+  if (goal.state === 'stuck' && attempt?.reason) return { tone: 'error', text: `stuck: ${oneLine(attempt.reason)}` };
+  if (goal.landed) return { tone: 'info', text: `landed on ${oneLine(goal.landed.branch)} as ${goal.landed.commit.slice(0, 10)}` };
+  if (goal.state === 'done' && goal.branch) return { tone: 'info', text: `done on ${oneLine(goal.branch)}: land it to bring it onto your branch` };
+  return null;
 }

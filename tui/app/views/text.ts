@@ -1,7 +1,24 @@
-/** Text from goal files is anyone's: shown on one line, without control characters that could drive the terminal. */
+/**
+ * Text helpers for drawing: everything shown comes from goal files, models and other people, so it
+ * is cleaned of control characters (which could drive the terminal) before it is measured or cut.
+ */
+
+/** C0 and C1 controls (ESC, CSI, newlines, tabs…). */
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+/** The same, but keeping newlines: for multi-line text (chat messages) that is split into rows later. */
+const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+
+/** Text on one line: controls become spaces, then runs of spaces one. */
 export function oneLine(text: string): string {
-  // C0 and C1 controls (ESC, CSI, newlines, tabs…) become spaces, then runs of spaces one.
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(/\s+/g, ' ').trim();
+  return text.replace(CONTROLS, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** Multi-line text made safe to draw: tabs become spaces, other controls go, line breaks stay. */
+export function cleanText(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(/\t/g, '  ')
+    .replace(CONTROLS_BUT_NEWLINE, '');
 }
 
 export function plural(count: number, one: string, many = `${one}s`): string {
@@ -10,4 +27,217 @@ export function plural(count: number, one: string, many = `${one}s`): string {
 
 export function capitalize(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+// ---- display width ---------------------------------------------------------------------------
+
+/** Combining marks, format characters and variation selectors take no column. */
+const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}\u200b-\u200f\ufe00-\ufe0f]$/u;
+/** East Asian wide and fullwidth characters, and emoji: two columns. */
+const WIDE =
+  /^[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f680}-\u{1f6ff}\u{1f900}-\u{1f9ff}\u{1fa70}-\u{1faff}\u{20000}-\u{3fffd}]$/u;
+
+/** Columns one character (code point) takes in a terminal: 0, 1 or 2. */
+export function charWidth(char: string): number {
+  if (ZERO_WIDTH.test(char)) return 0;
+  return WIDE.test(char) ? 2 : 1;
+}
+
+/** Columns a (control-free) string takes. */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const char of text) width += charWidth(char);
+  return width;
+}
+
+/** The string cut to `width` columns, ending in "…" when something was cut. */
+export function truncate(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text;
+  if (width <= 0) return '';
+  let kept = '';
+  let used = 0;
+  for (const char of text) {
+    const w = charWidth(char);
+    if (used + w > width - 1) break;
+    kept += char;
+    used += w;
+  }
+  return `${kept}…`;
+}
+
+/** The end of the string that fits `width` columns (an input line shows where the cursor is). */
+export function takeEnd(text: string, width: number): string {
+  const chars = [...text];
+  let used = 0;
+  let start = chars.length;
+  while (start > 0) {
+    const w = charWidth(chars[start - 1] ?? '');
+    if (used + w > width) break;
+    used += w;
+    start--;
+  }
+  return chars.slice(start).join('');
+}
+
+/** Pads with spaces to `width` columns (never cuts). */
+export function padEnd(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - displayWidth(text)));
+}
+
+// ---- styled text and wrapping -----------------------------------------------------------------
+
+/** A role from the theme, never a raw color: views map roles to colors (or none, under NO_COLOR). */
+export type ColorRole = 'accent' | 'success' | 'warning' | 'error' | 'code';
+
+export interface Style {
+  bold?: boolean;
+  italic?: boolean;
+  dim?: boolean;
+  inverse?: boolean;
+  color?: ColorRole;
+}
+
+/** A run of text in one style. */
+export interface Segment {
+  text: string;
+  style?: Style;
+}
+
+/** One row of a pane: segments that together fit its width. */
+export type Row = readonly Segment[];
+
+export function rowText(row: Row): string {
+  return row.map((segment) => segment.text).join('');
+}
+
+export function rowWidth(row: Row): number {
+  return displayWidth(rowText(row));
+}
+
+/** A row cut to `width` columns, the cut marked with "…" in the style of the segment it falls in. */
+export function truncateRow(row: Row, width: number): Row {
+  if (rowWidth(row) <= width) return row;
+  const out: Segment[] = [];
+  let left = width - 1;
+  for (const segment of row) {
+    const w = displayWidth(segment.text);
+    if (w <= left) {
+      out.push(segment);
+      left -= w;
+      continue;
+    }
+    const cut = truncate(segment.text, left + 1); // ends in "…"
+    out.push({ ...segment, text: cut });
+    return out;
+  }
+  return out;
+}
+
+export interface WrapOptions {
+  /** Drawn before the first row (a bullet, a "› "). */
+  firstPrefix?: Row;
+  /** Drawn before every later row (the hanging indent). */
+  restPrefix?: Row;
+  /** Keep spaces at the start of a row (code); by default a wrapped row does not start with a space. */
+  preserveSpaces?: boolean;
+}
+
+/**
+ * Wraps styled text into rows of at most `width` columns: at spaces where it can, inside a word
+ * only when the word alone is wider than a row. Text must not contain newlines (split first).
+ */
+export function wrapSegments(segments: readonly Segment[], width: number, options: WrapOptions = {}): Row[] {
+  const firstPrefix = options.firstPrefix ?? [];
+  const restPrefix = options.restPrefix ?? firstPrefix.map((segment) => ({ text: ' '.repeat(displayWidth(segment.text)) }));
+  const rows: Segment[][] = [];
+  let row: Segment[] = [...firstPrefix];
+  let used = rowWidth(firstPrefix);
+  let rowHasText = false;
+  const startRow = () => {
+    rows.push(row);
+    row = [...restPrefix];
+    used = rowWidth(restPrefix);
+    rowHasText = false;
+  };
+  const push = (text: string, style: Style | undefined) => {
+    const last = row.at(-1);
+    if (last && last.style === style && rowHasText) last.text += text;
+    else row.push(style ? { text, style } : { text });
+    used += displayWidth(text);
+    rowHasText = true;
+  };
+
+  for (const segment of segments) {
+    // Words and the spaces between them, in order.
+    for (const token of segment.text.match(/\s+|\S+/g) ?? []) {
+      const isSpace = /^\s/.test(token);
+      const tokenWidth = displayWidth(token);
+      if (isSpace) {
+        if (!rowHasText && !options.preserveSpaces) continue; // no space at the start of a row
+        if (used + tokenWidth > width) {
+          startRow();
+          if (!options.preserveSpaces) continue;
+        }
+        push(token, segment.style);
+        continue;
+      }
+      if (used + tokenWidth <= width) {
+        push(token, segment.style);
+        continue;
+      }
+      if (rowHasText && tokenWidth <= width - rowWidth(restPrefix)) {
+        startRow();
+        push(token, segment.style);
+        continue;
+      }
+      // A word wider than a row: cut it where the row ends, and go on on the next.
+      let rest = token;
+      while (rest.length > 0) {
+        let piece = '';
+        let pieceWidth = 0;
+        for (const char of rest) {
+          const w = charWidth(char);
+          if (used + pieceWidth + w > width) break;
+          piece += char;
+          pieceWidth += w;
+        }
+        if (piece === '') {
+          if (rowHasText) {
+            startRow();
+            continue;
+          }
+          piece = [...rest][0] ?? ''; // narrower than one character: show it anyway
+        }
+        push(piece, segment.style);
+        rest = rest.slice(piece.length);
+        if (rest.length > 0) startRow();
+      }
+    }
+  }
+  rows.push(row);
+  // Trailing spaces are invisible and only risk an extra wrap in the terminal.
+  return rows.map((r) => trimRowEnd(r));
+}
+
+function trimRowEnd(row: Segment[]): Row {
+  const out = [...row];
+  while (out.length > 0) {
+    const last = out[out.length - 1];
+    if (!last) break;
+    const trimmed = last.text.replace(/\s+$/, '');
+    if (trimmed === last.text) break;
+    if (trimmed === '') out.pop();
+    else {
+      out[out.length - 1] = { ...last, text: trimmed };
+      break;
+    }
+  }
+  return out;
+}
+
+/** Plain text wrapped into rows (newlines kept as row breaks). */
+export function wrapText(text: string, width: number, style?: Style): Row[] {
+  return cleanText(text)
+    .split('\n')
+    .flatMap((line) => wrapSegments([style ? { text: line, style } : { text: line }], width));
 }

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { LogEntry } from '../../../protocol/index.ts';
+import { emptyLog, LOG_BUFFER, LOG_PAGE, logAtEnd, logEnd, matchIndexes, reduceLog, visibleEntries, type LogAction, type LogView } from './log-state.ts';
+
+const TIME = '2025-01-02T03:04:05.000Z';
+const entry = (index: number, text = `line ${index}`): LogEntry => ({ goalId: 1, index, time: TIME, kind: 'note', text });
+const entries = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => entry(from + i));
+const run = (view: LogView, ...actions: LogAction[]) => actions.reduce(reduceLog, view);
+
+/** Answers what the view wants from a log of `total` entries, as logs.read would. */
+function answer(view: LogView, total: number): LogView {
+  const want = view.want;
+  assert.ok(want, 'the view wants a page');
+  const page = entries(want.from, Math.min(total, want.from + want.limit));
+  return reduceLog(view, { kind: 'page', want, page: { entries: page, next: want.from + page.length, total } });
+}
+
+/** Reads until the view wants nothing more. */
+function settle(view: LogView, total: number): LogView {
+  let current = view;
+  for (let i = 0; current.want && i < 20; i++) current = answer(current, total);
+  return current;
+}
+
+const shownText = (view: LogView, rows: number) => visibleEntries(view, rows).map((e) => e.index);
+
+describe('log buffer', () => {
+  test('a short log is read whole and shown from its end', () => {
+    const view = settle(emptyLog(1), 30);
+    assert.equal(view.entries.length, 30);
+    assert.deepEqual(shownText(view, 5), [25, 26, 27, 28, 29]);
+    assert.ok(view.follow && logAtEnd(view));
+  });
+
+  test('a long log: only its tail is read', () => {
+    let view = emptyLog(1);
+    view = answer(view, 10_000); // the first page says how long it is
+    assert.deepEqual(view.want && { from: view.want.from, placement: view.want.placement }, { from: 10_000 - LOG_PAGE, placement: 'replace' });
+    view = settle(view, 10_000);
+    assert.equal(view.start, 10_000 - LOG_PAGE);
+    assert.equal(logEnd(view), 10_000);
+  });
+
+  test('live entries append once; what is held already is ignored (a replay after a resume)', () => {
+    let view = settle(emptyLog(1), 3);
+    view = run(view, { kind: 'appended', goalId: 1, entries: [entry(3), entry(4)] }, { kind: 'appended', goalId: 1, entries: [entry(4), entry(2)] });
+    assert.deepEqual(view.entries.map((e) => e.index), [0, 1, 2, 3, 4]);
+    assert.equal(reduceLog(view, { kind: 'appended', goalId: 2, entries: [entry(9)] }), view, 'another goal: nothing');
+  });
+
+  test('a gap (entries missed while reconnecting) is read, so nothing is skipped', () => {
+    let view = settle(emptyLog(1), 3);
+    view = reduceLog(view, { kind: 'appended', goalId: 1, entries: [entry(7)] });
+    assert.equal(logEnd(view), 3, 'not appended past a gap');
+    assert.deepEqual(view.want && { from: view.want.from, placement: view.want.placement }, { from: 3, placement: 'after' });
+    view = settle(view, 8);
+    assert.deepEqual(view.entries.map((e) => e.index), [0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  test('entries appended while the first read is on its way are caught up after it', () => {
+    let view = reduceLog(emptyLog(1), { kind: 'appended', goalId: 1, entries: [entry(5)] });
+    view = answer(view, 5); // the read saw 5 entries; the event says there are 6
+    view = settle(view, 6);
+    assert.equal(logEnd(view), 6);
+  });
+
+  test('the buffer is bounded: following a flood keeps the newest LOG_BUFFER entries', () => {
+    let view = settle(emptyLog(1), 0);
+    for (let i = 0; i < 5000; i += 100) view = reduceLog(view, { kind: 'appended', goalId: 1, entries: entries(i, i + 100) });
+    assert.equal(view.entries.length, LOG_BUFFER);
+    assert.equal(view.start, 5000 - LOG_BUFFER);
+    assert.equal(logEnd(view), 5000);
+  });
+
+  test('scrolling up past the buffer reads the page before it; scrolling back down resumes following', () => {
+    let view = settle(emptyLog(1), 10_000);
+    const firstHeld = view.start;
+    view = reduceLog(view, { kind: 'scroll', by: -(LOG_PAGE - 20), rows: 10 });
+    assert.equal(view.follow, false);
+    assert.equal(view.want, null, 'still inside the buffer');
+    view = reduceLog(view, { kind: 'scroll', by: -20, rows: 10 });
+    assert.deepEqual(view.want && { from: view.want.from, limit: view.want.limit, placement: view.want.placement }, { from: firstHeld - LOG_PAGE, limit: LOG_PAGE, placement: 'before' });
+    view = answer(view, 10_000);
+    assert.equal(view.start, firstHeld - LOG_PAGE);
+    assert.equal(visibleEntries(view, 10)[0]?.index, 10_000 - 10 - (LOG_PAGE - 20) - 20);
+    view = reduceLog(view, { kind: 'follow' });
+    assert.ok(view.follow);
+    assert.deepEqual(shownText(view, 2), [9998, 9999]);
+  });
+
+  test('scrolled back, live entries do not move the view; the end is still known', () => {
+    let view = settle(emptyLog(1), 100);
+    view = reduceLog(view, { kind: 'scroll', by: -50, rows: 10 });
+    const shown = shownText(view, 10);
+    view = reduceLog(view, { kind: 'appended', goalId: 1, entries: [entry(100)] });
+    assert.deepEqual(shownText(view, 10), shown);
+    assert.equal(view.total, 101);
+  });
+
+  test('a page for an old want (another goal, a superseded read) is dropped', () => {
+    const view = emptyLog(1);
+    const stale = view.want!;
+    const moved = reduceLog(view, { kind: 'open', goalId: 2 });
+    assert.equal(reduceLog(moved, { kind: 'page', want: stale, page: { entries: entries(0, 3), next: 3, total: 3 } }), moved);
+  });
+
+  test('reload (after a snapshot) reads the log afresh', () => {
+    let view = settle(emptyLog(1), 50);
+    view = reduceLog(view, { kind: 'reload' });
+    assert.equal(view.entries.length, 0);
+    assert.equal(view.want?.placement, 'first');
+    assert.equal(settle(view, 52).entries.length, 52);
+  });
+
+  test('search: the newest match first, n/N walk the matches and wrap', () => {
+    let view = settle(emptyLog(1), 40);
+    view = run(view, { kind: 'search-start' }, { kind: 'search-edit', edit: { kind: 'insert', text: 'LINE 1' } }, { kind: 'search-submit', rows: 5 });
+    assert.deepEqual(matchIndexes(view), [1, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    assert.equal(view.search.match, 19);
+    assert.ok(shownText(view, 5).includes(19));
+    view = reduceLog(view, { kind: 'search-step', step: 1, rows: 5 });
+    assert.equal(view.search.match, 1, 'wraps to the first');
+    assert.ok(shownText(view, 5).includes(1), 'scrolled to it');
+    view = reduceLog(view, { kind: 'search-step', step: -1, rows: 5 });
+    assert.equal(view.search.match, 19);
+    view = reduceLog(view, { kind: 'search-cancel' });
+    assert.equal(view.search.query, '');
+  });
+});

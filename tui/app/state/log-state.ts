@@ -1,0 +1,274 @@
+/**
+ * The live log of one goal as the TUI holds it: a bounded window of the goal's log entries
+ * (contiguous by index, at most LOG_BUFFER), followed live at its end or scrolled back, with older
+ * or newer entries paged from the daemon (`logs.read`) when the view moves past the window.
+ *
+ * Pure: the reducer says what it wants read next (`want`); a hook reads it and hands the page back.
+ * An entry is never shown twice or skipped: entries are placed by their index, what is already
+ * held is ignored, and a gap (events missed while reconnecting) is filled by reading it.
+ */
+import type { LogEntry } from '../../../protocol/index.ts';
+import { editLine, type InputLine, type LineEdit } from './input-line.ts';
+
+/** Entries held at most (older ones are paged back from the daemon on scroll). */
+export const LOG_BUFFER = 2000;
+/** Entries per read. */
+export const LOG_PAGE = 500;
+
+/**
+ * What a page is for: `first`, the opening read from index 0 (the whole log when it is short);
+ * `replace`, a new window starting at `from` (the tail, the top); `before`/`after`, entries
+ * joining the window at either end.
+ */
+export type LogPlacement = 'first' | 'replace' | 'before' | 'after';
+
+export interface LogWant {
+  id: number;
+  goalId: number;
+  from: number;
+  limit: number;
+  placement: LogPlacement;
+}
+
+export interface LogPage {
+  entries: readonly LogEntry[];
+  next: number;
+  total: number;
+}
+
+export interface LogSearch {
+  query: string;
+  /** The search being typed (after `/`), or null. */
+  editing: InputLine | null;
+  /** The log index of the match shown, or null. */
+  match: number | null;
+}
+
+export interface LogView {
+  goalId: number | null;
+  entries: readonly LogEntry[];
+  /** The index of entries[0] (where the window starts even when empty). */
+  start: number;
+  /** How many entries the goal's log has, as far as this terminal knows. */
+  total: number;
+  /** The first read has arrived. */
+  loaded: boolean;
+  /** Showing the end of the log as it grows. */
+  follow: boolean;
+  /** The index of the first row shown when not following (may lie before the window while that page loads). */
+  top: number;
+  want: LogWant | null;
+  nextWantId: number;
+  error: string | null;
+  search: LogSearch;
+}
+
+const NO_SEARCH: LogSearch = { query: '', editing: null, match: null };
+
+export function emptyLog(goalId: number | null, nextWantId = 1): LogView {
+  const view: LogView = {
+    goalId,
+    entries: [],
+    start: 0,
+    total: 0,
+    loaded: false,
+    follow: true,
+    top: 0,
+    want: null,
+    nextWantId,
+    error: null,
+    search: NO_SEARCH,
+  };
+  return goalId === null ? view : wantPage(view, 0, LOG_PAGE, 'first');
+}
+
+export type LogAction =
+  /** Show this goal's log (the selection moved). */
+  | { kind: 'open'; goalId: number | null }
+  /** Read the log afresh (after a new snapshot: the daemon may have restarted). */
+  | { kind: 'reload' }
+  | { kind: 'page'; want: LogWant; page: LogPage }
+  | { kind: 'page-failed'; want: LogWant; message: string }
+  | { kind: 'appended'; goalId: number; entries: readonly LogEntry[] }
+  /** Move the view by rows (negative: back in time); `rows` is the height of the pane. */
+  | { kind: 'scroll'; by: number; rows: number }
+  | { kind: 'top' }
+  | { kind: 'follow' }
+  | { kind: 'search-start' }
+  | { kind: 'search-edit'; edit: LineEdit }
+  | { kind: 'search-submit'; rows: number }
+  | { kind: 'search-cancel' }
+  | { kind: 'search-step'; step: 1 | -1; rows: number };
+
+export const logEnd = (view: LogView): number => view.start + view.entries.length;
+export const logAtEnd = (view: LogView): boolean => logEnd(view) >= view.total;
+
+export function reduceLog(view: LogView, action: LogAction): LogView {
+  switch (action.kind) {
+    case 'open':
+      return action.goalId === view.goalId ? view : emptyLog(action.goalId, view.nextWantId);
+    case 'reload':
+      return { ...emptyLog(view.goalId, view.nextWantId), search: { ...view.search, match: null } };
+    case 'page':
+      return view.want?.id === action.want.id && action.want.goalId === view.goalId ? applyPage(view, action.want, action.page) : view;
+    case 'page-failed':
+      if (view.want?.id !== action.want.id) return view;
+      return { ...view, want: null, error: action.message };
+    case 'appended':
+      return action.goalId === view.goalId ? applyAppended(view, action.entries) : view;
+    case 'scroll':
+      return scroll(view, action.by, action.rows);
+    case 'top':
+      return view.start === 0 ? { ...view, follow: false, top: 0 } : wantPage({ ...view, follow: false, top: 0 }, 0, LOG_PAGE, 'replace');
+    case 'follow':
+      if (logAtEnd(view)) return { ...view, follow: true };
+      return wantPage({ ...view, follow: true }, Math.max(0, view.total - LOG_PAGE), LOG_PAGE, 'replace');
+    case 'search-start':
+      return { ...view, search: { ...view.search, editing: { text: view.search.query, cursor: [...view.search.query].length } } };
+    case 'search-edit':
+      return view.search.editing ? { ...view, search: { ...view.search, editing: editLine(view.search.editing, action.edit) } } : view;
+    case 'search-submit': {
+      const query = view.search.editing?.text.trim() ?? view.search.query;
+      const searched = { ...view, search: { query, editing: null, match: null } };
+      if (query === '') return searched;
+      // The newest match first: a log is read from its end.
+      const matches = matchIndexes(searched);
+      const match = matches.at(-1) ?? null;
+      return match === null ? searched : showIndex({ ...searched, search: { ...searched.search, match } }, match, action.rows);
+    }
+    case 'search-cancel':
+      if (view.search.editing) return { ...view, search: { ...view.search, editing: null } };
+      return view.search.query === '' ? view : { ...view, search: NO_SEARCH };
+    case 'search-step': {
+      const matches = matchIndexes(view);
+      if (matches.length === 0) return view;
+      const current = view.search.match === null ? -1 : matches.indexOf(view.search.match);
+      const next = current === -1 ? (action.step === 1 ? 0 : matches.length - 1) : (current + action.step + matches.length) % matches.length;
+      const match = matches[next] ?? null;
+      return match === null ? view : showIndex({ ...view, search: { ...view.search, match } }, match, action.rows);
+    }
+  }
+}
+
+function wantPage(view: LogView, from: number, limit: number, placement: LogPlacement): LogView {
+  if (view.goalId === null || limit <= 0) return view;
+  return { ...view, want: { id: view.nextWantId, goalId: view.goalId, from, limit, placement }, nextWantId: view.nextWantId + 1, error: null };
+}
+
+function applyPage(view: LogView, want: LogWant, page: LogPage): LogView {
+  const total = Math.max(view.total, page.total);
+  const base: LogView = { ...view, want: null, total, error: null };
+  switch (want.placement) {
+    case 'first':
+      if (page.next < page.total && want.from === 0) {
+        // A long log: what is shown first is its end.
+        return wantPage(base, Math.max(0, page.total - LOG_PAGE), LOG_PAGE, 'replace');
+      }
+      return catchUp({ ...base, entries: contiguousFrom(page.entries, want.from), start: want.from, loaded: true });
+    case 'replace':
+      return catchUp({ ...base, entries: contiguousFrom(page.entries, want.from), start: want.from, loaded: true });
+    case 'before': {
+      const older = contiguousFrom(page.entries.filter((entry) => entry.index < view.start), want.from);
+      if (older.length === 0 || logEndOf(older, want.from) !== view.start) return { ...base, error: null };
+      const entries = [...older, ...view.entries].slice(0, LOG_BUFFER); // the newest go when the window is full
+      return { ...base, entries, start: want.from, follow: false };
+    }
+    case 'after': {
+      const end = logEnd(view);
+      const newer = contiguousFrom(page.entries.filter((entry) => entry.index >= end), end);
+      return catchUp(trimStart({ ...base, entries: [...view.entries, ...newer] }));
+    }
+  }
+}
+
+/** Entries of a page that continue from `from` without a gap (a page is contiguous; this guards it). */
+function contiguousFrom(entries: readonly LogEntry[], from: number): LogEntry[] {
+  const out: LogEntry[] = [];
+  for (const entry of entries) {
+    if (entry.index !== from + out.length) break;
+    out.push(entry);
+  }
+  return out;
+}
+
+function logEndOf(entries: readonly LogEntry[], from: number): number {
+  return from + entries.length;
+}
+
+/** Following, and the window does not reach the end yet: read on. */
+function catchUp(view: LogView): LogView {
+  if (!view.follow || view.want || logAtEnd(view)) return view;
+  return wantPage(view, logEnd(view), LOG_PAGE, 'after');
+}
+
+/** The window keeps its newest LOG_BUFFER entries. */
+function trimStart(view: LogView): LogView {
+  const excess = view.entries.length - LOG_BUFFER;
+  if (excess <= 0) return view;
+  return { ...view, entries: view.entries.slice(excess), start: view.start + excess };
+}
+
+function applyAppended(view: LogView, entries: readonly LogEntry[]): LogView {
+  const last = entries.reduce((max, entry) => Math.max(max, entry.index), -1);
+  const total = Math.max(view.total, last + 1);
+  const wasAtEnd = logAtEnd(view);
+  if (!view.loaded || !wasAtEnd) return total === view.total ? view : { ...view, total };
+  // Scrolled back with a full window: the view holds still; the new entries are read when the view gets there.
+  if (!view.follow && view.entries.length >= LOG_BUFFER) return { ...view, total };
+  const end = logEnd(view);
+  const newer = contiguousFrom(
+    [...entries].filter((entry) => entry.index >= end).sort((a, b) => a.index - b.index),
+    end,
+  );
+  const next = trimStart({ ...view, total, entries: newer.length > 0 ? [...view.entries, ...newer] : view.entries });
+  // A gap (entries missed while reconnecting): read what is missing.
+  return !logAtEnd(next) && !next.want ? wantPage(next, logEnd(next), LOG_PAGE, 'after') : next;
+}
+
+/** The index of the first row shown in `rows` rows. */
+export function visibleTop(view: LogView, rows: number): number {
+  const end = logEnd(view);
+  const lowest = Math.max(view.start, end - rows);
+  if (view.follow) return lowest;
+  return Math.min(Math.max(view.top, view.start), lowest);
+}
+
+/** The entries shown in `rows` rows. */
+export function visibleEntries(view: LogView, rows: number): readonly LogEntry[] {
+  const top = visibleTop(view, rows);
+  return view.entries.slice(top - view.start, top - view.start + rows);
+}
+
+function scroll(view: LogView, by: number, rows: number): LogView {
+  if (view.goalId === null || by === 0) return view;
+  const top = visibleTop(view, rows) + by;
+  const end = logEnd(view);
+  if (by < 0) {
+    const moved: LogView = { ...view, follow: false, top: Math.max(0, top) };
+    if (moved.top >= view.start || view.start === 0 || view.want) return moved;
+    const from = Math.max(0, view.start - LOG_PAGE);
+    return wantPage(moved, from, view.start - from, 'before');
+  }
+  const lowest = Math.max(view.start, end - rows);
+  if (top >= lowest && logAtEnd(view)) return { ...view, follow: true, top: lowest };
+  const moved: LogView = { ...view, top: Math.min(top, lowest) };
+  if (top > lowest && !view.want) return wantPage({ ...moved, top }, end, LOG_PAGE, 'after');
+  return moved;
+}
+
+function showIndex(view: LogView, index: number, rows: number): LogView {
+  const end = logEnd(view);
+  if (view.follow && index >= end - rows) return view; // already in sight
+  return { ...view, follow: false, top: Math.max(view.start, index - Math.floor(rows / 2)) };
+}
+
+/** Log indexes of the held entries that match the search (kind or text, any case). */
+export function matchIndexes(view: LogView): number[] {
+  const query = view.search.query.toLowerCase();
+  if (query === '') return [];
+  return view.entries.filter((entry) => entryMatches(entry, query)).map((entry) => entry.index);
+}
+
+export function entryMatches(entry: LogEntry, lowerQuery: string): boolean {
+  return entry.text.toLowerCase().includes(lowerQuery) || entry.kind.toLowerCase().includes(lowerQuery);
+}

@@ -17,6 +17,7 @@ import { ModelTable } from '../llm/models.ts';
 import { createProvider } from '../llm/provider.ts';
 import { defineTool } from '../tools/tool.ts';
 import { ChatService } from './chat-service.ts';
+import { defer } from '../../test/helpers/defer.ts';
 
 const shout = defineTool({
   name: 'shout',
@@ -47,7 +48,7 @@ describe('ChatService with tools', () => {
         agent: { instructions: () => 'Be brief.', tools: () => [shout] },
         log: () => {},
       });
-      t.after(() => chat.close());
+      defer(t, () => chat.close());
 
       const sent = await chat.send({ text: 'shout hello' }, { clientId: 'c1', name: 'test' });
       const reply = await waitFor(

@@ -12,6 +12,7 @@ import { waitFor } from '../../test/helpers/wait.ts';
 import { ConfigService, type ConfigServiceOptions, type RalphConfig } from './config-service.ts';
 import { loadConfig } from './load.ts';
 import { DEFAULT_MODEL } from './schema.ts';
+import { defer } from '../../test/helpers/defer.ts';
 
 const DEFINE_CONFIG = fileURLToPath(new URL('./define-config.ts', import.meta.url));
 
@@ -31,7 +32,7 @@ async function startService(t: TestContext, repoRoot: string, options: Partial<C
     onError: (message) => errors.push(message),
     ...options,
   });
-  t.after(() => service.close());
+  defer(t, () => service.close());
   return { service, changes, errors };
 }
 

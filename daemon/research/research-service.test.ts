@@ -23,6 +23,7 @@ import { BUDGET_SPENT } from './prompts.ts';
 import { ResearchAgentRun } from './research-agent.ts';
 import { ResearchService, type ResearchLimits } from './research-service.ts';
 import { DAEMON_STOPPED } from './run-store.ts';
+import { defer } from '../../test/helpers/defer.ts';
 
 const MODEL = 'gpt-5.4-mini';
 
@@ -57,7 +58,7 @@ async function openService(
     log: (line) => logs.push(line),
     ...(options.allowHosts ? { fetch: { allowHosts: options.allowHosts } } : {}),
   });
-  t.after(() => service.close());
+  defer(t, () => service.close());
   return { service, events, repoRoot, logs, limits };
 }
 
@@ -65,7 +66,7 @@ async function servePage(t: TestContext, body: string): Promise<{ url: string; h
   // Slow enough that the throttled progress shows the fetch (reports go out at most every 100 ms).
   const server = http.createServer((_req, res) => setTimeout(() => res.writeHead(200, { 'Content-Type': 'text/html' }).end(body), 300));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  defer(t, () => new Promise<void>((resolve) => server.close(() => resolve())));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/release-notes`, host: `127.0.0.1:${port}` };
 }
@@ -282,7 +283,7 @@ describe('ResearchService', () => {
       createProvider: (settings) => createProvider({ ...settings, maxRetries: 1 }),
       log: () => {},
     });
-    t.after(() => service.close());
+    defer(t, () => service.close());
     const run = await service.wait((await service.start({ questions: ['fine?', 'limited?'], consolidate: false })).id);
     assert.deepEqual(run.agents.map((agent) => agent.status), ['done', 'done'], 'the retry succeeded');
     const waits = events.flatMap((event) => (event.type === 'provider.wait' ? [event.data] : []));

@@ -15,13 +15,14 @@ import { isGroupAlive } from './process-group.ts';
 import { CommandRunner, commandEnvironment, runCommandTool, type CommandRunnerOptions } from './run-command.ts';
 import { formatBytes } from './text-limits.ts';
 import { runTool } from './tool.ts';
+import { defer } from '../../test/helpers/defer.ts';
 
 /** The contract: a cancelled command's whole process group is gone within 2 s. */
 const KILL_CONTRACT_MS = 2000;
 
 function newRunner(t: TestContext, options: CommandRunnerOptions = {}): CommandRunner {
   const runner = new CommandRunner(options);
-  t.after(() => runner.killAll());
+  defer(t, () => runner.killAll());
   return runner;
 }
 

@@ -8,6 +8,7 @@ import { git, makeTempRepo } from '../../test/helpers/repo.ts';
 import { pause, waitFor } from '../../test/helpers/wait.ts';
 import { countInotifyWatches } from './inotify.ts';
 import { RepoWatcher, type RepoChange, type RepoWatcherOptions } from './repo-watcher.ts';
+import { defer } from '../../test/helpers/defer.ts';
 
 /** Short debounce so the suite stays quick; quiet windows are several debounces long. */
 const DEBOUNCE_MS = 100;
@@ -37,7 +38,7 @@ async function watchRepo(
     onWarning: (message) => warnings.push(message),
     ...options,
   });
-  t.after(() => watcher.close());
+  defer(t, () => watcher.close());
   let seen = 0;
   const nextBatch = async (message: string) => {
     const batch = await waitFor(() => batches[seen], { timeoutMs: 10_000, message });
@@ -185,7 +186,7 @@ test('a continuous stream of edits still flushes every maxWaitMs', async (t) => 
   const { batches } = await watchRepo(t, repo, { debounceMs: 1000, maxWaitMs: 300 });
   let edits = 0;
   const streaming = setInterval(() => void write(repo, `stream-${edits++ % 3}.txt`), 50);
-  t.after(() => clearInterval(streaming));
+  defer(t, () => clearInterval(streaming));
   await waitFor(() => batches.length >= 2, { timeoutMs: 10_000, message: 'two batches during the stream' });
   clearInterval(streaming);
   assert.ok(batches[0]?.paths.some((p) => p.startsWith('stream-')));
@@ -254,7 +255,7 @@ test('close() leaves nothing running: the process exits on its own', async (t) =
     cwd: path.dirname(fileURLToPath(import.meta.url)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  t.after(() => child.kill('SIGKILL'));
+  defer(t, () => child.kill('SIGKILL'));
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));

@@ -17,6 +17,7 @@ import { makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 import { waitFor } from '../helpers/wait.ts';
+import { defer } from '../helpers/defer.ts';
 
 
 describe('ralph command line', () => {
@@ -131,7 +132,7 @@ describe('ralph command line', () => {
   it('logs --follow prints new entries as other commands change the goal, across a daemon restart', async (t) => {
     const follower = spawn(process.execPath, [RALPH_BIN, 'logs', '3', '--follow'], { cwd: repo, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => follower.once('exit', (code) => resolve(code)));
-    t.after(() => {
+    defer(t, () => {
       if (follower.exitCode === null && follower.signalCode === null) follower.kill('SIGKILL');
     });
     let stdout = '';

@@ -23,32 +23,11 @@ import {
   type EventEnvelope,
   type JsonRpcMessage as JsonRpcMessageType,
 } from '../../protocol/index.ts';
+import { defer } from './defer.ts';
 import { makeTempRepo } from './repo.ts';
 import { TEST_WORKTREES_ROOT } from './state-home.ts';
 
-const stacks = new WeakMap<TestContext, (() => unknown)[]>();
-
-/** Runs `cleanup` after the test, before anything deferred earlier (LIFO). */
-export function defer(t: TestContext, cleanup: () => unknown): void {
-  let stack = stacks.get(t);
-  if (!stack) {
-    const created: (() => unknown)[] = [];
-    stacks.set(t, created);
-    stack = created;
-    t.after(async () => {
-      let failure: unknown;
-      while (created.length > 0) {
-        try {
-          await created.pop()?.();
-        } catch (error) {
-          failure ??= error;
-        }
-      }
-      if (failure) throw failure;
-    });
-  }
-  stack.push(cleanup);
-}
+export { defer };
 
 export interface TestDaemon {
   daemon: Daemon;

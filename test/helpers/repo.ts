@@ -4,6 +4,7 @@ import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { defer } from './defer.ts';
 
 /** Identity for commits made in tests, whatever the machine's git config says. */
 export const GIT_ENV = {
@@ -20,7 +21,8 @@ export function git(cwd: string, ...args: string[]): string {
 /** An empty temporary folder (real path, so symlinked /tmp does not confuse path checks). */
 export async function makeTempDir(t: TestContext | undefined, prefix = 'ralph-test-'): Promise<string> {
   const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), prefix)));
-  t?.after(() => rm(dir, { recursive: true, force: true }));
+  // LIFO: whatever a test opens on this folder later is closed before it is removed.
+  if (t) defer(t, () => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 

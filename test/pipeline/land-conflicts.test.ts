@@ -14,6 +14,7 @@ import type { EventData } from '../../protocol/index.ts';
 import { makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { driveGoal, writeFiles } from './land-helpers.ts';
+import { defer } from '../helpers/defer.ts';
 
 test('a changed folder touches the goal files under it, and only those', () => {
   assert.deepEqual(overlappingFiles(['src/a.ts', 'src/b/c.ts', 'srcx/d.ts', 'e.ts'], ['src/b', 'e.ts']), ['src/b/c.ts', 'e.ts']);
@@ -29,7 +30,7 @@ test("editing a file a goal's branch changed warns once per path per goal; other
     if (envelope.type === 'goal.warning') warnings.push(envelope.data);
   });
   const store = await GoalStore.open({ repoRoot: repo, bus, watch: false });
-  t.after(() => store.close());
+  defer(t, () => store.close());
   // Goal 1 runs and has committed a change to a.txt; goal 2 is done and its worktree holds an uncommitted c.txt too.
   const first = await driveGoal(store, { repoRoot: repo, worktreesRoot, title: 'Edit a', files: { 'a.txt': 'goal a\n' }, running: true });
   const second = await driveGoal(store, { repoRoot: repo, worktreesRoot, title: 'Edit d', files: { 'd.txt': 'goal d\n' } });
@@ -38,9 +39,9 @@ test("editing a file a goal's branch changed warns once per path per goal; other
   const logs: string[] = [];
   const watch = new ConflictWatch({ repoRoot: repo, store, bus, log: (line) => logs.push(line), worktreesRoot });
   watch.start();
-  t.after(() => watch.close());
+  defer(t, () => watch.close());
   const watcher = await RepoWatcher.start({ repoRoot: repo, debounceMs: 50, onChange: (batch) => bus.publish('repo.changed', batch) });
-  t.after(() => watcher.close());
+  defer(t, () => watcher.close());
 
   await writeFile(path.join(repo, 'b.txt'), 'unrelated edit\n');
   await writeFile(path.join(repo, 'a.txt'), 'my edit\n');

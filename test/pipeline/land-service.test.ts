@@ -16,6 +16,7 @@ import { ErrorCode, RpcError, type EventEnvelope } from '../../protocol/index.ts
 import { git, makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 import { pause, waitFor } from '../helpers/wait.ts';
 import { driveGoal } from './land-helpers.ts';
+import { defer } from '../helpers/defer.ts';
 
 interface Setup {
   repo: string;
@@ -36,15 +37,15 @@ async function setup(t: TestContext, options: { configFile?: string; env?: NodeJ
   const events: EventEnvelope[] = [];
   bus.subscribe(({ envelope }) => events.push(envelope));
   const store = await GoalStore.open({ repoRoot: repo, bus, watch: false });
-  t.after(() => store.close());
+  defer(t, () => store.close());
   const config = await ConfigService.start({ repoRoot: repo, env: options.env ?? {}, watch: false });
-  t.after(() => config.close());
+  defer(t, () => config.close());
   assert.equal(config.error, null);
   const logs: string[] = [];
   const service = new LandService({ repoRoot: repo, store, bus, config, log: (line) => logs.push(line), worktreesRoot });
   service.start();
   // Registered last, so it runs before the store and config close.
-  t.after(() => service.close());
+  defer(t, () => service.close());
   return { repo, worktreesRoot, store, service, events, logs };
 }
 

@@ -13,6 +13,7 @@ import { isGroupAlive } from '../../daemon/tools/process-group.ts';
 import { git, makeTempDir } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { gate, iterationsOf, reply, startExecutor } from './executor-helpers.ts';
+import { defer } from '../helpers/defer.ts';
 
 test('cancel during run_command {sleep 100}: the process group is gone within 2 s and the goal is cancelled', async (t) => {
   const h = await startExecutor(t);
@@ -42,7 +43,7 @@ test('cancel during run_command {sleep 100}: the process group is gone within 2 
 test('cancel aborts the model request in flight', async (t) => {
   const h = await startExecutor(t);
   const held = gate();
-  t.after(() => held.open());
+  defer(t, () => held.open());
   let asked = false;
   h.server.script(async () => {
     asked = true;
@@ -61,7 +62,7 @@ test('cancel aborts the model request in flight', async (t) => {
 test('pause stops a goal mid-iteration and keeps its worktree; queued again, it continues with the same iteration number', async (t) => {
   const h = await startExecutor(t, { executor: { verify: 'test -f a.txt && test -f b.txt' } });
   const held = gate();
-  t.after(() => held.open());
+  defer(t, () => held.open());
   let asked = false;
   h.server.script(reply.write('a.txt', 'a'), async () => {
     asked = true;
@@ -92,7 +93,7 @@ test('pause stops a goal mid-iteration and keeps its worktree; queued again, it 
 test('pausing the pipeline lets the running iteration finish, then holds; nothing new starts until it resumes', async (t) => {
   const h = await startExecutor(t, { executor: { verify: 'test -f b.txt' } });
   const held = gate();
-  t.after(() => held.open());
+  defer(t, () => held.open());
   let asked = false;
   h.server.script(
     async () => {
@@ -132,7 +133,7 @@ test('pausing the pipeline lets the running iteration finish, then holds; nothin
 test('closing the pipeline (the daemon stopping) stops a running goal and puts it back in the queue for the next daemon', async (t) => {
   const h = await startExecutor(t);
   const held = gate();
-  t.after(() => held.open());
+  defer(t, () => held.open());
   let asked = false;
   h.server.script(async () => {
     asked = true;

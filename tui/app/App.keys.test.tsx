@@ -11,6 +11,7 @@ import { FakeConnection, type RequestHandler } from './testing/fake-connection.t
 import { makeEvent, makeGoal, makeSnapshot } from './testing/fixtures.ts';
 import { KEYS, renderApp } from './testing/render-app.tsx';
 import { eventually } from './testing/wait-for.ts';
+import { defer } from '../../test/helpers/defer.ts';
 
 const GOALS = [makeGoal(1, 'draft', 'Write the README'), makeGoal(2, 'running', 'Add a lock file'), makeGoal(3, 'stuck', 'Watch the repo'), makeGoal(4, 'done', 'Skeleton')];
 
@@ -131,7 +132,7 @@ describe('pipeline keys', () => {
       return line;
     });
     const file = /kept in (\S+):/.exec(notice)?.[1] ?? '';
-    t.after(() => rmSync(path.dirname(file), { recursive: true, force: true }));
+    defer(t, () => rmSync(path.dirname(file), { recursive: true, force: true }));
     assert.match(readFileSync(file, 'utf8'), /my precious words/);
   });
 });

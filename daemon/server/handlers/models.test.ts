@@ -7,6 +7,7 @@ import { makeTempDir } from '../../../test/helpers/repo.ts';
 import { ConfigService } from '../../config/config-service.ts';
 import type { RequestContext } from '../context.ts';
 import { modelHandlers } from './models.ts';
+import { defer } from '../../../test/helpers/defer.ts';
 
 const request: RequestContext = {
   client: { id: 'c1', name: 'test', connectedAt: new Date().toISOString() },
@@ -21,7 +22,7 @@ it('models.list answers the table with config rows and the provider settings, ne
     watch: false,
     env: { OPENAI_API_KEY: 'sk-never-sent', OPENAI_BASE_URL: 'http://localhost:11434/v1' },
   });
-  t.after(() => config.close());
+  defer(t, () => config.close());
 
   const result = await modelHandlers(config)['models.list']({}, request);
   Methods['models.list'].result.parse(result);

@@ -31,6 +31,7 @@ import { ralphPaths, type RalphPaths } from './paths.ts';
 import { ResearchService } from './research/research-service.ts';
 import type { DaemonServices, Log } from './server/context.ts';
 import { RpcServer } from './server/server.ts';
+import { clientSettings } from './server/snapshot.ts';
 import { GoalStore } from './store/goal-store.ts';
 import { locateGit, readBranch } from './watch/git-info.ts';
 import { RepoWatcher } from './watch/repo-watcher.ts';
@@ -186,11 +187,11 @@ export class Daemon {
         // A reload applies from the next model call on; clients learn what is in force now.
         onChange: () => {
           log('config: ralph.config.ts reloaded');
-          bus.publish('config.changed', { provider: config.providerSettings(), error: null });
+          bus.publish('config.changed', { provider: config.providerSettings(), settings: clientSettings(config), error: null });
         },
         onError: (message) => {
           log(`config: ${message} (the last valid config stays in force)`);
-          bus.publish('config.changed', { provider: config.providerSettings(), error: message });
+          bus.publish('config.changed', { provider: config.providerSettings(), settings: clientSettings(config), error: message });
         },
       });
       undo.push(() => config.close());

@@ -33,6 +33,20 @@ export const LogEntry = z.looseObject({
 });
 export type LogEntry = z.infer<typeof LogEntry>;
 
+/**
+ * What clients take from ralph.config.ts (the environment's overrides applied): in the snapshot and
+ * with every `config.changed`, so a reload reaches every attached terminal.
+ */
+export const ClientSettings = z.object({
+  /** The chat's model: `chat.model`, else `model` (RALPH_MODEL overrides both). */
+  chatModel: z.string(),
+  /** `tui.keys`: action → key spec, as written (the TUI validates them: a bad one is a notice there). */
+  tuiKeys: z.record(z.string(), z.string()),
+  /** `executor.maxIterations`: loop iterations per attempt (the TUI shows "it k/max"). */
+  maxIterations: z.int().positive(),
+});
+export type ClientSettings = z.infer<typeof ClientSettings>;
+
 export const Events = {
   'goal.created': defineEvent('goal.created', z.object({ goal: Goal })),
   /** The whole goal as it is now, with the transition that caused the change where there was one. */
@@ -100,8 +114,11 @@ export const Events = {
       attempt: z.int().positive(),
     }),
   ),
-  /** ralph.config.ts was reloaded (or failed to): the provider settings now in force, and the file's error if it has one. */
-  'config.changed': defineEvent('config.changed', z.object({ provider: ProviderSettings, error: z.string().nullable() })),
+  /** ralph.config.ts was reloaded (or failed to): the provider and client settings now in force, and the file's error if it has one. */
+  'config.changed': defineEvent(
+    'config.changed',
+    z.object({ provider: ProviderSettings, settings: ClientSettings, error: z.string().nullable() }),
+  ),
   /** A research run started, an agent of it ended, or the run ended (with the consolidated report). */
   'research.updated': defineEvent('research.updated', z.object({ run: ResearchRun })),
   /** The pipeline was paused or resumed, or the set of running goals changed. */

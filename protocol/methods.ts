@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { Goal, GoalId, GoalState, GOAL_TITLE_MAX, InvalidGoal } from './goal.ts';
-import { ClientInfo, EventEnvelope, LogEntry } from './events.ts';
+import { ClientInfo, ClientSettings, EventEnvelope, LogEntry } from './events.ts';
 import { ChatMessage, ChatState, ModelInfo, ProviderSettings } from './chat.ts';
 import { ProgressUnit, ResearchRun } from './research.ts';
 
@@ -41,6 +41,8 @@ export const Snapshot = z.object({
   /** Long work in progress now (research agents, goal iterations): a terminal attached late draws the same bars. */
   progress: z.array(ProgressUnit),
   pipeline: z.object({ paused: z.boolean(), running: z.array(GoalId) }),
+  /** What the config says clients use (key bindings, the chat's model, the iteration limit); `config.changed` brings changes. */
+  settings: ClientSettings,
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
@@ -112,10 +114,24 @@ export const Methods = {
   'goal.pause': defineMethod('goal.pause', Transitioned, OneGoal),
   'goal.cancel': defineMethod('goal.cancel', Transitioned, OneGoal),
   'goal.retry': defineMethod('goal.retry', Transitioned, OneGoal),
-  /** A page of a goal's log: entries with index ≥ `from` (default 0), at most `limit`. */
+  /**
+   * A page of a goal's log: entries with index ≥ `from` (default 0), at most `limit`; or, with `tail`,
+   * the last `tail` entries (they start at `next − entries.length`, and `next` is then `total`: reading
+   * on from `next` continues where the tail ends).
+   */
   'logs.read': defineMethod(
     'logs.read',
-    z.object({ id: GoalId, from: z.int().nonnegative().optional(), limit: z.int().positive().max(10_000).optional() }),
+    z
+      .object({
+        id: GoalId,
+        from: z.int().nonnegative().optional(),
+        limit: z.int().positive().max(10_000).optional(),
+        tail: z.int().positive().max(10_000).optional(),
+      })
+      .refine((params) => params.tail === undefined || (params.from === undefined && params.limit === undefined), {
+        message: 'tail reads the last entries: it cannot be combined with from or limit',
+        path: ['tail'],
+      }),
     z.object({ entries: z.array(LogEntry), next: z.int().nonnegative(), total: z.int().nonnegative() }),
   ),
   /** Sends a message to the shared chat; the reply streams to every client as chat.* events. */

@@ -1,5 +1,6 @@
 /** The state a client draws from: built in one synchronous step so it matches `bus.lastSeq` exactly. */
-import type { Snapshot } from '../../protocol/index.ts';
+import type { ClientSettings, Snapshot } from '../../protocol/index.ts';
+import type { ConfigService } from '../config/config-service.ts';
 import type { DaemonServices } from './context.ts';
 
 export function buildSnapshot(services: DaemonServices): Snapshot {
@@ -14,5 +15,15 @@ export function buildSnapshot(services: DaemonServices): Snapshot {
     chat: services.chat.snapshot(),
     progress: services.progress.active(),
     pipeline: services.pipeline(),
+    settings: clientSettings(services.config),
+  };
+}
+
+/** What clients take from the config in force (the snapshot has it; `config.changed` carries it again on a reload). */
+export function clientSettings(config: Pick<ConfigService, 'config' | 'provider'>): ClientSettings {
+  return {
+    chatModel: config.provider('chat').model,
+    tuiKeys: { ...config.config.tui.keys },
+    maxIterations: config.config.executor.maxIterations,
   };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { test } from 'node:test';
 import type { EventEnvelope } from '../../protocol/index.ts';
 import { makeTempDir } from '../../test/helpers/repo.ts';
@@ -75,4 +76,89 @@ test('a torn last line is skipped on read and the next append starts on a fresh 
   const lines = (await readFile(log.fileOf(1), 'utf8')).split('\n');
   assert.equal(lines[2], '{"goalId":1,"index":2,"time":"2025-', 'the torn bytes stay alone on their line');
   assert.equal(JSON.parse(lines[3]!).text, 'two');
+});
+
+/** A log line as a daemon writes it. */
+const logLine = (goalId: number, index: number, text: string) =>
+  JSON.stringify({ goalId, index, time: '2025-01-02T03:04:05.000Z', kind: 'tool', text });
+
+test('tail on a 20,000-line log returns its last entries, numbered as a read from the start numbers them', async (t) => {
+  const { repoRoot, bus, log } = await logFixture(t);
+  // Written by an earlier daemon run: multi-byte text (offsets are bytes), lines long enough to cross the
+  // scan's chunks, and two damaged lines in the middle that every read must skip alike.
+  const lines: string[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    if (i === 10_000) lines.push('{"goalId":7,"index":', 'not json at all');
+    lines.push(logLine(7, i, `step ${i} — édité ✓ ${'x'.repeat(i % 97)}`));
+  }
+  await mkdir(path.dirname(log.fileOf(7)), { recursive: true });
+  await writeFile(log.fileOf(7), `${lines.join('\n')}\n`);
+
+  const fresh = new GoalLog(repoRoot, bus);
+  const tail = await fresh.read(7, { tail: 500 });
+  assert.equal(tail.total, 20_000);
+  assert.equal(tail.next, 20_000, 'reading on from next continues after the tail');
+  assert.deepEqual(tail.entries.map((entry) => entry.index), Array.from({ length: 500 }, (_, i) => 19_500 + i));
+  assert.match(tail.entries[0]!.text, /^step 19500 — édité ✓ x*$/);
+  assert.match(tail.entries.at(-1)!.text, /^step 19999 — /);
+  assert.deepEqual(tail, await fresh.read(7, { from: 19_500, limit: 500 }), 'the same entries as a range read');
+
+  // Across the damaged lines: no entry lost, none numbered twice.
+  const middle = await fresh.read(7, { from: 9_998, limit: 4 });
+  assert.deepEqual(middle.entries.map((entry) => [entry.index, entry.text.split(' — ')[0]]), [
+    [9_998, 'step 9998'],
+    [9_999, 'step 9999'],
+    [10_000, 'step 10000'],
+    [10_001, 'step 10001'],
+  ]);
+
+  // Appends extend the index: the tail follows.
+  const appended = await fresh.append(7, { kind: 'note', text: 'the next one' });
+  assert.equal(appended.index, 20_000);
+  const after = await fresh.read(7, { tail: 2 });
+  assert.deepEqual(after.entries.map((entry) => [entry.index, entry.kind]), [[19_999, 'tool'], [20_000, 'note']]);
+  assert.equal(after.total, 20_001);
+});
+
+test('a tail longer than the log is the whole log; a missing log is empty', async (t) => {
+  const { log } = await logFixture(t);
+  assert.deepEqual(await log.read(1, { tail: 10 }), { entries: [], next: 0, total: 0 });
+  for (const text of ['a', 'b', 'c']) await log.append(1, { kind: 'note', text });
+  const page = await log.read(1, { tail: 10 });
+  assert.deepEqual(page.entries.map((entry) => [entry.index, entry.text]), [[0, 'a'], [1, 'b'], [2, 'c']]);
+  assert.equal(page.next, 3);
+});
+
+test('a last line without its newline but whole counts; the next append starts a fresh line', async (t) => {
+  const { repoRoot, bus, log } = await logFixture(t);
+  await mkdir(path.dirname(log.fileOf(2)), { recursive: true });
+  await writeFile(log.fileOf(2), `${logLine(2, 0, 'zero')}\n${logLine(2, 1, 'one')}`);
+  const fresh = new GoalLog(repoRoot, bus);
+  assert.deepEqual((await fresh.read(2, { tail: 1 })).entries.map((entry) => [entry.index, entry.text]), [[1, 'one']]);
+  await fresh.append(2, { kind: 'note', text: 'two' });
+  assert.deepEqual((await fresh.read(2)).entries.map((entry) => entry.text), ['zero', 'one', 'two']);
+  assert.equal((await readFile(fresh.fileOf(2), 'utf8')).split('\n').length, 4, 'three lines and the final newline');
+});
+
+test('a log changed by someone else (rewritten, deleted) is indexed afresh, never read through a stale index', async (t) => {
+  const { log } = await logFixture(t);
+  for (let i = 0; i < 5; i++) await log.append(4, { kind: 'note', text: `old ${i}` });
+  assert.equal((await log.read(4, { tail: 1 })).entries[0]?.text, 'old 4');
+
+  await writeFile(log.fileOf(4), `${logLine(4, 0, 'new 0')}\n${logLine(4, 1, 'new 1')}\n`);
+  const rewritten = await log.read(4, { tail: 5 });
+  assert.deepEqual(rewritten.entries.map((entry) => [entry.index, entry.text]), [[0, 'new 0'], [1, 'new 1']]);
+  assert.equal(rewritten.total, 2);
+
+  // The same size as before, other bytes: caught when the entries read back do not match the index.
+  const sameSize = (await readFile(log.fileOf(4), 'utf8')).replace('new 0', 'NEW 0').replace(`${logLine(4, 1, 'new 1')}\n`, `${'x'.repeat(logLine(4, 1, 'new 1').length)}\n`);
+  await writeFile(log.fileOf(4), sameSize);
+  const sameSizePage = await log.read(4, { from: 0 });
+  assert.deepEqual(sameSizePage.entries.map((entry) => entry.text), ['NEW 0']);
+  assert.deepEqual([sameSizePage.next, sameSizePage.total], [1, 1], 'counted afresh, not by the stale index (2)');
+
+  await rm(log.fileOf(4));
+  assert.deepEqual(await log.read(4, { tail: 3 }), { entries: [], next: 0, total: 0 });
+  assert.equal((await log.append(4, { kind: 'note', text: 'again' })).index, 0, 'numbered by the file as it is now');
+  assert.deepEqual((await log.read(4)).entries.map((entry) => entry.text), ['again']);
 });

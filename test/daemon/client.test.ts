@@ -34,6 +34,7 @@ function initializeResult(): ResultOf<'initialize'> {
         chat: { session: '2025-01-01-1', messages: [], queued: 0, providerConfigured: false },
         progress: [],
         pipeline: { paused: false, running: [] },
+        settings: { chatModel: 'gpt-5.4-mini', tuiKeys: {}, maxIterations: 50 },
       },
     },
   };

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { ErrorCode, RpcError, type ChatMessage, type Snapshot } from '../../protocol/index.ts';
 import { reply, researchRun, SESSION, toolPart, userMessage } from './testing/chat-fixtures.ts';
 import { FakeConnection, type RequestHandler } from './testing/fake-connection.ts';
-import { makeEvent, makeGoal, makeSnapshot } from './testing/fixtures.ts';
+import { DEFAULT_SETTINGS, makeEvent, makeGoal, makeSnapshot } from './testing/fixtures.ts';
 import { KEYS, renderApp } from './testing/render-app.tsx';
 import { eventually } from './testing/wait-for.ts';
 import { PROVIDER_HINT } from './views/chat-lines.ts';
@@ -100,11 +100,13 @@ describe('chat pane', () => {
     await app.press(KEYS.enter);
     await eventually(() => assert.deepEqual(connection.actions(), [{ method: 'goal.queue', params: { id: 1 } }]));
     // A provider configured later (config.changed) takes the hint away.
-    connection.pushEvent(makeEvent(1, 'config.changed', { provider: { model: 'gpt-5.4-mini', api: 'responses', baseURL: null, apiKeySet: true, configured: true }, error: null }));
+    assert.match(app.frame(), /gpt-5\.4-mini/, "the chat's model shows in the status bar");
+    const provider = { model: 'local-llama', api: 'chat', baseURL: 'http://127.0.0.1:11434/v1', apiKeySet: false, configured: true } as const;
+    connection.pushEvent(makeEvent(1, 'config.changed', { provider, settings: { ...DEFAULT_SETTINGS, chatModel: 'local-llama' }, error: null }));
     await app.press(KEYS.tab);
     await eventually(() => {
       assert.ok(!app.frame().includes(PROVIDER_HINT.slice(0, 30)));
-      assert.match(app.frame(), /gpt-5\.4-mini/, 'the model shows in the status bar');
+      assert.match(app.frame(), /local-llama/, 'the new model shows in the status bar');
     });
   });
 

@@ -40,8 +40,11 @@ const daemonLike: RequestHandler = (method, params) => {
   }
 };
 
-function pipelineApp(t: Parameters<typeof renderApp>[0], handler = daemonLike, goals: Goal[] = GOALS, props: Parameters<typeof renderApp>[2] = {}) {
-  const connection = new FakeConnection(makeSnapshot({ goals }), handler);
+/** `tuiKeys`: the config's key bindings, as the daemon's snapshot carries them. */
+type PipelineAppOptions = Parameters<typeof renderApp>[2] & { tuiKeys?: Record<string, string> };
+
+function pipelineApp(t: Parameters<typeof renderApp>[0], handler = daemonLike, goals: Goal[] = GOALS, { tuiKeys = {}, ...props }: PipelineAppOptions = {}) {
+  const connection = new FakeConnection(makeSnapshot({ goals, settings: { tuiKeys } }), handler);
   const app = renderApp(t, connection, props);
   app.resize(80, 24);
   return { connection, app };
@@ -153,7 +156,7 @@ describe('help and bindings', () => {
   });
 
   test('tui.keys rebinds a key: it works, the help and footer show it; a bad entry is reported', async (t) => {
-    const { connection, app } = pipelineApp(t, daemonLike, GOALS, { settings: { keys: { goalQueue: 'a', goalNew: 'q' } } });
+    const { connection, app } = pipelineApp(t, daemonLike, GOALS, { tuiKeys: { goalQueue: 'a', goalNew: 'q' } });
     await select(app, 1);
     await app.press('Q', 'a');
     await eventually(() => assert.deepEqual(connection.actions(), [{ method: 'goal.queue', params: { id: 1 } }]));

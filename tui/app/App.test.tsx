@@ -67,7 +67,7 @@ describe('App', () => {
     const connection = pipelineConnection();
     const app = renderApp(t, connection);
     const statusLine = () => linesOf(app.frame()).at(-2) ?? '';
-    assert.match(statusLine(), /^ralph \(main\)\s+● connected\s+2 clients\s+no files changed$/);
+    assert.match(statusLine(), /^ralph \(main\)\s+● connected\s+2 clients\s+no files changed\s+gpt-5\.4-mini$/, "the chat's model from the snapshot's settings");
     assert.equal(linesOf(app.frame()).at(-1), footerText(buildKeymap(), 'pipeline').slice(0, 99) + '…');
 
     connection.setStatus('reconnecting');
@@ -77,7 +77,7 @@ describe('App', () => {
     connection.setStatus('open');
     connection.pushEvent(makeEvent(6, 'clients.changed', { clients: [makeClient('a'), makeClient('b'), makeClient('c', 'cli')] }));
     connection.pushEvent(makeEvent(7, 'repo.changed', { paths: ['src/a.ts', 'src/b.ts'], omitted: 0, branch: 'feature' }));
-    await eventually(() => assert.match(statusLine(), /^ralph \(feature\)\s+● connected\s+3 clients\s+2 files changed$/));
+    await eventually(() => assert.match(statusLine(), /^ralph \(feature\)\s+● connected\s+3 clients\s+2 files changed\s+gpt-5\.4-mini$/));
   });
 
   test('the daemon stopping and connection errors are shown', async (t) => {

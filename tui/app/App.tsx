@@ -33,28 +33,19 @@ import { PromptLine } from './views/PromptLine.tsx';
 import { StatusBar } from './views/StatusBar.tsx';
 import { oneLine, plural } from './views/text.ts';
 
-/** What the TUI takes from ralph.config.ts (when the daemon serves it; defaults otherwise). */
-export interface TuiSettings {
-  /** `tui.keys`: action → keys. */
-  keys?: Readonly<Record<string, string>>;
-  /** `executor.maxIterations`, to show "iteration k/max". */
-  iterationLimit?: number | null;
-}
-
 export interface AppProps {
   connection: DaemonConnection;
-  settings?: TuiSettings;
   /** How specs are edited (`e`); by default $EDITOR in this terminal. */
   editor?: ExternalEditor;
 }
 
-const NO_SETTINGS: TuiSettings = {};
-
-export function App({ connection, settings = NO_SETTINGS, editor }: AppProps) {
+export function App({ connection, editor }: AppProps) {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
-  const keymap = useMemo(() => buildKeymap(settings.keys), [settings.keys]);
   const { state, current, dispatch } = useDaemonState(connection);
+  // The bindings of ralph.config.ts (`tui.keys`), as the daemon sends them: a reload rebinds at once.
+  const tuiKeys = state.settings.tuiKeys;
+  const keymap = useMemo(() => buildKeymap(tuiKeys), [tuiKeys]);
   useDaemonReads(connection, state, dispatch);
   const run = useCommands(connection, current, dispatch, useTerminalEditor(editor));
 
@@ -90,7 +81,7 @@ export function App({ connection, settings = NO_SETTINGS, editor }: AppProps) {
       groups={goalGroups(state)}
       invalid={invalidGoals(state)}
       selectedId={state.selectedId}
-      metaOf={(goal: Goal) => goalMeta(goal, state, settings.iterationLimit ?? null)}
+      metaOf={(goal: Goal) => goalMeta(goal, state, state.settings.maxIterations)}
       detail={selected ? goalDetail(selected, state) : null}
       info={pipelineInfo(state)}
       emptyHint={`No goals yet. ${showKeys(keymap, 'goalNew')} adds a draft, the chat can propose one, or: ralph goal add --title "…"`}
@@ -149,7 +140,7 @@ export function App({ connection, settings = NO_SETTINGS, editor }: AppProps) {
         connection={state.connection}
         clients={state.clients.length}
         changedFiles={changedFileCount(state)}
-        model={state.provider?.model ?? null}
+        model={state.settings.chatModel}
         pipelinePaused={state.pipeline.paused}
         keys={footerText(keymap, state.ui.helpOpen ? 'global' : focus)}
         width={columns}

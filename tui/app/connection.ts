@@ -64,5 +64,7 @@ export async function fetchSnapshot(connection: DaemonConnection): Promise<Snaps
     // No method lists them: the units of the first snapshot, corrected by the progress events that follow.
     progress: connection.snapshot.progress,
     pipeline: connection.snapshot.pipeline,
+    // Nor the settings: they change only when ralph.config.ts is edited, which is rare in the moment this covers.
+    settings: connection.snapshot.settings,
   };
 }

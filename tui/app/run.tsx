@@ -1,6 +1,6 @@
 /** Starts the TUI on a connected client and returns when the user quits. */
 import { render } from 'ink';
-import { App, type TuiSettings } from './App.tsx';
+import { App } from './App.tsx';
 import type { DaemonConnection } from './connection.ts';
 
 export interface RunTuiOptions {
@@ -12,17 +12,15 @@ export interface RunTuiOptions {
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
   stderr?: NodeJS.WriteStream;
-  /** Key bindings and limits from ralph.config.ts (defaults when not given). */
-  settings?: TuiSettings;
 }
 
-export async function runTui({ client, stdin = process.stdin, stdout = process.stdout, stderr = process.stderr, settings }: RunTuiOptions): Promise<void> {
+export async function runTui({ client, stdin = process.stdin, stdout = process.stdout, stderr = process.stderr }: RunTuiOptions): Promise<void> {
   if (!stdin.isTTY) {
     await client.close();
     throw new Error('the TUI needs an interactive terminal (stdin is not a TTY); use the ralph goal commands instead');
   }
   // Ctrl+C is handled by the App like `q`, so both leave the same way.
-  const instance = render(<App connection={client} settings={settings} />, { stdin, stdout, stderr, exitOnCtrlC: false });
+  const instance = render(<App connection={client} />, { stdin, stdout, stderr, exitOnCtrlC: false });
   try {
     await instance.waitUntilExit();
   } finally {

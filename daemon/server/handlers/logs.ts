@@ -4,11 +4,12 @@ import { goalMissing } from './goals.ts';
 
 export function logHandlers({ store }: DaemonServices): Pick<HandlerTable, 'logs.read'> {
   return {
-    'logs.read': async ({ id, from, limit }) => {
+    'logs.read': async ({ id, from, limit, tail }) => {
       const invalid = store.invalid().find((entry) => entry.id === id);
       // An invalid goal still has its log; only a goal that does not exist at all is an error.
       if (!store.get(id) && !invalid) throw goalMissing(id, undefined);
-      return store.log.read(id, { from, limit });
+      // The params schema refuses `tail` with `from` or `limit`.
+      return store.log.read(id, tail === undefined ? { from, limit } : { tail });
     },
   };
 }

@@ -1,10 +1,11 @@
 /**
- * Reads the state asks for: the log pages the log pane wants (older lines on scroll, the tail after
- * a snapshot, a gap after a reconnect), older chat messages, and the provider settings (the model
- * in the status bar). Each answer goes back through the reducers, which drop answers no longer wanted.
+ * Reads the state asks for: the log pages the log pane wants (its tail when it opens, older lines on
+ * scroll, a gap after a reconnect) and older chat messages. Each answer goes back through the
+ * reducers, which drop answers no longer wanted.
  */
 import { useEffect } from 'react';
 import type { DaemonConnection } from '../connection.ts';
+import { logReadParams } from '../state/log-state.ts';
 import type { ViewAction, ViewState } from '../state/view-state.ts';
 
 function messageOf(error: unknown): string {
@@ -15,7 +16,7 @@ export function useDaemonReads(connection: DaemonConnection, state: ViewState, d
   const logWant = state.log.want;
   useEffect(() => {
     if (!logWant) return;
-    connection.request('logs.read', { id: logWant.goalId, from: logWant.from, limit: logWant.limit }).then(
+    connection.request('logs.read', logReadParams(logWant)).then(
       (page) => dispatch({ kind: 'log', action: { kind: 'page', want: logWant, page } }),
       (error: unknown) => dispatch({ kind: 'log', action: { kind: 'page-failed', want: logWant, message: messageOf(error) } }),
     );
@@ -29,19 +30,4 @@ export function useDaemonReads(connection: DaemonConnection, state: ViewState, d
       () => dispatch({ kind: 'chat', action: { kind: 'history-failed', want: historyWant } }),
     );
   }, [connection, dispatch, historyWant]);
-
-  // The provider settings once per daemon run (config.changed brings later changes).
-  const epoch = state.epoch;
-  useEffect(() => {
-    let live = true;
-    connection.request('models.list', {}).then(
-      ({ provider }) => {
-        if (live) dispatch({ kind: 'provider', provider });
-      },
-      () => undefined, // an older daemon without it: the status bar shows no model
-    );
-    return () => {
-      live = false;
-    };
-  }, [connection, dispatch, epoch]);
 }

@@ -1,7 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LogEntry } from '../../../protocol/index.ts';
-import { emptyLog, LOG_BUFFER, LOG_PAGE, logAtEnd, logEnd, matchIndexes, reduceLog, visibleEntries, type LogAction, type LogView } from './log-state.ts';
+import {
+  emptyLog,
+  LOG_BUFFER,
+  LOG_PAGE,
+  logAtEnd,
+  logEnd,
+  logReadParams,
+  matchIndexes,
+  reduceLog,
+  visibleEntries,
+  type LogAction,
+  type LogView,
+  type LogWant,
+} from './log-state.ts';
 
 const TIME = '2025-01-02T03:04:05.000Z';
 const entry = (index: number, text = `line ${index}`): LogEntry => ({ goalId: 1, index, time: TIME, kind: 'note', text });
@@ -12,8 +25,16 @@ const run = (view: LogView, ...actions: LogAction[]) => actions.reduce(reduceLog
 function answer(view: LogView, total: number): LogView {
   const want = view.want;
   assert.ok(want, 'the view wants a page');
-  const page = entries(want.from, Math.min(total, want.from + want.limit));
-  return reduceLog(view, { kind: 'page', want, page: { entries: page, next: want.from + page.length, total } });
+  const params = logReadParams(want);
+  const from = 'tail' in params ? Math.max(0, total - params.tail) : params.from;
+  const page = entries(from, Math.min(total, 'tail' in params ? total : from + params.limit));
+  return reduceLog(view, { kind: 'page', want, page: { entries: page, next: from + page.length, total } });
+}
+
+/** What a want asks for, in short. */
+function asked(want: LogWant | null) {
+  if (!want) return null;
+  return want.placement === 'tail' ? { tail: want.limit } : { from: want.from, limit: want.limit, placement: want.placement };
 }
 
 /** Reads until the view wants nothing more. */
@@ -33,13 +54,21 @@ describe('log buffer', () => {
     assert.ok(view.follow && logAtEnd(view));
   });
 
-  test('a long log: only its tail is read', () => {
+  test('a long log: only its tail is read, with one request', () => {
     let view = emptyLog(1);
-    view = answer(view, 10_000); // the first page says how long it is
-    assert.deepEqual(view.want && { from: view.want.from, placement: view.want.placement }, { from: 10_000 - LOG_PAGE, placement: 'replace' });
-    view = settle(view, 10_000);
+    assert.deepEqual(asked(view.want), { tail: LOG_PAGE });
+    assert.deepEqual(logReadParams(view.want!), { id: 1, tail: LOG_PAGE });
+    view = answer(view, 10_000);
+    assert.equal(view.want, null, 'nothing more to read');
     assert.equal(view.start, 10_000 - LOG_PAGE);
     assert.equal(logEnd(view), 10_000);
+    assert.deepEqual(shownText(view, 2), [9998, 9999]);
+  });
+
+  test('a tail shorter than asked (a short log) starts at index 0', () => {
+    const view = answer(emptyLog(1), 3);
+    assert.equal(view.start, 0);
+    assert.deepEqual(view.entries.map((e) => e.index), [0, 1, 2]);
   });
 
   test('live entries append once; what is held already is ignored (a replay after a resume)', () => {
@@ -53,7 +82,7 @@ describe('log buffer', () => {
     let view = settle(emptyLog(1), 3);
     view = reduceLog(view, { kind: 'appended', goalId: 1, entries: [entry(7)] });
     assert.equal(logEnd(view), 3, 'not appended past a gap');
-    assert.deepEqual(view.want && { from: view.want.from, placement: view.want.placement }, { from: 3, placement: 'after' });
+    assert.deepEqual(asked(view.want), { from: 3, limit: LOG_PAGE, placement: 'after' });
     view = settle(view, 8);
     assert.deepEqual(view.entries.map((e) => e.index), [0, 1, 2, 3, 4, 5, 6, 7]);
   });
@@ -80,13 +109,27 @@ describe('log buffer', () => {
     assert.equal(view.follow, false);
     assert.equal(view.want, null, 'still inside the buffer');
     view = reduceLog(view, { kind: 'scroll', by: -20, rows: 10 });
-    assert.deepEqual(view.want && { from: view.want.from, limit: view.want.limit, placement: view.want.placement }, { from: firstHeld - LOG_PAGE, limit: LOG_PAGE, placement: 'before' });
+    assert.deepEqual(asked(view.want), { from: firstHeld - LOG_PAGE, limit: LOG_PAGE, placement: 'before' });
     view = answer(view, 10_000);
     assert.equal(view.start, firstHeld - LOG_PAGE);
     assert.equal(visibleEntries(view, 10)[0]?.index, 10_000 - 10 - (LOG_PAGE - 20) - 20);
     view = reduceLog(view, { kind: 'follow' });
     assert.ok(view.follow);
     assert.deepEqual(shownText(view, 2), [9998, 9999]);
+  });
+
+  test('the top, then the end again: each is one read, the end a tail', () => {
+    let view = settle(emptyLog(1), 10_000);
+    view = reduceLog(view, { kind: 'top' });
+    assert.deepEqual(asked(view.want), { from: 0, limit: LOG_PAGE, placement: 'replace' });
+    view = answer(view, 10_000);
+    assert.deepEqual(shownText(view, 2), [0, 1]);
+    view = reduceLog(view, { kind: 'follow' });
+    assert.deepEqual(asked(view.want), { tail: LOG_PAGE });
+    view = answer(view, 10_050); // 50 more lines were written meanwhile
+    assert.equal(view.want, null);
+    assert.ok(view.follow);
+    assert.deepEqual(shownText(view, 2), [10_048, 10_049]);
   });
 
   test('scrolled back, live entries do not move the view; the end is still known', () => {
@@ -109,7 +152,7 @@ describe('log buffer', () => {
     let view = settle(emptyLog(1), 50);
     view = reduceLog(view, { kind: 'reload' });
     assert.equal(view.entries.length, 0);
-    assert.equal(view.want?.placement, 'first');
+    assert.equal(view.want?.placement, 'tail');
     assert.equal(settle(view, 52).entries.length, 52);
   });
 

@@ -16,18 +16,21 @@ export const LOG_BUFFER = 2000;
 export const LOG_PAGE = 500;
 
 /**
- * What a page is for: `first`, the opening read from index 0 (the whole log when it is short);
- * `replace`, a new window starting at `from` (the tail, the top); `before`/`after`, entries
+ * What a page is for: `tail`, a new window of the log's last `limit` entries (opening a log, jumping
+ * to its end); `replace`, a new window starting at `from` (the top); `before`/`after`, entries
  * joining the window at either end.
  */
-export type LogPlacement = 'first' | 'replace' | 'before' | 'after';
+export type LogPlacement = 'tail' | 'replace' | 'before' | 'after';
 
-export interface LogWant {
+export type LogWant = {
   id: number;
   goalId: number;
-  from: number;
   limit: number;
-  placement: LogPlacement;
+} & ({ placement: 'tail' } | { placement: Exclude<LogPlacement, 'tail'>; from: number });
+
+/** The `logs.read` params that answer a want: one request, whatever the length of the log. */
+export function logReadParams(want: LogWant): { id: number; tail: number } | { id: number; from: number; limit: number } {
+  return want.placement === 'tail' ? { id: want.goalId, tail: want.limit } : { id: want.goalId, from: want.from, limit: want.limit };
 }
 
 export interface LogPage {
@@ -79,7 +82,7 @@ export function emptyLog(goalId: number | null, nextWantId = 1): LogView {
     error: null,
     search: NO_SEARCH,
   };
-  return goalId === null ? view : wantPage(view, 0, LOG_PAGE, 'first');
+  return goalId === null ? view : wantTail(view);
 }
 
 export type LogAction =
@@ -122,7 +125,7 @@ export function reduceLog(view: LogView, action: LogAction): LogView {
       return view.start === 0 ? { ...view, follow: false, top: 0 } : wantPage({ ...view, follow: false, top: 0 }, 0, LOG_PAGE, 'replace');
     case 'follow':
       if (logAtEnd(view)) return { ...view, follow: true };
-      return wantPage({ ...view, follow: true }, Math.max(0, view.total - LOG_PAGE), LOG_PAGE, 'replace');
+      return wantTail({ ...view, follow: true });
     case 'search-start':
       return { ...view, search: { ...view.search, editing: { text: view.search.query, cursor: [...view.search.query].length } } };
     case 'search-edit':
@@ -150,21 +153,26 @@ export function reduceLog(view: LogView, action: LogAction): LogView {
   }
 }
 
-function wantPage(view: LogView, from: number, limit: number, placement: LogPlacement): LogView {
+function wantPage(view: LogView, from: number, limit: number, placement: Exclude<LogPlacement, 'tail'>): LogView {
   if (view.goalId === null || limit <= 0) return view;
   return { ...view, want: { id: view.nextWantId, goalId: view.goalId, from, limit, placement }, nextWantId: view.nextWantId + 1, error: null };
+}
+
+/** The log's last LOG_PAGE entries, however long it is (what a log opens on). */
+function wantTail(view: LogView): LogView {
+  if (view.goalId === null) return view;
+  return { ...view, want: { id: view.nextWantId, goalId: view.goalId, limit: LOG_PAGE, placement: 'tail' }, nextWantId: view.nextWantId + 1, error: null };
 }
 
 function applyPage(view: LogView, want: LogWant, page: LogPage): LogView {
   const total = Math.max(view.total, page.total);
   const base: LogView = { ...view, want: null, total, error: null };
   switch (want.placement) {
-    case 'first':
-      if (page.next < page.total && want.from === 0) {
-        // A long log: what is shown first is its end.
-        return wantPage(base, Math.max(0, page.total - LOG_PAGE), LOG_PAGE, 'replace');
-      }
-      return catchUp({ ...base, entries: contiguousFrom(page.entries, want.from), start: want.from, loaded: true });
+    case 'tail': {
+      // The tail ends at `next`: it starts that many entries before.
+      const start = Math.max(0, page.next - page.entries.length);
+      return catchUp({ ...base, entries: contiguousFrom(page.entries, start), start, loaded: true });
+    }
     case 'replace':
       return catchUp({ ...base, entries: contiguousFrom(page.entries, want.from), start: want.from, loaded: true });
     case 'before': {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { EVENT_TYPES, type ChatMessage, type EventType } from '../../../protocol/index.ts';
-import { makeClient, makeEvent, makeGoal, makeSnapshot } from '../testing/fixtures.ts';
+import { DEFAULT_SETTINGS, makeClient, makeEvent, makeGoal, makeSnapshot } from '../testing/fixtures.ts';
 import {
   changedFileCount,
   goalGroups,
@@ -38,14 +38,15 @@ describe('snapshot', () => {
     assert.equal(state.selectedId, 2, 'the first goal in pipeline order (running first) is selected');
   });
 
-  test('a new snapshot replaces goals, invalid goals, clients, repo and seq; keeps changed files', () => {
+  test('a new snapshot replaces goals, invalid goals, clients, repo, settings and seq; keeps changed files', () => {
     let state = stateWith(makeGoal(1), makeGoal(2));
     state = reduceAll(state, [
       event(11, 'goal.invalid', { id: 2, file: '.ralph/goals/2.json', error: 'bad JSON' }),
       event(12, 'repo.changed', { paths: ['a.ts'], omitted: 0, branch: 'main' }),
       event(13, 'daemon.stopping', { reason: 'restart' }),
     ]);
-    const fresh = makeSnapshot({ seq: 3, epoch: 'epoch-2', goals: [makeGoal(5, 'queued')], clients: [], repoName: 'other' });
+    const settings = { chatModel: 'other-model', tuiKeys: { quit: 'x' }, maxIterations: 9 };
+    const fresh = makeSnapshot({ seq: 3, epoch: 'epoch-2', goals: [makeGoal(5, 'queued')], clients: [], repoName: 'other', settings });
     state = reduce(state, { kind: 'snapshot', snapshot: fresh });
     assert.equal(state.lastSeq, 3, 'a new daemon run restarts the seq');
     assert.equal(state.epoch, 'epoch-2');
@@ -53,6 +54,7 @@ describe('snapshot', () => {
     assert.equal(state.invalid.size, 0);
     assert.deepEqual(state.clients, []);
     assert.equal(state.repo?.name, 'other');
+    assert.deepEqual(state.settings, settings);
     assert.equal(state.daemonStopping, null);
     assert.equal(changedFileCount(state), 1);
     assert.equal(state.selectedId, 5);
@@ -180,6 +182,7 @@ describe('events', () => {
       'chat.session': event(11, 'chat.session', { session: 's2' }),
       'config.changed': event(11, 'config.changed', {
         provider: { model: 'm', api: 'chat', baseURL: null, apiKeySet: false, configured: false },
+        settings: DEFAULT_SETTINGS,
         error: null,
       }),
       'research.updated': event(11, 'research.updated', {
@@ -269,13 +272,19 @@ describe('selection', () => {
 describe('the rest of the daemon state', () => {
   test('pipeline.changed, config.changed and goal.warning are kept; a warning goes when its goal is done', () => {
     let state = stateWith(makeGoal(1, 'running'));
+    assert.deepEqual(state.settings, DEFAULT_SETTINGS, 'the settings come with the snapshot');
+    const settings = { chatModel: 'gpt-x', tuiKeys: { goalNew: 'a' }, maxIterations: 7 };
     state = reduceAll(state, [
       event(11, 'pipeline.changed', { paused: true, running: [1] }),
-      event(12, 'config.changed', { provider: { model: 'gpt-x', api: 'chat', baseURL: null, apiKeySet: true, configured: true }, error: 'executor.verfy: unknown key' }),
+      event(12, 'config.changed', {
+        provider: { model: 'gpt-x', api: 'chat', baseURL: null, apiKeySet: true, configured: true },
+        settings,
+        error: 'executor.verfy: unknown key',
+      }),
       event(13, 'goal.warning', { goalId: 1, kind: 'conflict', message: 'you edited a.ts, which the goal also changed', paths: ['a.ts'] }),
     ]);
     assert.deepEqual(state.pipeline, { paused: true, running: [1] });
-    assert.equal(state.provider?.model, 'gpt-x');
+    assert.deepEqual(state.settings, settings);
     assert.equal(state.configError, 'executor.verfy: unknown key');
     assert.equal(state.chat.providerConfigured, true);
     assert.equal(state.warnings.get(1)?.paths[0], 'a.ts');
@@ -299,7 +308,7 @@ describe('the rest of the daemon state', () => {
     assert.equal(state.log.entries.length, 1);
     state = reduce(state, { kind: 'snapshot', snapshot: makeSnapshot({ seq: 1, epoch: 'epoch-2', goals: [makeGoal(1)] }) });
     assert.equal(state.log.entries.length, 0);
-    assert.equal(state.log.want?.placement, 'first');
+    assert.equal(state.log.want?.placement, 'tail');
   });
 
   test('a goal this terminal created is selected when its event arrives', () => {

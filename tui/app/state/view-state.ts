@@ -5,7 +5,7 @@
  * its own reducer beside this file (chat, progress and research, the log, the terminal's own UI);
  * this one routes to them and keeps the goal pipeline.
  */
-import type { ClientInfo, EventData, EventEnvelope, Goal, GoalState, InvalidGoal, ProviderSettings, RepoInfo, Snapshot } from '../../../protocol/index.ts';
+import type { ClientInfo, ClientSettings, EventData, EventEnvelope, Goal, GoalState, InvalidGoal, RepoInfo, Snapshot } from '../../../protocol/index.ts';
 import type { ConnectionStatus } from '../connection.ts';
 import { chatFromSnapshot, reduceChat, userTexts, type ChatAction, type ChatView } from './chat-state.ts';
 import { emptyLog, reduceLog, type LogAction, type LogView } from './log-state.ts';
@@ -37,8 +37,8 @@ export interface ViewState {
   selectedId: number | null;
   /** The goal pipeline: paused or not, which goals run now. */
   pipeline: Snapshot['pipeline'];
-  /** The provider settings in force (model, configured), once known. */
-  provider: ProviderSettings | null;
+  /** What ralph.config.ts says the TUI uses (key bindings, the chat's model, the iteration limit), live. */
+  settings: ClientSettings;
   /** ralph.config.ts failed to load: the daemon runs on the last good one. */
   configError: string | null;
   /** The latest warning per goal (the developer edited a file the goal's branch also changed). */
@@ -57,7 +57,6 @@ export type ViewAction =
   | { kind: 'connection-error'; message: string }
   | { kind: 'select'; direction: 'next' | 'previous' }
   | { kind: 'select-goal'; id: number }
-  | { kind: 'provider'; provider: ProviderSettings }
   | { kind: 'ui'; action: UiAction }
   | { kind: 'log'; action: LogAction }
   | { kind: 'chat'; action: ChatAction };
@@ -80,7 +79,7 @@ export function initialViewState(snapshot: Snapshot, connection: ConnectionStatu
     daemonStopping: null,
     selectedId: null,
     pipeline: snapshot.pipeline,
-    provider: null,
+    settings: snapshot.settings,
     configError: null,
     warnings: new Map(),
     chat: chatFromSnapshot(snapshot.chat),
@@ -116,8 +115,6 @@ function reduceAction(state: ViewState, action: ViewAction): ViewState {
       if (state.goals.has(action.id)) return state.selectedId === action.id ? state : { ...state, selectedId: action.id };
       // Not here yet (the answer came before its event): selected when it arrives.
       return { ...state, ui: reduceUi(state.ui, { kind: 'select-when-seen', id: action.id }) };
-    case 'provider':
-      return { ...state, provider: action.provider, chat: reduceChat(state.chat, { kind: 'provider', provider: action.provider }) };
     case 'ui': {
       const ui = reduceUi(state.ui, action.action);
       return ui === state.ui ? state : { ...state, ui };
@@ -158,6 +155,7 @@ function applySnapshot(state: ViewState, snapshot: Snapshot): ViewState {
     clients: snapshot.clients,
     daemonStopping: null,
     pipeline: snapshot.pipeline,
+    settings: snapshot.settings,
     warnings: new Map([...state.warnings].filter(([id]) => goals.has(id))),
     chat: chatFromSnapshot(snapshot.chat, state.chat),
     progress: progressFromSnapshot(snapshot.progress, state.progress),
@@ -208,7 +206,7 @@ function applyEvent(state: ViewState, event: EventEnvelope): ViewState {
     case 'config.changed':
       return {
         ...state,
-        provider: event.data.provider,
+        settings: event.data.settings,
         configError: event.data.error,
         chat: reduceChat(state.chat, { kind: 'provider', provider: event.data.provider }),
       };

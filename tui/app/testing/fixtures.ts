@@ -8,6 +8,7 @@ import {
   Snapshot,
   transition,
   type ClientInfo,
+  type ClientSettings,
   type EventData,
   type EventType,
   type Goal,
@@ -45,7 +46,12 @@ export interface SnapshotParts {
   branch?: string | null;
   epoch?: string;
   chat?: Snapshot['chat'];
+  /** Settings from ralph.config.ts; each one not given has its default. */
+  settings?: Partial<ClientSettings>;
 }
+
+/** The settings of a repository without a config file. */
+export const DEFAULT_SETTINGS: ClientSettings = { chatModel: 'gpt-5.4-mini', tuiKeys: {}, maxIterations: 50 };
 
 export function makeSnapshot(parts: SnapshotParts = {}): Snapshot {
   const name = parts.repoName ?? 'demo-repo';
@@ -60,6 +66,7 @@ export function makeSnapshot(parts: SnapshotParts = {}): Snapshot {
     chat: parts.chat ?? { session: '2025-01-02-1', messages: [], queued: 0, providerConfigured: false },
     progress: [],
     pipeline: { paused: false, running: [] },
+    settings: { ...DEFAULT_SETTINGS, ...parts.settings },
   });
 }
 

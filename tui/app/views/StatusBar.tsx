@@ -15,7 +15,7 @@ export interface StatusBarProps {
   clients: number;
   changedFiles: number;
   width: number;
-  /** The model the agents use, once known. */
+  /** The chat's model (ralph.config.ts). */
   model?: string | null;
   pipelinePaused?: boolean;
   /** The keys line (footer). */
@@ -34,14 +34,14 @@ export function StatusBar({ repo, connection, clients, changedFiles, width, mode
   );
 }
 
-/** The status line as a row: the repository gives way first, then the facts on the right are cut. */
+/** The status line as a row: the repository gives way first, then the facts on the right are cut (the model first: a paused pipeline matters more). */
 export function statusRow({ repo, connection, clients, changedFiles, width, model = null, pipelinePaused = false }: StatusBarProps, theme: Theme): Row {
   const link = connectionLabel(connection, theme);
   const facts = [plural(clients, 'client'), changedFiles === 0 ? 'no files changed' : `${plural(changedFiles, 'file')} changed`];
-  if (model) facts.push(oneLine(model));
   const where = repo ? `${oneLine(repo.name)} (${repo.branch === null ? 'detached' : oneLine(repo.branch)})` : 'no repository';
   const right: Segment[] = [{ text: '  ' }, { text: link.text, style: link.role ? { color: link.role } : undefined }, { text: `  ${facts.join('  ')}` }];
   if (pipelinePaused) right.push({ text: '  ⏸ pipeline paused', style: { color: 'warning' } });
+  if (model) right.push({ text: `  ${oneLine(model)}` });
   const rightWidth = Math.min(rowWidth(right), Math.max(0, width - 8));
   return [{ text: truncate(where, Math.max(1, width - rightWidth)), style: { bold: true } }, ...truncateRow(right, rightWidth)];
 }

@@ -7,7 +7,8 @@
  */
 import type { Key } from 'ink';
 
-const NO_KEY: Key = {
+/** A Key with nothing pressed: the base every key event is built from. */
+export const NO_KEY: Key = {
   upArrow: false,
   downArrow: false,
   leftArrow: false,

@@ -1,28 +1,7 @@
 /** Ink key events for tests of the key handling: what Ink reports for a key (input, Key). */
 import type { Key } from 'ink';
+import { NO_KEY } from '../keys/split-keys.ts';
 
-const NO_KEY: Key = {
-  upArrow: false,
-  downArrow: false,
-  leftArrow: false,
-  rightArrow: false,
-  pageDown: false,
-  pageUp: false,
-  home: false,
-  end: false,
-  return: false,
-  escape: false,
-  ctrl: false,
-  shift: false,
-  tab: false,
-  backspace: false,
-  delete: false,
-  meta: false,
-  super: false,
-  hyper: false,
-  capsLock: false,
-  numLock: false,
-};
 
 const NAMED: Record<string, Partial<Key>> = {
   enter: { return: true },

@@ -24,6 +24,7 @@ import {
 } from '../../protocol/index.ts';
 import { runAgent } from '../agent/agent-loop.ts';
 import type { EventBus } from '../events/bus.ts';
+import { DeltaCoalescer } from '../events/delta-coalescer.ts';
 import type { ResolvedProvider } from '../config/config-service.ts';
 import type { ModelTable } from '../llm/models.ts';
 import type { ProviderOptions } from '../llm/provider.ts';
@@ -72,7 +73,8 @@ export interface ChatServiceOptions {
 type Cause = EventEnvelope['cause'];
 
 export class ChatService {
-  private readonly bus: EventBus;
+  /** The bus, with each burst of a reply's deltas merged into one event (a burst costs one frame per client, not hundreds). */
+  private readonly bus: DeltaCoalescer;
   private readonly settings: ChatSettings;
   private readonly createProvider: ProviderFactory;
   private readonly agent: ChatAgent;
@@ -89,7 +91,7 @@ export class ChatService {
   private closing: Promise<void> | undefined;
 
   private constructor(options: ChatServiceOptions, transcripts: TranscriptStore, current: ChatSession) {
-    this.bus = options.bus;
+    this.bus = new DeltaCoalescer(options.bus);
     this.settings = options.settings;
     this.createProvider = options.createProvider;
     this.agent = options.agent ?? plainChatAgent(options.repoRoot);

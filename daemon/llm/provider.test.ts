@@ -191,6 +191,27 @@ for (const api of APIS) {
     );
   });
 
+  test(`${api}: calls at once each hear only their own retry waits, also one started during another's wait`, BOUND, async (t) => {
+    const server = await startFakeOpenAIForTest(t, { scenario: 'echo' });
+    server.injectFaults({ kind: '429', retryAfterMs: 300 }, { times: 2, match: (request) => request.lastUserText === 'slowed' });
+    const provider = providerFor(server, api);
+    const slowed = collect(provider.stream(ask('slowed')));
+    const fine = await collect(provider.stream(ask('fine')));
+    // `slowed` is still in its retry waits: this call must not hear them.
+    const later = await collect(provider.stream(ask('later')));
+
+    assert.equal(resultOf(fine).text, 'fine');
+    assert.deepEqual(waits(fine.events), []);
+    assert.equal(resultOf(later).text, 'later');
+    assert.deepEqual(waits(later.events), []);
+    const slowedOutcome = await slowed;
+    assert.equal(resultOf(slowedOutcome).text, 'slowed');
+    assert.deepEqual(
+      waits(slowedOutcome.events).map((wait) => wait.attempt),
+      [2, 3],
+    );
+  });
+
   test(`${api}: 500 until the retries run out — one server error, maxRetries + 1 requests`, BOUND, async (t) => {
     const server = await startFakeOpenAIForTest(t);
     server.injectFaults({ kind: '500', retryAfterMs: 5 });

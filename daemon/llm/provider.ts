@@ -3,8 +3,9 @@
  * Responses API or Chat Completions (responses-provider.ts, chat-provider.ts), as one stream of
  * ProviderEvents. What both APIs share lives here:
  *
- * - Retries are the SDK's (429/5xx, backoff, `retry-after`); each call gets its own SDK client whose
- *   `fetch` reports the SDK's waits as `wait` events while they happen (retry-waits.ts).
+ * - Retries are the SDK's (429/5xx, backoff, `retry-after`); each call is sent through an SDK client
+ *   whose `fetch` reports the SDK's waits as `wait` events while they happen (retry-waits.ts), and
+ *   hands the SDK a streamed answer one event per chunk, which its parser reads much faster (sse-chunks.ts).
  * - A stream that dies before any output is restarted once; one that dies mid-way is a `stream-cut`.
  * - No hang: the SDK's `timeout` bounds each try until the answer starts, an idle timeout bounds
  *   every gap between stream events after that.
@@ -17,7 +18,8 @@ import { chatAdapter } from './chat-provider.ts';
 import type { CallContext } from './provider-errors.ts';
 import { abortedError, formatSeconds, toProviderError } from './provider-errors.ts';
 import { responsesAdapter } from './responses-provider.ts';
-import { fetchReportingRetries } from './retry-waits.ts';
+import { fetchReportingRetries, type RetryWait } from './retry-waits.ts';
+import { fetchSplittingEvents } from './sse-chunks.ts';
 import { argumentRestorer } from './strict-schema.ts';
 import type { ModelApi, ModelRequest, Provider, ProviderEvent } from './types.ts';
 import { ProviderError } from './types.ts';
@@ -42,7 +44,7 @@ export interface ProviderOptions {
   maxRetries?: number;
   /** Per try, until the answer starts (the SDK's `timeout`). Default 10 minutes. */
   timeoutMs?: number;
-  /** The longest gap between two events of a started stream. Default 5 minutes. */
+  /** A started stream silent this long is dead (noticed within twice this). Default 5 minutes. */
   idleTimeoutMs?: number;
 }
 
@@ -80,6 +82,7 @@ class SdkProvider<Chunk> implements Provider {
   private readonly maxRetries: number;
   private readonly timeoutMs: number;
   private readonly idleTimeoutMs: number;
+  private readonly idleClients: ReportingClient[] = [];
 
   constructor(adapter: ApiAdapter<Chunk>, options: ProviderOptions) {
     this.api = adapter.api;
@@ -129,20 +132,23 @@ class SdkProvider<Chunk> implements Provider {
 
         let died: string | undefined;
         let emitted = false;
-        // Read it. The idle timeout measures the server's silence, not the time the caller spends on an event.
         const reader = this.adapter.reader(request, restoreArguments);
         const out: ProviderEvent[] = [];
+        // The idle timeout measures the server's silence, not the time the caller spends on an event.
+        // It is checked once a period (re-arming a timer for each of hundreds of chunks costs more
+        // than reading them), so a stall is noticed between one and two periods after the last chunk.
         let idle = false;
         let awaitingServer = true;
-        const timer = setTimeout(() => {
-          if (!awaitingServer) {
-            timer.refresh(); // the caller is still busy with an event: not the server's silence
+        let progress = 0;
+        let progressAtCheck = 0;
+        idleTimer = setInterval(() => {
+          if (!awaitingServer || progress !== progressAtCheck) {
+            progressAtCheck = progress;
             return;
           }
           idle = true;
           controller.abort();
         }, this.idleTimeoutMs);
-        idleTimer = timer;
         try {
           for await (const chunk of stream) {
             awaitingServer = false;
@@ -152,7 +158,7 @@ class SdkProvider<Chunk> implements Provider {
               for (const event of out) yield event;
               out.length = 0;
             }
-            timer.refresh();
+            progress++;
             awaitingServer = true;
           }
         } catch (error) {
@@ -161,7 +167,7 @@ class SdkProvider<Chunk> implements Provider {
           if (error instanceof OpenAI.APIError && !(error instanceof OpenAI.APIUserAbortError)) throw toProviderError(error, call);
           died = error instanceof SyntaxError ? 'the server sent invalid JSON' : 'the connection was cut';
         }
-        clearTimeout(idleTimer);
+        clearInterval(idleTimer);
         // The SDK ends an aborted stream quietly, so the reason is read from the flags.
         if (userSignal?.aborted) throw abortedError();
         if (idle) died = `no data for ${formatSeconds(this.idleTimeoutMs)}`;
@@ -175,7 +181,7 @@ class SdkProvider<Chunk> implements Provider {
         if (emitted) throw new ProviderError('stream-cut', `the model's stream was cut mid-answer (${died}); the answer is incomplete`);
         if (restarts >= STREAM_RESTARTS) throw new ProviderError('stream-cut', `the model's stream failed before any output, twice (${died})`);
       } finally {
-        clearTimeout(idleTimer);
+        clearInterval(idleTimer);
         userSignal?.removeEventListener('abort', abort);
         // Whatever ended this try early (an error, a dead stream, the caller leaving the loop) closes its HTTP request.
         if (!finished) controller.abort();
@@ -186,9 +192,9 @@ class SdkProvider<Chunk> implements Provider {
   }
 
   /**
-   * Sends the request through an SDK client of its own, whose `fetch` reports the SDK's retry waits
-   * into `waits`. `waits` closes when the answer starts, the request fails, or the call is aborted:
-   * the SDK sleeps through a retry wait without looking at the signal, so an abort must not wait for it.
+   * Sends the request through an SDK client that reports the SDK's retry waits into `waits`.
+   * `waits` closes when the answer starts, the request fails, or the call is aborted: the SDK
+   * sleeps through a retry wait without looking at the signal, so an abort must not wait for it.
    */
   private open(
     request: ModelRequest,
@@ -196,17 +202,43 @@ class SdkProvider<Chunk> implements Provider {
   ): { opening: Promise<AsyncIterable<Chunk>>; waits: AsyncQueue<ProviderEvent>; call: CallContext } {
     const waits = new AsyncQueue<ProviderEvent>();
     const call: CallContext = { baseURL: this.baseURL, apiKeySet: this.apiKeySet, tries: 0, timeoutMs: this.timeoutMs };
-    const client = this.client.withOptions({
-      fetch: fetchReportingRetries({
-        maxRetries: this.maxRetries,
-        onRequest: () => call.tries++,
-        onWait: (wait) => waits.push({ type: 'wait', ...wait }),
-      }),
-    });
-    const opening = this.adapter.open(client, request, signal);
-    const close = () => waits.close();
-    opening.then(close, close);
-    signal.addEventListener('abort', close, { once: true });
+    const client = this.idleClients.pop() ?? this.reportingClient();
+    client.reportTo = { onRequest: () => call.tries++, onWait: (wait) => waits.push({ type: 'wait', ...wait }) };
+    const opening = this.adapter.open(client.sdk, request, signal);
+    const settled = () => {
+      waits.close();
+      client.reportTo = undefined;
+      this.idleClients.push(client);
+    };
+    opening.then(settled, settled);
+    signal.addEventListener('abort', () => waits.close(), { once: true });
     return { opening, waits, call };
   }
+
+  /**
+   * An SDK client whose `fetch` reports to the call holding it. Building an SDK client takes a tenth
+   * of a millisecond or more (a good share of the provider's own work in a call), so they are kept
+   * and reused: one per call in flight at most, held until its call's answer has started (after
+   * that the SDK sends nothing more for the call), so no report goes astray.
+   */
+  private reportingClient(): ReportingClient {
+    const client: ReportingClient = { sdk: this.client, reportTo: undefined };
+    client.sdk = this.client.withOptions({
+      fetch: fetchReportingRetries(
+        {
+          maxRetries: this.maxRetries,
+          onRequest: () => client.reportTo?.onRequest(),
+          onWait: (wait) => client.reportTo?.onWait(wait),
+        },
+        fetchSplittingEvents(),
+      ),
+    });
+    return client;
+  }
+}
+
+interface ReportingClient {
+  sdk: OpenAI;
+  /** The call being sent through this client, until its answer starts. */
+  reportTo: { onRequest: () => void; onWait: (wait: RetryWait) => void } | undefined;
 }

@@ -11,8 +11,12 @@ export type RestoreArguments = (toolName: string, argumentsText: string) => stri
 
 export interface ApiAdapter<Chunk> {
   readonly api: ModelApi;
-  /** Sends the streamed request; settles once the answer has started (the SDK's retries happen inside). */
-  open(client: OpenAI, request: ModelRequest, signal: AbortSignal): Promise<AsyncIterable<Chunk>>;
+  /**
+   * Sends the streamed request through the SDK (its retries happen inside) and settles with the raw
+   * answer once it has started: its body, server-sent events whose data is JSON `Chunk`s, is read by
+   * the provider (sse.ts), not by the SDK.
+   */
+  open(client: OpenAI, request: ModelRequest, signal: AbortSignal): Promise<Response>;
   /** A reader for one stream. */
   reader(request: ModelRequest, restoreArguments: RestoreArguments): StreamReader<Chunk>;
 }

@@ -139,6 +139,6 @@ class ChatStreamReader implements StreamReader<ChatCompletionChunk> {
 
 export const chatAdapter: ApiAdapter<ChatCompletionChunk> = {
   api: 'chat',
-  open: (client, request, signal) => client.chat.completions.create(chatBody(request), { signal }),
+  open: (client, request, signal) => client.chat.completions.create(chatBody(request), { signal }).asResponse(),
   reader: (request, restoreArguments) => new ChatStreamReader(request, restoreArguments),
 };

@@ -3,9 +3,11 @@
  * Responses API or Chat Completions (responses-provider.ts, chat-provider.ts), as one stream of
  * ProviderEvents. What both APIs share lives here:
  *
- * - Retries are the SDK's (429/5xx, backoff, `retry-after`); each call is sent through an SDK client
- *   whose `fetch` reports the SDK's waits as `wait` events while they happen (retry-waits.ts), and
- *   hands the SDK a streamed answer one event per chunk, which its parser reads much faster (sse-chunks.ts).
+ * - The SDK sends the request: authentication, retries (429/5xx, backoff, `retry-after`) and the
+ *   mapping of error answers are its own. Each call goes through an SDK client whose `fetch` reports
+ *   the SDK's waits as `wait` events while they happen (retry-waits.ts).
+ * - The streamed answer's body is read here (sse.ts), not by the SDK's stream, whose parser is
+ *   quadratic in the events of a read; each event's data is read the way the SDK reads it (`eventChunk`).
  * - A stream that dies before any output is restarted once; one that dies mid-way is a `stream-cut`.
  * - No hang: the SDK's `timeout` bounds each try until the answer starts, an idle timeout bounds
  *   every gap between stream events after that.
@@ -19,7 +21,7 @@ import type { CallContext } from './provider-errors.ts';
 import { abortedError, formatSeconds, toProviderError } from './provider-errors.ts';
 import { responsesAdapter } from './responses-provider.ts';
 import { fetchReportingRetries, type RetryWait } from './retry-waits.ts';
-import { fetchSplittingEvents } from './sse-chunks.ts';
+import { readServerSentEvents, type ServerSentEvent } from './sse.ts';
 import { argumentRestorer } from './strict-schema.ts';
 import type { ModelApi, ModelRequest, Provider, ProviderEvent } from './types.ts';
 import { ProviderError } from './types.ts';
@@ -105,8 +107,8 @@ class SdkProvider<Chunk> implements Provider {
   }
 
   /**
-   * One generator for the whole call, tries included: every event passes one layer on its way out
-   * of the SDK's stream (the benchmark holds this to the bare SDK's throughput).
+   * One generator for the whole call, tries included: the body's events are parsed a network read
+   * at a time, and each passes one layer on its way out (the benchmark holds this to the bare SDK's throughput).
    */
   async *stream(request: ModelRequest): AsyncGenerator<ProviderEvent> {
     const userSignal = request.signal;
@@ -123,9 +125,9 @@ class SdkProvider<Chunk> implements Provider {
         const { opening, waits, call } = this.open(request, controller.signal);
         for await (const wait of waits) yield wait;
         if (userSignal?.aborted) throw abortedError();
-        let stream: AsyncIterable<Chunk>;
+        let response: Response;
         try {
-          stream = await opening;
+          response = await opening;
         } catch (error) {
           throw toProviderError(error, call);
         }
@@ -135,8 +137,8 @@ class SdkProvider<Chunk> implements Provider {
         const reader = this.adapter.reader(request, restoreArguments);
         const out: ProviderEvent[] = [];
         // The idle timeout measures the server's silence, not the time the caller spends on an event.
-        // It is checked once a period (re-arming a timer for each of hundreds of chunks costs more
-        // than reading them), so a stall is noticed between one and two periods after the last chunk.
+        // It is checked once a period (re-arming a timer for each of hundreds of reads costs more
+        // than reading them), so a stall is noticed between one and two periods after the last read.
         let idle = false;
         let awaitingServer = true;
         let progress = 0;
@@ -150,13 +152,20 @@ class SdkProvider<Chunk> implements Provider {
           controller.abort();
         }, this.idleTimeoutMs);
         try {
-          for await (const chunk of stream) {
+          let endMarkerSeen = false;
+          for await (const events of readServerSentEvents(response.body ?? emptyBody())) {
             awaitingServer = false;
-            reader.read(chunk, out);
-            if (out.length > 0) {
-              emitted = true;
-              for (const event of out) yield event;
-              out.length = 0;
+            for (const event of events) {
+              if (isEndMarker(event)) endMarkerSeen = true;
+              if (endMarkerSeen) break;
+              const chunk = eventChunk<Chunk>(event, response.headers);
+              if (chunk === undefined) continue;
+              reader.read(chunk, out);
+              if (out.length > 0) {
+                emitted = true;
+                for (const providerEvent of out) yield providerEvent;
+                out.length = 0;
+              }
             }
             progress++;
             awaitingServer = true;
@@ -164,11 +173,11 @@ class SdkProvider<Chunk> implements Provider {
         } catch (error) {
           if (error instanceof ProviderError) throw error;
           // An error the server reported inside the stream is an answer, not a broken connection.
-          if (error instanceof OpenAI.APIError && !(error instanceof OpenAI.APIUserAbortError)) throw toProviderError(error, call);
+          if (error instanceof OpenAI.APIError) throw toProviderError(error, call);
           died = error instanceof SyntaxError ? 'the server sent invalid JSON' : 'the connection was cut';
         }
         clearInterval(idleTimer);
-        // The SDK ends an aborted stream quietly, so the reason is read from the flags.
+        // An abort reads as a failed read of the body, so the reason is read from the flags.
         if (userSignal?.aborted) throw abortedError();
         if (idle) died = `no data for ${formatSeconds(this.idleTimeoutMs)}`;
         const result = died === undefined ? reader.result() : undefined;
@@ -196,10 +205,7 @@ class SdkProvider<Chunk> implements Provider {
    * `waits` closes when the answer starts, the request fails, or the call is aborted: the SDK
    * sleeps through a retry wait without looking at the signal, so an abort must not wait for it.
    */
-  private open(
-    request: ModelRequest,
-    signal: AbortSignal,
-  ): { opening: Promise<AsyncIterable<Chunk>>; waits: AsyncQueue<ProviderEvent>; call: CallContext } {
+  private open(request: ModelRequest, signal: AbortSignal): { opening: Promise<Response>; waits: AsyncQueue<ProviderEvent>; call: CallContext } {
     const waits = new AsyncQueue<ProviderEvent>();
     const call: CallContext = { baseURL: this.baseURL, apiKeySet: this.apiKeySet, tries: 0, timeoutMs: this.timeoutMs };
     const client = this.idleClients.pop() ?? this.reportingClient();
@@ -224,14 +230,11 @@ class SdkProvider<Chunk> implements Provider {
   private reportingClient(): ReportingClient {
     const client: ReportingClient = { sdk: this.client, reportTo: undefined };
     client.sdk = this.client.withOptions({
-      fetch: fetchReportingRetries(
-        {
-          maxRetries: this.maxRetries,
-          onRequest: () => client.reportTo?.onRequest(),
-          onWait: (wait) => client.reportTo?.onWait(wait),
-        },
-        fetchSplittingEvents(),
-      ),
+      fetch: fetchReportingRetries({
+        maxRetries: this.maxRetries,
+        onRequest: () => client.reportTo?.onRequest(),
+        onWait: (wait) => client.reportTo?.onWait(wait),
+      }),
     });
     return client;
   }
@@ -241,4 +244,27 @@ interface ReportingClient {
   sdk: OpenAI;
   /** The call being sent through this client, until its answer starts. */
   reportTo: { onRequest: () => void; onWait: (wait: RetryWait) => void } | undefined;
+}
+
+/** Chat Completions' `data: [DONE]`, after which the SDK ignores whatever else comes. */
+function isEndMarker(event: ServerSentEvent): boolean {
+  return event.data.startsWith('[DONE]');
+}
+
+/**
+ * One event's data, read as the SDK's own stream reads it (`Stream.fromSSEResponse` in
+ * openai/core/streaming, v6): JSON (a SyntaxError when it is not), and a payload with an `error`
+ * field is an error the server reported mid-stream, thrown as the SDK's APIError. Undefined for the
+ * Assistants API's `thread.*` events, which no call here asks for.
+ */
+function eventChunk<Chunk>(event: ServerSentEvent, headers: Headers): Chunk | undefined {
+  if (event.event?.startsWith('thread.')) return undefined;
+  const payload = JSON.parse(event.data) as { error?: unknown } | null;
+  if (payload?.error) throw new OpenAI.APIError(undefined, payload.error as object, undefined, headers);
+  return payload as Chunk;
+}
+
+/** The body of an answer that has none: a stream with no events. */
+function emptyBody(): ReadableStream<Uint8Array> {
+  return new ReadableStream({ start: (controller) => controller.close() });
 }

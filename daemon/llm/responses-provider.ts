@@ -163,6 +163,6 @@ function webSearchEvent(item: ResponseOutputItem, status: 'searching' | 'done'):
 
 export const responsesAdapter: ApiAdapter<ResponseStreamEvent> = {
   api: 'responses',
-  open: (client, request, signal) => client.responses.create(responsesBody(request), { signal }),
+  open: (client, request, signal) => client.responses.create(responsesBody(request), { signal }).asResponse(),
   reader: (request, restoreArguments) => new ResponsesStreamReader(request, restoreArguments),
 };

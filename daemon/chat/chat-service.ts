@@ -27,7 +27,7 @@ import type { EventBus } from '../events/bus.ts';
 import { DeltaCoalescer } from '../events/delta-coalescer.ts';
 import type { ResolvedProvider } from '../config/config-service.ts';
 import type { ModelTable } from '../llm/models.ts';
-import type { ProviderOptions } from '../llm/provider.ts';
+import type { ProviderFactory } from '../llm/provider.ts';
 import type { Provider } from '../llm/types.ts';
 import { ProviderError } from '../llm/types.ts';
 import { ralphPaths } from '../paths.ts';
@@ -57,7 +57,7 @@ export interface ChatSettings {
   models(): Pick<ModelTable, 'cost'>;
 }
 
-export type ProviderFactory = (options: ProviderOptions) => Provider;
+export type { ProviderFactory };
 
 export interface ChatServiceOptions {
   repoRoot: string;

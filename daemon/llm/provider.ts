@@ -50,6 +50,9 @@ export interface ProviderOptions {
   idleTimeoutMs?: number;
 }
 
+/** Makes a provider from settings: `createProvider`, or a stand-in a test passes. */
+export type ProviderFactory = (options: ProviderOptions) => Provider;
+
 export function createProvider(options: ProviderOptions): Provider {
   const apiKey = options.apiKey || null;
   const baseURL = options.baseURL || null;

@@ -16,7 +16,7 @@ import { ErrorCode, RpcError, emptyUsage, type Goal } from '../../protocol/index
 import type { RalphConfig } from '../config/schema.ts';
 import type { ResolvedProvider } from '../config/env.ts';
 import type { ModelTable } from '../llm/models.ts';
-import type { ProviderOptions } from '../llm/provider.ts';
+import type { ProviderFactory } from '../llm/provider.ts';
 import { ProviderError, type Provider } from '../llm/types.ts';
 import type { Log } from '../server/context.ts';
 import { addUsage, type GoalStore } from '../store/goal-store.ts';
@@ -34,7 +34,7 @@ export interface PipelineSettings {
   models(): Pick<ModelTable, 'cost'>;
 }
 
-export type ProviderFactory = (options: ProviderOptions) => Provider;
+export type { ProviderFactory };
 
 /** Timings and limits of the loop's own retries (tests shorten them). */
 export interface RetryTuning {

@@ -6,6 +6,7 @@ const benchmarks: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   'chat-latency': () => import('./chat-latency.ts'),
   research: () => import('./research.ts'),
   harness: () => import('./harness.ts'),
+  tui: () => import('./tui.ts'),
 };
 
 const only = process.argv.slice(2);

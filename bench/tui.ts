@@ -1,0 +1,660 @@
+/**
+ * The TUI in a real terminal (issue 6), in tmux at 100×30, timed through a tmux control-mode client
+ * (test/e2e/tmux-control.ts) that streams every byte the program writes, with one clock for the
+ * key or start sent and the bytes that answer it.
+ *
+ * 1. Start: from `ralph` to its first full frame (the status bar drawn, connected), the daemon
+ *    already running; median of 10 starts after one warm-up. Beside it, Gemini CLI
+ *    (`@google/gemini-cli`, installed on demand into ~/.cache/ralph-bench/gemini and run with this
+ *    Node) to its first frame in the same setup: no API key and a fresh HOME, so its first frame is
+ *    whatever it shows first (an authentication or trust dialog); the table quotes it. A bare Ink
+ *    app (ink + react, two lines of text) is the floor: what Node, React and Ink cost before any of
+ *    Ralph's code. Target: ralph ≤ 0.2 × Gemini CLI.
+ * 2. Log flood: a daemon in its own process (this file run with --flood-daemon: the real Daemon,
+ *    whose goal log the bench appends to through its GoalLog, so every line is written to
+ *    .ralph/logs and pushed to the TUI as a `log.appended` event, as the executor's lines are)
+ *    appends 100,000 lines at 5,000 lines/s to the goal whose log the TUI shows. Measured: frames
+ *    per second drawn (Ink's synchronized-output frames counted in the stream), keypress-to-frame
+ *    latency (k leaves follow mode, k/j scroll a line, G follows again; each timed from the key
+ *    sent to the first frame showing its effect; targets p95 ≤ 50 ms), and the TUI process's RSS
+ *    after the 100,000 lines (target ≤ 150 MB).
+ *
+ * Runnable alone: `node --import tsx bench/tui.ts` (or `npm run bench -- tui`). BENCH_TUI_PARTS=start|flood
+ * runs one part; BENCH_TUI_FLOOD_LINES / BENCH_TUI_FLOOD_RATE change the flood; BENCH_TUI_NODE_OPTIONS
+ * gives the flooded TUI Node options (a heap cap, say); BENCH_TUI_TRACE=1 prints what the TUI knows
+ * as the flood goes. Without tmux it prints why it did not run.
+ */
+import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { cliEnv, killDaemon, ralph } from '../test/helpers/cli.ts';
+import { makeTempRepo } from '../test/helpers/repo.ts';
+import { TmuxControl, tmuxQuote, type PaneOutput } from '../test/e2e/tmux-control.ts';
+import { findTmux, ralphCommand, TmuxServer, type Terminal } from '../test/e2e/tmux.ts';
+import { percentile, printTable, type Row } from './table.ts';
+
+const execFileAsync = promisify(execFile);
+
+const WIDTH = 100;
+const HEIGHT = 30;
+const STARTS = 10;
+const START_TIMEOUT_MS = 30_000;
+const TARGET_START_RATIO = 0.2;
+
+/** Which parts run: `start`, `flood` (both by default). */
+const PARTS = (process.env.BENCH_TUI_PARTS ?? 'start,flood').split(',');
+const FLOOD_LINES = Number(process.env.BENCH_TUI_FLOOD_LINES ?? 100_000);
+const FLOOD_RATE = Number(process.env.BENCH_TUI_FLOOD_RATE ?? 5_000);
+/** NODE_OPTIONS for the TUI under the flood only (e.g. a heap cap, to see what it does to RSS and latency). */
+const TUI_NODE_OPTIONS = process.env.BENCH_TUI_NODE_OPTIONS;
+/** BENCH_TUI_TRACE=1: a line on stderr per key round of the flood (lines the TUI knows of, its RSS and CPU). */
+const TRACE = process.env.BENCH_TUI_TRACE === '1';
+const TARGET_KEY_P95_MS = 50;
+const TARGET_RSS_MB = 150;
+const KEY_TIMEOUT_MS = 5_000;
+const CATCH_UP_TIMEOUT_MS = 60_000;
+/** RSS is read again after this long idle, to tell memory held from memory not yet collected. */
+const IDLE_AFTER_MS = 10_000;
+
+const GEMINI_PACKAGE = '@google/gemini-cli';
+const GEMINI_DIR = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'ralph-bench', 'gemini');
+
+/** Epoch milliseconds, fractional, comparable across processes of this machine. */
+const now = () => performance.timeOrigin + performance.now();
+
+// ---- reading a terminal's output stream ------------------------------------------------------
+
+/** Escape sequences (CSI, OSC, DCS, two-byte ones): what is left is the text a person sees. */
+const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1bP[^\x1b]*\x1b\\|\x1b[()][0-9A-Za-z]|\x1b[@-Z\\-_0-9=<>]/g;
+
+function visibleText(raw: string): string {
+  return raw.replace(ESCAPES, '');
+}
+
+/** Ink writes each frame between these (synchronized output) when it draws to a terminal. */
+const FRAME_START = '\x1b[?2026h';
+
+/**
+ * The output of a pane from a moment on (`begin`), decoded to visible text, and the time it first
+ * holds what a test waits for. Only records between `begin` and the end of the wait.
+ */
+class OutputWatch {
+  private chunks: Buffer[] = [];
+  private text = '';
+  private recording = false;
+  private readonly stop: () => void;
+  private waiter: { pattern: RegExp; resolve: (at: number) => void } | null = null;
+
+  constructor(control: TmuxControl) {
+    this.stop = control.onOutput((output) => this.take(output));
+  }
+
+  /** From now on, output counts (what came before is forgotten). */
+  begin(): void {
+    this.chunks = [];
+    this.text = '';
+    this.recording = true;
+  }
+
+  /** When the output since `begin` first held `pattern` (epoch ms), or null after `timeoutMs`. Keeps recording. */
+  async waitFor(pattern: RegExp, timeoutMs: number): Promise<number | null> {
+    if (pattern.test(this.text)) return now();
+    const found = new Promise<number>((resolve) => (this.waiter = { pattern, resolve }));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+    const at = await Promise.race([found, timeout]);
+    clearTimeout(timer);
+    this.waiter = null;
+    return at;
+  }
+
+  /** Stops recording; returns the text seen since `begin`. */
+  end(): string {
+    this.recording = false;
+    this.chunks = [];
+    return this.text;
+  }
+
+  get seen(): string {
+    return this.text;
+  }
+
+  close(): void {
+    this.stop();
+  }
+
+  private take({ data, at }: PaneOutput): void {
+    if (!this.recording) return;
+    this.chunks.push(data);
+    // Decoded whole each time: an escape sequence or a character may be cut between chunks.
+    this.text = visibleText(Buffer.concat(this.chunks).toString('utf8'));
+    if (this.waiter?.pattern.test(this.text)) this.waiter.resolve(performance.timeOrigin + at);
+  }
+}
+
+/** Counts Ink frames in a pane's output, a marker cut between two chunks included. */
+class FrameCounter {
+  frames = 0;
+  private carry = '';
+  take(data: Buffer): void {
+    const text = this.carry + data.toString('latin1');
+    for (let at = text.indexOf(FRAME_START); at !== -1; at = text.indexOf(FRAME_START, at + FRAME_START.length)) this.frames++;
+    this.carry = text.slice(-(FRAME_START.length - 1));
+  }
+}
+
+async function rssMb(pid: number): Promise<number> {
+  return (await processSample(pid)).rssMb;
+}
+
+/** A process's resident memory and its CPU share (ps: over its lifetime). */
+async function processSample(pid: number): Promise<{ rssMb: number; cpu: number }> {
+  const { stdout } = await execFileAsync('ps', ['-o', 'rss=,%cpu=', '-p', String(pid)], { encoding: 'utf8' });
+  const [kb, cpu] = stdout.trim().split(/\s+/).map(Number);
+  if (!kb || !Number.isFinite(kb)) throw new Error(`no RSS for process ${pid}`);
+  return { rssMb: kb / 1024, cpu: cpu ?? NaN };
+}
+
+/** The resident memory of every process of a terminal session (a pane's program and what it started). */
+async function sessionRssMb(sessionLeader: number): Promise<number> {
+  const { stdout } = await execFileAsync('ps', ['-o', 'rss=', '-s', String(sessionLeader)], { encoding: 'utf8' });
+  return stdout.split('\n').reduce((sum, line) => sum + (Number(line.trim()) || 0), 0) / 1024;
+}
+
+/** How many log lines the TUI's log pane says the goal has (it counts what reached it). */
+function linesKnown(rows: readonly string[]): number | null {
+  const match = /· (?:following · ([\d,]+) lines?|lines [\d,]+–[\d,]+ of ([\d,]+))/.exec(rows.join('\n'));
+  const count = match?.[1] ?? match?.[2];
+  return count === undefined ? null : Number(count.replaceAll(',', ''));
+}
+
+function stats(values: number[]): { median: number; p90: number; p95: number; min: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { median: percentile(sorted, 50), p90: percentile(sorted, 90), p95: percentile(sorted, 95), min: sorted[0] ?? NaN, max: sorted.at(-1) ?? NaN };
+}
+
+function verdict(met: boolean, target: string): string {
+  return met ? `met (${target})` : `MISSED (${target})`;
+}
+
+/** A terminal environment: the test environment (no OPENAI_ or RALPH_ settings), but colors on, as a developer has them. */
+function terminalEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = cliEnv(extra);
+  delete env.NO_COLOR;
+  return env;
+}
+
+// ---- part 1: start to first frame ------------------------------------------------------------
+
+interface Program {
+  name: string;
+  command: string[];
+  env: NodeJS.ProcessEnv;
+  /** What the first full frame holds. */
+  fullFrame: RegExp;
+}
+
+interface StartTimes {
+  /** First visible text drawn. */
+  firstText: number[];
+  /** The full frame (its marker) drawn; null where it never came. */
+  fullFrame: (number | null)[];
+  /** The text of the first frame, as a person would read it (borders dropped). */
+  firstFrameText: string;
+  /** The memory of all its processes once the last start had drawn its frame. */
+  rssMb: number;
+}
+
+/** Starts `program` in a fresh pane STARTS + 1 times (the first is a warm-up) and times each to its frames. */
+async function timeStarts(program: Program, cwd: string, scratch: string): Promise<StartTimes> {
+  const dir = await mkdtemp(path.join(scratch, 'tmux-'));
+  const server = await TmuxServer.create({ dir, env: program.env });
+  let control: TmuxControl | undefined;
+  try {
+    // The pane waits with a placeholder; each start replaces it (respawn-pane -k), sent through the control client.
+    const terminal = await server.newSession({ name: 'start', command: ['cat'], cwd, width: WIDTH, height: HEIGHT });
+    control = TmuxControl.attach(server, 'start');
+    const watch = new OutputWatch(control);
+    const times: StartTimes = { firstText: [], fullFrame: [], firstFrameText: '', rssMb: NaN };
+    for (let run = 0; run <= STARTS; run++) {
+      watch.begin();
+      const started = now();
+      control.send(`respawn-pane -k -t start ${program.command.map(tmuxQuote).join(' ')}`);
+      const firstText = await watch.waitFor(/[^\s]/, START_TIMEOUT_MS);
+      if (firstText === null) throw new Error(`${program.name} drew nothing within ${START_TIMEOUT_MS / 1000} s`);
+      const firstFrameText = watch.seen;
+      const fullFrame = await watch.waitFor(program.fullFrame, START_TIMEOUT_MS);
+      watch.end();
+      const { pid } = await terminal.pane();
+      server.track(pid);
+      if (run === STARTS) times.rssMb = await sessionRssMb(pid);
+      if (run === 0) {
+        times.firstFrameText = firstFrameText;
+        continue; // the warm-up: disk caches, first-run files
+      }
+      times.firstText.push(firstText - started);
+      times.fullFrame.push(fullFrame === null ? null : fullFrame - started);
+      await sleep(300); // let it settle before the next start kills it
+    }
+    watch.close();
+    return times;
+  } finally {
+    await control?.close();
+    await server.kill();
+  }
+}
+
+/** The text of a frame as a person reads it: no borders, spaces collapsed, cut to `length`. */
+function quote(text: string, length = 60): string {
+  const plain = text.replace(/[\u2500-\u259f\u2800-\u28ff]/g, ' ').replace(/\s+/g, ' ').trim();
+  return plain.length > length ? `${plain.slice(0, length - 1)}…` : plain;
+}
+
+/** Gemini CLI's entry point, installed on demand; throws with the reason when it cannot be. */
+async function geminiBin(): Promise<{ bin: string; version: string }> {
+  const manifest = path.join(GEMINI_DIR, 'node_modules', ...GEMINI_PACKAGE.split('/'), 'package.json');
+  if (!existsSync(manifest)) {
+    await mkdir(GEMINI_DIR, { recursive: true });
+    process.stderr.write(`bench tui: installing ${GEMINI_PACKAGE} into ${GEMINI_DIR} (once)…\n`);
+    try {
+      await execFileAsync('npm', ['install', '--prefix', GEMINI_DIR, '--no-audit', '--no-fund', '--loglevel=error', GEMINI_PACKAGE], {
+        timeout: 5 * 60_000,
+        encoding: 'utf8',
+      });
+    } catch (error) {
+      const { stderr, message } = error as { stderr?: string; message: string };
+      throw new Error(`npm install ${GEMINI_PACKAGE} failed: ${(stderr || message).trim().split('\n').at(-1)}`);
+    }
+  }
+  const pkg = JSON.parse(await readFile(manifest, 'utf8')) as { version: string; bin?: string | Record<string, string> };
+  const binPath = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.gemini;
+  if (!binPath) throw new Error(`${GEMINI_PACKAGE} ${pkg.version} names no gemini bin`);
+  return { bin: path.join(path.dirname(manifest), binPath), version: pkg.version };
+}
+
+/** A two-line Ink app: the floor any Ink TUI on this Node starts from. */
+function bareInkCommand(): string[] {
+  const ink = import.meta.resolve('ink');
+  const react = import.meta.resolve('react');
+  // One line, double quotes only: it travels as one argument of a tmux command.
+  const code = [
+    `const { render, Box, Text } = await import(${JSON.stringify(ink)});`,
+    `const { createElement: h } = await import(${JSON.stringify(react)});`,
+    'render(h(Box, { flexDirection: "column" }, h(Text, null, "bare Ink app"), h(Text, null, "● ready")));',
+    'setInterval(() => {}, 60_000);',
+  ].join(' ');
+  return [process.execPath, '--input-type=module', '-e', code];
+}
+
+async function measureStart(scratch: string): Promise<void> {
+  const repo = await makeTempRepo(undefined, { 'package.json': '{"name":"bench-repo"}\n' });
+  const env = cliEnv({ RALPH_PIPELINE: 'paused' });
+  const rows: Row[] = [];
+  try {
+    // The daemon runs already, started the way a developer's first `ralph` would start it.
+    const mustRun = async (...args: string[]) => {
+      const result = await ralph(args, { cwd: repo, env });
+      if (result.code !== 0) throw new Error(`ralph ${args.join(' ')} failed: ${result.stderr}`);
+    };
+    await mustRun('daemon', 'start');
+    for (const title of ['Support the new models', 'Faster log paging', 'Document the config']) await mustRun('goal', 'add', '--title', title);
+
+    const ralphTimes = await timeStarts(
+      { name: 'ralph', command: ralphCommand(), env: terminalEnv(), fullFrame: /● connected/ },
+      repo,
+      scratch,
+    );
+    const ralphMedian = stats(ralphTimes.fullFrame.filter((value): value is number => value !== null)).median;
+    rows.push(startRow('ralph', ralphTimes, 'first frame with the status bar, connected (daemon running)'));
+
+    let geminiMedian: number | null = null;
+    try {
+      const { bin, version } = await geminiBin();
+      const home = await mkdtemp(path.join(scratch, 'gemini-home-'));
+      const gemini = await timeStarts(
+        // No key and a fresh HOME: what it draws first is its first frame, whatever that is.
+        { name: 'gemini', command: [process.execPath, bin], env: terminalEnv({ HOME: home }), fullFrame: /Gemini CLI v\d/ },
+        repo,
+        scratch,
+      );
+      geminiMedian = stats(gemini.firstText).median;
+      rows.push(startRow(`Gemini CLI ${version}`, gemini, `first frame: "${quote(gemini.firstFrameText)}"`, 'first'));
+      rows.push(startRow(`Gemini CLI ${version}`, gemini, 'its full first screen (header "Gemini CLI v…")', 'full'));
+    } catch (error) {
+      rows.push({ program: 'Gemini CLI', measured: `not measured: ${(error as Error).message}` });
+    }
+
+    try {
+      const ink = await timeStarts({ name: 'bare Ink', command: bareInkCommand(), env: terminalEnv(), fullFrame: /● ready/ }, repo, scratch);
+      rows.push(startRow('bare Ink app (floor)', ink, 'node + react + ink, two lines of text'));
+    } catch (error) {
+      rows.push({ program: 'bare Ink app (floor)', measured: `not measured: ${(error as Error).message}` });
+    }
+
+    if (geminiMedian !== null) {
+      const ratio = ralphMedian / geminiMedian;
+      rows.push({
+        program: 'ratio ralph / Gemini CLI',
+        measured: `${ratio.toFixed(2)} (medians: ralph's full frame / Gemini CLI's first frame)`,
+        target: verdict(ratio <= TARGET_START_RATIO, `≤ ${TARGET_START_RATIO}`),
+      });
+    }
+  } finally {
+    await killDaemon(repo);
+    await rm(repo, { recursive: true, force: true });
+  }
+  printTable(`TUI start: from the command to its first frame, tmux ${WIDTH}×${HEIGHT}, median of ${STARTS} starts after a warm-up`, rows);
+}
+
+function startRow(program: string, times: StartTimes, measured: string, which: 'first' | 'full' = 'full'): Row {
+  const values = which === 'first' ? times.firstText : times.fullFrame.filter((value): value is number => value !== null);
+  const missing = times.fullFrame.length - values.length;
+  const { median, p90, min } = stats(values);
+  return {
+    program,
+    measured: missing > 0 ? `${measured} (never came in ${missing} starts)` : measured,
+    'median (ms)': median,
+    'p90 (ms)': p90,
+    'min (ms)': min,
+    'RSS, all its processes (MB)': times.rssMb,
+  };
+}
+
+// ---- part 2: the log flood --------------------------------------------------------------------
+
+/** Messages between the bench and its flood daemon. */
+type ToDaemon = { kind: 'flood'; lines: number; rate: number } | { kind: 'stop' };
+type FromDaemon =
+  | { kind: 'ready'; goalId: number }
+  | { kind: 'flooded'; lines: number; startedAt: number; endedAt: number }
+  | { kind: 'failed'; message: string };
+
+/**
+ * The flood daemon (this file run with `--flood-daemon REPO WORKTREES`): the real Daemon serving
+ * REPO, and on request lines appended to one goal's log through the daemon's own GoalLog, paced to
+ * the rate asked for (each line written to the file, then pushed to every client).
+ */
+async function floodDaemon(repoRoot: string, worktreesRoot: string): Promise<void> {
+  const { Daemon } = await import('../daemon/daemon.ts');
+  const send = (message: FromDaemon) => process.send?.(message);
+  const daemon = await Daemon.start({ repoRoot, repoWatch: false, configWatch: false, pipeline: { paused: true }, worktreesRoot, env: {}, log: () => {} });
+  const goal = await daemon.store.create({ title: 'Log flood' });
+  process.on('message', (message: ToDaemon) => {
+    if (message.kind === 'stop') void daemon.stop('bench over').then(() => process.exit(0));
+    else
+      flood(message.lines, message.rate).catch((error: unknown) => send({ kind: 'failed', message: String(error) }));
+  });
+  send({ kind: 'ready', goalId: goal.id });
+
+  async function flood(lines: number, rate: number): Promise<void> {
+    const startedAt = now();
+    let appended = 0;
+    while (appended < lines) {
+      const due = Math.min(lines, Math.floor(((now() - startedAt) / 1000) * rate));
+      if (appended >= due) {
+        await sleep(2);
+        continue;
+      }
+      const batch: Promise<unknown>[] = [];
+      for (; appended < due; appended++) {
+        const text = `flood line ${String(appended + 1).padStart(6, '0')}: the quick brown fox jumps over the lazy dog`;
+        batch.push(daemon.store.log.append(goal.id, { kind: 'output', text }));
+      }
+      await Promise.all(batch);
+    }
+    send({ kind: 'flooded', lines, startedAt, endedAt: now() });
+  }
+}
+
+interface FloodDaemon {
+  goalId: number;
+  send(message: ToDaemon): void;
+  /** The next message of this kind (a failure report throws). */
+  next<K extends FromDaemon['kind']>(kind: K): Promise<Extract<FromDaemon, { kind: K }>>;
+  /** Stops the daemon cleanly (SIGKILL if it takes longer than 10 s). */
+  stop(): Promise<void>;
+}
+
+async function startFloodDaemon(repo: string, worktreesRoot: string): Promise<FloodDaemon> {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--flood-daemon', repo, worktreesRoot], {
+    execArgv: ['--import', 'tsx'],
+    env: cliEnv(),
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const inbox: FromDaemon[] = [];
+  const waiters: (() => void)[] = [];
+  child.on('message', (message: FromDaemon) => {
+    inbox.push(message);
+    waiters.splice(0).forEach((wake) => wake());
+  });
+  let exitCode: number | null | undefined;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code) => {
+      exitCode = code;
+      resolve();
+      waiters.splice(0).forEach((wake) => wake());
+    }),
+  );
+  const next = async <K extends FromDaemon['kind']>(kind: K): Promise<Extract<FromDaemon, { kind: K }>> => {
+    for (;;) {
+      const index = inbox.findIndex((message) => message.kind === kind || message.kind === 'failed');
+      if (index >= 0) {
+        const message = inbox.splice(index, 1)[0]!;
+        if (message.kind === 'failed') throw new Error(`the flood daemon failed: ${message.message}`);
+        return message as Extract<FromDaemon, { kind: K }>;
+      }
+      if (exitCode !== undefined) throw new Error(`the flood daemon exited (${exitCode})`);
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+  const stop = async () => {
+    if (exitCode !== undefined) return;
+    if (child.connected) child.send({ kind: 'stop' } satisfies ToDaemon);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    const { goalId } = await next('ready');
+    return { goalId, send: (message) => child.send(message), next, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+interface KeySample {
+  key: string;
+  ms: number | null;
+}
+
+/** One round of keys in the log pane, each timed to the first frame showing its effect. */
+async function keyRound(control: TmuxControl, watch: OutputWatch, samples: KeySample[]): Promise<void> {
+  const press = async (key: string, label: string, effect: RegExp): Promise<string> => {
+    watch.begin();
+    const sent = now();
+    control.send(`send-keys -t flood ${key}`);
+    const at = await watch.waitFor(effect, KEY_TIMEOUT_MS);
+    samples.push({ key: label, ms: at === null ? null : at - sent });
+    return watch.end();
+  };
+  // k while following: the view holds at one line up ("lines A–B of N" instead of "following").
+  const held = await press('k', 'k: leave follow mode', /· lines [\d,]+–[\d,]+ of /);
+  const top = /· lines ([\d,]+)–/.exec(held)?.[1];
+  if (top) {
+    const first = Number(top.replaceAll(',', ''));
+    const at = (line: number) => new RegExp(`· lines ${line.toLocaleString('en-US')}–`);
+    await sleep(100 + Math.random() * 100);
+    await press('k', 'k/j: scroll one line', at(first - 1));
+    await sleep(100 + Math.random() * 100);
+    await press('j', 'k/j: scroll one line', at(first));
+  }
+  await sleep(100 + Math.random() * 100);
+  // G: following again (the TUI reads the log's tail from the daemon first).
+  await press('G', 'G: follow again (reads the tail)', /· following · /);
+  await sleep(100 + Math.random() * 100);
+}
+
+interface FloodResult {
+  lines: number;
+  seconds: number;
+  /** Frames and bytes the TUI wrote while the lines were appended. */
+  frames: number;
+  bytes: number;
+  samples: KeySample[];
+  rssBefore: number;
+  rssAfter: number;
+  rssPeak: number;
+  rssIdle: number;
+  /** From the last line appended to the TUI showing every line; null when it did not within the timeout. */
+  caughtUpMs: number | null;
+}
+
+async function measureFlood(scratch: string): Promise<void> {
+  // Undone last first, whatever happens: the terminal, then the daemon, then the repository.
+  const cleanup: (() => Promise<unknown>)[] = [];
+  try {
+    const repo = await makeTempRepo(undefined);
+    cleanup.push(() => rm(repo, { recursive: true, force: true }));
+    const daemon = await startFloodDaemon(repo, path.join(scratch, 'worktrees'));
+    cleanup.push(() => daemon.stop());
+    const env = terminalEnv(TUI_NODE_OPTIONS ? { NODE_OPTIONS: TUI_NODE_OPTIONS } : {});
+    const server = await TmuxServer.create({ dir: await mkdtemp(path.join(scratch, 'tmux-')), env });
+    cleanup.push(() => server.kill());
+    const terminal = await server.newSession({ name: 'flood', command: ralphCommand(), cwd: repo, width: WIDTH, height: HEIGHT });
+    await terminal.waitForText('● connected', { timeoutMs: 20_000 });
+    await terminal.press('o'); // the selected goal's log
+    await terminal.waitForText(/· following · [\d,]+ lines?/);
+    const control = TmuxControl.attach(server, 'flood');
+    cleanup.push(() => control.close());
+    printFlood(await flood(daemon, terminal, control));
+  } finally {
+    for (const undo of cleanup.reverse()) await undo().catch((error: unknown) => process.stderr.write(`bench tui: cleanup: ${String(error)}\n`));
+  }
+}
+
+/** Floods the log the TUI shows while pressing keys in it; then waits for it to show every line. */
+async function flood(daemon: FloodDaemon, terminal: Terminal, control: TmuxControl): Promise<FloodResult> {
+  const tuiPid = (await terminal.pane()).pid;
+  const rssBefore = await rssMb(tuiPid);
+  const watch = new OutputWatch(control);
+  const frames = new FrameCounter();
+  /** Each chunk the TUI wrote: when, how many bytes, how many frames began in it. */
+  const chunks: { at: number; bytes: number; frames: number }[] = [];
+  const stopCounting = control.onOutput(({ data, at }) => {
+    const before = frames.frames;
+    frames.take(data);
+    chunks.push({ at: performance.timeOrigin + at, bytes: data.length, frames: frames.frames - before });
+  });
+
+  daemon.send({ kind: 'flood', lines: FLOOD_LINES, rate: FLOOD_RATE });
+  const flooded = daemon.next('flooded');
+  let floodDone = false;
+  flooded.then(
+    () => (floodDone = true),
+    () => (floodDone = true),
+  );
+
+  // While the lines pour in: keys pressed in rounds, RSS sampled.
+  const samples: KeySample[] = [];
+  let rssPeak = rssBefore;
+  await sleep(1500); // the flood under way
+  while (!floodDone) {
+    await keyRound(control, watch, samples);
+    const sample = await processSample(tuiPid);
+    rssPeak = Math.max(rssPeak, sample.rssMb);
+    if (TRACE) process.stderr.write(`bench tui: TUI knows ${linesKnown(await terminal.screen())} lines, RSS ${sample.rssMb.toFixed(0)} MB, CPU ${sample.cpu}%\n`);
+  }
+  const { startedAt, endedAt, lines } = await flooded;
+
+  // Every line seen: the log pane follows the end and counts them all (the goal's own "created" line too).
+  let caughtUpMs: number | null = null;
+  try {
+    const allShown = (rows: string[]) => rows.some((row) => row.includes('· following · ')) && (linesKnown(rows) ?? 0) >= lines;
+    await terminal.waitForScreen(allShown, 'every line shown', { timeoutMs: CATCH_UP_TIMEOUT_MS });
+    caughtUpMs = Math.max(0, now() - endedAt);
+  } catch {
+    // reported as missed
+  }
+  const rssAfter = await rssMb(tuiPid);
+  await sleep(IDLE_AFTER_MS);
+  const rssIdle = await rssMb(tuiPid);
+  watch.close();
+  stopCounting();
+  // Quit as a developer would (a clean exit: a --cpu-prof in BENCH_TUI_NODE_OPTIONS gets written).
+  await terminal.press('q');
+  await terminal.waitForExit(10_000).catch(() => {});
+  const during = chunks.filter((chunk) => chunk.at >= startedAt && chunk.at <= endedAt);
+  return {
+    lines,
+    seconds: (endedAt - startedAt) / 1000,
+    frames: during.reduce((sum, chunk) => sum + chunk.frames, 0),
+    bytes: during.reduce((sum, chunk) => sum + chunk.bytes, 0),
+    samples,
+    rssBefore,
+    rssAfter,
+    rssPeak: Math.max(rssPeak, rssAfter),
+    rssIdle,
+    caughtUpMs,
+  };
+}
+
+function printFlood(result: FloodResult): void {
+  const total = result.lines.toLocaleString('en-US');
+  const rows: Row[] = [
+    { measure: 'lines appended (daemon GoalLog → log.appended → TUI)', value: result.lines, unit: 'lines', target: '' },
+    { measure: 'append rate reached', value: result.lines / result.seconds, unit: 'lines/s', target: `${FLOOD_RATE.toLocaleString('en-US')} asked` },
+    { measure: 'frames drawn during the flood', value: result.frames / result.seconds, unit: 'frames/s', target: "Ink's cap: 30" },
+    { measure: 'written to the terminal during the flood', value: result.bytes / 1024 / result.seconds, unit: 'KiB/s', target: '' },
+  ];
+  const byKey = new Map<string, number[]>();
+  for (const sample of result.samples) if (sample.ms !== null) byKey.set(sample.key, [...(byKey.get(sample.key) ?? []), sample.ms]);
+  byKey.set('all keys', [...byKey.values()].flat());
+  for (const [key, values] of byKey) {
+    const { median, p95 } = stats(values);
+    rows.push({
+      measure: `key → frame, ${key}: p50 / p95 (n=${values.length})`,
+      value: `${median.toFixed(1)} / ${p95.toFixed(1)}`,
+      unit: 'ms',
+      target: verdict(p95 <= TARGET_KEY_P95_MS, `p95 ≤ ${TARGET_KEY_P95_MS}`),
+    });
+  }
+  const missed = result.samples.filter((sample) => sample.ms === null).length;
+  if (missed > 0) rows.push({ measure: `keys whose effect never showed within ${KEY_TIMEOUT_MS / 1000} s`, value: missed, unit: 'keys', target: 'MISSED' });
+  rows.push(
+    { measure: 'TUI RSS before the flood', value: result.rssBefore, unit: 'MB', target: '' },
+    { measure: `TUI RSS after ${total} lines`, value: result.rssAfter, unit: 'MB', target: verdict(result.rssAfter <= TARGET_RSS_MB, `≤ ${TARGET_RSS_MB}`) },
+    { measure: 'TUI RSS, peak sampled during the flood', value: result.rssPeak, unit: 'MB', target: '' },
+    { measure: `TUI RSS ${IDLE_AFTER_MS / 1000} s later, idle`, value: result.rssIdle, unit: 'MB', target: '' },
+    result.caughtUpMs === null
+      ? { measure: `the TUI did not show all ${total} lines within ${CATCH_UP_TIMEOUT_MS / 1000} s of the last`, value: '', unit: '', target: 'MISSED' }
+      : { measure: 'the TUI showed every line, after the last was appended', value: result.caughtUpMs, unit: 'ms', target: '' },
+  );
+  printTable(`TUI under a log flood: ${total} lines at ${FLOOD_RATE.toLocaleString('en-US')} lines/s into the goal the TUI shows, tmux ${WIDTH}×${HEIGHT}`, rows);
+}
+
+export async function run(): Promise<void> {
+  if (!findTmux()) {
+    printTable('TUI benchmarks', [{ benchmark: 'tui', result: 'not run: tmux is not installed (apt-get install tmux)' }]);
+    return;
+  }
+  const scratch = await realpath(await mkdtemp(path.join(os.tmpdir(), 'ralph-bench-tui-')));
+  try {
+    if (PARTS.includes('start')) await measureStart(scratch);
+    if (PARTS.includes('flood')) await measureFlood(scratch);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const [mode, repo, worktrees] = process.argv.slice(2);
+  if (mode === '--flood-daemon' && repo && worktrees) await floodDaemon(repo, worktrees);
+  else await run();
+}

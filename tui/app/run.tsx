@@ -14,13 +14,16 @@ export interface RunTuiOptions {
   stderr?: NodeJS.WriteStream;
 }
 
+/** Ink's frame cap (its default is 30): a key's effect is drawn within one frame, ~17 ms, not ~33. */
+const MAX_FPS = 60;
+
 export async function runTui({ client, stdin = process.stdin, stdout = process.stdout, stderr = process.stderr }: RunTuiOptions): Promise<void> {
   if (!stdin.isTTY) {
     await client.close();
     throw new Error('the TUI needs an interactive terminal (stdin is not a TTY); use the ralph goal commands instead');
   }
   // Ctrl+C is handled by the App like `q`, so both leave the same way.
-  const instance = render(<App connection={client} />, { stdin, stdout, stderr, exitOnCtrlC: false });
+  const instance = render(<App connection={client} />, { stdin, stdout, stderr, exitOnCtrlC: false, maxFps: MAX_FPS });
   try {
     await instance.waitUntilExit();
   } finally {

@@ -6,6 +6,9 @@ if (major < 22) {
   process.stderr.write(`ralph: needs Node.js 22 or newer (this is ${process.version}); run it with npx ralph or npm start\n`);
   process.exit(1);
 }
+// React's production build unless asked otherwise: the development build costs the TUI start-up time,
+// memory and frame time (measured by bench/tui.ts), and its checks are for React's developers.
+process.env.NODE_ENV ??= 'production';
 const { register } = await import('tsx/esm/api');
 const { fileURLToPath } = await import('node:url');
 // Ralph's own tsconfig (JSX settings included), not whatever the current folder has: ralph runs in any repository.

@@ -19,8 +19,18 @@ async function loadTui(): Promise<typeof import('../app/run.tsx')> {
 export const openTui: CommandHandler = async ({ repoRoot }) => {
   // Checked before anything starts: no daemon is started for a TUI that cannot run.
   if (!process.stdin.isTTY) throw new CliError('the TUI needs an interactive terminal; for scripts use the commands (ralph --help)');
-  const { runTui } = await loadTui();
-  const client = await connectToDaemon(repoRoot, { name: 'tui', start: true, reconnect: true });
+  // Loading the TUI's code and reaching the daemon overlap: both take a while at start.
+  const [tui, connection] = await Promise.allSettled([
+    loadTui(),
+    connectToDaemon(repoRoot, { name: 'tui', start: true, reconnect: true }),
+  ]);
+  if (connection.status === 'rejected') throw connection.reason;
+  const client = connection.value;
+  if (tui.status === 'rejected') {
+    await client.close();
+    throw tui.reason;
+  }
+  const { runTui } = tui.value;
   try {
     await runTui({ client, repoRoot });
   } finally {

@@ -330,3 +330,60 @@ describe('the rest of the daemon state', () => {
     assert.ok(state.progress.units.has('research:r:a'));
   });
 });
+
+describe('a batch of log lines', () => {
+  const line = (index: number, goalId = 1) => ({ goalId, index, time: '2025-01-01T00:00:00.000Z', kind: 'output', text: `line ${index}` });
+  const appended = (seq: number, indexes: number[], goalId = 1) => event(seq, 'log.appended', { goalId, entries: indexes.map((index) => line(index, goalId)) });
+
+  /** Goal 1's log loaded (empty), then scrolled back when `follow` is false. */
+  function loadedLog(follow: boolean): ViewState {
+    let state = stateWith(makeGoal(1), makeGoal(2));
+    state = reduce(state, { kind: 'log', action: { kind: 'page', want: state.log.want!, page: { entries: [line(0)], next: 1, total: 1 } } });
+    return follow ? state : reduce(state, { kind: 'log', action: { kind: 'scroll', by: -1, rows: 1 } });
+  }
+
+  /** The batch reduced at once gives the state reduced action by action. */
+  function assertSameAsOneByOne(state: ViewState, actions: ViewAction[]): ViewState {
+    const batched = reduceAll(state, actions);
+    const oneByOne = actions.reduce(reduce, state);
+    assert.deepEqual(batched, oneByOne);
+    return batched;
+  }
+
+  test('a followed log takes a flood of lines as one by one: its newest entries, the last seq', () => {
+    const actions = Array.from({ length: 2500 }, (_, i) => appended(11 + i, [i + 1]));
+    const state = assertSameAsOneByOne(loadedLog(true), actions);
+    assert.equal(state.lastSeq, 2510);
+    assert.equal(state.log.total, 2501);
+    assert.equal(state.log.entries.length, 2000);
+    assert.equal(state.log.start, 501);
+    assert.equal(state.log.entries.at(-1)?.text, 'line 2500');
+  });
+
+  test('duplicates, a gap, other goals and other events in the batch come out as one by one', () => {
+    const actions = [
+      appended(11, [1]),
+      appended(11, [1]), // a replayed seq
+      appended(12, [2, 3]),
+      appended(13, [5]), // 4 missed: read from the daemon
+      appended(14, [6]),
+      appended(15, [0], 2),
+      appended(16, [1], 2),
+      event(17, 'repo.changed', { paths: ['a.ts'], omitted: 0, branch: 'main' }),
+      appended(18, [7]),
+    ];
+    const state = assertSameAsOneByOne(loadedLog(true), actions);
+    assert.equal(state.log.entries.length, 4, 'lines 0–3, up to the gap');
+    assert.equal(state.log.want?.placement, 'after');
+    assert.equal(state.lastSeq, 18);
+  });
+
+  test('a log scrolled back fills its window and then holds still, as one by one', () => {
+    const actions = Array.from({ length: 2100 }, (_, i) => appended(11 + i, [i + 1]));
+    const state = assertSameAsOneByOne(loadedLog(false), actions);
+    assert.equal(state.log.follow, false);
+    assert.equal(state.log.entries.length, 2000);
+    assert.equal(state.log.start, 0, 'the lines scrolled back to stay');
+    assert.equal(state.log.total, 2101);
+  });
+});

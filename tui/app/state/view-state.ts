@@ -130,9 +130,60 @@ function reduceAction(state: ViewState, action: ViewAction): ViewState {
   }
 }
 
-/** Reduces a run of actions in order (what a batched frame does). */
+/**
+ * Reduces a run of actions in order (what a batched frame does). Consecutive lines of the log being
+ * followed are applied as one `log.appended`: the same state as one by one, without copying the
+ * log's window (up to LOG_BUFFER entries) once per line — under a flood, a frame holds a hundred.
+ */
 export function reduceAll(state: ViewState, actions: readonly ViewAction[]): ViewState {
-  return actions.reduce(reduce, state);
+  let next = state;
+  for (let i = 0; i < actions.length; ) {
+    const run = followedLogRun(next, actions, i);
+    if (run.length > 1) {
+      next = reduce(next, { kind: 'event', event: mergedAppend(run) });
+      i += run.length;
+    } else {
+      next = reduce(next, actions[i]!);
+      i += 1;
+    }
+  }
+  return next;
+}
+
+type LogAppended = Extract<EventEnvelope, { type: 'log.appended' }>;
+
+/**
+ * The `log.appended` events from actions[from] on that can be applied together: new (each seq above
+ * the last), of one goal, their entries in rising index order, into a log that is followed (or not
+ * the one shown). Appending them at once then gives what appending them one by one does: the
+ * window's newest LOG_BUFFER entries, up to the first gap. (A log scrolled back stops taking lines
+ * when its window fills, one line at a time: those go one by one.)
+ */
+function followedLogRun(state: ViewState, actions: readonly ViewAction[], from: number): LogAppended[] {
+  const run: LogAppended[] = [];
+  let lastSeq = state.lastSeq;
+  let lastIndex = -1;
+  for (let i = from; i < actions.length; i++) {
+    const action = actions[i]!;
+    if (action.kind !== 'event' || action.event.type !== 'log.appended' || action.event.seq <= lastSeq) break;
+    const { goalId, entries } = action.event.data;
+    if (goalId !== (run[0]?.data.goalId ?? goalId) || (goalId === state.log.goalId && !state.log.follow)) break;
+    let rising = true;
+    for (const entry of entries) {
+      rising &&= entry.index > lastIndex;
+      lastIndex = entry.index;
+    }
+    if (!rising) break;
+    run.push(action.event);
+    lastSeq = action.event.seq;
+  }
+  return run;
+}
+
+/** One event holding the lines of a run (the last one's seq: the run is applied up to there). */
+function mergedAppend(run: readonly LogAppended[]): LogAppended {
+  const last = run[run.length - 1]!;
+  return { ...last, data: { goalId: last.data.goalId, entries: run.flatMap((event) => event.data.entries) } };
 }
 
 /** The log pane shows the selected goal's log: when the selection moves, it opens that one. */

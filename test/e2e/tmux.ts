@@ -191,7 +191,7 @@ export class Terminal {
   }
 
   /** Waits for the pane's program to exit and returns how (its pane stays: remain-on-exit). */
-  async waitForExit(timeoutMs = 10_000): Promise<PaneState> {
+  async waitForExit(timeoutMs = 20_000): Promise<PaneState> {
     return waitFor(
       async () => {
         const pane = await this.pane();
@@ -219,7 +219,7 @@ export class Terminal {
           last = await this.screen({ joinWrapped: options.joinWrapped });
           return check(last);
         },
-        { timeoutMs: options.timeoutMs ?? 10_000, intervalMs: 50, message: `${this.name}: ${message}` },
+        { timeoutMs: options.timeoutMs ?? 20_000, intervalMs: 50, message: `${this.name}: ${message}` },
       );
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- screen of ${this.name} ---\n${last.join('\n')}\n---`, { cause: error });

@@ -143,7 +143,7 @@ describe('the TUI in real terminals (tmux)', () => {
 
     const bobPid = (await bob.pane()).pid;
     await bob.killPane();
-    await waitFor(() => !isProcessAlive(bobPid), { timeoutMs: 10_000, message: 'the second TUI to exit with its pane' });
+    await waitFor(() => !isProcessAlive(bobPid), { timeoutMs: 20_000, message: 'the second TUI to exit with its pane' });
 
     // The daemon stays, with no TUI attached any more.
     const status = await waitFor(
@@ -151,7 +151,7 @@ describe('the TUI in real terminals (tmux)', () => {
         const current = JSON.parse(await ralph('daemon', 'status', '--json')) as { daemon: { pid: number }; clients: { name: string }[] };
         return current.clients.every((client) => client.name !== 'tui') && current;
       },
-      { timeoutMs: 10_000, message: 'the daemon to see both TUIs gone' },
+      { timeoutMs: 20_000, message: 'the daemon to see both TUIs gone' },
     );
     assert.equal(status.daemon.pid, daemonPid, 'the same daemon');
     await ralph('daemon', 'status'); // exit 0, nothing on stderr

@@ -9,6 +9,7 @@ import type { CommandHandler } from './commands.ts';
 import { CliError, UsageError } from './errors.ts';
 import { note, printJson } from './output.ts';
 import { withDaemon } from './session.ts';
+import { followEvents, type FollowHandlers } from './follow-events.ts';
 
 /** The exit code after Ctrl+C, as shells report a process ended by SIGINT. */
 export const INTERRUPTED_EXIT_CODE = 130;
@@ -50,27 +51,19 @@ class ChatTurn {
   }
 
   async run(text: string): Promise<number> {
-    const onEvent = (event: EventEnvelope) => (this.reply ? this.take(event) : this.early.push(event));
-    const onStatus = (status: string) => {
-      if (status === 'closed' || status === 'reconnecting') this.settle({ error: new CliError('lost the connection to the daemon before the reply ended') });
+    const handlers: FollowHandlers = {
+      event: (event) => (this.reply ? this.take(event) : this.early.push(event)),
+      lost: () => this.settle({ error: new CliError('lost the connection to the daemon before the reply ended') }),
+      interrupt: () => this.interrupt(),
     };
-    const onSigint = () => this.interrupt();
-    // Listening before sending: the reply's first events may arrive before the answer to chat.send.
-    this.client.on('event', onEvent);
-    this.client.on('status', onStatus);
-    process.on('SIGINT', onSigint);
-    try {
+    return followEvents(this.client, handlers, async () => {
       const sent = await this.client.request('chat.send', { text });
       this.reply = sent;
       if (sent.position > 0) note(`waiting for ${sent.position} earlier ${sent.position === 1 ? 'turn' : 'turns'} in the chat…`);
       if (this.interruptedHere) this.requestInterrupt();
       for (const event of this.early.splice(0)) this.take(event);
       return this.finish(await this.ended);
-    } finally {
-      process.off('SIGINT', onSigint);
-      this.client.off('event', onEvent);
-      this.client.off('status', onStatus);
-    }
+    });
   }
 
   private take(event: EventEnvelope): void {

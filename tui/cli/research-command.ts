@@ -12,6 +12,7 @@ import type { CommandHandler } from './commands.ts';
 import { CliError, UsageError } from './errors.ts';
 import { print, printJson, truncate } from './output.ts';
 import { withDaemon } from './session.ts';
+import { followEvents, type FollowHandlers } from './follow-events.ts';
 
 const MAX_QUESTIONS = 16;
 /** After Ctrl+C, how long to wait for the daemon to confirm the cancellation before exiting anyway. */
@@ -69,16 +70,12 @@ class ResearchFollower {
   }
 
   async run(questions: string[]): Promise<number> {
-    const onEvent = (event: EventEnvelope) => (this.runId ? this.take(event) : this.early.push(event));
-    const onStatus = (status: string) => {
-      if (status === 'closed' || status === 'reconnecting') this.settle({ error: new CliError('lost the connection to the daemon before the research ended') });
+    const handlers: FollowHandlers = {
+      event: (event) => (this.runId ? this.take(event) : this.early.push(event)),
+      lost: () => this.settle({ error: new CliError('lost the connection to the daemon before the research ended') }),
+      interrupt: () => this.interrupt(),
     };
-    const onSigint = () => this.interrupt();
-    // Listening before starting: the agents' first events may arrive before the answer to research.start.
-    this.client.on('event', onEvent);
-    this.client.on('status', onStatus);
-    process.on('SIGINT', onSigint);
-    try {
+    return followEvents(this.client, handlers, async () => {
       const { run } = await this.client.request('research.start', { questions, consolidate: true });
       this.runId = run.id;
       for (const agent of run.agents) {
@@ -88,11 +85,7 @@ class ResearchFollower {
       if (this.cancelledHere) this.requestCancel();
       for (const event of this.early.splice(0)) this.take(event);
       return this.finish(await this.ended);
-    } finally {
-      process.off('SIGINT', onSigint);
-      this.client.off('event', onEvent);
-      this.client.off('status', onStatus);
-    }
+    });
   }
 
   private take(event: EventEnvelope): void {

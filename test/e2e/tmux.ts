@@ -192,11 +192,15 @@ export class Terminal {
 
   /** Waits for the pane's program to exit and returns how (its pane stays: remain-on-exit). */
   async waitForExit(timeoutMs = 20_000): Promise<PaneState> {
+    let deadSince: number | undefined;
     return waitFor(
       async () => {
         const pane = await this.pane();
-        // tmux marks the pane dead a moment before it records the status.
-        return pane.dead && (pane.exitStatus !== null || pane.exitSignal !== null) && pane;
+        if (!pane.dead) return false;
+        // tmux marks the pane dead a moment before it records the status, and on a loaded machine it
+        // sometimes never records it: after 3 s dead, the status is taken as unknown (null).
+        deadSince ??= Date.now();
+        return (pane.exitStatus !== null || pane.exitSignal !== null || Date.now() - deadSince > 3_000) && pane;
       },
       { timeoutMs, message: `the program in ${this.name} to exit` },
     );

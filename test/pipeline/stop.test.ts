@@ -7,13 +7,29 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { SHUTDOWN_NOTE } from '../../daemon/pipeline/goal-run.ts';
 import { isGroupAlive } from '../../daemon/tools/process-group.ts';
 import { git, makeTempDir } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { gate, iterationsOf, reply, startExecutor } from './executor-helpers.ts';
 import { defer } from '../helpers/defer.ts';
+
+/** A running goal whose model request is held open until the test ends. */
+async function goalWaitingOnTheModel(t: TestContext) {
+  const h = await startExecutor(t);
+  const held = gate();
+  defer(t, () => held.open());
+  let asked = false;
+  h.server.script(async () => {
+    asked = true;
+    await held.promise;
+    return reply.text('too late');
+  });
+  const created = await h.addGoal();
+  await waitFor(() => asked, { message: 'the model request' });
+  return { h, created };
+}
 
 test('cancel during run_command {sleep 100}: the process group is gone within 2 s and the goal is cancelled', async (t) => {
   const h = await startExecutor(t);
@@ -41,17 +57,7 @@ test('cancel during run_command {sleep 100}: the process group is gone within 2 
 });
 
 test('cancel aborts the model request in flight', async (t) => {
-  const h = await startExecutor(t);
-  const held = gate();
-  defer(t, () => held.open());
-  let asked = false;
-  h.server.script(async () => {
-    asked = true;
-    await held.promise;
-    return reply.text('too late');
-  });
-  const created = await h.addGoal();
-  await waitFor(() => asked, { message: 'the model request' });
+  const { h, created } = await goalWaitingOnTheModel(t);
   await h.store.transition(created.id, 'cancel');
   const request = await waitFor(() => h.server.modelRequests().find((record) => record.aborted), { timeoutMs: 2000, message: 'the request to be aborted' });
   assert.equal(request.aborted, true);
@@ -131,17 +137,7 @@ test('pausing the pipeline lets the running iteration finish, then holds; nothin
 });
 
 test('closing the pipeline (the daemon stopping) stops a running goal and puts it back in the queue for the next daemon', async (t) => {
-  const h = await startExecutor(t);
-  const held = gate();
-  defer(t, () => held.open());
-  let asked = false;
-  h.server.script(async () => {
-    asked = true;
-    await held.promise;
-    return reply.text('too late');
-  });
-  const created = await h.addGoal();
-  await waitFor(() => asked, { message: 'the model request' });
+  const { h, created } = await goalWaitingOnTheModel(t);
   await h.pipeline.close();
   const goal = h.store.get(created.id)!;
   assert.equal(goal.state, 'queued');

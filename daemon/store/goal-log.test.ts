@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { EventEnvelope } from '../../protocol/index.ts';
+import type { EventEnvelope, LogEntry } from '../../protocol/index.ts';
 import { makeTempDir } from '../../test/helpers/repo.ts';
 import { EventBus } from '../events/bus.ts';
-import { GoalLog } from './goal-log.ts';
+import { GoalLog, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES } from './goal-log.ts';
 
 async function logFixture(t: Parameters<typeof makeTempDir>[0]) {
   const repoRoot = await makeTempDir(t);
@@ -161,4 +161,120 @@ test('a log changed by someone else (rewritten, deleted) is indexed afresh, neve
   assert.deepEqual(await log.read(4, { tail: 3 }), { entries: [], next: 0, total: 0 });
   assert.equal((await log.append(4, { kind: 'note', text: 'again' })).index, 0, 'numbered by the file as it is now');
   assert.deepEqual((await log.read(4)).entries.map((entry) => entry.text), ['again']);
+});
+
+/** The `log.appended` events among `events`, as their entries and cause. */
+function appendedEvents(events: EventEnvelope[]): { entries: LogEntry[]; cause: EventEnvelope['cause'] }[] {
+  return events.flatMap((event) => (event.type === 'log.appended' ? [{ entries: event.data.entries, cause: event.cause }] : []));
+}
+
+test('200 concurrent appends are written in order as few batches: fewer events than appends, every entry once', async (t) => {
+  const { log, events } = await logFixture(t);
+  const appended = await Promise.all(Array.from({ length: 200 }, (_, i) => log.append(1, { kind: 'note', text: `line ${i}` })));
+  assert.deepEqual(appended.map((entry) => entry.index), Array.from({ length: 200 }, (_, i) => i), 'numbered in call order');
+
+  const lines = (await readFile(log.fileOf(1), 'utf8')).split('\n');
+  assert.equal(lines.pop(), '', 'the file ends with a newline');
+  assert.deepEqual(lines.map((line) => JSON.parse(line)), appended, 'exactly those 200 lines, in order');
+
+  const published = appendedEvents(events);
+  assert.ok(published.length < 200, `${published.length} events for 200 appends`);
+  assert.deepEqual(published.flatMap((event) => event.entries), appended);
+  assert.deepEqual((await log.read(1, { tail: 1 })).entries, [appended[199]]);
+});
+
+test('a lone append is published at once, and sequential awaited appends publish one event each', async (t) => {
+  const { log, events } = await logFixture(t);
+  const lone = await log.append(2, { kind: 'note', text: 'alone' });
+  assert.deepEqual(appendedEvents(events).map((event) => event.entries), [[lone]], 'published by the time the append resolves');
+
+  const next: LogEntry[] = [];
+  for (let i = 0; i < 3; i++) next.push(await log.append(2, { kind: 'note', text: `next ${i}` }));
+  assert.deepEqual(appendedEvents(events).map((event) => event.entries), [[lone], ...next.map((entry) => [entry])]);
+  assert.deepEqual(next.map((entry) => entry.index), [1, 2, 3]);
+});
+
+test('entries of different causes share a write but not an event; order is kept', async (t) => {
+  const { log, events } = await logFixture(t);
+  // Fresh but equal cause objects: the same request, compared by value.
+  const first = () => ({ client: 'c1', request: 1 });
+  const second = { client: 'c2', request: 1 };
+  const causes = [first(), first(), second, undefined, undefined, first()];
+  const appended = await Promise.all(causes.map((cause, i) => log.append(5, { kind: 'note', text: `e${i}` }, cause)));
+
+  const published = appendedEvents(events);
+  assert.deepEqual(
+    published.map((event) => [event.cause, event.entries.map((entry) => entry.text)]),
+    [
+      [first(), ['e0', 'e1']],
+      [second, ['e2']],
+      [undefined, ['e3', 'e4']],
+      [first(), ['e5']],
+    ],
+  );
+  assert.deepEqual(published.flatMap((event) => event.entries), appended);
+  assert.deepEqual((await log.read(5)).entries.map((entry) => entry.text), ['e0', 'e1', 'e2', 'e3', 'e4', 'e5']);
+});
+
+test('a batch is capped: 2,500 concurrent appends never give an event over the cap, and all are published in order', async (t) => {
+  const { log, events } = await logFixture(t);
+  const appended = await Promise.all(Array.from({ length: 2_500 }, (_, i) => log.append(3, { kind: 'tool', text: `out ${i}` })));
+  const published = appendedEvents(events);
+  assert.ok(published.length >= Math.ceil(2_500 / MAX_BATCH_ENTRIES), `${published.length} events`);
+  for (const event of published) assert.ok(event.entries.length <= MAX_BATCH_ENTRIES, `an event of ${event.entries.length} entries`);
+  assert.deepEqual(published.flatMap((event) => event.entries), appended);
+  assert.deepEqual(appended.map((entry) => entry.index), Array.from({ length: 2_500 }, (_, i) => i));
+  assert.equal((await log.read(3, { tail: 1 })).total, 2_500);
+
+  // Long lines are capped by bytes: 12 entries of 100 KiB cannot share one event.
+  events.length = 0;
+  const big = await Promise.all(Array.from({ length: 12 }, (_, i) => log.append(4, { kind: 'tool', text: `${i}${'x'.repeat(100 * 1024)}` })));
+  const bigEvents = appendedEvents(events);
+  assert.ok(bigEvents.length > 1);
+  for (const event of bigEvents) {
+    const bytes = event.entries.reduce((sum, entry) => sum + Buffer.byteLength(JSON.stringify(entry)) + 1, 0);
+    assert.ok(bytes <= MAX_BATCH_BYTES, `an event of ${bytes} bytes of lines`);
+  }
+  assert.deepEqual(bigEvents.flatMap((event) => event.entries), big);
+});
+
+test('a failed write rejects all of its batch and publishes none of it; later appends number from the file', async (t) => {
+  const { log, events } = await logFixture(t);
+  for (const text of ['a', 'b', 'c']) await log.append(6, { kind: 'note', text });
+  const file = log.fileOf(6);
+  // A folder where the log should be: every write to it fails (chmod would not stop root).
+  await rename(file, `${file}.aside`);
+  await mkdir(file);
+  const publishedBefore = events.length;
+
+  const results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => log.append(6, { kind: 'note', text: `lost ${i}` })));
+  assert.deepEqual(results.map((result) => result.status), Array(5).fill('rejected'));
+  assert.equal(events.length, publishedBefore, 'nothing published for entries not written');
+
+  await rmdir(file);
+  await rename(`${file}.aside`, file);
+  const after = await log.append(6, { kind: 'note', text: 'd' });
+  assert.equal(after.index, 3);
+  assert.deepEqual((await log.read(6)).entries.map((entry) => [entry.index, entry.text]), [[0, 'a'], [1, 'b'], [2, 'c'], [3, 'd']]);
+  assert.deepEqual(appendedEvents(events).at(-1)?.entries, [after]);
+});
+
+test('a bad entry fails alone, not the batch it would have joined', async (t) => {
+  const { log } = await logFixture(t);
+  const results = await Promise.allSettled([
+    log.append(7, { kind: 'note', text: 'good 0' }),
+    log.append(7, { kind: '', text: 'no kind' }),
+    log.append(7, { kind: 'note', text: 'good 1' }),
+  ]);
+  assert.deepEqual(results.map((result) => result.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.deepEqual((await log.read(7)).entries.map((entry) => [entry.index, entry.text]), [[0, 'good 0'], [1, 'good 1']]);
+});
+
+test('a read sees exactly the appends made before it, even while a batch is still open', async (t) => {
+  const { log } = await logFixture(t);
+  const before = log.append(8, { kind: 'note', text: 'before' });
+  const page = log.read(8);
+  const after = log.append(8, { kind: 'note', text: 'after' });
+  assert.deepEqual((await page).entries.map((entry) => entry.text), ['before']);
+  assert.deepEqual([(await before).index, (await after).index], [0, 1]);
 });

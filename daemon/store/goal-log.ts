@@ -10,6 +10,11 @@
  * (forward, in chunks), appends extend it, and a page — the tail, or any range — reads only the
  * bytes of the entries it returns. The index is checked against the file's size and inode before
  * each use: a log changed by anyone else (deleted, truncated, replaced) is scanned afresh.
+ *
+ * Appends are group-committed: those that arrive while the goal's previous write is in flight (or
+ * before the queued writer takes them) go to disk in one append and out as one `log.appended`
+ * event per run of the same cause. A flood of lines thus costs few syscalls and few events, and
+ * clients apply a whole run at once; a lone append still starts its write at once (no timer).
  */
 import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -51,7 +56,22 @@ interface LogIndex {
   endsMidLine: boolean;
 }
 
+type Cause = EventEnvelope['cause'];
+
+/** An append waiting for its goal's next write. */
+interface PendingAppend {
+  /** Validated and final but for `index`, which is known only when its batch is written. */
+  entry: LogEntry;
+  cause: Cause;
+  resolve: (entry: LogEntry) => void;
+  reject: (error: unknown) => void;
+}
+
 export const DEFAULT_LOG_PAGE = 1000;
+
+/** One write (and its events) takes at most this many entries or bytes, whichever comes first, so a frame stays reasonable. */
+export const MAX_BATCH_ENTRIES = 1000;
+export const MAX_BATCH_BYTES = 512 * 1024;
 
 /** Bytes read at a time when scanning a log. */
 const SCAN_CHUNK_BYTES = 1024 * 1024;
@@ -64,6 +84,8 @@ export class GoalLog {
   private readonly indexes = new Map<number, LogIndex>();
   /** Appends and reads of one goal's log run in order, so indexes are assigned without gaps. */
   private readonly queue = new KeyedQueue<number>();
+  /** Per goal, the batch whose writer is queued but has not taken it yet: new appends join it. */
+  private readonly waiting = new Map<number, PendingAppend[]>();
   private dirReady: Promise<unknown> | undefined;
 
   constructor(repoRoot: string, bus: EventBus, options: GoalLogOptions = {}) {
@@ -76,27 +98,110 @@ export class GoalLog {
     return path.join(this.dir, `${goalId}.jsonl`);
   }
 
-  append(goalId: number, entry: NewLogEntry, cause?: EventEnvelope['cause']): Promise<LogEntry> {
-    return this.queue.run(goalId, async () => {
-      this.dirReady ??= mkdir(this.dir, { recursive: true });
-      await this.dirReady;
-      const index = await this.indexOf(goalId);
-      const { kind, text, goalId: _goalId, index: _index, time: _time, ...extra } = entry;
-      const logEntry = LogEntry.parse({ goalId, index: index.starts.length, time: this.now().toISOString(), kind, text, ...extra });
-      const line = `${index.endsMidLine ? '\n' : ''}${JSON.stringify(logEntry)}`;
-      try {
-        await appendLine(this.fileOf(goalId), line);
-      } catch (error) {
-        // The file may hold part of the line now: index it afresh next time.
-        this.indexes.delete(goalId);
-        throw error;
+  /** Resolves with the entry as written (its index assigned) once its batch is on disk and published. */
+  append(goalId: number, entry: NewLogEntry, cause?: Cause): Promise<LogEntry> {
+    const { kind, text, goalId: _goalId, index: _index, time: _time, ...extra } = entry;
+    let logEntry: LogEntry;
+    try {
+      // Validated here, so a bad entry fails alone instead of the batch it would join (index 0 until written).
+      logEntry = LogEntry.parse({ goalId, index: 0, time: this.now().toISOString(), kind, text, ...extra });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<LogEntry>((resolve, reject) => {
+      let batch = this.waiting.get(goalId);
+      if (!batch) {
+        const queued: PendingAppend[] = [];
+        this.waiting.set(goalId, queued);
+        void this.queue.run(goalId, () => this.writeBatch(goalId, queued));
+        batch = queued;
       }
-      index.starts.push(index.size + (index.endsMidLine ? 1 : 0));
-      index.size += Buffer.byteLength(line) + 1; // appendLine ends the line with '\n'
-      index.endsMidLine = false;
-      this.bus.publish('log.appended', { goalId, entries: [logEntry] }, cause);
-      return logEntry;
+      batch.push({ entry: logEntry, cause, resolve, reject });
     });
+  }
+
+  /** Writes a batch in order, at most a cap per write; never throws: a failure rejects the appends not written. */
+  private async writeBatch(goalId: number, batch: PendingAppend[]): Promise<void> {
+    let written = 0;
+    try {
+      this.dirReady ??= mkdir(this.dir, { recursive: true }).catch((error: unknown) => {
+        this.dirReady = undefined; // tried again by the next write
+        throw error;
+      });
+      await this.dirReady;
+      let index = await this.indexOf(goalId);
+      // Taken only now, so appends that came during the awaits above join this write.
+      this.take(goalId, batch);
+      while (written < batch.length) {
+        written = await this.writeChunk(goalId, index, batch, written);
+        if (written < batch.length) index = await this.indexOf(goalId);
+      }
+    } catch (error) {
+      // The rest of the batch is not written either: its appends come after the failed ones.
+      this.take(goalId, batch);
+      for (const pending of batch.slice(written)) pending.reject(error);
+    }
+  }
+
+  /** Closes `batch` to new appends (they start the next one), unless a read closed it already. */
+  private take(goalId: number, batch: PendingAppend[]): void {
+    if (this.waiting.get(goalId) === batch) this.waiting.delete(goalId);
+  }
+
+  /**
+   * Writes batch[first..] up to the cap with one append, publishes it and resolves its appends;
+   * returns where the rest starts.
+   */
+  private async writeChunk(goalId: number, index: LogIndex, batch: PendingAppend[], first: number): Promise<number> {
+    const lines: string[] = [];
+    const lineBytes: number[] = [];
+    let bytes = 0;
+    let end = first;
+    while (end < batch.length && end - first < MAX_BATCH_ENTRIES) {
+      const entry = batch[end]!.entry;
+      entry.index = index.starts.length + lines.length;
+      const line = JSON.stringify(entry);
+      const size = Buffer.byteLength(line) + 1; // appendLine ends each line with '\n'
+      // At least one entry per write, however long.
+      if (lines.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
+      lines.push(line);
+      lineBytes.push(size);
+      bytes += size;
+      end++;
+    }
+    const lead = index.endsMidLine ? '\n' : '';
+    try {
+      await appendLine(this.fileOf(goalId), `${lead}${lines.join('\n')}`);
+    } catch (error) {
+      // The file may hold part of the lines now: index it afresh next time.
+      this.indexes.delete(goalId);
+      throw error;
+    }
+    let offset = index.size + lead.length;
+    for (const size of lineBytes) {
+      index.starts.push(offset);
+      offset += size;
+    }
+    index.size = offset;
+    index.endsMidLine = false;
+    const chunk = batch.slice(first, end);
+    this.publishRuns(goalId, chunk);
+    for (const pending of chunk) pending.resolve(pending.entry);
+    return end;
+  }
+
+  /**
+   * One `log.appended` per run of consecutive entries with the same cause: the cause is the
+   * event's, so entries of different requests never share one.
+   */
+  private publishRuns(goalId: number, chunk: PendingAppend[]): void {
+    let runStart = 0;
+    for (let i = 1; i <= chunk.length; i++) {
+      if (i < chunk.length && sameCause(chunk[i]!.cause, chunk[runStart]!.cause)) continue;
+      const entries = chunk.slice(runStart, i).map((pending) => pending.entry);
+      this.bus.publish('log.appended', { goalId, entries }, chunk[runStart]!.cause);
+      runStart = i;
+    }
   }
 
   /**
@@ -104,6 +209,9 @@ export class GoalLog {
    * A missing log is an empty one.
    */
   read(goalId: number, range: LogRange = {}): Promise<LogPage> {
+    // Appends made after this call must not join a write queued before it: the read sees exactly
+    // the appends made before it, as when each append was its own write.
+    this.waiting.delete(goalId);
     return this.queue.run(goalId, async () => {
       for (let attempt = 1; ; attempt++) {
         const index = await this.indexOf(goalId);
@@ -158,6 +266,15 @@ export class GoalLog {
     });
     return entries.length === end - first ? entries : null;
   }
+}
+
+/**
+ * Compared by value: a cause is just these two values on the event, and callers may build a fresh
+ * object per append of one request, which identity would split into needless extra events.
+ */
+function sameCause(a: Cause, b: Cause): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.client === b.client && a.request === b.request;
 }
 
 /** Builds a log's index by reading the file forward in chunks; only the readable lines get an entry. */

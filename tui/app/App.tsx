@@ -181,7 +181,9 @@ function useFrames(state: ViewState, layout: Layout, keymap: Keymap) {
 
 /** Opens $EDITOR in this terminal: raw mode off while it runs, the screen drawn afresh after. */
 function useTerminalEditor(editor: ExternalEditor | undefined): ExternalEditor {
-  const { stdin, isRawModeSupported } = useStdin();
+  const { stdin: input, isRawModeSupported } = useStdin();
+  // The terminal itself, not Ink's counted setRawMode: the editor needs raw mode off whoever asked for it.
+  const stdin = input as NodeJS.ReadStream;
   const { write } = useStdout();
   const resume = useCallback(() => {
     if (isRawModeSupported) stdin.setRawMode(true);

@@ -28,7 +28,8 @@ export function useTerminalSize(): TerminalSize {
   return size;
 }
 
-function sizeOf(stdout: NodeJS.WriteStream): TerminalSize {
+/** Ink gives the stream as a plain writable: a terminal's has `columns` and `rows`. */
+function sizeOf(stdout: NodeJS.WritableStream & { columns?: number; rows?: number }): TerminalSize {
   // A stream that is not a terminal has no size (0 or undefined).
   return { columns: stdout.columns || DEFAULT_SIZE.columns, rows: stdout.rows || DEFAULT_SIZE.rows };
 }

@@ -8,8 +8,9 @@
  *    (`@google/gemini-cli`, installed on demand into ~/.cache/ralph-bench/gemini and run with this
  *    Node) to its first frame in the same setup: no API key and a fresh HOME, so its first frame is
  *    whatever it shows first (an authentication or trust dialog); the table quotes it. A bare Ink
- *    app (ink + react, two lines of text) is the floor: what Node, React and Ink cost before any of
- *    Ralph's code. Target: ralph ≤ 0.2 × Gemini CLI.
+ *    app (ink + react, two lines of text, loaded unbundled from node_modules) for scale: what Node,
+ *    React and Ink cost before any of Ralph's code.
+ *    Target: ralph ≤ 0.2 × Gemini CLI.
  * 2. Log flood: a daemon in its own process (this file run with --flood-daemon: the real Daemon,
  *    whose goal log the bench appends to through its GoalLog, so every line is written to
  *    .ralph/logs and pushed to the TUI as a `log.appended` event, as the executor's lines are)
@@ -278,7 +279,7 @@ async function geminiBin(): Promise<{ bin: string; version: string }> {
   return { bin: path.join(path.dirname(manifest), binPath), version: pkg.version };
 }
 
-/** A two-line Ink app: the floor any Ink TUI on this Node starts from. */
+/** A two-line Ink app loaded from node_modules as they are (ralph runs from its bundle, with V8's compile cache). */
 function bareInkCommand(): string[] {
   const ink = import.meta.resolve('ink');
   const react = import.meta.resolve('react');
@@ -332,9 +333,9 @@ async function measureStart(scratch: string): Promise<void> {
 
     try {
       const ink = await timeStarts({ name: 'bare Ink', command: bareInkCommand(), env: terminalEnv(), fullFrame: /● ready/ }, repo, scratch);
-      rows.push(startRow('bare Ink app (floor)', ink, 'node + react + ink, two lines of text'));
+      rows.push(startRow('bare Ink app', ink, 'node + react + ink, unbundled, two lines of text'));
     } catch (error) {
-      rows.push({ program: 'bare Ink app (floor)', measured: `not measured: ${(error as Error).message}` });
+      rows.push({ program: 'bare Ink app', measured: `not measured: ${(error as Error).message}` });
     }
 
     if (geminiMedian !== null) {
@@ -610,7 +611,7 @@ function printFlood(result: FloodResult): void {
   const rows: Row[] = [
     { measure: 'lines appended (daemon GoalLog → log.appended → TUI)', value: result.lines, unit: 'lines', target: '' },
     { measure: 'append rate reached', value: result.lines / result.seconds, unit: 'lines/s', target: `${FLOOD_RATE.toLocaleString('en-US')} asked` },
-    { measure: 'frames drawn during the flood', value: result.frames / result.seconds, unit: 'frames/s', target: "Ink's cap: 30" },
+    { measure: 'frames drawn during the flood', value: result.frames / result.seconds, unit: 'frames/s', target: "Ink's cap: 60" },
     { measure: 'written to the terminal during the flood', value: result.bytes / 1024 / result.seconds, unit: 'KiB/s', target: '' },
   ];
   const byKey = new Map<string, number[]>();

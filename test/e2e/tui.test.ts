@@ -4,6 +4,7 @@
  * screen with capture-pane. Skipped only when tmux is not installed (.ci/run installs it).
  */
 import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
 import { describe, it, type TestContext } from 'node:test';
 import { providerEnv, startFakeServer } from '../chat/helpers.ts';
 import type { ScenarioFn } from '../fake-openai/index.ts';
@@ -12,6 +13,7 @@ import { waitFor } from '../helpers/wait.ts';
 import { gate, isConsolidation } from '../research/helpers.ts';
 import { goalRow, openTui, startRepoWithDaemon, startTmux, statusBarOf } from './setup.ts';
 import { findTmux } from './tmux.ts';
+import { TUI_NODE_FLAGS } from '../../tui/cli/node-flags.ts';
 
 /** Each test: generous for a loaded machine, bounded so a hang fails. */
 const EACH = { timeout: 90_000 };
@@ -32,6 +34,9 @@ describe('the TUI in real terminals (tmux)', () => {
     const bob = await openTui(tmux, repo, 'bob');
     // Each sees the other attached.
     for (const terminal of [alice, bob]) await terminal.waitForScreen((rows) => statusBarOf(rows)?.includes('2 clients'), 'the status bar to count 2 clients');
+    // The TUI started Node again with its heap flags, as the same process (tmux's pane or its child).
+    const cmdline = await tuiCommandLine((await alice.pane()).pid);
+    for (const flag of TUI_NODE_FLAGS) assert.ok(cmdline.includes(flag), `the TUI runs with ${flag}: ${cmdline.join(' ')}`);
 
     const id = (await ralph('goal', 'add', '--title', 'Added from the command line')).trim();
     assert.equal(id, '1');
@@ -191,3 +196,17 @@ describe('the TUI in real terminals (tmux)', () => {
     }
   });
 });
+
+/** The command line of the ralph process in a pane: the pane's process, or its child when a shell runs it. */
+async function tuiCommandLine(panePid: number): Promise<string[]> {
+  const argv = async (pid: number) => (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+  const own = await argv(panePid);
+  if (own.some((arg) => arg.endsWith('ralph.js'))) return own;
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (parent === panePid) return argv(Number(name));
+  }
+  return own;
+}

@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.ts';
+import { TUI_NODE_FLAGS } from './node-flags.ts';
 
 export type OptionValues = Record<string, string | boolean | undefined>;
 
@@ -46,6 +47,8 @@ export interface CommandSpec {
   /** A model-backed command of a later issue: answered with "not available yet". */
   notYet?: boolean;
   load?: () => Promise<CommandHandler>;
+  /** V8 flags the command runs with: Node is started again with them before it loads (node-flags.ts). */
+  nodeFlags?: readonly string[];
 }
 
 const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -71,6 +74,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     synopsis: '',
     summary: 'open the TUI (starts the daemon if none runs)',
     load: async () => (await import('./tui-command.ts')).openTui,
+    nodeFlags: TUI_NODE_FLAGS,
   },
   {
     words: ['daemon', 'start'],

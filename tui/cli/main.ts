@@ -5,6 +5,7 @@
  */
 import { parseCommandLine } from './commands.ts';
 import { UsageError } from './errors.ts';
+import { relaunchWithNodeFlags } from './node-flags.ts';
 import { print } from './output.ts';
 
 async function run(argv: readonly string[]): Promise<number> {
@@ -15,6 +16,7 @@ async function run(argv: readonly string[]): Promise<number> {
   }
   const { spec, context, repo } = parsed;
   if (!spec.load) throw new Error(`no handler for ralph ${spec.words.join(' ')}`);
+  if (spec.nodeFlags) relaunchWithNodeFlags(spec.nodeFlags);
   const { findRepoRoot } = await import('../connection/repo.ts');
   const repoRoot = await findRepoRoot(repo ?? process.cwd());
   const handler = await spec.load();

@@ -1,0 +1,27 @@
+/**
+ * Commands that need Node started with particular V8 flags (the TUI's heap sizes). Heap sizes are
+ * fixed when V8 starts, so such a command starts Node again with them before it loads anything,
+ * in this same process (execve: same pid, same terminal, signals unchanged); ~40 ms.
+ */
+
+/**
+ * The TUI's heap. Under a flood of events V8 grows its young generation to 128 MB (its default on
+ * a machine with this much memory) and lets the old one reach ~4× what is live before collecting:
+ * ~240 MB of RSS for ~20 MB live. Semi-spaces of 4 MB and an old generation that may double
+ * before it is collected keep the TUI under 150 MB, with keys still answered within a frame or
+ * two (bench/tui.ts measures both; semi-spaces of 2 MB promote a frame's garbage and cost latency).
+ * No hard cap: a TUI that holds a long chat must grow, not crash.
+ */
+export const TUI_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=100'];
+
+/**
+ * Starts this command again in a Node given `flags`, unless this one was (a flag of the same name
+ * in its arguments or NODE_OPTIONS: whoever set it, their value stands), or Node cannot (execve
+ * came in 22.15). Returns only when nothing was done.
+ */
+export function relaunchWithNodeFlags(flags: readonly string[]): void {
+  const name = (flag: string) => flag.split('=')[0]!;
+  const given = new Set([...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map(name));
+  if (!process.execve || flags.some((flag) => given.has(name(flag)))) return;
+  process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], process.env);
+}

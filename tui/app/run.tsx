@@ -14,8 +14,12 @@ export interface RunTuiOptions {
   stderr?: NodeJS.WriteStream;
 }
 
-/** Ink's frame cap (its default is 30): a key's effect is drawn within one frame, ~17 ms, not ~33. */
-const MAX_FPS = 60;
+/**
+ * Ink's frame cap (its default is 30). It is what a key waits for when a frame was just drawn:
+ * ~8 ms at 120, not ~33. Events do not draw that often: they are batched to ~30 frames a second
+ * while they stream (hooks/frame-batcher.ts), so a flood costs no more drawing than before.
+ */
+const MAX_FPS = 120;
 
 export async function runTui({ client, stdin = process.stdin, stdout = process.stdout, stderr = process.stderr }: RunTuiOptions): Promise<void> {
   if (!stdin.isTTY) {

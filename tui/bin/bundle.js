@@ -103,7 +103,7 @@ export async function buildBundle({ outDir = BUILD_DIR } = {}) {
     define: { 'process.env.NODE_ENV': '"production"' },
     // CommonJS packages bundled into ESM still call `require` for Node's own modules.
     banner: { js: "import { createRequire as __ralphCreateRequire } from 'node:module'; const require = __ralphCreateRequire(import.meta.url);" },
-    plugins: [withoutReactDevtools],
+    plugins: [withoutReactDevtools, yogaWithoutFetch],
   });
   mkdirSync(outDir, { recursive: true });
   let entry = '';
@@ -142,6 +142,26 @@ const withoutReactDevtools = {
       contents: 'export default { connectToDevTools() { throw new Error("React devtools are not part of the ralph bundle"); } };',
       loader: 'js',
     }));
+  },
+};
+
+/**
+ * yoga-layout (Ink's layout engine) has its WebAssembly inline as a data: URL and loads it with
+ * `fetch` whenever `fetch` exists: in Node that first loads Node's whole fetch implementation
+ * (undici), ~60 ms of the TUI's start, to decode bytes it can decode itself. Inside its loader's
+ * own function scope `fetch` is shadowed by an undefined variable, so it takes its synchronous
+ * path; nothing else sees the shadow. Should the loader's text change, it is bundled as it is.
+ */
+const YOGA_LOADER_SCOPE = 'var _scriptDir = import.meta.url;';
+/** @type {import('esbuild').Plugin} */
+const yogaWithoutFetch = {
+  name: 'yoga-without-fetch',
+  setup(build) {
+    build.onLoad({ filter: /yoga-layout[\\/].*yoga-wasm-base64-esm\.js$/ }, async (args) => {
+      const { readFile } = await import('node:fs/promises');
+      const source = await readFile(args.path, 'utf8');
+      return { contents: source.replace(YOGA_LOADER_SCOPE, `${YOGA_LOADER_SCOPE} var fetch = undefined;`), loader: 'js' };
+    });
   },
 };
 

@@ -13,7 +13,7 @@ import { waitFor } from '../helpers/wait.ts';
 import { gate, isConsolidation } from '../research/helpers.ts';
 import { goalRow, openTui, startRepoWithDaemon, startTmux, statusBarOf } from './setup.ts';
 import { findTmux } from './tmux.ts';
-import { TUI_NODE_FLAGS } from '../../tui/cli/node-flags.ts';
+import { TUI_NODE_FLAGS } from '../../tui/bin/node-flags.js';
 
 /** Each test: generous for a loaded machine, bounded so a hang fails. */
 const EACH = { timeout: 90_000 };

@@ -6,6 +6,12 @@ if (major < 22) {
   process.stderr.write(`ralph: needs Node.js 22 or newer (this is ${process.version}); run it with npx ralph or npm start\n`);
   process.exit(1);
 }
+// The bare `ralph` opens the TUI, which runs in a Node with its own heap flags: started again now,
+// before anything else loads (main.ts does it by the command table if this guess missed).
+const { TUI_NODE_FLAGS, relaunchWithNodeFlags, mayOpenTui } = await import('./node-flags.js');
+const { isatty } = await import('node:tty');
+if (isatty(0) && mayOpenTui(process.argv.slice(2))) relaunchWithNodeFlags(TUI_NODE_FLAGS);
+
 // V8 keeps the compiled code of what it loads in the OS temp folder: later starts skip compiling.
 const { default: module } = await import('node:module');
 module.enableCompileCache?.();

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.ts';
-import { TUI_NODE_FLAGS } from './node-flags.ts';
+import { TUI_NODE_FLAGS } from '../bin/node-flags.js';
 
 export type OptionValues = Record<string, string | boolean | undefined>;
 
@@ -47,7 +47,7 @@ export interface CommandSpec {
   /** A model-backed command of a later issue: answered with "not available yet". */
   notYet?: boolean;
   load?: () => Promise<CommandHandler>;
-  /** V8 flags the command runs with: Node is started again with them before it loads (node-flags.ts). */
+  /** V8 flags the command runs with: Node is started again with them before it loads (tui/bin/node-flags.js). */
   nodeFlags?: readonly string[];
 }
 

@@ -5,7 +5,7 @@
  */
 import { parseCommandLine } from './commands.ts';
 import { UsageError } from './errors.ts';
-import { relaunchWithNodeFlags } from './node-flags.ts';
+import { relaunchWithNodeFlags } from '../bin/node-flags.js';
 import { print } from './output.ts';
 
 async function run(argv: readonly string[]): Promise<number> {
@@ -18,8 +18,8 @@ async function run(argv: readonly string[]): Promise<number> {
   if (!spec.load) throw new Error(`no handler for ralph ${spec.words.join(' ')}`);
   if (spec.nodeFlags) relaunchWithNodeFlags(spec.nodeFlags);
   const { findRepoRoot } = await import('../connection/repo.ts');
-  const repoRoot = await findRepoRoot(repo ?? process.cwd());
-  const handler = await spec.load();
+  // git answers while the command's code loads.
+  const [repoRoot, handler] = await Promise.all([findRepoRoot(repo ?? process.cwd()), spec.load()]);
   return (await handler({ ...context, repoRoot })) ?? 0;
 }
 

@@ -497,8 +497,8 @@ async function keyRound(control: TmuxControl, watch: OutputWatch, samples: KeySa
     await press('j', 'k/j: scroll one line', at(first));
   }
   await sleep(100 + Math.random() * 100);
-  // G: following again (the TUI reads the log's tail from the daemon first).
-  await press('G', 'G: follow again (reads the tail)', /· following · /);
+  // G: following again (from the lines the TUI kept while scrolled back, else it reads the log's tail).
+  await press('G', 'G: follow again', /· following · /);
   await sleep(100 + Math.random() * 100);
 }
 

@@ -132,6 +132,55 @@ describe('log buffer', () => {
     assert.deepEqual(shownText(view, 2), [10_048, 10_049]);
   });
 
+  test('scrolled back during a flood, following again shows the newest entries at once, without a read', () => {
+    let view = settle(emptyLog(1), 0);
+    view = reduceLog(view, { kind: 'appended', goalId: 1, entries: entries(0, LOG_BUFFER) });
+    view = reduceLog(view, { kind: 'scroll', by: -5, rows: 10 }); // the window is full: it holds still now
+    const shown = shownText(view, 10);
+    for (let i = LOG_BUFFER; i < LOG_BUFFER + 3000; i += 50) view = reduceLog(view, { kind: 'appended', goalId: 1, entries: entries(i, i + 50) });
+    assert.deepEqual(shownText(view, 10), shown, 'the view held still');
+    assert.equal(view.liveTail?.entries.length, LOG_PAGE, 'the live tail is bounded');
+
+    view = reduceLog(view, { kind: 'follow' });
+    assert.equal(view.want, null, 'no read');
+    assert.ok(view.follow && logAtEnd(view));
+    assert.deepEqual(shownText(view, 3), [LOG_BUFFER + 2997, LOG_BUFFER + 2998, LOG_BUFFER + 2999]);
+    assert.equal(view.start, LOG_BUFFER + 3000 - LOG_PAGE);
+    assert.equal(view.liveTail, null);
+
+    // Following on, and older entries are paged in when scrolled to.
+    view = reduceLog(view, { kind: 'appended', goalId: 1, entries: [entry(LOG_BUFFER + 3000)] });
+    assert.deepEqual(shownText(view, 1), [LOG_BUFFER + 3000]);
+    view = reduceLog(view, { kind: 'scroll', by: -(LOG_PAGE + 5), rows: 10 });
+    assert.equal(view.want?.placement, 'before');
+  });
+
+  test('a live tail with a gap, or too short to fill a pane on its own, is not shown: the tail is read', () => {
+    let view = settle(emptyLog(1), 10_000);
+    view = answer(reduceLog(view, { kind: 'top' }), 10_000); // the window: the first page, far from the end
+    view = reduceLog(view, { kind: 'appended', goalId: 1, entries: entries(10_000, 10_150) });
+    view = reduceLog(view, { kind: 'appended', goalId: 1, entries: entries(10_200, 10_210) }); // 50 missed
+    assert.deepEqual(view.liveTail && [view.liveTail.start, view.liveTail.entries.length], [10_200, 10], 'a gap starts it afresh');
+    view = reduceLog(view, { kind: 'follow' });
+    assert.deepEqual(asked(view.want), { tail: LOG_PAGE });
+    view = answer(view, 10_210);
+    assert.deepEqual(shownText(view, 2), [10_208, 10_209]);
+  });
+
+  test('a live tail that joins the window is shown with it', () => {
+    let view = settle(emptyLog(1), 300);
+    view = reduceLog(view, { kind: 'scroll', by: -100, rows: 10 });
+    // Not at the end as far as the window knows: a read of what follows was lost (the daemon restarted, say).
+    view = { ...view, total: 305 };
+    view = reduceLog(view, { kind: 'appended', goalId: 1, entries: entries(300, 310) });
+    assert.equal(view.entries.length, 300, 'the window did not take them');
+    view = reduceLog(view, { kind: 'follow' });
+    assert.equal(view.want, null);
+    assert.equal(view.start, 0);
+    assert.deepEqual(shownText(view, 2), [308, 309]);
+    assert.equal(logEnd(view), 310);
+  });
+
   test('scrolled back, live entries do not move the view; the end is still known', () => {
     let view = settle(emptyLog(1), 100);
     view = reduceLog(view, { kind: 'scroll', by: -50, rows: 10 });

@@ -64,7 +64,20 @@ export interface LogView {
   nextWantId: number;
   error: string | null;
   search: LogSearch;
+  /**
+   * The newest entries seen live that the window did not take (scrolled back with a full window, or a
+   * window short of the end): contiguous, at most LOG_PAGE. Following again shows them at once, no read.
+   */
+  liveTail: LiveTail | null;
 }
+
+export interface LiveTail {
+  start: number;
+  entries: readonly LogEntry[];
+}
+
+/** A live tail this long fills a pane: following again shows it rather than read the tail. */
+const LIVE_TAIL_SHOWN_FROM = 100;
 
 const NO_SEARCH: LogSearch = { query: '', editing: null, match: null };
 
@@ -81,6 +94,7 @@ export function emptyLog(goalId: number | null, nextWantId = 1): LogView {
     nextWantId,
     error: null,
     search: NO_SEARCH,
+    liveTail: null,
   };
   return goalId === null ? view : wantTail(view);
 }
@@ -124,8 +138,8 @@ export function reduceLog(view: LogView, action: LogAction): LogView {
     case 'top':
       return view.start === 0 ? { ...view, follow: false, top: 0 } : wantPage({ ...view, follow: false, top: 0 }, 0, LOG_PAGE, 'replace');
     case 'follow':
-      if (logAtEnd(view)) return { ...view, follow: true };
-      return wantTail({ ...view, follow: true });
+      if (logAtEnd(view)) return { ...view, follow: true, liveTail: null };
+      return followLiveTail(view) ?? wantTail({ ...view, follow: true, liveTail: null });
     case 'search-start':
       return { ...view, search: { ...view.search, editing: { text: view.search.query, cursor: [...view.search.query].length } } };
     case 'search-edit':
@@ -220,17 +234,55 @@ function applyAppended(view: LogView, entries: readonly LogEntry[]): LogView {
   const last = entries.reduce((max, entry) => Math.max(max, entry.index), -1);
   const total = Math.max(view.total, last + 1);
   const wasAtEnd = logAtEnd(view);
-  if (!view.loaded || !wasAtEnd) return total === view.total ? view : { ...view, total };
-  // Scrolled back with a full window: the view holds still; the new entries are read when the view gets there.
-  if (!view.follow && view.entries.length >= LOG_BUFFER) return { ...view, total };
+  // The window does not take them: the view holds still, they are kept as the live tail.
+  if (!view.loaded || !wasAtEnd) return { ...view, total, liveTail: withLive(view.liveTail, entries) };
+  // Scrolled back with a full window: likewise.
+  if (!view.follow && view.entries.length >= LOG_BUFFER) return { ...view, total, liveTail: withLive(view.liveTail, entries) };
   const end = logEnd(view);
   const newer = contiguousFrom(
     [...entries].filter((entry) => entry.index >= end).sort((a, b) => a.index - b.index),
     end,
   );
-  const next = trimStart({ ...view, total, entries: newer.length > 0 ? [...view.entries, ...newer] : view.entries });
+  const taken = newer.length > 0 ? [...view.entries, ...newer] : view.entries;
+  // What lies past a gap is the start of the live tail (the gap itself is read below).
+  const past = entries.filter((entry) => entry.index >= end + newer.length);
+  const next = trimStart({ ...view, total, entries: taken, liveTail: withLive(null, past) });
   // A gap (entries missed while reconnecting): read what is missing.
   return !logAtEnd(next) && !next.want ? wantPage(next, logEnd(next), LOG_PAGE, 'after') : next;
+}
+
+/** The live tail with `entries` added: a gap (or older entries) starts it afresh from the entries that follow on. */
+function withLive(tail: LiveTail | null, entries: readonly LogEntry[]): LiveTail | null {
+  let start = tail?.start ?? 0;
+  let held: LogEntry[] = tail ? [...tail.entries] : [];
+  for (const entry of [...entries].sort((a, b) => a.index - b.index)) {
+    const end = start + held.length;
+    if (held.length > 0 && entry.index < end) continue; // held already
+    if (held.length === 0 || entry.index !== end) {
+      start = entry.index;
+      held = [entry];
+    } else held.push(entry);
+  }
+  if (held.length > LOG_PAGE) {
+    start += held.length - LOG_PAGE;
+    held = held.slice(-LOG_PAGE);
+  }
+  return held.length > 0 ? { start, entries: held } : null;
+}
+
+/**
+ * Following again from the live tail, when it holds the log's end and either joins the window or
+ * fills a pane by itself: the end is shown at once, without waiting for a read. Null otherwise.
+ */
+function followLiveTail(view: LogView): LogView | null {
+  const tail = view.liveTail;
+  if (!tail || tail.start + tail.entries.length < view.total) return null;
+  const end = logEnd(view);
+  const joins = tail.start <= end && view.start <= tail.start;
+  if (!joins && tail.entries.length < LIVE_TAIL_SHOWN_FROM) return null;
+  const entries = joins ? [...view.entries, ...tail.entries.slice(end - tail.start)] : tail.entries;
+  // A read still on its way was for the window this replaces.
+  return trimStart({ ...view, entries, start: joins ? view.start : tail.start, follow: true, want: null, liveTail: null });
 }
 
 /** The index of the first row shown in `rows` rows. */

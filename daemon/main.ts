@@ -9,10 +9,10 @@
  * SIGINT/SIGTERM or the `daemon.shutdown` method: clean stop, exit 0. An uncaught error: logged,
  * clean stop, exit 1.
  */
-import { appendFileSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DaemonLogFile } from './daemon-log.ts';
 import { Daemon } from './daemon.ts';
 import { ralphPaths } from './paths.ts';
 
@@ -131,14 +131,8 @@ export async function runDaemonProcess(argv: string[]): Promise<never> {
   if (mode === 'background') {
     process.on('SIGHUP', () => {}); // the terminal that started it may close; the daemon stays
     await writeStdout(`${JSON.stringify({ ready: true, url: daemon.url, pid: process.pid })}\n`);
-    const logFile = ralphPaths(daemon.repoRoot).daemonLog;
-    const append = (text: string): void => {
-      try {
-        appendFileSync(logFile, text); // synchronous: log lines are rare, and none is lost at exit
-      } catch {
-        // A full disk must not take the daemon down with it.
-      }
-    };
+    const logFile = new DaemonLogFile(ralphPaths(daemon.repoRoot).daemonLog);
+    const append = (text: string): void => logFile.append(text);
     redirectOutput(append);
     sink = (line) => append(`${line}\n`);
     for (const line of pending.splice(0)) sink(line);

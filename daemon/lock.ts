@@ -2,7 +2,7 @@
  * One daemon per repository: `.ralph/daemon.lock` holds `{pid, startedAt}` of the daemon that serves it.
  * A second daemon sees a live pid and refuses; a dead daemon's leftover (or a garbled file) is taken over.
  */
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
@@ -44,15 +44,44 @@ function isHeldByLiveDaemon(lockPath: string, holder: LockContent): boolean {
   return isProcessAlive(holder.pid);
 }
 
-/** The lock's holder, or null when the file is garbage (unreadable JSON, wrong shape). Throws ENOENT through. */
-async function readHolder(lockPath: string): Promise<LockContent | null> {
+/** The lock file's text and its holder (null when the text is garbage: unreadable JSON, wrong shape). Throws ENOENT through. */
+async function readLock(lockPath: string): Promise<{ text: string; holder: LockContent | null }> {
   const text = await readFile(lockPath, 'utf8');
   try {
     const parsed = LockContent.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
+    return { text, holder: parsed.success ? parsed.data : null };
   } catch {
-    return null;
+    return { text, holder: null };
   }
+}
+
+async function readHolder(lockPath: string): Promise<LockContent | null> {
+  return (await readLock(lockPath)).holder;
+}
+
+/** A private name beside the lock: hidden, `.tmp` (ignored by git, removed by the store when its pid is dead). */
+function privateName(lockPath: string): string {
+  return path.join(path.dirname(lockPath), `.${path.basename(lockPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/**
+ * Removes the stale lock whose text was `staleText`, never a lock another starter has just put in
+ * its place: the file is first renamed to a private name (atomic: of two starters, one moves it),
+ * then read. Not the stale one: another starter took the lock meanwhile; it is put back, and false
+ * says so. (Only three starters racing at the same instant could still lose the winner's file.)
+ */
+async function removeStaleLock(lockPath: string, staleText: string): Promise<boolean> {
+  const aside = privateName(lockPath);
+  try {
+    await rename(lockPath, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true; // removed meanwhile: free to take
+    throw error;
+  }
+  const moved = await readFile(aside, 'utf8').catch(() => null);
+  if (moved !== staleText) await link(aside, lockPath).catch(() => {}); // another starter's lock: back in place
+  await unlink(aside).catch(() => {});
+  return moved === staleText;
 }
 
 /**
@@ -62,7 +91,7 @@ async function readHolder(lockPath: string): Promise<LockContent | null> {
  * mistakes it for garbage.
  */
 async function tryCreate(lockPath: string, content: LockContent): Promise<boolean> {
-  const temp = path.join(path.dirname(lockPath), `.${path.basename(lockPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = privateName(lockPath);
   await writeFile(temp, `${JSON.stringify(content)}\n`, { flag: 'wx', mode: 0o644 });
   try {
     await link(temp, lockPath);
@@ -79,35 +108,35 @@ async function tryCreate(lockPath: string, content: LockContent): Promise<boolea
  * Takes the repository's daemon lock (`<repo>/.ralph/daemon.lock`), creating `.ralph/` if needed.
  * Throws DaemonRunningError when a live process holds it.
  */
-export async function acquireDaemonLock(lockPath: string): Promise<DaemonLock> {
+export async function acquireDaemonLock(lockPath: string, hooks: AcquireHooks = {}): Promise<DaemonLock> {
   // The lock lives in <repo>/.ralph/, so the repository is two levels up.
   const repoRoot = path.basename(path.dirname(lockPath)) === RALPH_DIR ? path.dirname(path.dirname(lockPath)) : path.dirname(lockPath);
   await mkdir(path.dirname(lockPath), { recursive: true });
   const mine: LockContent = { pid: process.pid, startedAt: new Date().toISOString() };
 
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     if (await tryCreate(lockPath, mine)) return heldLock(lockPath, mine);
-    let holder: LockContent | null;
+    let lock: { text: string; holder: LockContent | null };
     try {
-      holder = await readHolder(lockPath);
+      lock = await readLock(lockPath);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile: try again
       throw error;
     }
-    if (holder && isHeldByLiveDaemon(lockPath, holder)) throw new DaemonRunningError(holder.pid, repoRoot);
-    // A dead daemon's leftover or garbage: take it over.
-    // Remaining race: two starters that both find the same stale lock may both get here; the slower one's
-    // unlink can then remove the lock the faster one has just created, and both would run. Starts are
-    // rare and human-paced (the CLI starts one daemon), so this is accepted rather than solved with a
-    // second lock level.
-    await unlink(lockPath).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
+    if (lock.holder && isHeldByLiveDaemon(lockPath, lock.holder)) throw new DaemonRunningError(lock.holder.pid, repoRoot);
+    // A dead daemon's leftover or garbage: take it over, unless another starter does first (the next round reads it).
+    await hooks.beforeTakeover?.();
+    await removeStaleLock(lockPath, lock.text);
   }
-  // Two rounds lost: another starter keeps taking it. Report it when it is alive by now.
+  // Rounds lost: another starter keeps taking it. Report it when it is alive by now.
   const holder = await readHolder(lockPath).catch(() => null);
   if (holder && isHeldByLiveDaemon(lockPath, holder)) throw new DaemonRunningError(holder.pid, repoRoot);
   throw new Error(`could not take the daemon lock ${lockPath}: another daemon is starting`);
+}
+
+export interface AcquireHooks {
+  /** Test hook: runs after a stale lock is found, before it is taken over (where a rival starter may win). */
+  beforeTakeover?: () => Promise<void>;
 }
 
 function heldLock(lockPath: string, mine: LockContent): DaemonLock {

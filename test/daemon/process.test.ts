@@ -1,6 +1,7 @@
 /** One daemon per repository, the daemon as a real process, its discovery file and its lock. */
 import assert from 'node:assert/strict';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Daemon } from '../../daemon/daemon.ts';
 import { DaemonRunningError, acquireDaemonLock } from '../../daemon/lock.ts';
@@ -57,6 +58,31 @@ describe('one daemon per repository', () => {
     assert.equal(JSON.parse(await readFile(lockPath, 'utf8')).pid, 1);
     // pid 1 is alive: the lock is held.
     await assert.rejects(acquireDaemonLock(lockPath), /another Ralph daemon \(pid 1\) serves /);
+  });
+
+  it('two starters taking over the same stale lock: one wins, the other sees it held (it never removes the winner\'s lock)', async (t) => {
+    const dir = await makeTempDir(t);
+    const lockPath = ralphPaths(dir).lock;
+    await acquireDaemonLock(lockPath).then((lock) => lock.release()); // creates .ralph/
+    // A dead daemon's leftover (no process has this pid).
+    await writeFile(lockPath, `${JSON.stringify({ pid: 2_147_483_646, startedAt: '2026-01-01T00:00:00.000Z' })}\n`);
+
+    let winner: Awaited<ReturnType<typeof acquireDaemonLock>> | undefined;
+    let winnerText = '';
+    // The slower starter found the stale lock; before it takes it over, the faster one does.
+    const slower = acquireDaemonLock(lockPath, {
+      beforeTakeover: async () => {
+        if (winner) return;
+        winner = await acquireDaemonLock(lockPath);
+        winnerText = await readFile(lockPath, 'utf8');
+      },
+    });
+    await assert.rejects(slower, (error: unknown) => error instanceof DaemonRunningError && error.pid === process.pid);
+    assert.ok(winner, 'the faster starter took the stale lock');
+    assert.equal(await readFile(lockPath, 'utf8'), winnerText, "the winner's lock is in place, untouched");
+    assert.deepEqual((await readdir(path.dirname(lockPath))).filter((name) => name.endsWith('.tmp')), [], 'nothing left aside');
+    await winner.release();
+    await assert.rejects(stat(lockPath), /ENOENT/);
   });
 
   it('outside a git work tree: a clear error', async (t) => {

@@ -6,7 +6,7 @@
  * rare, and none is lost when the process exits.
  */
 import { appendFileSync, closeSync, openSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { tempFileFor } from './fs/atomic-write.ts';
 
 export interface DaemonLogLimits {
   maxBytes: number;
@@ -41,7 +41,7 @@ export class DaemonLogFile {
     const kept = this.newestLines();
     const note = `ralph daemon: ${new Date().toISOString()} log trimmed to its newest ${kept.length} bytes (it had passed ${this.limits.maxBytes})\n`;
     // A hidden `.tmp` name: .ralph/.gitignore ignores it, and the store removes one a crash left.
-    const temp = path.join(path.dirname(this.file), `.${path.basename(this.file)}.${process.pid}.${Date.now().toString(16)}.tmp`);
+    const temp = tempFileFor(this.file);
     writeFileSync(temp, Buffer.concat([Buffer.from(note), kept]));
     renameSync(temp, this.file);
     this.size = note.length + kept.length;

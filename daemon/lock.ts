@@ -3,10 +3,10 @@
  * A second daemon sees a live pid and refuses; a dead daemon's leftover (or a garbled file) is taken over.
  */
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { RALPH_DIR, isProcessAlive } from '../protocol/index.ts';
+import { tempFileFor } from './fs/atomic-write.ts';
 
 const LockContent = z.object({ pid: z.int().positive(), startedAt: z.string() });
 type LockContent = z.infer<typeof LockContent>;
@@ -59,11 +59,6 @@ async function readHolder(lockPath: string): Promise<LockContent | null> {
   return (await readLock(lockPath)).holder;
 }
 
-/** A private name beside the lock: hidden, `.tmp` (ignored by git, removed by the store when its pid is dead). */
-function privateName(lockPath: string): string {
-  return path.join(path.dirname(lockPath), `.${path.basename(lockPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-}
-
 /**
  * Removes the stale lock whose text was `staleText`, never a lock another starter has just put in
  * its place: the file is first renamed to a private name (atomic: of two starters, one moves it),
@@ -71,7 +66,7 @@ function privateName(lockPath: string): string {
  * says so. (Only three starters racing at the same instant could still lose the winner's file.)
  */
 async function removeStaleLock(lockPath: string, staleText: string): Promise<boolean> {
-  const aside = privateName(lockPath);
+  const aside = tempFileFor(lockPath);
   try {
     await rename(lockPath, aside);
   } catch (error) {
@@ -91,7 +86,7 @@ async function removeStaleLock(lockPath: string, staleText: string): Promise<boo
  * mistakes it for garbage.
  */
 async function tryCreate(lockPath: string, content: LockContent): Promise<boolean> {
-  const temp = privateName(lockPath);
+  const temp = tempFileFor(lockPath);
   await writeFile(temp, `${JSON.stringify(content)}\n`, { flag: 'wx', mode: 0o644 });
   try {
     await link(temp, lockPath);

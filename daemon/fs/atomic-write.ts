@@ -23,7 +23,8 @@ export interface WriteFileAtomicOptions {
 /** Temp files are `.<base>.<pid>.<random>.tmp`: hidden, and the pid says whose they are. */
 const TEMP_FILE = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/;
 
-function tempFileFor(file: string): string {
+/** A temp file beside `file`, named so removeStrayTempFiles knows whose it is. */
+export function tempFileFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 

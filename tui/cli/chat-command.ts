@@ -7,7 +7,7 @@ import type { RalphClient } from '../../protocol/client.ts';
 import type { ChatMessage, EventData, EventEnvelope, ResultOf } from '../../protocol/index.ts';
 import type { CommandHandler } from './commands.ts';
 import { CliError, UsageError } from './errors.ts';
-import { note, printJson } from './output.ts';
+import { note, printJson, printPiece } from './output.ts';
 import { withDaemon } from './session.ts';
 import { followEvents, type FollowHandlers } from './follow-events.ts';
 
@@ -75,7 +75,7 @@ class ChatTurn {
       case 'chat.delta':
         if (event.data.messageId !== reply.replyMessageId) return;
         this.printed += event.data.delta;
-        if (!this.json) process.stdout.write(event.data.delta);
+        if (!this.json) printPiece(event.data.delta);
         return;
       case 'provider.wait':
         // Only one turn of a session streams at a time: a wait in the session while ours streams is ours.

@@ -6,6 +6,7 @@ import { parseGoalId, type CommandContext, type CommandHandler } from './command
 import { CliError, UsageError } from './errors.ts';
 import { formatAgo, formatDateTime, formatTable, note, paint, print, printJson, truncate } from './output.ts';
 import { withDaemon } from './session.ts';
+import { cleanText, oneLine } from '../terminal-text.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -68,11 +69,11 @@ export function goalTable(goals: readonly Goal[], invalid: readonly InvalidGoal[
     const group = goals.filter((goal) => goal.state === state).sort((a, b) => a.id - b.id);
     if (group.length === 0) continue;
     rows.push(null);
-    for (const goal of group) rows.push([`#${goal.id}`, state, truncate(goal.title, 60), formatAgo(goal.updatedAt, now)]);
+    for (const goal of group) rows.push([`#${goal.id}`, state, truncate(oneLine(goal.title), 60), formatAgo(goal.updatedAt, now)]);
   }
   if (invalid.length > 0) {
     rows.push(null);
-    for (const bad of [...invalid].sort((a, b) => a.id - b.id)) rows.push([`#${bad.id}`, 'invalid', `${bad.file}: ${bad.error}`, '']);
+    for (const bad of [...invalid].sort((a, b) => a.id - b.id)) rows.push([`#${bad.id}`, 'invalid', oneLine(`${bad.file}: ${bad.error}`), '']);
   }
   const [header, ...body] = formatTable(rows);
   return [paint('bold', header ?? ''), ...body];
@@ -101,14 +102,14 @@ export function goalDetails(goal: Goal): string[] {
     ['usage', formatUsage(goal.usage)],
   ]);
   const history = goal.history.length
-    ? formatTable(goal.history.map((step) => [formatDateTime(step.at), step.action, `${step.from} → ${step.to}`, step.note ?? '']))
+    ? formatTable(goal.history.map((step) => [formatDateTime(step.at), step.action, `${step.from} → ${step.to}`, oneLine(step.note ?? '')]))
     : ['(none)'];
   return [
     paint('bold', `#${goal.id} ${goal.title}`),
     ...facts,
     '',
     paint('bold', 'Spec'),
-    goal.spec.trimEnd() || '(empty)',
+    cleanText(goal.spec).trimEnd() || '(empty)',
     '',
     paint('bold', 'History'),
     ...history,

@@ -4,15 +4,17 @@ import type { EventEnvelope, LogEntry } from '../../protocol/index.ts';
 import { parseGoalId, type CommandHandler } from './commands.ts';
 import { formatDateTime, note, paint, print, printJsonLine } from './output.ts';
 import { withDaemon } from './session.ts';
+import { cleanText, oneLine } from '../terminal-text.ts';
 
 const PAGE_SIZE = 1000;
 const KIND_WIDTH = 10;
 
 function formatEntry(entry: LogEntry): string {
-  const head = `${paint('dim', formatDateTime(entry.time))}  ${entry.kind.padEnd(KIND_WIDTH)}  `;
+  const kind = oneLine(entry.kind);
+  const head = `${paint('dim', formatDateTime(entry.time))}  ${kind.padEnd(KIND_WIDTH)}  `;
   // Continuation lines start under the text, so a multi-line entry still reads as one.
-  const indent = ' '.repeat(formatDateTime(entry.time).length + 2 + Math.max(KIND_WIDTH, entry.kind.length) + 2);
-  return head + entry.text.split('\n').join(`\n${indent}`);
+  const indent = ' '.repeat(formatDateTime(entry.time).length + 2 + Math.max(KIND_WIDTH, kind.length) + 2);
+  return head + cleanText(entry.text).split('\n').join(`\n${indent}`);
 }
 
 /**

@@ -6,7 +6,8 @@
 import { parseCommandLine } from './commands.ts';
 import { UsageError } from './errors.ts';
 import { relaunchWithNodeFlags } from '../bin/node-flags.js';
-import { print } from './output.ts';
+import { errorLine, print } from './output.ts';
+import { stripControls } from '../terminal-text.ts';
 
 async function run(argv: readonly string[]): Promise<number> {
   const parsed = parseCommandLine(argv);
@@ -26,11 +27,10 @@ async function run(argv: readonly string[]): Promise<number> {
 function reportError(error: unknown): number {
   const usage = error instanceof UsageError;
   const message = error instanceof Error ? error.message : String(error);
-  // One line, whatever the message holds (a daemon's error may span lines).
-  let line = message.replace(/\s*\n\s*/g, ' ').trim() || 'unknown error';
+  let line = errorLine(message);
   if (usage && error.helpFor !== undefined) line += ` (see: ralph ${error.helpFor ? `${error.helpFor} ` : ''}--help)`;
   process.stderr.write(`ralph: ${line}\n`);
-  if (process.env.RALPH_DEBUG === '1' && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  if (process.env.RALPH_DEBUG === '1' && error instanceof Error && error.stack) process.stderr.write(`${stripControls(error.stack)}\n`);
   return usage ? 2 : 1;
 }
 

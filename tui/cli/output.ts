@@ -1,32 +1,46 @@
 /**
  * Writing results. Colors only reach a terminal: `styleText` drops them when the stream is not a
- * TTY and respects NO_COLOR / FORCE_COLOR.
+ * TTY and respects NO_COLOR / FORCE_COLOR. Everything printed passes through terminal-text.ts:
+ * goal titles, logs, model text and command output may carry escape sequences meant to drive the
+ * terminal, and only Ralph's own styles get through.
  */
 import { styleText } from 'node:util';
+import { jsonForTerminal, oneLine, stripControls, terminalSafe } from '../terminal-text.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
 export function print(text = ''): void {
-  process.stdout.write(`${text}\n`);
+  process.stdout.write(`${terminalSafe(text)}\n`);
+}
+
+/** Text that arrives in pieces (a streamed reply), printed as it comes, without a newline of its own. */
+export function printPiece(text: string): void {
+  process.stdout.write(stripControls(text));
 }
 
 /** A value as pretty JSON (a goal as its object, a list as an array). */
 export function printJson(value: unknown): void {
-  print(JSON.stringify(value, null, 2));
+  process.stdout.write(`${jsonForTerminal(JSON.stringify(value, null, 2))}\n`);
 }
 
 /** One compact JSON value per line (streams: logs). */
 export function printJsonLine(value: unknown): void {
-  print(JSON.stringify(value));
+  process.stdout.write(`${jsonForTerminal(JSON.stringify(value))}\n`);
 }
 
 /** A note for the person at the terminal, kept out of the way of stdout (which scripts read). */
 export function note(text: string): void {
-  process.stderr.write(`ralph: ${text}\n`);
+  process.stderr.write(`ralph: ${terminalSafe(text)}\n`);
 }
 
+/** A one-line error for stderr: whatever the message holds (a daemon's error may span lines), one clean line. */
+export function errorLine(message: string): string {
+  return oneLine(message) || 'unknown error';
+}
+
+/** Styled text; what it styles is cleaned first, so a painted title cannot carry sequences of its own. */
 export function paint(style: Style, text: string): string {
-  return styleText(style, text, { stream: process.stdout });
+  return styleText(style, stripControls(text), { stream: process.stdout });
 }
 
 /** Rows as aligned columns; the last column is not padded. `null` rows become blank separator lines. */

@@ -1,6 +1,7 @@
 /** `ralph pipeline pause | resume | status`. */
 import type { CommandHandler } from './commands.ts';
 import { formatTable, print, printJson, truncate } from './output.ts';
+import { oneLine } from '../terminal-text.ts';
 import { withDaemon } from './session.ts';
 
 export const pausePipeline: CommandHandler = async (context) => {
@@ -25,7 +26,7 @@ export const pipelineStatus: CommandHandler = async (context) => {
     return;
   }
   const byId = new Map(goals.map((goal) => [goal.id, goal]));
-  const describe = (id: number) => `#${id} ${truncate(byId.get(id)?.title ?? '(unknown goal)', 60)}`;
+  const describe = (id: number) => `#${id} ${truncate(oneLine(byId.get(id)?.title ?? '(unknown goal)'), 60)}`;
   const rows: string[][] = [
     ['pipeline', pipeline.paused ? 'paused (resume with: ralph pipeline resume)' : 'active'],
     ['running', pipeline.running.length === 0 ? 'none' : describe(pipeline.running[0]!)],

@@ -12,6 +12,7 @@ import type { CommandHandler } from './commands.ts';
 import { CliError, UsageError } from './errors.ts';
 import { print, printJson, truncate } from './output.ts';
 import { withDaemon } from './session.ts';
+import { oneLine } from '../terminal-text.ts';
 import { followEvents, type FollowHandlers } from './follow-events.ts';
 
 const MAX_QUESTIONS = 16;
@@ -234,7 +235,7 @@ export class LineView implements ProgressView {
     this.shown.set(changed.id, changed.status);
     const ended = changed.status === 'done' || changed.status === 'failed' || changed.status === 'cancelled';
     const details = ended ? [`${changed.step}/${changed.maxSteps} steps`, ...usageParts(changed), changed.message ?? ''].filter(Boolean).join(', ') : '';
-    this.out.write(`research ${changed.id} ${changed.status}: ${changed.question}${details ? ` (${details})` : ''}\n`);
+    this.out.write(`research ${oneLine(changed.id)} ${changed.status}: ${oneLine(changed.question)}${details ? ` (${oneLine(details)})` : ''}\n`);
   }
 
   finish(): void {}
@@ -296,11 +297,11 @@ export function formatBar(line: AgentLine, width: number): string {
   const filled = line.status === 'done' ? BAR_WIDTH : Math.min(BAR_WIDTH, Math.round((line.step / Math.max(1, line.maxSteps)) * BAR_WIDTH));
   const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);
   const steps = `${String(line.step).padStart(String(line.maxSteps).length)}/${line.maxSteps}`;
-  const head = `${STATUS_MARKS[line.status]} ${line.id} ${bar} ${steps} `;
+  const head = `${STATUS_MARKS[line.status]} ${oneLine(line.id)} ${bar} ${steps} `;
   const tail = [line.message ?? line.status, ...usageParts(line)].join(' · ');
   // The line must not wrap (the cursor moves count lines): the question gives way first, then the tail.
   const room = width - head.length;
   const questionRoom = Math.max(12, room - tail.length - 3);
-  const text = truncate(`${truncate(line.question, questionRoom)} — ${tail}`, Math.max(1, room));
+  const text = truncate(`${truncate(oneLine(line.question), questionRoom)} — ${oneLine(tail)}`, Math.max(1, room));
   return styleText(STATUS_STYLES[line.status], head, { stream: process.stderr, validateStream: true }) + text;
 }

@@ -1,25 +1,12 @@
 /**
  * Text helpers for drawing: everything shown comes from goal files, models and other people, so it
- * is cleaned of control characters (which could drive the terminal) before it is measured or cut.
+ * is cleaned of control characters (tui/terminal-text.ts) before it is measured or cut.
  */
 
-/** C0 and C1 controls (ESC, CSI, newlines, tabs…). */
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
-/** The same, but keeping newlines: for multi-line text (chat messages) that is split into rows later. */
-const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+import { cleanText } from '../../terminal-text.ts';
 
-/** Text on one line: controls become spaces, then runs of spaces one. */
-export function oneLine(text: string): string {
-  return text.replace(CONTROLS, ' ').replace(/\s+/g, ' ').trim();
-}
-
-/** Multi-line text made safe to draw: tabs become spaces, other controls go, line breaks stay. */
-export function cleanText(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .replace(/\t/g, '  ')
-    .replace(CONTROLS_BUT_NEWLINE, '');
-}
+// The control-character rules are shared with the command line.
+export { cleanText, oneLine } from '../../terminal-text.ts';
 
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;

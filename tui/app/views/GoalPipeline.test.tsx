@@ -4,6 +4,7 @@ import { render } from 'ink-testing-library';
 import type { Goal } from '../../../protocol/index.ts';
 import { makeGoal } from '../testing/fixtures.ts';
 import { GoalPipeline } from './GoalPipeline.tsx';
+import { displayWidth } from './text.ts';
 
 function frameOf(goals: Goal[], { selectedId = null as number | null, width = 60, height = 20 } = {}): string[] {
   const groups = [...new Set(goals.map((goal) => goal.state))].map((state) => ({ state, goals: goals.filter((goal) => goal.state === state) }));
@@ -55,4 +56,13 @@ test('beside the title: the iteration, the cost and a warning mark, the state st
   assert.match(lines[1] ?? '', /^› #1 {2}Add a lock file +it 3\/50 · \$0\.12 ⚠ {2}\S running$/);
   assert.match(lines[3] ?? '', /^ {2}#2 {2}Watch +queued$/);
   assert.equal((lines[1]?.indexOf('running') ?? 0) - 2, lines[3]?.indexOf('queued'), 'states start in one column (the spinner first)');
+});
+
+test('titles with emoji, CJK and combining marks are cut to the pane, the state column kept (80 columns)', () => {
+  const titles = ['Ship it ✅ then ☕ and ⭐ the repo ❌ no more ⌛ waiting for the 👍🏽 from review team', '修复中文标题的宽度计算问题并且确保状态列对齐不会被挤出屏幕之外的所有情况', 'Cafe\u0301 re\u0301sume\u0301 na\u0131\u0308ve '.repeat(4)];
+  const lines = frameOf(titles.map((title, i) => makeGoal(i + 1, 'queued', title)), { width: 80 });
+  for (const line of lines.slice(1)) {
+    assert.ok(displayWidth(line) <= 80, `fits 80 columns: ${line}`);
+    assert.match(line, /… {2}queued$/, `the state is still there: ${line}`);
+  }
 });

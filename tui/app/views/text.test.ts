@@ -17,6 +17,18 @@ describe('text', () => {
     assert.equal(displayWidth('🚀'), 2);
   });
 
+  test("widths are Ink's: emoji presentation, skin tones and joined emoji are one two-column character", () => {
+    for (const char of ['✅', '❌', '⭐', '☕', '⌛', '👍🏽', '👩‍💻', '🇫🇷']) assert.equal(displayWidth(char), 2, char);
+    assert.equal(displayWidth('done ✅ in 3 ⌛'), 15);
+    // A cut never splits a character: the skin tone stays with its thumb, the accent with its letter.
+    assert.equal(truncate('ok 👍🏽👍🏽 fine', 6), 'ok 👍🏽…');
+    assert.equal(truncate('cafe\u0301 au lait', 5), 'cafe\u0301…');
+    assert.equal(takeEnd('x👍🏽', 2), '👍🏽');
+    for (const row of wrapText('✅✅✅✅✅✅✅ 中文字符测试 👍🏽👍🏽👍🏽👍🏽 e\u0301e\u0301e\u0301', 7)) {
+      assert.ok(displayWidth(rowText(row)) <= 7, `${rowText(row)} fits 7 columns`);
+    }
+  });
+
   test('truncate marks the cut; takeEnd keeps the end', () => {
     assert.equal(truncate('hello world', 8), 'hello w…');
     assert.equal(truncate('hello', 5), 'hello');

@@ -3,6 +3,7 @@
  * is cleaned of control characters (tui/terminal-text.ts) before it is measured or cut.
  */
 
+import stringWidth from 'string-width';
 import { cleanText } from '../../terminal-text.ts';
 
 // The control-character rules are shared with the command line.
@@ -18,23 +19,26 @@ export function capitalize(word: string): string {
 
 // ---- display width ---------------------------------------------------------------------------
 
-/** Combining marks, format characters and variation selectors take no column. */
-const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}\u200b-\u200f\ufe00-\ufe0f]$/u;
-/** East Asian wide and fullwidth characters, and emoji: two columns. */
-const WIDE =
-  /^[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f680}-\u{1f6ff}\u{1f900}-\u{1f9ff}\u{1fa70}-\u{1faff}\u{20000}-\u{3fffd}]$/u;
+/*
+ * Widths are Ink's own (string-width, by grapheme cluster): a row measured here is a row Ink lays
+ * out in as many columns, so ✅, 👍🏽 or 中 never push a row's last column off the pane. Wrapping stays
+ * here rather than in wrap-ansi because rows are styled segments, not ANSI strings.
+ */
+const graphemeSegmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
-/** Columns one character (code point) takes in a terminal: 0, 1 or 2. */
-export function charWidth(char: string): number {
-  if (ZERO_WIDTH.test(char)) return 0;
-  return WIDE.test(char) ? 2 : 1;
+/** The user-perceived characters of a string (an emoji with its skin tone, a letter with its accents). */
+export function* graphemes(text: string): Generator<string> {
+  for (const { segment } of graphemeSegmenter.segment(text)) yield segment;
+}
+
+/** Columns one grapheme takes in a terminal: 0, 1 or 2. */
+export function charWidth(grapheme: string): number {
+  return stringWidth(grapheme);
 }
 
 /** Columns a (control-free) string takes. */
 export function displayWidth(text: string): number {
-  let width = 0;
-  for (const char of text) width += charWidth(char);
-  return width;
+  return stringWidth(text);
 }
 
 /** The string cut to `width` columns, ending in "…" when something was cut. */
@@ -43,10 +47,10 @@ export function truncate(text: string, width: number): string {
   if (width <= 0) return '';
   let kept = '';
   let used = 0;
-  for (const char of text) {
-    const w = charWidth(char);
+  for (const grapheme of graphemes(text)) {
+    const w = charWidth(grapheme);
     if (used + w > width - 1) break;
-    kept += char;
+    kept += grapheme;
     used += w;
   }
   return `${kept}…`;
@@ -54,7 +58,7 @@ export function truncate(text: string, width: number): string {
 
 /** The end of the string that fits `width` columns (an input line shows where the cursor is). */
 export function takeEnd(text: string, width: number): string {
-  const chars = [...text];
+  const chars = [...graphemes(text)];
   let used = 0;
   let start = chars.length;
   while (start > 0) {
@@ -182,10 +186,10 @@ export function wrapSegments(segments: readonly Segment[], width: number, option
       while (rest.length > 0) {
         let piece = '';
         let pieceWidth = 0;
-        for (const char of rest) {
-          const w = charWidth(char);
+        for (const grapheme of graphemes(rest)) {
+          const w = charWidth(grapheme);
           if (used + pieceWidth + w > width) break;
-          piece += char;
+          piece += grapheme;
           pieceWidth += w;
         }
         if (piece === '') {
@@ -193,7 +197,7 @@ export function wrapSegments(segments: readonly Segment[], width: number, option
             startRow();
             continue;
           }
-          piece = [...rest][0] ?? ''; // narrower than one character: show it anyway
+          piece = graphemes(rest).next().value ?? ''; // narrower than one character: show it anyway
         }
         push(piece, segment.style);
         rest = rest.slice(piece.length);

@@ -5,8 +5,10 @@
  * the substitutions in an unquoted here-document.
  *
  * This is a guard rail for an agent that means well, not a sandbox: it follows bash's quoting
- * and grammar closely enough that an ordinary command is never misread, but a command built at
- * run time (`git $(echo push)`, a script file) is beyond what any static check can see.
+ * and grammar closely enough that an ordinary command is never misread. What is built at run time
+ * (`$G push`, `git $(echo push)`, a script file) cannot be known statically: each word says
+ * whether it is (`dynamic`), and each command where its standard input comes from (a pipe, a
+ * here-string, a here-document), so the policy can refuse what it cannot judge.
  *
  * Why not a library: shell-quote (the maintained npm tokenizer) does not descend into `$(…)`,
  * backticks or here-documents, and the full parsers are unmaintained (bash-parser) or
@@ -18,13 +20,30 @@ export interface Word {
   value: string;
   /** Starts with an unquoted `NAME=` or `NAME+=`: an assignment when it leads a command. */
   isAssignment: boolean;
+  /**
+   * Its value is only known at run time: it holds a parameter expansion (`$G`, `${G}`), a command
+   * substitution (`$(…)`, backticks), arithmetic (`$((…))`), a process substitution, or an unquoted
+   * glob (`g?t`) or brace expansion (`{git,x}`).
+   */
+  dynamic?: boolean;
 }
+
+/** Where a command's standard input comes from, when the command line says. */
+export type CommandInput =
+  /** The output of the command before it in a pipeline (`… | bash`). */
+  | { kind: 'pipe' }
+  /** `< file` (`< <(…)` is a dynamic one). */
+  | { kind: 'file'; path: string; dynamic: boolean }
+  /** A here-string (`<<< text`) or a here-document, with its text; dynamic when it expands at run time. */
+  | { kind: 'text'; form: 'here-string' | 'here-document'; text: string; dynamic: boolean };
 
 export interface SimpleCommand {
   /** Its words: assignments included, redirections and their targets left out. */
   words: Word[];
   /** The command as written, for messages. */
   text: string;
+  /** Where its standard input comes from, when redirected or piped. */
+  input?: CommandInput;
 }
 
 export class ShellSyntaxError extends Error {
@@ -36,7 +55,7 @@ export class ShellSyntaxError extends Error {
 
 export function splitCommands(source: string): SimpleCommand[] {
   const parser = new Parser(source, 0, 0);
-  parser.parseList(false);
+  parser.parseList(false, false);
   return parser.commands;
 }
 
@@ -64,7 +83,12 @@ interface PendingHeredoc {
   stripTabs: boolean;
   /** Unquoted delimiter: the body's `$(…)` and backticks run. */
   expands: boolean;
+  /** The command's input, filled in when the body is read (after the command's line ends). */
+  input: Extract<CommandInput, { kind: 'text' }>;
 }
+
+/** Where a parameter expansion starts after `$`: a name, a digit, `{`, `(`, or a special parameter. */
+const EXPANSION_START = /[A-Za-z0-9_{(@*#?$!-]/;
 
 class Parser {
   readonly commands: SimpleCommand[] = [];
@@ -84,20 +108,28 @@ class Parser {
     return this.pos;
   }
 
-  /** Parses commands until the end of the source or, when `nested`, the `)` that closes the current `(`. */
-  parseList(nested: boolean): void {
+  /**
+   * Parses commands until the end of the source or, when `nested`, the `)` that closes the current `(`.
+   * `piped`: the list's first command reads the output of a pipeline before it (`… | (bash)`).
+   */
+  parseList(nested: boolean, piped: boolean): void {
     let words: Word[] = [];
     let start = -1;
     let end = -1;
+    let input: CommandInput | undefined;
+    /** A file descriptor written before the redirection being read (`2` in `2>&1`): not stdin unless 0. */
+    let redirectedFd: string | null = null;
     /** What the next words are, when they are not a command's. */
     let skipping: 'none' | 'for-list' | 'case-subject' | 'case-pattern' | 'test' | 'function-name' = 'none';
     /** Open `case … esac` blocks: in them a `)` ends a pattern, not a subshell. */
     let openCases = 0;
 
     const finish = (): void => {
-      if (words.length > 0) this.commands.push({ words, text: this.source.slice(start, end) });
+      const stdin = input ?? (piped ? { kind: 'pipe' as const } : undefined);
+      if (words.length > 0) this.commands.push({ words, text: this.source.slice(start, end), ...(stdin ? { input: stdin } : {}) });
       words = [];
       start = -1;
+      input = undefined;
     };
     const extend = (token: Token): void => {
       if (start === -1) start = token.start;
@@ -117,7 +149,9 @@ class Parser {
           continue;
         }
         if (REDIRECTIONS.has(token.op)) {
-          this.readRedirectionTarget(token.op);
+          const redirected = this.readRedirectionTarget(token.op);
+          if (redirected && (redirectedFd === null || redirectedFd === '0')) input = redirected;
+          redirectedFd = null;
           extend(token);
           end = this.pos;
           continue;
@@ -134,9 +168,11 @@ class Parser {
           continue;
         }
         finish();
+        const pipedHere = piped;
+        piped = token.op === '|' || token.op === '|&';
         if (skipping === 'for-list' || skipping === 'test') skipping = token.op === '\n' || token.op === ';' ? 'none' : skipping;
         if (token.op === '(') {
-          this.parseList(true);
+          this.parseList(true, pipedHere);
         } else if (token.op === ')') {
           if (nested && openCases === 0) return;
           // Outside a subshell, a stray `)` can only end a case pattern.
@@ -147,6 +183,7 @@ class Parser {
       }
 
       if (token.fdPrefix) {
+        redirectedFd = token.raw;
         extend(token); // `2` in `2>&1`: part of the redirection
         continue;
       }
@@ -212,14 +249,22 @@ class Parser {
     return true;
   }
 
-  /** After a redirection operator: its target word (a here-document's delimiter is remembered). */
-  private readRedirectionTarget(op: string): void {
+  /**
+   * After a redirection operator: its target word (a here-document's delimiter is remembered).
+   * Returns the input it gives the command when it redirects input.
+   */
+  private readRedirectionTarget(op: string): CommandInput | null {
     const target = this.nextToken();
     if (!target || target.kind !== 'word') throw new ShellSyntaxError(`a redirection (${op}) without a target`);
     if (op === '<<' || op === '<<-') {
       // A delimiter with any quoting in it (`'EOF'`, `"EOF"`, `\EOF`) makes the body literal.
-      this.heredocs.push({ delimiter: target.word.value, stripTabs: op === '<<-', expands: target.raw === target.word.value });
+      const input = { kind: 'text' as const, form: 'here-document' as const, text: '', dynamic: false };
+      this.heredocs.push({ delimiter: target.word.value, stripTabs: op === '<<-', expands: target.raw === target.word.value, input });
+      return input;
     }
+    if (op === '<<<') return { kind: 'text', form: 'here-string', text: target.word.value, dynamic: target.word.dynamic === true };
+    if (op === '<' || op === '<>') return { kind: 'file', path: target.word.value, dynamic: target.word.dynamic === true };
+    return null;
   }
 
   private nextToken(): Token | null {
@@ -238,9 +283,9 @@ class Parser {
     if (src.startsWith('<(', start) || src.startsWith('>(', start)) {
       // Process substitution: a file name to the command, a command list to us.
       this.pos += 2;
-      this.parseList(true);
+      this.parseList(true, false);
       const raw = src.slice(start, this.pos);
-      return { kind: 'word', word: { value: raw, isAssignment: false }, raw, start, end: this.pos, fdPrefix: false };
+      return { kind: 'word', word: { value: raw, isAssignment: false, dynamic: true }, raw, start, end: this.pos, fdPrefix: false };
     }
     const op = OPERATORS.find((candidate) => src.startsWith(candidate, start));
     if (op) {
@@ -248,16 +293,23 @@ class Parser {
       if (op === '\n') this.readHeredocBodies();
       return { kind: 'op', op, start, end: this.pos };
     }
-    const value = this.readWord();
+    const { value, dynamic } = this.readWord();
     const raw = src.slice(start, this.pos);
     const fdPrefix = /^\d+$/.test(raw) && (src[this.pos] === '<' || src[this.pos] === '>');
-    return { kind: 'word', word: { value, isAssignment: ASSIGNMENT.test(raw) }, raw, start, end: this.pos, fdPrefix };
+    const word: Word = { value, isAssignment: ASSIGNMENT.test(raw), ...(dynamic ? { dynamic } : {}) };
+    return { kind: 'word', word, raw, start, end: this.pos, fdPrefix };
   }
 
-  /** Reads one word up to an unquoted metacharacter; returns it without its quotes. */
-  private readWord(): string {
+  /**
+   * Reads one word up to an unquoted metacharacter; returns it without its quotes, and whether
+   * its value is only known at run time (an expansion, or an unquoted glob or brace expansion).
+   */
+  private readWord(): { value: string; dynamic: boolean } {
     const src = this.source;
     let value = '';
+    /** The unquoted, unescaped characters: where globs and braces take effect. */
+    let unquoted = '';
+    let dynamic = false;
     while (this.pos < src.length) {
       const char = src[this.pos]!;
       if (METACHARACTERS.has(char)) break;
@@ -272,30 +324,37 @@ class Parser {
         this.pos = close + 1;
       } else if (char === '"') {
         this.pos++;
-        value += this.readDoubleQuoted();
+        const quoted = this.readDoubleQuoted();
+        value += quoted.value;
+        dynamic ||= quoted.dynamic;
       } else if (char === '$' && src[this.pos + 1] === "'") {
         this.pos += 2;
         value += this.readAnsiQuoted();
       } else if (char === '$' || char === '`') {
+        dynamic ||= isExpansionAt(src, this.pos);
         value += this.readExpansion();
       } else {
         value += char;
+        unquoted += char;
         this.pos++;
       }
     }
-    return value;
+    // `[` alone is the test command, not a pattern; `[a]` is one.
+    if (/[*?]|\[.*\]/.test(unquoted) || /\{[^{}]*(,|\.\.)[^{}]*\}/.test(unquoted)) dynamic = true;
+    return { value, dynamic };
   }
 
-  /** After an opening `"`: up to the closing one, with `$(…)` and backticks parsed. */
-  private readDoubleQuoted(): string {
+  /** After an opening `"`: up to the closing one, with `$(…)` and backticks parsed; dynamic when it expands anything. */
+  private readDoubleQuoted(): { value: string; dynamic: boolean } {
     const src = this.source;
     let value = '';
+    let dynamic = false;
     for (;;) {
       if (this.pos >= src.length) throw new ShellSyntaxError('unterminated double quote (")');
       const char = src[this.pos]!;
       if (char === '"') {
         this.pos++;
-        return value;
+        return { value, dynamic };
       }
       if (char === '\\') {
         const next = src[this.pos + 1];
@@ -304,6 +363,7 @@ class Parser {
         if (next === '$' || next === '`' || next === '"' || next === '\\') value += next;
         else if (next !== '\n' && next !== undefined) value += `\\${next}`;
       } else if (char === '$' || char === '`') {
+        dynamic ||= isExpansionAt(src, this.pos);
         value += this.readExpansion();
       } else {
         value += char;
@@ -349,7 +409,7 @@ class Parser {
       this.skipBalanced('(', ')', 2);
     } else if (src.startsWith('$(', start)) {
       this.pos += 2;
-      this.parseList(true);
+      this.parseList(true, false);
     } else if (src.startsWith('${', start)) {
       this.pos += 2;
       this.skipBalanced('{', '}', 1);
@@ -402,7 +462,7 @@ class Parser {
     }
     this.pos++;
     const parser = new Parser(inner, 0, this.depth + 1);
-    parser.parseList(false);
+    parser.parseList(false, false);
     return parser.commands;
   }
 
@@ -418,7 +478,11 @@ class Parser {
         if ((heredoc.stripTabs ? line.replace(/^\t+/, '') : line) === heredoc.delimiter) break;
         body += `${line}\n`;
       }
-      if (heredoc.expands) this.commands.push(...substitutionsIn(body, this.depth + 1));
+      heredoc.input.text = body;
+      if (heredoc.expands) {
+        heredoc.input.dynamic = hasExpansion(body);
+        this.commands.push(...substitutionsIn(body, this.depth + 1));
+      }
     }
   }
 }
@@ -438,4 +502,18 @@ function substitutionsIn(text: string, depth: number): SimpleCommand[] {
     }
   }
   return commands;
+}
+
+/** At `text[at]` (a `$` or a backtick): whether an expansion starts there (a lone `$` is literal). */
+function isExpansionAt(text: string, at: number): boolean {
+  return text[at] === '`' || EXPANSION_START.test(text[at + 1] ?? '');
+}
+
+/** Whether an expanding here-document body expands anything at run time (an unescaped `$…` or backtick). */
+function hasExpansion(text: string): boolean {
+  for (let at = 0; at < text.length; at++) {
+    if (text[at] === '\\') at++;
+    else if ((text[at] === '$' || text[at] === '`') && isExpansionAt(text, at)) return true;
+  }
+  return false;
 }

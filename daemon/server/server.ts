@@ -7,6 +7,10 @@
  * client cannot learn from; so `ws` gets a larger hard cap (16 MiB by default), and a message between
  * the soft cap (`maxMessageBytes`, 1 MiB) and the hard one is answered with a MessageTooLarge error
  * while the connection stays up. Only beyond the hard cap is the connection closed.
+ *
+ * Nothing a peer sends may stop the daemon: the HTTP and upgrade paths answer anything they cannot
+ * handle with a 4xx, and a failure while answering one client is answered (InternalError) or closes
+ * that connection only, and is logged (`receive`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,7 +39,7 @@ import type { DaemonServices, HandlerTable, RequestContext } from './context.ts'
 import { decodeFrame } from './frames.ts';
 import { createHandlers } from './handlers/index.ts';
 import { buildSnapshot } from './snapshot.ts';
-import { checkUpgrade, refuseUpgrade } from './upgrade.ts';
+import { checkUpgrade, isRootTarget, refuseUpgrade } from './upgrade.ts';
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 export const DEFAULT_HARD_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -95,6 +99,11 @@ export class RpcServer {
 
     this.http = createServer((request, response) => this.answerPlainHttp(request, response));
     this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(request, socket, head));
+    // Without a listener Node would drop a CONNECT without an answer; it gets its 4xx like any other request.
+    this.http.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => {});
+      refuseUpgrade(socket, { status: 405, message: 'CONNECT is not supported' });
+    });
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: Math.max(options.hardMaxMessageBytes ?? DEFAULT_HARD_MAX_MESSAGE_BYTES, this.maxMessageBytes),
@@ -162,24 +171,34 @@ export class RpcServer {
   }
 
   private answerPlainHttp(request: IncomingMessage, response: ServerResponse): void {
-    const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
-    const [status, text] = pathname === '/' ? [426, 'this is a Ralph daemon: connect with a WebSocket'] : [404, 'not found'];
-    response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
-    response.end(`${text}\n`);
+    try {
+      const [status, text] = isRootTarget(request.url) ? [426, 'this is a Ralph daemon: connect with a WebSocket'] : [404, 'not found'];
+      response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+      response.end(`${text}\n`);
+    } catch (error) {
+      this.services.log(`plain HTTP request not answered: ${oneLine(error)}`);
+      response.destroy();
+    }
   }
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => {}); // a peer resetting mid-handshake is not the daemon's problem
-    if (this.closing) {
-      socket.destroy();
-      return;
+    try {
+      if (this.closing) {
+        socket.destroy();
+        return;
+      }
+      const refusal = checkUpgrade(request, this.token);
+      if (refusal) {
+        refuseUpgrade(socket, refusal);
+        return;
+      }
+      this.wss.handleUpgrade(request, socket, head, (ws) => this.attach(ws));
+    } catch (error) {
+      // A bug, but the peer's: whatever it sent, it gets a 4xx and the daemon goes on.
+      this.services.log(`upgrade refused after an error: ${oneLine(error)}`);
+      refuseUpgrade(socket, { status: 400, message: 'bad request' });
     }
-    const refusal = checkUpgrade(request, this.token);
-    if (refusal) {
-      refuseUpgrade(socket, refusal);
-      return;
-    }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.attach(ws));
   }
 
   private attach(socket: WebSocket): void {
@@ -337,6 +356,10 @@ function invalidParams(method: MethodName, error: z.ZodError): JsonRpcErrorObjec
     message: `invalid params for ${method}: ${describeZodError(error)}`,
     data: { issues: error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })) },
   };
+}
+
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200);
 }
 
 /** ws hands text and binary messages over as one Buffer by default; the other shapes are for other binaryTypes. */

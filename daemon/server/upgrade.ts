@@ -1,27 +1,38 @@
 /**
  * Checks on the HTTP upgrade request, made before any WebSocket exists (DESIGN.md, "Security").
  * A refused upgrade gets a plain HTTP answer and its socket is destroyed.
+ *
+ * Everything here reads what an unauthenticated peer sent, so nothing here may throw on it: the
+ * request target is compared as text, never parsed as a URL (`new URL` throws on `//`, `//[` …).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 export interface UpgradeRefusal {
-  status: 401 | 403 | 404;
+  status: 400 | 401 | 403 | 404 | 405;
   message: string;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-/** The host name of a Host header without its port: `127.0.0.1:4000` → `127.0.0.1`, `[::1]:4000` → `[::1]`. */
+/**
+ * The host name of a Host header without its port: `127.0.0.1:4000` → `127.0.0.1`, `[::1]:4000` →
+ * `[::1]`. Anything that is not `name[:port]` (`[::1]x`, `localhost:1:2`) names no host: ''.
+ */
 export function hostName(host: string): string {
-  const lower = host.trim().toLowerCase();
-  if (lower.startsWith('[')) {
-    const end = lower.indexOf(']');
-    return end === -1 ? lower : lower.slice(0, end + 1);
-  }
-  const colon = lower.indexOf(':');
-  return colon === -1 ? lower : lower.slice(0, colon);
+  const match = /^(\[[^\]]*\]|[^:[\]]*)(?::\d{0,5})?$/.exec(host.trim().toLowerCase());
+  return match?.[1] ?? '';
+}
+
+/**
+ * Whether a request target is the daemon's one path, `/` (a query after it is ignored). Only the
+ * origin form counts: `//x`, `/\`, `http://host/` and `*` are other paths.
+ */
+export function isRootTarget(target: string | undefined): boolean {
+  if (target === undefined) return false;
+  const query = target.indexOf('?');
+  return (query === -1 ? target : target.slice(0, query)) === '/';
 }
 
 /**
@@ -46,8 +57,7 @@ export function checkUpgrade(request: IncomingMessage, token: string): UpgradeRe
   if (!headers.host || !LOOPBACK_HOSTS.has(hostName(headers.host))) {
     return { status: 403, message: 'the Host header must name a loopback address' };
   }
-  const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
-  if (pathname !== '/') return { status: 404, message: 'not found' };
+  if (!isRootTarget(request.url)) return { status: 404, message: 'not found' };
   const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
   if (!match?.[1] || !tokenMatches(match[1], token)) {
     return { status: 401, message: 'a valid bearer token is required (see .ralph/daemon.json)' };
@@ -55,10 +65,20 @@ export function checkUpgrade(request: IncomingMessage, token: string): UpgradeRe
   return null;
 }
 
-const STATUS_TEXT: Record<UpgradeRefusal['status'], string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' };
+const STATUS_TEXT: Record<UpgradeRefusal['status'], string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+};
 
-/** Answers the upgrade request with a plain HTTP error and closes the socket. */
+/** Answers the upgrade (or CONNECT) request with a plain HTTP error and closes the socket. */
 export function refuseUpgrade(socket: Duplex, refusal: UpgradeRefusal): void {
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
   const body = `${refusal.message}\n`;
   const head = [
     `HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status]}`,

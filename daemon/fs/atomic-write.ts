@@ -5,9 +5,10 @@
  * itself could be lost on power failure; that is why this is hand-written.)
  */
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { readdirIfExists } from './read.ts';
+import { isLinkRefusal, linkRefused, NO_FOLLOW, notRegular, readdirIfExists } from './read.ts';
 import { isProcessAlive } from '../../protocol/index.ts';
 
 export interface WriteFileAtomicOptions {
@@ -61,15 +62,29 @@ async function syncFolder(dir: string): Promise<void> {
   }
 }
 
+/** Append, create when missing; never through a link (UnsafeFileError), never blocking on a FIFO. */
+const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NO_FOLLOW | (constants.O_NONBLOCK ?? 0);
+
 /**
  * Appends one JSONL line: `line` plus '\n' in one write on a file opened for appending, so
  * concurrent appenders never interleave inside a line. No fsync: logs are not worth a disk flush
- * per line, and a torn last line is something readers tolerate.
+ * per line, and a torn last line is something readers tolerate. The file must be a regular file
+ * at `file` itself: a symbolic link there (to a file outside the repository) is refused, not followed.
  */
 export async function appendLine(file: string, line: string): Promise<void> {
   const bytes = Buffer.from(`${line}\n`, 'utf8');
-  const handle = await open(file, 'a');
+  let handle;
   try {
+    handle = await open(file, APPEND_FLAGS, 0o666);
+  } catch (error) {
+    if (isLinkRefusal(error)) throw linkRefused();
+    // A FIFO with no reader: O_NONBLOCK makes the open fail instead of waiting.
+    if ((error as NodeJS.ErrnoException).code === 'ENXIO') throw notRegular();
+    throw error;
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw notRegular();
     let written = 0;
     // One write in practice; the loop only guards against a short write (disk nearly full).
     while (written < bytes.length) {

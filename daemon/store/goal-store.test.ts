@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
@@ -10,10 +11,11 @@ import {
   transition,
   type EventEnvelope,
 } from '../../protocol/index.ts';
+import { makeTempDir } from '../../test/helpers/repo.ts';
 import { pause, waitFor } from '../../test/helpers/wait.ts';
 import { writeThenCrashBeforeRename } from '../fs/test-support.ts';
 import { RALPH_GITIGNORE } from '../paths.ts';
-import { RECOVERY_NOTE, WATCH_DEBOUNCE_MS } from './goal-store.ts';
+import { MAX_GOAL_FILE_BYTES, MAX_GOAL_ID, RECOVERY_NOTE, WATCH_DEBOUNCE_MS } from './goal-store.ts';
 import { storeFixture } from './test-support.ts';
 
 /** Long enough for the watcher to report a change and the debounced re-read to finish. */
@@ -222,7 +224,7 @@ test('a goal invalid since open becomes "created" when fixed; an id that disagre
   assert.deepEqual(
     store.invalid().map((invalid) => [invalid.id, invalid.error]),
     [
-      [1, 'not valid JSON: Unexpected end of JSON input'],
+      [1, 'not valid JSON: it is empty'],
       [2, 'its id is 1 but its file name says 2'],
     ],
   );
@@ -343,4 +345,144 @@ test('a closed store refuses changes', async (t) => {
   await store.close();
   await rejectsWithCode(store.create({ title: 'late' }), ErrorCode.Unavailable);
   await rejectsWithCode(store.transition(1, 'queue'), ErrorCode.Unavailable);
+});
+
+// ---- a hostile or changing repository ----
+
+test('the goals folder deleted and restored (a checkout) is followed: goals removed, then read again, and watched again', async (t) => {
+  const fixture = await storeFixture(t);
+  const store = await fixture.open({ now: () => FIXED_NOW, folderCheckMs: 50 });
+  for (let i = 1; i <= 13; i++) await store.create({ title: `Goal ${i}` });
+  const saved = new Map<number, Buffer>();
+  for (let i = 1; i <= 13; i++) saved.set(i, await readFile(store.fileOf(i)));
+
+  await rm(store.paths.goals, { recursive: true });
+  await waitFor(() => store.list().length === 0, { message: 'the goals to be gone with their folder' });
+  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is gone/.test(error.message)), { message: 'the store to say so' });
+
+  // Restored as a checkout does it: a new folder, the same files.
+  await mkdir(store.paths.goals);
+  for (const [id, bytes] of saved) await writeFile(store.fileOf(id), bytes);
+  await waitFor(() => store.list().length === 13, { message: 'all 13 goals read again' });
+  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is back; read again: 13 goals/.test(error.message)), { message: 'the store to say it is back' });
+  assert.deepEqual(store.invalid(), []);
+
+  // The new folder is watched: a hand edit there is seen live.
+  const edited = { ...JSON.parse(saved.get(4)!.toString('utf8')), title: 'Edited by hand' };
+  await writeFile(store.fileOf(4), goalFileText(edited));
+  await waitFor(() => store.get(4)?.title === 'Edited by hand', { message: 'the edit in the restored folder' });
+  const types = goalEvents(fixture.events).map((event) => event.type);
+  assert.equal(types.filter((type) => type === 'goal.removed').length, 13);
+  assert.equal(types.filter((type) => type === 'goal.created').length, 26, '13 made, 13 read again');
+});
+
+test('goal add while the goals folder is gone makes it again; the ids go on', async (t) => {
+  const fixture = await storeFixture(t);
+  const store = await fixture.open({ now: () => FIXED_NOW, folderCheckMs: 50 });
+  await store.create({ title: 'One' });
+  await rm(store.paths.goals, { recursive: true });
+  // At once, before any check noticed: the store must not fail with ENOENT.
+  const goal = await store.create({ title: 'Two' });
+  assert.equal(goal.id, 2);
+  assert.deepEqual(JSON.parse(await readFile(store.fileOf(2), 'utf8')), goal);
+  await waitFor(() => store.list().length === 1 && store.get(2), { message: 'the folder followed again' });
+  // And it is watched.
+  await writeFile(store.fileOf(2), goalFileText({ ...goal, title: 'Two, edited' }));
+  await waitFor(() => store.get(2)?.title === 'Two, edited', { message: 'the edit in the folder made again' });
+});
+
+test('the goals folder replaced by a file and back: goal add fails clearly meanwhile, then all is read again', async (t) => {
+  // Root reads a chmod 000 folder all the same, so "unreadable" is produced as "not a folder" here.
+  const fixture = await storeFixture(t);
+  const store = await fixture.open({ now: () => FIXED_NOW, folderCheckMs: 50 });
+  await store.create({ title: 'One' });
+  await store.create({ title: 'Two' });
+  const bytes = await readFile(store.fileOf(1));
+  const bytes2 = await readFile(store.fileOf(2));
+  await rm(store.paths.goals, { recursive: true });
+  await writeFile(store.paths.goals, 'not a folder\n');
+  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is not a folder/.test(error.message)), { message: 'the store to say so' });
+  assert.deepEqual(store.list(), []);
+  await rejectsWithCode(store.create({ title: 'Three' }), ErrorCode.Unavailable, /goals cannot be written: \.ralph\/goals is not a folder/);
+  assert.equal(await readFile(store.paths.goals, 'utf8'), 'not a folder\n', 'the file in its place is left alone');
+
+  await rm(store.paths.goals);
+  await mkdir(store.paths.goals);
+  await writeFile(store.fileOf(1), bytes);
+  await writeFile(store.fileOf(2), bytes2);
+  await waitFor(() => store.list().length === 2, { message: 'both goals read again' });
+  assert.equal((await store.create({ title: 'Three' })).id, 3);
+});
+
+test('a goals folder that is a symbolic link is neither read nor written through', async (t) => {
+  const fixture = await storeFixture(t);
+  const outside = await makeTempDir(t, 'ralph-outside-');
+  await writeFile(path.join(outside, '1.json'), goalFileText(createGoal({ id: 1, title: 'Outside', now: FIXED_NOW })));
+  await mkdir(path.join(fixture.repoRoot, '.ralph'), { recursive: true });
+  await symlink(outside, path.join(fixture.repoRoot, '.ralph', 'goals'));
+  const store = await fixture.open({ now: () => FIXED_NOW });
+  assert.deepEqual(store.list(), []);
+  assert.ok(fixture.errors.some((error) => /\.ralph\/goals is a symbolic link, which Ralph does not follow/.test(error.message)));
+  await rejectsWithCode(store.create({ title: 'Mine' }), ErrorCode.Unavailable, /symbolic link/);
+  assert.deepEqual(await readdir(outside), ['1.json']);
+});
+
+test('goal files that are links, folders, FIFOs, huge, not UTF-8 or out of range are invalid, read safely, never written', async (t) => {
+  const fixture = await storeFixture(t);
+  const goals = path.join(fixture.repoRoot, '.ralph', 'goals');
+  await mkdir(goals, { recursive: true });
+  const outside = await makeTempDir(t, 'ralph-outside-');
+  const target = path.join(outside, 'target.json');
+  const valid = (id: number) => goalFileText(createGoal({ id, title: `Goal ${id}`, now: FIXED_NOW }));
+  await writeFile(target, valid(1));
+  await symlink(target, path.join(goals, '1.json'));
+  await symlink('/etc/passwd', path.join(goals, '2.json'));
+  await mkdir(path.join(goals, '3.json'));
+  execFileSync('mkfifo', [path.join(goals, '4.json')]);
+  // 0xE9 (é in Latin-1) inside the title: not UTF-8.
+  const latin1 = Buffer.from(valid(5).replace('Goal 5', 'Goal \u0000'), 'utf8');
+  const badByte = latin1.indexOf(0);
+  latin1[badByte] = 0xe9;
+  await writeFile(path.join(goals, '5.json'), latin1);
+  await writeFile(path.join(goals, '6.json'), Buffer.alloc(MAX_GOAL_FILE_BYTES + 1, 0x20));
+  await writeFile(path.join(goals, `${MAX_GOAL_ID + 1}.json`), valid(MAX_GOAL_ID + 1));
+  await writeFile(path.join(goals, '9007199254740991.json'), '');
+  await writeFile(path.join(goals, '99999999999999999999999.json'), '');
+  await writeFile(path.join(goals, '7.json'), 'root:x:0:0:root:/root:/bin/bash\n');
+
+  const store = await fixture.open({ now: () => FIXED_NOW });
+  const errors = Object.fromEntries(store.invalid().map((invalid) => [invalid.id, invalid.error]));
+  assert.deepEqual(errors, {
+    1: 'the file is not read: it is a symbolic link, which Ralph does not follow',
+    2: 'the file is not read: it is a symbolic link, which Ralph does not follow',
+    3: 'the file is not read: it is a folder, not a file',
+    4: 'the file is not read: it is not a regular file (a FIFO, socket or device)',
+    5: `not valid UTF-8 text (the first bad byte is at offset ${badByte})`,
+    6: 'the file is not read: it is larger than 16 MiB, the most Ralph reads of it',
+    7: 'not valid JSON: unexpected character at line 1, column 1',
+    [MAX_GOAL_ID + 1]: `its id is out of range: goal ids go from 1 to ${MAX_GOAL_ID}`,
+    9007199254740991: `its id is out of range: goal ids go from 1 to ${MAX_GOAL_ID}`,
+  });
+  assert.ok(fixture.errors.some((error) => /99999999999999999999999\.json is not a goal: its id is out of range/.test(error.message)));
+  // Nothing of /etc/passwd in any error.
+  assert.doesNotMatch(JSON.stringify(store.invalid()), /root/);
+
+  // The next id is above the valid files only: the out-of-range names do not block creation.
+  const created = await store.create({ title: 'Still works' });
+  assert.equal(created.id, 8);
+  await rejectsWithCode(store.update(5, { title: 'Overwrite?' }), ErrorCode.Conflict, /invalid/);
+  await rejectsWithCode(store.transition(1, 'queue'), ErrorCode.Conflict, /invalid/);
+  assert.equal(await readFile(target, 'utf8'), valid(1), 'the link target is untouched');
+  assert.ok((await lstat(path.join(goals, '1.json'))).isSymbolicLink());
+  assert.deepEqual(await readFile(path.join(goals, '5.json')), latin1);
+});
+
+test('a recorded next id out of range is ignored, and said so', async (t) => {
+  const fixture = await storeFixture(t);
+  await mkdir(path.join(fixture.repoRoot, '.ralph'), { recursive: true });
+  await writeFile(path.join(fixture.repoRoot, '.ralph', 'state.json'), JSON.stringify({ nextGoalId: 2 ** 53 - 1, other: 'kept' }));
+  const store = await fixture.open({ now: () => FIXED_NOW });
+  assert.equal((await store.create({ title: 'First' })).id, 1);
+  assert.ok(fixture.errors.some((error) => /state\.json: its nextGoalId is not a goal id/.test(error.message)));
+  assert.deepEqual(JSON.parse(await readFile(store.paths.state, 'utf8')), { nextGoalId: 2, other: 'kept' });
 });

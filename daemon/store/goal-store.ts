@@ -6,10 +6,21 @@
  * overwrite), the store re-reads the file and compares bytes: equal means nothing new (its own
  * write echoing back); different means a hand edit, which is validated and broadcast. A file that
  * does not parse or validate is shown as invalid and never written over.
+ *
+ * The repository may be hostile, so a goal file is read only when it is a regular file (not a link,
+ * folder or FIFO), at most MAX_GOAL_FILE_BYTES, valid UTF-8, with an id in range; anything else is
+ * an invalid goal whose error says what the file is, never what it holds.
+ *
+ * The folder itself may vanish and come back (a `git checkout`, a `git stash`), be replaced, or turn
+ * unreadable: a watcher on a folder dies with it, so the store also checks the folder's identity
+ * every FOLDER_CHECK_MS (one lstat), watches it afresh when it changed, re-reads every file, and
+ * says what it sees through onError.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, lstat, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readdirIfExists } from '../fs/read.ts';
+import { readdirIfExists, readRegularFile, UnsafeFileError } from '../fs/read.ts';
+import { parseJsonBytes } from '../fs/json-text.ts';
 import { watch, type FSWatcher } from 'chokidar';
 import { z } from 'zod';
 import {
@@ -45,8 +56,13 @@ export interface GoalStoreOptions {
   now?: () => Date;
   /** Watch `.ralph/goals/` for hand edits (default true). */
   watch?: boolean;
-  /** Problems with no caller to throw to (the watcher, a failed log append). Default: one line on stderr. */
+  /**
+   * Problems with no caller to throw to (the watcher, a failed log append, the goals folder gone or
+   * back). Default: one line on stderr.
+   */
   onError?: (error: Error) => void;
+  /** How often the goals folder's identity is checked (default FOLDER_CHECK_MS). */
+  folderCheckMs?: number;
 }
 
 export interface NewGoalInput {
@@ -82,8 +98,28 @@ export const RECOVERY_NOTE = 'daemon restarted while the goal was running; its w
 /** How long a goal file must be quiet before it is re-read: editors write in several steps. */
 export const WATCH_DEBOUNCE_MS = 50;
 
+/** How often the goals folder is checked for being gone, replaced or unreadable (one lstat and one access). */
+export const FOLDER_CHECK_MS = 1000;
+
+/** Goal ids go up to this: file names (and a recorded next id) beyond it are not goals. */
+export const MAX_GOAL_ID = 2 ** 31 - 1;
+
+/** A goal file larger than this is invalid, unread (an 800 KB spec is large; this leaves room for many). */
+export const MAX_GOAL_FILE_BYTES = 16 * 1024 * 1024;
+
+/** `.ralph/state.json` holds a few numbers. */
+const MAX_STATE_FILE_BYTES = 1024 * 1024;
+
 const GOAL_FILE = /^([1-9]\d*)\.json$/;
 const LOG_FILE = /^([1-9]\d*)\.jsonl$/;
+
+/** What the goals folder is, as last checked; `identity` tells a folder made again from the one before. */
+type FolderState =
+  | { kind: 'ok'; identity: string }
+  | { kind: 'missing' }
+  | { kind: 'link' }
+  | { kind: 'not-a-folder' }
+  | { kind: 'unreadable'; code: string };
 
 interface GoalRecord {
   /** The goal as last valid; kept while the file is invalid so a fix reads as an update. */
@@ -106,6 +142,17 @@ export class GoalStore {
   private readonly creationQueue = new KeyedQueue<'create'>();
   private readonly debounceTimers = new Map<number, NodeJS.Timeout>();
   private watcher: FSWatcher | undefined;
+  private readonly folderCheckMs: number;
+  /** The goals folder as last checked (the watcher follows it). */
+  private folder: FolderState = { kind: 'missing' };
+  private folderTimer: NodeJS.Timeout | undefined;
+  /** The folder check in progress; checks run one at a time. */
+  private folderCheck: Promise<void> | undefined;
+  /** A check was asked for while one ran: it runs again after. */
+  private folderCheckAgain = false;
+  /** Names that look like goal files but whose id cannot even be represented, reported once each. */
+  private readonly reportedNames = new Set<string>();
+  private reportedState = false;
   /** The lowest id this run may still hand out: a floor under what the files say. */
   private nextIdFloor = 1;
   private closed = false;
@@ -116,12 +163,15 @@ export class GoalStore {
     this.now = options.now ?? (() => new Date());
     this.onError = options.onError ?? ((error) => process.stderr.write(`ralph: goal store: ${error.message}\n`));
     this.log = new GoalLog(options.repoRoot, options.bus, { now: this.now });
+    this.folderCheckMs = options.folderCheckMs ?? FOLDER_CHECK_MS;
   }
 
   static async open(options: GoalStoreOptions): Promise<GoalStore> {
     const store = new GoalStore(options);
     await store.prepareFolders();
-    for (const id of await idsIn(store.paths.goals, GOAL_FILE)) await store.syncFile(id, { silent: true });
+    store.folder = await folderState(store.paths.goals);
+    if (store.folder.kind !== 'ok') store.reportFolder(store.folder);
+    for (const id of await store.idsOnDisk()) await store.syncFile(id, { silent: true });
     for (const goal of store.list()) {
       if (goal.state === 'running') await store.transition(goal.id, 'recover', { note: RECOVERY_NOTE });
     }
@@ -163,6 +213,8 @@ export class GoalStore {
   async create(input: NewGoalInput, cause?: Cause): Promise<Goal> {
     this.assertOpen();
     return this.creationQueue.run('create', async () => {
+      // Before an id is burnt: a folder that cannot take the goal is a clear error now.
+      await this.writableGoalsFolder();
       const id = await this.nextId();
       return this.goalQueue.run(id, async () => {
         const now = this.now();
@@ -262,6 +314,8 @@ export class GoalStore {
     this.closed = true;
     for (const timer of this.debounceTimers.values()) clearTimeout(timer);
     this.debounceTimers.clear();
+    clearTimeout(this.folderTimer);
+    await this.folderCheck;
     await this.watcher?.close();
     await this.creationQueue.idle();
     await this.goalQueue.idle();
@@ -295,8 +349,27 @@ export class GoalStore {
 
   private async persist(goal: Goal): Promise<void> {
     const text = `${JSON.stringify(goal, null, 2)}\n`;
-    await writeFileAtomic(this.fileOf(goal.id), text);
+    await this.writableGoalsFolder();
+    await writeFileAtomic(this.fileOf(goal.id), text).catch((error: NodeJS.ErrnoException) => {
+      throw new RpcError(ErrorCode.Unavailable, `goal #${goal.id} could not be written to ${this.relativeFileOf(goal.id)} (${error.code ?? oneLine(error.message)})`);
+    });
     this.records.set(goal.id, { goal, bytes: Buffer.from(text, 'utf8') });
+  }
+
+  /**
+   * The goals folder, ready for a write: made again when it is gone (a checkout removed it); refused
+   * with a clear error when it is a link (the goal would land outside the repository), not a folder,
+   * or unreadable.
+   */
+  private async writableGoalsFolder(): Promise<void> {
+    const state = await folderState(this.paths.goals);
+    if (state.kind === 'missing') {
+      await mkdir(this.paths.goals, { recursive: true });
+      // The watcher follows the new folder at once, not at the next periodic check.
+      this.requestFolderCheck();
+      return;
+    }
+    if (state.kind !== 'ok') throw new RpcError(ErrorCode.Unavailable, `goals cannot be written: ${describeFolder(state)}`);
   }
 
   private logTransition(record: Transition, cause: Cause, id: number): Promise<void> {
@@ -328,31 +401,40 @@ export class GoalStore {
     };
     const record = this.records.get(id);
     const file = this.relativeFileOf(id);
+    const markInvalid = (error: string, bytes?: Buffer) => {
+      const invalid: InvalidGoal = { id, file, error };
+      this.records.set(id, { goal: record?.goal, invalid, ...(bytes ? { bytes } : {}) });
+      if (record?.invalid?.error !== invalid.error) publish('goal.invalid', invalid);
+    };
+    const gone = () => {
+      if (!record) return;
+      this.records.delete(id);
+      publish('goal.removed', { id });
+    };
+    // Through a linked folder the file would be read from wherever the link points.
+    if (this.folder.kind === 'link') return gone();
+    if (id > MAX_GOAL_ID) {
+      const there = await lstat(this.fileOf(id)).then(
+        () => true,
+        () => false,
+      );
+      return there ? markInvalid(`its id is out of range: goal ids go from 1 to ${MAX_GOAL_ID}`) : gone();
+    }
     let bytes: Buffer;
     try {
-      bytes = await readFile(this.fileOf(id));
+      bytes = await readRegularFile(this.fileOf(id), { maxBytes: MAX_GOAL_FILE_BYTES });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        if (!record) return;
-        this.records.delete(id);
-        publish('goal.removed', { id });
-        return;
-      }
-      const invalid: InvalidGoal = { id, file, error: `cannot read the file: ${oneLine((error as Error).message)}` };
-      this.records.set(id, { goal: record?.goal, invalid });
-      if (record?.invalid?.error !== invalid.error) publish('goal.invalid', invalid);
-      return;
+      // ENOTDIR: the folder was replaced by a file, so its goals are gone with it.
+      if (code === 'ENOENT' || code === 'ENOTDIR') return gone();
+      if (error instanceof UnsafeFileError) return markInvalid(`the file is not read: ${error.message}`);
+      // The message of a failed read names the path and the reason, nothing the file holds.
+      return markInvalid(`cannot read the file: ${oneLine((error as Error).message)}`);
     }
     if (record?.bytes?.equals(bytes)) return;
 
     const parsed = parseGoalFile(id, bytes);
-    if ('error' in parsed) {
-      const invalid: InvalidGoal = { id, file, error: parsed.error };
-      this.records.set(id, { goal: record?.goal, invalid, bytes });
-      if (record?.invalid?.error !== invalid.error) publish('goal.invalid', invalid);
-      return;
-    }
+    if ('error' in parsed) return markInvalid(parsed.error, bytes);
     const goal = parsed.goal;
     this.records.set(id, { goal, bytes });
     if (!record?.goal) publish('goal.created', { goal });
@@ -366,18 +448,31 @@ export class GoalStore {
   }
 
   private async prepareFolders(): Promise<void> {
-    await mkdir(this.paths.goals, { recursive: true });
-    await mkdir(this.paths.logs, { recursive: true });
-    // 'wx': the developer may have edited it; only a missing one is written.
-    await writeFile(this.paths.gitignore, RALPH_GITIGNORE, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
-    // Left by a daemon killed mid-write; the target files still hold their previous bytes.
-    await removeStrayTempFiles(this.paths.goals);
-    await removeStrayTempFiles(this.paths.dir);
+    // A path that is a file instead (a hostile repository) is not a reason not to start: the folder
+    // check reports the goals folder, the log reports a log it cannot write.
+    const tolerated = (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST' && error.code !== 'ENOTDIR') throw error;
+    };
+    await mkdir(this.paths.goals, { recursive: true }).catch(tolerated);
+    await mkdir(this.paths.logs, { recursive: true }).catch(tolerated);
+    // 'wx': the developer may have edited it; only a missing one is written (and a link is not followed).
+    await writeFile(this.paths.gitignore, RALPH_GITIGNORE, { flag: 'wx' }).catch(tolerated);
+    // Left by a daemon killed mid-write; the target files still hold their previous bytes. Not
+    // through a linked folder: that would delete files outside the repository.
+    if ((await folderState(this.paths.goals)).kind === 'ok') await removeStrayTempFiles(this.paths.goals);
+    await removeStrayTempFiles(this.paths.dir).catch(() => []);
   }
 
   private async startWatching(): Promise<void> {
+    if (this.folder.kind === 'ok') await this.armWatcher();
+    // Anything that changed between the first load and the watcher being ready.
+    await this.rescan();
+    this.scheduleFolderCheck();
+  }
+
+  /** Watches the goals folder as it is now (a folder made again needs a new watcher: the old one died with it). */
+  private async armWatcher(): Promise<void> {
+    await this.disarmWatcher();
     const goalsDir = path.resolve(this.paths.goals);
     const watcher = watch(goalsDir, {
       ignoreInitial: true,
@@ -387,15 +482,97 @@ export class GoalStore {
     });
     this.watcher = watcher;
     watcher.on('all', (event, file) => {
+      // The folder itself went away: see what is there now without waiting for the next check.
+      if (event === 'unlinkDir' && path.resolve(file) === goalsDir) return this.requestFolderCheck();
       if (event !== 'add' && event !== 'change' && event !== 'unlink') return;
       const match = GOAL_FILE.exec(path.basename(file));
       if (match) this.scheduleSync(Number(match[1]));
     });
-    watcher.on('error', (error) => this.onError(error instanceof Error ? error : new Error(String(error))));
+    watcher.on('error', (error) => {
+      this.onError(error instanceof Error ? error : new Error(String(error)));
+      this.requestFolderCheck();
+    });
     await new Promise<void>((resolve) => watcher.once('ready', resolve));
-    // Anything that changed between the first load and the watcher being ready.
-    const ids = new Set([...(await idsIn(this.paths.goals, GOAL_FILE)), ...this.records.keys()]);
+  }
+
+  private async disarmWatcher(): Promise<void> {
+    const watcher = this.watcher;
+    this.watcher = undefined;
+    await watcher?.close();
+  }
+
+  /** Re-reads every goal file there is and every goal the store knows (a file gone is a goal removed). */
+  private async rescan(): Promise<void> {
+    const ids = new Set([...(await this.idsOnDisk()), ...this.records.keys()]);
     await Promise.all([...ids].map((id) => this.goalQueue.run(id, () => this.syncFile(id))));
+  }
+
+  /** The ids the goal files' names say (through a linked folder: none), reporting names whose id is no number. */
+  private async idsOnDisk(): Promise<number[]> {
+    if (this.folder.kind === 'link') return [];
+    const { ids, unrepresentable } = await idsIn(this.paths.goals, GOAL_FILE);
+    for (const name of unrepresentable) {
+      if (this.reportedNames.has(name)) continue;
+      this.reportedNames.add(name);
+      this.onError(new Error(`${RALPH_DIR}/goals/${name} is not a goal: its id is out of range (goal ids go from 1 to ${MAX_GOAL_ID}); it is left as it is`));
+    }
+    return ids;
+  }
+
+  private scheduleFolderCheck(): void {
+    if (this.closed) return;
+    clearTimeout(this.folderTimer);
+    this.folderTimer = setTimeout(() => this.requestFolderCheck(), this.folderCheckMs);
+    // The periodic check alone never keeps the process alive.
+    this.folderTimer.unref();
+  }
+
+  /** Checks the goals folder now (or right after the check in progress) and schedules the next check. */
+  private requestFolderCheck(): void {
+    if (this.closed) return;
+    if (this.folderCheck) {
+      this.folderCheckAgain = true;
+      return;
+    }
+    this.folderCheck = (async () => {
+      do {
+        this.folderCheckAgain = false;
+        await this.checkFolder().catch((error: Error) => this.onError(error));
+      } while (this.folderCheckAgain && !this.closed);
+    })().finally(() => {
+      this.folderCheck = undefined;
+      this.scheduleFolderCheck();
+    });
+  }
+
+  /**
+   * Compares the goals folder with what it was: when it went away, came back, was replaced or turned
+   * unreadable, the watcher follows it, every file is read again (what changed is published), and
+   * one line says what the store sees.
+   */
+  private async checkFolder(): Promise<void> {
+    const before = this.folder;
+    const now = await folderState(this.paths.goals);
+    if (this.closed || sameFolder(before, now)) return;
+    this.folder = now;
+    if (now.kind === 'ok') await this.armWatcher();
+    else await this.disarmWatcher();
+    if (this.closed) return;
+    // Unreadable: its goals stay as last read (and their writes fail clearly) until it can be read.
+    if (now.kind !== 'unreadable') await this.rescan();
+    if (now.kind !== 'ok') return this.reportFolder(now);
+    const what = `${this.list().length} goals, ${this.invalid().length} invalid files`;
+    this.onError(new Error(`${RALPH_DIR}/goals ${before.kind === 'ok' ? 'was replaced' : 'is back'}; read again: ${what}`));
+  }
+
+  private reportFolder(state: Exclude<FolderState, { kind: 'ok' }>): void {
+    const then =
+      state.kind === 'unreadable'
+        ? 'its goals are shown as last read until it can be read'
+        : state.kind === 'missing'
+          ? 'its goals are gone until it is back (a new goal makes it again)'
+          : 'no goals are read from it or written to it until it is a folder again';
+    this.onError(new Error(`${describeFolder(state)}: ${then}`));
   }
 
   private scheduleSync(id: number): void {
@@ -416,20 +593,27 @@ export class GoalStore {
   private async nextId(): Promise<number> {
     const [state, goalIds, logIds] = await Promise.all([
       this.readState(),
-      idsIn(this.paths.goals, GOAL_FILE),
-      idsIn(this.paths.logs, LOG_FILE),
+      this.idsOnDisk(),
+      idsIn(this.paths.logs, LOG_FILE).then(({ ids }) => ids),
     ]);
     const recorded = state.nextGoalId;
-    return Math.max(
-      this.nextIdFloor,
-      typeof recorded === 'number' && Number.isSafeInteger(recorded) ? recorded : 1,
-      ...[...goalIds, ...logIds, ...this.records.keys()].map((id) => id + 1),
-    );
+    const recordedInRange = typeof recorded === 'number' && Number.isSafeInteger(recorded) && recorded >= 1 && recorded <= MAX_GOAL_ID + 1;
+    if (recorded !== undefined && !recordedInRange && !this.reportedState) {
+      this.reportedState = true;
+      this.onError(new Error(`${RALPH_DIR}/state.json: its nextGoalId is not a goal id (1 to ${MAX_GOAL_ID}); the goal and log files say which ids are taken`));
+    }
+    // Ids out of range (a file named 9007199254740991.json) are invalid files, not the next id's base.
+    const taken = [...goalIds, ...logIds, ...this.records.keys()].filter((id) => id <= MAX_GOAL_ID);
+    const next = Math.max(this.nextIdFloor, recordedInRange ? (recorded as number) : 1, ...taken.map((id) => id + 1));
+    if (next > MAX_GOAL_ID) throw new RpcError(ErrorCode.Unavailable, `no goal ids are left: every id up to ${MAX_GOAL_ID} is taken`);
+    return next;
   }
 
   private async writeNextId(nextGoalId: number): Promise<void> {
     // Other keys of the daemon's state file are kept as they are.
     const state = { ...(await this.readState()), nextGoalId };
+    // `.ralph` itself may have gone with a checkout.
+    await mkdir(this.paths.dir, { recursive: true });
     await writeFileAtomic(this.paths.state, `${JSON.stringify(state, null, 2)}\n`);
     this.nextIdFloor = nextGoalId;
   }
@@ -437,7 +621,8 @@ export class GoalStore {
   /** `.ralph/state.json` as an object; missing or unreadable counts as empty (the files still guard ids). */
   private async readState(): Promise<Record<string, unknown>> {
     try {
-      const json: unknown = JSON.parse(await readFile(this.paths.state, 'utf8'));
+      const parsed = parseJsonBytes(await readRegularFile(this.paths.state, { maxBytes: MAX_STATE_FILE_BYTES }));
+      const json = parsed.ok ? parsed.value : undefined;
       return typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
     } catch {
       return {};
@@ -445,17 +630,61 @@ export class GoalStore {
   }
 }
 
+/** What the goals folder is now: a readable real folder (with its identity), or what it is instead. */
+async function folderState(dir: string): Promise<FolderState> {
+  let stats;
+  try {
+    stats = await lstat(dir, { bigint: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    // ENOTDIR: `.ralph` is a file; the goals folder is not there either.
+    return code === 'ENOENT' || code === 'ENOTDIR' ? { kind: 'missing' } : { kind: 'unreadable', code };
+  }
+  if (stats.isSymbolicLink()) return { kind: 'link' };
+  if (!stats.isDirectory()) return { kind: 'not-a-folder' };
+  try {
+    await access(dir, constants.R_OK | constants.X_OK);
+  } catch (error) {
+    return { kind: 'unreadable', code: (error as NodeJS.ErrnoException).code ?? 'unknown error' };
+  }
+  // An inode number can be reused by a folder made again at once; its birth time cannot.
+  return { kind: 'ok', identity: `${stats.dev}:${stats.ino}:${stats.birthtimeNs}` };
+}
+
+function sameFolder(a: FolderState, b: FolderState): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'ok' && b.kind === 'ok') return a.identity === b.identity;
+  if (a.kind === 'unreadable' && b.kind === 'unreadable') return a.code === b.code;
+  return true;
+}
+
+function describeFolder(state: Exclude<FolderState, { kind: 'ok' }>): string {
+  const folder = `${RALPH_DIR}/goals`;
+  switch (state.kind) {
+    case 'missing':
+      return `${folder} is gone`;
+    case 'link':
+      return `${folder} is a symbolic link, which Ralph does not follow`;
+    case 'not-a-folder':
+      return `${folder} is not a folder`;
+    case 'unreadable':
+      return `${folder} cannot be read (${state.code})`;
+  }
+}
+
 /** Parses a goal file: valid JSON, a valid goal, and the id its name says. */
 export function parseGoalFile(id: number, bytes: Buffer): { goal: Goal } | { error: string } {
-  // A byte-order mark (some Windows editors add one) is not a reason to reject the file.
-  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
-  let json: unknown;
+  // Not UTF-8: decoding with replacement characters would lose those bytes at the next save.
+  const json = parseJsonBytes(bytes);
+  if (!json.ok) return { error: json.error };
+  let parsed: ReturnType<typeof Goal.safeParse>;
   try {
-    json = JSON.parse(text);
+    parsed = Goal.safeParse(json.value);
   } catch (error) {
-    return { error: `not valid JSON: ${oneLine((error as Error).message)}` };
+    // Validation itself failed (a value nested deeper than the stack): still just an invalid file.
+    if (error instanceof RangeError) return { error: 'not a valid goal: a value is nested too deeply' };
+    throw error;
   }
-  const parsed = Goal.safeParse(json);
   if (!parsed.success) return { error: `not a valid goal: ${oneLine(describeZodError(parsed.error))}` };
   if (parsed.data.id !== id) return { error: `its id is ${parsed.data.id} but its file name says ${id}` };
   return { goal: parsed.data };
@@ -486,14 +715,21 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
-/** The ids of the files in `dir` whose names match `pattern` (its first group is the id). */
-async function idsIn(dir: string, pattern: RegExp): Promise<number[]> {
-  const names = await readdirIfExists(dir);
+/**
+ * The ids of the files in `dir` whose names match `pattern` (its first group is the id), and the
+ * matching names whose id is too large to be a number at all. A folder that cannot be listed (gone,
+ * replaced by a file, unreadable) has none: the folder check reports it.
+ */
+async function idsIn(dir: string, pattern: RegExp): Promise<{ ids: number[]; unrepresentable: string[] }> {
+  const names = await readdirIfExists(dir).catch(() => []);
   const ids: number[] = [];
+  const unrepresentable: string[] = [];
   for (const name of names) {
     const match = pattern.exec(name);
-    const id = match ? Number(match[1]) : NaN;
+    if (!match) continue;
+    const id = Number(match[1]);
     if (Number.isSafeInteger(id)) ids.push(id);
+    else unrepresentable.push(name);
   }
-  return ids;
+  return { ids, unrepresentable };
 }

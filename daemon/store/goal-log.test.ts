@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { appendFile, mkdir, readFile, readdir, rename, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { EventEnvelope, LogEntry } from '../../protocol/index.ts';
@@ -277,4 +278,43 @@ test('a read sees exactly the appends made before it, even while a batch is stil
   const after = log.append(8, { kind: 'note', text: 'after' });
   assert.deepEqual((await page).entries.map((entry) => entry.text), ['before']);
   assert.deepEqual([(await before).index, (await after).index], [0, 1]);
+});
+
+test('a log that is a symbolic link is neither appended to nor read: the file it points to is untouched', async (t) => {
+  const { repoRoot, log, events } = await logFixture(t);
+  const outside = await makeTempDir(t, 'ralph-outside-');
+  const target = path.join(outside, 'victim.txt');
+  await writeFile(target, 'precious\n');
+  await mkdir(path.dirname(log.fileOf(13)), { recursive: true });
+  await symlink(target, log.fileOf(13));
+  // A dangling link must not create its target either.
+  await symlink(path.join(outside, 'made-by-ralph.txt'), log.fileOf(14));
+
+  await assert.rejects(log.append(13, { kind: 'note', text: 'one' }), /the log of goal #13 \(\.ralph\/logs\/13\.jsonl\) is a symbolic link/);
+  await assert.rejects(log.append(13, { kind: 'note', text: 'two' }), /symbolic link/);
+  await assert.rejects(log.append(14, { kind: 'note', text: 'one' }), /symbolic link/);
+  await assert.rejects(log.read(13), /symbolic link/);
+  assert.equal(await readFile(target, 'utf8'), 'precious\n');
+  assert.deepEqual(await readdir(outside), ['victim.txt']);
+  assert.deepEqual(events, []);
+
+  // A FIFO in its place does not hang the append or the read.
+  execFileSync('mkfifo', [log.fileOf(15)]);
+  await assert.rejects(log.append(15, { kind: 'note', text: 'x' }), /not a regular file/);
+  await assert.rejects(log.read(15), /not a regular file/);
+  // Other logs go on.
+  assert.equal((await log.append(16, { kind: 'note', text: 'fine' })).index, 0);
+  assert.ok(repoRoot);
+});
+
+test('a link put in place of a log after it was indexed is refused all the same', async (t) => {
+  const { log } = await logFixture(t);
+  await log.append(2, { kind: 'note', text: 'first' });
+  const outside = await makeTempDir(t, 'ralph-outside-');
+  const target = path.join(outside, 'victim.txt');
+  await writeFile(target, 'precious\n');
+  await rm(log.fileOf(2));
+  await symlink(target, log.fileOf(2));
+  await assert.rejects(log.append(2, { kind: 'note', text: 'second' }), /symbolic link/);
+  assert.equal(await readFile(target, 'utf8'), 'precious\n');
 });

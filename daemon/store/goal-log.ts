@@ -16,11 +16,13 @@
  * event per run of the same cause. A flood of lines thus costs few syscalls and few events, and
  * clients apply a whole run at once; a lone append still starts its write at once (no timer).
  */
-import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { LogEntry, type EventEnvelope } from '../../protocol/index.ts';
+import { ErrorCode, LogEntry, RALPH_DIR, RpcError, type EventEnvelope } from '../../protocol/index.ts';
 import type { EventBus } from '../events/bus.ts';
 import { appendLine } from '../fs/atomic-write.ts';
+import { isLinkRefusal, NO_FOLLOW } from '../fs/read.ts';
 import { ralphPaths } from '../paths.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 
@@ -76,6 +78,8 @@ export const MAX_BATCH_BYTES = 512 * 1024;
 /** Bytes read at a time when scanning a log. */
 const SCAN_CHUNK_BYTES = 1024 * 1024;
 const NEWLINE = 0x0a;
+/** Reads never go through a link (a log that is one is refused before this; this closes the race) nor wait on a FIFO. */
+const READ_FLAGS = constants.O_RDONLY | NO_FOLLOW | (constants.O_NONBLOCK ?? 0);
 
 export class GoalLog {
   private readonly dir: string;
@@ -124,7 +128,7 @@ export class GoalLog {
   private async writeBatch(goalId: number, batch: PendingAppend[]): Promise<void> {
     let written = 0;
     try {
-      this.dirReady ??= mkdir(this.dir, { recursive: true }).catch((error: unknown) => {
+      this.dirReady ??= ensureRealFolder(this.dir).catch((error: unknown) => {
         this.dirReady = undefined; // tried again by the next write
         throw error;
       });
@@ -228,11 +232,15 @@ export class GoalLog {
     });
   }
 
-  /** The log's index, checked against the file (one stat); built by scanning the file when it is new or stale. */
+  /**
+   * The log's index, checked against the file (one lstat); built by scanning the file when it is new
+   * or stale. A log that is not a regular file (a symbolic link, perhaps to a file outside the
+   * repository; a folder; a FIFO) is neither read nor appended to: a clear error, the path left as it is.
+   */
   private async indexOf(goalId: number): Promise<LogIndex> {
     const file = this.fileOf(goalId);
     const known = this.indexes.get(goalId);
-    const now = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    const now = await lstat(file).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return null;
       throw error;
     });
@@ -240,6 +248,11 @@ export class GoalLog {
       const empty: LogIndex = { starts: [], size: 0, ino: null, endsMidLine: false };
       this.indexes.set(goalId, empty);
       return empty;
+    }
+    if (!now.isFile()) {
+      this.indexes.delete(goalId);
+      const what = now.isSymbolicLink() ? 'a symbolic link, which Ralph does not follow' : now.isDirectory() ? 'a folder' : 'not a regular file';
+      throw new RpcError(ErrorCode.Conflict, `the log of goal #${goalId} (${RALPH_DIR}/logs/${goalId}.jsonl) is ${what}; it is left as it is`);
     }
     if (known && known.size === now.size && known.ino === now.ino) return known;
     const index = await scanLog(goalId, file);
@@ -252,7 +265,7 @@ export class GoalLog {
     const from = index.starts[first]!;
     const to = end < index.starts.length ? index.starts[end]! : index.size;
     const bytes = Buffer.alloc(to - from);
-    const handle = await open(this.fileOf(goalId), 'r');
+    const handle = await openForReading(this.fileOf(goalId), goalId);
     try {
       await readFully(handle, bytes, from);
     } finally {
@@ -281,7 +294,7 @@ function sameCause(a: Cause, b: Cause): boolean {
 async function scanLog(goalId: number, file: string): Promise<LogIndex> {
   let handle: FileHandle;
   try {
-    handle = await open(file, 'r');
+    handle = await openForReading(file, goalId);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { starts: [], size: 0, ino: null, endsMidLine: false };
     throw error;
@@ -345,6 +358,26 @@ function parseLine(goalId: number, line: string, index: number): LogEntry | null
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return null;
   const parsed = LogEntry.safeParse({ ...json, goalId, index });
   return parsed.success ? parsed.data : null;
+}
+
+/** Makes the logs folder; one that is a symbolic link (logs would land outside the repository) is refused. */
+async function ensureRealFolder(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  if ((await lstat(dir)).isSymbolicLink()) {
+    throw new RpcError(ErrorCode.Conflict, `${RALPH_DIR}/logs is a symbolic link, which Ralph does not follow: logs are not written`);
+  }
+}
+
+/** Opens a log for reading; a link put there since the lstat is refused all the same. */
+async function openForReading(file: string, goalId: number): Promise<FileHandle> {
+  try {
+    return await open(file, READ_FLAGS);
+  } catch (error) {
+    if (isLinkRefusal(error)) {
+      throw new RpcError(ErrorCode.Conflict, `the log of goal #${goalId} (${RALPH_DIR}/logs/${goalId}.jsonl) is a symbolic link, which Ralph does not follow`);
+    }
+    throw error;
+  }
 }
 
 async function readFully(handle: FileHandle, into: Buffer, position: number): Promise<void> {

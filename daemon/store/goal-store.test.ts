@@ -486,3 +486,20 @@ test('a recorded next id out of range is ignored, and said so', async (t) => {
   assert.ok(fixture.errors.some((error) => /state\.json: its nextGoalId is not a goal id/.test(error.message)));
   assert.deepEqual(JSON.parse(await readFile(store.paths.state, 'utf8')), { nextGoalId: 2, other: 'kept' });
 });
+
+test('a goal whose log is a symbolic link keeps working; the refused appends are reported, the target untouched', async (t) => {
+  const fixture = await storeFixture(t);
+  const store = await fixture.open({ now: () => FIXED_NOW });
+  await store.create({ title: 'Logged elsewhere?' });
+  const outside = await makeTempDir(t, 'ralph-outside-');
+  const target = path.join(outside, 'victim.txt');
+  await writeFile(target, 'precious\n');
+  await rm(store.log.fileOf(1));
+  await symlink(target, store.log.fileOf(1));
+
+  const queued = await store.transition(1, 'queue');
+  assert.equal(queued.state, 'queued');
+  assert.equal(JSON.parse(await readFile(store.fileOf(1), 'utf8')).state, 'queued');
+  assert.ok(fixture.errors.some((error) => /could not append to the log of goal #1: .*symbolic link/.test(error.message)));
+  assert.equal(await readFile(target, 'utf8'), 'precious\n');
+});

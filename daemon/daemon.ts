@@ -22,13 +22,15 @@ import { ConfigService } from './config/config-service.ts';
 import { EventBus } from './events/bus.ts';
 import { ProgressTracker } from './events/progress-tracker.ts';
 import { writeFileAtomic } from './fs/atomic-write.ts';
-import { createProvider } from './llm/provider.ts';
+import { createProvider, type ProviderOptions } from './llm/provider.ts';
 import { acquireDaemonLock, type DaemonLock } from './lock.ts';
 import { ConflictWatch } from './pipeline/conflict-watch.ts';
 import { LandService } from './pipeline/land-service.ts';
 import { Pipeline, type PipelineTuning } from './pipeline/pipeline.ts';
 import { ralphPaths, type RalphPaths } from './paths.ts';
 import { ResearchService } from './research/research-service.ts';
+import { DaemonSecrets } from './secrets/daemon-secrets.ts';
+import { redactingProvider } from './secrets/redacting-provider.ts';
 import type { DaemonServices, Log } from './server/context.ts';
 import { RpcServer } from './server/server.ts';
 import { clientSettings } from './server/snapshot.ts';
@@ -163,9 +165,15 @@ export class Daemon {
     // Undo steps, run in reverse if a later step fails.
     const undo: (() => Promise<unknown>)[] = [() => lock.release()];
     try {
-      const bus = new EventBus(options.eventBufferSize);
+      const env = options.env ?? process.env;
+      // The token first: it is one of the secrets everything below redacts (DESIGN.md, "Secrets").
+      const token = randomBytes(32).toString('hex');
+      // Commands start from this process's environment; the config reads `env`: both hold secrets.
+      const secretEnvs = env === process.env ? [env] : [process.env, env];
+      const secrets = DaemonSecrets.from({ envs: secretEnvs, token });
+      const bus = new EventBus(options.eventBufferSize, secrets.redactValue);
       const progress = new ProgressTracker(bus);
-      const store = await GoalStore.open({ repoRoot, bus, onError: (error) => log(`goal store: ${error.message}`) });
+      const store = await GoalStore.open({ repoRoot, bus, secrets, onError: (error) => log(`goal store: ${error.message}`) });
       undo.push(() => store.close());
 
       const repoWatch = options.repoWatch ?? true;
@@ -180,12 +188,20 @@ export class Daemon {
       // Without a watcher the branch is read once: nothing would notice it change.
       const fixedBranch = watcher ? null : await currentBranch(repoRoot);
 
+      // The key in force and the config's secret rules: read again whenever the config changes.
+      const refreshSecrets = (): void =>
+        secrets.update({
+          envs: secretEnvs,
+          providerKeys: [config.provider('default').apiKey, config.provider('chat').apiKey],
+          config: config.config.secrets,
+        });
       const config = await ConfigService.start({
         repoRoot,
-        env: options.env ?? process.env,
+        env,
         watch: options.configWatch ?? true,
         // A reload applies from the next model call on; clients learn what is in force now.
         onChange: () => {
+          refreshSecrets();
           log('config: ralph.config.ts reloaded');
           bus.publish('config.changed', { provider: config.providerSettings(), settings: clientSettings(config), error: null });
         },
@@ -195,12 +211,16 @@ export class Daemon {
         },
       });
       undo.push(() => config.close());
+      refreshSecrets();
       if (config.error) log(`config: ${config.error} (the defaults are in force)`);
+      // Every model request of every agent goes out through this: no known secret leaves in one.
+      const createRedactingProvider = (settings: ProviderOptions) => redactingProvider(createProvider(settings), secrets.redact);
       const research = await ResearchService.open({
         repoRoot,
         bus,
         settings: { provider: () => config.provider('default'), models: () => config.models(), research: () => config.config.research },
-        createProvider,
+        createProvider: createRedactingProvider,
+        secrets,
         log,
       });
       undo.push(() => research.close());
@@ -208,18 +228,18 @@ export class Daemon {
         repoRoot,
         bus,
         settings: { provider: () => config.provider('chat'), models: () => config.models() },
-        createProvider,
+        createProvider: createRedactingProvider,
+        secrets,
         agent: createChatAgent({ repoRoot, store, research }),
         log,
       });
       undo.push(() => chat.close());
-      const env = options.env ?? process.env;
       const pipeline = Pipeline.create({
         repoRoot,
         bus,
         store,
         settings: { executor: () => config.config.executor, provider: () => config.provider('default'), models: () => config.models() },
-        createProvider,
+        createProvider: createRedactingProvider,
         log,
         ...options.pipeline,
         paused: options.pipeline?.paused ?? env.RALPH_PIPELINE?.trim().toLowerCase() === 'paused',
@@ -248,7 +268,6 @@ export class Daemon {
         epoch: bus.epoch,
         startedAt: new Date().toISOString(),
       };
-      const token = randomBytes(32).toString('hex');
       const capabilities: Capability[] = ['goals', 'logs', 'chat', 'research', 'executor', ...(repoWatch ? (['repo-watch'] as const) : [])];
       // Late-bound: the services need the server (its url, its clients) and the daemon (to stop it).
       let server: RpcServer | undefined;

@@ -8,6 +8,7 @@
 import type { CallUsage } from '../../protocol/index.ts';
 import { ProviderError } from '../llm/types.ts';
 import type { Citation, ConversationItem, ModelRequest, Provider, ProviderEvent, ToolCall } from '../llm/types.ts';
+import type { Redact } from '../secrets/redactor.ts';
 import { errorResult, runTool, toolDefinition, type Tool, type ToolContext, type ToolResult } from '../tools/tool.ts';
 
 export interface AgentOptions {
@@ -25,6 +26,11 @@ export interface AgentOptions {
   signal: AbortSignal;
   /** Ends the loop after a tool call when this says so (e.g. `goal_done`): no further model call. */
   stopAfterTool?: (call: ToolCall, result: ToolResult) => boolean;
+  /**
+   * Applied to every tool's result before anything else sees it (the model, the events, the logs):
+   * the daemon's secrets come out here, once for all tools. Default: nothing is changed.
+   */
+  redact?: Redact;
 }
 
 export type AgentStopReason = 'answered' | 'max-steps' | 'stopped-by-tool';
@@ -97,9 +103,12 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
     for (const call of toolCalls) {
       yield { type: 'tool.start', step, call };
       const tool = tools.get(call.name);
-      const result = tool
-        ? await runTool(tool, call.arguments, toolContext)
-        : errorResult(`there is no tool named ${call.name}; the tools are: ${[...tools.keys()].join(', ') || 'none'}`);
+      const result = redactResult(
+        tool
+          ? await runTool(tool, call.arguments, toolContext)
+          : errorResult(`there is no tool named ${call.name}; the tools are: ${[...tools.keys()].join(', ') || 'none'}`),
+        options.redact,
+      );
       if (signal.aborted) throw new ProviderError('aborted', 'cancelled');
       yield { type: 'tool.end', step, call, result };
       items.push({ role: 'tool', callId: call.id, name: call.name, content: result.output });
@@ -111,4 +120,11 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
     }
   }
   yield { type: 'done', text, items, steps: maxSteps, reason: 'max-steps' };
+}
+
+function redactResult(result: ToolResult, redact: Redact | undefined): ToolResult {
+  if (!redact) return result;
+  const output = redact(result.output);
+  const summary = redact(result.summary);
+  return output === result.output && summary === result.summary ? result : { ...result, output, summary };
 }

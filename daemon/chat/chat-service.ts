@@ -31,6 +31,7 @@ import type { ProviderFactory } from '../llm/provider.ts';
 import type { Provider } from '../llm/types.ts';
 import { ProviderError } from '../llm/types.ts';
 import { ralphPaths } from '../paths.ts';
+import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
 import type { Log } from '../server/context.ts';
 import { KeyedQueue } from '../store/keyed-queue.ts';
 import { clip } from '../tools/tool.ts';
@@ -68,6 +69,8 @@ export interface ChatServiceOptions {
   agent?: ChatAgent;
   log: Log;
   now?: () => Date;
+  /** The daemon's secrets: redacted from what the agent reads, what the developer sends and the transcripts. Default: none. */
+  secrets?: DaemonSecrets;
 }
 
 type Cause = EventEnvelope['cause'];
@@ -82,6 +85,7 @@ export class ChatService {
   private readonly transcripts: TranscriptStore;
   private readonly log: Log;
   private readonly now: () => Date;
+  private readonly secrets: DaemonSecrets;
   /** Sessions loaded so far (the current one always is). */
   private readonly sessions = new Map<string, Promise<ChatSession>>();
   /** Transcript writes and message insertions of one session happen one at a time, in order. */
@@ -99,13 +103,14 @@ export class ChatService {
     this.transcripts = transcripts;
     this.log = options.log;
     this.now = options.now ?? (() => new Date());
+    this.secrets = options.secrets ?? DaemonSecrets.none();
     this.current = current;
     this.sessions.set(current.id, Promise.resolve(current));
   }
 
   /** Opens the newest session (a restart keeps the conversation), or begins the first one. */
   static async open(options: ChatServiceOptions): Promise<ChatService> {
-    const transcripts = new TranscriptStore(ralphPaths(options.repoRoot).chat);
+    const transcripts = new TranscriptStore(ralphPaths(options.repoRoot).chat, options.secrets?.redactValue);
     const newest = (await transcripts.sessions()).at(-1);
     let current: ChatSession;
     if (newest) {
@@ -143,7 +148,8 @@ export class ChatService {
         id: newMessageId(),
         session: session.id,
         role: 'user',
-        parts: [{ id: 'p1', type: 'text', text: params.text }],
+        // A key pasted into the chat goes no further: not to the model, the transcript or the other clients.
+        parts: [{ id: 'p1', type: 'text', text: this.secrets.redact(params.text) }],
         time: this.now().toISOString(),
         status: 'done',
         sender,
@@ -332,9 +338,10 @@ export class ChatService {
         },
         items: conversationItems(conversation),
         tools: this.agent.tools(chatTurn),
-        toolContext: { root: this.repoRoot },
+        toolContext: { root: this.repoRoot, readIgnoredFiles: this.secrets.readIgnoredFiles() },
         maxSteps: MAX_STEPS_PER_TURN,
         signal: abort.signal,
+        redact: this.secrets.redact,
       });
       for await (const event of events) {
         switch (event.type) {

@@ -32,9 +32,12 @@ export class TranscriptStore {
   readonly dir: string;
   /** Files whose last line is torn: their next append starts with a newline. */
   private readonly endsMidLine = new Set<string>();
+  /** The daemon's secrets come out of every message before it is written. */
+  private readonly redact: <T>(value: T) => T;
 
-  constructor(dir: string) {
+  constructor(dir: string, redact: <T>(value: T) => T = (value) => value) {
     this.dir = dir;
+    this.redact = redact;
   }
 
   fileOf(session: string): string {
@@ -77,7 +80,7 @@ export class TranscriptStore {
    */
   async append(message: ChatMessage, order: number): Promise<void> {
     const { session } = message;
-    const line = JSON.stringify(TranscriptLine.parse({ ...message, order }));
+    const line = JSON.stringify(TranscriptLine.parse({ ...this.redact(message), order }));
     await mkdir(this.dir, { recursive: true });
     const repair = this.endsMidLine.has(session);
     await appendLine(this.fileOf(session), repair ? `\n${line}` : line);

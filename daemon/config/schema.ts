@@ -73,6 +73,22 @@ const Chat = z.strictObject({
   reasoningEffort: ReasoningEffortSchema.optional(),
 });
 
+/** An environment variable's name. */
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+
+const Secrets = z.strictObject({
+  /**
+   * Secret-looking variables of the daemon's environment that the agent's commands and the check still
+   * get (e.g. `['NPM_TOKEN']` for a check that installs private packages). Their values are still
+   * redacted from everything Ralph writes or sends.
+   */
+  passEnv: z.array(EnvName).default([]),
+  /** Variables treated as secrets although their names do not look it (kept from commands, values redacted). */
+  hideEnv: z.array(EnvName).default([]),
+  /** The chat's and research agents' file tools may read files git ignores (`.env`, build output). Default false. */
+  readIgnoredFiles: z.boolean().default(false),
+});
+
 const Tui = z.strictObject({
   /** Key bindings: action name → key (e.g. `{ newChat: 'ctrl+n' }`). */
   keys: z.record(z.string().min(1), z.string().min(1)).default({}),
@@ -93,6 +109,7 @@ export const RalphConfigSchema = z
     executor: Executor.prefault({}),
     research: Research.prefault({}),
     chat: Chat.prefault({}),
+    secrets: Secrets.prefault({}),
     tui: Tui.prefault({}),
   })
   .superRefine((config, ctx) => {

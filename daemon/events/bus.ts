@@ -22,8 +22,12 @@ export class EventBus {
   private readonly listeners = new Set<EventListener>();
   readonly capacity: number;
 
-  constructor(capacity = 10_000) {
+  /** Applied to every event's data before it is kept or sent: the daemon's secrets never reach a client. */
+  private readonly redact: <T>(data: T) => T;
+
+  constructor(capacity = 10_000, redact: <T>(data: T) => T = (data) => data) {
     this.capacity = capacity;
+    this.redact = redact;
     this.ring = new Array<PublishedEvent | undefined>(capacity);
   }
 
@@ -33,7 +37,7 @@ export class EventBus {
 
   publish<T extends EventType>(type: T, data: EventData<T>, cause?: EventEnvelope['cause']): PublishedEvent {
     const seq = ++this.seq;
-    const envelope = { seq, time: new Date().toISOString(), type, data } as EventEnvelope;
+    const envelope = { seq, time: new Date().toISOString(), type, data: this.redact(data) } as EventEnvelope;
     if (cause) envelope.cause = cause;
     const frame = JSON.stringify({ jsonrpc: '2.0', method: EVENT_METHOD, params: envelope });
     const event: PublishedEvent = { envelope, frame };

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { RalphConfig } from '../config/schema.ts';
 import type { ToolCall } from '../llm/types.ts';
+import type { EnvironmentRules } from '../secrets/environment.ts';
 import {
   CommandPolicy,
   CommandRunner,
@@ -31,14 +32,16 @@ export function executorPolicy(commands: ExecutorConfig['commands']): CommandPol
 
 /**
  * One runner per iteration (its `killAll` ends everything the agent started): the config's policy,
- * timeout and output cap; `secrets` (the provider's key) never reach the commands' environment.
+ * timeout and output cap; `secrets` (the provider's key) never reach the commands' environment, nor
+ * secret-looking variables but those `envRules.passEnv` names.
  */
-export function executorRunner(commands: ExecutorConfig['commands'], secrets: readonly string[]): CommandRunner {
+export function executorRunner(commands: ExecutorConfig['commands'], secrets: readonly string[], envRules?: EnvironmentRules): CommandRunner {
   return new CommandRunner({
     policy: executorPolicy(commands),
     timeoutMs: commands.timeoutSeconds * 1000,
     outputLimitBytes: commands.outputLimitBytes,
     secrets,
+    ...(envRules ? { envRules } : {}),
   });
 }
 

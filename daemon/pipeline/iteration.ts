@@ -18,6 +18,8 @@ import type { ModelTable } from '../llm/models.ts';
 import type { Provider, ReasoningEffort, ToolCall } from '../llm/types.ts';
 import { CommandPolicy, CommandRunner, type PolicyDecision, type ToolResult } from '../tools/index.ts';
 import { clip } from '../tools/tool.ts';
+import type { EnvironmentRules } from '../secrets/environment.ts';
+import { redactChangedFiles } from '../secrets/workspace-files.ts';
 import { addUsage } from '../store/goal-store.ts';
 import { executorRunner, executorTools, GOAL_DONE_TOOL, isGoalDone } from './executor-tools.ts';
 import { iterationToken, type GoalJournal } from './journal.ts';
@@ -140,7 +142,10 @@ export async function runIteration(input: IterationInput): Promise<IterationReco
   const startedAt = new Date();
   const started = performance.now();
   const token = iterationToken(goal.id, number);
-  const runner = executorRunner(executor.commands, input.secrets);
+  // The daemon's secrets: kept from the commands, redacted from what the agent reads and from the commit.
+  const secrets = journal.secrets;
+  const commandSecrets = [...input.secrets, ...secrets.values()];
+  const runner = executorRunner(executor.commands, commandSecrets, secrets.envRules());
   let claimedSummary: string | null = null;
   const tools = executorTools(runner, (summary) => (claimedSummary = summary));
   const agentSignal = AbortSignal.any([input.stopSignal, input.boundSignal]);
@@ -164,10 +169,13 @@ export async function runIteration(input: IterationInput): Promise<IterationReco
       toolContext: {
         root: workspace.path,
         onActivity: (what) => journal.progressReport({ token, message: what }),
+        // Its own worktree: what git ignores there is the goal's build output (daemon.json is refused all the same).
+        readIgnoredFiles: true,
       },
       maxSteps,
       signal: agentSignal,
       stopAfterTool: isGoalDone,
+      redact: secrets.redact,
     })) {
       switch (event.type) {
         case 'step':
@@ -227,21 +235,28 @@ export async function runIteration(input: IterationInput): Promise<IterationReco
   // Nothing the agent started outlives its iteration.
   await runner.killAll();
 
-  const summary = clip(summaryOf(claimedSummary, text, stopReason, interrupted), SUMMARY_MAX_CHARS);
+  const summary = clip(secrets.redact(summaryOf(claimedSummary, text, stopReason, interrupted)), SUMMARY_MAX_CHARS);
   let commit: string | null;
   let check: CheckRun | null = null;
   try {
     journal.progressReport({ token, done: maxSteps, message: 'committing' });
+    const { redacted } = await redactChangedFiles(workspace.path, secrets.redact);
+    if (redacted.length > 0) {
+      await journal.write('warning', `secrets redacted from ${redacted.join(', ')} before the commit`, { iteration: number, files: redacted });
+    }
     commit = await workspace.commitIteration({ iteration: number, summary });
     await logCommit(journal, workspace, number, commit);
     if (executor.verify && !interrupted) {
       journal.progressReport({ token, message: `checking: ${executor.verify}` });
-      check = await runCheck(executor.verify, workspace.path, {
-        timeoutMs: executor.verifyTimeoutSeconds * 1000,
-        outputLimitBytes: executor.commands.outputLimitBytes,
-        secrets: input.secrets,
-        signal: input.stopSignal,
-      });
+      check = secrets.redactValue(
+        await runCheck(executor.verify, workspace.path, {
+          timeoutMs: executor.verifyTimeoutSeconds * 1000,
+          outputLimitBytes: executor.commands.outputLimitBytes,
+          secrets: commandSecrets,
+          envRules: secrets.envRules(),
+          signal: input.stopSignal,
+        }),
+      );
       if (input.stopSignal.aborted) {
         throw new IterationError(`iteration ${number} stopped during its check: ${reasonOf(input.stopSignal)}`, { stopped: true, spend: spent() });
       }
@@ -298,13 +313,14 @@ type CheckRun = CheckResult & { fullOutput: string };
 export async function runCheck(
   command: string,
   cwd: string,
-  options: { timeoutMs: number; outputLimitBytes: number; secrets: readonly string[]; signal?: AbortSignal },
+  options: { timeoutMs: number; outputLimitBytes: number; secrets: readonly string[]; envRules?: EnvironmentRules; signal?: AbortSignal },
 ): Promise<CheckRun> {
   const runner = new CommandRunner({
     policy: new DevelopersCommand(),
     timeoutMs: options.timeoutMs,
     outputLimitBytes: options.outputLimitBytes,
     secrets: options.secrets,
+    ...(options.envRules ? { envRules: options.envRules } : {}),
   });
   try {
     const result = await runner.run(command, { cwd, ...(options.signal ? { signal: options.signal } : {}) });

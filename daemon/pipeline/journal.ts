@@ -5,6 +5,7 @@
  */
 import type { EventData, EventEnvelope } from '../../protocol/index.ts';
 import type { EventBus } from '../events/bus.ts';
+import type { DaemonSecrets } from '../secrets/daemon-secrets.ts';
 import type { Log } from '../server/context.ts';
 import type { GoalLog } from '../store/goal-log.ts';
 
@@ -33,6 +34,11 @@ export class GoalJournal {
     } catch (error) {
       this.report(`goal #${this.goalId}: could not write its log (${(error as Error).message}): ${kind}: ${text}`);
     }
+  }
+
+  /** The daemon's secrets (the log's): what the goal's agent, commands and commits must not carry. */
+  get secrets(): DaemonSecrets {
+    return this.log.secrets;
   }
 
   progressBegin(data: Omit<EventData<'progress.begin'>, 'kind'>): void {

@@ -9,6 +9,7 @@ import type { CallUsage, ResearchSource } from '../../protocol/index.ts';
 import { runAgent, type AgentEvent, type AgentOptions } from '../agent/agent-loop.ts';
 import type { Provider, ReasoningEffort } from '../llm/types.ts';
 import { fetchUrlTool, type FetchUrlOptions } from '../tools/fetch-url.ts';
+import type { Redact } from '../secrets/redactor.ts';
 import { readOnlyFileTools } from '../tools/file-tools.ts';
 import type { Tool, ToolResult } from '../tools/tool.ts';
 import { resolveWorkspacePath } from '../tools/workspace-path.ts';
@@ -40,6 +41,10 @@ export interface ResearchAgentInput {
   signal: AbortSignal;
   listener: ResearchAgentListener;
   today?: string;
+  /** The daemon's secrets come out of every tool result (see AgentOptions.redact). */
+  redact?: Redact;
+  /** The file tools may read files git ignores (config `secrets.readIgnoredFiles`). Default false. */
+  readIgnoredFiles?: boolean;
 }
 
 export class ResearchAgentRun {
@@ -85,9 +90,10 @@ export class ResearchAgentRun {
       },
       items: [{ role: 'user', content: questionMessage(input.question) }],
       tools: withTools ? tools : [],
-      toolContext: { root: input.repoRoot, onActivity: (what) => input.listener.activity(what) },
+      toolContext: { root: input.repoRoot, onActivity: (what) => input.listener.activity(what), readIgnoredFiles: input.readIgnoredFiles ?? false },
       maxSteps: withTools ? input.maxSteps - 1 : 1,
       signal: input.signal,
+      ...(input.redact ? { redact: input.redact } : {}),
     };
     const first = await this.follow(runAgent(options), 0);
     if (first.reason !== 'max-steps') return first.text;

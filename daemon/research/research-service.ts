@@ -26,6 +26,7 @@ import type { ModelTable } from '../llm/models.ts';
 import type { ProviderOptions } from '../llm/provider.ts';
 import { ProviderError, type Provider } from '../llm/types.ts';
 import { ralphPaths } from '../paths.ts';
+import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
 import type { Log } from '../server/context.ts';
 import type { FetchUrlOptions } from '../tools/fetch-url.ts';
 import { CANCELLED_ON_REQUEST, CONSOLIDATOR_INSTRUCTIONS, consolidationMessage, plainConsolidation, unansweredSection } from './prompts.ts';
@@ -57,6 +58,8 @@ export interface ResearchServiceOptions {
   /** fetch_url's settings (tests allow their local pages here). */
   fetch?: Omit<FetchUrlOptions, 'onFetched'>;
   now?: () => Date;
+  /** The daemon's secrets: redacted from what the agents read and from the saved runs. Default: none. */
+  secrets?: DaemonSecrets;
 }
 
 export interface StartResearch {
@@ -114,6 +117,7 @@ export class ResearchService {
   private readonly log: Log;
   private readonly fetch: Omit<FetchUrlOptions, 'onFetched'> | undefined;
   private readonly now: () => Date;
+  private readonly secrets: DaemonSecrets;
   private readonly store: ResearchStore;
   private readonly live = new Map<string, LiveRun>();
   /** Agents waiting for a free slot, oldest first, across runs. */
@@ -130,7 +134,8 @@ export class ResearchService {
     this.log = options.log;
     this.fetch = options.fetch;
     this.now = options.now ?? (() => new Date());
-    this.store = new ResearchStore(ralphPaths(options.repoRoot).research, (message) => this.log(`research: ${message}`));
+    this.secrets = options.secrets ?? DaemonSecrets.none();
+    this.store = new ResearchStore(ralphPaths(options.repoRoot).research, (message) => this.log(`research: ${message}`), this.secrets.redactValue);
   }
 
   /** Opens the service; runs a stopped daemon left `running` are marked failed first. */
@@ -346,6 +351,8 @@ export class ResearchService {
       model: settings.model,
       ...(settings.reasoningEffort ? { reasoningEffort: settings.reasoningEffort } : {}),
       repoRoot: this.repoRoot,
+      redact: this.secrets.redact,
+      readIgnoredFiles: this.secrets.readIgnoredFiles(),
       maxSteps: agent.maxSteps,
       webSearch: live.provider.api === 'responses',
       ...(this.fetch ? { fetch: this.fetch } : {}),

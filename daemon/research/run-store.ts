@@ -39,10 +39,13 @@ export class ResearchStore {
    */
   private readonly queued = new Map<string, { text: string; written: Promise<void> }>();
   private ensuredDir: Promise<unknown> | undefined;
+  /** The daemon's secrets come out of a run before it is written. */
+  private readonly redact: <T>(value: T) => T;
 
-  constructor(dir: string, onError: (message: string) => void) {
+  constructor(dir: string, onError: (message: string) => void, redact: <T>(value: T) => T = (value) => value) {
     this.dir = dir;
     this.onError = onError;
+    this.redact = redact;
   }
 
   fileOf(id: string): string {
@@ -51,7 +54,7 @@ export class ResearchStore {
 
   /** Writes the run as it is now (a copy is taken at once; later changes need another save). Resolves once it is on disk. */
   save(run: ResearchRun): Promise<void> {
-    const text = `${JSON.stringify(run, null, 2)}\n`;
+    const text = `${JSON.stringify(this.redact(run), null, 2)}\n`;
     const waiting = this.queued.get(run.id);
     if (waiting) {
       waiting.text = text;

@@ -24,6 +24,7 @@ import type { EventBus } from '../events/bus.ts';
 import { appendLine } from '../fs/atomic-write.ts';
 import { isLinkRefusal, NO_FOLLOW } from '../fs/read.ts';
 import { ralphPaths } from '../paths.ts';
+import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 
 export interface NewLogEntry {
@@ -44,6 +45,8 @@ export type LogRange = { from?: number; limit?: number; tail?: undefined } | { t
 
 export interface GoalLogOptions {
   now?: () => Date;
+  /** The daemon's secrets: redacted from every entry before it is written or sent. Default: none. */
+  secrets?: DaemonSecrets;
 }
 
 /** Where each readable entry of a log file starts, and what the file looked like when that was known. */
@@ -92,10 +95,14 @@ export class GoalLog {
   private readonly waiting = new Map<number, PendingAppend[]>();
   private dirReady: Promise<unknown> | undefined;
 
+  /** What must never reach a log (the goal's journal hands it on to what the goal runs). */
+  readonly secrets: DaemonSecrets;
+
   constructor(repoRoot: string, bus: EventBus, options: GoalLogOptions = {}) {
     this.dir = ralphPaths(repoRoot).logs;
     this.bus = bus;
     this.now = options.now ?? (() => new Date());
+    this.secrets = options.secrets ?? DaemonSecrets.none();
   }
 
   fileOf(goalId: number): string {
@@ -104,7 +111,7 @@ export class GoalLog {
 
   /** Resolves with the entry as written (its index assigned) once its batch is on disk and published. */
   append(goalId: number, entry: NewLogEntry, cause?: Cause): Promise<LogEntry> {
-    const { kind, text, goalId: _goalId, index: _index, time: _time, ...extra } = entry;
+    const { kind, text, goalId: _goalId, index: _index, time: _time, ...extra } = this.secrets.redactValue(entry);
     let logEntry: LogEntry;
     try {
       // Validated here, so a bad entry fails alone instead of the batch it would join (index 0 until written).

@@ -47,6 +47,7 @@ import {
 import type { EventBus } from '../events/bus.ts';
 import { removeStrayTempFiles, writeFileAtomic } from '../fs/atomic-write.ts';
 import { RALPH_GITIGNORE, ralphPaths, type RalphPaths } from '../paths.ts';
+import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
 import { GoalLog } from './goal-log.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 
@@ -61,6 +62,8 @@ export interface GoalStoreOptions {
    * back). Default: one line on stderr.
    */
   onError?: (error: Error) => void;
+  /** The daemon's secrets: redacted from goals and log entries before they are kept, written or sent. Default: none. */
+  secrets?: DaemonSecrets;
   /** How often the goals folder's identity is checked (default FOLDER_CHECK_MS). */
   folderCheckMs?: number;
 }
@@ -132,6 +135,7 @@ interface GoalRecord {
 export class GoalStore {
   readonly paths: RalphPaths;
   readonly log: GoalLog;
+  private readonly secrets: DaemonSecrets;
   private readonly bus: EventBus;
   private readonly now: () => Date;
   private readonly onError: (error: Error) => void;
@@ -162,7 +166,8 @@ export class GoalStore {
     this.bus = options.bus;
     this.now = options.now ?? (() => new Date());
     this.onError = options.onError ?? ((error) => process.stderr.write(`ralph: goal store: ${error.message}\n`));
-    this.log = new GoalLog(options.repoRoot, options.bus, { now: this.now });
+    this.secrets = options.secrets ?? DaemonSecrets.none();
+    this.log = new GoalLog(options.repoRoot, options.bus, { now: this.now, secrets: this.secrets });
     this.folderCheckMs = options.folderCheckMs ?? FOLDER_CHECK_MS;
   }
 
@@ -347,7 +352,9 @@ export class GoalStore {
     });
   }
 
-  private async persist(goal: Goal): Promise<void> {
+  private async persist(unredacted: Goal): Promise<void> {
+    // Kept as written: what the file says is what clients are told.
+    const goal = this.secrets.redactValue(unredacted);
     const text = `${JSON.stringify(goal, null, 2)}\n`;
     await this.writableGoalsFolder();
     await writeFileAtomic(this.fileOf(goal.id), text).catch((error: NodeJS.ErrnoException) => {

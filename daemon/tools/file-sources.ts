@@ -9,7 +9,11 @@
 import { spawn } from 'node:child_process';
 import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { daemonFilePath, RALPH_DIR } from '../../protocol/index.ts';
 import { looksBinary } from './text-limits.ts';
+
+/** Ralph's daemon file (its token), as a path relative to the folder holding `.ralph`: never searched. */
+const DAEMON_FILE_PATH = `${RALPH_DIR}/${path.basename(daemonFilePath(''))}`;
 
 /** Folders the walk (outside git) never enters. */
 const SKIPPED_FOLDERS: ReadonlySet<string> = new Set(['.git', 'node_modules']);
@@ -46,6 +50,22 @@ export async function isGitWorkTree(dir: string, signal?: AbortSignal): Promise<
   } catch (error) {
     if (signal?.aborted) throw error;
     return false; // no git installed: a plain folder
+  }
+}
+
+/**
+ * Whether git ignores `relPath` (relative to `root`, a work tree) — git's own answer, every
+ * `.gitignore`, info/exclude and the global excludes file included; a tracked file is never
+ * ignored. Outside a work tree (or without git) nothing is.
+ */
+export async function isGitIgnored(root: string, relPath: string, signal?: AbortSignal): Promise<boolean> {
+  try {
+    // 0: ignored, 1: not ignored, 128: not a work tree (or another failure: then not ignored).
+    const { code } = await runGit(root, ['check-ignore', '-q', '--', relPath], signal);
+    return code === 0;
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return false;
   }
 }
 
@@ -188,8 +208,9 @@ function gitGrepWith(
   signal?: AbortSignal,
 ): Promise<SearchOutcome> {
   const args = ['grep', '-n', '-I', '--untracked', '--null', '--no-color', syntax, '-e', pattern, '--'];
-  // `:(literal)`: the model's path is a path, not a glob; the exclusion mirrors listGitFiles.
-  args.push(`:(literal)${relPath}`, ':(exclude,glob)**/node_modules/**');
+  // `:(literal)`: the model's path is a path, not a glob; the exclusion mirrors listGitFiles. A daemon
+  // file is never searched, even where no .gitignore covers it (it holds a daemon's token).
+  args.push(`:(literal)${relPath}`, ':(exclude,glob)**/node_modules/**', `:(exclude,glob)**/${DAEMON_FILE_PATH}`);
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, { cwd: root, signal, stdio: ['ignore', 'pipe', 'pipe'] });
     const collector = new MatchCollector(limits.maxMatches);
@@ -242,6 +263,7 @@ export async function walkGrep(root: string, regex: RegExp, start: string, limit
     signal?.throwIfAborted();
     const absolute = path.join(start, file);
     const rootRelative = path.relative(root, absolute).split(path.sep).join('/');
+    if (rootRelative === DAEMON_FILE_PATH || rootRelative.endsWith(`/${DAEMON_FILE_PATH}`)) continue;
     let bytes: Buffer;
     try {
       // lstat: a symlink is not followed (it could point outside the workspace), as git grep does.

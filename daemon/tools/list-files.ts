@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { isGitWorkTree, listGitFiles, walkFiles, type FileListing } from './file-sources.ts';
 import { describeFsError } from './fs-errors.ts';
 import { defineTool, errorResult, type ToolResult } from './tool.ts';
-import { resolveWorkspacePath } from './workspace-path.ts';
+import { assertReadable, resolveWorkspacePath } from './workspace-path.ts';
 
 export const LIST_LIMITS = {
   /** Lines of the tree at most. */
@@ -30,6 +30,7 @@ export const listFilesTool = defineTool({
     try {
       const target = await resolveWorkspacePath(ctx.root, requested);
       display = target.display;
+      await assertReadable(target, { readIgnoredFiles: ctx.readIgnoredFiles, signal: ctx.signal });
       ctx.onActivity?.(`listing ${display}`);
       if (!(await stat(target.realPath)).isDirectory()) return { output: `${display} (a file)`, summary: `listed ${display} (a file)` };
       const listing: FileListing = (await isGitWorkTree(target.realPath, ctx.signal))

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { describeFsError } from './fs-errors.ts';
 import { clipLine, formatBytes, looksBinary } from './text-limits.ts';
 import { defineTool, errorResult, type ToolResult } from './tool.ts';
-import { resolveWorkspacePath } from './workspace-path.ts';
+import { assertReadable, resolveWorkspacePath } from './workspace-path.ts';
 
 export const READ_LIMITS = {
   /** Bytes of the file read at most (a bigger file is shown truncated). */
@@ -27,6 +27,7 @@ export const readFileTool = defineTool({
     try {
       const target = await resolveWorkspacePath(ctx.root, requested);
       display = target.display;
+      await assertReadable(target, { readIgnoredFiles: ctx.readIgnoredFiles, signal: ctx.signal });
       ctx.onActivity?.(`reading ${display}`);
       return await readNumbered(target.realPath, display);
     } catch (error) {

@@ -13,10 +13,14 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
+import { commandEnvironment, type EnvironmentRules } from '../secrets/environment.ts';
 import { CommandPolicy, describeRefusal, type PolicyDecision } from './command-policy.ts';
 import { isGroupAlive, killGroup } from './process-group.ts';
 import { HeadTailBuffer, formatBytes } from './text-limits.ts';
 import { clip, defineTool, errorResult, type ToolResult } from './tool.ts';
+
+/** The environment scrub lives with the other secret rules (daemon/secrets/); re-exported for the tools' one import. */
+export { commandEnvironment };
 
 export const COMMAND_DEFAULTS = {
   timeoutMs: 120_000,
@@ -40,6 +44,8 @@ export interface CommandRunnerOptions {
   env?: NodeJS.ProcessEnv;
   /** Secret values (the provider's API key): any variable holding one is removed, whatever its name. */
   secrets?: readonly string[];
+  /** The config's `secrets.passEnv` / `hideEnv`: which secret-looking variables commands still get, and which others they do not. */
+  envRules?: EnvironmentRules;
 }
 
 export interface RunOptions {
@@ -70,23 +76,6 @@ export interface CommandResult {
   decision: PolicyDecision;
 }
 
-/** Provider settings and Ralph's secrets have no business in the agent's commands. */
-const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL/i;
-
-/** The environment a command gets: `base` without OPENAI_*, secret-looking RALPH_*, or any variable holding a secret value. */
-export function commandEnvironment(base: NodeJS.ProcessEnv, secrets: readonly string[] = []): NodeJS.ProcessEnv {
-  const secretValues = new Set(secrets.filter((secret) => secret !== ''));
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(base)) {
-    if (value === undefined) continue;
-    if (name.startsWith('OPENAI_')) continue;
-    if (name.startsWith('RALPH_') && SECRET_NAME.test(name)) continue;
-    if (secretValues.has(value)) continue;
-    env[name] = value;
-  }
-  return env;
-}
-
 export class CommandRunner {
   readonly policy: CommandPolicy;
   readonly timeoutMs: number;
@@ -103,7 +92,7 @@ export class CommandRunner {
     this.timeoutMs = options.timeoutMs ?? COMMAND_DEFAULTS.timeoutMs;
     this.outputLimitBytes = options.outputLimitBytes ?? COMMAND_DEFAULTS.outputLimitBytes;
     this.killGraceMs = options.killGraceMs ?? COMMAND_DEFAULTS.killGraceMs;
-    this.env = commandEnvironment(options.env ?? process.env, options.secrets);
+    this.env = commandEnvironment(options.env ?? process.env, options.secrets, options.envRules);
   }
 
   /** Process groups started by this runner that may still have processes in them. */

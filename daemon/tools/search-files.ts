@@ -5,7 +5,7 @@ import { gitGrep, isGitWorkTree, walkGrep, type SearchLimits, type SearchOutcome
 import { describeFsError } from './fs-errors.ts';
 import { clipLine } from './text-limits.ts';
 import { clip, defineTool, errorResult, messageOf, type ToolResult } from './tool.ts';
-import { resolveWorkspacePath } from './workspace-path.ts';
+import { assertReadable, resolveWorkspacePath } from './workspace-path.ts';
 
 export const SEARCH_LIMITS: SearchLimits & { maxLineLength: number } = {
   maxMatches: 200,
@@ -30,6 +30,7 @@ export const searchFilesTool = defineTool({
     try {
       const target = await resolveWorkspacePath(ctx.root, requested);
       display = target.display;
+      await assertReadable(target, { readIgnoredFiles: ctx.readIgnoredFiles, signal: ctx.signal });
       ctx.onActivity?.(`searching for '${clip(pattern, 60)}'${display === '.' ? '' : ` in ${display}`}`);
       const relPath = path.relative(target.realRoot, target.realPath) || '.';
       let outcome: SearchOutcome;

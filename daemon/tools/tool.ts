@@ -13,6 +13,11 @@ export interface ToolContext {
   signal: AbortSignal;
   /** What the tool is doing right now ("reading daemon/llm/models.ts"), for progress bars. */
   onActivity?: (what: string) => void;
+  /**
+   * The file tools may read files git ignores (a goal's own build output in its worktree). Default
+   * false: `.env` and the like often hold secrets. `.ralph/daemon.json` is refused either way.
+   */
+  readIgnoredFiles?: boolean;
 }
 
 export interface ToolResult {

@@ -7,6 +7,8 @@
  */
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { daemonFilePath, RALPH_DIR } from '../../protocol/index.ts';
+import { isGitIgnored } from './file-sources.ts';
 
 export class WorkspacePathError extends Error {
   constructor(message: string) {
@@ -47,6 +49,40 @@ export async function resolveWorkspacePath(root: string, requested: string, opti
   }
   return { realRoot, realPath: realTarget, display };
 }
+
+export interface ReadAccess {
+  /** Files git ignores may be read (see ToolContext.readIgnoredFiles). */
+  readIgnoredFiles?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Refuses what the read tools must not show (DESIGN.md, "Secrets"): Ralph's daemon file (it holds
+ * the token that commands the daemon), wherever a `.ralph` folder has one, and — unless allowed —
+ * files and folders git ignores (`.env`, local credentials). Judged on the real path, so a link
+ * to such a file is refused too. Installed dependencies (`node_modules`) stay readable although git
+ * ignores them: their sources are what an agent reads to learn a library.
+ */
+export async function assertReadable(target: WorkspacePath, access: ReadAccess = {}): Promise<void> {
+  const relative = path.relative(target.realRoot, target.realPath);
+  if (relative === '') return;
+  const segments = relative.split(path.sep);
+  const display = toDisplay(relative);
+  if (segments.at(-1) === DAEMON_FILE && segments.at(-2) === RALPH_FOLDER) {
+    throw new WorkspacePathError(`refused: ${display} holds the daemon's access token; no agent reads it`);
+  }
+  if (access.readIgnoredFiles || segments.includes('node_modules')) return;
+  if (await isGitIgnored(target.realRoot, relative, access.signal)) {
+    throw new WorkspacePathError(
+      `refused: git ignores ${display}, and ignored files (like .env) often hold secrets, so the file tools do not read them ` +
+        '(the developer can allow it with secrets.readIgnoredFiles in ralph.config.ts)',
+    );
+  }
+}
+
+/** The daemon file's name in Ralph's folder (protocol/discovery.ts): any `.ralph/daemon.json` in the workspace is refused. */
+const RALPH_FOLDER = RALPH_DIR;
+const DAEMON_FILE = path.basename(daemonFilePath(''));
 
 function escapes(requested: string): WorkspacePathError {
   return new WorkspacePathError(`path escapes the workspace: ${requested}`);

@@ -1,0 +1,172 @@
+/**
+ * The one place that knows the daemon's secret values (the provider key, the daemon token, every
+ * secret-looking variable of its environment) and replaces them with `[redacted NAME]` wherever
+ * text is about to be stored or sent: tool output before the model reads it, model requests, goal
+ * files, logs, transcripts, research reports and events (DESIGN.md, "Secrets").
+ *
+ * What is matched, per value:
+ * - the value itself, and its JSON-escaped and URL-encoded forms where they differ (a JSON file
+ *   or a URL printed by a command);
+ * - its base64, standard and URL-safe, at each of the three byte alignments it can have inside a
+ *   longer base64 text (`base64 .ralph/daemon.json`), minus the few characters at either end that
+ *   depend on the neighbouring bytes;
+ * - each line (16 characters or more) of a value that spans lines (a PEM key).
+ * Values shorter than 8 characters are not redacted: `true`, `1`, `admin` would turn up in
+ * ordinary output everywhere, and redacting them would garble it while protecting nothing that a
+ * guess could not find. (They are still kept out of commands' environments by name.)
+ *
+ * This is a net for what an agent happens to read or print, not a wall: a command that reads a
+ * secret and transforms it (splits it, reverses it, hex-dumps it) gets it past any redaction.
+ * Keeping commands from reading the secrets at all is what the environment scrub and the sandbox
+ * are for; this catches what gets through anyway.
+ */
+import type { NamedSecret } from './environment.ts';
+
+export type { NamedSecret } from './environment.ts';
+
+/** Replaces the known secrets in a text. */
+export type Redact = (text: string) => string;
+
+/** Values shorter than this are not redacted (see the header). */
+export const MIN_SECRET_LENGTH = 8;
+/** A line of a multi-line value is redacted on its own from this length. */
+const MIN_LINE_LENGTH = 16;
+/** Deeper than this, a value is redacted through its JSON text (no recursion that deep). */
+const MAX_WALK_DEPTH = 200;
+
+export class Redactor {
+  /** The secrets by where they come from ('env', 'token', 'provider'): a source is replaced as a whole. */
+  private readonly sources = new Map<string, readonly NamedSecret[]>();
+  private pattern: RegExp | null = null;
+  /** Each matched form → its replacement. */
+  private labels = new Map<string, string>();
+
+  constructor(sources: Record<string, readonly NamedSecret[]> = {}) {
+    for (const [source, secrets] of Object.entries(sources)) this.sources.set(source, secrets);
+    this.compile();
+  }
+
+  /** Replaces the secrets of one source (the provider's key after a config reload). */
+  set(source: string, secrets: readonly NamedSecret[]): void {
+    this.sources.set(source, secrets);
+    this.compile();
+  }
+
+  /** The secret values long enough to be redacted. */
+  values(): string[] {
+    return [...new Set([...this.sources.values()].flat().map((secret) => secret.value))].filter((value) => value.length >= MIN_SECRET_LENGTH);
+  }
+
+  /** `text` with every known secret replaced. Bound: pass it around as a function. */
+  readonly redact: Redact = (text) => {
+    const pattern = this.pattern;
+    if (pattern === null || text.length < MIN_SECRET_LENGTH) return text;
+    pattern.lastIndex = 0;
+    if (!pattern.test(text)) return text;
+    pattern.lastIndex = 0;
+    return text.replace(pattern, (match) => this.labels.get(match) ?? '[redacted]');
+  };
+
+  /**
+   * `value` with every string in it redacted (plain objects and arrays are walked; keys are left
+   * alone). What holds no secret is returned as it is, the same object: most values hold none.
+   */
+  readonly redactValue = <T>(value: T): T => {
+    if (this.pattern === null) return value;
+    return this.walk(value, 0) as T;
+  };
+
+  private walk(value: unknown, depth: number): unknown {
+    if (typeof value === 'string') return this.redact(value);
+    if (typeof value !== 'object' || value === null) return value;
+    if (depth > MAX_WALK_DEPTH) return this.redactDeepByJson(value);
+    if (Array.isArray(value)) {
+      let copy: unknown[] | null = null;
+      for (let index = 0; index < value.length; index++) {
+        const item: unknown = value[index];
+        const redacted = this.walk(item, depth + 1);
+        if (redacted !== item) (copy ??= [...value])[index] = redacted;
+      }
+      return copy ?? value;
+    }
+    const prototype: unknown = Object.getPrototypeOf(value);
+    if (prototype !== Object.prototype && prototype !== null) return value; // a Date, a Buffer, an Error: not data we write
+    let copy: Record<string, unknown> | null = null;
+    for (const [key, item] of Object.entries(value)) {
+      const redacted = this.walk(item, depth + 1);
+      if (redacted !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = redacted;
+    }
+    return copy ?? value;
+  }
+
+  /** A value nested too deep to walk: through its JSON (where the JSON-escaped forms match). */
+  private redactDeepByJson(value: object): unknown {
+    try {
+      const json = JSON.stringify(value);
+      const redacted = this.redact(json);
+      return redacted === json ? value : (JSON.parse(redacted) as unknown);
+    } catch {
+      return value; // too deep for JSON too: nothing can serialize it, so nothing will store or send it
+    }
+  }
+
+  private compile(): void {
+    const labels = new Map<string, string>();
+    for (const secrets of this.sources.values()) {
+      for (const { name, value } of secrets) {
+        if (value.length < MIN_SECRET_LENGTH) continue;
+        for (const [form, how] of formsOf(value)) {
+          if (form.length >= MIN_SECRET_LENGTH && !labels.has(form)) labels.set(form, `[redacted ${name}${how}]`);
+        }
+      }
+    }
+    this.labels = labels;
+    // Longest first: where one form holds another, the whole of it goes.
+    const alternatives = [...labels.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
+    this.pattern = alternatives.length === 0 ? null : new RegExp(alternatives.join('|'), 'g');
+  }
+}
+
+/** Redacts nothing: for callers that have no secrets to hide (tests, tools used alone). */
+export const NO_REDACTION: Redact = (text) => text;
+
+/** The forms of a value that are matched, each with what the label says about it. */
+function formsOf(value: string): [string, string][] {
+  const forms: [string, string][] = [[value, '']];
+  const json = JSON.stringify(value).slice(1, -1);
+  if (json !== value) forms.push([json, '']);
+  const url = encodeURIComponent(value);
+  if (url !== value) forms.push([url, '']);
+  for (const inner of base64Forms(value)) forms.push([inner, ', base64']);
+  if (value.includes('\n')) {
+    for (const line of value.split(/\r?\n/)) {
+      const trimmed = line.trim();
+      if (trimmed.length >= MIN_LINE_LENGTH && !trimmed.startsWith('-----')) forms.push([trimmed, '']);
+    }
+  }
+  return forms;
+}
+
+/**
+ * The part of `value`'s base64 that is the same wherever the value sits in a longer text, for each
+ * of the three byte alignments, standard and URL-safe alphabets.
+ */
+function base64Forms(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  const forms = new Set<string>();
+  for (let offset = 0; offset < 3; offset++) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64').replace(/=+$/, '');
+    const total = offset + bytes.length;
+    // Characters that mix in bits of the bytes before (the padding) or after the value are left out.
+    const start = [0, 2, 3][offset]!;
+    const end = 4 * Math.floor(total / 3) + [0, 1, 2][total % 3]!;
+    const inner = encoded.slice(start, end);
+    forms.add(inner);
+    forms.add(inner.replaceAll('+', '-').replaceAll('/', '_'));
+  }
+  return [...forms];
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -23,7 +23,7 @@ describe('config schema', () => {
       maxTokens: 10_000_000,
       maxStepsPerIteration: 30,
       verifyTimeoutSeconds: 1800,
-      commands: { allow: [], deny: [], timeoutSeconds: 300, outputLimitBytes: 65_536 },
+      commands: { allow: [], deny: [], timeoutSeconds: 300, outputLimitBytes: 65_536, sandbox: 'auto' },
     });
     assert.deepEqual(config.research, { concurrency: 4, maxSteps: 20, timeoutSeconds: 600 });
     assert.deepEqual(config.chat, {});

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import type { ModelApi, ReasoningEffort } from '../llm/types.ts';
 import { ModelOverride } from '../llm/models.ts';
+import { SANDBOX_MODES } from '../tools/sandbox.ts';
 
 export const MODEL_APIS = ['responses', 'chat'] as const satisfies readonly ModelApi[];
 export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const satisfies readonly ReasoningEffort[];
@@ -34,6 +35,12 @@ const CommandPolicy = z.strictObject({
   timeoutSeconds: z.int().min(1).max(86_400).default(300),
   /** Output kept per command (the rest is cut, with a note) so one command cannot flood the context. Default 64 KiB. */
   outputLimitBytes: z.int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+  /**
+   * Where the agent's commands and the goal's check run (README "What holds where"): `auto` (default)
+   * in a bubblewrap sandbox where `bwrap` works, otherwise as plain child processes (said in the
+   * daemon's and the goal's log); `bwrap`: only in the sandbox (commands fail without it); `off`: never.
+   */
+  sandbox: z.enum(SANDBOX_MODES).default('auto'),
 });
 
 const Executor = z.strictObject({

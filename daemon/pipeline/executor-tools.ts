@@ -40,6 +40,7 @@ export function executorRunner(commands: ExecutorConfig['commands'], secrets: re
     policy: executorPolicy(commands),
     timeoutMs: commands.timeoutSeconds * 1000,
     outputLimitBytes: commands.outputLimitBytes,
+    sandbox: commands.sandbox,
     secrets,
     ...(envRules ? { envRules } : {}),
   });

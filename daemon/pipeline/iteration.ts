@@ -12,12 +12,13 @@
  *   is committed, the check is skipped, and the iteration comes back `interrupted` with the reason.
  */
 import { emptyUsage, type CallUsage, type CheckResult, type Goal, type Iteration, type Usage } from '../../protocol/index.ts';
-import { runAgent } from '../agent/agent-loop.ts';
+import { runAgent, type CutReason } from '../agent/agent-loop.ts';
 import type { RalphConfig } from '../config/schema.ts';
 import type { ModelTable } from '../llm/models.ts';
 import type { Provider, ReasoningEffort, ToolCall } from '../llm/types.ts';
 import { CommandPolicy, CommandRunner, type PolicyDecision, type ToolResult } from '../tools/index.ts';
 import { clip } from '../tools/tool.ts';
+import { SANDBOX_OFF_REASON, describeSandbox, type SandboxMode, type SandboxState } from '../tools/sandbox.ts';
 import type { EnvironmentRules } from '../secrets/environment.ts';
 import { redactChangedFiles } from '../secrets/workspace-files.ts';
 import { addUsage } from '../store/goal-store.ts';
@@ -69,7 +70,7 @@ export type IterationRecord = Iteration & {
   /** Time spent waiting on the provider (rate limits): not counted against the time bound. */
   waitedMs: number;
   /** Why the agent stopped: it answered, called goal_done, spent its step budget, or a bound stopped it. */
-  stopReason: 'answered' | 'stopped-by-tool' | 'max-steps' | 'bound';
+  stopReason: 'answered' | 'stopped-by-tool' | 'max-steps' | 'cut' | 'bound';
   /** Set when a bound stopped the iteration: the reason. */
   interrupted?: string;
 };
@@ -159,6 +160,7 @@ export async function runIteration(input: IterationInput): Promise<IterationReco
   const spent = () => ({ usage, waitedMs, durationMs: performance.now() - started });
 
   journal.progressBegin({ token, title: `Goal #${goal.id}: iteration ${number}`, total: maxSteps });
+  if (input.positionInAttempt === 1) await noteSandbox(journal, runner, number);
   const prompt = iterationPrompt({ ...input, verify: executor.verify });
   try {
     for await (const event of runAgent({
@@ -213,6 +215,9 @@ export async function runIteration(input: IterationInput): Promise<IterationReco
         case 'tool.end':
           await logToolCall(journal, number, event.call, event.result);
           break;
+        case 'cut':
+          await journal.write('warning', describeCut(event), { iteration: number, step: event.step, cut: event.reason });
+          break;
         case 'done':
           text = event.text;
           stopReason = event.reason;
@@ -252,6 +257,7 @@ export async function runIteration(input: IterationInput): Promise<IterationReco
         await runCheck(executor.verify, workspace.path, {
           timeoutMs: executor.verifyTimeoutSeconds * 1000,
           outputLimitBytes: executor.commands.outputLimitBytes,
+          sandbox: executor.commands.sandbox,
           secrets: commandSecrets,
           envRules: secrets.envRules(),
           signal: input.stopSignal,
@@ -307,18 +313,44 @@ class DevelopersCommand extends CommandPolicy {
 type CheckRun = CheckResult & { fullOutput: string };
 
 /**
+ * Said in the goal's log at the start of each attempt when the agent's commands run without the
+ * sandbox though the config did not turn it off (bwrap missing or not working here), or cannot run
+ * at all (`bwrap` required and missing).
+ */
+async function noteSandbox(journal: GoalJournal, runner: CommandRunner, iteration: number): Promise<void> {
+  let state: SandboxState;
+  try {
+    state = await runner.sandboxState();
+  } catch (error) {
+    await journal.write('warning', (error as Error).message, { iteration, sandbox: false });
+    return;
+  }
+  if (!state.active && state.reason !== SANDBOX_OFF_REASON) await journal.write('warning', describeSandbox(state), { iteration, sandbox: false });
+}
+
+/**
  * Runs the goal's check in the worktree: the developer's own command, so the agent's command policy
- * does not apply; it runs in its own process group with a timeout, without the provider's key.
+ * does not apply; it runs in its own process group (in the agent's sandbox where that is on) with a
+ * timeout, without the provider's key.
  */
 export async function runCheck(
   command: string,
   cwd: string,
-  options: { timeoutMs: number; outputLimitBytes: number; secrets: readonly string[]; envRules?: EnvironmentRules; signal?: AbortSignal },
+  options: {
+    timeoutMs: number;
+    outputLimitBytes: number;
+    /** The agent's sandbox (executor.commands.sandbox): the check runs in the same place. Default `auto`. */
+    sandbox?: SandboxMode;
+    secrets: readonly string[];
+    envRules?: EnvironmentRules;
+    signal?: AbortSignal;
+  },
 ): Promise<CheckRun> {
   const runner = new CommandRunner({
     policy: new DevelopersCommand(),
     timeoutMs: options.timeoutMs,
     outputLimitBytes: options.outputLimitBytes,
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
     secrets: options.secrets,
     ...(options.envRules ? { envRules: options.envRules } : {}),
   });
@@ -341,10 +373,20 @@ export async function runCheck(
 
 function summaryOf(claimed: string | null, text: string, stopReason: IterationRecord['stopReason'], interrupted: string | undefined): string {
   if (claimed) return claimed;
+  // A cut answer is recorded as cut, never as a clean end.
+  if (stopReason === 'cut' && text.trim()) return `(cut short) ${text.trim()}`;
   if (text.trim()) return text.trim();
   if (interrupted) return `(stopped before a summary: ${interrupted})`;
   if (stopReason === 'max-steps') return '(the step budget ran out before a summary)';
+  if (stopReason === 'cut') return '(the reply was cut short before a summary)';
   return '(no summary)';
+}
+
+/** The log line for a reply cut short. */
+function describeCut({ reason, calls, continued }: { reason: CutReason; calls: number; continued: boolean }): string {
+  const why = reason === 'length' ? 'the reply was cut at the output-token limit' : "the reply was stopped by the provider's content filter";
+  if (calls > 0) return `${why}: its ${calls === 1 ? 'tool call was' : `${calls} tool calls were`} not run, the model is asked again`;
+  return continued ? `${why}: the model continues it` : `${why}: the answer stays cut`;
 }
 
 function callUsage(usage: CallUsage, costUsd: number | null): Usage {

@@ -79,3 +79,66 @@ async function waitUntilGone(pgid: number, timeoutMs: number): Promise<boolean> 
     await sleep(POLL_MS);
   }
 }
+
+/**
+ * The processes (on Linux) whose environment holds `name=value`, this process excepted. How a
+ * runner finds what its commands started that left their process group (`setsid`): the
+ * environment is inherited, and read from /proc only for processes of the same user.
+ */
+export function processesWithEnvironment(name: string, value: string): number[] {
+  if (process.platform !== 'linux') return [];
+  const needle = Buffer.from(`\0${name}=${value}\0`);
+  const found: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let environ: Buffer;
+    try {
+      environ = readFileSync(`/proc/${entry}/environ`);
+    } catch {
+      continue; // exited, or not ours to read
+    }
+    // A leading NUL so the first variable matches like the others.
+    if (Buffer.concat([Buffer.from([0]), environ]).includes(needle)) found.push(Number(entry));
+  }
+  return found;
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`, to every process carrying `name=value` in its environment. */
+export async function killMarkedProcesses(name: string, value: string, { graceMs = 500 }: { graceMs?: number } = {}): Promise<void> {
+  const signalEach = (pids: number[], signal: NodeJS.Signals): void => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // gone already
+      }
+    }
+  };
+  let pids = processesWithEnvironment(name, value);
+  if (pids.length === 0) return;
+  signalEach(pids, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    await sleep(POLL_MS);
+    pids = processesWithEnvironment(name, value).filter(isLiving);
+    if (pids.length === 0) return;
+  }
+  signalEach(pids, 'SIGKILL');
+}
+
+/** Not a zombie (Linux); a zombie runs nothing and waits for its parent or init. */
+function isLiving(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}

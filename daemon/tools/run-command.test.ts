@@ -20,8 +20,9 @@ import { defer } from '../../test/helpers/defer.ts';
 /** The contract: a cancelled command's whole process group is gone within 2 s. */
 const KILL_CONTRACT_MS = 2000;
 
+/** The plain process-group runner (the sandbox has its own tests: sandbox.test.ts). */
 function newRunner(t: TestContext, options: CommandRunnerOptions = {}): CommandRunner {
-  const runner = new CommandRunner(options);
+  const runner = new CommandRunner({ sandbox: 'off', ...options });
   defer(t, () => runner.killAll());
   return runner;
 }

@@ -1,21 +1,25 @@
 /**
  * `run_command {command}`: the goal executor's shell. Each command runs as `bash -c` in the
  * workspace, under the command policy, in its own process group, with a timeout and an output
- * cap, stdin closed, and no provider secrets in its environment.
+ * cap, stdin closed, and no provider secrets in its environment; inside the bubblewrap sandbox
+ * where it works (sandbox.ts: config `executor.commands.sandbox`).
  *
  * One CommandRunner per iteration: it remembers every process group it started, so `killAll()`
  * at the end of the iteration leaves nothing of the agent's running, not even a `sleep 300 &`
- * whose shell exited long ago. (A process that leaves the group on purpose, with `setsid`,
- * escapes it; this is a harness for an agent that means well, not a sandbox.)
+ * whose shell exited long ago. In the sandbox everything a command started ends with it (its own
+ * PID namespace). Without it, a process that left the group (`setsid`) is still found by a marker
+ * in its environment; only one that also clears its environment escapes.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { commandEnvironment, type EnvironmentRules } from '../secrets/environment.ts';
 import { CommandPolicy, describeRefusal, type PolicyDecision } from './command-policy.ts';
-import { isGroupAlive, killGroup } from './process-group.ts';
+import { isGroupAlive, killGroup, killMarkedProcesses } from './process-group.ts';
+import { SANDBOX_OFF_REASON, resolveSandbox, type CommandSandbox, type SandboxMode, type SandboxState } from './sandbox.ts';
 import { HeadTailBuffer, formatBytes } from './text-limits.ts';
 import { clip, defineTool, errorResult, type ToolResult } from './tool.ts';
 
@@ -46,7 +50,12 @@ export interface CommandRunnerOptions {
   secrets?: readonly string[];
   /** The config's `secrets.passEnv` / `hideEnv`: which secret-looking variables commands still get, and which others they do not. */
   envRules?: EnvironmentRules;
+  /** `auto` (default): in the bubblewrap sandbox where it works; `bwrap`: only there; `off`: never. */
+  sandbox?: SandboxMode;
 }
+
+/** Set in every command's environment to this runner's id: how killAll finds what left the process group. */
+export const COMMAND_MARKER_VARIABLE = 'RALPH_COMMAND_RUN';
 
 export interface RunOptions {
   /** The folder the command runs in: the workspace. */
@@ -86,6 +95,11 @@ export class CommandRunner {
   private readonly groups = new Set<number>();
   /** Cancels each command still running (used by killAll). */
   private readonly cancels = new Set<() => void>();
+  private readonly sandboxMode: SandboxMode;
+  private sandboxReady: Promise<{ state: SandboxState; sandbox: CommandSandbox | null }> | null = null;
+  /** Once known: then a command starts at once (no await between the policy's answer and the spawn). */
+  private sandboxKnown: { state: SandboxState; sandbox: CommandSandbox | null } | null = null;
+  private readonly marker = randomUUID();
 
   constructor(options: CommandRunnerOptions = {}) {
     this.policy = options.policy ?? new CommandPolicy();
@@ -93,6 +107,21 @@ export class CommandRunner {
     this.outputLimitBytes = options.outputLimitBytes ?? COMMAND_DEFAULTS.outputLimitBytes;
     this.killGraceMs = options.killGraceMs ?? COMMAND_DEFAULTS.killGraceMs;
     this.env = commandEnvironment(options.env ?? process.env, options.secrets, options.envRules);
+    this.env[COMMAND_MARKER_VARIABLE] = this.marker;
+    this.sandboxMode = options.sandbox ?? 'auto';
+    if (this.sandboxMode === 'off') this.sandboxKnown = { state: { active: false, reason: SANDBOX_OFF_REASON }, sandbox: null };
+  }
+
+  /** Whether this runner's commands run sandboxed (probed once per process); throws when `bwrap` is required and cannot run. */
+  async sandboxState(): Promise<SandboxState> {
+    return (await this.sandbox()).state;
+  }
+
+  private async sandbox(): Promise<{ state: SandboxState; sandbox: CommandSandbox | null }> {
+    if (this.sandboxKnown) return this.sandboxKnown;
+    this.sandboxReady ??= resolveSandbox(this.sandboxMode);
+    this.sandboxKnown = await this.sandboxReady;
+    return this.sandboxKnown;
   }
 
   /** Process groups started by this runner that may still have processes in them. */
@@ -107,12 +136,15 @@ export class CommandRunner {
     if (!decision.allowed) return { ...base, outcome: 'refused' };
     if (signal?.aborted) return { ...base, outcome: 'cancelled' };
 
+    const { sandbox } = this.sandboxKnown ?? (await this.sandbox());
     const started = performance.now();
     // `exec 2>&1` first, on the same line (bash's line numbers stay right): one pipe for both
     // streams, so the model reads errors where they happened among the output.
-    const child = spawn('bash', ['-c', `exec 2>&1; ${command}`], {
+    const argv = ['bash', '-c', `exec 2>&1; ${command}`];
+    const plan = sandbox ? sandbox.wrap(argv, cwd) : { file: 'bash', args: argv.slice(1), env: {} };
+    const child = spawn(plan.file, plan.args, {
       cwd,
-      env: this.env,
+      env: { ...this.env, ...plan.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -137,7 +169,7 @@ export class CommandRunner {
 
     try {
       const { code, signal: exitSignal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-        child.once('error', (error: NodeJS.ErrnoException) => reject(startError(error, cwd)));
+        child.once('error', (error: NodeJS.ErrnoException) => reject(startError(error, cwd, plan.file)));
         child.once('exit', (exitCode, bySignal) => resolve({ code: exitCode, signal: bySignal }));
       });
       // The shell is done; what it left in the background is killAll's business, not the timeout's.
@@ -189,13 +221,15 @@ export class CommandRunner {
         if (await killGroup(pgid, { graceMs: this.killGraceMs })) this.groups.delete(pgid);
       }),
     );
+    // What left its group (`setsid`) still carries the runner's marker in its environment.
+    await killMarkedProcesses(COMMAND_MARKER_VARIABLE, this.marker, { graceMs: this.killGraceMs });
   }
 }
 
 /** Node reports a missing working folder as "spawn bash ENOENT", which points at the wrong thing. */
-function startError(error: NodeJS.ErrnoException, cwd: string): Error {
+function startError(error: NodeJS.ErrnoException, cwd: string, program: string): Error {
   if (error.code === 'ENOENT' && !existsSync(cwd)) return new Error(`the workspace folder does not exist: ${cwd}`, { cause: error });
-  return new Error(`bash could not be started: ${error.message}`, { cause: error });
+  return new Error(`${program} could not be started: ${error.message}`, { cause: error });
 }
 
 /** The command's result as the model reads it, and the one line for the log. */
@@ -236,7 +270,9 @@ export function runCommandTool(runner: CommandRunner) {
     description:
       'Run a shell command (bash) in the workspace and get its exit code and output (stdout and stderr together). ' +
       `It is killed after ${Math.round(runner.timeoutMs / 1000)} s; output over ${formatBytes(runner.outputLimitBytes)} is cut in the middle. ` +
-      'No input can be given (stdin is closed). Git commits, pushes and branch changes are refused: the harness does them.',
+      'No input can be given (stdin is closed). Git commits, pushes and branch changes are refused: the harness does them. ' +
+      'What a command starts in the background ends with the command (in the sandbox) or with this step at the latest: ' +
+      'start a server and the test that uses it in one command.',
     parameters: z.object({
       command: z.string().min(1).describe('The command line, as you would type it in bash'),
     }),

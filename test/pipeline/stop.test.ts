@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { defaultConfig } from '../../daemon/config/schema.ts';
 import { SHUTDOWN_NOTE } from '../../daemon/pipeline/goal-run.ts';
 import { isGroupAlive } from '../../daemon/tools/process-group.ts';
 import { git, makeTempDir } from '../helpers/repo.ts';
@@ -32,7 +33,9 @@ async function goalWaitingOnTheModel(t: TestContext) {
 }
 
 test('cancel during run_command {sleep 100}: the process group is gone within 2 s and the goal is cancelled', async (t) => {
-  const h = await startExecutor(t);
+  // The plain process-group runner: the sandbox's own /tmp and PID namespace would hide the pgid file
+  // (its kill on cancel is tested in daemon/tools/sandbox.test.ts).
+  const h = await startExecutor(t, { executor: { commands: { ...defaultConfig().executor.commands, sandbox: 'off' } } });
   const scratch = await makeTempDir(t, 'ralph-pgid-');
   const pgidFile = path.join(scratch, 'pgid');
   // `$$` is the command's shell: the leader of its process group.

@@ -68,21 +68,13 @@ export class LandService {
 
   /** Lands goals that become done by themselves when the config says `executor.land: 'auto'`. */
   start(): void {
-    if (this.unsubscribe || this.closed) return;
-    this.unsubscribe = this.options.bus.subscribe(({ envelope }) => {
+    this.unsubscribe ??= this.options.bus.subscribe(({ envelope }) => {
       if (envelope.type !== 'goal.updated' || envelope.data.transition?.to !== 'done') return;
       if (this.options.config.config.executor.land !== 'auto') return;
       const id = envelope.data.goal.id;
       // Not inside the store's publish: the transition that made the goal done finishes first.
       setImmediate(() => void this.autoLand(id));
     });
-    // A landing the last daemon did not finish (stopped or killed between the goal becoming done and
-    // the landing being recorded) is taken up again: a done goal that has not landed is still due.
-    if (this.options.config.config.executor.land === 'auto') {
-      for (const goal of this.options.store.list()) {
-        if (goal.state === 'done' && !goal.landed) setImmediate(() => void this.autoLand(goal.id));
-      }
-    }
   }
 
   /** Lands a done goal now; a refusal is an RpcError (Conflict) naming the reason and the files. */

@@ -6,7 +6,7 @@ import { makeTempDir } from '../../test/helpers/repo.ts';
 import { createProvider } from '../llm/provider.ts';
 import { ProviderError } from '../llm/types.ts';
 import { defineTool } from '../tools/tool.ts';
-import { runAgent, type AgentEvent, type AgentOptions } from './agent-loop.ts';
+import { MAX_CONTINUATIONS, runAgent, type AgentEvent, type AgentOptions } from './agent-loop.ts';
 
 const echoTool = defineTool({
   name: 'shout',
@@ -97,6 +97,60 @@ for (const api of ['responses', 'chat'] as const) {
         (error: unknown) => error instanceof ProviderError && error.kind === 'aborted',
       );
       assert.ok(!seen.some((e) => e.type === 'done'));
+    });
+
+    test('tool calls from a reply cut at the token limit do not run: each fails back asking for it again', async (t) => {
+      const { server, base } = await setup(t);
+      let ran = 0;
+      const counting = defineTool({ ...echoTool, execute: async ({ text }) => (ran++, { output: text.toUpperCase(), summary: 'shouted' }) });
+      server.script(
+        { toolCalls: [{ name: 'shout', arguments: '{"text": "a very long te' }], stop: 'length' },
+        { toolCalls: [{ name: 'shout', arguments: { text: 'short' } }] },
+        { text: 'Done: SHORT.' },
+      );
+      const events = await collect(base({ tools: [counting] }));
+      assert.equal(ran, 1, 'only the call from the whole reply ran');
+      const cut = events.find((e) => e.type === 'cut');
+      assert.deepEqual(cut, { type: 'cut', step: 1, reason: 'length', calls: 1, continued: false });
+      const ends = events.filter((e) => e.type === 'tool.end');
+      assert.ok(ends[0]?.type === 'tool.end' && ends[0].result.isError);
+      assert.match(ends[0]?.type === 'tool.end' ? ends[0].result.output : '', /Not run: your reply was cut off at the output-token limit/);
+      // The model read why, in the request after the cut reply.
+      assert.match(JSON.stringify(server.requests[1]?.body), /Not run: your reply was cut off/);
+      const done = events.at(-1);
+      assert.ok(done?.type === 'done');
+      assert.equal(done.reason, 'answered');
+      assert.equal(done.text, 'Done: SHORT.');
+    });
+
+    test('a cut answer is continued, and one still cut when the continuations run out ends as cut, never answered', async (t) => {
+      const { server, base } = await setup(t);
+      server.script({ text: 'The plan: first', stop: 'length' }, { text: ' second, third.' });
+      const continued = await collect(base({ tools: [] }));
+      const done = continued.at(-1);
+      assert.ok(done?.type === 'done');
+      assert.equal(done.reason, 'answered');
+      assert.equal(done.text, 'The plan: first second, third.');
+      assert.match(JSON.stringify(server.requests.at(-1)?.body), /Continue exactly where it stopped/);
+
+      const requestsBefore = server.requests.length;
+      server.script(...Array.from({ length: MAX_CONTINUATIONS + 1 }, (_, i) => ({ text: `part ${i} `, stop: 'length' as const })));
+      const cut = await collect(base({ tools: [], maxSteps: 10 }));
+      assert.equal(server.requests.length - requestsBefore, MAX_CONTINUATIONS + 1);
+      const end = cut.at(-1);
+      assert.ok(end?.type === 'done');
+      assert.equal(end.reason, 'cut');
+      assert.equal(end.text, 'part 0 part 1 part 2 part 3 ');
+      assert.deepEqual(cut.filter((e) => e.type === 'cut').map((e) => e.type === 'cut' && e.continued), [true, true, true, false]);
+    });
+
+    test('a reply stopped by the content filter is not an answer, and is not continued', async (t) => {
+      const { server, base } = await setup(t);
+      server.script({ text: 'I will', stop: 'content_filter' });
+      const filtered = (await collect(base())).at(-1);
+      assert.ok(filtered?.type === 'done');
+      assert.equal(filtered.reason, 'cut');
+      assert.equal(server.requests.length, 1, 'a filtered answer is not continued');
     });
   });
 }

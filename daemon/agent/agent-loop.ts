@@ -4,6 +4,11 @@
  * again with their results, until it answers without calling a tool, a tool ends the loop, or the
  * step budget is spent. Like the provider below it, it knows nothing about any UI, file or client:
  * everything it has to say is one event of `AgentEvent`, yielded in order.
+ *
+ * A reply cut short (at the output-token limit, or by the provider's content filter) is never taken
+ * as a clean answer: its tool calls may carry cut arguments, so none of them runs, and each fails
+ * back to the model asking for it again, smaller; a cut answer is continued in the next step, and
+ * one still cut when the steps or the continuations run out ends the loop as `cut`.
  */
 import type { CallUsage } from '../../protocol/index.ts';
 import { ProviderError } from '../llm/types.ts';
@@ -33,7 +38,28 @@ export interface AgentOptions {
   redact?: Redact;
 }
 
-export type AgentStopReason = 'answered' | 'max-steps' | 'stopped-by-tool';
+/** `cut`: the last answer was cut short (see the file's comment), its text is what came. */
+export type AgentStopReason = 'answered' | 'max-steps' | 'stopped-by-tool' | 'cut';
+
+/** How a reply was cut short: at the output-token limit, or by the provider's content filter. */
+export type CutReason = 'length' | 'content_filter';
+
+/** A cut answer is continued at most this often (each continuation is one more step of the budget). */
+export const MAX_CONTINUATIONS = 3;
+
+export const CONTINUE_PROMPT =
+  'Your reply was cut off at the output-token limit. Continue exactly where it stopped, without repeating anything.';
+
+/** What a tool call from a cut reply gets back instead of running. */
+export function cutCallResult(reason: CutReason): ToolResult {
+  return reason === 'length'
+    ? errorResult(
+        'Not run: your reply was cut off at the output-token limit, so the arguments of this call may be incomplete. ' +
+          'Call it again with a smaller payload (write a large file in several parts, one call each).',
+        'not run: the reply was cut at the output-token limit',
+      )
+    : errorResult("Not run: your reply was stopped by the provider's content filter.", 'not run: the reply was stopped by the content filter');
+}
 
 export type AgentEvent =
   /** A model call begins; steps count from 1. */
@@ -47,6 +73,8 @@ export type AgentEvent =
   | { type: 'usage'; step: number; model: string; usage: CallUsage }
   | { type: 'tool.start'; step: number; call: ToolCall }
   | { type: 'tool.end'; step: number; call: ToolCall; result: ToolResult }
+  /** The step's reply was cut short: its calls fail back (`calls`), or its answer is continued (`continued`). */
+  | { type: 'cut'; step: number; reason: CutReason; calls: number; continued: boolean }
   /** The loop ended: the last answer's text, the whole conversation (to continue it), why it stopped. */
   | { type: 'done'; text: string; items: ConversationItem[]; steps: number; reason: AgentStopReason };
 
@@ -58,11 +86,15 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
   const toolContext: ToolContext = { ...options.toolContext, signal };
   const items = [...options.items];
   let text = '';
+  /** The answer so far when replies were cut and continued: each continuation adds to it. */
+  let answer = '';
+  let continuations = 0;
   for (let step = 1; step <= maxSteps; step++) {
     yield { type: 'step', step, maxSteps };
     const request: ModelRequest = { ...options.request, items, signal, ...(definitions.length > 0 ? { tools: definitions } : {}) };
     text = '';
     let toolCalls: ToolCall[] | undefined;
+    let cut: CutReason | null = null;
     for await (const event of provider.stream(request)) {
       switch (event.type) {
         case 'text.delta':
@@ -84,6 +116,7 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
         case 'done':
           text = event.result.text;
           toolCalls = event.result.toolCalls;
+          cut = event.result.stopReason === 'length' || event.result.stopReason === 'content_filter' ? event.result.stopReason : null;
           yield { type: 'usage', step, model: event.result.model, usage: event.result.usage };
           break;
         case 'tool.call':
@@ -94,11 +127,30 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
     if (!toolCalls) throw new ProviderError('stream-cut', 'the model stream ended without a result');
     if (toolCalls.length === 0) {
       items.push({ role: 'assistant', content: text });
-      yield { type: 'done', text, items, steps: step, reason: 'answered' };
+      answer += text;
+      const continued = cut === 'length' && continuations < MAX_CONTINUATIONS && step < maxSteps;
+      if (cut) yield { type: 'cut', step, reason: cut, calls: 0, continued };
+      if (continued) {
+        continuations++;
+        items.push({ role: 'user', content: CONTINUE_PROMPT });
+        continue;
+      }
+      yield { type: 'done', text: answer, items, steps: step, reason: cut ? 'cut' : 'answered' };
       return;
     }
+    answer = '';
 
     items.push({ role: 'assistant', content: text, toolCalls });
+    if (cut) {
+      yield { type: 'cut', step, reason: cut, calls: toolCalls.length, continued: false };
+      for (const call of toolCalls) {
+        const result = cutCallResult(cut);
+        yield { type: 'tool.start', step, call };
+        yield { type: 'tool.end', step, call, result };
+        items.push({ role: 'tool', callId: call.id, name: call.name, content: result.output });
+      }
+      continue;
+    }
     let stop = false;
     for (const call of toolCalls) {
       yield { type: 'tool.start', step, call };
@@ -119,7 +171,7 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
       return;
     }
   }
-  yield { type: 'done', text, items, steps: maxSteps, reason: 'max-steps' };
+  yield { type: 'done', text: answer || text, items, steps: maxSteps, reason: 'max-steps' };
 }
 
 function redactResult(result: ToolResult, redact: Redact | undefined): ToolResult {

@@ -12,7 +12,7 @@
  *   is committed, the check is skipped, and the iteration comes back `interrupted` with the reason.
  */
 import { emptyUsage, type CallUsage, type CheckResult, type Goal, type Iteration, type Usage } from '../../protocol/index.ts';
-import { runAgent } from '../agent/agent-loop.ts';
+import { runAgent, type CutReason } from '../agent/agent-loop.ts';
 import type { RalphConfig } from '../config/schema.ts';
 import type { ModelTable } from '../llm/models.ts';
 import type { Provider, ReasoningEffort, ToolCall } from '../llm/types.ts';
@@ -70,7 +70,7 @@ export type IterationRecord = Iteration & {
   /** Time spent waiting on the provider (rate limits): not counted against the time bound. */
   waitedMs: number;
   /** Why the agent stopped: it answered, called goal_done, spent its step budget, or a bound stopped it. */
-  stopReason: 'answered' | 'stopped-by-tool' | 'max-steps' | 'bound';
+  stopReason: 'answered' | 'stopped-by-tool' | 'max-steps' | 'cut' | 'bound';
   /** Set when a bound stopped the iteration: the reason. */
   interrupted?: string;
 };
@@ -214,6 +214,9 @@ export async function runIteration(input: IterationInput): Promise<IterationReco
           break;
         case 'tool.end':
           await logToolCall(journal, number, event.call, event.result);
+          break;
+        case 'cut':
+          await journal.write('warning', describeCut(event), { iteration: number, step: event.step, cut: event.reason });
           break;
         case 'done':
           text = event.text;
@@ -370,10 +373,20 @@ export async function runCheck(
 
 function summaryOf(claimed: string | null, text: string, stopReason: IterationRecord['stopReason'], interrupted: string | undefined): string {
   if (claimed) return claimed;
+  // A cut answer is recorded as cut, never as a clean end.
+  if (stopReason === 'cut' && text.trim()) return `(cut short) ${text.trim()}`;
   if (text.trim()) return text.trim();
   if (interrupted) return `(stopped before a summary: ${interrupted})`;
   if (stopReason === 'max-steps') return '(the step budget ran out before a summary)';
+  if (stopReason === 'cut') return '(the reply was cut short before a summary)';
   return '(no summary)';
+}
+
+/** The log line for a reply cut short. */
+function describeCut({ reason, calls, continued }: { reason: CutReason; calls: number; continued: boolean }): string {
+  const why = reason === 'length' ? 'the reply was cut at the output-token limit' : "the reply was stopped by the provider's content filter";
+  if (calls > 0) return `${why}: its ${calls === 1 ? 'tool call was' : `${calls} tool calls were`} not run, the model is asked again`;
+  return continued ? `${why}: the model continues it` : `${why}: the answer stays cut`;
 }
 
 function callUsage(usage: CallUsage, costUsd: number | null): Usage {

@@ -96,6 +96,7 @@ export class ResearchAgentRun {
       ...(input.redact ? { redact: input.redact } : {}),
     };
     const first = await this.follow(runAgent(options), 0);
+    if (first.reason === 'cut') return `${first.text}\n\n(This report was cut short by the model's output limit.)`;
     if (first.reason !== 'max-steps') return first.text;
 
     const last = await this.follow(

@@ -35,7 +35,7 @@ export interface ChatReply {
 export function buildChatReply(plan: ReplyPlan, request: ScenarioRequest): ChatReply {
   const id = makeId('chatcmpl-', 14);
   const created = Math.floor(Date.now() / 1000);
-  const finishReason = plan.toolCalls.length > 0 ? 'tool_calls' : 'stop';
+  const finishReason = plan.stop ?? (plan.toolCalls.length > 0 ? 'tool_calls' : 'stop');
   const text = plan.message?.text ?? '';
 
   const completion: ChatCompletion = {

@@ -22,6 +22,12 @@ export interface Reply {
   usage?: Partial<Usage>;
   /** Pause between deltas, overriding the server's default. */
   deltaDelayMs?: number;
+  /**
+   * Why the reply ends short of a natural stop: cut at the output-token limit (Chat Completions'
+   * `finish_reason: "length"`, the Responses API's `incomplete` with `max_output_tokens`) or stopped
+   * by the provider's content filter. The text and calls are sent as written: script them cut.
+   */
+  stop?: 'length' | 'content_filter';
 }
 
 export interface ToolCallScript {
@@ -66,6 +72,7 @@ export interface ReplyPlan {
   toolCalls: { id: string; callId: string; name: string; arguments: string; argumentDeltas: string[] }[];
   usage: Usage;
   deltaDelayMs: number;
+  stop: Reply['stop'];
 }
 
 /** A reply that cannot be sent as written: a bug in the scenario or test, reported as such. */
@@ -130,7 +137,7 @@ export function planReply(reply: Reply, request: ScenarioRequest, defaultDeltaDe
   if (usage.cachedInputTokens > usage.inputTokens) throw new ScriptError('usage.cachedInputTokens exceeds usage.inputTokens');
   if (usage.reasoningTokens > usage.outputTokens) throw new ScriptError('usage.reasoningTokens exceeds usage.outputTokens');
 
-  return { reasoning, webSearches, message, toolCalls, usage, deltaDelayMs: reply.deltaDelayMs ?? defaultDeltaDelayMs };
+  return { reasoning, webSearches, message, toolCalls, usage, deltaDelayMs: reply.deltaDelayMs ?? defaultDeltaDelayMs, stop: reply.stop };
 }
 
 function locateCitation(citation: CitationScript, text: string): UrlCitation {

@@ -40,9 +40,10 @@ function responseObject(
   id: string,
   createdAt: number,
   request: ScenarioRequest,
-  status: 'in_progress' | 'completed',
+  status: 'in_progress' | 'completed' | 'incomplete',
   output: ResponseOutputItem[],
   usage: ResponseUsage | undefined,
+  incomplete: ReplyPlan['stop'] = undefined,
 ): WireResponse {
   const body = request.body;
   const response: WireResponse = {
@@ -53,7 +54,7 @@ function responseObject(
     background: false,
     completed_at: status === 'completed' ? Math.floor(Date.now() / 1000) : null,
     error: null,
-    incomplete_details: null,
+    incomplete_details: incomplete ? { reason: incomplete === 'length' ? 'max_output_tokens' : 'content_filter' } : null,
     instructions: typeof body.instructions === 'string' ? body.instructions : null,
     max_output_tokens: typeof body.max_output_tokens === 'number' ? body.max_output_tokens : null,
     metadata: isRecord(body.metadata) ? (body.metadata as Record<string, string>) : {},
@@ -148,7 +149,8 @@ export interface ResponsesReply {
 export function buildResponsesReply(plan: ReplyPlan, request: ScenarioRequest): ResponsesReply {
   const id = makeId('resp_', 24);
   const createdAt = Math.floor(Date.now() / 1000);
-  const final = responseObject(id, createdAt, request, 'completed', outputItems(plan), responsesUsage(plan.usage));
+  // A reply cut short ends as OpenAI's does: status `incomplete`, with the reason, in a `response.incomplete` event.
+  const final = responseObject(id, createdAt, request, plan.stop ? 'incomplete' : 'completed', outputItems(plan), responsesUsage(plan.usage), plan.stop);
   const inProgress = responseObject(id, createdAt, request, 'in_progress', [], undefined);
 
   const events: SseEvent[] = [];
@@ -220,6 +222,7 @@ export function buildResponsesReply(plan: ReplyPlan, request: ScenarioRequest): 
     emit({ type: 'response.output_item.done', output_index, item: functionCallItem(call, 'completed') });
   }
 
-  emit({ type: 'response.completed', response: asResponse(final) });
+  if (plan.stop) emit({ type: 'response.incomplete', response: asResponse(final) });
+  else emit({ type: 'response.completed', response: asResponse(final) });
   return { response: final, events };
 }

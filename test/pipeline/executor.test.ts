@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { Goal } from '../../protocol/index.ts';
 import { git } from '../helpers/repo.ts';
 import { pause, waitFor } from '../helpers/wait.ts';
+import { MAX_CONTINUATIONS } from '../../daemon/agent/agent-loop.ts';
 import { iterationsOf, promptOf, reply, startExecutor, toolResultsOf } from './executor-helpers.ts';
 
 test('a full goal: the agent writes a file and calls goal_done, the check passes, the branch holds the commit, the developer’s edits are untouched', async (t) => {
@@ -176,4 +177,16 @@ test('concurrency 2 runs two goals at once, each in its own worktree', async (t)
   await h.waitForState(a.id, 'done');
   await h.waitForState(b.id, 'done');
   assert.notEqual(git(h.repoRoot, 'rev-parse', 'ralph/goal-1'), git(h.repoRoot, 'rev-parse', 'ralph/goal-2'));
+});
+
+test('an iteration whose answer stays cut at the output-token limit is recorded as cut, never as a clean summary', async (t) => {
+  const h = await startExecutor(t, { executor: { verify: 'false', maxIterations: 1 } });
+  h.server.script(...Array.from({ length: MAX_CONTINUATIONS + 1 }, (_, i) => ({ text: `I am still expl${i}`, stop: 'length' as const })));
+  const created = await h.addGoal();
+  const goal = await h.waitForState(created.id, ['done', 'stuck']);
+  const [iteration] = iterationsOf(goal);
+  assert.match(iteration?.summary ?? '', /^\(cut short\) I am still expl0I am still expl1/);
+  const warnings = (await h.logOf(created.id)).filter((entry) => entry.kind === 'warning').map((entry) => entry.text);
+  assert.ok(warnings.includes('the reply was cut at the output-token limit: the model continues it'), warnings.join('\n'));
+  assert.ok(warnings.includes('the reply was cut at the output-token limit: the answer stays cut'), warnings.join('\n'));
 });

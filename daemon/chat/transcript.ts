@@ -5,14 +5,16 @@
  * to the first), so each line carries the message's `order` in its session.
  *
  * A crash mid-append can leave a torn last line: reading skips it, and the next append starts on a
- * fresh line so the torn bytes never glue onto a good message. Lines are never rewritten.
+ * fresh line so the torn bytes never glue onto a good message. Lines are never rewritten. A
+ * transcript that is a link, a FIFO or larger than MAX_TRANSCRIPT_BYTES is neither read nor
+ * appended to (the repository may be hostile).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ChatMessage, describeZodError } from '../../protocol/index.ts';
-import { appendLine } from '../fs/atomic-write.ts';
-import { readdirIfExists } from '../fs/read.ts';
+import { appendLine, createIfMissing } from '../fs/atomic-write.ts';
+import { readdirIfExists, readRegularFile, UnsafeFileError } from '../fs/read.ts';
 import { compareSessionIds, isSessionId } from './session-id.ts';
 
 /** One line of a transcript: the message plus its place in the conversation. */
@@ -27,6 +29,9 @@ export interface LoadedTranscript {
 }
 
 const EXTENSION = '.jsonl';
+
+/** A transcript larger than this is not read (a long day of chat is a few MiB). */
+export const MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024;
 
 export class TranscriptStore {
   readonly dir: string;
@@ -58,16 +63,18 @@ export class TranscriptStore {
   /** Creates a session's (empty) transcript, so the session exists, and is the newest, from now on. */
   async create(session: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await writeFile(this.fileOf(session), '', { flag: 'a' });
+    await createIfMissing(this.fileOf(session));
   }
 
   /** A session's messages in conversation order; an unknown session has none. */
   async load(session: string): Promise<LoadedTranscript> {
     let text: string;
     try {
-      text = await readFile(this.fileOf(session), 'utf8');
+      text = (await readRegularFile(this.fileOf(session), { maxBytes: MAX_TRANSCRIPT_BYTES })).toString('utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], skipped: [] };
+      // Not read at all; appends to it are refused the same way.
+      if (error instanceof UnsafeFileError) return { lines: [], skipped: [`the whole file: ${error.message}`] };
       throw error;
     }
     if (text !== '' && !text.endsWith('\n')) this.endsMidLine.add(session);

@@ -1,12 +1,18 @@
 /**
  * Finding and loading `ralph.config.ts` from the repository root. The file is TypeScript (or
  * JavaScript) run through tsx, so it may be a plain default-exported object or `defineConfig(...)`.
+ *
+ * Before it is run, the file must be a regular file of the repository (a symbolic link may point
+ * to one inside it, not outside), at most MAX_CONFIG_BYTES, UTF-8: a folder, a FIFO (whose read
+ * would wait forever) or a link to /etc/passwd is a clear error, and nothing of its content is quoted.
  */
-import { access } from 'node:fs/promises';
+import { lstat, realpath } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
+import { decodeUtf8 } from '../fs/json-text.ts';
+import { readRegularFile, UnsafeFileError } from '../fs/read.ts';
 import { defaultConfig, parseConfig, type RalphConfig } from './schema.ts';
 
 /** Looked for in this order; the first that exists is the config. */
@@ -14,6 +20,9 @@ export const CONFIG_FILE_NAMES = ['ralph.config.ts', 'ralph.config.mts', 'ralph.
 
 /** A config that neither finishes nor fails (a top-level await that never settles) must not hold the daemon up. */
 export const LOAD_TIMEOUT_MS = 10_000;
+
+/** A config is a page of settings; anything this large is not one. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 export type LoadResult =
   /** `file` is null when the repository has no config file (defaults). */
@@ -24,13 +33,37 @@ export async function findConfigFile(repoRoot: string): Promise<string | null> {
   for (const name of CONFIG_FILE_NAMES) {
     const file = path.join(repoRoot, name);
     try {
-      await access(file);
+      // lstat: whatever is there (a dangling link, a folder) is the config, and gets its error.
+      await lstat(file);
       return file;
     } catch {
       // not this one
     }
   }
   return null;
+}
+
+/** Why the config file is not run, or null when it may be: a regular UTF-8 file of the repository, not too large. */
+async function refuseConfigFile(repoRoot: string, file: string, name: string): Promise<string | null> {
+  let real = file;
+  try {
+    if ((await lstat(file)).isSymbolicLink()) {
+      real = await realpath(file);
+      const root = await realpath(repoRoot);
+      const inside = path.relative(root, real);
+      if (inside === '' || inside.startsWith('..') || path.isAbsolute(inside)) {
+        return `${name}: is a symbolic link to a file outside the repository; it is not loaded`;
+      }
+    }
+    const bytes = await readRegularFile(real, { maxBytes: MAX_CONFIG_BYTES });
+    const decoded = decodeUtf8(bytes);
+    return decoded.ok ? null : `${name}: is ${decoded.error}; it is not loaded`;
+  } catch (error) {
+    if (error instanceof UnsafeFileError) return `${name}: is not loaded: ${error.message}`;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `${name}: is a symbolic link to nothing; it is not loaded`;
+    return `${name}: cannot be read (${code ?? 'unknown error'})`;
+  }
 }
 
 /** Each load imports a new URL: the module cache would otherwise hand back the first version forever. */
@@ -44,6 +77,8 @@ export async function loadConfig(repoRoot: string, options: { timeoutMs?: number
   const file = await findConfigFile(repoRoot);
   if (file === null) return { ok: true, config: defaultConfig(), file: null };
   const name = path.basename(file);
+  const refused = await refuseConfigFile(repoRoot, file, name);
+  if (refused !== null) return { ok: false, error: refused, file };
 
   let exported: unknown;
   try {

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { isLinkRefusal, linkRefused, NO_FOLLOW, notRegular, readdirIfExists } from './read.ts';
 import { isProcessAlive } from '../../protocol/index.ts';
@@ -73,18 +73,8 @@ const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT
  */
 export async function appendLine(file: string, line: string): Promise<void> {
   const bytes = Buffer.from(`${line}\n`, 'utf8');
-  let handle;
+  const handle = await openForAppend(file);
   try {
-    handle = await open(file, APPEND_FLAGS, 0o666);
-  } catch (error) {
-    if (isLinkRefusal(error)) throw linkRefused();
-    // A FIFO with no reader: O_NONBLOCK makes the open fail instead of waiting.
-    if ((error as NodeJS.ErrnoException).code === 'ENXIO') throw notRegular();
-    throw error;
-  }
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) throw notRegular();
     let written = 0;
     // One write in practice; the loop only guards against a short write (disk nearly full).
     while (written < bytes.length) {
@@ -94,6 +84,33 @@ export async function appendLine(file: string, line: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** Creates `file` empty when it is missing; an existing regular file is left as it is (a link refused, as for appendLine). */
+export async function createIfMissing(file: string): Promise<void> {
+  await (await openForAppend(file)).close();
+}
+
+/** Opens a regular file for appending, creating it; a link, FIFO, socket or device is refused (UnsafeFileError). */
+async function openForAppend(file: string): Promise<FileHandle> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, APPEND_FLAGS, 0o666);
+  } catch (error) {
+    if (isLinkRefusal(error)) throw linkRefused();
+    // A FIFO with no reader: O_NONBLOCK makes the open fail instead of waiting.
+    if ((error as NodeJS.ErrnoException).code === 'ENXIO') throw notRegular();
+    throw error;
+  }
+  const stats = await handle.stat().catch(async (error: unknown) => {
+    await handle.close();
+    throw error;
+  });
+  if (!stats.isFile()) {
+    await handle.close();
+    throw notRegular();
+  }
+  return handle;
 }
 
 /**

@@ -1,18 +1,24 @@
 /**
  * Research runs on disk: `.ralph/research/<id>.json`, one file per run, written atomically. Ids sort
  * by time (`r-20261126-100501-ab12`: UTC date and time, then a random part), so a listing of the
- * folder is a history. A file that does not parse is reported and left alone, never overwritten.
+ * folder is a history. A file that does not parse is reported and left alone, never overwritten;
+ * so is one that is a link, a folder, a FIFO, larger than MAX_RUN_FILE_BYTES or not UTF-8 (the
+ * repository may be hostile: such a file is not even read, and no report quotes what it holds).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ResearchRun } from '../../protocol/index.ts';
+import { RALPH_DIR, ResearchRun } from '../../protocol/index.ts';
 import { removeStrayTempFiles, writeFileAtomic } from '../fs/atomic-write.ts';
-import { readdirIfExists } from '../fs/read.ts';
+import { parseJsonBytes } from '../fs/json-text.ts';
+import { readdirIfExists, readRegularFile, UnsafeFileError } from '../fs/read.ts';
 import { KeyedQueue } from '../store/keyed-queue.ts';
 
 const RUN_ID = /^r-\d{8}-\d{6}-[0-9a-f]{4}$/;
 const RUN_FILE = /^(r-\d{8}-\d{6}-[0-9a-f]{4})\.json$/;
+
+/** A research run file larger than this is not read (eight agents' reports fit many times over). */
+export const MAX_RUN_FILE_BYTES = 16 * 1024 * 1024;
 
 /** The reason written into runs (and their unfinished agents) that a daemon left running. */
 export const DAEMON_STOPPED = 'the daemon stopped during the run';
@@ -64,7 +70,10 @@ export class ResearchStore {
     this.queued.set(run.id, entry);
     entry.written = this.writes.run(run.id, async () => {
       this.queued.delete(run.id); // from now on, a save queues the next write
-      this.ensuredDir ??= mkdir(this.dir, { recursive: true });
+      this.ensuredDir ??= ensureRealFolder(this.dir).catch((error: unknown) => {
+        this.ensuredDir = undefined; // checked again by the next save
+        throw error;
+      });
       await this.ensuredDir;
       await writeFileAtomic(this.fileOf(run.id), entry.text);
     });
@@ -74,14 +83,18 @@ export class ResearchStore {
   /** The run saved under `id`; undefined when there is none or its file does not parse (reported). */
   async load(id: string): Promise<ResearchRun | undefined> {
     if (!isRunId(id)) return undefined;
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(this.fileOf(id), 'utf8');
+      bytes = await readRegularFile(this.fileOf(id), { maxBytes: MAX_RUN_FILE_BYTES });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (error instanceof UnsafeFileError) {
+        this.onError(`${this.fileOf(id)} is not read: ${error.message}; it is left as it is`);
+        return undefined;
+      }
       throw error;
     }
-    return this.parse(id, text);
+    return this.parse(id, bytes);
   }
 
   /** Whether a run file exists under `id` (parsing or not). */
@@ -127,19 +140,31 @@ export class ResearchStore {
     return this.writes.idle();
   }
 
-  private parse(id: string, text: string): ResearchRun | undefined {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      this.onError(`${this.fileOf(id)} is not valid JSON (${(error as Error).message}); it is left as it is`);
+  private parse(id: string, bytes: Buffer): ResearchRun | undefined {
+    const json = parseJsonBytes(bytes);
+    if (!json.ok) {
+      this.onError(`${this.fileOf(id)} is ${json.error}; it is left as it is`);
       return undefined;
     }
-    const parsed = ResearchRun.safeParse(json);
+    let parsed: ReturnType<typeof ResearchRun.safeParse>;
+    try {
+      parsed = ResearchRun.safeParse(json.value);
+    } catch (error) {
+      // Validation itself failed (a value nested deeper than the stack): the file is just not a run.
+      if (!(error instanceof RangeError)) throw error;
+      this.onError(`${this.fileOf(id)} is not a research run (a value is nested too deeply); it is left as it is`);
+      return undefined;
+    }
     if (!parsed.success) {
       this.onError(`${this.fileOf(id)} is not a research run (${parsed.error.issues[0]?.message ?? 'invalid'}); it is left as it is`);
       return undefined;
     }
     return parsed.data;
   }
+}
+
+/** Makes the research folder; one that is a symbolic link (runs would be written outside the repository) is refused. */
+async function ensureRealFolder(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  if ((await lstat(dir)).isSymbolicLink()) throw new Error(`${RALPH_DIR}/research is a symbolic link, which Ralph does not follow: runs are not written`);
 }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { Goal, GoalId, InvalidGoal, Transition } from './goal.ts';
 import { RequestId } from './jsonrpc.ts';
+import { boundedJson, FREE_JSON_BOUNDS } from './limits.ts';
 import { ChatMessage, ChatPart, ProviderSettings } from './chat.ts';
 import { ResearchRun } from './research.ts';
 
@@ -23,14 +24,18 @@ export const ClientInfo = z.object({
 });
 export type ClientInfo = z.infer<typeof ClientInfo>;
 
-export const LogEntry = z.looseObject({
-  goalId: GoalId,
-  /** Position of the entry in the goal's log, from 0: what `logs.read` pages by. */
-  index: z.int().nonnegative(),
-  time: z.iso.datetime({ offset: true }),
-  kind: z.string().min(1),
-  text: z.string(),
-});
+/** One line of a goal's log. Loose (kinds carry their own fields), so held to FREE_JSON_BOUNDS as a whole. */
+export const LogEntry = boundedJson(
+  z.looseObject({
+    goalId: GoalId,
+    /** Position of the entry in the goal's log, from 0: what `logs.read` pages by. */
+    index: z.int().nonnegative(),
+    time: z.iso.datetime({ offset: true }),
+    kind: z.string().min(1),
+    text: z.string(),
+  }),
+  FREE_JSON_BOUNDS,
+);
 export type LogEntry = z.infer<typeof LogEntry>;
 
 /**
@@ -153,6 +158,7 @@ const EnvelopeHead = z.object({
   seq: z.int().nonnegative(),
   time: z.iso.datetime({ offset: true }),
   type: z.enum(EVENT_TYPES as [EventType, ...EventType[]]),
+  // Not bounded here: the event's own schema, whose free-form parts are bounded, validates it next.
   data: z.unknown(),
   cause: z.object({ client: z.string(), request: RequestId }).optional(),
 });

@@ -7,6 +7,7 @@
  *   any state that is not final → cancelled
  */
 import { z } from 'zod';
+import { boundedJson, GOAL_BOUNDS, GOAL_TITLE_MAX, LINKS_BOUNDS, maxUnits } from './limits.ts';
 
 export const GOAL_STATES = ['draft', 'queued', 'running', 'paused', 'done', 'stuck', 'cancelled'] as const;
 export const GoalState = z.enum(GOAL_STATES);
@@ -103,25 +104,31 @@ export type Attempt = z.infer<typeof Attempt>;
 
 export const GoalId = z.int().positive();
 
-export const GOAL_TITLE_MAX = 200;
-
-export const Goal = z.looseObject({
-  id: GoalId,
-  title: z.string().trim().min(1).max(GOAL_TITLE_MAX),
-  spec: z.string(),
-  state: GoalState,
-  createdAt: IsoTime,
-  updatedAt: IsoTime,
-  attempts: z.array(Attempt),
-  usage: Usage,
-  history: z.array(Transition).default([]),
-  /** The goal's branch (`ralph/goal-<id>`) once it has run. */
-  branch: z.string().optional(),
-  /** Set when the goal's work was landed on the developer's branch. */
-  landed: z.object({ commit: z.string(), branch: z.string(), at: IsoTime }).optional(),
-  /** Where the goal came from (a research run, a chat session), when it came from one. */
-  links: z.looseObject({ research: z.string().optional(), chat: z.string().optional() }).optional(),
-});
+/**
+ * A goal, as the daemon keeps it and its file holds it. Loose (a later version's fields survive a
+ * save), so the whole goal is held to GOAL_BOUNDS: a file nested too deep or too large is an invalid
+ * goal like any other.
+ */
+export const Goal = boundedJson(
+  z.looseObject({
+    id: GoalId,
+    title: maxUnits(z.string().trim().min(1), GOAL_TITLE_MAX),
+    spec: z.string(),
+    state: GoalState,
+    createdAt: IsoTime,
+    updatedAt: IsoTime,
+    attempts: z.array(Attempt),
+    usage: Usage,
+    history: z.array(Transition).default([]),
+    /** The goal's branch (`ralph/goal-<id>`) once it has run. */
+    branch: z.string().optional(),
+    /** Set when the goal's work was landed on the developer's branch. */
+    landed: z.object({ commit: z.string(), branch: z.string(), at: IsoTime }).optional(),
+    /** Where the goal came from (a research run, a chat session), when it came from one. */
+    links: boundedJson(z.looseObject({ research: z.string().optional(), chat: z.string().optional() }), LINKS_BOUNDS).optional(),
+  }),
+  GOAL_BOUNDS,
+);
 export type Goal = z.infer<typeof Goal>;
 
 /** A goal file that no longer parses or validates: shown with its error, never overwritten. */

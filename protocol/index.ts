@@ -1,4 +1,5 @@
 export * from './version.ts';
+export * from './limits.ts';
 export * from './jsonrpc.ts';
 export * from './goal.ts';
 export * from './events.ts';

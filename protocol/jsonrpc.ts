@@ -3,35 +3,38 @@
  * Only the envelope shapes live here; what each method and event carries is in methods.ts and events.ts.
  */
 import { z } from 'zod';
+import { FreeJson, maxUnits, REQUEST_ID_MAX } from './limits.ts';
 
-export const RequestId = z.union([z.int(), z.string().min(1).max(128)]);
+export const RequestId = z.union([z.int(), maxUnits(z.string().min(1), REQUEST_ID_MAX)]);
 export type RequestId = z.infer<typeof RequestId>;
 
+/** Params are free-form until the method's own schema reads them: bounded (limits.ts) before it does. */
 export const JsonRpcRequest = z.strictObject({
   jsonrpc: z.literal('2.0'),
   id: RequestId,
   method: z.string().min(1),
-  params: z.unknown().optional(),
+  params: FreeJson.optional(),
 });
 export type JsonRpcRequest = z.infer<typeof JsonRpcRequest>;
 
 export const JsonRpcNotification = z.strictObject({
   jsonrpc: z.literal('2.0'),
   method: z.string().min(1),
-  params: z.unknown().optional(),
+  params: FreeJson.optional(),
 });
 export type JsonRpcNotification = z.infer<typeof JsonRpcNotification>;
 
 export const JsonRpcErrorObject = z.object({
   code: z.int(),
   message: z.string(),
-  data: z.unknown().optional(),
+  data: FreeJson.optional(),
 });
 export type JsonRpcErrorObject = z.infer<typeof JsonRpcErrorObject>;
 
 export const JsonRpcSuccess = z.strictObject({
   jsonrpc: z.literal('2.0'),
   id: RequestId,
+  // Not bounded here: the method's own result schema, whose free-form parts are bounded, validates it next.
   result: z.unknown(),
 });
 export type JsonRpcSuccess = z.infer<typeof JsonRpcSuccess>;
@@ -90,9 +93,14 @@ export function failure(id: RequestId | null, error: JsonRpcErrorObject): JsonRp
   return { jsonrpc: '2.0', id, error };
 }
 
-/** A one-line description of a zod error, naming the path of each bad field. */
-export function describeZodError(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
+/** How many issues an error description names (a value can have one per element: thousands). */
+export const DESCRIBED_ISSUES_MAX = 10;
+
+/** A one-line description of a zod error, naming the path of each bad field (the first few of them). */
+export function describeZodError(error: Pick<z.ZodError, 'issues'>): string {
+  const described = error.issues
+    .slice(0, DESCRIBED_ISSUES_MAX)
+    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
+  const more = error.issues.length - described.length;
+  return more > 0 ? `${described.join('; ')}; and ${more} more` : described.join('; ');
 }

@@ -1,9 +1,25 @@
 /**
  * Every request a client may send, defined once with its params and result schemas.
  * Handlers on the daemon and the typed client both derive from `Methods`.
+ *
+ * Params are bounded twice over: every string a client sends has a maximum (UTF-16 code units, like
+ * every limit in limits.ts), and the params as a whole arrive as the request's free-form `params`,
+ * held to FREE_JSON_BOUNDS (jsonrpc.ts) before a method's schema reads them.
  */
 import { z } from 'zod';
-import { Goal, GoalId, GoalState, GOAL_TITLE_MAX, InvalidGoal } from './goal.ts';
+import { Goal, GoalId, GoalState, InvalidGoal } from './goal.ts';
+import {
+  CHAT_TEXT_MAX,
+  CLIENT_NAME_MAX,
+  CLIENT_VERSION_MAX,
+  GOAL_NOTE_MAX,
+  GOAL_SPEC_MAX,
+  GOAL_TITLE_MAX,
+  maxUnits,
+  NAME_MAX,
+  RESEARCH_QUESTION_MAX,
+  RESEARCH_QUESTIONS_MAX,
+} from './limits.ts';
 import { ClientInfo, ClientSettings, EventEnvelope, LogEntry } from './events.ts';
 import { ChatMessage, ChatState, ModelInfo, ProviderSettings } from './chat.ts';
 import { ProgressUnit, ResearchRun } from './research.ts';
@@ -51,7 +67,9 @@ export type Capability = z.infer<typeof Capability>;
 
 const Empty = z.object({}).default({});
 const ById = z.object({ id: GoalId });
-const Transitioned = z.object({ id: GoalId, note: z.string().max(2000).optional() });
+const Transitioned = z.object({ id: GoalId, note: maxUnits(z.string(), GOAL_NOTE_MAX).optional() });
+/** A name the daemon gave out (a chat session, a message, a research run or agent) and a client passes back. */
+const Name = maxUnits(z.string(), NAME_MAX);
 const OneGoal = z.object({ goal: Goal });
 
 export const Methods = {
@@ -60,8 +78,8 @@ export const Methods = {
     'initialize',
     z.object({
       protocolVersion: z.int(),
-      client: z.object({ name: z.string().min(1).max(100), version: z.string().max(50).optional() }),
-      resumeFrom: z.object({ epoch: z.string(), seq: z.int().nonnegative() }).optional(),
+      client: z.object({ name: maxUnits(z.string().min(1), CLIENT_NAME_MAX), version: maxUnits(z.string(), CLIENT_VERSION_MAX).optional() }),
+      resumeFrom: z.object({ epoch: Name, seq: z.int().nonnegative() }).optional(),
     }),
     z.object({
       protocolVersion: z.int(),
@@ -97,8 +115,8 @@ export const Methods = {
   'goal.create': defineMethod(
     'goal.create',
     z.object({
-      title: z.string().trim().min(1).max(GOAL_TITLE_MAX),
-      spec: z.string().max(200_000).optional(),
+      title: maxUnits(z.string().trim().min(1), GOAL_TITLE_MAX),
+      spec: maxUnits(z.string(), GOAL_SPEC_MAX).optional(),
       queue: z.boolean().optional(),
       links: Goal.shape.links,
     }),
@@ -107,7 +125,7 @@ export const Methods = {
   /** Edits a goal's title or spec; refused while it runs or once it is final. */
   'goal.update': defineMethod(
     'goal.update',
-    z.object({ id: GoalId, title: z.string().trim().min(1).max(GOAL_TITLE_MAX).optional(), spec: z.string().max(200_000).optional() }),
+    z.object({ id: GoalId, title: maxUnits(z.string().trim().min(1), GOAL_TITLE_MAX).optional(), spec: maxUnits(z.string(), GOAL_SPEC_MAX).optional() }),
     OneGoal,
   ),
   'goal.queue': defineMethod('goal.queue', Transitioned, OneGoal),
@@ -137,7 +155,7 @@ export const Methods = {
   /** Sends a message to the shared chat; the reply streams to every client as chat.* events. */
   'chat.send': defineMethod(
     'chat.send',
-    z.object({ text: z.string().trim().min(1).max(100_000), session: z.string().optional() }),
+    z.object({ text: maxUnits(z.string().trim().min(1), CHAT_TEXT_MAX), session: Name.optional() }),
     z.object({
       session: z.string(),
       userMessageId: z.string(),
@@ -148,7 +166,7 @@ export const Methods = {
   ),
   'chat.history': defineMethod(
     'chat.history',
-    z.object({ session: z.string().optional(), before: z.string().optional(), limit: z.int().positive().max(1000).optional() }).default({}),
+    z.object({ session: Name.optional(), before: Name.optional(), limit: z.int().positive().max(1000).optional() }).default({}),
     z.object({ session: z.string(), messages: z.array(ChatMessage), more: z.boolean() }),
   ),
   /** Starts a new session and makes it current for every client. */
@@ -159,15 +177,15 @@ export const Methods = {
    */
   'chat.interrupt': defineMethod(
     'chat.interrupt',
-    z.object({ session: z.string().optional(), messageId: z.string().optional() }).default({}),
+    z.object({ session: Name.optional(), messageId: Name.optional() }).default({}),
     z.object({ interrupted: z.boolean() }),
   ),
   /** Starts a research run: one agent per question, in parallel; progress comes as progress.* events. */
   'research.start': defineMethod(
     'research.start',
     z.object({
-      questions: z.array(z.string().trim().min(1).max(4000)).min(1).max(16),
-      session: z.string().optional(),
+      questions: z.array(maxUnits(z.string().trim().min(1), RESEARCH_QUESTION_MAX)).min(1).max(RESEARCH_QUESTIONS_MAX),
+      session: Name.optional(),
       /** Write the consolidated report with one model call once the agents have ended (default true); the chat agent writes its own. */
       consolidate: z.boolean().optional(),
     }),
@@ -176,10 +194,10 @@ export const Methods = {
   /** Cancels a whole run, or one agent of it. */
   'research.cancel': defineMethod(
     'research.cancel',
-    z.object({ runId: z.string(), agentId: z.string().optional() }),
+    z.object({ runId: Name, agentId: Name.optional() }),
     z.object({ run: ResearchRun }),
   ),
-  'research.get': defineMethod('research.get', z.object({ runId: z.string() }), z.object({ run: ResearchRun })),
+  'research.get': defineMethod('research.get', z.object({ runId: Name }), z.object({ run: ResearchRun })),
   'research.list': defineMethod(
     'research.list',
     z.object({ limit: z.int().positive().max(200).optional() }).default({}),

@@ -6,6 +6,8 @@ import type { ClientInfo } from '../../protocol/index.ts';
 export const CloseCode = {
   /** The daemon is stopping. */
   GoingAway: 1001,
+  /** Answering the client failed, and so did telling it so. */
+  InternalError: 1011,
   /** The client reads too slowly; it can reconnect and resume. */
   TryAgainLater: 1013,
 } as const;

@@ -18,12 +18,14 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { z } from 'zod';
 import {
+  DESCRIBED_ISSUES_MAX,
   ErrorCode,
   InvalidTransitionError,
   Methods,
   PROTOCOL_VERSION,
   RALPH_VERSION,
   RpcError,
+  clipUnits,
   describeZodError,
   failure,
   success,
@@ -63,6 +65,8 @@ export interface RpcServerOptions {
   pingIntervalMs?: number;
   /** Development check: validate every result against its method's schema (tests turn it on). */
   checkResults?: boolean;
+  /** Applied to every result and error before it is sent: the daemon's secrets never reach a client. */
+  redact?: <T>(value: T) => T;
 }
 
 /** A handler as the dispatcher calls it: params are validated just before, by the same method's schema. */
@@ -77,6 +81,7 @@ export class RpcServer {
   private readonly maxMessageBytes: number;
   private readonly maxBufferedBytes: number;
   private readonly checkResults: boolean;
+  private readonly redact: <T>(value: T) => T;
   private readonly handlers: HandlerTable;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
@@ -95,6 +100,7 @@ export class RpcServer {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.checkResults = options.checkResults ?? false;
+    this.redact = options.redact ?? ((value) => value);
     this.handlers = createHandlers(this.services);
 
     this.http = createServer((request, response) => this.answerPlainHttp(request, response));
@@ -214,7 +220,7 @@ export class RpcServer {
     this.connections.set(connection.id, connection);
     socket.on('message', (data, isBinary) => {
       connection.alive = true;
-      this.receive(connection, toBuffer(data), isBinary);
+      this.receive(connection, data, isBinary);
     });
     socket.on('pong', () => {
       connection.alive = true;
@@ -248,18 +254,41 @@ export class RpcServer {
     }
   }
 
-  private receive(connection: ClientConnection, data: Buffer, isBinary: boolean): void {
-    const frame = decodeFrame(data, isBinary, this.maxMessageBytes);
-    if (frame.kind === 'notification') return;
-    if (frame.kind === 'error') {
-      this.replyError(connection, frame.id, frame.error);
-      return;
+  /**
+   * One message from a client, answered. The one place a failure while answering a client ends up
+   * (decoding, initialize, dispatch, serializing the reply): that client gets an InternalError, or,
+   * if even that cannot be sent, its connection is closed (1011). The daemon and the other clients
+   * go on either way.
+   */
+  private receive(connection: ClientConnection, data: RawData, isBinary: boolean): void {
+    let id: RequestId | null = null;
+    let method = 'a message';
+    const failed = (error: unknown): void => this.answerFailure(connection, id, method, error);
+    try {
+      const frame = decodeFrame(toBuffer(data), isBinary, this.maxMessageBytes);
+      if (frame.kind === 'notification') return;
+      if (frame.kind === 'error') {
+        this.replyError(connection, frame.id, frame.error);
+        return;
+      }
+      ({ id, method } = frame);
+      if (frame.method === 'initialize') {
+        this.initialize(connection, frame.id, frame.params);
+        return;
+      }
+      this.dispatch(connection, frame.id, frame.method, frame.params).catch(failed);
+    } catch (error) {
+      failed(error);
     }
-    if (frame.method === 'initialize') {
-      this.initialize(connection, frame.id, frame.params);
-      return;
+  }
+
+  private answerFailure(connection: ClientConnection, id: RequestId | null, method: string, error: unknown): void {
+    this.services.log(`internal error answering ${method} for client ${connection.id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    try {
+      this.replyError(connection, id, { code: ErrorCode.InternalError, message: `internal error in ${method}: ${oneLine(error)}` });
+    } catch {
+      connection.close(CloseCode.InternalError, 'internal error');
     }
-    void this.dispatch(connection, frame.id, frame.method, frame.params);
   }
 
   /**
@@ -290,17 +319,22 @@ export class RpcServer {
 
     const { bus } = this.services;
     connection.info = { id: connection.id, name: params.client.name, connectedAt: new Date().toISOString() };
-    const missed = params.resumeFrom?.epoch === bus.epoch ? bus.since(params.resumeFrom.seq) : null;
-    const result: ResultOf<'initialize'> = {
-      protocolVersion: PROTOCOL_VERSION,
-      daemon: this.services.info,
-      capabilities: this.capabilities,
-      clientId: connection.id,
-      sync: missed
-        ? { kind: 'resume', events: missed.map((event) => event.envelope) }
-        : { kind: 'snapshot', snapshot: buildSnapshot(this.services) },
-    };
-    this.replyResult(connection, id, 'initialize', result);
+    try {
+      const missed = params.resumeFrom?.epoch === bus.epoch ? bus.since(params.resumeFrom.seq) : null;
+      const result: ResultOf<'initialize'> = {
+        protocolVersion: PROTOCOL_VERSION,
+        daemon: this.services.info,
+        capabilities: this.capabilities,
+        clientId: connection.id,
+        sync: missed
+          ? { kind: 'resume', events: missed.map((event) => event.envelope) }
+          : { kind: 'snapshot', snapshot: buildSnapshot(this.services) },
+      };
+      this.replyResult(connection, id, 'initialize', result);
+    } catch (error) {
+      connection.info = undefined; // not attached: it may try again
+      throw error;
+    }
     bus.publish('clients.changed', { clients: this.clients() });
   }
 
@@ -333,11 +367,11 @@ export class RpcServer {
         return;
       }
     }
-    connection.send(JSON.stringify(success(id, result)), 'response');
+    connection.send(JSON.stringify(success(id, this.redact(result))), 'response');
   }
 
   private replyError(connection: ClientConnection, id: RequestId | null, error: JsonRpcErrorObject): void {
-    connection.send(JSON.stringify(failure(id, error)), 'response');
+    connection.send(JSON.stringify(failure(id, this.redact(error))), 'response');
   }
 
   /** Errors the client may act on keep their code; anything else is a bug, logged here with its stack. */
@@ -345,8 +379,7 @@ export class RpcServer {
     if (error instanceof RpcError) return error.toJSON();
     if (error instanceof InvalidTransitionError) return { code: ErrorCode.InvalidTransition, message: error.message };
     this.services.log(`internal error in ${method}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    const message = error instanceof Error ? error.message : String(error);
-    return { code: ErrorCode.InternalError, message: `internal error in ${method}: ${message.split('\n')[0]?.slice(0, 200)}` };
+    return { code: ErrorCode.InternalError, message: `internal error in ${method}: ${oneLine(error)}` };
   }
 }
 
@@ -354,12 +387,14 @@ function invalidParams(method: MethodName, error: z.ZodError): JsonRpcErrorObjec
   return {
     code: ErrorCode.InvalidParams,
     message: `invalid params for ${method}: ${describeZodError(error)}`,
-    data: { issues: error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })) },
+    // The first few, like the message: a bad array can have an issue per element.
+    data: { issues: error.issues.slice(0, DESCRIBED_ISSUES_MAX).map((issue) => ({ path: issue.path.map(String), message: issue.message })) },
   };
 }
 
+/** An error's first line, at most 200 UTF-16 units: what a client or a log line is told. */
 function oneLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200);
+  return clipUnits((error instanceof Error ? error.message : String(error)).split('\n')[0]!, 200);
 }
 
 /** ws hands text and binary messages over as one Buffer by default; the other shapes are for other binaryTypes. */

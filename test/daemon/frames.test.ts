@@ -49,7 +49,7 @@ describe('malformed frames', () => {
       ['inherited name is no method', { jsonrpc: '2.0', id: 10, method: 'toString' }, ErrorCode.MethodNotFound, 10],
       ['bad params', { jsonrpc: '2.0', id: 11, method: 'goal.get', params: { id: 'seven' } }, ErrorCode.InvalidParams, 11],
       ['missing params', { jsonrpc: '2.0', id: 12, method: 'goal.create' }, ErrorCode.InvalidParams, 12],
-      ['oversized (over the soft cap, under the hard one)', { jsonrpc: '2.0', id: 13, method: 'goal.create', params: { title: 'big', spec: 'x'.repeat(SOFT_CAP) } }, ErrorCode.MessageTooLarge, null],
+      ['oversized (over the soft cap, under the hard one), its id read from its head', { jsonrpc: '2.0', id: 13, method: 'goal.create', params: { title: 'big', spec: 'x'.repeat(SOFT_CAP) } }, ErrorCode.MessageTooLarge, 13],
       ['binary frame', Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 14, method: 'goal.list' })), ErrorCode.InvalidRequest, null],
       ['a second initialize', { jsonrpc: '2.0', id: 15, method: 'initialize', params: { protocolVersion: PROTOCOL_VERSION, client: { name: 'again' } } }, ErrorCode.InvalidRequest, 15],
       ['not found', { jsonrpc: '2.0', id: 16, method: 'goal.queue', params: { id: 99 } }, ErrorCode.NotFound, 16],

@@ -19,7 +19,7 @@ import { waitFor } from '../../test/helpers/wait.ts';
 import { defer } from '../../test/helpers/defer.ts';
 import { CommandPolicy } from './command-policy.ts';
 import { CommandRunner } from './run-command.ts';
-import { describeSandbox, probeBwrap, resolveSandbox, type SandboxMode, type SandboxState } from './sandbox.ts';
+import { BwrapSandbox, describeSandbox, probeBwrap, resolveSandbox, type SandboxMode, type SandboxState } from './sandbox.ts';
 
 const probe = await probeBwrap();
 const skip = probe.active ? false : `bubblewrap cannot run here (${probe.reason})`;
@@ -147,6 +147,31 @@ test('in the sandbox the work itself works: files, git add/status/diff, /tmp, np
   // The harness's own view: the agent's `git add` staged it in the worktree's index.
   assert.equal(git(worktree, 'diff', '--cached', '--name-only'), 'src/x.ts');
   assert.equal(existsSync(scratch), false, "the sandbox's /tmp is its own");
+});
+
+test('in the sandbox the usual homes of credentials are empty; the rest of home stays readable', { skip }, async (t) => {
+  const { worktree } = await setUp(t);
+  // Home inside the sandbox's writable cache folder: otherwise the sandbox's private /tmp would hide it anyway.
+  const cacheDir = await makeTempDir(t, 'ralph-sandbox-cache-');
+  const home = path.join(cacheDir, 'home');
+  await mkdir(path.join(home, '.ssh'), { recursive: true });
+  await mkdir(path.join(home, '.config', 'gh'), { recursive: true });
+  await writeFile(path.join(home, '.ssh', 'id_ed25519'), 'PRIVATE-KEY-sandbox-test\n');
+  await writeFile(path.join(home, '.npmrc'), '//registry.npmjs.org/:_authToken=npm_sandboxtesttoken\n');
+  await writeFile(path.join(home, '.config', 'gh', 'hosts.yml'), 'oauth_token: gho_sandboxtesttoken\n');
+  await writeFile(path.join(home, '.gitconfig'), '[user]\n\tname = Visible\n');
+  const sandbox = new BwrapSandbox({ cacheDir, home });
+  const plan = sandbox.wrap(
+    ['bash', '-c', `cat ${home}/.ssh/id_ed25519 ${home}/.npmrc ${home}/.config/gh/hosts.yml ${home}/.gitconfig 2>&1; echo "[$(ls -A ${home}/.ssh)]"`],
+    worktree,
+  );
+  const { stdout } = await promisify(execFile)(plan.file, plan.args, { cwd: worktree, env: { ...process.env, ...plan.env } });
+  assert.doesNotMatch(stdout, /PRIVATE-KEY|npm_sandboxtesttoken|gho_sandboxtesttoken/);
+  assert.doesNotMatch(stdout, /\.npmrc/, 'the hidden .npmrc reads as an empty file, not an error');
+  assert.match(stdout, /name = Visible/);
+  assert.match(stdout, /^\[\]$/m, '~/.ssh is an empty folder');
+  // Outside, nothing was touched.
+  assert.equal(readFileSync(path.join(home, '.ssh', 'id_ed25519'), 'utf8'), 'PRIVATE-KEY-sandbox-test\n');
 });
 
 /** Pids of living processes whose command line is exactly `argv`. */

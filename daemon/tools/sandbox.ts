@@ -13,12 +13,13 @@
  *   and the worktree's own index: `git add/status/diff` work, while refs, `packed-refs`, config,
  *   hooks and the worktree's HEAD stay read-only (the harness owns git);
  * - the `.ralph/` folder of every other checkout of the repository (the daemon's token in
- *   `daemon.json`, logs, transcripts) is an empty folder;
+ *   `daemon.json`, logs, transcripts) is an empty folder, and so are the usual homes of credentials
+ *   (`~/.ssh`, `~/.aws`, `~/.npmrc`, … HIDDEN_HOME_PATHS);
  * - no capabilities (even as root), a new session (no TIOCSTI into a terminal), and it dies with
  *   the daemon. The network is shared: tests talk to loopback servers and dependencies are fetched.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -120,17 +121,47 @@ export function defaultSandboxCacheDir(env: NodeJS.ProcessEnv = process.env): st
   return path.join(cacheHome, 'ralph', 'sandbox');
 }
 
+/**
+ * Where credentials usually live in a home folder: hidden from sandboxed commands (an empty folder,
+ * or an empty file). A check that needs one gets it from a variable instead (config `secrets.passEnv`,
+ * e.g. `NPM_TOKEN` referenced from the project's `.npmrc`).
+ */
+export const HIDDEN_HOME_PATHS: readonly string[] = [
+  '.ssh',
+  '.gnupg',
+  '.aws',
+  '.azure',
+  '.kube',
+  '.docker/config.json',
+  '.config/gcloud',
+  '.config/gh',
+  '.config/hub',
+  '.git-credentials',
+  '.netrc',
+  '.npmrc',
+  '.yarnrc.yml',
+  '.pypirc',
+  '.cargo/credentials.toml',
+  '.gem/credentials',
+  '.local/share/keyrings',
+];
+
 export class BwrapSandbox implements CommandSandbox {
   readonly kind = 'bwrap' as const;
   private readonly cacheDir: string;
+  private readonly home: string;
 
-  constructor(options: { cacheDir?: string } = {}) {
+  constructor(options: { cacheDir?: string; home?: string } = {}) {
     this.cacheDir = options.cacheDir ?? defaultSandboxCacheDir();
+    this.home = options.home ?? os.homedir();
   }
 
   wrap(argv: readonly string[], cwd: string): SandboxedSpawn {
     const npmCache = path.join(this.cacheDir, 'npm');
     mkdirSync(npmCache, { recursive: true });
+    // Mounted over files to hide (/dev/null would be a device on a nodev mount: reading it fails).
+    const emptyFile = path.join(this.cacheDir, 'empty');
+    if (!existsSync(emptyFile)) writeFileSync(emptyFile, '', { mode: 0o444 });
     const layout = gitLayout(cwd);
     const top = layout?.top ?? cwd;
     const args = [...baseArguments(), '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
@@ -141,8 +172,14 @@ export class BwrapSandbox implements CommandSandbox {
     }
     args.push('--bind', this.cacheDir, this.cacheDir, '--bind', top, top);
     const ownDaemonFile = path.join(top, '.ralph', 'daemon.json');
-    if (existsSync(ownDaemonFile)) args.push('--ro-bind', '/dev/null', ownDaemonFile);
+    if (existsSync(ownDaemonFile)) args.push('--ro-bind', emptyFile, ownDaemonFile);
     if (layout) args.push(...gitMounts(layout));
+    // Last, so that no bind above uncovers them.
+    for (const hidden of HIDDEN_HOME_PATHS) {
+      const file = path.join(this.home, hidden);
+      if (isDirectory(file)) args.push('--tmpfs', file);
+      else if (existsSync(file)) args.push('--ro-bind', emptyFile, file);
+    }
     args.push('--chdir', cwd, '--', ...argv);
     return { file: BWRAP, args, env: { npm_config_cache: npmCache } };
   }

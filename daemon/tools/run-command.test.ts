@@ -184,3 +184,30 @@ test('run_command as a tool: the model reads output and status; refusals are err
   assert.equal(refused.isError, true);
   assert.match(refused.output, /refused by the command policy \(deny: git commit\): git commit -am wip/);
 });
+
+test('run_command refuses the policy walk-arounds without running them, and tells the model what to write instead', async (t) => {
+  const root = await makeTempDir(t);
+  const tool = runCommandTool(newRunner(t));
+  const ctx = { root, signal: new AbortController().signal };
+  const cases: [string, RegExp][] = [
+    ['touch ran; G=git; $G push', /\(computed command word\): \$G push\nthe command word is computed at run time \(\$G\); write the program's name out\.$/],
+    ['touch ran; $(echo git) push', /\(computed command word\)/],
+    ['touch ran; `echo git` push', /\(computed command word\)/],
+    ['touch ran; printf "git push" | bash', /\(shell fed from a pipe\): bash\nbash would run commands read from a pipe; write them out \(bash -c '…'\)\.$/],
+    ['touch ran; bash <<< "git push"', /\(deny: git push\): git push\nThe harness manages git/],
+    ['touch ran; source <(echo git push)', /\(computed script\)/],
+    ['touch ran; git -c alias.p=push p', /\(git configuration\): git -c alias\.p=push p\n-c alias\.p=push defines a git command at run time/],
+    ['touch ran; git send-pack origin main', /\(deny: git send-pack\)/],
+    ['touch ran; git fast-import < stream', /\(deny: git fast-import\)/],
+    ['touch ran; doas true', /\(deny: doas\)/],
+    ['touch ran; pkexec true', /\(deny: pkexec\)/],
+    ['touch ran; runuser -u root true', /\(deny: runuser\)/],
+    ['touch ran; setpriv --reuid=0 true', /\(deny: setpriv\)/],
+  ];
+  for (const [command, expected] of cases) {
+    const result = await runTool(tool, JSON.stringify({ command }), ctx);
+    assert.equal(result.isError, true, command);
+    assert.match(result.output, expected, command);
+    assert.equal(existsSync(path.join(root, 'ran')), false, `no part of ${JSON.stringify(command)} ran`);
+  }
+});

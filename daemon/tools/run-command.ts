@@ -237,10 +237,9 @@ export function commandToolResult(result: CommandResult, timeoutMs: number): Too
   const shortCommand = clip(result.command.split('\n')[0]!, 80);
   if (result.outcome === 'refused' && !result.decision.allowed) {
     const why = describeRefusal(result.decision);
-    return errorResult(
-      `${why}\nThe harness manages git (branches and commits) itself; do the work without this command.`,
-      `refused ${shortCommand} (${result.decision.rule})`,
-    );
+    // A refusal with its own reason (a computed word, a shell fed from a pipe) says what to do instead.
+    const advice = result.decision.reason ? '' : '\nThe harness manages git (branches and commits) itself; do the work without this command.';
+    return errorResult(`${why}${advice}`, `refused ${shortCommand} (${result.decision.rule})`);
   }
   const seconds = `${(result.durationMs / 1000).toFixed(1)} s`;
   let status: string;

@@ -158,7 +158,15 @@ export class Daemon {
    * failure undoes what was started (lock released, nothing left listening).
    */
   static async start(options: DaemonOptions): Promise<Daemon> {
-    const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+    const env = options.env ?? process.env;
+    // The token first: it is one of the secrets everything below redacts (DESIGN.md, "Secrets").
+    const token = randomBytes(32).toString('hex');
+    // Commands start from this process's environment; the config reads `env`: both hold secrets.
+    const secretEnvs = env === process.env ? [env] : [process.env, env];
+    const secrets = DaemonSecrets.from({ envs: secretEnvs, token });
+    // The daemon's own log too (`.ralph/daemon.log` in the background): its lines quote errors and entries.
+    const writeLog = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+    const log: Log = (message) => writeLog(secrets.redact(message));
     const repoRoot = await resolveRepoRoot(options.repoRoot);
     const paths = ralphPaths(repoRoot);
     const lock = await acquireDaemonLock(paths.lock);
@@ -166,12 +174,6 @@ export class Daemon {
     // Undo steps, run in reverse if a later step fails.
     const undo: (() => Promise<unknown>)[] = [() => lock.release()];
     try {
-      const env = options.env ?? process.env;
-      // The token first: it is one of the secrets everything below redacts (DESIGN.md, "Secrets").
-      const token = randomBytes(32).toString('hex');
-      // Commands start from this process's environment; the config reads `env`: both hold secrets.
-      const secretEnvs = env === process.env ? [env] : [process.env, env];
-      const secrets = DaemonSecrets.from({ envs: secretEnvs, token });
       const bus = new EventBus(options.eventBufferSize, secrets.redactValue);
       const progress = new ProgressTracker(bus);
       const store = await GoalStore.open({ repoRoot, bus, secrets, onError: (error) => log(`goal store: ${error.message}`) });
@@ -305,6 +307,7 @@ export class Daemon {
         maxBufferedBytes: options.maxBufferedBytes,
         pingIntervalMs: options.pingIntervalMs,
         checkResults: options.checkResults,
+        redact: secrets.redactValue,
       });
       const started = server;
       undo.push(() => started.close('failed to start'));

@@ -327,6 +327,19 @@ export class ChatService {
       whenAnswered: (save) => answerSavers.push({ afterPart: reply.parts.length, save }),
     };
 
+    // The text part being streamed: published redacted, an end that may begin a secret held back until more comes.
+    let openText: { part: TextPart; stream: ReturnType<DaemonSecrets['redactStream']> } | undefined;
+    const addText = (part: TextPart, delta: string): void => {
+      if (delta === '') return;
+      part.text += delta;
+      this.bus.publish('chat.delta', { session: session.id, messageId: reply.id, partId: part.id, delta }, cause);
+    };
+    const endText = (): void => {
+      if (!openText) return;
+      addText(openText.part, openText.stream.end());
+      openText = undefined;
+    };
+
     const conversation = session.messages.slice(0, session.messages.indexOf(reply));
     try {
       const events = runAgent({
@@ -352,11 +365,15 @@ export class ChatService {
               part = addPart<TextPart>({ type: 'text', text: '' });
               textParts.set(event.step, part);
             }
-            part.text += event.delta;
-            this.bus.publish('chat.delta', { session: session.id, messageId: reply.id, partId: part.id, delta: event.delta }, cause);
+            if (openText?.part !== part) openText = { part, stream: this.secrets.redactStream() };
+            addText(part, openText.stream.push(event.delta));
             break;
           }
+          case 'step':
+            endText();
+            break;
           case 'tool.start': {
+            endText();
             const { call } = event;
             runningTool = addPart<ToolPart>({ type: 'tool', callId: call.id, name: call.name, arguments: call.arguments, status: 'running' });
             toolParts.set(call.id, runningTool);
@@ -386,6 +403,7 @@ export class ChatService {
             break;
           }
           case 'done':
+            endText();
             if (event.reason === 'max-steps') {
               throw new ProviderError('bad-request', `the model kept calling tools: stopped after ${event.steps} calls in one turn`);
             }
@@ -395,6 +413,7 @@ export class ChatService {
       await this.saveAnswers(reply, answerSavers);
       await this.finish(session, turn, { status: 'done' });
     } catch (error) {
+      endText();
       const reason: unknown = abort.signal.reason;
       if (abort.signal.aborted) {
         const stopped = reason instanceof DaemonStopping ? { error: 'the daemon stopped during this turn' } : {};

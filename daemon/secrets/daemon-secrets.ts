@@ -53,6 +53,11 @@ export class DaemonSecrets {
   readonly redact: Redact = (text) => this.redactor.redact(text);
   readonly redactValue = <T>(value: T): T => this.redactor.redactValue(value);
 
+  /** See Redactor.stream: for a reply that streams. */
+  redactStream(): { push(piece: string): string; end(): string } {
+    return this.redactor.stream();
+  }
+
   /** Values no command may get, whatever the variable holding them is called. */
   values(): string[] {
     return this.redactor.values();

@@ -31,6 +31,8 @@ export type Redact = (text: string) => string;
 export const MIN_SECRET_LENGTH = 8;
 /** A line of a multi-line value is redacted on its own from this length. */
 const MIN_LINE_LENGTH = 16;
+/** A streamed text holds back an end that may begin a secret from this length (see Redactor.stream). */
+const STREAM_HOLD_MIN = 4;
 /** Deeper than this, a value is redacted through its JSON text (no recursion that deep). */
 const MAX_WALK_DEPTH = 200;
 
@@ -40,6 +42,9 @@ export class Redactor {
   private pattern: RegExp | null = null;
   /** Each matched form → its replacement. */
   private labels = new Map<string, string>();
+  /** The forms by their first character, for streams (a piece that may be a secret's start is held back). */
+  private formsByFirst = new Map<string, string[]>();
+  private longestForm = 0;
 
   constructor(sources: Record<string, readonly NamedSecret[]> = {}) {
     for (const [source, secrets] of Object.entries(sources)) this.sources.set(source, secrets);
@@ -75,6 +80,45 @@ export class Redactor {
     if (this.pattern === null) return value;
     return this.walk(value, 0) as T;
   };
+
+  /**
+   * For text that arrives in pieces (a streamed reply): `push` returns what can be shown now,
+   * redacted; an end of 4 characters or more that may be the start of a secret still arriving is
+   * held back until the next piece says (usually nothing is held: pieces keep their boundaries).
+   * A shorter end is shown, and if a secret turns out to begin there, the rest of it comes out as
+   * the label: at most 3 characters of a secret split across pieces are ever shown. `end` returns
+   * what is still held.
+   */
+  stream(): { push(piece: string): string; end(): string } {
+    /** The last characters shown (fewer than STREAM_HOLD_MIN): a secret may have begun in them. */
+    let shown = '';
+    /** Held back: may be the start of a secret. */
+    let held = '';
+    const next = (piece: string, last: boolean): string => {
+      const redacted = this.redact(shown + held + piece);
+      // What of `shown` is still as it was; a label from there on covers a secret that began in it.
+      let kept = 0;
+      while (kept < shown.length && redacted[kept] === shown[kept]) kept++;
+      const body = redacted.slice(kept);
+      const keep = last ? 0 : Math.min(body.length, this.heldBack(redacted));
+      const out = body.slice(0, body.length - keep);
+      held = body.slice(body.length - keep);
+      shown = (redacted.slice(0, kept) + out).slice(-(STREAM_HOLD_MIN - 1));
+      return out;
+    };
+    return { push: (piece) => next(piece, false), end: () => next('', true) };
+  }
+
+  /** How many characters at the end of `text` (4 or more) could begin a secret: the longest such end. */
+  private heldBack(text: string): number {
+    for (let start = Math.max(0, text.length - this.longestForm + 1); start <= text.length - STREAM_HOLD_MIN; start++) {
+      const candidates = this.formsByFirst.get(text[start]!);
+      if (!candidates) continue;
+      const end = text.slice(start);
+      if (candidates.some((form) => form.length > end.length && form.startsWith(end))) return text.length - start;
+    }
+    return 0;
+  }
 
   private walk(value: unknown, depth: number): unknown {
     if (typeof value === 'string') return this.redact(value);
@@ -121,6 +165,14 @@ export class Redactor {
       }
     }
     this.labels = labels;
+    const byFirst = new Map<string, string[]>();
+    for (const form of labels.keys()) {
+      const list = byFirst.get(form[0]!);
+      if (list) list.push(form);
+      else byFirst.set(form[0]!, [form]);
+    }
+    this.formsByFirst = byFirst;
+    this.longestForm = Math.max(0, ...[...labels.keys()].map((form) => form.length));
     // Longest first: where one form holds another, the whole of it goes.
     const alternatives = [...labels.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
     this.pattern = alternatives.length === 0 ? null : new RegExp(alternatives.join('|'), 'g');

@@ -173,3 +173,28 @@ test('the event bus and the model request carry no secret', async () => {
   assert.doesNotMatch(JSON.stringify(seen[0]), /npm_secretsecret1/);
   assert.match(seen[0]!.items[0]!.content, /my token is \[redacted NPM_TOKEN\]/);
 });
+
+test('a streamed text is redacted piece by piece, a secret split across pieces included; pieces keep their boundaries', () => {
+  const key = 'sk-streamed-secret-0123456789';
+  const redactor = new Redactor({ env: [{ name: 'API_KEY', value: key }] });
+  const text = `Here is the key: ${key}. And some more text after it, with s and k in it: sk, s.`;
+  for (const size of [1, 2, 3, 5, 7, 11, 64]) {
+    const stream = redactor.stream();
+    const shown: string[] = [];
+    for (let at = 0; at < text.length; at += size) shown.push(stream.push(text.slice(at, at + size)));
+    shown.push(stream.end());
+    const joined = shown.join('');
+    // At most the first 3 characters of a split secret show before its label.
+    assert.match(joined, /^Here is the key: (s|sk|sk-)?\[redacted API_KEY\]\. And some more text after it, with s and k in it: sk, s\.$/, `pieces of ${size}: ${joined}`);
+  }
+  const stream = redactor.stream();
+  assert.equal(stream.push('plain words, nothing like it'), 'plain words, nothing like it', 'text that cannot start a secret goes at once');
+  assert.equal(stream.push(' then sk'), ' then sk', 'too short an end to hold');
+  assert.equal(stream.push('-stre'), '', 'sk-stre may be the key: held');
+  assert.equal(stream.push('am'), '', 'still may be');
+  assert.equal(stream.push('s and more'), 'sk-streams and more'.slice(2), 'let go when it cannot be');
+  const split = redactor.stream();
+  assert.equal(split.push(`key: ${key.slice(0, 12)}`), 'key: ', 'a start of the key of 4 characters or more is held');
+  assert.equal(split.push(`${key.slice(12)}!`), '[redacted API_KEY]!');
+  assert.equal(split.end(), '');
+});

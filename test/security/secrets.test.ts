@@ -191,7 +191,9 @@ test('no secret of the daemon reaches a file, a model request or a client, whate
   for (const call of chatTools) server.script({ toolCalls: [call] });
   server.script((request) => {
     for (const item of request.conversation) if (item.kind === 'tool-result') chatResults.push(item.output);
-    return reply.text(`Your key is ${SECRETS.OPENAI_API_KEY}; the token is ${token}.`);
+    // Streamed with the key and the token cut across deltas: no one delta holds either.
+    const key = SECRETS.OPENAI_API_KEY!;
+    return { deltas: ['Your key is ', key.slice(0, 10), key.slice(10, 25), key.slice(25), '; the token is ', token.slice(0, 30), token.slice(30), '.'] };
   });
   const sent = await client.request('chat.send', { text: `Here is my token, keep it: ${SECRETS.GITHUB_TOKEN} and ${SECRETS.NPM_TOKEN}` });
   await waitFor(() => events.some((event) => event.type === 'chat.message.done' && event.data.message.id === sent.replyMessageId), {
@@ -213,6 +215,17 @@ test('no secret of the daemon reaches a file, a model request or a client, whate
     message: 'the research run to end',
   });
 
+  // What clients can ask for (answered through the raw client, so the answers are among its frames).
+  const asks: [string, object][] = [
+    ['chat.history', {}],
+    ['goal.get', { id: goal.id }],
+    ['goal.list', {}],
+    ['logs.read', { id: goal.id }],
+    ['research.get', { runId: run.id }],
+    ['research.list', {}],
+  ];
+  for (const [method, params] of asks) assert.ok('result' in (await raw.call(method, params)), method);
+
   // Everything on disk, then stop the daemon so nothing is left in flight.
   await client.request('daemon.shutdown', {}).catch(() => {});
   await daemon.exited;
@@ -232,6 +245,16 @@ test('no secret of the daemon reaches a file, a model request or a client, whate
   check(`the goal branch ${branch}`, history);
   for (const request of server.requests) check(`model request ${request.path}`, JSON.stringify(request.body ?? null));
   for (const frame of frames) check('a frame to a client', frame);
+  // A streamed reply, put back together from its deltas as a client does.
+  const streamed = new Map<string, string>();
+  for (const frame of frames) {
+    const message = JSON.parse(frame) as { method?: string; params?: EventEnvelope };
+    if (message.method !== 'event' || message.params?.type !== 'chat.delta') continue;
+    const { messageId, partId, delta } = message.params.data;
+    streamed.set(`${messageId}/${partId}`, (streamed.get(`${messageId}/${partId}`) ?? '') + delta);
+  }
+  assert.ok([...streamed.values()].some((text) => text.includes('Your key is [redacted OPENAI_API_KEY]; the token is [redacted daemon token].')), 'the streamed reply, redacted');
+  for (const text of streamed.values()) check('a streamed chat reply', text);
   assert.ok(frames.length > 20, 'the raw client saw the traffic');
   assert.ok(server.modelRequests().length >= attacks.length + 10, 'the scripted agents all ran');
   assert.deepEqual(leaks, []);

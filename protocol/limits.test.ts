@@ -78,7 +78,7 @@ describe('bounded JSON', () => {
     assert.ok(!params.safeParse({ title: `${'😀'.repeat(GOAL_TITLE_MAX / 2)}x` }).success);
     assert.ok(!params.safeParse({ title: 'a'.repeat(GOAL_TITLE_MAX + 1) }).success);
     // What a model's tool is told stays the same limit.
-    assert.equal((z.toJSONSchema(params, { io: 'input' }) as { properties: { title: { maxLength: number } } }).properties.title.maxLength, GOAL_TITLE_MAX);
+    assert.equal((z.toJSONSchema(params, { io: 'input' }) as unknown as { properties: { title: { maxLength: number } } }).properties.title.maxLength, GOAL_TITLE_MAX);
   });
 
   it('clipUnits cuts to UTF-16 units, never through a surrogate pair', () => {

@@ -283,6 +283,7 @@ test('ordinary commands with expansions, globs, pipes and interpreters are still
     'bash script.sh',
     'source .venv/bin/activate && pytest',
     'echo $((1 + 2)) and $',
+    'grep -rn GIT_CONFIG_COUNT= docs',
     './node_modules/.bin/tsc --noEmit',
   ]) {
     allowed(defaults, line);

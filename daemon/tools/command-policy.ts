@@ -182,7 +182,12 @@ export class CommandPolicy {
 
   private findDenied(command: SimpleCommand, depth: number): Refusal | null {
     if (depth > MAX_WRAPPER_DEPTH) return { rule: 'unparsable: the command is nested too deeply', command: command.text };
-    const environmentTrick = command.words.find((word) => GIT_CONFIG_VARIABLE.test(word.value));
+    // Set as an assignment (`X=… git p`, `X=…; git p`) or through env/export/declare: not in an echo or grep.
+    const programAt = command.words.findIndex((word) => !word.isAssignment);
+    const setsVariables = programAt !== -1 && SETS_VARIABLES.has(programName(command.words[programAt]!.value));
+    const environmentTrick = command.words.find(
+      (word, index) => (programAt === -1 || index < programAt || setsVariables) && GIT_CONFIG_VARIABLE.test(word.value),
+    );
     if (environmentTrick) {
       return {
         rule: 'git configuration from the environment',
@@ -245,6 +250,9 @@ const MAX_WRAPPER_DEPTH = 32;
 
 /** Variables through which git takes configuration (aliases included) or finds its commands. */
 const GIT_CONFIG_VARIABLE = /^(GIT_CONFIG\w*|GIT_EXEC_PATH)\+?=/;
+
+/** Commands whose `NAME=value` operands set variables. */
+const SETS_VARIABLES = new Set(['env', 'export', 'declare', 'typeset', 'local', 'readonly']);
 
 /** Programs that run shell code given on their standard input or as a file operand. */
 const SHELLS = new Set(['bash', 'sh', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'fish']);

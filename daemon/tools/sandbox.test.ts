@@ -88,13 +88,14 @@ test("a sandboxed command cannot read the daemon's environment or its token file
   assert.match(plain.results[3]!.output, new RegExp(TOKEN), 'without the sandbox daemon.json is readable');
 });
 
-test('in the sandbox git refs, HEAD, config and everything outside the worktree are read-only; the harness sees nothing changed', { skip }, async (t) => {
+test("in the sandbox git refs, HEAD, config, the worktree's .git file and everything outside the worktree are read-only; the harness sees nothing changed", { skip }, async (t) => {
   const { repo, worktree } = await setUp(t);
   const commonDir = path.join(repo, '.git');
   const gitDir = path.join(commonDir, 'worktrees', path.basename(worktree));
   const refsBefore = git(repo, 'for-each-ref', '--format=%(refname) %(objectname)');
   const headBefore = await readFile(path.join(gitDir, 'HEAD'), 'utf8');
   const configBefore = await readFile(path.join(commonDir, 'config'), 'utf8');
+  const dotGitBefore = await readFile(path.join(worktree, '.git'), 'utf8');
   const home = os.homedir();
   const runner = newRunner(t);
   const attempts = [
@@ -107,6 +108,10 @@ test('in the sandbox git refs, HEAD, config and everything outside the worktree 
     `echo 'ref: refs/heads/main' > ${path.join(gitDir, 'HEAD')}`,
     `printf '[alias]\\n\\tp = push\\n[core]\\n\\tfsmonitor = touch /tmp/pwned\\n' >> ${path.join(commonDir, 'config')}`,
     `echo 'echo pwned' > ${path.join(commonDir, 'hooks', 'pre-commit')}`,
+    // Pointing the worktree at a git directory of its own making would hand the harness's git its config.
+    `git init -q evil && echo "gitdir: ${path.join(worktree, 'evil', '.git')}" > .git`,
+    'rm -f .git',
+    `printf '[core]\\n\\tfsmonitor = touch /tmp/pwned\\n' > ${path.join(gitDir, 'config.worktree')}`,
     `touch ${path.join(repo, 'outside-the-worktree.txt')}`,
     `touch ${path.join(home, `.ralph-sandbox-test-${process.pid}`)}`,
   ];
@@ -119,7 +124,9 @@ test('in the sandbox git refs, HEAD, config and everything outside the worktree 
   assert.equal(git(repo, 'for-each-ref', '--format=%(refname) %(objectname)'), refsBefore, 'no ref changed');
   assert.equal(await readFile(path.join(gitDir, 'HEAD'), 'utf8'), headBefore);
   assert.equal(await readFile(path.join(commonDir, 'config'), 'utf8'), configBefore);
+  assert.equal(await readFile(path.join(worktree, '.git'), 'utf8'), dotGitBefore, "the worktree's .git file still points at its git directory");
   assert.equal(existsSync(path.join(commonDir, 'hooks', 'pre-commit')), false);
+  assert.equal(readFileSync(path.join(gitDir, 'config.worktree'), 'utf8'), '', "the worktree's own config stays empty");
   assert.equal(existsSync(path.join(repo, 'outside-the-worktree.txt')), false);
   assert.equal(existsSync(path.join(home, `.ralph-sandbox-test-${process.pid}`)), false);
 });

@@ -173,7 +173,7 @@ export class BwrapSandbox implements CommandSandbox {
     args.push('--bind', this.cacheDir, this.cacheDir, '--bind', top, top);
     const ownDaemonFile = path.join(top, '.ralph', 'daemon.json');
     if (existsSync(ownDaemonFile)) args.push('--ro-bind', emptyFile, ownDaemonFile);
-    if (layout) args.push(...gitMounts(layout));
+    if (layout) args.push(...gitMounts(layout, emptyFile));
     // Last, so that no bind above uncovers them.
     for (const hidden of HIDDEN_HOME_PATHS) {
       const file = path.join(this.home, hidden);
@@ -242,10 +242,16 @@ function checkoutsOf(commonDir: string): string[] {
 /**
  * `.git` read-only but for what `git add` writes: the object store (its packs stay read-only: no
  * repack or prune) and, in a linked worktree, its own git directory (the index) but for HEAD and the
- * files that tie it to the repository. In a repository's main checkout the index is read-only too.
+ * files that tie it to the repository, the worktree's `.git` file included. In a repository's main
+ * checkout the index is read-only too.
  */
-function gitMounts({ gitDir, commonDir }: GitLayout): string[] {
+function gitMounts({ top, gitDir, commonDir }: GitLayout, emptyFile: string): string[] {
   const args = ['--ro-bind', commonDir, commonDir];
+  // A worktree's `.git` file says where its git directory is. Pointed at a git directory of the
+  // agent's making, the harness's own git commands (run outside, in the worktree) would read that
+  // one's config: `core.fsmonitor` and the like would run code outside the sandbox.
+  const dotGit = path.join(top, '.git');
+  if (!isDirectory(dotGit)) args.push('--ro-bind', dotGit, dotGit);
   const objects = path.join(commonDir, 'objects');
   if (isDirectory(objects)) {
     args.push('--bind', objects, objects);
@@ -259,6 +265,10 @@ function gitMounts({ gitDir, commonDir }: GitLayout): string[] {
     for (const fixed of ['HEAD', 'commondir', 'gitdir', 'config.worktree', 'refs', 'locked']) {
       const file = path.join(gitDir, fixed);
       if (existsSync(file)) args.push('--ro-bind', file, file);
+      // Git reads a worktree's own config too (with extensions.worktreeConfig): one the agent wrote
+      // would configure the harness's git. Where there is none, an empty one is mounted (bwrap leaves
+      // the empty file behind: an empty config).
+      else if (fixed === 'config.worktree') args.push('--ro-bind', emptyFile, file);
     }
   }
   return args;

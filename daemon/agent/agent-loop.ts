@@ -32,8 +32,9 @@ export interface AgentOptions {
   /** Ends the loop after a tool call when this says so (e.g. `goal_done`): no further model call. */
   stopAfterTool?: (call: ToolCall, result: ToolResult) => boolean;
   /**
-   * Applied to every tool's result before anything else sees it (the model, the events, the logs):
-   * the daemon's secrets come out here, once for all tools. Default: nothing is changed.
+   * Applied to every tool call's arguments before it runs and to its result before anything else
+   * sees it (the model, the events, the logs): the daemon's secrets come out here, once for all
+   * tools. Default: nothing is changed.
    */
   redact?: Redact;
 }
@@ -152,7 +153,9 @@ export async function* runAgent(options: AgentOptions): AsyncGenerator<AgentEven
       continue;
     }
     let stop = false;
-    for (const call of toolCalls) {
+    for (const modelCall of toolCalls) {
+      // Arguments too: a model that somehow holds a secret does not get to write it anywhere or send it out (fetch_url).
+      const call = options.redact ? { ...modelCall, arguments: options.redact(modelCall.arguments) } : modelCall;
       yield { type: 'tool.start', step, call };
       const tool = tools.get(call.name);
       const result = redactResult(

@@ -127,11 +127,13 @@ test('no secret of the daemon reaches a file, a model request or a client, whate
   // file, prints it, base64s it and puts one in a command line: tool output, tool-call arguments,
   // the log's summaries and the commit must all come out clean, sandbox or not.
   const known = `key=${SECRETS.OPENAI_API_KEY}\ntoken=${token}\npassword=${SECRETS.DATABASE_PASSWORD}\n${SECRETS.SSH_PRIVATE_KEY}\n`;
+  // Written as hex escapes, the values are not in the command line: only the output's redaction catches them.
+  const hexEscaped = [...Buffer.from(known)].map((byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join('');
   server.script((request) => {
     recordResults(request);
-    return reply.write('known.txt', known);
+    return reply.write('written.txt', known);
   });
-  for (const command of ['cat known.txt', 'base64 -w0 known.txt', `echo "${SECRETS.STRIPE_SECRET_KEY}" > stripe.txt; cat stripe.txt`]) {
+  for (const command of [`printf '${hexEscaped}' > known.txt`, 'cat known.txt', 'base64 -w0 known.txt', `echo "${SECRETS.STRIPE_SECRET_KEY}" > stripe.txt; cat stripe.txt`, 'cat written.txt']) {
     server.script((request) => {
       recordResults(request);
       return reply.run(command);

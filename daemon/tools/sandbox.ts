@@ -85,6 +85,11 @@ export function probeBwrap(program = BWRAP): Promise<SandboxState> {
   return probed;
 }
 
+/** Forgets what was probed (tests that change PATH). */
+export function clearSandboxProbes(): void {
+  probes.clear();
+}
+
 /** What `mode` gives on this machine. `bwrap` that cannot run is an error, never a silent fallback. */
 /** Why commands run outside the sandbox when the config says `off`: no warning is due. */
 export const SANDBOX_OFF_REASON = 'executor.commands.sandbox is off';

@@ -5,8 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { readdir, symlink } from 'node:fs/promises';
+import path from 'node:path';
 import { test } from 'node:test';
-import { probeBwrap } from '../../daemon/tools/sandbox.ts';
+import { clearSandboxProbes, probeBwrap } from '../../daemon/tools/sandbox.ts';
+import { defer } from '../helpers/defer.ts';
+import { makeTempDir } from '../helpers/repo.ts';
 import { iterationsOf, reply, startExecutor, toolResultsOf } from './executor-helpers.ts';
 
 const probe = await probeBwrap();
@@ -31,4 +35,27 @@ test("the agent's commands and the goal's check run in the sandbox: their /tmp i
   assert.equal(existsSync(`${marker}-agent`), false, "the command's /tmp was its own");
   assert.equal(existsSync(`${marker}-check`), false, "the check's /tmp was its own");
   assert.equal((await h.logOf(created.id)).some((entry) => entry.kind === 'warning' && /sandbox/.test(entry.text)), false, 'no warning: the sandbox is on');
+});
+
+test("where bwrap is missing, 'auto' runs commands without the sandbox and the goal's log says so and why", async (t) => {
+  // A machine without bwrap: every program of this one but bwrap, on a PATH of its own. (Set before
+  // this process probes for it under that PATH: the probe above ran with the real one.)
+  const bin = await makeTempDir(t, 'ralph-no-bwrap-bin-');
+  for (const folder of (process.env.PATH ?? '').split(path.delimiter).filter((entry) => path.isAbsolute(entry))) {
+    for (const name of await readdir(folder).catch(() => [] as string[])) {
+      if (name !== 'bwrap' && !existsSync(path.join(bin, name))) await symlink(path.join(folder, name), path.join(bin, name));
+    }
+  }
+  const originalPath = process.env.PATH;
+  process.env.PATH = bin;
+  defer(t, () => (process.env.PATH = originalPath));
+  clearSandboxProbes();
+
+  const h = await startExecutor(t, { executor: { verify: 'true' } });
+  h.server.script(reply.run('echo ran'), reply.done('Ran.'));
+  const created = await h.addGoal();
+  const goal = await h.waitForState(created.id, ['done', 'stuck']);
+  assert.equal(goal.state, 'done');
+  const warnings = (await h.logOf(created.id)).filter((entry) => entry.kind === 'warning').map((entry) => entry.text);
+  assert.deepEqual(warnings, ['commands run without a sandbox: bwrap is not installed (Debian, Ubuntu: apt install bubblewrap)']);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
@@ -503,3 +503,25 @@ test('a goal whose log is a symbolic link keeps working; the refused appends are
   assert.ok(fixture.errors.some((error) => /could not append to the log of goal #1: .*symbolic link/.test(error.message)));
   assert.equal(await readFile(target, 'utf8'), 'precious\n');
 });
+
+test(
+  'a goals folder made unreadable and readable again: said so, writes refused clearly, then all read again',
+  // Root reads a chmod 000 folder all the same: there the folder replaced by a file stands in for this.
+  { skip: process.getuid?.() === 0 ? 'root reads a folder whatever its mode' : false },
+  async (t) => {
+    const fixture = await storeFixture(t);
+    const store = await fixture.open({ now: () => FIXED_NOW, folderCheckMs: 50 });
+    await store.create({ title: 'One' });
+    await chmod(store.paths.goals, 0o000);
+    t.after(() => chmod(store.paths.goals, 0o755).catch(() => {}));
+    await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals cannot be read \(EACCES\)/.test(error.message)), { message: 'the store to say so' });
+    await rejectsWithCode(store.create({ title: 'Two' }), ErrorCode.Unavailable, /goals cannot be written: \.ralph\/goals cannot be read/);
+    assert.equal(store.list().length, 1, 'shown as last read');
+
+    await chmod(store.paths.goals, 0o755);
+    await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is back; read again: 1 goals/.test(error.message)), { message: 'the store to say it is back' });
+    assert.equal((await store.create({ title: 'Two' })).id, 2);
+    await writeFile(store.fileOf(1), goalFileText({ ...store.get(1)!, title: 'One, edited' }));
+    await waitFor(() => store.get(1)?.title === 'One, edited', { message: 'the folder watched again' });
+  },
+);

@@ -154,9 +154,8 @@ export class GoalStore {
   private folderCheck: Promise<void> | undefined;
   /** A check was asked for while one ran: it runs again after. */
   private folderCheckAgain = false;
-  /** Names that look like goal files but whose id cannot even be represented, reported once each. */
-  private readonly reportedNames = new Set<string>();
-  private reportedState = false;
+  /** What was said about files that are not goals (or logs, or a next id), so each is said once. */
+  private readonly reported = new Set<string>();
   /** The lowest id this run may still hand out: a floor under what the files say. */
   private nextIdFloor = 1;
   private closed = false;
@@ -519,11 +518,16 @@ export class GoalStore {
     if (this.folder.kind === 'link') return [];
     const { ids, unrepresentable } = await idsIn(this.paths.goals, GOAL_FILE);
     for (const name of unrepresentable) {
-      if (this.reportedNames.has(name)) continue;
-      this.reportedNames.add(name);
-      this.onError(new Error(`${RALPH_DIR}/goals/${name} is not a goal: its id is out of range (goal ids go from 1 to ${MAX_GOAL_ID}); it is left as it is`));
+      this.reportOnce(`${RALPH_DIR}/goals/${name} is not a goal: its id is out of range (goal ids go from 1 to ${MAX_GOAL_ID}); it is left as it is`);
     }
     return ids;
+  }
+
+  /** Says something about the repository's files once per run, not at every look at them. */
+  private reportOnce(message: string): void {
+    if (this.reported.has(message)) return;
+    this.reported.add(message);
+    this.onError(new Error(message));
   }
 
   private scheduleFolderCheck(): void {
@@ -601,13 +605,17 @@ export class GoalStore {
     const [state, goalIds, logIds] = await Promise.all([
       this.readState(),
       this.idsOnDisk(),
-      idsIn(this.paths.logs, LOG_FILE).then(({ ids }) => ids),
+      idsIn(this.paths.logs, LOG_FILE).then(({ ids, unrepresentable }) => {
+        for (const name of [...unrepresentable, ...ids.filter((id) => id > MAX_GOAL_ID).map((id) => `${id}.jsonl`)]) {
+          this.reportOnce(`${RALPH_DIR}/logs/${name} is no goal's log: its id is out of range (goal ids go from 1 to ${MAX_GOAL_ID}); it is left as it is`);
+        }
+        return ids;
+      }),
     ]);
     const recorded = state.nextGoalId;
     const recordedInRange = typeof recorded === 'number' && Number.isSafeInteger(recorded) && recorded >= 1 && recorded <= MAX_GOAL_ID + 1;
-    if (recorded !== undefined && !recordedInRange && !this.reportedState) {
-      this.reportedState = true;
-      this.onError(new Error(`${RALPH_DIR}/state.json: its nextGoalId is not a goal id (1 to ${MAX_GOAL_ID}); the goal and log files say which ids are taken`));
+    if (recorded !== undefined && !recordedInRange) {
+      this.reportOnce(`${RALPH_DIR}/state.json: its nextGoalId is not a goal id (1 to ${MAX_GOAL_ID}); the goal and log files say which ids are taken`);
     }
     // Ids out of range (a file named 9007199254740991.json) are invalid files, not the next id's base.
     const taken = [...goalIds, ...logIds, ...this.records.keys()].filter((id) => id <= MAX_GOAL_ID);

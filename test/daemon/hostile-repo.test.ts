@@ -136,6 +136,7 @@ describe('a hostile repository', () => {
     // Goal add still works: above every id taken in range (goals 1–8, logs 10 and 11), not above 2^53.
     const added = await client.request('goal.create', { title: 'Added in a hostile repository' });
     assert.equal(added.goal.id, 12);
+    assert.ok(logs.some((line) => /\.ralph\/logs\/9007199254740991\.jsonl is no goal's log/.test(line)), logs.join('\n'));
     // The goal whose log is a link to a file outside keeps working; its log lines go nowhere.
     const queued = await client.request('goal.queue', { id: 1 });
     assert.equal(queued.goal.state, 'queued');

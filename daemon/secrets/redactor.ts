@@ -13,7 +13,8 @@
  * - each line (16 characters or more) of a value that spans lines (a PEM key).
  * Values shorter than 8 characters are not redacted: `true`, `1`, `admin` would turn up in
  * ordinary output everywhere, and redacting them would garble it while protecting nothing that a
- * guess could not find. (They are still kept out of commands' environments by name.)
+ * guess could not find; nor are a few words settings take (`AUTH_MODE=disabled` must not turn
+ * every "disabled" into a label). Such variables are still kept out of commands' environments.
  *
  * This is a net for what an agent happens to read or print, not a wall: a command that reads a
  * secret and transforms it (splits it, reverses it, hex-dumps it) gets it past any redaction.
@@ -29,6 +30,20 @@ export type Redact = (text: string) => string;
 
 /** Values shorter than this are not redacted (see the header). */
 export const MIN_SECRET_LENGTH = 8;
+/** Values of secret-named settings that are ordinary words, not secrets (compared in lower case). */
+const SETTING_WORDS: ReadonlySet<string> = new Set([
+  'disabled',
+  'enabled',
+  'required',
+  'optional',
+  'production',
+  'development',
+  'staging',
+  'localhost',
+  'readonly',
+  'readwrite',
+  'anonymous',
+]);
 /** A line of a multi-line value is redacted on its own from this length. */
 const MIN_LINE_LENGTH = 16;
 /** A streamed text holds back an end that may begin a secret from this length (see Redactor.stream). */
@@ -57,9 +72,9 @@ export class Redactor {
     this.compile();
   }
 
-  /** The secret values long enough to be redacted. */
+  /** The secret values that are redacted. */
   values(): string[] {
-    return [...new Set([...this.sources.values()].flat().map((secret) => secret.value))].filter((value) => value.length >= MIN_SECRET_LENGTH);
+    return [...new Set([...this.sources.values()].flat().map((secret) => secret.value))].filter(isRedactable);
   }
 
   /** `text` with every known secret replaced. Bound: pass it around as a function. */
@@ -158,7 +173,7 @@ export class Redactor {
     const labels = new Map<string, string>();
     for (const secrets of this.sources.values()) {
       for (const { name, value } of secrets) {
-        if (value.length < MIN_SECRET_LENGTH) continue;
+        if (!isRedactable(value)) continue;
         for (const [form, how] of formsOf(value)) {
           if (form.length >= MIN_SECRET_LENGTH && !labels.has(form)) labels.set(form, `[redacted ${name}${how}]`);
         }
@@ -177,6 +192,10 @@ export class Redactor {
     const alternatives = [...labels.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
     this.pattern = alternatives.length === 0 ? null : new RegExp(alternatives.join('|'), 'g');
   }
+}
+
+function isRedactable(value: string): boolean {
+  return value.length >= MIN_SECRET_LENGTH && !SETTING_WORDS.has(value.trim().toLowerCase());
 }
 
 /** Redacts nothing: for callers that have no secrets to hide (tests, tools used alone). */

@@ -109,8 +109,9 @@ test('the redactor replaces a value, its JSON, URL and base64 forms at any align
 });
 
 test('short values are not redacted; sources are replaced as a whole; deep values are copied only where they change', () => {
-  const redactor = new Redactor({ env: [{ name: 'FLAG_TOKEN', value: 'true' }, { name: 'PIN_PASSWORD', value: '1234567' }] });
+  const redactor = new Redactor({ env: [{ name: 'FLAG_TOKEN', value: 'true' }, { name: 'PIN_PASSWORD', value: '1234567' }, { name: 'AUTH_MODE', value: 'disabled' }] });
   assert.equal(redactor.redact('true 1234567 true'), 'true 1234567 true', `values under ${MIN_SECRET_LENGTH} characters stay`);
+  assert.equal(redactor.redact('the cache is disabled'), 'the cache is disabled', 'a setting word is no secret');
   assert.deepEqual(redactor.values(), []);
 
   redactor.set('provider', [{ name: 'provider key', value: 'sk-first-key-0001' }]);

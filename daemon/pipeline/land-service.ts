@@ -6,6 +6,7 @@
  * Landings run one at a time for the whole repository: two at once would race for the
  * developer's branch and index, and one of them would be refused for nothing.
  */
+import { readdir, realpath } from 'node:fs/promises';
 import { ErrorCode, RpcError, type EventEnvelope, type Goal } from '../../protocol/index.ts';
 import type { ConfigService } from '../config/config-service.ts';
 import type { EventBus } from '../events/bus.ts';
@@ -15,8 +16,8 @@ import type { GoalStore } from '../store/goal-store.ts';
 import { KeyedQueue } from '../store/keyed-queue.ts';
 import { branchExists, currentBranch, git, gitRun, splitNul, type GitEnv } from './git.ts';
 import { runCheck } from './iteration.ts';
-import { GOAL_TRAILER, LandingRefusedError, landGoal, type CheckResult } from './landing.ts';
-import { GoalWorkspace, goalBranch } from './workspace.ts';
+import { GOAL_TRAILER, LandingRefusedError, landGoal, repairIndexAfterLanding, type CheckResult } from './landing.ts';
+import { GoalWorkspace, defaultWorktreesRoot, goalBranch, repoWorktreesFolder } from './workspace.ts';
 
 type Cause = EventEnvelope['cause'];
 
@@ -68,13 +69,47 @@ export class LandService {
 
   /** Lands goals that become done by themselves when the config says `executor.land: 'auto'`. */
   start(): void {
-    this.unsubscribe ??= this.options.bus.subscribe(({ envelope }) => {
+    if (this.unsubscribe || this.closed) return;
+    this.unsubscribe = this.options.bus.subscribe(({ envelope }) => {
       if (envelope.type !== 'goal.updated' || envelope.data.transition?.to !== 'done') return;
       if (this.options.config.config.executor.land !== 'auto') return;
       const id = envelope.data.goal.id;
       // Not inside the store's publish: the transition that made the goal done finishes first.
       setImmediate(() => void this.autoLand(id));
     });
+    // A landing the last daemon did not finish (stopped or killed between the goal becoming done and
+    // the landing being recorded) is taken up again: a done goal that has not landed is still due.
+    if (this.options.config.config.executor.land === 'auto') {
+      for (const goal of this.options.store.list()) {
+        if (goal.state === 'done' && !goal.landed) setImmediate(() => void this.autoLand(goal.id));
+      }
+    }
+    // And one that died after recording a landing may have left the goal's worktree and branch.
+    void this.queue.run('land', () => this.removeLandedLeftovers());
+  }
+
+  /** Removes the worktrees and branches of landed goals (a landing cut short before its cleanup). */
+  private async removeLandedLeftovers(): Promise<void> {
+    const { store, repoRoot, gitEnv = {} } = this.options;
+    try {
+      const landed = new Set(store.list().filter((goal) => goal.landed).map((goal) => goal.id));
+      if (landed.size === 0) return;
+      const refs = await git(repoRoot, ['for-each-ref', '--format=%(refname)', 'refs/heads/ralph/'], { env: gitEnv });
+      const folder = repoWorktreesFolder(this.options.worktreesRoot ?? defaultWorktreesRoot(), await realpath(repoRoot));
+      const folders = await readdir(folder).catch(() => [] as string[]);
+      const ids = new Set<number>();
+      for (const name of [...refs.split('\n'), ...folders]) {
+        const match = /(?:^refs\/heads\/ralph\/goal-|^goal-)(\d+)$/.exec(name);
+        if (match && landed.has(Number(match[1]))) ids.add(Number(match[1]));
+      }
+      for (const id of ids) {
+        if (this.closed) return;
+        const removed = await GoalWorkspace.removeLandedLeftovers({ repoRoot, goalId: id, worktreesRoot: this.options.worktreesRoot, env: gitEnv });
+        if (removed) this.options.log(`goal #${id}: removed the worktree and branch its landing left behind`);
+      }
+    } catch (error) {
+      this.options.log(`landing: could not remove what landed goals left behind: ${(error as Error).message}`);
+    }
   }
 
   /** Lands a done goal now; a refusal is an RpcError (Conflict) naming the reason and the files. */
@@ -127,7 +162,12 @@ export class LandService {
 
     // A daemon that died between the landing commit and recording it: the commit says it all.
     const earlier = await findLandingCommit(repoRoot, id, gitEnv);
-    if (earlier) return this.finish(goal, earlier, cause, 'found already landed');
+    if (earlier) {
+      // It may have died before the developer's index was written: its files would show as staged reversals.
+      const repaired = await repairIndexAfterLanding(repoRoot, earlier.commit, earlier.files, gitEnv);
+      if (repaired.length > 0) this.options.log(`goal #${id}: the index still had ${repaired.join(', ')} as before its landing; updated`);
+      return this.finish(goal, earlier, cause, 'found already landed');
+    }
 
     const workspace = await GoalWorkspace.open({ repoRoot, goalId: id, worktreesRoot: this.options.worktreesRoot, env: gitEnv });
     const verify = this.options.config.config.executor.verify;

@@ -15,8 +15,10 @@
  *      Those files were verified clean (identical to the branch head), so writing them loses
  *      nothing; every other file, staged or not, is left byte for byte as it was.
  */
-import { copyFile, lstat, open, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, link, lstat, readFile, readdir, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isProcessAlive } from '../../protocol/index.ts';
+import { removeStrayTempFiles, tempFileFor } from '../fs/atomic-write.ts';
 import {
   HARNESS_COMMIT_CONFIG,
   currentBranch,
@@ -128,7 +130,7 @@ export async function landGoal(options: LandGoalOptions): Promise<LandResult> {
   if (!fork) throw new Error(`goal #${goalId}'s branch shares no history with ${target.branch}`);
   const goalFiles = splitNul(await git(workspace.path, ['diff', '--name-only', '-z', '--no-renames', fork, goalHead], { env }));
   if (goalFiles.length === 0) throw new LandingRefusedError(goalId, 'nothing-to-land', `its branch ${workspace.branch} changes nothing`);
-  await refuseUncommittedChanges(repoRoot, goalId, target.head, goalFiles, env);
+  await refuseUncommittedChanges(repoRoot, goalId, target.head, goalHead, goalFiles, env);
 
   if (fork !== target.head) await rebaseOnto(workspace, target, goalId);
 
@@ -214,11 +216,82 @@ async function trackedIn(repoRoot: string, commit: string, files: string[], env:
   return new Set(askable.filter((_, i) => types[i] === 'blob'));
 }
 
-async function refuseUncommittedChanges(repoRoot: string, goalId: number, branchHead: string, files: string[], env: GitEnv): Promise<void> {
-  const conflicts = await uncommittedConflicts(repoRoot, branchHead, files, env);
+/**
+ * Refuses when the developer has changes to the goal's files, except files that already are
+ * exactly the goal's version (`goalCommit`'s) with nothing staged: a landing cut short (the daemon
+ * killed after writing the goal's files, before moving the branch) left them, and writing them
+ * again loses nothing.
+ */
+async function refuseUncommittedChanges(
+  repoRoot: string,
+  goalId: number,
+  branchHead: string,
+  goalCommit: string,
+  files: string[],
+  env: GitEnv,
+): Promise<void> {
+  const touched = await uncommittedConflicts(repoRoot, branchHead, files, env);
+  const written = touched.length > 0 ? await alreadyTheGoals(repoRoot, goalCommit, touched, env) : new Set<string>();
+  const conflicts = touched.filter((file) => !written.has(file));
   if (conflicts.length > 0) {
     throw new LandingRefusedError(goalId, 'uncommitted-changes', `you have uncommitted changes to ${conflicts.join(', ')}`, conflicts);
   }
+}
+
+/** Of `files`, those whose working-tree state is already `goalCommit`'s (content, or absence) with nothing staged. */
+async function alreadyTheGoals(repoRoot: string, goalCommit: string, files: string[], env: GitEnv): Promise<Set<string>> {
+  const staged = new Set(
+    (await status(repoRoot, { untracked: 'no', env })).filter((entry) => entry.index !== ' ' && entry.index !== '?').map((entry) => entry.path),
+  );
+  const same = new Set<string>();
+  for (const file of files) {
+    if (staged.has(file) || file.includes('\n')) continue;
+    const blob = await gitRun(repoRoot, ['rev-parse', '--verify', '--quiet', `${goalCommit}:${file}`], { env });
+    const onDisk = await lstat(path.join(repoRoot, file)).catch(() => null);
+    if (blob.exitCode !== 0) {
+      if (!onDisk) same.add(file); // the goal deletes it, and it is gone
+      continue;
+    }
+    if (!onDisk?.isFile()) continue;
+    const hash = await gitRun(repoRoot, ['hash-object', '--', file], { env });
+    if (hash.exitCode === 0 && hash.stdout.trim() === blob.stdout.trim()) same.add(file);
+  }
+  return same;
+}
+
+/**
+ * After a landing whose daemon died between moving the branch and writing the new index: the
+ * index still holds the files as they were before the landing (they show as staged reversals of
+ * it). Each of the landing commit's files whose index entry is still its parent's gets the
+ * commit's entry; an entry the developer has changed since is left alone.
+ */
+export async function repairIndexAfterLanding(repoRoot: string, commit: string, files: string[], env: GitEnv = {}): Promise<string[]> {
+  const askable = files.filter((file) => !file.includes('\n'));
+  if (askable.length === 0) return [];
+  const indexFile = await gitPath(repoRoot, 'index', env);
+  await removeDeadLandingsLeftovers(indexFile);
+  await removeDeadLandingLock(`${indexFile}.lock`);
+  const entries = async (args: string[]) => {
+    const byPath = new Map<string, string>();
+    for (const record of splitNul(await git(repoRoot, [...args, '-z', '--', ...askable], { env }))) {
+      // ls-files -s: `mode sha stage\tpath`; ls-tree: `mode type sha\tpath`.
+      const [meta = '', file = ''] = record.split('\t');
+      const fields = meta.split(' ');
+      byPath.set(file, args[0] === 'ls-files' ? `${fields[0]} ${fields[1]}` : `${fields[0]} ${fields[2]}`);
+    }
+    return byPath;
+  };
+  const [index, before, after] = await Promise.all([
+    entries(['ls-files', '--stage']),
+    entries(['ls-tree', '-r', '--full-tree', `${commit}^`]),
+    entries(['ls-tree', '-r', '--full-tree', commit]),
+  ]);
+  const zeroSha = '0'.repeat(commit.length);
+  const stale = askable.filter((file) => index.get(file) === before.get(file) && after.get(file) !== before.get(file));
+  if (stale.length === 0) return [];
+  const indexInfo = stale.map((file) => `${after.get(file) ?? `0 ${zeroSha}`}\t${file}\0`).join('');
+  await git(repoRoot, ['update-index', '-z', '--index-info'], { env, input: indexInfo });
+  return stale;
 }
 
 /** Rebases the goal's branch in its worktree; on a conflict, aborts (the branch is as before) and refuses. */
@@ -287,12 +360,9 @@ interface ApplyInput {
 async function moveBranchAndApply({ repoRoot, goalId, target, commit, changes, env }: ApplyInput): Promise<void> {
   const indexFile = await gitPath(repoRoot, 'index', env);
   const lockFile = `${indexFile}.lock`;
-  const scratchIndex = `${indexFile}.ralph-land-${process.pid}`;
-  let lock: FileHandle;
-  try {
-    lock = await open(lockFile, 'wx');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  const scratchIndex = `${indexFile}${SCRATCH_INDEX_INFIX}${process.pid}`;
+  await removeDeadLandingsLeftovers(indexFile);
+  if (!(await takeIndexLock(lockFile))) {
     throw new LandingRefusedError(
       goalId,
       'index-locked',
@@ -306,7 +376,7 @@ async function moveBranchAndApply({ repoRoot, goalId, target, commit, changes, e
       throw new LandingRefusedError(goalId, 'branch-moved', `${target.branch} moved on while the goal was checked; land it again`);
     }
     const files = changes.map((change) => change.path);
-    await refuseUncommittedChanges(repoRoot, goalId, target.head, files, env);
+    await refuseUncommittedChanges(repoRoot, goalId, target.head, commit, files, env);
 
     const scratchEnv = { ...env, GIT_INDEX_FILE: scratchIndex };
     await copyFile(indexFile, scratchIndex).catch(async (error: NodeJS.ErrnoException) => {
@@ -344,9 +414,58 @@ async function moveBranchAndApply({ repoRoot, goalId, target, commit, changes, e
     }
     await rename(scratchIndex, indexFile);
   } finally {
-    await lock.close();
     await rm(scratchIndex, { force: true });
     await unlink(lockFile);
+  }
+}
+
+/** The scratch index of a landing is `<index>.ralph-land-<pid>`: the pid says whose it is. */
+const SCRATCH_INDEX_INFIX = '.ralph-land-';
+/** What a landing writes in the index lock it holds, so a lock left by a landing that died is known as one. */
+const LANDING_LOCK = /^ralph-land pid=(\d+)\n$/;
+
+/**
+ * Takes git's index lock for a landing: false when someone holds it. The lock file is made whole
+ * (written aside, then linked into place, which fails if it exists) and says which process holds
+ * it, so a lock left behind by a daemon that died mid-landing is recognized and taken over rather
+ * than blocking every landing after it; any other lock (git's own) is never touched.
+ */
+async function takeIndexLock(lockFile: string): Promise<boolean> {
+  const aside = tempFileFor(lockFile);
+  await writeFile(aside, `ralph-land pid=${process.pid}\n`, { flag: 'wx' });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await link(aside, lockFile);
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if (attempt === 2 || !(await removeDeadLandingLock(lockFile))) return false;
+      }
+    }
+  } finally {
+    await unlink(aside).catch(() => undefined);
+  }
+}
+
+/** Removes the index lock if a landing whose process is gone left it; true if it did. */
+async function removeDeadLandingLock(lockFile: string): Promise<boolean> {
+  const text = await readFile(lockFile, 'utf8').catch(() => '');
+  const owner = LANDING_LOCK.exec(text);
+  if (!owner || isProcessAlive(Number(owner[1]))) return false;
+  await unlink(lockFile).catch(() => undefined);
+  return true;
+}
+
+/** Scratch indexes and lock files written aside by landings whose process is gone. */
+async function removeDeadLandingsLeftovers(indexFile: string): Promise<void> {
+  const dir = path.dirname(indexFile);
+  await removeStrayTempFiles(dir).catch(() => undefined);
+  const prefix = `${path.basename(indexFile)}${SCRATCH_INDEX_INFIX}`;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isProcessAlive(pid)) await rm(path.join(dir, name), { force: true });
   }
 }
 

@@ -7,7 +7,7 @@
  * idempotent and repairs what a crash can leave behind; nothing committed is ever thrown away.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, realpath, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir, realpath, rm, rmdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -170,6 +170,39 @@ export class GoalWorkspace {
       await git(repoRoot, ['worktree', 'add', '--quiet', '-b', branch, wantedPath, head], { env });
     }
     return new GoalWorkspace(repoRoot, goalId, wantedPath, env);
+  }
+
+  /**
+   * Removes what is left of a landed goal's workspace when a daemon died after recording the
+   * landing and before removing them: its worktree (registered, or only a folder) and its branch.
+   * A checkout of the branch that is not Ralph's worktree is left alone (and so is the branch).
+   * Returns whether anything was there.
+   */
+  static async removeLandedLeftovers(options: GoalWorkspaceOptions): Promise<boolean> {
+    const env = options.env ?? {};
+    const { goalId } = options;
+    const repoRoot = await realpath(await repositoryRoot(options.repoRoot, env));
+    const branch = goalBranch(goalId);
+    const folder = path.join(repoWorktreesFolder(options.worktreesRoot ?? defaultWorktreesRoot(), repoRoot), `goal-${goalId}`);
+    let found = false;
+    const worktrees = await listWorktrees(repoRoot, env);
+    const checkout = worktrees.find((entry) => entry.branch === branch);
+    if (checkout && (checkout === worktrees[0] || checkout.path === repoRoot || path.basename(checkout.path) !== `goal-${goalId}`)) return false;
+    if (checkout) {
+      await git(repoRoot, ['worktree', 'remove', '--force', '--force', checkout.path], { env });
+      found = true;
+    }
+    if (await exists(folder)) {
+      await rm(folder, { recursive: true, force: true });
+      found = true;
+    }
+    await git(repoRoot, ['worktree', 'prune'], { env });
+    if (await branchExists(repoRoot, branch, env)) {
+      await git(repoRoot, ['branch', '--quiet', '-D', branch], { env });
+      found = true;
+    }
+    await rmdir(path.dirname(folder)).catch(() => undefined);
+    return found;
   }
 
   /** The sha the worktree's HEAD is at. */

@@ -5,7 +5,7 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { makeTempDir } from '../../test/helpers/repo.ts';
-import { loadConfig, MAX_CONFIG_BYTES } from './load.ts';
+import { loadConfig, MAX_CONFIG_BYTES, MAX_CONFIG_NESTING, nestingDepth } from './load.ts';
 
 test('a config that is a link outside the repository, a folder, a FIFO, huge or not UTF-8 is refused, unrun and unquoted', async (t) => {
   const repo = await makeTempDir(t);
@@ -37,6 +37,21 @@ test('a config that is a link outside the repository, a folder, a FIFO, huge or 
   await writeFile(file, latin1);
   assert.equal(await refusal(), `ralph.config.ts: is not valid UTF-8 text (the first bad byte is at offset ${latin1.indexOf(0xe9)}); it is not loaded`);
   assert.deepEqual(await readFile(file), latin1, 'left as it is');
+});
+
+test('a config nested thousands deep is refused unrun (loading it crashed Node outright); real configs nest far less', async (t) => {
+  const repo = await makeTempDir(t);
+  const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
+  await writeFile(path.join(repo, 'ralph.config.ts'), `export default { model: 'x', extra: ${deep} };\n`);
+  assert.deepEqual(await loadConfig(repo), {
+    ok: false,
+    error: `ralph.config.ts: nests brackets more than ${MAX_CONFIG_NESTING} deep; it is not loaded`,
+    file: path.join(repo, 'ralph.config.ts'),
+  });
+  // Brackets in strings and comments do not count; this repository's own config is far from the cap.
+  assert.equal(nestingDepth(`const a = '((((' + "[[[["; // {{{{\n/* (((( */ export default { b: [1] };`), 2);
+  const own = await readFile(new URL('../../ralph.config.ts', import.meta.url), 'utf8');
+  assert.ok(nestingDepth(own) < MAX_CONFIG_NESTING / 8);
 });
 
 test('a config linked to a file inside the repository is loaded', async (t) => {

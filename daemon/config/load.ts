@@ -24,6 +24,12 @@ export const LOAD_TIMEOUT_MS = 10_000;
 /** A config is a page of settings; anything this large is not one. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
+/**
+ * Brackets nested deeper than this are not a config either. Thousands deep, loading one as a
+ * CommonJS module crashes Node outright (a segmentation fault, not an exception): it is refused unrun.
+ */
+export const MAX_CONFIG_NESTING = 256;
+
 export type LoadResult =
   /** `file` is null when the repository has no config file (defaults). */
   | { ok: true; config: RalphConfig; file: string | null }
@@ -57,13 +63,41 @@ async function refuseConfigFile(repoRoot: string, file: string, name: string): P
     }
     const bytes = await readRegularFile(real, { maxBytes: MAX_CONFIG_BYTES });
     const decoded = decodeUtf8(bytes);
-    return decoded.ok ? null : `${name}: is ${decoded.error}; it is not loaded`;
+    if (!decoded.ok) return `${name}: is ${decoded.error}; it is not loaded`;
+    if (nestingDepth(decoded.text) > MAX_CONFIG_NESTING) return `${name}: nests brackets more than ${MAX_CONFIG_NESTING} deep; it is not loaded`;
+    return null;
   } catch (error) {
     if (error instanceof UnsafeFileError) return `${name}: is not loaded: ${error.message}`;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return `${name}: is a symbolic link to nothing; it is not loaded`;
     return `${name}: cannot be read (${code ?? 'unknown error'})`;
   }
+}
+
+/**
+ * How deep (, [ and { nest in source text, quoted strings and comments skipped. Rough where a
+ * regular expression or a template's text holds a bracket: only used against a generous cap.
+ */
+export function nestingDepth(source: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    // Template literals are read as code: the brackets of their ${ ... } count (their text's may count one too many).
+    if (c === '"' || c === "'") {
+      for (i++; i < source.length && source[i] !== c && source[i] !== '\n'; i++) if (source[i] === '\\') i++;
+    } else if (c === '/' && source[i + 1] === '/') {
+      while (i < source.length && source[i] !== '\n') i++;
+    } else if (c === '/' && source[i + 1] === '*') {
+      const end = source.indexOf('*/', i + 2);
+      i = end === -1 ? source.length : end + 1;
+    } else if (c === '(' || c === '[' || c === '{') {
+      deepest = Math.max(deepest, ++depth);
+    } else if (c === ')' || c === ']' || c === '}') {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return deepest;
 }
 
 /** Each load imports a new URL: the module cache would otherwise hand back the first version forever. */

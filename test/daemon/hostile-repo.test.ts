@@ -177,6 +177,18 @@ describe('a hostile repository', () => {
     assert.equal(await readFile(path.join(goals, '1.json'), 'utf8'), text);
   });
 
+  it('a config nested 10,000 deep does not bring the daemon down: the defaults are in force, and it says why', async (t) => {
+    const repo = await makeTempRepo(undefined);
+    defer(t, () => rm(repo, { recursive: true, force: true }));
+    const config = `export default { model: 'deep', extra: ${'['.repeat(10_000)}${']'.repeat(10_000)} };\n`;
+    await writeFile(path.join(repo, 'ralph.config.ts'), config);
+    const { connect, logs } = await startTestDaemon(t, repo);
+    const client = await connect('deep-config');
+    assert.deepEqual((await client.request('goal.create', { title: 'Works' })).goal.id, 1);
+    assert.ok(logs.some((line) => /config: ralph\.config\.ts: nests brackets more than \d+ deep; it is not loaded/.test(line)), logs.join('\n'));
+    assert.equal(await readFile(path.join(repo, 'ralph.config.ts'), 'utf8'), config);
+  });
+
   it('the goals folder deleted and restored (a checkout) is followed without a restart; goal add works meanwhile', async (t) => {
     const { connect, repoRoot, logs } = await startTestDaemon(t);
     const client = await connect('checkout');

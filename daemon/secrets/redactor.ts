@@ -46,6 +46,8 @@ const SETTING_WORDS: ReadonlySet<string> = new Set([
 ]);
 /** A line of a multi-line value is redacted on its own from this length. */
 const MIN_LINE_LENGTH = 16;
+/** How Ralph marks where it cut a text (text-limits.ts, clip): a secret may have been cut there. */
+const ELLIPSIS = '…';
 /** A streamed text holds back an end that may begin a secret from this length (see Redactor.stream). */
 const STREAM_HOLD_MIN = 4;
 /** Deeper than this, a value is redacted through its JSON text (no recursion that deep). */
@@ -59,6 +61,8 @@ export class Redactor {
   private labels = new Map<string, string>();
   /** The forms by their first character, for streams (a piece that may be a secret's start is held back). */
   private formsByFirst = new Map<string, string[]>();
+  /** Every run of 4 characters in any form: a cut's far side that starts with none of them ends no secret. */
+  private fourGrams = new Set<string>();
   private longestForm = 0;
 
   constructor(sources: Record<string, readonly NamedSecret[]> = {}) {
@@ -82,10 +86,52 @@ export class Redactor {
     const pattern = this.pattern;
     if (pattern === null || text.length < MIN_SECRET_LENGTH) return text;
     pattern.lastIndex = 0;
-    if (!pattern.test(text)) return text;
-    pattern.lastIndex = 0;
-    return text.replace(pattern, (match) => this.labels.get(match) ?? '[redacted]');
+    let redacted = text;
+    if (pattern.test(text)) {
+      pattern.lastIndex = 0;
+      redacted = text.replace(pattern, (match) => this.labels.get(match) ?? '[redacted]');
+    }
+    return redacted.includes(ELLIPSIS) ? this.redactSeams(redacted) : redacted;
   };
+
+  /**
+   * Where text was cut (an output kept by its head and tail, a clipped line: Ralph marks each cut
+   * with '…'), a secret may have been cut in two: the end before a '…' that begins a secret, and the
+   * start after one (past a cut note: `… [64 KiB cut from the middle…] …`) that ends one, 4
+   * characters or more, are redacted too.
+   */
+  private redactSeams(text: string): string {
+    let out = '';
+    let from = 0;
+    for (let at = text.indexOf(ELLIPSIS); at !== -1; at = text.indexOf(ELLIPSIS, at + 1)) {
+      // Before the cut (and the line break a cut note starts with): the longest end that begins a secret.
+      let before = at;
+      while (before > from && (text[before - 1] === ' ' || text[before - 1] === '\n')) before--;
+      for (let start = Math.max(from, before - this.longestForm + 1); start <= before - STREAM_HOLD_MIN; start++) {
+        const end = text.slice(start, before);
+        const form = this.formsByFirst.get(end[0]!)?.find((candidate) => candidate.length > end.length && candidate.startsWith(end));
+        if (form) {
+          out += `${text.slice(from, start)}${this.labels.get(form)!}`;
+          from = before;
+          break;
+        }
+      }
+      // After the cut (and the note's closing '] …' with the line break after it): the longest start that ends one.
+      let after = at + ELLIPSIS.length;
+      while (after < text.length && (text[after] === ' ' || text[after] === '\n')) after++;
+      if (after < from || !this.fourGrams.has(text.slice(after, after + STREAM_HOLD_MIN))) continue;
+      for (let stop = Math.min(text.length, after + this.longestForm - 1); stop - after >= STREAM_HOLD_MIN; stop--) {
+        const start = text.slice(after, stop);
+        const form = [...this.labels.keys()].find((candidate) => candidate.length > start.length && candidate.endsWith(start));
+        if (form) {
+          out += `${text.slice(from, after)}${this.labels.get(form)!}`;
+          from = stop;
+          break;
+        }
+      }
+    }
+    return from === 0 ? text : out + text.slice(from);
+  }
 
   /**
    * `value` with every string in it redacted (plain objects and arrays are walked; keys are left
@@ -187,6 +233,9 @@ export class Redactor {
       else byFirst.set(form[0]!, [form]);
     }
     this.formsByFirst = byFirst;
+    const grams = new Set<string>();
+    for (const form of labels.keys()) for (let at = 0; at + STREAM_HOLD_MIN <= form.length; at++) grams.add(form.slice(at, at + STREAM_HOLD_MIN));
+    this.fourGrams = grams;
     this.longestForm = Math.max(0, ...[...labels.keys()].map((form) => form.length));
     // Longest first: where one form holds another, the whole of it goes.
     const alternatives = [...labels.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { EventBus } from '../events/bus.ts';
+import { HeadTailBuffer } from '../tools/text-limits.ts';
+import { clip } from '../tools/tool.ts';
 import type { ModelRequest, Provider, ProviderEvent } from '../llm/types.ts';
 import { DaemonSecrets } from './daemon-secrets.ts';
 import { commandEnvironment, looksSecretName, looksSecretValue, secretVariables } from './environment.ts';
@@ -198,4 +200,24 @@ test('a streamed text is redacted piece by piece, a secret split across pieces i
   assert.equal(split.push(`key: ${key.slice(0, 12)}`), 'key: ', 'a start of the key of 4 characters or more is held');
   assert.equal(split.push(`${key.slice(12)}!`), '[redacted API_KEY]!');
   assert.equal(split.end(), '');
+});
+
+test('a secret cut in two where output was cut (head and tail kept, a clipped line) is redacted on both sides of the cut', () => {
+  const key = `sk-${randomBytes(30).toString('hex')}`;
+  const redactor = new Redactor({ env: [{ name: 'API_KEY', value: key }] });
+  // One long line, the key placed across the middle of a 2 KiB cap: a head ends inside it, a tail begins inside it.
+  for (const shift of [0, 5, 20, 40]) {
+    const output = new HeadTailBuffer(2048);
+    output.push(Buffer.from(`${'x'.repeat(1024 - 30 + shift)}${key}${'y'.repeat(3000)}${'z'.repeat(1024 - 30 + shift)}${key}${'w'.repeat(20)}`));
+    const kept = output.finish().text;
+    const redacted = redactor.redact(kept);
+    for (let length = 4; length <= key.length; length++) {
+      for (const piece of [key.slice(0, length), key.slice(key.length - length)]) {
+        assert.ok(!redacted.includes(piece) || /^(x|y|z|w)+$/.test(piece), `no ${length}-character end of the key (shift ${shift}): ${redacted.slice(900, 1200)}`);
+      }
+    }
+  }
+  const clipped = redactor.redact(clip(`the key is ${key} and more`, 30));
+  assert.equal(clipped, 'the key is [redacted API_KEY]…');
+  assert.equal(redactor.redact('plain … text … with cuts'), 'plain … text … with cuts');
 });

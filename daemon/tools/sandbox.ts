@@ -90,10 +90,10 @@ export function clearSandboxProbes(): void {
   probes.clear();
 }
 
-/** What `mode` gives on this machine. `bwrap` that cannot run is an error, never a silent fallback. */
 /** Why commands run outside the sandbox when the config says `off`: no warning is due. */
 export const SANDBOX_OFF_REASON = 'executor.commands.sandbox is off';
 
+/** What `mode` gives on this machine. `bwrap` that cannot run is an error, never a silent fallback. */
 export async function resolveSandbox(mode: SandboxMode, program = BWRAP): Promise<{ state: SandboxState; sandbox: CommandSandbox | null }> {
   if (mode === 'off') return { state: { active: false, reason: SANDBOX_OFF_REASON }, sandbox: null };
   const state = await probeBwrap(program);
@@ -102,7 +102,7 @@ export async function resolveSandbox(mode: SandboxMode, program = BWRAP): Promis
   return { state, sandbox: null };
 }
 
-/** The one line for logs and `ralph status`. */
+/** The one line for the daemon's log and the goal's log. */
 export function describeSandbox(state: SandboxState): string {
   return state.active
     ? 'commands run in a bubblewrap sandbox (own PID namespace; read-only filesystem but the worktree; git refs read-only)'

@@ -32,3 +32,13 @@ test('a transcript that is a link or a FIFO is not read, appended to, or created
   assert.equal(await readFile(path.join(outside, 'victim.txt'), 'utf8'), 'precious\n');
   assert.deepEqual(await readdir(outside), ['victim.txt']);
 });
+
+test('a chat folder that is a symbolic link is not written through', async (t) => {
+  const repo = await makeTempDir(t);
+  const outside = await makeTempDir(t, 'ralph-outside-');
+  await mkdir(path.join(repo, '.ralph'));
+  await symlink(outside, path.join(repo, '.ralph', 'chat'));
+  const store = new TranscriptStore(path.join(repo, '.ralph', 'chat'));
+  await assert.rejects(store.create(nextSessionId([], new Date())), /\.ralph\/chat is a symbolic link/);
+  assert.deepEqual(await readdir(outside), []);
+});

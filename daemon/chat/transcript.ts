@@ -9,10 +9,10 @@
  * transcript that is a link, a FIFO or larger than MAX_TRANSCRIPT_BYTES is neither read nor
  * appended to (the repository may be hostile).
  */
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { ChatMessage, describeZodError } from '../../protocol/index.ts';
+import { ChatMessage, describeZodError, RALPH_DIR } from '../../protocol/index.ts';
 import { appendLine, createIfMissing } from '../fs/atomic-write.ts';
 import { readdirIfExists, readRegularFile, UnsafeFileError } from '../fs/read.ts';
 import { compareSessionIds, isSessionId } from './session-id.ts';
@@ -62,7 +62,7 @@ export class TranscriptStore {
 
   /** Creates a session's (empty) transcript, so the session exists, and is the newest, from now on. */
   async create(session: string): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await ensureRealFolder(this.dir);
     await createIfMissing(this.fileOf(session));
   }
 
@@ -88,11 +88,17 @@ export class TranscriptStore {
   async append(message: ChatMessage, order: number): Promise<void> {
     const { session } = message;
     const line = JSON.stringify(TranscriptLine.parse({ ...this.redact(message), order }));
-    await mkdir(this.dir, { recursive: true });
+    await ensureRealFolder(this.dir);
     const repair = this.endsMidLine.has(session);
     await appendLine(this.fileOf(session), repair ? `\n${line}` : line);
     this.endsMidLine.delete(session);
   }
+}
+
+/** Makes the transcripts' folder; one that is a symbolic link (transcripts would be written outside the repository) is refused. */
+async function ensureRealFolder(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  if ((await lstat(dir)).isSymbolicLink()) throw new Error(`${RALPH_DIR}/chat is a symbolic link, which Ralph does not follow: transcripts are not written`);
 }
 
 function parseTranscript(session: string, text: string): LoadedTranscript {

@@ -318,3 +318,12 @@ test('a link put in place of a log after it was indexed is refused all the same'
   await assert.rejects(log.append(2, { kind: 'note', text: 'second' }), /symbolic link/);
   assert.equal(await readFile(target, 'utf8'), 'precious\n');
 });
+
+test('a logs folder that is a symbolic link is not written through', async (t) => {
+  const { repoRoot, log } = await logFixture(t);
+  const outside = await makeTempDir(t, 'ralph-outside-');
+  await mkdir(path.join(repoRoot, '.ralph'));
+  await symlink(outside, path.join(repoRoot, '.ralph', 'logs'));
+  await assert.rejects(log.append(1, { kind: 'note', text: 'one' }), /\.ralph\/logs is a symbolic link/);
+  assert.deepEqual(await readdir(outside), []);
+});

@@ -52,7 +52,7 @@ test('the refusal names the rule and the command that was refused', () => {
 });
 
 test('git is recognised however it is spelled', () => {
-  for (const line of ['/usr/bin/git push', 'git -C /somewhere push', 'git --no-pager -c user.name=x commit -m y', '\\git push', "'git' push"]) {
+  for (const line of ['/usr/bin/git push', 'git -C /somewhere push', 'git --no-pager -c user.name=x commit -m y', '\\git push', "'git' push", '/usr/lib/git-core/git-push origin', 'git-commit -m x']) {
     assert.match(refusedBy(defaults, line), /^deny: git (push|commit)$/, line);
   }
 });
@@ -244,6 +244,8 @@ test('git configuration that redefines commands, and subcommands that are not gi
 test('git plumbing that writes refs or pushes, and every way to gain root, is denied by default', () => {
   for (const line of [
     'git send-pack origin main',
+    'git-receive-pack .',
+    '/usr/lib/git-core/git-update-ref refs/heads/main HEAD',
     'git fast-import < stream',
     'git receive-pack .',
     'git http-push https://x.example/repo main',

@@ -477,6 +477,12 @@ function normalize(command: SimpleCommand): NormalizedCommand {
   const words = kept.map((word: Word) => word.value);
   const dynamic = kept.map((word: Word) => word.dynamic === true);
   if (words.length > 0 && !dynamic[0]) words[0] = programName(words[0]!);
+  // git's commands as programs of their own (`/usr/lib/git-core/git-push`, `git-receive-pack`) are git's.
+  const dashed = /^git-(.+)$/.exec(words[0] ?? '');
+  if (dashed && !dynamic[0] && GIT_COMMANDS.has(dashed[1]!)) {
+    words.splice(0, 1, 'git', dashed[1]!);
+    dynamic.splice(0, 1, false, false);
+  }
   if (words[0] === 'git' && !dynamic[0]) {
     const trick = gitGlobalTrick(words);
     let index = 1;

@@ -1,6 +1,6 @@
 /** Malformed frames get the right JSON-RPC error; the connection and the daemon stay up. */
 import assert from 'node:assert/strict';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorCode, Methods, PROTOCOL_VERSION, type JsonRpcMessage } from '../../protocol/index.ts';
@@ -105,10 +105,11 @@ describe('malformed frames', () => {
     const raw = await rawSocket(endpoint, {}, t);
     await raw.initialize();
     resultOf(await raw.call('goal.create', { title: 'Has a log' }));
-    // Replace the goal's log file by a folder: reading it fails in a way no handler expects.
-    const logFile = path.join(repoRoot, '.ralph', 'logs', '1.jsonl');
-    await rm(logFile);
-    await mkdir(logFile);
+    // Replace the logs folder by a file: reading a log in it fails in a way no handler expects (ENOTDIR).
+    // (A log that is itself a folder or a link is a Conflict the store reports: expected, not this.)
+    const logsDir = path.join(repoRoot, '.ralph', 'logs');
+    await rm(logsDir, { recursive: true });
+    await writeFile(logsDir, 'not a folder\n');
     const error = errorOf(await raw.call('logs.read', { id: 1 }));
     assert.equal(error.code, ErrorCode.InternalError);
     assert.match(error.message, /^internal error in logs\.read: /);

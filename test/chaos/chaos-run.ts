@@ -182,7 +182,7 @@ class Cleanup {
         // gone already
       }
     }
-    for (const pid of markedProcesses(this.mark)) {
+    for (const pid of markedProcesses(this.mark, this.dirs)) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -198,8 +198,11 @@ class Cleanup {
   }
 }
 
-/** Pids of live processes (not this one) whose environment carries the run's mark. */
-function markedProcesses(mark: string): number[] {
+/**
+ * Pids of live processes (not this one) of the run: their environment carries its mark, or they
+ * work in one of its folders (the repository, the worktrees), whatever environment they were given.
+ */
+function markedProcesses(mark: string, dirs: readonly string[]): number[] {
   const needle = `${MARK_VARIABLE}=${mark}`;
   const found: number[] = [];
   let entries: string[];
@@ -212,7 +215,14 @@ function markedProcesses(mark: string): number[] {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       const environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
-      if (!environ.split('\0').includes(needle)) continue;
+      let cwd = '';
+      try {
+        cwd = readlinkSync(`/proc/${entry}/cwd`);
+      } catch {
+        // not ours to read
+      }
+      const inRunFolder = dirs.some((dir) => cwd === dir || cwd.startsWith(`${dir}/`));
+      if (!environ.split('\0').includes(needle) && !inRunFolder) continue;
       // A zombie (exited, not yet reaped) is not left running.
       const status = readFileSync(`/proc/${entry}/stat`, 'latin1');
       if (/\) Z /.test(status)) continue;
@@ -582,10 +592,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const goals = await examine(repo, stateHome, observed, defects, details);
 
     // Processes of the run (its mark in their environment) that outlived their daemon.
-    let left = markedProcesses(cleanup.mark);
+    let left = markedProcesses(cleanup.mark, cleanup.dirs);
     for (let waited = 0; left.length > 0 && waited < 5000; waited += 100) {
       await sleep(100);
-      left = markedProcesses(cleanup.mark);
+      left = markedProcesses(cleanup.mark, cleanup.dirs);
     }
     defects.leftoverProcesses = left.length;
     for (const pid of left) details.push(`process left running: ${describeProcess(pid)}`);

@@ -357,20 +357,20 @@ test('the goals folder deleted and restored (a checkout) is followed: goals remo
   for (let i = 1; i <= 13; i++) saved.set(i, await readFile(store.fileOf(i)));
 
   await rm(store.paths.goals, { recursive: true });
-  await waitFor(() => store.list().length === 0, { message: 'the goals to be gone with their folder' });
-  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is gone/.test(error.message)), { message: 'the store to say so' });
+  await waitFor(() => store.list().length === 0, { timeoutMs: 15_000, message: 'the goals to be gone with their folder' });
+  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is gone/.test(error.message)), { timeoutMs: 15_000, message: 'the store to say so' });
 
   // Restored as a checkout does it: a new folder, the same files.
   await mkdir(store.paths.goals);
   for (const [id, bytes] of saved) await writeFile(store.fileOf(id), bytes);
-  await waitFor(() => store.list().length === 13, { message: 'all 13 goals read again' });
-  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is back; read again: 13 goals/.test(error.message)), { message: 'the store to say it is back' });
+  await waitFor(() => store.list().length === 13, { timeoutMs: 15_000, message: 'all 13 goals read again' });
+  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is back; read again/.test(error.message)), { timeoutMs: 15_000, message: 'the store to say it is back' });
   assert.deepEqual(store.invalid(), []);
 
   // The new folder is watched: a hand edit there is seen live.
   const edited = { ...JSON.parse(saved.get(4)!.toString('utf8')), title: 'Edited by hand' };
   await writeFile(store.fileOf(4), goalFileText(edited));
-  await waitFor(() => store.get(4)?.title === 'Edited by hand', { message: 'the edit in the restored folder' });
+  await waitFor(() => store.get(4)?.title === 'Edited by hand', { timeoutMs: 15_000, message: 'the edit in the restored folder' });
   const types = goalEvents(fixture.events).map((event) => event.type);
   assert.equal(types.filter((type) => type === 'goal.removed').length, 13);
   assert.equal(types.filter((type) => type === 'goal.created').length, 26, '13 made, 13 read again');
@@ -385,10 +385,10 @@ test('goal add while the goals folder is gone makes it again; the ids go on', as
   const goal = await store.create({ title: 'Two' });
   assert.equal(goal.id, 2);
   assert.deepEqual(JSON.parse(await readFile(store.fileOf(2), 'utf8')), goal);
-  await waitFor(() => store.list().length === 1 && store.get(2), { message: 'the folder followed again' });
+  await waitFor(() => store.list().length === 1 && store.get(2), { timeoutMs: 15_000, message: 'the folder followed again' });
   // And it is watched.
   await writeFile(store.fileOf(2), goalFileText({ ...goal, title: 'Two, edited' }));
-  await waitFor(() => store.get(2)?.title === 'Two, edited', { message: 'the edit in the folder made again' });
+  await waitFor(() => store.get(2)?.title === 'Two, edited', { timeoutMs: 15_000, message: 'the edit in the folder made again' });
 });
 
 test('the goals folder replaced by a file and back: goal add fails clearly meanwhile, then all is read again', async (t) => {
@@ -401,7 +401,7 @@ test('the goals folder replaced by a file and back: goal add fails clearly meanw
   const bytes2 = await readFile(store.fileOf(2));
   await rm(store.paths.goals, { recursive: true });
   await writeFile(store.paths.goals, 'not a folder\n');
-  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is not a folder/.test(error.message)), { message: 'the store to say so' });
+  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is not a folder/.test(error.message)), { timeoutMs: 15_000, message: 'the store to say so' });
   assert.deepEqual(store.list(), []);
   await rejectsWithCode(store.create({ title: 'Three' }), ErrorCode.Unavailable, /goals cannot be written: \.ralph\/goals is not a folder/);
   assert.equal(await readFile(store.paths.goals, 'utf8'), 'not a folder\n', 'the file in its place is left alone');
@@ -410,7 +410,7 @@ test('the goals folder replaced by a file and back: goal add fails clearly meanw
   await mkdir(store.paths.goals);
   await writeFile(store.fileOf(1), bytes);
   await writeFile(store.fileOf(2), bytes2);
-  await waitFor(() => store.list().length === 2, { message: 'both goals read again' });
+  await waitFor(() => store.list().length === 2, { timeoutMs: 15_000, message: 'both goals read again' });
   assert.equal((await store.create({ title: 'Three' })).id, 3);
 });
 
@@ -514,14 +514,14 @@ test(
     await store.create({ title: 'One' });
     await chmod(store.paths.goals, 0o000);
     t.after(() => chmod(store.paths.goals, 0o755).catch(() => {}));
-    await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals cannot be read \(EACCES\)/.test(error.message)), { message: 'the store to say so' });
+    await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals cannot be read \(EACCES\)/.test(error.message)), { timeoutMs: 15_000, message: 'the store to say so' });
     await rejectsWithCode(store.create({ title: 'Two' }), ErrorCode.Unavailable, /goals cannot be written: \.ralph\/goals cannot be read/);
     assert.equal(store.list().length, 1, 'shown as last read');
 
     await chmod(store.paths.goals, 0o755);
-    await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is back; read again: 1 goals/.test(error.message)), { message: 'the store to say it is back' });
+    await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is back; read again: 1 goal, 0 invalid files/.test(error.message)), { timeoutMs: 15_000, message: 'the store to say it is back' });
     assert.equal((await store.create({ title: 'Two' })).id, 2);
     await writeFile(store.fileOf(1), goalFileText({ ...store.get(1)!, title: 'One, edited' }));
-    await waitFor(() => store.get(1)?.title === 'One, edited', { message: 'the folder watched again' });
+    await waitFor(() => store.get(1)?.title === 'One, edited', { timeoutMs: 15_000, message: 'the folder watched again' });
   },
 );

@@ -572,7 +572,7 @@ export class GoalStore {
     // Unreadable: its goals stay as last read (and their writes fail clearly) until it can be read.
     if (now.kind !== 'unreadable') await this.rescan();
     if (now.kind !== 'ok') return this.reportFolder(now);
-    const what = `${this.list().length} goals, ${this.invalid().length} invalid files`;
+    const what = `${plural(this.list().length, 'goal')}, ${plural(this.invalid().length, 'invalid file')}`;
     this.onError(new Error(`${RALPH_DIR}/goals ${before.kind === 'ok' ? 'was replaced' : 'is back'}; read again: ${what}`));
   }
 
@@ -724,6 +724,10 @@ function parseInput<T>(build: () => T): T {
     if (error instanceof z.ZodError) throw new RpcError(ErrorCode.InvalidParams, describeZodError(error));
     throw error;
   }
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function oneLine(text: string): string {

@@ -13,6 +13,7 @@ import { lstat, mkdir, readFile, readdir, readlink, rm, symlink, writeFile } fro
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { createGoal, type Goal } from '../../protocol/index.ts';
+import { nextSessionId } from '../../daemon/chat/session-id.ts';
 import { MAX_GOAL_FILE_BYTES, MAX_GOAL_ID } from '../../daemon/store/goal-store.ts';
 import { defer, startTestDaemon } from '../helpers/daemon.ts';
 import { makeTempDir, makeTempRepo } from '../helpers/repo.ts';
@@ -93,6 +94,13 @@ async function hostileRepository(outside: string, repo: string): Promise<void> {
   await writeFile(path.join(research, 'r-20260101-100000-0004.json'), latin1Goal(4));
   await writeFile(path.join(research, 'r-20260101-100000-0005.json'), `${'['.repeat(100_000)}${']'.repeat(100_000)}`);
 
+  // Chat transcripts: the newest session is a FIFO (the daemon reads it at start), an older one a link.
+  const chat = path.join(ralph, 'chat');
+  await mkdir(chat);
+  const older = nextSessionId([], new Date('2026-01-01T10:00:00Z'));
+  await symlink('/etc/passwd', path.join(chat, `${older}.jsonl`));
+  execFileSync('mkfifo', [path.join(chat, `${nextSessionId([older], new Date('2026-01-01T11:00:00Z'))}.jsonl`)]);
+
   // The daemon's own state, with a next id no goal may have.
   await writeFile(path.join(ralph, 'state.json'), JSON.stringify({ nextGoalId: 2 ** 53 - 1 }));
   // The config: a FIFO, whose read as a module would wait for a writer forever.
@@ -109,7 +117,8 @@ describe('a hostile repository', () => {
     const outsideBefore = await fingerprint(outside);
     const passwd = await readFile('/etc/passwd');
 
-    const { connect, logs } = await startTestDaemon(t, repo);
+    // As a daemon runs for real: the repository watched too.
+    const { connect, logs } = await startTestDaemon(t, repo, { repoWatch: true });
     const client = await connect('hostile');
     const { goals, invalid } = await client.request('goal.list');
     assert.deepEqual(goals.map((goal) => [goal.id, goal.title]), [[1, 'The one good goal']]);
@@ -132,6 +141,8 @@ describe('a hostile repository', () => {
     assert.doesNotMatch(said, /root:|bin\/bash|Lives outside/);
     assert.ok(logs.some((line) => /ralph\.config\.ts: is not loaded: it is not a regular file/.test(line)), logs.join('\n'));
     assert.ok(logs.some((line) => /99999999999999999999999\.json is not a goal/.test(line)), logs.join('\n'));
+    assert.ok(logs.some((line) => /chat: .*\.jsonl: skipped the whole file: it is not a regular file/.test(line)), logs.join('\n'));
+    assert.deepEqual(client.snapshot.chat.messages, []);
 
     // Goal add still works: above every id taken in range (goals 1–8, logs 10 and 11), not above 2^53.
     const added = await client.request('goal.create', { title: 'Added in a hostile repository' });

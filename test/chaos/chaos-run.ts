@@ -19,7 +19,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ralphPaths } from '../../daemon/paths.ts';
-import { goalBranch, repoWorktreesFolder } from '../../daemon/pipeline/workspace.ts';
+import { ITERATION_TRAILER, goalBranch, repoWorktreesFolder } from '../../daemon/pipeline/workspace.ts';
 import { RalphClient } from '../../protocol/client.ts';
 import { Goal, readDaemonFile, type EventEnvelope } from '../../protocol/index.ts';
 import { startFakeOpenAI, type FakeOpenAIServer, type Reply, type ScenarioRequest } from '../fake-openai/index.ts';
@@ -55,8 +55,12 @@ export interface ChaosOptions {
 export interface Defects {
   /** Goals whose creation was answered before a kill and that are missing after it (at any restart or at the end). */
   goalsLost: number;
-  /** Goal files that do not parse as JSON or as a goal. */
+  /** Goal files that do not parse as JSON or as a goal (at the end, or shown invalid at any restart). */
   unparsableGoalFiles: number;
+  /** An iteration recorded twice on a goal (the same number in its attempts more than once). */
+  iterationsRecordedTwice: number;
+  /** Two commits for one iteration of a goal (the `Ralph-Iteration: <id>/<k>` trailer twice in its history). */
+  duplicateIterationCommits: number;
   /** A goal's `Goal #<id>: <title>` landing commit on the target branch more than once. */
   duplicateLandingCommits: number;
   /** A goal whose landing was recorded more than once (two `landed` log entries), or recorded with a commit not on the branch. */
@@ -102,6 +106,8 @@ export interface ChaosReport {
   goalsDone: number;
   goalsLanded: number;
   logEntriesAcknowledged: number;
+  /** Iteration commits found in the goals' histories (each checked for a twin). */
+  iterationCommits: number;
   defects: Defects;
   /** One line per defect found, naming what. */
   details: string[];
@@ -364,6 +370,7 @@ async function connectClient(repo: string, observed: Observed): Promise<{ client
   const client = await RalphClient.connect({ endpoint: { url: file.url, token: file.token }, name: 'chaos', reconnect: false, requestTimeoutMs: 10_000 });
   const events = new EventTarget();
   for (const goal of client.snapshot.goals) observed.noteGoal(goal);
+  // Read loosely: only the fields the run needs, so a richer event shape does not break it.
   client.on('event', (event: EventEnvelope) => {
     if (event.type === 'goal.created' || event.type === 'goal.updated') {
       const data = event.data as { goal?: { id: number; state: string; landed?: unknown }; transition?: { to: string } };
@@ -375,8 +382,6 @@ async function connectClient(repo: string, observed: Observed): Promise<{ client
       events.dispatchEvent(new CustomEvent('log', { detail: data.entries.length }));
     }
   });
-  // Errors of a client whose daemon is killed are expected; they must not throw.
-  client.on('error' as never, () => undefined);
   return { client, events };
 }
 
@@ -468,6 +473,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const defects: Defects = {
     goalsLost: 0,
     unparsableGoalFiles: 0,
+    iterationsRecordedTwice: 0,
+    duplicateIterationCommits: 0,
     duplicateLandingCommits: 0,
     badLandingRecords: 0,
     unrecordedLandings: 0,
@@ -528,8 +535,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
     };
 
-    /** After a restart: every goal whose creation was answered must be there. */
+    /** After a restart: every goal whose creation was answered must be there, and every goal file valid. */
+    const invalidSeen = new Set<string>();
     const checkNothingLost = (client: RalphClient, when: string) => {
+      for (const invalid of client.snapshot.invalid) {
+        const key = JSON.stringify(invalid);
+        if (invalidSeen.has(key)) continue;
+        invalidSeen.add(key);
+        defects.unparsableGoalFiles++;
+        details.push(`${when}, the daemon showed an invalid goal file: ${key.slice(0, 200)}`);
+      }
       const present = new Set(client.snapshot.goals.map((goal) => goal.id));
       for (const id of observed.created.keys()) {
         if (present.has(id) || observed.lost.has(id)) continue;
@@ -589,7 +604,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (!stopped) await killHard(last, cleanup);
     }
 
-    const goals = await examine(repo, stateHome, observed, defects, details);
+    const { goals, iterationCommits } = await examine(repo, stateHome, observed, defects, details);
 
     // Processes of the run (its mark in their environment) that outlived their daemon.
     let left = markedProcesses(cleanup.mark, cleanup.dirs);
@@ -621,6 +636,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       goalsDone,
       goalsLanded,
       logEntriesAcknowledged: [...observed.acked.values()].reduce((sum, entries) => sum + entries.size, 0),
+      iterationCommits,
       defects,
       details,
       durationMs: performance.now() - started,
@@ -634,8 +650,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
 // ---- what is left on disk ----
 
-/** Counts what the run left on disk into `defects`; returns the goals (their files) at the end. */
-async function examine(repo: string, stateHome: string, observed: Observed, defects: Defects, details: string[]): Promise<Map<number, Goal>> {
+/** Counts what the run left on disk into `defects`; returns the goals (their files) at the end and how many iteration commits were seen. */
+async function examine(
+  repo: string,
+  stateHome: string,
+  observed: Observed,
+  defects: Defects,
+  details: string[],
+): Promise<{ goals: Map<number, Goal>; iterationCommits: number }> {
+  let iterationCommits = 0;
   const paths = ralphPaths(repo);
   const goals = new Map<number, Goal>();
 
@@ -647,6 +670,12 @@ async function examine(repo: string, stateHome: string, observed: Observed, defe
       const goal = Goal.parse(JSON.parse(await readFile(path.join(paths.goals, name), 'utf8')));
       goals.set(goal.id, goal);
       observed.noteGoal(goal);
+      const numbers = goal.attempts.flatMap((attempt) => attempt.iterations.map((iteration) => (iteration as { number?: unknown }).number));
+      const repeated = numbers.length - new Set(numbers).size;
+      if (repeated > 0) {
+        defects.iterationsRecordedTwice += repeated;
+        details.push(`goal #${goal.id} records iterations ${numbers.join(', ')}`);
+      }
     } catch (error) {
       defects.unparsableGoalFiles++;
       details.push(`goal file ${name} does not parse: ${(error as Error).message.split('\n')[0]}`);
@@ -656,6 +685,23 @@ async function examine(repo: string, stateHome: string, observed: Observed, defe
     if (!goals.has(id) && !observed.lost.has(id)) {
       observed.lost.add(id);
       details.push(`goal #${id} has no goal file at the end`);
+    }
+  }
+
+  // Iteration commits: the history of a goal's last recorded iteration commit has one commit per iteration.
+  for (const goal of goals.values()) {
+    const commits = goal.attempts.flatMap((attempt) => attempt.iterations.map((iteration) => (iteration as { commit?: unknown }).commit));
+    const last = commits.filter((commit): commit is string => typeof commit === 'string').at(-1);
+    if (!last) continue;
+    const trailers = git(repo, 'log', `--format=%(trailers:key=${ITERATION_TRAILER},valueonly)`, last)
+      .split('\n')
+      .map((value) => value.trim())
+      .filter((value) => value.startsWith(`${goal.id}/`));
+    const repeated = trailers.length - new Set(trailers).size;
+    iterationCommits += new Set(trailers).size;
+    if (repeated > 0) {
+      defects.duplicateIterationCommits += repeated;
+      details.push(`goal #${goal.id}'s branch has iteration commits ${trailers.join(', ')}`);
     }
   }
 
@@ -778,7 +824,7 @@ async function examine(repo: string, stateHome: string, observed: Observed, defe
     .filter((line) => line && !line.slice(3).startsWith('.ralph/'));
   defects.dirtyWorkingTreeFiles = dirty.length;
   for (const line of dirty) details.push(`working tree: ${line}`);
-  return goals;
+  return { goals, iterationCommits };
 }
 
 async function findFiles(dir: string, wanted: (name: string) => boolean): Promise<string[]> {
@@ -804,6 +850,7 @@ export function formatReport(report: ChaosReport): string {
     ['goals done', String(report.goalsDone)],
     ['goals landed', String(report.goalsLanded)],
     ['log entries sent to clients', String(report.logEntriesAcknowledged)],
+    ['iteration commits', String(report.iterationCommits)],
     ['duration', `${(report.durationMs / 1000).toFixed(1)} s`],
   ];
   const defectRows: [string, string][] = (Object.keys(report.defects) as (keyof Defects)[]).map((key) => [
@@ -827,6 +874,8 @@ export function formatReport(report: ChaosReport): string {
 const DEFECT_LABELS: Record<keyof Defects, string> = {
   goalsLost: 'goals lost',
   unparsableGoalFiles: 'goal files that do not parse',
+  iterationsRecordedTwice: 'iterations recorded twice',
+  duplicateIterationCommits: 'duplicate iteration commits',
   duplicateLandingCommits: 'duplicate landing commits',
   badLandingRecords: 'landings recorded twice or wrongly',
   unrecordedLandings: 'landing commits not recorded',

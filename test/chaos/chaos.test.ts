@@ -18,4 +18,5 @@ test('10 kill -9s of the daemon while goals run, land and log: nothing lost, tor
   assert.equal(report.restarts, 10);
   assert.ok(report.goalsLanded >= 1, `goals landed (seed ${seed}):\n${table}`);
   assert.ok(report.logEntriesAcknowledged > 0, `log entries were written (seed ${seed})`);
+  assert.ok(report.iterationCommits >= report.goalsLanded, `every landed goal committed its iterations (seed ${seed})`);
 });

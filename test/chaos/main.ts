@@ -41,7 +41,8 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-process.stdout.write(`chaos: ${kills} kills, seed ${seed} (again: npm run chaos -- --kills ${kills} --seed ${seed})\n`);
+const again = `npm run chaos -- --kills ${kills} --seed ${seed}${concurrency === 2 ? '' : ` --concurrency ${concurrency}`}${values.bundle ? ' --bundle' : ''}`;
+process.stdout.write(`chaos: ${kills} kills, seed ${seed} (again: ${again})\n`);
 const report = await runChaos({ kills, seed, concurrency, daemonFrom: values.bundle ? 'bundle' : 'source', progress: (line) => process.stderr.write(`${line}\n`) });
 process.stdout.write(`\n${formatReport(report)}\n`);
 if (report.details.length > 0) process.stdout.write(`\n${report.details.map((line) => `- ${line}`).join('\n')}\n`);

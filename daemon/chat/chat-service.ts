@@ -407,6 +407,8 @@ export class ChatService {
             if (event.reason === 'max-steps') {
               throw new ProviderError('bad-request', `the model kept calling tools: stopped after ${event.steps} calls in one turn`);
             }
+            // A cut reply ends the turn as failed, its text kept: it is never passed off as a whole answer.
+            if (event.reason === 'cut') throw new ProviderError('stream-cut', 'the reply was cut short (output-token limit or content filter); what came is kept');
             break;
         }
       }

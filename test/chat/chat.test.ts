@@ -77,6 +77,18 @@ for (const api of ['chat', 'responses'] as const) {
       assert.equal(carol.snapshot.chat.queued, 0);
       assert.equal(carol.snapshot.chat.providerConfigured, true);
     });
+
+    it('a reply still cut at the output-token limit is continued, then ends as an error with its text kept, never as done', async (t) => {
+      const { server, daemon } = await startChatDaemon(t, { api });
+      server.script(...Array.from({ length: 4 }, (_, i) => ({ text: `part ${i}. `, stop: 'length' as const })));
+      const alice = await daemon.connect('alice');
+      const events = recordEvents(alice);
+      const sent = await alice.request('chat.send', { text: 'write a long essay' });
+      const reply = await waitForReply(events, sent.replyMessageId);
+      assert.equal(reply.status, 'error');
+      assert.match(reply.error ?? '', /cut short/);
+      assert.equal(textOf(reply), 'part 0. part 1. part 2. part 3. ');
+    });
   });
 }
 

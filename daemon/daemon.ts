@@ -218,8 +218,8 @@ export class Daemon {
       if (config.error) log(`config: ${config.error} (the defaults are in force)`);
       // Said once: whether the agent's commands run in the sandbox, and why not (README "What holds where").
       resolveSandbox(config.config.executor.commands.sandbox).then(
-        ({ state }) => log(describeSandbox(state)),
-        (error: Error) => log(error.message),
+        ({ state }) => log(`sandbox: ${describeSandbox(state)}`),
+        (error: Error) => log(`sandbox: ${error.message}`),
       );
       // Every model request of every agent goes out through this: no known secret leaves in one.
       const createRedactingProvider = (settings: ProviderOptions) => redactingProvider(createProvider(settings), secrets.redact);

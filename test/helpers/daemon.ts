@@ -224,7 +224,10 @@ export async function rawSocket(endpoint: Endpoint, headers: Record<string, stri
 /** The daemon as a real process (`daemon/main.ts`), with its output collected. */
 export interface DaemonProcess {
   child: ChildProcess;
-  /** Background mode: the one JSON line it prints. Foreground: the first line on stderr. */
+  /**
+   * Background mode: the one JSON line it prints. Foreground: its first own line on stderr (`ralph
+   * daemon: …`); what the services say as they start (`sandbox: …`, `config: …`) may come before it.
+   */
   firstLine: Promise<string>;
   stdout(): string;
   stderr(): string;
@@ -251,11 +254,11 @@ export function spawnDaemon(t: TestContext, repoRoot: string, mode: 'background'
   const firstLine = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the daemon printed no line within 15 s (stderr: ${err})`)), 15_000);
     const check = () => {
-      const text = mode === 'background' ? out : err;
-      const end = text.indexOf('\n');
-      if (end === -1) return;
+      const lines = (mode === 'background' ? out : err).split('\n').slice(0, -1);
+      const line = mode === 'background' ? lines[0] : lines.find((candidate) => candidate.startsWith('ralph daemon:'));
+      if (line === undefined) return;
       clearTimeout(timer);
-      resolve(text.slice(0, end));
+      resolve(line);
     };
     (mode === 'background' ? child.stdout! : child.stderr!).on('data', check);
     void exited.then(() => {

@@ -262,6 +262,7 @@ export class Daemon {
         log,
         worktreesRoot: options.worktreesRoot,
         isRunning: (id) => pipeline.isRunning(id),
+        secrets,
       });
       landing.start();
       undo.push(() => landing.close());

@@ -10,6 +10,7 @@ import { readdir, realpath } from 'node:fs/promises';
 import { ErrorCode, RpcError, type EventEnvelope, type Goal } from '../../protocol/index.ts';
 import type { ConfigService } from '../config/config-service.ts';
 import type { EventBus } from '../events/bus.ts';
+import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
 import type { Log } from '../server/context.ts';
 import { goalMissing } from '../server/handlers/goals.ts';
 import type { GoalStore } from '../store/goal-store.ts';
@@ -37,6 +38,8 @@ export interface LandServiceOptions {
   gitEnv?: GitEnv;
   /** Whether the pipeline is running the goal now: a goal is never landed under its executor. */
   isRunning?: (goalId: number) => boolean;
+  /** The daemon's secrets: kept from the check's environment (but `secrets.passEnv`) as in the iterations. Default: none known. */
+  secrets?: DaemonSecrets;
 }
 
 export interface LandOutcome {
@@ -236,15 +239,17 @@ export class LandService {
     return { goal: landed, commit: result.commit, files: result.files };
   }
 
-  /** The goal check as the executor runs it after each iteration (same limits, no provider key). */
+  /** The goal check as the executor runs it after each iteration (same limits, the same environment rules, no secrets). */
   private async check(command: string, cwd: string): Promise<CheckResult> {
     const { commands, verifyTimeoutSeconds } = this.options.config.config.executor;
     const apiKey = this.options.config.provider().apiKey;
+    const secrets = this.options.secrets ?? DaemonSecrets.none();
     const result = await runCheck(command, cwd, {
       timeoutMs: verifyTimeoutSeconds * 1000,
       outputLimitBytes: commands.outputLimitBytes,
       sandbox: commands.sandbox,
-      secrets: apiKey ? [apiKey] : [],
+      secrets: [...(apiKey ? [apiKey] : []), ...secrets.values()],
+      envRules: secrets.envRules(),
     });
     return { ok: result.ok, output: result.fullOutput };
   }

@@ -10,6 +10,7 @@ import { test, type TestContext } from 'node:test';
 import { ConfigService } from '../../daemon/config/config-service.ts';
 import { EventBus } from '../../daemon/events/bus.ts';
 import { LandService } from '../../daemon/pipeline/land-service.ts';
+import { DaemonSecrets } from '../../daemon/secrets/daemon-secrets.ts';
 import { landGoal } from '../../daemon/pipeline/landing.ts';
 import { GoalStore } from '../../daemon/store/goal-store.ts';
 import { ErrorCode, RpcError, type EventEnvelope } from '../../protocol/index.ts';
@@ -28,7 +29,7 @@ interface Setup {
 }
 
 /** A repository with a.txt and b.txt, a goal store, the config (file and environment) and a started LandService. */
-async function setup(t: TestContext, options: { configFile?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Setup> {
+async function setup(t: TestContext, options: { configFile?: string; env?: NodeJS.ProcessEnv; secrets?: DaemonSecrets } = {}): Promise<Setup> {
   const files: Record<string, string> = { 'a.txt': 'a\n', 'b.txt': 'b\n' };
   if (options.configFile) files['ralph.config.ts'] = options.configFile;
   const repo = await makeTempRepo(t, files);
@@ -42,7 +43,7 @@ async function setup(t: TestContext, options: { configFile?: string; env?: NodeJ
   defer(t, () => config.close());
   assert.equal(config.error, null);
   const logs: string[] = [];
-  const service = new LandService({ repoRoot: repo, store, bus, config, log: (line) => logs.push(line), worktreesRoot });
+  const service = new LandService({ repoRoot: repo, store, bus, config, log: (line) => logs.push(line), worktreesRoot, ...(options.secrets ? { secrets: options.secrets } : {}) });
   service.start();
   // Registered last, so it runs before the store and config close.
   defer(t, () => service.close());
@@ -199,4 +200,20 @@ test('a landing the daemon made but did not record (it died in between) is found
   assert.equal(store.get(goal.id)?.landed?.commit, made.commit);
   assert.equal(git(repo, 'rev-list', '--count', 'HEAD'), '2', 'the initial commit and one landing');
   assert.equal(existsSync(workspace.path), false);
+});
+
+test("the landing check gets the iterations' environment: secret variables kept out, but those secrets.passEnv lets through", async (t) => {
+  // The check's environment starts from this process's, as the daemon's starts from its own.
+  process.env.RALPH_TEST_NPM_TOKEN = 'npm_landingcheck0123456789';
+  process.env.RALPH_TEST_GITHUB_TOKEN = 'ghp_landingcheck0123456789';
+  defer(t, () => {
+    delete process.env.RALPH_TEST_NPM_TOKEN;
+    delete process.env.RALPH_TEST_GITHUB_TOKEN;
+  });
+  const secrets = DaemonSecrets.from({ envs: [process.env], config: { passEnv: ['RALPH_TEST_NPM_TOKEN'], hideEnv: [], readIgnoredFiles: false } });
+  const check = 'test "$RALPH_TEST_NPM_TOKEN" = npm_landingcheck0123456789 && test -z "${RALPH_TEST_GITHUB_TOKEN-}"';
+  const { store, service, worktreesRoot, repo } = await setup(t, { configFile: `export default { executor: { verify: ${JSON.stringify(check)} } };\n`, secrets });
+  const { goal } = await driveGoal(store, { repoRoot: repo, worktreesRoot, title: 'Needs the npm token', files: { 'c.txt': 'c\n' } });
+  const landed = await service.land(goal.id);
+  assert.ok(landed.goal.landed, 'the check passed: the passed variable was there, the other secret was not');
 });

@@ -27,7 +27,7 @@ import { acquireDaemonLock, type DaemonLock } from './lock.ts';
 import { ConflictWatch } from './pipeline/conflict-watch.ts';
 import { LandService } from './pipeline/land-service.ts';
 import { Pipeline, type PipelineTuning } from './pipeline/pipeline.ts';
-import { ralphPaths, type RalphPaths } from './paths.ts';
+import { checkRalphDir, ralphPaths, type RalphPaths } from './paths.ts';
 import { ResearchService } from './research/research-service.ts';
 import { DaemonSecrets } from './secrets/daemon-secrets.ts';
 import { redactingProvider } from './secrets/redacting-provider.ts';
@@ -169,6 +169,7 @@ export class Daemon {
     const log: Log = (message) => writeLog(secrets.redact(message));
     const repoRoot = await resolveRepoRoot(options.repoRoot);
     const paths = ralphPaths(repoRoot);
+    await checkRalphDir(paths);
     const lock = await acquireDaemonLock(paths.lock);
 
     // Undo steps, run in reverse if a later step fails.

@@ -1,4 +1,5 @@
 /** Where everything of Ralph's lives inside a watched repository (DESIGN.md, "Files"). */
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { RALPH_DIR, daemonFilePath } from '../protocol/index.ts';
 
@@ -49,3 +50,24 @@ export const RALPH_GITIGNORE = [
   '*.tmp',
   '',
 ].join('\n');
+
+/**
+ * `.ralph` must be a folder of the repository's own. A repository may carry a `.ralph` that is a
+ * link (to another repository's, to a shared or world-readable place): the daemon would then write
+ * its token, lock and log where the link points. Refused before anything is written; a missing one
+ * is made later as a folder.
+ */
+export async function checkRalphDir(paths: RalphPaths): Promise<void> {
+  let isLink: boolean;
+  let isFolder: boolean;
+  try {
+    const stats = await lstat(paths.dir);
+    isLink = stats.isSymbolicLink();
+    isFolder = stats.isDirectory();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (isLink) throw new Error(`${paths.dir} is a symbolic link: Ralph keeps its token, lock and goals only in a folder of the repository's own (replace the link with a folder)`);
+  if (!isFolder) throw new Error(`${paths.dir} is not a folder: move it away so that Ralph can make its folder there`);
+}

@@ -1,6 +1,6 @@
 /** One daemon per repository, the daemon as a real process, its discovery file and its lock. */
 import assert from 'node:assert/strict';
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Daemon } from '../../daemon/daemon.ts';
@@ -161,6 +161,18 @@ describe('the daemon process', () => {
     assert.equal(await readDaemonFile(repoRoot), null, 'daemon.json removed');
     assert.match(daemon.stderr(), /stopping \(shutdown requested by cli \(client c1\)\)/);
     assert.equal(daemon.stdout(), '');
+  });
+
+  it('a .ralph that is a symbolic link is refused before anything is written through it', async (t) => {
+    const repoRoot = await repo(t);
+    const elsewhere = await makeTempDir(t, 'ralph-link-target-');
+    await symlink(elsewhere, path.join(repoRoot, '.ralph'));
+    const daemon = spawnDaemon(t, repoRoot, 'background');
+    const ready = parseReady(await daemon.firstLine);
+    assert.equal(ready.ready, false);
+    assert.match(ready.error ?? '', /\.ralph is a symbolic link/);
+    assert.equal((await daemon.exited).code, 1);
+    assert.deepEqual(await readdir(elsewhere), [], 'no token, lock or log written where the link points');
   });
 
   it('bad usage: exit 2 with the reason', async (t) => {

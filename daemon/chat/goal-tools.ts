@@ -3,7 +3,7 @@
  * written through the goal store, so every attached client sees them appear (goal.created).
  */
 import { z } from 'zod';
-import { Methods, SPEC_SECTIONS } from '../../protocol/index.ts';
+import { GOAL_SPEC_MAX, Methods, SPEC_SECTIONS, maxUnits } from '../../protocol/index.ts';
 import type { GoalStore } from '../store/goal-store.ts';
 import { defineTool, errorResult } from '../tools/tool.ts';
 import type { ChatTurn } from './chat-agent.ts';
@@ -23,10 +23,7 @@ export function createGoalTool(store: Pick<GoalStore, 'create'>, turn: ChatTurn)
       'Pass queue: true only when the developer asked to queue or run it now.',
     parameters: z.object({
       title: GoalCreateParams.title.describe('Short and specific, like a commit subject'),
-      spec: z
-        .string()
-        .max(200_000)
-        .describe(`Markdown with exactly the sections ${SPEC_SECTIONS.map((section) => `## ${section}`).join(', ')}: what, never how`),
+      spec: maxUnits(z.string(), GOAL_SPEC_MAX).describe(`Markdown with exactly the sections ${SPEC_SECTIONS.map((section) => `## ${section}`).join(', ')}: what, never how`),
       queue: z.boolean().optional().describe('true: queued to run now; false or omitted: a draft'),
     }),
     async execute({ title, spec, queue }) {

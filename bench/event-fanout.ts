@@ -78,7 +78,9 @@ async function measure(variant: Variant): Promise<Row[]> {
   await request(child, { cmd: 'emit', rate: 'max', durationMs: 1_000 });
   for (const rate of ['max', PACED_RATE] as const) {
     const receivers = await Promise.all(
-      Array.from({ length: CLIENTS }, () => (variant.client === 'raw' ? rawReceiver(ready.url, ready.token) : ralphReceiver(ready.url, ready.token))),
+      Array.from({ length: CLIENTS }, () =>
+        variant.client === 'raw' ? rawReceiver(ready.url, ready.token) : ralphReceiver(ready.url, ready.token),
+      ),
     );
     const started = performance.now();
     const emitted = await request(child, { cmd: 'emit', rate, durationMs: DURATION_MS });
@@ -96,7 +98,7 @@ async function measure(variant: Variant): Promise<Row[]> {
       rate: rate === 'max' ? 'full speed' : `${rate.toLocaleString('en-US')}/s`,
       'emitted/s': Math.round(emitted.count / (emitted.wallMs / 1000)),
       'delivered/s per client': Math.round(slowest / elapsed),
-      'lost': emitted.count * CLIENTS - receivers.reduce((sum, r) => sum + r.received, 0),
+      lost: emitted.count * CLIENTS - receivers.reduce((sum, r) => sum + r.received, 0),
       'p50 ms': percentile(latencies, 50),
       'p99 ms': percentile(latencies, 99),
       'server CPU %': emitted.cpuPercent,
@@ -120,7 +122,10 @@ export async function run(): Promise<void> {
   for (const row of rows) {
     if (row.rate === 'full speed') row['of ceiling'] = `${Math.round((Number(row['delivered/s per client']) / ceiling) * 100)}%`;
   }
-  printTable(`Event fan-out: ${CLIENTS} clients, ${DURATION_MS / 1000} s per run (target: ≥ 50% of ceiling at full speed; p99 ≤ 50 ms at 5,000/s)`, rows);
+  printTable(
+    `Event fan-out: ${CLIENTS} clients, ${DURATION_MS / 1000} s per run (target: ≥ 50% of ceiling at full speed; p99 ≤ 50 ms at 5,000/s)`,
+    rows,
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

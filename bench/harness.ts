@@ -50,7 +50,12 @@ const STEPS = ['worktree', 'commit', 'check', 'log', 'record'] as const;
 type Step = (typeof STEPS)[number];
 
 function gitSync(cwd: string, ...args: string[]): void {
-  const identity = { GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@ralph.invalid', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@ralph.invalid' };
+  const identity = {
+    GIT_AUTHOR_NAME: 'Bench',
+    GIT_AUTHOR_EMAIL: 'bench@ralph.invalid',
+    GIT_COMMITTER_NAME: 'Bench',
+    GIT_COMMITTER_EMAIL: 'bench@ralph.invalid',
+  };
   execFileSync('git', args, { cwd, stdio: 'ignore', env: { ...process.env, ...identity } });
 }
 
@@ -60,7 +65,9 @@ async function buildRepo(root: string): Promise<void> {
     const dir = path.join(root, 'src', `mod-${folder}`);
     await mkdir(dir, { recursive: true });
     await Promise.all(
-      Array.from({ length: FILES_PER_FOLDER }, (_, file) => writeFile(path.join(dir, `file-${file}.ts`), `export const v${file} = ${folder};\n`)),
+      Array.from({ length: FILES_PER_FOLDER }, (_, file) =>
+        writeFile(path.join(dir, `file-${file}.ts`), `export const v${file} = ${folder};\n`),
+      ),
     );
   }
   gitSync(root, 'add', '-A');
@@ -138,9 +145,13 @@ async function measureExecutorIterations(store: GoalStore, bus: EventBus, server
     await journal.write('note', note, { iteration: number });
     const total = performance.now() - started;
     if (!record.commit || !record.check?.ok || !record.doneClaimed) {
-      throw new Error(`iteration ${number} did not go as scripted: commit ${record.commit}, check ${record.check?.ok}, done ${record.doneClaimed}`);
+      throw new Error(
+        `iteration ${number} did not go as scripted: commit ${record.commit}, check ${record.check?.ok}, done ${record.doneClaimed}`,
+      );
     }
-    const model = server.requests.slice(firstRequest).reduce((sum, request) => sum + ((request.endedAt ?? request.startedAt) - request.startedAt), 0);
+    const model = server.requests
+      .slice(firstRequest)
+      .reduce((sum, request) => sum + ((request.endedAt ?? request.startedAt) - request.startedAt), 0);
     totals.push(total);
     modelTimes.push(model);
     harness.push(total - model);
@@ -166,7 +177,9 @@ async function measureSteps(store: GoalStore, repo: string, worktreesRoot: strin
     await writeFile(path.join(workspace.path, change.path), change.content); // the agent's step: not timed
     const commit = await timed('commit', () => workspace.commitIteration({ iteration: number, summary: `iteration ${number}` }));
     if (!commit) throw new Error(`iteration ${number} committed nothing`);
-    const check = await timed('check', () => runCheck(CHECK_COMMAND, workspace.path, { timeoutMs: 60_000, outputLimitBytes: 64 * 1024, secrets: [] }));
+    const check = await timed('check', () =>
+      runCheck(CHECK_COMMAND, workspace.path, { timeoutMs: 60_000, outputLimitBytes: 64 * 1024, secrets: [] }),
+    );
     if (!check.ok) throw new Error(`the check failed: ${check.output}`);
     await timed('log', async () => {
       for (let entry = 0; entry < LOG_ENTRIES_PER_ITERATION; entry++) {
@@ -176,7 +189,15 @@ async function measureSteps(store: GoalStore, repo: string, worktreesRoot: strin
     await timed('record', () =>
       store.recordExecution(goal.id, {
         attempt: 1,
-        iteration: { number, startedAt: new Date().toISOString(), summary: `iteration ${number}`, commit, check, doneClaimed: false, usage: emptyUsage() },
+        iteration: {
+          number,
+          startedAt: new Date().toISOString(),
+          summary: `iteration ${number}`,
+          commit,
+          check,
+          doneClaimed: false,
+          usage: emptyUsage(),
+        },
         note: `iteration ${number}`,
       }),
     );

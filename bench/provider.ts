@@ -64,7 +64,7 @@ async function parserCall(client: OpenAI, api: ModelApi): Promise<string> {
   for await (const events of readServerSentEvents(response.body!)) {
     for (const event of events) {
       if (event.data.startsWith('[DONE]')) continue;
-      // any: the bench reads the one field it needs from either API's event shape
+      // biome-ignore lint/suspicious/noExplicitAny: the bench reads the one field it needs from either API's event shape
       const data = JSON.parse(event.data) as any;
       if (api === 'responses') {
         if (data.type === 'response.output_text.delta') text += data.delta;
@@ -137,9 +137,15 @@ async function measure(url: string, api: ModelApi): Promise<Row[]> {
   };
   // Calls ran back to back; the median of their time ratios shrugs off bursts of load from elsewhere on the machine.
   const medianRatio = (base: Samples, other: Samples) =>
-    percentile(base.durations.map((duration, index) => duration / other.durations[index]!).sort((a, b) => a - b), 50);
+    percentile(
+      base.durations.map((duration, index) => duration / other.durations[index]!).sort((a, b) => a - b),
+      50,
+    );
   const [bareRow, parsedRow, ralphRow] = sides.map((side) => row(side.variant, side.samples)) as [Row, Row, Row];
-  for (const [other, samples] of [[parsedRow, parsed], [ralphRow, ralph]] as const) {
+  for (const [other, samples] of [
+    [parsedRow, parsed],
+    [ralphRow, ralph],
+  ] as const) {
     other['of SDK calls/s'] = Number(other['calls/s']) / Number(bareRow['calls/s']);
     other['median pair ratio'] = medianRatio(bare, samples);
   }

@@ -60,7 +60,9 @@ async function measure(agents: number, repoRoot: string): Promise<Measured> {
     const run = await service.wait((await service.start({ questions, consolidate: false })).id);
     const wallMs = performance.now() - started;
     if (run.status !== 'done' || run.agents.some((agent) => agent.step !== STEPS)) {
-      throw new Error(`the run did not go as scripted: ${JSON.stringify(run.agents.map((agent) => [agent.status, agent.step, agent.error]))}`);
+      throw new Error(
+        `the run did not go as scripted: ${JSON.stringify(run.agents.map((agent) => [agent.status, agent.step, agent.error]))}`,
+      );
     }
     return { wallMs, requests: server.modelRequests().length, maxInFlight: server.maxConcurrency() };
   } finally {
@@ -78,7 +80,10 @@ export async function run(): Promise<void> {
     for (const agents of AGENT_COUNTS) {
       const runs: Measured[] = [];
       for (let repeat = 0; repeat < REPEATS; repeat++) runs.push(await measure(agents, repoRoot));
-      const wallMs = percentile(runs.map((each) => each.wallMs).sort((a, b) => a - b), 50);
+      const wallMs = percentile(
+        runs.map((each) => each.wallMs).sort((a, b) => a - b),
+        50,
+      );
       if (agents === 1) base = wallMs;
       rows.push({
         agents,

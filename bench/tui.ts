@@ -177,7 +177,13 @@ function linesKnown(rows: readonly string[]): number | null {
 
 function stats(values: number[]): { median: number; p90: number; p95: number; min: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
-  return { median: percentile(sorted, 50), p90: percentile(sorted, 90), p95: percentile(sorted, 95), min: sorted[0] ?? NaN, max: sorted.at(-1) ?? NaN };
+  return {
+    median: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p95: percentile(sorted, 95),
+    min: sorted[0] ?? NaN,
+    max: sorted.at(-1) ?? NaN,
+  };
 }
 
 function verdict(met: boolean, target: string): string {
@@ -253,7 +259,10 @@ async function timeStarts(program: Program, cwd: string, scratch: string): Promi
 
 /** The text of a frame as a person reads it: no borders, spaces collapsed, cut to `length`. */
 function quote(text: string, length = 60): string {
-  const plain = text.replace(/[\u2500-\u259f\u2800-\u28ff]/g, ' ').replace(/\s+/g, ' ').trim();
+  const plain = text
+    .replace(/[\u2500-\u259f\u2800-\u28ff]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return plain.length > length ? `${plain.slice(0, length - 1)}…` : plain;
 }
 
@@ -304,7 +313,8 @@ async function measureStart(scratch: string): Promise<void> {
       if (result.code !== 0) throw new Error(`ralph ${args.join(' ')} failed: ${result.stderr}`);
     };
     await mustRun('daemon', 'start');
-    for (const title of ['Support the new models', 'Faster log paging', 'Document the config']) await mustRun('goal', 'add', '--title', title);
+    for (const title of ['Support the new models', 'Faster log paging', 'Document the config'])
+      await mustRun('goal', 'add', '--title', title);
 
     const ralphTimes = await timeStarts(
       { name: 'ralph', command: ralphCommand(), env: terminalEnv(), fullFrame: /● connected/ },
@@ -332,7 +342,11 @@ async function measureStart(scratch: string): Promise<void> {
     }
 
     try {
-      const ink = await timeStarts({ name: 'bare Ink', command: bareInkCommand(), env: terminalEnv(), fullFrame: /● ready/ }, repo, scratch);
+      const ink = await timeStarts(
+        { name: 'bare Ink', command: bareInkCommand(), env: terminalEnv(), fullFrame: /● ready/ },
+        repo,
+        scratch,
+      );
       rows.push(startRow('bare Ink app', ink, 'node + react + ink, unbundled, two lines of text'));
     } catch (error) {
       rows.push({ program: 'bare Ink app', measured: `not measured: ${(error as Error).message}` });
@@ -384,12 +398,19 @@ type FromDaemon =
 async function floodDaemon(repoRoot: string, worktreesRoot: string): Promise<void> {
   const { Daemon } = await import('../daemon/daemon.ts');
   const send = (message: FromDaemon) => process.send?.(message);
-  const daemon = await Daemon.start({ repoRoot, repoWatch: false, configWatch: false, pipeline: { paused: true }, worktreesRoot, env: {}, log: () => {} });
+  const daemon = await Daemon.start({
+    repoRoot,
+    repoWatch: false,
+    configWatch: false,
+    pipeline: { paused: true },
+    worktreesRoot,
+    env: {},
+    log: () => {},
+  });
   const goal = await daemon.store.create({ title: 'Log flood' });
   process.on('message', (message: ToDaemon) => {
     if (message.kind === 'stop') void daemon.stop('bench over').then(() => process.exit(0));
-    else
-      flood(message.lines, message.rate).catch((error: unknown) => send({ kind: 'failed', message: String(error) }));
+    else flood(message.lines, message.rate).catch((error: unknown) => send({ kind: 'failed', message: String(error) }));
   });
   send({ kind: 'ready', goalId: goal.id });
 
@@ -432,14 +453,14 @@ async function startFloodDaemon(repo: string, worktreesRoot: string): Promise<Fl
   const waiters: (() => void)[] = [];
   child.on('message', (message: FromDaemon) => {
     inbox.push(message);
-    waiters.splice(0).forEach((wake) => wake());
+    for (const wake of waiters.splice(0)) wake();
   });
   let exitCode: number | null | undefined;
   const exited = new Promise<void>((resolve) =>
     child.once('exit', (code) => {
       exitCode = code;
       resolve();
-      waiters.splice(0).forEach((wake) => wake());
+      for (const wake of waiters.splice(0)) wake();
     }),
   );
   const next = async <K extends FromDaemon['kind']>(kind: K): Promise<Extract<FromDaemon, { kind: K }>> => {
@@ -536,7 +557,8 @@ async function measureFlood(scratch: string): Promise<void> {
     cleanup.push(() => control.close());
     printFlood(await flood(daemon, terminal, control));
   } finally {
-    for (const undo of cleanup.reverse()) await undo().catch((error: unknown) => process.stderr.write(`bench tui: cleanup: ${String(error)}\n`));
+    for (const undo of cleanup.reverse())
+      await undo().catch((error: unknown) => process.stderr.write(`bench tui: cleanup: ${String(error)}\n`));
   }
 }
 
@@ -570,7 +592,10 @@ async function flood(daemon: FloodDaemon, terminal: Terminal, control: TmuxContr
     await keyRound(control, watch, samples);
     const sample = await processSample(tuiPid);
     rssPeak = Math.max(rssPeak, sample.rssMb);
-    if (TRACE) process.stderr.write(`bench tui: TUI knows ${linesKnown(await terminal.screen())} lines, RSS ${sample.rssMb.toFixed(0)} MB, CPU ${sample.cpu}%\n`);
+    if (TRACE)
+      process.stderr.write(
+        `bench tui: TUI knows ${linesKnown(await terminal.screen())} lines, RSS ${sample.rssMb.toFixed(0)} MB, CPU ${sample.cpu}%\n`,
+      );
   }
   const { startedAt, endedAt, lines } = await flooded;
 
@@ -610,8 +635,18 @@ function printFlood(result: FloodResult): void {
   const total = result.lines.toLocaleString('en-US');
   const rows: Row[] = [
     { measure: 'lines appended (daemon GoalLog → log.appended → TUI)', value: result.lines, unit: 'lines', target: '' },
-    { measure: 'append rate reached', value: result.lines / result.seconds, unit: 'lines/s', target: `${FLOOD_RATE.toLocaleString('en-US')} asked` },
-    { measure: 'frames drawn during the flood', value: result.frames / result.seconds, unit: 'frames/s', target: 'events batched to ≤ 30/s while they stream' },
+    {
+      measure: 'append rate reached',
+      value: result.lines / result.seconds,
+      unit: 'lines/s',
+      target: `${FLOOD_RATE.toLocaleString('en-US')} asked`,
+    },
+    {
+      measure: 'frames drawn during the flood',
+      value: result.frames / result.seconds,
+      unit: 'frames/s',
+      target: 'events batched to ≤ 30/s while they stream',
+    },
     { measure: 'written to the terminal during the flood', value: result.bytes / 1024 / result.seconds, unit: 'KiB/s', target: '' },
   ];
   const byKey = new Map<string, number[]>();
@@ -627,17 +662,36 @@ function printFlood(result: FloodResult): void {
     });
   }
   const missed = result.samples.filter((sample) => sample.ms === null).length;
-  if (missed > 0) rows.push({ measure: `keys whose effect never showed within ${KEY_TIMEOUT_MS / 1000} s`, value: missed, unit: 'keys', target: 'MISSED' });
+  if (missed > 0)
+    rows.push({
+      measure: `keys whose effect never showed within ${KEY_TIMEOUT_MS / 1000} s`,
+      value: missed,
+      unit: 'keys',
+      target: 'MISSED',
+    });
   rows.push(
     { measure: 'TUI RSS before the flood', value: result.rssBefore, unit: 'MB', target: '' },
-    { measure: `TUI RSS after ${total} lines`, value: result.rssAfter, unit: 'MB', target: verdict(result.rssAfter <= TARGET_RSS_MB, `≤ ${TARGET_RSS_MB}`) },
+    {
+      measure: `TUI RSS after ${total} lines`,
+      value: result.rssAfter,
+      unit: 'MB',
+      target: verdict(result.rssAfter <= TARGET_RSS_MB, `≤ ${TARGET_RSS_MB}`),
+    },
     { measure: 'TUI RSS, peak sampled during the flood', value: result.rssPeak, unit: 'MB', target: '' },
     { measure: `TUI RSS ${IDLE_AFTER_MS / 1000} s later, idle`, value: result.rssIdle, unit: 'MB', target: '' },
     result.caughtUpMs === null
-      ? { measure: `the TUI did not show all ${total} lines within ${CATCH_UP_TIMEOUT_MS / 1000} s of the last`, value: '', unit: '', target: 'MISSED' }
+      ? {
+          measure: `the TUI did not show all ${total} lines within ${CATCH_UP_TIMEOUT_MS / 1000} s of the last`,
+          value: '',
+          unit: '',
+          target: 'MISSED',
+        }
       : { measure: 'the TUI showed every line, after the last was appended', value: result.caughtUpMs, unit: 'ms', target: '' },
   );
-  printTable(`TUI under a log flood: ${total} lines at ${FLOOD_RATE.toLocaleString('en-US')} lines/s into the goal the TUI shows, tmux ${WIDTH}×${HEIGHT}`, rows);
+  printTable(
+    `TUI under a log flood: ${total} lines at ${FLOOD_RATE.toLocaleString('en-US')} lines/s into the goal the TUI shows, tmux ${WIDTH}×${HEIGHT}`,
+    rows,
+  );
 }
 
 export async function run(): Promise<void> {

@@ -22,8 +22,14 @@ test('past its limit the log keeps its newest whole lines, in order, and goes on
   assert.equal(kept.at(-1), line(299).trimEnd(), 'the newest line is there');
   // Whole lines, in order, none missing since the oldest kept.
   const first = Number(kept[0]!.slice(5, 9));
-  assert.deepEqual(kept, Array.from({ length: 300 - first }, (_, i) => line(first + i).trimEnd()));
-  assert.ok(lines.some((l) => /log trimmed to its newest \d+ bytes/.test(l)), 'it says it was trimmed');
+  assert.deepEqual(
+    kept,
+    Array.from({ length: 300 - first }, (_, i) => line(first + i).trimEnd()),
+  );
+  assert.ok(
+    lines.some((l) => /log trimmed to its newest \d+ bytes/.test(l)),
+    'it says it was trimmed',
+  );
   assert.deepEqual(await readdir(dir), ['daemon.log'], 'no temporary file left');
 });
 

@@ -8,14 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import {
-  DaemonFile,
-  PROTOCOL_VERSION,
-  RALPH_VERSION,
-  type Capability,
-  type DaemonInfo,
-  type RepoInfo,
-} from '../protocol/index.ts';
+import { DaemonFile, PROTOCOL_VERSION, RALPH_VERSION, type Capability, type DaemonInfo, type RepoInfo } from '../protocol/index.ts';
 import { createChatAgent } from './chat/chat-agent.ts';
 import { ChatService } from './chat/chat-service.ts';
 import { ConfigService } from './config/config-service.ts';
@@ -325,7 +318,23 @@ export class Daemon {
       // 0600: the token is the key to everything the daemon can do.
       await writeFileAtomic(paths.daemonFile, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
 
-      daemon = new Daemon({ repoRoot, info, bus, store, config, chat, research, landing, pipeline, conflictWatch, server, watcher, lock, token, log });
+      daemon = new Daemon({
+        repoRoot,
+        info,
+        bus,
+        store,
+        config,
+        chat,
+        research,
+        landing,
+        pipeline,
+        conflictWatch,
+        server,
+        watcher,
+        lock,
+        token,
+        log,
+      });
       // Last: goals start only once clients can connect and watch them.
       pipeline.start();
       return daemon;

@@ -29,7 +29,6 @@ export interface DaemonLock {
   release(): Promise<void>;
 }
 
-
 /** Locks this process holds, by path: a second in-process daemon (tests) must be refused too. */
 const heldHere = new Set<string>();
 

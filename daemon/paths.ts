@@ -68,6 +68,9 @@ export async function checkRalphDir(paths: RalphPaths): Promise<void> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
-  if (isLink) throw new Error(`${paths.dir} is a symbolic link: Ralph keeps its token, lock and goals only in a folder of the repository's own (replace the link with a folder)`);
+  if (isLink)
+    throw new Error(
+      `${paths.dir} is a symbolic link: Ralph keeps its token, lock and goals only in a folder of the repository's own (replace the link with a folder)`,
+    );
   if (!isFolder) throw new Error(`${paths.dir} is not a folder: move it away so that Ralph can make its folder there`);
 }

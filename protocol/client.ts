@@ -242,9 +242,13 @@ export class RalphClient {
       link.early = null;
       clearTimeout(link.silenceTimer);
       await closeSocket(socket);
-      if (error instanceof RpcRequestError && error.code === ErrorCode.ProtocolMismatch) throw new DaemonConnectError('protocol', error.message);
+      if (error instanceof RpcRequestError && error.code === ErrorCode.ProtocolMismatch)
+        throw new DaemonConnectError('protocol', error.message);
       if (error instanceof DaemonConnectError) throw error;
-      throw new DaemonConnectError('unreachable', `the Ralph daemon at ${endpoint.url} did not complete the handshake: ${(error as Error).message}`);
+      throw new DaemonConnectError(
+        'unreachable',
+        `the Ralph daemon at ${endpoint.url} did not complete the handshake: ${(error as Error).message}`,
+      );
     }
     if (this.closing) {
       await closeSocket(socket);
@@ -329,7 +333,12 @@ export class RalphClient {
 
   // ---- requests and frames ----
 
-  private send(link: Link, method: MethodName, params: unknown, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<unknown> {
+  private send(
+    link: Link,
+    method: MethodName,
+    params: unknown,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const { signal } = options;
       if (signal?.aborted) {
@@ -483,7 +492,10 @@ function openSocket(endpoint: Endpoint, timeoutMs: number): Promise<WebSocket> {
       const text = `${status} ${response.statusMessage ?? ''}`.trim();
       refusal =
         status === 401
-          ? new DaemonConnectError('unauthorized', `the Ralph daemon at ${endpoint.url} refused the token (HTTP ${text}); .ralph/daemon.json may be out of date`)
+          ? new DaemonConnectError(
+              'unauthorized',
+              `the Ralph daemon at ${endpoint.url} refused the token (HTTP ${text}); .ralph/daemon.json may be out of date`,
+            )
           : status === 403
             ? new DaemonConnectError('forbidden', `the Ralph daemon at ${endpoint.url} refused the connection (HTTP ${text})`)
             : new DaemonConnectError('unreachable', `${endpoint.url} is not a Ralph daemon (HTTP ${text})`);

@@ -99,10 +99,7 @@ export const Events = {
   /** A new message in a chat session: a user's, or a reply that is queued or starting. */
   'chat.message': defineEvent('chat.message', z.object({ message: ChatMessage })),
   /** Text appended to a text part of a message (the part is created by its first delta). */
-  'chat.delta': defineEvent(
-    'chat.delta',
-    z.object({ session: z.string(), messageId: z.string(), partId: z.string(), delta: z.string() }),
-  ),
+  'chat.delta': defineEvent('chat.delta', z.object({ session: z.string(), messageId: z.string(), partId: z.string(), delta: z.string() })),
   /** A part added or changed (a tool call starting or ending). */
   'chat.part': defineEvent('chat.part', z.object({ session: z.string(), messageId: z.string(), part: ChatPart })),
   /** A message in its final form (status done, error or interrupted), with usage and cost. */

@@ -57,11 +57,14 @@ describe('goal state machine', () => {
       it(`refuses ${action} from ${from}`, () => {
         assert.equal(canTransition(from, action), false);
         const goal = goalIn(from);
-        assert.throws(() => transition(goal, action, { now: later }), (error: unknown) => {
-          assert.ok(error instanceof InvalidTransitionError);
-          assert.match(error.message, new RegExp(`goal #7 is ${from}: cannot ${action}`));
-          return true;
-        });
+        assert.throws(
+          () => transition(goal, action, { now: later }),
+          (error: unknown) => {
+            assert.ok(error instanceof InvalidTransitionError);
+            assert.match(error.message, new RegExp(`goal #7 is ${from}: cannot ${action}`));
+            return true;
+          },
+        );
         assert.equal(goal.state, from, 'the goal is not changed');
       });
     }

@@ -60,11 +60,17 @@ describe('bounded JSON', () => {
 
   it('bounds every free-form field of the protocol: request params, goal extras, links', () => {
     const deep = nested(100, 'object');
-    assert.match(describeZodError(JsonRpcRequest.safeParse({ jsonrpc: '2.0', id: 1, method: 'goal.list', params: deep }).error!), /^params: nested deeper than 32 levels/);
+    assert.match(
+      describeZodError(JsonRpcRequest.safeParse({ jsonrpc: '2.0', id: 1, method: 'goal.list', params: deep }).error!),
+      /^params: nested deeper than 32 levels/,
+    );
     const goal = createGoal({ id: 1, title: 'bounded', now: new Date('2026-01-01T00:00:00Z') });
     assert.ok(Goal.safeParse({ ...goal, later: nested(20, 'array') }).success, 'a later version’s fields survive');
     assert.equal(describeZodError(Goal.safeParse({ ...goal, later: nested(40, 'array') }).error!), 'nested deeper than 32 levels');
-    assert.equal(describeZodError(Goal.safeParse({ ...goal, links: { chat: 's', x: nested(4, 'array') } }).error!), 'links: nested deeper than 4 levels');
+    assert.equal(
+      describeZodError(Goal.safeParse({ ...goal, links: { chat: 's', x: nested(4, 'array') } }).error!),
+      'links: nested deeper than 4 levels',
+    );
     assert.equal(
       describeZodError(Methods['goal.create'].params.safeParse({ title: 't', links: { x: nested(4, 'object') } }).error!),
       'links: nested deeper than 4 levels',
@@ -78,7 +84,10 @@ describe('bounded JSON', () => {
     assert.ok(!params.safeParse({ title: `${'😀'.repeat(GOAL_TITLE_MAX / 2)}x` }).success);
     assert.ok(!params.safeParse({ title: 'a'.repeat(GOAL_TITLE_MAX + 1) }).success);
     // What a model's tool is told stays the same limit.
-    assert.equal((z.toJSONSchema(params, { io: 'input' }) as unknown as { properties: { title: { maxLength: number } } }).properties.title.maxLength, GOAL_TITLE_MAX);
+    assert.equal(
+      (z.toJSONSchema(params, { io: 'input' }) as unknown as { properties: { title: { maxLength: number } } }).properties.title.maxLength,
+      GOAL_TITLE_MAX,
+    );
   });
 
   it('clipUnits cuts to UTF-16 units, never through a surrogate pair', () => {

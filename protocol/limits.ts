@@ -36,7 +36,8 @@ export const NAME_MAX = 256;
 export function maxUnits<T extends z.ZodString>(schema: T, max: number): T {
   return schema
     .check((payload) => {
-      if (payload.value.length > max) payload.issues.push({ code: 'too_big', origin: 'string', maximum: max, inclusive: true, input: payload.value });
+      if (payload.value.length > max)
+        payload.issues.push({ code: 'too_big', origin: 'string', maximum: max, inclusive: true, input: payload.value });
     })
     .meta({ maxLength: max });
 }

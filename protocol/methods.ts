@@ -78,7 +78,10 @@ export const Methods = {
     'initialize',
     z.object({
       protocolVersion: z.int(),
-      client: z.object({ name: maxUnits(z.string().min(1), CLIENT_NAME_MAX), version: maxUnits(z.string(), CLIENT_VERSION_MAX).optional() }),
+      client: z.object({
+        name: maxUnits(z.string().min(1), CLIENT_NAME_MAX),
+        version: maxUnits(z.string(), CLIENT_VERSION_MAX).optional(),
+      }),
       resumeFrom: z.object({ epoch: Name, seq: z.int().nonnegative() }).optional(),
     }),
     z.object({
@@ -125,7 +128,11 @@ export const Methods = {
   /** Edits a goal's title or spec; refused while it runs or once it is final. */
   'goal.update': defineMethod(
     'goal.update',
-    z.object({ id: GoalId, title: maxUnits(z.string().trim().min(1), GOAL_TITLE_MAX).optional(), spec: maxUnits(z.string(), GOAL_SPEC_MAX).optional() }),
+    z.object({
+      id: GoalId,
+      title: maxUnits(z.string().trim().min(1), GOAL_TITLE_MAX).optional(),
+      spec: maxUnits(z.string(), GOAL_SPEC_MAX).optional(),
+    }),
     OneGoal,
   ),
   'goal.queue': defineMethod('goal.queue', Transitioned, OneGoal),
@@ -184,7 +191,10 @@ export const Methods = {
   'research.start': defineMethod(
     'research.start',
     z.object({
-      questions: z.array(maxUnits(z.string().trim().min(1), RESEARCH_QUESTION_MAX)).min(1).max(RESEARCH_QUESTIONS_MAX),
+      questions: z
+        .array(maxUnits(z.string().trim().min(1), RESEARCH_QUESTION_MAX))
+        .min(1)
+        .max(RESEARCH_QUESTIONS_MAX),
       session: Name.optional(),
       /** Write the consolidated report with one model call once the agents have ended (default true); the chat agent writes its own. */
       consolidate: z.boolean().optional(),
@@ -192,11 +202,7 @@ export const Methods = {
     z.object({ run: ResearchRun }),
   ),
   /** Cancels a whole run, or one agent of it. */
-  'research.cancel': defineMethod(
-    'research.cancel',
-    z.object({ runId: Name, agentId: Name.optional() }),
-    z.object({ run: ResearchRun }),
-  ),
+  'research.cancel': defineMethod('research.cancel', z.object({ runId: Name, agentId: Name.optional() }), z.object({ run: ResearchRun })),
   'research.get': defineMethod('research.get', z.object({ runId: Name }), z.object({ run: ResearchRun })),
   'research.list': defineMethod(
     'research.list',

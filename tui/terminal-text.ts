@@ -23,10 +23,7 @@ export function oneLine(text: string): string {
 
 /** Multi-line text made safe to draw: tabs become spaces, other controls go, line breaks stay. */
 export function cleanText(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .replace(/\t/g, '  ')
-    .replace(CONTROLS_BUT_NEWLINE, '');
+  return text.replace(/\r\n?/g, '\n').replace(/\t/g, '  ').replace(CONTROLS_BUT_NEWLINE, '');
 }
 
 /**

@@ -44,21 +44,35 @@ for (const api of ['responses', 'chat'] as const) {
       const { server, base } = await setup(t);
       server.script({ toolCalls: [{ name: 'shout', arguments: { text: 'hello' } }] }, { text: 'It said HELLO.' });
       const events = await collect(base());
-      assert.deepEqual(events.map((e) => e.type).filter((type) => type !== 'text.delta'), ['step', 'usage', 'tool.start', 'tool.end', 'step', 'usage', 'done']);
+      assert.deepEqual(
+        events.map((e) => e.type).filter((type) => type !== 'text.delta'),
+        ['step', 'usage', 'tool.start', 'tool.end', 'step', 'usage', 'done'],
+      );
       const end = events.find((e) => e.type === 'tool.end');
       assert.equal(end?.type === 'tool.end' && end.result.output, 'HELLO');
       const done = events.at(-1);
       assert.ok(done?.type === 'done');
       assert.equal(done.reason, 'answered');
       assert.equal(done.text, 'It said HELLO.');
-      assert.deepEqual(done.items.map((item) => item.role), ['user', 'assistant', 'tool', 'assistant']);
+      assert.deepEqual(
+        done.items.map((item) => item.role),
+        ['user', 'assistant', 'tool', 'assistant'],
+      );
       // The second request carried the tool result back.
       assert.match(JSON.stringify(server.requests.at(-1)?.body), /HELLO/);
     });
 
     test('an unknown tool or bad arguments are results the model reads, not crashes', async (t) => {
       const { server, base } = await setup(t);
-      server.script({ toolCalls: [{ name: 'nope', arguments: {} }, { name: 'shout', arguments: { text: 3 } }] }, { text: 'ok' });
+      server.script(
+        {
+          toolCalls: [
+            { name: 'nope', arguments: {} },
+            { name: 'shout', arguments: { text: 3 } },
+          ],
+        },
+        { text: 'ok' },
+      );
       const ends = (await collect(base())).filter((e) => e.type === 'tool.end');
       assert.equal(ends.length, 2);
       for (const end of ends) assert.ok(end.type === 'tool.end' && end.result.isError);
@@ -102,7 +116,13 @@ for (const api of ['responses', 'chat'] as const) {
     test('tool calls from a reply cut at the token limit do not run: each fails back asking for it again', async (t) => {
       const { server, base } = await setup(t);
       let ran = 0;
-      const counting = defineTool({ ...echoTool, execute: async ({ text }) => (ran++, { output: text.toUpperCase(), summary: 'shouted' }) });
+      const counting = defineTool({
+        ...echoTool,
+        execute: async ({ text }) => {
+          ran++;
+          return { output: text.toUpperCase(), summary: 'shouted' };
+        },
+      });
       server.script(
         { toolCalls: [{ name: 'shout', arguments: '{"text": "a very long te' }], stop: 'length' },
         { toolCalls: [{ name: 'shout', arguments: { text: 'short' } }] },
@@ -141,7 +161,10 @@ for (const api of ['responses', 'chat'] as const) {
       assert.ok(end?.type === 'done');
       assert.equal(end.reason, 'cut');
       assert.equal(end.text, 'part 0 part 1 part 2 part 3 ');
-      assert.deepEqual(cut.filter((e) => e.type === 'cut').map((e) => e.type === 'cut' && e.continued), [true, true, true, false]);
+      assert.deepEqual(
+        cut.filter((e) => e.type === 'cut').map((e) => e.type === 'cut' && e.continued),
+        [true, true, true, false],
+      );
     });
 
     test('a reply stopped by the content filter is not an answer, and is not continued', async (t) => {

@@ -59,7 +59,10 @@ export function cutCallResult(reason: CutReason): ToolResult {
           'Call it again with a smaller payload (write a large file in several parts, one call each).',
         'not run: the reply was cut at the output-token limit',
       )
-    : errorResult("Not run: your reply was stopped by the provider's content filter.", 'not run: the reply was stopped by the content filter');
+    : errorResult(
+        "Not run: your reply was stopped by the provider's content filter.",
+        'not run: the reply was stopped by the content filter',
+      );
 }
 
 export type AgentEvent =

@@ -52,22 +52,34 @@ describe('ChatService with tools', () => {
 
       const sent = await chat.send({ text: 'shout hello' }, { clientId: 'c1', name: 'test' });
       const reply = await waitFor(
-        () => events.flatMap((event) => (event.type === 'chat.message.done' && event.data.message.id === sent.replyMessageId ? [event.data.message] : []))[0],
+        () =>
+          events.flatMap((event) =>
+            event.type === 'chat.message.done' && event.data.message.id === sent.replyMessageId ? [event.data.message] : [],
+          )[0],
         { message: 'the reply' },
       );
       assert.equal(reply.status, 'done');
       assert.deepEqual(
-        reply.parts.map((part) => (part.type === 'tool' ? [part.type, part.name, part.status, part.result, part.summary] : [part.type, part.text])),
+        reply.parts.map((part) =>
+          part.type === 'tool' ? [part.type, part.name, part.status, part.result, part.summary] : [part.type, part.text],
+        ),
         [
           ['tool', 'shout', 'done', 'HELLO', 'shouted 5 characters'],
           ['text', 'The tool said HELLO.'],
         ],
       );
       const toolEvents = events.flatMap((event) => (event.type === 'chat.part' ? [event.data.part] : []));
-      assert.deepEqual(toolEvents.map((part) => part.type === 'tool' && part.status), ['running', 'done']);
+      assert.deepEqual(
+        toolEvents.map((part) => part.type === 'tool' && part.status),
+        ['running', 'done'],
+      );
       assert.equal(server.modelRequests().length, 2, 'one call that asked for the tool, one with its result');
       assert.deepEqual(server.modelRequests()[0]?.toolNames, ['shout'], 'the registry is offered to the model');
-      assert.deepEqual(reply.usage, { inputTokens: 300, cachedInputTokens: 0, outputTokens: 30, reasoningTokens: 0 }, 'usage adds up both calls');
+      assert.deepEqual(
+        reply.usage,
+        { inputTokens: 300, cachedInputTokens: 0, outputTokens: 30, reasoningTokens: 0 },
+        'usage adds up both calls',
+      );
       // gpt-5.4-mini: $0.75 per 1M input tokens, $4.50 per 1M output tokens.
       assert.ok(Math.abs((reply.costUsd ?? 0) - (300 * 0.75 + 30 * 4.5) / 1e6) < 1e-12, `cost ${reply.costUsd}`);
 
@@ -80,7 +92,10 @@ describe('ChatService with tools', () => {
       assert.match(body, /HELLO/);
       assert.match(body, /shout/);
       const history = await chat.history({});
-      assert.deepEqual(history.messages.map((message: ChatMessage) => message.role), ['user', 'assistant', 'user', 'assistant']);
+      assert.deepEqual(
+        history.messages.map((message: ChatMessage) => message.role),
+        ['user', 'assistant', 'user', 'assistant'],
+      );
     });
   }
 });

@@ -160,7 +160,14 @@ export class ChatService {
       session.add(user, order);
       this.bus.publish('chat.message', { message: copyMessage(user) }, cause);
 
-      const reply: ChatMessage = { id: newMessageId(), session: session.id, role: 'assistant', parts: [], time: this.now().toISOString(), status: 'queued' };
+      const reply: ChatMessage = {
+        id: newMessageId(),
+        session: session.id,
+        role: 'assistant',
+        parts: [],
+        time: this.now().toISOString(),
+        status: 'queued',
+      };
       session.add(reply);
       this.bus.publish('chat.message', { message: copyMessage(reply) }, cause);
       const position = session.turnsAhead;
@@ -171,7 +178,11 @@ export class ChatService {
   }
 
   /** Older messages of a session, oldest first: the `limit` before message `before` (or the latest). */
-  async history(params: { session?: string | undefined; before?: string | undefined; limit?: number | undefined }): Promise<ResultOf<'chat.history'>> {
+  async history(params: {
+    session?: string | undefined;
+    before?: string | undefined;
+    limit?: number | undefined;
+  }): Promise<ResultOf<'chat.history'>> {
     const session = await this.session(params.session);
     const limit = params.limit ?? DEFAULT_HISTORY_PAGE;
     let end = session.messages.length;
@@ -202,7 +213,10 @@ export class ChatService {
    * Interrupts a turn: the one streaming in the session, or (with `messageId`) that reply's turn,
    * streaming or still waiting. The text so far is kept; the turns after it go on.
    */
-  async interrupt(params: { session?: string | undefined; messageId?: string | undefined }, cause?: Cause): Promise<ResultOf<'chat.interrupt'>> {
+  async interrupt(
+    params: { session?: string | undefined; messageId?: string | undefined },
+    cause?: Cause,
+  ): Promise<ResultOf<'chat.interrupt'>> {
     const session = await this.session(params.session);
     const running = session.current;
     if (params.messageId === undefined || running?.reply.id === params.messageId) {
@@ -310,7 +324,8 @@ export class ChatService {
       reply.parts.push(added);
       return added;
     };
-    const publishPart = (part: ToolPart) => this.bus.publish('chat.part', { session: session.id, messageId: reply.id, part: { ...part } }, cause);
+    const publishPart = (part: ToolPart) =>
+      this.bus.publish('chat.part', { session: session.id, messageId: reply.id, part: { ...part } }, cause);
 
     // Tools run one at a time (the agent loop awaits each), so "the call running now" is well defined.
     let runningTool: ToolPart | undefined;
@@ -375,7 +390,13 @@ export class ChatService {
           case 'tool.start': {
             endText();
             const { call } = event;
-            runningTool = addPart<ToolPart>({ type: 'tool', callId: call.id, name: call.name, arguments: call.arguments, status: 'running' });
+            runningTool = addPart<ToolPart>({
+              type: 'tool',
+              callId: call.id,
+              name: call.name,
+              arguments: call.arguments,
+              status: 'running',
+            });
             toolParts.set(call.id, runningTool);
             publishPart(runningTool);
             break;
@@ -408,7 +429,8 @@ export class ChatService {
               throw new ProviderError('bad-request', `the model kept calling tools: stopped after ${event.steps} calls in one turn`);
             }
             // A cut reply ends the turn as failed, its text kept: it is never passed off as a whole answer.
-            if (event.reason === 'cut') throw new ProviderError('stream-cut', 'the reply was cut short (output-token limit or content filter); what came is kept');
+            if (event.reason === 'cut')
+              throw new ProviderError('stream-cut', 'the reply was cut short (output-token limit or content filter); what came is kept');
             break;
         }
       }
@@ -431,7 +453,10 @@ export class ChatService {
    * Hands what the reply wrote after a tool call to whoever asked for it (a research run keeps the
    * consolidated answer). A failure is logged: the reply itself is complete and stays done.
    */
-  private async saveAnswers(reply: ChatMessage, savers: readonly { afterPart: number; save: (answer: string) => Promise<unknown> }[]): Promise<void> {
+  private async saveAnswers(
+    reply: ChatMessage,
+    savers: readonly { afterPart: number; save: (answer: string) => Promise<unknown> }[],
+  ): Promise<void> {
     for (const { afterPart, save } of savers) {
       const answer = messageText({ ...reply, parts: reply.parts.slice(afterPart) }).trim();
       if (answer === '') continue;
@@ -444,7 +469,12 @@ export class ChatService {
   }
 
   /** Writes the reply's final line, then tells every client (in that order, so what they see is on disk). */
-  private finish(session: ChatSession, turn: Turn, end: { status: 'done' | 'error' | 'interrupted'; error?: string }, cause: Cause = turn.cause): Promise<void> {
+  private finish(
+    session: ChatSession,
+    turn: Turn,
+    end: { status: 'done' | 'error' | 'interrupted'; error?: string },
+    cause: Cause = turn.cause,
+  ): Promise<void> {
     return this.serial.run(session.id, async () => {
       const final: ChatMessage = { ...copyMessage(turn.reply), status: end.status };
       if (end.error !== undefined) final.error = end.error;

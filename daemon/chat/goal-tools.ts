@@ -23,7 +23,9 @@ export function createGoalTool(store: Pick<GoalStore, 'create'>, turn: ChatTurn)
       'Pass queue: true only when the developer asked to queue or run it now.',
     parameters: z.object({
       title: GoalCreateParams.title.describe('Short and specific, like a commit subject'),
-      spec: maxUnits(z.string(), GOAL_SPEC_MAX).describe(`Markdown with exactly the sections ${SPEC_SECTIONS.map((section) => `## ${section}`).join(', ')}: what, never how`),
+      spec: maxUnits(z.string(), GOAL_SPEC_MAX).describe(
+        `Markdown with exactly the sections ${SPEC_SECTIONS.map((section) => `## ${section}`).join(', ')}: what, never how`,
+      ),
       queue: z.boolean().optional().describe('true: queued to run now; false or omitted: a draft'),
     }),
     async execute({ title, spec, queue }) {

@@ -20,7 +20,8 @@ describe('chat session ids', () => {
   });
 
   it('accept nothing that could leave the chat folder', () => {
-    for (const bad of ['../x', '2026-11-26-1/..', '2026-11-26', '2026-11-26-0', '2026-11-26-1.jsonl', '']) assert.equal(isSessionId(bad), false, bad);
+    for (const bad of ['../x', '2026-11-26-1/..', '2026-11-26', '2026-11-26-0', '2026-11-26-1.jsonl', ''])
+      assert.equal(isSessionId(bad), false, bad);
     assert.equal(isSessionId('2026-11-26-12'), true);
   });
 });

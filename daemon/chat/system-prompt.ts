@@ -36,7 +36,7 @@ export function systemPrompt({ repoName, goals }: PromptFacts): string {
     '   Say what, never how: no plan of steps, no code.',
     '4. Ask before creating it ("Want me to prepare the goal now?") unless the developer already asked for it.',
     '   `create_goal` makes a draft the developer can queue with one key; pass `queue: true` only when they said to',
-    '   queue it or run it. Then give the goal\'s id.',
+    "   queue it or run it. Then give the goal's id.",
     '',
     'Keep answers short: a few sentences or a tight list, no filler.',
     '',

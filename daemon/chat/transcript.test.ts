@@ -23,7 +23,10 @@ test('a transcript that is a link or a FIFO is not read, appended to, or created
   await symlink(path.join(outside, 'made-by-ralph.txt'), store.fileOf(dangling));
   execFileSync('mkfifo', [store.fileOf(fifo)]);
 
-  assert.deepEqual(await store.load(linked), { lines: [], skipped: ['the whole file: it is a symbolic link, which Ralph does not follow'] });
+  assert.deepEqual(await store.load(linked), {
+    lines: [],
+    skipped: ['the whole file: it is a symbolic link, which Ralph does not follow'],
+  });
   assert.deepEqual(await store.load(fifo), { lines: [], skipped: ['the whole file: it is not a regular file (a FIFO, socket or device)'] });
   const message: ChatMessage = { id: 'm1', session: linked, role: 'user', parts: [], time: new Date().toISOString(), status: 'done' };
   await assert.rejects(store.append(message, 0), /symbolic link/);

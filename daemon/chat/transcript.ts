@@ -98,7 +98,8 @@ export class TranscriptStore {
 /** Makes the transcripts' folder; one that is a symbolic link (transcripts would be written outside the repository) is refused. */
 async function ensureRealFolder(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  if ((await lstat(dir)).isSymbolicLink()) throw new Error(`${RALPH_DIR}/chat is a symbolic link, which Ralph does not follow: transcripts are not written`);
+  if ((await lstat(dir)).isSymbolicLink())
+    throw new Error(`${RALPH_DIR}/chat is a symbolic link, which Ralph does not follow: transcripts are not written`);
 }
 
 function parseTranscript(session: string, text: string): LoadedTranscript {

@@ -144,7 +144,13 @@ describe('the environment', () => {
     assert.equal(service.config.executor.verify, 'make check');
     assert.equal(service.error, 'RALPH_API: expected "responses" or "chat", got "soap" (ignored)');
     assert.equal(service.provider().apiKey, 'sk-secret');
-    assert.deepEqual(service.providerSettings(), { model: 'env-model', api: 'responses', baseURL: null, apiKeySet: true, configured: true });
+    assert.deepEqual(service.providerSettings(), {
+      model: 'env-model',
+      api: 'responses',
+      baseURL: null,
+      apiKeySet: true,
+      configured: true,
+    });
   });
 
   it('is not needed: no key and no base URL is a valid, unconfigured state', async (t) => {
@@ -211,6 +217,9 @@ describe('reload on change', () => {
     await writeFile(path.join(repo, 'notes.ts'), "export default { model: 'not a config' };\n");
     await writeFile(path.join(repo, 'ralph.config.ts'), "export default { model: 'real' };\n");
     await waitFor(() => service.config.model === 'real', { timeoutMs: 10_000, message: 'the config to be loaded' });
-    assert.ok(changes.every((config) => config.model === 'real'), 'only the config file caused reloads');
+    assert.ok(
+      changes.every((config) => config.model === 'real'),
+      'only the config file caused reloads',
+    );
   });
 });

@@ -171,7 +171,9 @@ export class ConfigService {
     watcher.on('all', (event) => {
       if (event === 'add' || event === 'change' || event === 'unlink') this.scheduleReload();
     });
-    watcher.on('error', (error) => this.notifyError(`watching the config file failed: ${error instanceof Error ? error.message : String(error)}`));
+    watcher.on('error', (error) =>
+      this.notifyError(`watching the config file failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   }
 

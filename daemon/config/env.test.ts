@@ -26,7 +26,10 @@ describe('environment overrides', () => {
     };
     const overrides = readEnvOverrides(env);
     assert.deepEqual(overrides.problems, []);
-    const config = applyEnvOverrides(configOf({ model: 'file-model', api: 'chat', baseURL: 'https://example.test/v1', executor: { verify: 'npm test' } }), overrides);
+    const config = applyEnvOverrides(
+      configOf({ model: 'file-model', api: 'chat', baseURL: 'https://example.test/v1', executor: { verify: 'npm test' } }),
+      overrides,
+    );
     assert.equal(config.model, 'env-model');
     assert.equal(config.executor.verify, 'make check');
     assert.deepEqual(resolveProvider(config, overrides), {

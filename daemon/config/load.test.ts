@@ -35,7 +35,10 @@ test('a config that is a link outside the repository, a folder, a FIFO, huge or 
   const latin1 = Buffer.from("export default { model: 'caf_' };\n");
   latin1[latin1.indexOf('_')] = 0xe9;
   await writeFile(file, latin1);
-  assert.equal(await refusal(), `ralph.config.ts: is not valid UTF-8 text (the first bad byte is at offset ${latin1.indexOf(0xe9)}); it is not loaded`);
+  assert.equal(
+    await refusal(),
+    `ralph.config.ts: is not valid UTF-8 text (the first bad byte is at offset ${latin1.indexOf(0xe9)}); it is not loaded`,
+  );
   assert.deepEqual(await readFile(file), latin1, 'left as it is');
 });
 

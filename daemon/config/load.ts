@@ -32,8 +32,7 @@ export const MAX_CONFIG_NESTING = 256;
 
 export type LoadResult =
   /** `file` is null when the repository has no config file (defaults). */
-  | { ok: true; config: RalphConfig; file: string | null }
-  | { ok: false; error: string; file: string };
+  { ok: true; config: RalphConfig; file: string | null } | { ok: false; error: string; file: string };
 
 export async function findConfigFile(repoRoot: string): Promise<string | null> {
   for (const name of CONFIG_FILE_NAMES) {
@@ -64,7 +63,8 @@ async function refuseConfigFile(repoRoot: string, file: string, name: string): P
     const bytes = await readRegularFile(real, { maxBytes: MAX_CONFIG_BYTES });
     const decoded = decodeUtf8(bytes);
     if (!decoded.ok) return `${name}: is ${decoded.error}; it is not loaded`;
-    if (nestingDepth(decoded.text) > MAX_CONFIG_NESTING) return `${name}: nests brackets more than ${MAX_CONFIG_NESTING} deep; it is not loaded`;
+    if (nestingDepth(decoded.text) > MAX_CONFIG_NESTING)
+      return `${name}: nests brackets more than ${MAX_CONFIG_NESTING} deep; it is not loaded`;
     return null;
   } catch (error) {
     if (error instanceof UnsafeFileError) return `${name}: is not loaded: ${error.message}`;
@@ -165,7 +165,10 @@ class LoadTimeout extends Error {}
 function withTimeout<T>(work: Promise<T>, ms: number, name: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LoadTimeout(`${name}: did not finish loading within ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}`)), ms);
+    timer = setTimeout(
+      () => reject(new LoadTimeout(`${name}: did not finish loading within ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}`)),
+      ms,
+    );
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

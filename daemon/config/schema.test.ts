@@ -40,8 +40,14 @@ describe('config schema', () => {
   });
 
   it('names the file and the path of an unknown key', () => {
-    assert.equal(errorOf(parseConfig({ executor: { verfy: 'npm test' } }, 'ralph.config.ts')), 'ralph.config.ts: executor.verfy: unknown key');
-    assert.match(errorOf(parseConfig({ models: [{ id: 'x', pricing: { inptu: 1 } }] }, 'ralph.config.mjs')), /^ralph\.config\.mjs: models\[0\]\.pricing\.inptu: unknown key$/);
+    assert.equal(
+      errorOf(parseConfig({ executor: { verfy: 'npm test' } }, 'ralph.config.ts')),
+      'ralph.config.ts: executor.verfy: unknown key',
+    );
+    assert.match(
+      errorOf(parseConfig({ models: [{ id: 'x', pricing: { inptu: 1 } }] }, 'ralph.config.mjs')),
+      /^ralph\.config\.mjs: models\[0\]\.pricing\.inptu: unknown key$/,
+    );
   });
 
   it('names the allowed values of a setting', () => {
@@ -53,11 +59,16 @@ describe('config schema', () => {
   });
 
   it('refuses an API key in the file, saying where it belongs', () => {
-    assert.match(errorOf(parseConfig({ apiKey: 'sk-test' }, 'ralph.config.ts')), /apiKey: unknown key \(set OPENAI_API_KEY in the environment/);
+    assert.match(
+      errorOf(parseConfig({ apiKey: 'sk-test' }, 'ralph.config.ts')),
+      /apiKey: unknown key \(set OPENAI_API_KEY in the environment/,
+    );
   });
 
   it('reports several problems at once, bounds and types included', () => {
-    const error = errorOf(parseConfig({ executor: { concurrency: 0 }, research: { maxSteps: 2.5 }, baseURL: 'ftp://host' }, 'ralph.config.ts'));
+    const error = errorOf(
+      parseConfig({ executor: { concurrency: 0 }, research: { maxSteps: 2.5 }, baseURL: 'ftp://host' }, 'ralph.config.ts'),
+    );
     assert.match(error, /executor\.concurrency: must be at least 1/);
     assert.match(error, /research\.maxSteps: expected a whole number, got 2\.5/);
     assert.match(error, /baseURL: expected an http:\/\/ or https:\/\/ URL/);

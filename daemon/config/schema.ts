@@ -34,7 +34,11 @@ const CommandPolicy = z.strictObject({
   /** A command still running after this long is killed. Default 300 (5 minutes). */
   timeoutSeconds: z.int().min(1).max(86_400).default(300),
   /** Output kept per command (the rest is cut, with a note) so one command cannot flood the context. Default 64 KiB. */
-  outputLimitBytes: z.int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+  outputLimitBytes: z
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024),
   /**
    * Where the agent's commands and the goal's check run (README "What holds where"): `auto` (default)
    * in a bubblewrap sandbox where `bwrap` works, otherwise as plain child processes (said in the
@@ -53,7 +57,11 @@ const Executor = z.strictObject({
   /** Loop iterations per attempt before the goal is stuck. Default 50. */
   maxIterations: z.int().min(1).max(10_000).default(50),
   /** Wall-clock minutes per attempt before the goal is stuck. Default 120. */
-  maxMinutes: z.number().positive().max(7 * 24 * 60).default(120),
+  maxMinutes: z
+    .number()
+    .positive()
+    .max(7 * 24 * 60)
+    .default(120),
   /** USD per attempt before the goal is stuck (only enforceable where the model's prices are known). Default 10. */
   maxCostUsd: z.number().positive().default(10),
   /** Tokens (input + output) per attempt before the goal is stuck, while its cost is unknown (a model without prices). Default 10 million. */
@@ -176,9 +184,13 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
     case 'invalid_type':
       return [`${at}: expected ${TYPE_NAMES[issue.expected] ?? issue.expected}${got(issue.input)}`];
     case 'too_small':
-      return [`${at}: ${issue.origin === 'array' ? `needs at least ${entries(issue.minimum)}` : `must be at least ${String(issue.minimum)}`}`];
+      return [
+        `${at}: ${issue.origin === 'array' ? `needs at least ${entries(issue.minimum)}` : `must be at least ${String(issue.minimum)}`}`,
+      ];
     case 'too_big':
-      return [`${at}: ${issue.origin === 'array' ? `may have at most ${entries(issue.maximum)}` : `must be at most ${String(issue.maximum)}`}`];
+      return [
+        `${at}: ${issue.origin === 'array' ? `may have at most ${entries(issue.maximum)}` : `must be at most ${String(issue.maximum)}`}`,
+      ];
     default:
       return [`${at}: ${issue.message}`];
   }
@@ -198,9 +210,7 @@ const entries = (count: number | bigint) => `${String(count)} ${count === 1 ? 'e
 /** `executor.commands.allow[2]`; the whole config when the path is empty. */
 function formatPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return 'the config';
-  return path
-    .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`))
-    .join('');
+  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`)).join('');
 }
 
 /** `"manual" or "auto"`, `"a", "b" or "c"`. */

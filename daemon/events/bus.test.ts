@@ -18,10 +18,16 @@ describe('EventBus resume buffer', () => {
     let keptCount = 0;
     for (let total = 0; total + sizes[sizes.length - 1 - keptCount]! <= 10_000; keptCount++) total += sizes[sizes.length - 1 - keptCount]!;
     assert.ok(keptCount >= 8, `${keptCount} kept`);
-    assert.equal(bus.bufferedBytes, sizes.slice(-keptCount).reduce((sum, size) => sum + size, 0));
+    assert.equal(
+      bus.bufferedBytes,
+      sizes.slice(-keptCount).reduce((sum, size) => sum + size, 0),
+    );
     assert.ok(bus.bufferedBytes <= 10_000);
     // The newest are there, contiguous; one before them is not.
-    assert.deepEqual(seqs(bus.since(100 - keptCount)), Array.from({ length: keptCount }, (_, i) => 101 - keptCount + i));
+    assert.deepEqual(
+      seqs(bus.since(100 - keptCount)),
+      Array.from({ length: keptCount }, (_, i) => 101 - keptCount + i),
+    );
     assert.equal(bus.since(99 - keptCount), null);
     assert.equal(bus.since(0), null);
     assert.deepEqual(bus.since(100), []);

@@ -42,7 +42,15 @@ test('any other event goes out after the text held back, at once; a new part or 
   const { seen, coalescer } = setup();
   coalescer.publish('chat.delta', delta('p1', 'Let me look'), cause);
   coalescer.publish('chat.delta', delta('p1', ' it up.'), cause);
-  coalescer.publish('chat.part', { session: 's1', messageId: 'm1', part: { id: 'p2', type: 'tool', callId: 'x', name: 'list_goals', arguments: '{}', status: 'running' } }, cause);
+  coalescer.publish(
+    'chat.part',
+    {
+      session: 's1',
+      messageId: 'm1',
+      part: { id: 'p2', type: 'tool', callId: 'x', name: 'list_goals', arguments: '{}', status: 'running' },
+    },
+    cause,
+  );
   assert.deepEqual(shape(seen), ['delta:p1:Let me look it up.', 'chat.part'], 'published synchronously, text first');
 
   coalescer.publish('chat.delta', delta('p3', 'Found'), cause);
@@ -69,7 +77,10 @@ test('a long burst is cut into deltas of bounded size that join to the whole tex
   for (const word of words) coalescer.publish('chat.delta', delta('p1', word), cause);
   await nextTurn();
   const total = words.join('').length;
-  assert.ok(seen.length >= Math.ceil(total / (MAX_MERGED_DELTA_CHARS + 20)) && seen.length < words.length / 10, `a few events, got ${seen.length}`);
+  assert.ok(
+    seen.length >= Math.ceil(total / (MAX_MERGED_DELTA_CHARS + 20)) && seen.length < words.length / 10,
+    `a few events, got ${seen.length}`,
+  );
   const texts = seen.map((event) => (event.type === 'chat.delta' ? event.data.delta : ''));
   assert.equal(texts.join(''), words.join(''));
   for (const text of texts) assert.ok(text.length < MAX_MERGED_DELTA_CHARS + 20, `bounded: ${text.length}`);

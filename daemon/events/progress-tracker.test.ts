@@ -15,10 +15,23 @@ test('the tracker holds what is in progress: begin adds, reports merge, end remo
   assert.equal(run?.token, 'run');
   assert.deepEqual(
     { ...agent, startedAt: undefined },
-    { token: 'a1', kind: 'research-agent', title: 'Which models?', total: 20, parent: 'run', done: 4, message: 'reading daemon/llm/models.ts', tokens: 1200, startedAt: undefined },
+    {
+      token: 'a1',
+      kind: 'research-agent',
+      title: 'Which models?',
+      total: 20,
+      parent: 'run',
+      done: 4,
+      message: 'reading daemon/llm/models.ts',
+      tokens: 1200,
+      startedAt: undefined,
+    },
   );
   bus.publish('progress.end', { token: 'a1', outcome: 'done' });
-  assert.deepEqual(tracker.active().map((unit) => unit.token), ['run']);
+  assert.deepEqual(
+    tracker.active().map((unit) => unit.token),
+    ['run'],
+  );
   tracker.close();
   bus.publish('progress.end', { token: 'run', outcome: 'done' });
   assert.equal(tracker.active().length, 1, 'a closed tracker no longer follows the bus');

@@ -26,7 +26,11 @@ export function chatMessages(instructions: string | undefined, items: readonly C
           messages.push({
             role: 'assistant',
             content: item.content || null,
-            tool_calls: item.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
+            tool_calls: item.toolCalls.map((call) => ({
+              id: call.id,
+              type: 'function',
+              function: { name: call.name, arguments: call.arguments },
+            })),
           });
         } else {
           messages.push({ role: 'assistant', content: item.content });

@@ -83,7 +83,10 @@ describe('cost', () => {
 
   it('prices input, cached input and output per 1M tokens', () => {
     // 600k uncached × $2.50 + 400k cached × $0.25 + 100k out × $15 (reasoning tokens are part of the output)
-    const cost = costOf(pricing, usage({ inputTokens: 1_000_000, cachedInputTokens: 400_000, outputTokens: 100_000, reasoningTokens: 60_000 }));
+    const cost = costOf(
+      pricing,
+      usage({ inputTokens: 1_000_000, cachedInputTokens: 400_000, outputTokens: 100_000, reasoningTokens: 60_000 }),
+    );
     assert.ok(cost !== null);
     assert.ok(Math.abs(cost - (1.5 + 0.1 + 1.5)) < 1e-9, `got ${cost}`);
   });

@@ -2,12 +2,7 @@
  * SDK errors → ProviderError: one line a person can act on, by kind. The SDK has already retried
  * what can be retried by the time an error reaches here.
  */
-import {
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-  APIUserAbortError,
-} from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { ProviderError } from './types.ts';
 
 /** What an error message needs to know about the call. */
@@ -95,7 +90,9 @@ export function toProviderError(error: unknown, call: CallContext): unknown {
   if (error instanceof APIUserAbortError) return abortedError();
   const host = hostOf(call.baseURL);
   if (error instanceof APIConnectionTimeoutError) {
-    return new ProviderError('network', `no answer from ${host} within ${formatSeconds(call.timeoutMs)} (${tries(call.tries)})`, { cause: error });
+    return new ProviderError('network', `no answer from ${host} within ${formatSeconds(call.timeoutMs)} (${tries(call.tries)})`, {
+      cause: error,
+    });
   }
   if (error instanceof APIConnectionError) return networkError(error, call);
   if (!(error instanceof APIError)) return error;

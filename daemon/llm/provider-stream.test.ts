@@ -42,7 +42,8 @@ async function startSseServer(t: TestContext, body: string, cut: (bytes: Buffer)
 /** Pieces of 1 to 7 bytes, cutting through line endings and characters alike. */
 function oddPieces(bytes: Buffer): Buffer[] {
   const pieces: Buffer[] = [];
-  for (let start = 0, size = 1; start < bytes.length; start += size, size = (size % 7) + 1) pieces.push(bytes.subarray(start, start + size));
+  for (let start = 0, size = 1; start < bytes.length; start += size, size = (size % 7) + 1)
+    pieces.push(bytes.subarray(start, start + size));
   return pieces;
 }
 
@@ -61,7 +62,12 @@ const COMPLETED = responsesEvent({
   response: {
     model: 'served-model',
     incomplete_details: null,
-    usage: { input_tokens: 5, input_tokens_details: { cached_tokens: 0 }, output_tokens: 4, output_tokens_details: { reasoning_tokens: 0 } },
+    usage: {
+      input_tokens: 5,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: 4,
+      output_tokens_details: { reasoning_tokens: 0 },
+    },
   },
 });
 
@@ -76,12 +82,9 @@ const ANSWERS: Record<ModelApi, string> = {
     'data: not JSON, and ignored after the end marker',
     '',
   ].join('\n\n'),
-  responses: [
-    ': keep-alive',
-    ...TEXT.map((delta) => responsesEvent({ type: 'response.output_text.delta', delta })),
-    COMPLETED,
-    '',
-  ].join('\r\n\r\n'),
+  responses: [': keep-alive', ...TEXT.map((delta) => responsesEvent({ type: 'response.output_text.delta', delta })), COMPLETED, ''].join(
+    '\r\n\r\n',
+  ),
 };
 
 async function collect(stream: AsyncIterable<ProviderEvent>): Promise<{ events: ProviderEvent[]; error: unknown }> {
@@ -112,7 +115,8 @@ for (const api of ['chat', 'responses'] as const) {
   });
 
   test(`${api}: an error the server reports mid-stream is a server error with its message, not a cut`, BOUND, async (t) => {
-    const firstDelta = api === 'chat' ? chatChunk({ content: 'Hel' }) : responsesEvent({ type: 'response.output_text.delta', delta: 'Hel' });
+    const firstDelta =
+      api === 'chat' ? chatChunk({ content: 'Hel' }) : responsesEvent({ type: 'response.output_text.delta', delta: 'Hel' });
     const error = 'data: {"error":{"message":"The server is overloaded.","type":"server_error","code":null}}';
     const baseURL = await startSseServer(t, `${firstDelta}\n\n${error}\n\n`);
     const outcome = await collect(createProvider({ api, apiKey: 'key', baseURL, maxRetries: 0 }).stream(REQUEST));
@@ -124,9 +128,11 @@ for (const api of ['chat', 'responses'] as const) {
 
   test(`${api}: a body that ends inside its last event is an incomplete answer`, BOUND, async (t) => {
     // The final event's line ends, its blank line never comes: the event is dropped, so the answer never finished.
-    const deltaEvents = TEXT.map((delta) => (api === 'chat' ? chatChunk({ content: delta }) : responsesEvent({ type: 'response.output_text.delta', delta })));
+    const deltaEvents = TEXT.map((delta) =>
+      api === 'chat' ? chatChunk({ content: delta }) : responsesEvent({ type: 'response.output_text.delta', delta }),
+    );
     const last = api === 'chat' ? chatChunk({}, 'stop') : COMPLETED;
-    const baseURL = await startSseServer(t, [...deltaEvents, last].join('\n\n') + '\n');
+    const baseURL = await startSseServer(t, `${[...deltaEvents, last].join('\n\n')}\n`);
     const outcome = await collect(createProvider({ api, apiKey: 'key', baseURL, maxRetries: 0 }).stream(REQUEST));
     assert.deepEqual(deltas(outcome.events), TEXT);
     assert.ok(outcome.error instanceof ProviderError, String(outcome.error));

@@ -109,10 +109,17 @@ for (const api of APIS) {
 
   test(`${api}: the request carries instructions, reasoning effort, the output cap and strict tools`, BOUND, async (t) => {
     const server = await startFakeOpenAIForTest(t);
-    const request = ask('hi', { instructions: 'Be brief.', reasoningEffort: 'low', maxOutputTokens: 500, tools: [READ_FILE], webSearch: true });
+    const request = ask('hi', {
+      instructions: 'Be brief.',
+      reasoningEffort: 'low',
+      maxOutputTokens: 500,
+      tools: [READ_FILE],
+      webSearch: true,
+    });
     resultOf(await collect(providerFor(server, api).stream(request)));
 
-    const body = server.requests[0]?.body as Record<string, any>; // any: the parsed JSON body as sent, read field by field
+    // biome-ignore lint/suspicious/noExplicitAny: the parsed JSON body as sent, read field by field
+    const body = server.requests[0]?.body as Record<string, any>;
     assert.equal(body.stream, true);
     if (api === 'responses') {
       assert.equal(body.instructions, 'Be brief.');
@@ -163,7 +170,8 @@ for (const api of APIS) {
     const final = resultOf(second);
     assert.equal(final.text, 'Tool read_file returned: # Ralph');
     assert.equal(final.stopReason, 'stop');
-    const body = server.requests[1]?.body as Record<string, any>; // any: the parsed JSON body as sent, read field by field
+    // biome-ignore lint/suspicious/noExplicitAny: the parsed JSON body as sent, read field by field
+    const body = server.requests[1]?.body as Record<string, any>;
     if (api === 'responses') {
       assert.deepEqual(body.input.slice(1), [
         { type: 'function_call', call_id: call.id, name: 'read_file', arguments: call.arguments },
@@ -329,7 +337,11 @@ for (const api of APIS) {
     const port = await freePort();
     const provider = createProvider({ api, apiKey: null, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
     const { error } = await collect(provider.stream(ask('x')));
-    assertProviderError(error, 'network', new RegExp(`^cannot reach http://127\\.0\\.0\\.1:${port}/v1: connection refused — is the server running\\?$`));
+    assertProviderError(
+      error,
+      'network',
+      new RegExp(`^cannot reach http://127\\.0\\.0\\.1:${port}/v1: connection refused — is the server running\\?$`),
+    );
   });
 
   test(`${api}: a refused key is an auth error; a key-less setup is told to set one`, BOUND, async (t) => {

@@ -69,6 +69,7 @@ class UnconfiguredProvider implements Provider {
     this.api = api;
   }
 
+  // biome-ignore lint/correctness/useYield: a provider streams; this one's stream is its error, thrown at the first read
   async *stream(): AsyncGenerator<ProviderEvent> {
     throw new ProviderError(
       'not-configured',
@@ -191,7 +192,8 @@ class SdkProvider<Chunk> implements Provider {
         }
         died ??= 'the connection closed before the answer was complete';
         if (emitted) throw new ProviderError('stream-cut', `the model's stream was cut mid-answer (${died}); the answer is incomplete`);
-        if (restarts >= STREAM_RESTARTS) throw new ProviderError('stream-cut', `the model's stream failed before any output, twice (${died})`);
+        if (restarts >= STREAM_RESTARTS)
+          throw new ProviderError('stream-cut', `the model's stream failed before any output, twice (${died})`);
       } finally {
         clearInterval(idleTimer);
         userSignal?.removeEventListener('abort', abort);
@@ -208,7 +210,10 @@ class SdkProvider<Chunk> implements Provider {
    * `waits` closes when the answer starts, the request fails, or the call is aborted: the SDK
    * sleeps through a retry wait without looking at the signal, so an abort must not wait for it.
    */
-  private open(request: ModelRequest, signal: AbortSignal): { opening: Promise<Response>; waits: AsyncQueue<ProviderEvent>; call: CallContext } {
+  private open(
+    request: ModelRequest,
+    signal: AbortSignal,
+  ): { opening: Promise<Response>; waits: AsyncQueue<ProviderEvent>; call: CallContext } {
     const waits = new AsyncQueue<ProviderEvent>();
     const call: CallContext = { baseURL: this.baseURL, apiKeySet: this.apiKeySet, tries: 0, timeoutMs: this.timeoutMs };
     const client = this.idleClients.pop() ?? this.reportingClient();

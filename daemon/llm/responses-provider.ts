@@ -16,6 +16,7 @@ import type { Citation, ConversationItem, ModelRequest, ModelResult, ProviderEve
 import { ProviderError } from './types.ts';
 
 export function responsesInput(items: readonly ConversationItem[]): ResponseInputItem[] {
+  // biome-ignore lint/suspicious/useIterableCallbackReturn: the switch returns for every role (TypeScript checks that it is exhaustive)
   return items.flatMap((item): ResponseInputItem[] => {
     switch (item.role) {
       case 'user':
@@ -115,7 +116,8 @@ class ResponsesStreamReader implements StreamReader<ResponseStreamEvent> {
       out.push({ type: 'tool.call', call });
     } else if (item.type === 'message') {
       // Servers that skip the annotation events still list them on the finished message.
-      for (const part of item.content) if (part.type === 'output_text') for (const annotation of part.annotations) this.cite(annotation, out);
+      for (const part of item.content)
+        if (part.type === 'output_text') for (const annotation of part.annotations) this.cite(annotation, out);
     }
   }
 
@@ -132,7 +134,13 @@ class ResponsesStreamReader implements StreamReader<ResponseStreamEvent> {
     const usage = response.usage;
     const reason = response.incomplete_details?.reason;
     const stopReason: StopReason =
-      reason === 'max_output_tokens' ? 'length' : reason === 'content_filter' ? 'content_filter' : this.toolCalls.length > 0 ? 'tool_calls' : 'stop';
+      reason === 'max_output_tokens'
+        ? 'length'
+        : reason === 'content_filter'
+          ? 'content_filter'
+          : this.toolCalls.length > 0
+            ? 'tool_calls'
+            : 'stop';
     this.model = response.model || this.model;
     this.final = {
       text: this.text,

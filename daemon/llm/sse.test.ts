@@ -97,7 +97,14 @@ test('events arrive as soon as their blank line does, not later', () => {
   assert.deepEqual(events, [{ event: null, data: 'one' }]);
   parser.push(encoder.encode('o\r'), events);
   parser.push(encoder.encode('\r'), events);
-  assert.deepEqual(events, [{ event: null, data: 'one' }, { event: null, data: 'two' }], 'a CR ends the line without waiting for a possible LF');
+  assert.deepEqual(
+    events,
+    [
+      { event: null, data: 'one' },
+      { event: null, data: 'two' },
+    ],
+    'a CR ends the line without waiting for a possible LF',
+  );
   parser.push(encoder.encode('\n'), events);
   assert.equal(events.length, 2, 'an LF after a CR that ended a line is no blank line of its own');
 });
@@ -127,7 +134,9 @@ test('an event the stream ends in the middle of is not dispatched', () => {
 
 test('a byte order mark at the start is skipped; an invalid byte becomes U+FFFD, never an error', () => {
   assert.deepEqual(parse(new Uint8Array([0xef, 0xbb]), new Uint8Array([0xbf]), 'data: bom\n\n'), [{ event: null, data: 'bom' }]);
-  assert.deepEqual(parse(new Uint8Array([...encoder.encode('data: a'), 0xff, ...encoder.encode('b\n\n')])), [{ event: null, data: 'a\ufffdb' }]);
+  assert.deepEqual(parse(new Uint8Array([...encoder.encode('data: a'), 0xff, ...encoder.encode('b\n\n')])), [
+    { event: null, data: 'a\ufffdb' },
+  ]);
 });
 
 test('readServerSentEvents: one batch per read, in order, empty when a read completes no event', async () => {

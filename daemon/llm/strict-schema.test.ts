@@ -18,7 +18,10 @@ test('strictSchema closes every object and requires every property; optional one
     $schema?: unknown;
     additionalProperties: unknown;
     required: string[];
-    properties: { limit: { type: unknown }; ranges: { items: { additionalProperties: unknown; required: string[]; properties: { note: { type: unknown } } } } };
+    properties: {
+      limit: { type: unknown };
+      ranges: { items: { additionalProperties: unknown; required: string[]; properties: { note: { type: unknown } } } };
+    };
   };
 
   assert.deepEqual(original, before, 'the input schema is left as it was');
@@ -48,7 +51,11 @@ test('strictSchema: no parameters, oneOf, enums, $refs and properties that alrea
 
   assert.deepEqual(strict.properties.mode, { type: ['string', 'null'], enum: ['fast', 'slow', null] });
   assert.deepEqual(strict.properties.target, { anyOf: [{ $ref: '#/$defs/Target' }, { type: 'null' }] });
-  assert.deepEqual(strict.properties.either, { anyOf: [{ type: 'string' }, { type: 'number' }] }, 'oneOf becomes anyOf; required stays non-null');
+  assert.deepEqual(
+    strict.properties.either,
+    { anyOf: [{ type: 'string' }, { type: 'number' }] },
+    'oneOf becomes anyOf; required stays non-null',
+  );
   assert.deepEqual(strict.properties.maybe, { type: ['string', 'null'] }, 'already nullable: unchanged');
   assert.deepEqual(strict.$defs.Target, {
     type: 'object',
@@ -60,11 +67,22 @@ test('strictSchema: no parameters, oneOf, enums, $refs and properties that alrea
 
 test('restoreOptionalArguments drops the nulls written for optional properties, nested ones included', () => {
   const schema = z.toJSONSchema(ReadFile) as JsonSchema;
-  const written = { path: 'README.md', limit: null, ranges: [{ from: 1, note: null }, { from: 2, note: 'x' }] };
+  const written = {
+    path: 'README.md',
+    limit: null,
+    ranges: [
+      { from: 1, note: null },
+      { from: 2, note: 'x' },
+    ],
+  };
   assert.deepEqual(restoreOptionalArguments(written, schema), { path: 'README.md', ranges: [{ from: 1 }, { from: 2, note: 'x' }] });
   assert.doesNotThrow(() => ReadFile.parse(restoreOptionalArguments(written, schema)), 'the original schema accepts them');
 
-  const withNullable = { type: 'object', properties: { a: { type: ['string', 'null'] }, b: { $ref: '#/$defs/B' } }, $defs: { B: { type: 'string' } } };
+  const withNullable = {
+    type: 'object',
+    properties: { a: { type: ['string', 'null'] }, b: { $ref: '#/$defs/B' } },
+    $defs: { B: { type: 'string' } },
+  };
   assert.deepEqual(restoreOptionalArguments({ a: null, b: null }, withNullable), { a: null }, 'a null the schema allows is kept');
 });
 

@@ -74,15 +74,7 @@ export type ProviderEvent =
   | { type: 'wait'; reason: 'rate-limit' | 'server-error' | 'stream-restart'; seconds: number; attempt: number }
   | { type: 'done'; result: ModelResult };
 
-export type ProviderErrorKind =
-  | 'not-configured'
-  | 'auth'
-  | 'rate-limit'
-  | 'server'
-  | 'network'
-  | 'bad-request'
-  | 'stream-cut'
-  | 'aborted';
+export type ProviderErrorKind = 'not-configured' | 'auth' | 'rate-limit' | 'server' | 'network' | 'bad-request' | 'stream-cut' | 'aborted';
 
 /** A failed call, in one line a person can act on ("rate limited by the server after 3 tries"). */
 export class ProviderError extends Error {

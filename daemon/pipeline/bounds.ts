@@ -173,8 +173,11 @@ export class SpendingWatch {
   /** A timer for the active time left; when it fires early (waits pushed the bound back) it is armed again. */
   private arm(): void {
     const left = this.bounds.maxActiveMs - this.activeMs();
-    this.timer = setTimeout(() => {
-      if (!this.check()) this.arm();
-    }, Math.max(10, Math.min(left, 2 ** 31 - 1)));
+    this.timer = setTimeout(
+      () => {
+        if (!this.check()) this.arm();
+      },
+      Math.max(10, Math.min(left, 2 ** 31 - 1)),
+    );
   }
 }

@@ -35,7 +35,11 @@ export function executorPolicy(commands: ExecutorConfig['commands']): CommandPol
  * timeout and output cap; `secrets` (the provider's key) never reach the commands' environment, nor
  * secret-looking variables but those `envRules.passEnv` names.
  */
-export function executorRunner(commands: ExecutorConfig['commands'], secrets: readonly string[], envRules?: EnvironmentRules): CommandRunner {
+export function executorRunner(
+  commands: ExecutorConfig['commands'],
+  secrets: readonly string[],
+  envRules?: EnvironmentRules,
+): CommandRunner {
   return new CommandRunner({
     policy: executorPolicy(commands),
     timeoutMs: commands.timeoutSeconds * 1000,
@@ -58,7 +62,10 @@ export function goalDoneTool(onDone: (summary: string) => void) {
     }),
     async execute({ summary }): Promise<ToolResult> {
       onDone(summary);
-      return { output: 'Recorded. The harness will now commit your changes and run the check.', summary: `goal_done: ${firstLine(summary)}` };
+      return {
+        output: 'Recorded. The harness will now commit your changes and run the check.',
+        summary: `goal_done: ${firstLine(summary)}`,
+      };
     },
   });
 }

@@ -13,7 +13,7 @@ import {
   splitNul,
 } from './git.ts';
 
-test('git returns stdout; a failure throws a GitError with the command, exit code and stderr\'s first line', async (t) => {
+test("git returns stdout; a failure throws a GitError with the command, exit code and stderr's first line", async (t) => {
   const repo = await makeTempRepo(t);
   assert.equal(await git(repo, ['rev-parse', '--abbrev-ref', 'HEAD']), 'main\n');
 

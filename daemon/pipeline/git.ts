@@ -226,11 +226,9 @@ export interface StatusOptions {
 
 /** The working tree's changes. Takes no lock, so it never blocks a git command the developer runs. */
 export async function status(cwd: string, options: StatusOptions = {}): Promise<StatusEntry[]> {
-  const output = await git(
-    cwd,
-    ['status', '--porcelain=v1', '-z', '--no-renames', `--untracked-files=${options.untracked ?? 'all'}`],
-    { env: { ...options.env, GIT_OPTIONAL_LOCKS: '0' } },
-  );
+  const output = await git(cwd, ['status', '--porcelain=v1', '-z', '--no-renames', `--untracked-files=${options.untracked ?? 'all'}`], {
+    env: { ...options.env, GIT_OPTIONAL_LOCKS: '0' },
+  });
   return parseStatusZ(output);
 }
 

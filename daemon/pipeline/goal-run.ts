@@ -17,7 +17,7 @@ import type { RalphConfig } from '../config/schema.ts';
 import type { ResolvedProvider } from '../config/env.ts';
 import type { ModelTable } from '../llm/models.ts';
 import type { ProviderFactory } from '../llm/provider.ts';
-import { ProviderError, type Provider } from '../llm/types.ts';
+import { ProviderError } from '../llm/types.ts';
 import type { Log } from '../server/context.ts';
 import { addUsage, type GoalStore } from '../store/goal-store.ts';
 import { boundsFrom, iterationBoundReached, SpendingWatch, spendingBoundReached, spendOf, stallDetected, type Bounds } from './bounds.ts';
@@ -125,7 +125,10 @@ export class GoalRun {
     if (goal && goal.branch !== workspace.branch) {
       if (!(await this.record({ branch: workspace.branch }))) return;
     }
-    await this.journal.write('decision', `working in ${workspace.path} on branch ${workspace.branch}`, { worktree: workspace.path, branch: workspace.branch });
+    await this.journal.write('decision', `working in ${workspace.path} on branch ${workspace.branch}`, {
+      worktree: workspace.path,
+      branch: workspace.branch,
+    });
 
     for (;;) {
       if (this.stopRequest) return this.finishStopped();
@@ -135,7 +138,7 @@ export class GoalRun {
         continue;
       }
       const goal = this.store.get(this.goalId);
-      if (!goal || goal.state !== 'running') return this.finishStopped({ kind: 'lost', reason: 'the goal is no longer running' });
+      if (goal?.state !== 'running') return this.finishStopped({ kind: 'lost', reason: 'the goal is no longer running' });
       const attempt = openAttempt(goal);
       if (!attempt) return this.fail('the goal runs without an open attempt (was its file edited by hand?)');
 
@@ -161,7 +164,11 @@ export class GoalRun {
           lastCheck: lastCheck(goal),
           retryContext: retryContext(goal),
           workspace,
-          provider: this.options.createProvider({ api: providerSettings.api, apiKey: providerSettings.apiKey, baseURL: providerSettings.baseURL }),
+          provider: this.options.createProvider({
+            api: providerSettings.api,
+            apiKey: providerSettings.apiKey,
+            baseURL: providerSettings.baseURL,
+          }),
           model: providerSettings.model,
           ...(providerSettings.reasoningEffort ? { reasoningEffort: providerSettings.reasoningEffort } : {}),
           models: this.options.settings.models(),
@@ -218,7 +225,10 @@ export class GoalRun {
       case 'rate-limit': {
         const waitMs = this.rateLimitWaitMs;
         this.rateLimitWaitMs = Math.min(waitMs * 2, RATE_LIMIT_WAIT_MAX_MS);
-        await this.journal.write('warning', `still rate limited after the provider's retries: waiting ${Math.round(waitMs / 1000)} s, then iteration ${number} starts again (not counted)`);
+        await this.journal.write(
+          'warning',
+          `still rate limited after the provider's retries: waiting ${Math.round(waitMs / 1000)} s, then iteration ${number} starts again (not counted)`,
+        );
         await this.pause(waitMs);
         return true;
       }
@@ -249,7 +259,10 @@ export class GoalRun {
     }
     if (iteration.doneClaimed) {
       if (iteration.check === null) {
-        await this.journal.write('warning', "no check is configured (executor.verify or RALPH_VERIFY): the goal is done on the agent's word");
+        await this.journal.write(
+          'warning',
+          "no check is configured (executor.verify or RALPH_VERIFY): the goal is done on the agent's word",
+        );
         await this.complete(iteration.summary);
         return false;
       }
@@ -319,4 +332,3 @@ export class GoalRun {
     await sleep(ms, undefined, { signal: this.stopController.signal }).catch(() => undefined);
   }
 }
-

@@ -114,7 +114,9 @@ export const EXECUTOR_INSTRUCTIONS = [
 ].join('\n');
 
 /** The one user message of an iteration. */
-export function iterationPrompt(input: Pick<IterationInput, 'goal' | 'number' | 'positionInAttempt' | 'notes' | 'lastCheck' | 'retryContext'> & { verify: string | null }): string {
+export function iterationPrompt(
+  input: Pick<IterationInput, 'goal' | 'number' | 'positionInAttempt' | 'notes' | 'lastCheck' | 'retryContext'> & { verify: string | null },
+): string {
   const { goal } = input;
   const sections: string[] = [`# Goal #${goal.id}: ${goal.title}`, goal.spec.trim() || '(no spec)'];
   const notes = condenseNotes(input.notes);
@@ -165,7 +167,11 @@ export async function runIteration(input: IterationInput): Promise<IterationReco
   try {
     for await (const event of runAgent({
       provider: input.provider,
-      request: { model: input.model, instructions: EXECUTOR_INSTRUCTIONS, ...(input.reasoningEffort ? { reasoningEffort: input.reasoningEffort } : {}) },
+      request: {
+        model: input.model,
+        instructions: EXECUTOR_INSTRUCTIONS,
+        ...(input.reasoningEffort ? { reasoningEffort: input.reasoningEffort } : {}),
+      },
       items: [{ role: 'user', content: prompt }],
       tools,
       toolContext: {
@@ -228,7 +234,11 @@ export async function runIteration(input: IterationInput): Promise<IterationReco
     await runner.killAll();
     if (input.stopSignal.aborted) {
       journal.progressEnd({ token, outcome: 'cancelled', message: reasonOf(input.stopSignal) });
-      throw new IterationError(`iteration ${number} stopped: ${reasonOf(input.stopSignal)}`, { stopped: true, spend: spent(), cause: error });
+      throw new IterationError(`iteration ${number} stopped: ${reasonOf(input.stopSignal)}`, {
+        stopped: true,
+        spend: spent(),
+        cause: error,
+      });
     }
     if (!input.boundSignal.aborted) {
       journal.progressEnd({ token, outcome: 'failed', message: (error as Error).message });
@@ -247,7 +257,10 @@ export async function runIteration(input: IterationInput): Promise<IterationReco
     journal.progressReport({ token, done: maxSteps, message: 'committing' });
     const { redacted } = await redactChangedFiles(workspace.path, secrets.redact);
     if (redacted.length > 0) {
-      await journal.write('warning', `secrets redacted from ${redacted.join(', ')} before the commit`, { iteration: number, files: redacted });
+      await journal.write('warning', `secrets redacted from ${redacted.join(', ')} before the commit`, {
+        iteration: number,
+        files: redacted,
+      });
     }
     commit = await workspace.commitIteration({ iteration: number, summary });
     await logCommit(journal, workspace, number, commit);
@@ -264,7 +277,10 @@ export async function runIteration(input: IterationInput): Promise<IterationReco
         }),
       );
       if (input.stopSignal.aborted) {
-        throw new IterationError(`iteration ${number} stopped during its check: ${reasonOf(input.stopSignal)}`, { stopped: true, spend: spent() });
+        throw new IterationError(`iteration ${number} stopped during its check: ${reasonOf(input.stopSignal)}`, {
+          stopped: true,
+          spend: spent(),
+        });
       }
       await journal.write('check', `${check.command}: ${describeCheck(check)} (${formatSeconds(check.durationMs / 1000)})`, {
         iteration: number,
@@ -277,7 +293,11 @@ export async function runIteration(input: IterationInput): Promise<IterationReco
   } catch (error) {
     // A stop during the check, or git failing: the progress unit ends either way.
     const stopped = error instanceof IterationError && error.stopped;
-    journal.progressEnd({ token, outcome: stopped ? 'cancelled' : 'failed', message: stopped ? reasonOf(input.stopSignal) : (error as Error).message });
+    journal.progressEnd({
+      token,
+      outcome: stopped ? 'cancelled' : 'failed',
+      message: stopped ? reasonOf(input.stopSignal) : (error as Error).message,
+    });
     throw error;
   }
 
@@ -325,7 +345,8 @@ async function noteSandbox(journal: GoalJournal, runner: CommandRunner, iteratio
     await journal.write('warning', (error as Error).message, { iteration, sandbox: false });
     return;
   }
-  if (!state.active && state.reason !== SANDBOX_OFF_REASON) await journal.write('warning', describeSandbox(state), { iteration, sandbox: false });
+  if (!state.active && state.reason !== SANDBOX_OFF_REASON)
+    await journal.write('warning', describeSandbox(state), { iteration, sandbox: false });
 }
 
 /**
@@ -357,7 +378,8 @@ export async function runCheck(
   try {
     const result = await runner.run(command, { cwd, ...(options.signal ? { signal: options.signal } : {}) });
     let output = result.output;
-    if (result.outcome === 'timed-out') output += `\n[the check was killed after ${formatSeconds(options.timeoutMs / 1000)}: it ran too long]`;
+    if (result.outcome === 'timed-out')
+      output += `\n[the check was killed after ${formatSeconds(options.timeoutMs / 1000)}: it ran too long]`;
     return {
       command,
       ok: result.outcome === 'exited' && result.exitCode === 0,
@@ -371,7 +393,12 @@ export async function runCheck(
   }
 }
 
-function summaryOf(claimed: string | null, text: string, stopReason: IterationRecord['stopReason'], interrupted: string | undefined): string {
+function summaryOf(
+  claimed: string | null,
+  text: string,
+  stopReason: IterationRecord['stopReason'],
+  interrupted: string | undefined,
+): string {
   if (claimed) return claimed;
   // A cut answer is recorded as cut, never as a clean end.
   if (stopReason === 'cut' && text.trim()) return `(cut short) ${text.trim()}`;
@@ -384,7 +411,8 @@ function summaryOf(claimed: string | null, text: string, stopReason: IterationRe
 
 /** The log line for a reply cut short. */
 function describeCut({ reason, calls, continued }: { reason: CutReason; calls: number; continued: boolean }): string {
-  const why = reason === 'length' ? 'the reply was cut at the output-token limit' : "the reply was stopped by the provider's content filter";
+  const why =
+    reason === 'length' ? 'the reply was cut at the output-token limit' : "the reply was stopped by the provider's content filter";
   if (calls > 0) return `${why}: its ${calls === 1 ? 'tool call was' : `${calls} tool calls were`} not run, the model is asked again`;
   return continued ? `${why}: the model continues it` : `${why}: the answer stays cut`;
 }
@@ -418,11 +446,15 @@ async function logCommit(journal: GoalJournal, workspace: GoalWorkspace, iterati
   const files = await workspace.diffStat().catch(() => []);
   const names = files.map((file) => file.path);
   const list = names.length === 0 ? '' : `: ${clip(names.join(', '), 200)}`;
-  await journal.write('commit', `committed ${commit.slice(0, 7)} on ${workspace.branch} (${names.length} ${names.length === 1 ? 'file' : 'files'})${list}`, {
-    iteration,
-    commit,
-    files: names,
-  });
+  await journal.write(
+    'commit',
+    `committed ${commit.slice(0, 7)} on ${workspace.branch} (${names.length} ${names.length === 1 ? 'file' : 'files'})${list}`,
+    {
+      iteration,
+      commit,
+      files: names,
+    },
+  );
 }
 
 /** "gpt-5.4-mini: 1,234 tokens in (200 cached), 56 out, $0.0012". */

@@ -95,7 +95,12 @@ export class LandService {
   private async removeLandedLeftovers(): Promise<void> {
     const { store, repoRoot, gitEnv = {} } = this.options;
     try {
-      const landed = new Set(store.list().filter((goal) => goal.landed).map((goal) => goal.id));
+      const landed = new Set(
+        store
+          .list()
+          .filter((goal) => goal.landed)
+          .map((goal) => goal.id),
+      );
       if (landed.size === 0) return;
       const refs = await git(repoRoot, ['for-each-ref', '--format=%(refname)', 'refs/heads/ralph/'], { env: gitEnv });
       const folder = repoWorktreesFolder(this.options.worktreesRoot ?? defaultWorktreesRoot(), await realpath(repoRoot));
@@ -107,7 +112,12 @@ export class LandService {
       }
       for (const id of ids) {
         if (this.closed) return;
-        const removed = await GoalWorkspace.removeLandedLeftovers({ repoRoot, goalId: id, worktreesRoot: this.options.worktreesRoot, env: gitEnv });
+        const removed = await GoalWorkspace.removeLandedLeftovers({
+          repoRoot,
+          goalId: id,
+          worktreesRoot: this.options.worktreesRoot,
+          env: gitEnv,
+        });
         if (removed) this.options.log(`goal #${id}: removed the worktree and branch its landing left behind`);
       }
     } catch (error) {
@@ -150,7 +160,11 @@ export class LandService {
   private async landNow(id: number, cause: Cause): Promise<LandOutcome> {
     const { store, repoRoot, gitEnv = {} } = this.options;
     const goal = store.get(id);
-    if (!goal) throw goalMissing(id, store.invalid().find((entry) => entry.id === id));
+    if (!goal)
+      throw goalMissing(
+        id,
+        store.invalid().find((entry) => entry.id === id),
+      );
     if (goal.landed) {
       throw new RpcError(ErrorCode.Conflict, `goal #${id} already landed as ${goal.landed.commit.slice(0, 7)} on ${goal.landed.branch}`);
     }
@@ -225,12 +239,17 @@ export class LandService {
     workspace?: GoalWorkspace,
   ): Promise<LandOutcome> {
     const { store, repoRoot, gitEnv = {} } = this.options;
-    const landed = await store.recordLanding(goal.id, { commit: result.commit, branch: result.branch, at: new Date().toISOString() }, cause);
+    const landed = await store.recordLanding(
+      goal.id,
+      { commit: result.commit, branch: result.branch, at: new Date().toISOString() },
+      cause,
+    );
     const text = `${verb} as ${result.commit.slice(0, 7)} on ${result.branch} (${plural(result.files.length, 'file')})`;
     await this.appendLog(goal.id, { kind: 'landed', text, commit: result.commit, branch: result.branch, files: result.files }, cause);
     this.options.log(`goal #${goal.id}: ${text}`);
     try {
-      const ws = workspace ?? (await GoalWorkspace.open({ repoRoot, goalId: goal.id, worktreesRoot: this.options.worktreesRoot, env: gitEnv }));
+      const ws =
+        workspace ?? (await GoalWorkspace.open({ repoRoot, goalId: goal.id, worktreesRoot: this.options.worktreesRoot, env: gitEnv }));
       // force: what is left uncommitted in the worktree now came from the check (landing refuses a dirty one).
       await ws.remove({ deleteBranch: true, force: true });
     } catch (error) {
@@ -278,13 +297,19 @@ export async function findLandingCommit(
   if (!branch) return null;
   const fork = await gitRun(repoRoot, ['merge-base', 'HEAD', goalBranch(goalId)], { env });
   if (fork.exitCode !== 0) return null;
-  const log = await git(repoRoot, ['log', `--format=%H%x00%(trailers:key=${GOAL_TRAILER},valueonly,separator=%x2C)`, `${fork.stdout.trim()}..HEAD`], {
-    env,
-  });
+  const log = await git(
+    repoRoot,
+    ['log', `--format=%H%x00%(trailers:key=${GOAL_TRAILER},valueonly,separator=%x2C)`, `${fork.stdout.trim()}..HEAD`],
+    {
+      env,
+    },
+  );
   for (const line of log.split('\n')) {
     const [commit, values = ''] = line.split('\0');
     if (!commit || !values.split(',').some((value) => value.trim() === String(goalId))) continue;
-    const files = splitNul(await git(repoRoot, ['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', '--no-renames', commit], { env }));
+    const files = splitNul(
+      await git(repoRoot, ['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', '--no-renames', commit], { env }),
+    );
     return { commit, branch, files };
   }
   return null;

@@ -103,11 +103,7 @@ test('landing makes one commit "Goal #<id>: <title>" and leaves the developer\'s
   assert.equal(await readFile(path.join(repo, 'notes.txt'), 'utf8'), notesEdit);
   assert.equal(await readFile(path.join(repo, 'scratch.txt'), 'utf8'), 'scratch\n');
   // The goal's files are committed and clean; the developer's edits are as uncommitted as before.
-  assert.deepEqual(statusLines(repo), [
-    ' M notes.txt',
-    'A  staged.txt',
-    '?? scratch.txt',
-  ]);
+  assert.deepEqual(statusLines(repo), [' M notes.txt', 'A  staged.txt', '?? scratch.txt']);
 });
 
 test('landing rebases onto the branch when the developer committed meanwhile', async (t) => {
@@ -202,7 +198,7 @@ test('a failing check refuses, quoting the end of its output', async (t) => {
   const refusal = await assertRefused(
     landGoal({ repoRoot: repo, goalId: GOAL_ID, title: TITLE, workspace, check: async () => ({ ok: false, output }) }),
     'check-failed',
-    /the check failed[^]*FAIL src\/a\.test\.ts: expected bonjour$/,
+    /the check failed[\s\S]*FAIL src\/a\.test\.ts: expected bonjour$/,
   );
 
   assert.doesNotMatch(refusal.message, /line 0\n/, 'only the last lines');
@@ -223,12 +219,14 @@ test('a merge in progress refuses', async (t) => {
   await commitInRepo(repo, 'notes.txt', 'side\n', 'side');
   gitSync(repo, 'checkout', '-q', 'main');
   await commitInRepo(repo, 'notes.txt', 'main\n', 'main');
-  assert.throws(() =>
-    execFileSync('git', ['merge', '-q', 'side'], { cwd: repo, env: { ...process.env, ...GIT_ENV }, stdio: 'ignore' }),
-  );
+  assert.throws(() => execFileSync('git', ['merge', '-q', 'side'], { cwd: repo, env: { ...process.env, ...GIT_ENV }, stdio: 'ignore' }));
   const before = await developerState(repo, ['notes.txt']);
 
-  await assertRefused(landGoal({ repoRoot: repo, goalId: GOAL_ID, title: TITLE, workspace }), 'operation-in-progress', /a merge is in progress/);
+  await assertRefused(
+    landGoal({ repoRoot: repo, goalId: GOAL_ID, title: TITLE, workspace }),
+    'operation-in-progress',
+    /a merge is in progress/,
+  );
   assert.deepEqual(await developerState(repo, ['notes.txt']), before);
 });
 
@@ -239,7 +237,11 @@ test('a goal without changes has nothing to land; uncommitted work in its worksp
   await assertRefused(landGoal({ repoRoot: repo, goalId: GOAL_ID, title: TITLE, workspace }), 'nothing-to-land', /changes nothing/);
 
   await writeFile(path.join(workspace.path, 'wip.txt'), 'not committed\n');
-  await assertRefused(landGoal({ repoRoot: repo, goalId: GOAL_ID, title: TITLE, workspace }), 'workspace-dirty', /uncommitted changes to wip\.txt/);
+  await assertRefused(
+    landGoal({ repoRoot: repo, goalId: GOAL_ID, title: TITLE, workspace }),
+    'workspace-dirty',
+    /uncommitted changes to wip\.txt/,
+  );
 });
 
 test('a held index lock refuses instead of racing another git command', async (t) => {
@@ -250,7 +252,7 @@ test('a held index lock refuses instead of racing another git command', async (t
 
   await assertRefused(landGoal({ repoRoot: repo, goalId: GOAL_ID, title: TITLE, workspace }), 'index-locked', /index\.lock exists/);
 
-  assert.equal(existsSync(lockFile), true, 'the other command\'s lock is not ours to remove');
+  assert.equal(existsSync(lockFile), true, "the other command's lock is not ours to remove");
   assert.equal(gitSync(repo, 'rev-parse', 'HEAD'), head);
 });
 

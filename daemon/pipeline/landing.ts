@@ -145,7 +145,17 @@ export async function landGoal(options: LandGoalOptions): Promise<LandResult> {
   const tree = await gitLine(workspace.path, ['rev-parse', `${rebasedHead}^{tree}`], { env });
   const commit = await gitLine(
     repoRoot,
-    [...HARNESS_COMMIT_CONFIG, 'commit-tree', tree, '-p', target.head, '-m', `Goal #${goalId}: ${title}`, '-m', `${GOAL_TRAILER}: ${goalId}`],
+    [
+      ...HARNESS_COMMIT_CONFIG,
+      'commit-tree',
+      tree,
+      '-p',
+      target.head,
+      '-m',
+      `Goal #${goalId}: ${title}`,
+      '-m',
+      `${GOAL_TRAILER}: ${goalId}`,
+    ],
     { env: await harnessCommitEnv(repoRoot, env) },
   );
 
@@ -157,7 +167,11 @@ export async function landGoal(options: LandGoalOptions): Promise<LandResult> {
 async function landingTarget(repoRoot: string, goalId: number, env: GitEnv): Promise<LandingTarget> {
   const operation = await inProgressOperation(repoRoot, env);
   if (operation) {
-    throw new LandingRefusedError(goalId, 'operation-in-progress', `a ${operation} is in progress in ${repoRoot}; finish or abort it first`);
+    throw new LandingRefusedError(
+      goalId,
+      'operation-in-progress',
+      `a ${operation} is in progress in ${repoRoot}; finish or abort it first`,
+    );
   }
   const branch = await currentBranch(repoRoot, env);
   if (!branch) {
@@ -241,7 +255,9 @@ async function refuseUncommittedChanges(
 /** Of `files`, those whose working-tree state is already `goalCommit`'s (content, or absence) with nothing staged. */
 async function alreadyTheGoals(repoRoot: string, goalCommit: string, files: string[], env: GitEnv): Promise<Set<string>> {
   const staged = new Set(
-    (await status(repoRoot, { untracked: 'no', env })).filter((entry) => entry.index !== ' ' && entry.index !== '?').map((entry) => entry.path),
+    (await status(repoRoot, { untracked: 'no', env }))
+      .filter((entry) => entry.index !== ' ' && entry.index !== '?')
+      .map((entry) => entry.path),
   );
   const same = new Set<string>();
   for (const file of files) {

@@ -58,7 +58,9 @@ describe('progress notes', () => {
     assert.deepEqual(lastCheck(goal), { iteration: 1, check: failing });
     assert.equal(retryContext(goal), null, 'no earlier attempt');
 
-    const retried = transition(transition(transition(goal, 'fail', { now: NOW, note: 'stalled' }), 'retry', { now: NOW }), 'start', { now: NOW });
+    const retried = transition(transition(transition(goal, 'fail', { now: NOW, note: 'stalled' }), 'retry', { now: NOW }), 'start', {
+      now: NOW,
+    });
     assert.equal(nextIterationNumber(retried), 3, 'the second attempt goes on from 3');
     assert.match(retryContext(retried) ?? '', /^Attempt 1 ended stuck: stalled\.\nIteration 1: did step 1/);
   });
@@ -77,7 +79,10 @@ describe('progress notes', () => {
     });
     assert.match(prompt, /^# Goal #7: Seven\n\n## Objective/);
     assert.match(prompt, /Iteration 1: did step 1/);
-    assert.match(prompt, /`npm test` after iteration 1: check failed with exit code 1\. The end of its output:\n\n```\nexpected 2, got 3\n```/);
+    assert.match(
+      prompt,
+      /`npm test` after iteration 1: check failed with exit code 1\. The end of its output:\n\n```\nexpected 2, got 3\n```/,
+    );
     assert.match(prompt, /Iteration 2 \(the 2nd of this attempt\)\. The check is `npm test`/);
     assert.match(prompt, /Take ONE step toward the goal, then stop\. Call goal_done \{summary\} only when/);
   });
@@ -88,20 +93,39 @@ describe('bounds', () => {
 
   it('spending: time, then cost where it is known, tokens where it is not', () => {
     const usage = { ...emptyUsage(), inputTokens: 2000, costUsd: 0.5 };
-    assert.equal(spendingBoundReached(spendOf([], { activeMs: 1000, usage }), bounds), null, 'a known cost under the bound: tokens do not count');
-    assert.match(spendingBoundReached(spendOf([], { activeMs: 1000, usage: { ...usage, costUsd: null } }), bounds) ?? '', /^token bound reached: 2,000 tokens/);
-    assert.match(spendingBoundReached(spendOf([], { activeMs: 1000, usage: { ...usage, costUsd: 1.5 } }), bounds) ?? '', /^cost bound reached: \$1\.50/);
+    assert.equal(
+      spendingBoundReached(spendOf([], { activeMs: 1000, usage }), bounds),
+      null,
+      'a known cost under the bound: tokens do not count',
+    );
+    assert.match(
+      spendingBoundReached(spendOf([], { activeMs: 1000, usage: { ...usage, costUsd: null } }), bounds) ?? '',
+      /^token bound reached: 2,000 tokens/,
+    );
+    assert.match(
+      spendingBoundReached(spendOf([], { activeMs: 1000, usage: { ...usage, costUsd: 1.5 } }), bounds) ?? '',
+      /^cost bound reached: \$1\.50/,
+    );
     assert.match(spendingBoundReached(spendOf([], { activeMs: 60_000, usage: emptyUsage() }), bounds) ?? '', /^time bound reached: 1 min/);
   });
 
   it('time is active time: recorded iterations count their duration less their waits', () => {
-    const recorded = [{ ...iteration(1), durationMs: 50_000, waitedMs: 30_000 }, { ...iteration(2), durationMs: 30_000, waitedMs: 0 }];
+    const recorded = [
+      { ...iteration(1), durationMs: 50_000, waitedMs: 30_000 },
+      { ...iteration(2), durationMs: 30_000, waitedMs: 0 },
+    ];
     assert.equal(spendOf(recorded, { activeMs: 0, usage: emptyUsage() }).activeMs, 50_000);
   });
 
   it('stalls: no change three times, or the same failure three times (numbers masked)', () => {
     assert.equal(stallDetected([iteration(1, { commit: null }), iteration(2, { commit: null })], bounds), null);
-    assert.match(stallDetected([iteration(1), iteration(2, { commit: null }), iteration(3, { commit: null }), iteration(4, { commit: null })], bounds) ?? '', /changed nothing/);
+    assert.match(
+      stallDetected(
+        [iteration(1), iteration(2, { commit: null }), iteration(3, { commit: null }), iteration(4, { commit: null })],
+        bounds,
+      ) ?? '',
+      /changed nothing/,
+    );
     const failed = (output: string) => ({ command: 't', ok: false, exitCode: 1, output, durationMs: 1 });
     const same = [1, 2, 3].map((n) => iteration(n, { check: failed(`1 failed in ${n * 17} ms`) }));
     assert.match(stallDetected(same, bounds) ?? '', /failed the same way 3 times/);

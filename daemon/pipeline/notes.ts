@@ -20,7 +20,9 @@ export const NOTE_DEFAULTS = { keepWhole: 5, maxChars: 6000 };
 const NOTE_MAX_CHARS = 1500;
 
 /** The note recorded for an iteration: its number, the agent's summary, and what the harness saw. */
-export function iterationNote(iteration: Pick<Iteration, 'number' | 'summary' | 'commit' | 'check' | 'doneClaimed'> & { interrupted?: string }): string {
+export function iterationNote(
+  iteration: Pick<Iteration, 'number' | 'summary' | 'commit' | 'check' | 'doneClaimed'> & { interrupted?: string },
+): string {
   const facts: string[] = [];
   facts.push(iteration.commit ? `committed ${iteration.commit.slice(0, 7)}` : 'no changes');
   if (iteration.interrupted) facts.push(`interrupted: ${iteration.interrupted}`);

@@ -63,7 +63,12 @@ test('a workspace whose folder vanished is made again on its branch, commits kep
   assert.equal(gitSync(repaired.path, 'symbolic-ref', '--short', 'HEAD'), 'ralph/goal-3');
   assert.equal(await repaired.head(), sha);
   assert.equal(await readFile(path.join(repaired.path, 'done.txt'), 'utf8'), 'kept\n');
-  assert.equal(gitSync(repo, 'worktree', 'list', '--porcelain').split('\n').filter((line) => line.startsWith('worktree ')).length, 2);
+  assert.equal(
+    gitSync(repo, 'worktree', 'list', '--porcelain')
+      .split('\n')
+      .filter((line) => line.startsWith('worktree ')).length,
+    2,
+  );
 });
 
 test('a worktree whose creation was cut short is checked out again', async (t) => {
@@ -208,7 +213,12 @@ test('remove deletes the worktree, and its branch on request', async (t) => {
   const again = await GoalWorkspace.open({ repoRoot: repo, goalId: 3, worktreesRoot: path.dirname(path.dirname(workspace.path)) });
   await again.remove({ deleteBranch: true });
   assert.equal(gitSync(repo, 'branch', '--list', '--format=%(refname:short)', 'ralph/goal-3'), '');
-  assert.equal(gitSync(repo, 'worktree', 'list', '--porcelain').split('\n').filter((line) => line.startsWith('worktree ')).length, 1);
+  assert.equal(
+    gitSync(repo, 'worktree', 'list', '--porcelain')
+      .split('\n')
+      .filter((line) => line.startsWith('worktree ')).length,
+    1,
+  );
 });
 
 test('remove refuses to throw away uncommitted work unless forced', async (t) => {

@@ -40,7 +40,8 @@ export function goalBranch(goalId: number): string {
 
 /** `$XDG_STATE_HOME/ralph/worktrees`, or `~/.local/state/ralph/worktrees` (XDG: a relative value is ignored). */
 export function defaultWorktreesRoot(env: NodeJS.ProcessEnv = process.env): string {
-  const stateHome = env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(os.homedir(), '.local', 'state');
+  const stateHome =
+    env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(os.homedir(), '.local', 'state');
   return path.join(stateHome, 'ralph', 'worktrees');
 }
 
@@ -97,7 +98,11 @@ function isWorktreeFolder(folder: string): Promise<boolean> {
 }
 
 function firstLine(text: string): string {
-  const line = text.split('\n').map((part) => part.trim()).find((part) => part.length > 0) ?? 'no summary';
+  const line =
+    text
+      .split('\n')
+      .map((part) => part.trim())
+      .find((part) => part.length > 0) ?? 'no summary';
   return line.length > SUBJECT_SUMMARY_MAX ? `${line.slice(0, SUBJECT_SUMMARY_MAX - 1)}…` : line;
 }
 
@@ -187,7 +192,8 @@ export class GoalWorkspace {
     let found = false;
     const worktrees = await listWorktrees(repoRoot, env);
     const checkout = worktrees.find((entry) => entry.branch === branch);
-    if (checkout && (checkout === worktrees[0] || checkout.path === repoRoot || path.basename(checkout.path) !== `goal-${goalId}`)) return false;
+    if (checkout && (checkout === worktrees[0] || checkout.path === repoRoot || path.basename(checkout.path) !== `goal-${goalId}`))
+      return false;
     if (checkout) {
       await git(repoRoot, ['worktree', 'remove', '--force', '--force', checkout.path], { env });
       found = true;
@@ -217,7 +223,8 @@ export class GoalWorkspace {
    */
   async baseCommit(): Promise<string> {
     const result = await gitRun(this.repoRoot, ['merge-base', 'HEAD', this.branch], { env: this.env });
-    if (result.exitCode !== 0) throw new Error(`goal #${this.goalId}'s branch ${this.branch} shares no history with HEAD of ${this.repoRoot}`);
+    if (result.exitCode !== 0)
+      throw new Error(`goal #${this.goalId}'s branch ${this.branch} shares no history with HEAD of ${this.repoRoot}`);
     return result.stdout.trim();
   }
 
@@ -271,11 +278,9 @@ export class GoalWorkspace {
   /** The highest iteration committed on the branch (the iteration count continues from it), or null. */
   async lastCommittedIteration(): Promise<number | null> {
     const base = await this.baseCommit();
-    const trailers = await git(
-      this.path,
-      ['log', `--format=%(trailers:key=${ITERATION_TRAILER},valueonly)`, `${base}..HEAD`],
-      { env: this.env },
-    );
+    const trailers = await git(this.path, ['log', `--format=%(trailers:key=${ITERATION_TRAILER},valueonly)`, `${base}..HEAD`], {
+      env: this.env,
+    });
     let last: number | null = null;
     for (const value of trailers.split('\n')) {
       const match = /^(\d+)\/(\d+)$/.exec(value.trim());

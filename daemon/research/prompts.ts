@@ -7,7 +7,7 @@ import type { ResearchAgent, ResearchRun } from '../../protocol/index.ts';
 export function researcherInstructions(options: { repoName: string; maxSteps: number; webSearch: boolean; today: string }): string {
   const web = options.webSearch
     ? '- Search the web with web_search, then read the best pages in full with fetch_url.'
-    : '- Read pages on the web with fetch_url when you know or can guess their URL (official documentation, changelogs, release notes, a project\'s repository).';
+    : "- Read pages on the web with fetch_url when you know or can guess their URL (official documentation, changelogs, release notes, a project's repository).";
   return [
     `You are a research agent. A developer working in the repository "${options.repoName}" sent you to answer ONE question.`,
     `Answer it thoroughly and precisely, then write your report. Today is ${options.today}.`,
@@ -15,7 +15,7 @@ export function researcherInstructions(options: { repoName: string; maxSteps: nu
     'How to work:',
     '- When the question touches the repository, look there first: list_files, search_files, read_file (paths relative to the repository root). You can read, never change anything.',
     web,
-    '- Prefer primary sources (official documentation, the project\'s own code and changelog) over blog posts and forums.',
+    "- Prefer primary sources (official documentation, the project's own code and changelog) over blog posts and forums.",
     `- You have ${options.maxSteps} steps (model calls). Stay on the question and stop looking as soon as you can answer it well.`,
     '',
     'Your final message is the report, in markdown, with no preamble:',
@@ -63,7 +63,8 @@ export const CANCELLED_ON_REQUEST = 'cancelled on request';
 /** "failed: rate limited", "was cancelled", "failed: timed out after 600 s (its partial findings follow)". */
 export function describeEnd(agent: Pick<ResearchAgent, 'status' | 'error' | 'report'>): string {
   const partial = agent.report?.trim() ? ' (its partial findings follow)' : '';
-  if (agent.status === 'cancelled') return `was cancelled${agent.error && agent.error !== CANCELLED_ON_REQUEST ? ` (${agent.error})` : ''}${partial}`;
+  if (agent.status === 'cancelled')
+    return `was cancelled${agent.error && agent.error !== CANCELLED_ON_REQUEST ? ` (${agent.error})` : ''}${partial}`;
   if (agent.status === 'failed') return `failed: ${agent.error ?? 'unknown error'}${partial}`;
   return `ended ${agent.status}`;
 }

@@ -64,14 +64,20 @@ export class ResearchAgentRun {
 
   /** What it wrote so far, for an agent that failed or timed out; undefined when nothing. */
   partialReport(): string | undefined {
-    const text = [...this.texts.values()].map((part) => part.trim()).filter(Boolean).join('\n\n');
+    const text = [...this.texts.values()]
+      .map((part) => part.trim())
+      .filter(Boolean)
+      .join('\n\n');
     return text || undefined;
   }
 
   /** Runs until the report is written; returns it. Throws ProviderError when a call fails (kind `aborted` once the signal fires). */
   async run(): Promise<string> {
     const { input } = this;
-    const fetchTool = fetchUrlTool({ ...input.fetch, onFetched: (page) => this.addSource({ kind: 'url', ref: page.finalUrl, ...(page.title ? { title: page.title } : {}) }) });
+    const fetchTool = fetchUrlTool({
+      ...input.fetch,
+      onFetched: (page) => this.addSource({ kind: 'url', ref: page.finalUrl, ...(page.title ? { title: page.title } : {}) }),
+    });
     const tools: Tool[] = [...readOnlyFileTools(), fetchTool];
     // The last step is kept for the report: an agent whose budget runs out mid-research still reports.
     const withTools = input.maxSteps > 1;
@@ -90,7 +96,11 @@ export class ResearchAgentRun {
       },
       items: [{ role: 'user', content: questionMessage(input.question) }],
       tools: withTools ? tools : [],
-      toolContext: { root: input.repoRoot, onActivity: (what) => input.listener.activity(what), readIgnoredFiles: input.readIgnoredFiles ?? false },
+      toolContext: {
+        root: input.repoRoot,
+        onActivity: (what) => input.listener.activity(what),
+        readIgnoredFiles: input.readIgnoredFiles ?? false,
+      },
       maxSteps: withTools ? input.maxSteps - 1 : 1,
       signal: input.signal,
       ...(input.redact ? { redact: input.redact } : {}),

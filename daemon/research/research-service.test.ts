@@ -79,7 +79,10 @@ describe('ResearchService', () => {
         calls: (question) =>
           question.includes('web')
             ? [{ name: 'fetch_url', arguments: { url: page.url } }]
-            : [{ name: 'read_file', arguments: { path: 'NOTES.md' } }, { name: 'search_files', arguments: { pattern: 'answer' } }],
+            : [
+                { name: 'read_file', arguments: { path: 'NOTES.md' } },
+                { name: 'search_files', arguments: { pattern: 'answer' } },
+              ],
         usage: { inputTokens: 1000, outputTokens: 100 },
       }),
     });
@@ -88,7 +91,14 @@ describe('ResearchService', () => {
     const started = await service.start({ questions: ['What do the notes say?', 'What does the web say?'] });
     assert.equal(started.status, 'running');
     assert.match(started.id, /^r-\d{8}-\d{6}-[0-9a-f]{4}$/);
-    assert.deepEqual(started.agents.map((agent) => [agent.id, agent.status]), [['a1', 'running'], ['a2', 'running']], 'both started: there are free slots');
+    assert.deepEqual(
+      started.agents.map((agent) => [agent.id, agent.status]),
+      [
+        ['a1', 'running'],
+        ['a2', 'running'],
+      ],
+      'both started: there are free slots',
+    );
     const run = await service.wait(started.id);
 
     assert.equal(run.status, 'done');
@@ -102,14 +112,17 @@ describe('ResearchService', () => {
 
     // 3 + 2 agent calls and the consolidation, each 1000 in / 100 out at $0.75 / $4.50 per million.
     assert.deepEqual(run.usage, { inputTokens: 6000, cachedInputTokens: 0, outputTokens: 600, reasoningTokens: 0 });
-    assert.ok(Math.abs((run.costUsd ?? 0) - 6 * (1000 * 0.75 + 100 * 4.5) / 1e6) < 1e-12, `cost ${run.costUsd}`);
+    assert.ok(Math.abs((run.costUsd ?? 0) - (6 * (1000 * 0.75 + 100 * 4.5)) / 1e6) < 1e-12, `cost ${run.costUsd}`);
     assert.deepEqual(notes?.usage, { inputTokens: 3000, cachedInputTokens: 0, outputTokens: 300, reasoningTokens: 0 });
 
     // On disk: the same run, valid against the protocol's schema.
     const saved = ResearchRun.parse(JSON.parse(await readFile(path.join(repoRoot, '.ralph', 'research', `${run.id}.json`), 'utf8')));
     assert.deepEqual(saved, run);
     assert.deepEqual(await service.get(run.id), run);
-    assert.deepEqual((await service.list()).map((each) => each.id), [run.id]);
+    assert.deepEqual(
+      (await service.list()).map((each) => each.id),
+      [run.id],
+    );
 
     // Progress: the run and each agent began and ended; agents name what they did.
     const begins = events.flatMap((event) => (event.type === 'progress.begin' ? [event.data] : []));
@@ -124,11 +137,23 @@ describe('ResearchService', () => {
     assert.equal(begins[1]?.title, 'What do the notes say?');
     assert.equal(begins[1]?.total, 6);
     const ends = events.flatMap((event) => (event.type === 'progress.end' ? [[event.data.token, event.data.outcome]] : []));
-    assert.deepEqual(ends.sort(), [[`research:${run.id}`, 'done'], [`research:${run.id}:a1`, 'done'], [`research:${run.id}:a2`, 'done']].sort());
-    const messages = events.flatMap((event) => (event.type === 'progress.report' && event.data.token.endsWith(':a2') && event.data.message ? [event.data.message] : []));
+    assert.deepEqual(
+      ends.sort(),
+      [
+        [`research:${run.id}`, 'done'],
+        [`research:${run.id}:a1`, 'done'],
+        [`research:${run.id}:a2`, 'done'],
+      ].sort(),
+    );
+    const messages = events.flatMap((event) =>
+      event.type === 'progress.report' && event.data.token.endsWith(':a2') && event.data.message ? [event.data.message] : [],
+    );
     assert.ok(messages.includes(`fetching ${page.url}`), `a2 said: ${messages.join(', ')}`);
     const reports = events.filter((event) => event.type === 'progress.report' && event.data.token.endsWith(':a1'));
-    assert.ok(reports.some((event) => event.type === 'progress.report' && event.data.tokens === 3300), 'tokens so far are reported');
+    assert.ok(
+      reports.some((event) => event.type === 'progress.report' && event.data.tokens === 3300),
+      'tokens so far are reported',
+    );
     // research.updated: at the start, as each agent ended, at the end.
     const updates = events.flatMap((event) => (event.type === 'research.updated' ? [event.data.run.status] : []));
     assert.deepEqual(updates, ['running', 'running', 'running', 'done']);
@@ -146,7 +171,11 @@ describe('ResearchService', () => {
     assert.match(run.agents[0]?.report ?? '', /^Report on "Endless\?"/);
     const requests = server.modelRequests();
     assert.equal(requests.length, 3);
-    assert.deepEqual(requests.map((record) => record.toolNames.length > 0), [true, true, false], 'the last call offers no tools');
+    assert.deepEqual(
+      requests.map((record) => record.toolNames.length > 0),
+      [true, true, false],
+      'the last call offers no tools',
+    );
     assert.ok(JSON.stringify(requests[2]?.body).includes(BUDGET_SPENT.slice(0, 30)));
     assert.equal(run.consolidated, undefined, 'consolidate: false leaves it to the caller');
     const saved = await service.setConsolidated(run.id, 'The chat wrote this.');
@@ -193,7 +222,10 @@ describe('ResearchService', () => {
     const { service } = await openService(t, server);
     const run = await service.wait((await service.start({ questions: ['a?', 'b?'] })).id);
     assert.equal(run.status, 'failed');
-    assert.deepEqual(run.agents.map((agent) => agent.status), ['failed', 'failed']);
+    assert.deepEqual(
+      run.agents.map((agent) => agent.status),
+      ['failed', 'failed'],
+    );
     assert.match(run.agents[0]?.error ?? '', /this model cannot research/);
     assert.equal(server.modelRequests().length, 2, 'no consolidation call');
     assert.match(run.consolidated ?? '', /^_No agent finished its report\._/);
@@ -205,7 +237,8 @@ describe('ResearchService', () => {
     const { service } = await openService(t, null);
     await assert.rejects(
       service.start({ questions: ['anything'] }),
-      (error: unknown) => error instanceof RpcError && error.code === ErrorCode.Unavailable && /OPENAI_API_KEY.*OPENAI_BASE_URL/.test(error.message),
+      (error: unknown) =>
+        error instanceof RpcError && error.code === ErrorCode.Unavailable && /OPENAI_API_KEY.*OPENAI_BASE_URL/.test(error.message),
     );
     assert.deepEqual(await service.list(), []);
   });
@@ -242,17 +275,35 @@ describe('ResearchService', () => {
     const { service, logs } = await openService(t, null, { repoRoot });
     const recovered = await service.get(left.id);
     assert.equal(recovered?.status, 'failed');
-    assert.deepEqual(recovered?.agents.map((each) => [each.status, each.error]), [['done', undefined], ['failed', DAEMON_STOPPED], ['failed', DAEMON_STOPPED]]);
+    assert.deepEqual(
+      recovered?.agents.map((each) => [each.status, each.error]),
+      [
+        ['done', undefined],
+        ['failed', DAEMON_STOPPED],
+        ['failed', DAEMON_STOPPED],
+      ],
+    );
     assert.ok(recovered?.endedAt);
     assert.match(recovered?.consolidated ?? '', /report a1/);
     assert.equal(await readFile(path.join(dir, 'r-20260101-110000-0000.json'), 'utf8'), broken, 'never overwritten');
-    assert.ok(logs.some((line) => /r-20260101-110000-0000\.json is not valid JSON/.test(line)), logs.join('\n'));
-    assert.deepEqual((await service.list()).map((run) => run.id), [left.id]);
+    assert.ok(
+      logs.some((line) => /r-20260101-110000-0000\.json is not valid JSON/.test(line)),
+      logs.join('\n'),
+    );
+    assert.deepEqual(
+      (await service.list()).map((run) => run.id),
+      [left.id],
+    );
   });
 
   it('close() cancels what runs and saves it', async (t) => {
     const held = gate(t);
-    const server = await startFakeOpenAIForTest(t, { scenario: async () => (await held.wait, { text: 'late' }) });
+    const server = await startFakeOpenAIForTest(t, {
+      scenario: async () => {
+        await held.wait;
+        return { text: 'late' };
+      },
+    });
     const { service, repoRoot } = await openService(t, server);
     const started = await service.start({ questions: ['q'] });
     await waitFor(() => server.modelRequests().length === 1, { message: 'the agent to call the model' });
@@ -285,9 +336,16 @@ describe('ResearchService', () => {
     });
     defer(t, () => service.close());
     const run = await service.wait((await service.start({ questions: ['fine?', 'limited?'], consolidate: false })).id);
-    assert.deepEqual(run.agents.map((agent) => agent.status), ['done', 'done'], 'the retry succeeded');
+    assert.deepEqual(
+      run.agents.map((agent) => agent.status),
+      ['done', 'done'],
+      'the retry succeeded',
+    );
     const waits = events.flatMap((event) => (event.type === 'provider.wait' ? [event.data] : []));
-    assert.deepEqual(waits.map((wait) => [wait.scope, wait.reason, wait.attempt]), [[{ agent: `${run.id}:a2` }, 'rate-limit', 2]]);
+    assert.deepEqual(
+      waits.map((wait) => [wait.scope, wait.reason, wait.attempt]),
+      [[{ agent: `${run.id}:a2` }, 'rate-limit', 2]],
+    );
   });
 });
 
@@ -337,4 +395,3 @@ describe('ResearchAgentRun', () => {
     assert.deepEqual(server.modelRequests()[0]?.toolNames, ['read_file', 'list_files', 'search_files', 'fetch_url']);
   });
 });
-

@@ -135,7 +135,11 @@ export class ResearchService {
     this.fetch = options.fetch;
     this.now = options.now ?? (() => new Date());
     this.secrets = options.secrets ?? DaemonSecrets.none();
-    this.store = new ResearchStore(ralphPaths(options.repoRoot).research, (message) => this.log(`research: ${message}`), this.secrets.redactValue);
+    this.store = new ResearchStore(
+      ralphPaths(options.repoRoot).research,
+      (message) => this.log(`research: ${message}`),
+      this.secrets.redactValue,
+    );
   }
 
   /** Opens the service; runs a stopped daemon left `running` are marked failed first. */
@@ -219,11 +223,21 @@ export class ResearchService {
     this.live.set(id, live);
     this.publish('research.updated', { run: copyRun(run) }, cause);
     const count = questions.length;
-    this.publish('progress.begin', { token: runToken(id), kind: 'research', title: `research: ${count} ${count === 1 ? 'question' : 'questions'}`, total: count }, cause);
+    this.publish(
+      'progress.begin',
+      { token: runToken(id), kind: 'research', title: `research: ${count} ${count === 1 ? 'question' : 'questions'}`, total: count },
+      cause,
+    );
     for (const agent of live.agents.values()) {
       this.publish(
         'progress.begin',
-        { token: agentToken(id, agent.agent.id), kind: 'research-agent', title: agent.agent.question, total: agent.agent.maxSteps, parent: runToken(id) },
+        {
+          token: agentToken(id, agent.agent.id),
+          kind: 'research-agent',
+          title: agent.agent.question,
+          total: agent.agent.maxSteps,
+          parent: runToken(id),
+        },
         cause,
       );
       agent.progress.report({ message: 'queued', done: 0 });
@@ -451,7 +465,11 @@ export class ResearchService {
     const anyReport = run.agents.some((agent) => agent.status === 'done');
     if (live.consolidate) run.consolidated = await this.consolidate(live, anyReport);
     const status =
-      live.cancelled !== undefined || run.agents.every((agent) => agent.status === 'cancelled') ? 'cancelled' : anyReport ? 'done' : 'failed';
+      live.cancelled !== undefined || run.agents.every((agent) => agent.status === 'cancelled')
+        ? 'cancelled'
+        : anyReport
+          ? 'done'
+          : 'failed';
     run.status = status;
     run.endedAt = this.now().toISOString();
     live.progress.close();
@@ -481,7 +499,11 @@ export class ResearchService {
       let text = '';
       for await (const event of runAgent({
         provider: this.providerFor(settings),
-        request: { model: settings.model, instructions: CONSOLIDATOR_INSTRUCTIONS, ...(settings.reasoningEffort ? { reasoningEffort: settings.reasoningEffort } : {}) },
+        request: {
+          model: settings.model,
+          instructions: CONSOLIDATOR_INSTRUCTIONS,
+          ...(settings.reasoningEffort ? { reasoningEffort: settings.reasoningEffort } : {}),
+        },
         items: [{ role: 'user', content: consolidationMessage(run) }],
         tools: [],
         toolContext: { root: this.repoRoot },
@@ -492,7 +514,11 @@ export class ResearchService {
           addUsage(run, event.usage, models.cost(event.model, event.usage));
           this.reportRunProgress(live);
         } else if (event.type === 'wait') {
-          this.publish('provider.wait', { scope: { agent: `${run.id}:consolidation` }, reason: event.reason, seconds: event.seconds, attempt: event.attempt }, live.cause);
+          this.publish(
+            'provider.wait',
+            { scope: { agent: `${run.id}:consolidation` }, reason: event.reason, seconds: event.seconds, attempt: event.attempt },
+            live.cause,
+          );
         } else if (event.type === 'done') {
           text = event.text.trim();
         }

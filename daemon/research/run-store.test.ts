@@ -31,15 +31,18 @@ test('run files that are links, folders, FIFOs, huge or not UTF-8 are reported w
   assert.deepEqual(await store.recover(new Date(), () => 'consolidated'), []);
   for (let n = 1; n <= 7; n++) assert.equal(await store.load(`r-20260101-100000-000${n}`), undefined);
   const firstReports = reports.slice(0, 7).sort();
-  assert.deepEqual(firstReports, [
-    'r-20260101-100000-0001.json is not read: it is a symbolic link, which Ralph does not follow; it is left as it is',
-    'r-20260101-100000-0002.json is not read: it is a symbolic link, which Ralph does not follow; it is left as it is',
-    'r-20260101-100000-0003.json is not read: it is a folder, not a file; it is left as it is',
-    'r-20260101-100000-0004.json is not read: it is not a regular file (a FIFO, socket or device); it is left as it is',
-    'r-20260101-100000-0005.json is not read: it is larger than 16 MiB, the most Ralph reads of it; it is left as it is',
-    `r-20260101-100000-0006.json is not valid UTF-8 text (the first bad byte is at offset ${latin1.indexOf(0xe9)}); it is left as it is`,
-    'r-20260101-100000-0007.json is not valid JSON: unexpected character at line 1, column 1; it is left as it is',
-  ].sort());
+  assert.deepEqual(
+    firstReports,
+    [
+      'r-20260101-100000-0001.json is not read: it is a symbolic link, which Ralph does not follow; it is left as it is',
+      'r-20260101-100000-0002.json is not read: it is a symbolic link, which Ralph does not follow; it is left as it is',
+      'r-20260101-100000-0003.json is not read: it is a folder, not a file; it is left as it is',
+      'r-20260101-100000-0004.json is not read: it is not a regular file (a FIFO, socket or device); it is left as it is',
+      'r-20260101-100000-0005.json is not read: it is larger than 16 MiB, the most Ralph reads of it; it is left as it is',
+      `r-20260101-100000-0006.json is not valid UTF-8 text (the first bad byte is at offset ${latin1.indexOf(0xe9)}); it is left as it is`,
+      'r-20260101-100000-0007.json is not valid JSON: unexpected character at line 1, column 1; it is left as it is',
+    ].sort(),
+  );
   assert.doesNotMatch(reports.join('\n'), /root:|bin\/bash/);
   assert.equal(await readFile(path.join(outside, 'run.json'), 'utf8'), running, 'the link target is untouched');
   assert.deepEqual(await readFile(path.join(dir, 'r-20260101-100000-0006.json')), latin1);

@@ -105,7 +105,10 @@ export class ResearchStore {
   /** The ids on disk, newest first. */
   async ids(): Promise<string[]> {
     const names = await readdirIfExists(this.dir);
-    return names.flatMap((name) => RUN_FILE.exec(name)?.[1] ?? []).sort().reverse();
+    return names
+      .flatMap((name) => RUN_FILE.exec(name)?.[1] ?? [])
+      .sort()
+      .reverse();
   }
 
   /**
@@ -117,7 +120,7 @@ export class ResearchStore {
     const recovered: ResearchRun[] = [];
     for (const id of await this.ids()) {
       const run = await this.load(id).catch(() => undefined);
-      if (!run || run.status !== 'running') continue;
+      if (run?.status !== 'running') continue;
       const endedAt = now.toISOString();
       for (const agent of run.agents) {
         if (agent.status !== 'queued' && agent.status !== 'running') continue;
@@ -166,5 +169,6 @@ export class ResearchStore {
 /** Makes the research folder; one that is a symbolic link (runs would be written outside the repository) is refused. */
 async function ensureRealFolder(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  if ((await lstat(dir)).isSymbolicLink()) throw new Error(`${RALPH_DIR}/research is a symbolic link, which Ralph does not follow: runs are not written`);
+  if ((await lstat(dir)).isSymbolicLink())
+    throw new Error(`${RALPH_DIR}/research is a symbolic link, which Ralph does not follow: runs are not written`);
 }

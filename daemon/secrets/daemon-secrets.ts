@@ -43,11 +43,15 @@ export class DaemonSecrets {
     if (sources.config) this.config = sources.config;
     const rules = this.envRules();
     const fromEnv = new Map<string, NamedSecret>();
-    for (const env of sources.envs) for (const secret of secretVariables(env, rules)) fromEnv.set(`${secret.name}\0${secret.value}`, secret);
+    for (const env of sources.envs)
+      for (const secret of secretVariables(env, rules)) fromEnv.set(`${secret.name}\0${secret.value}`, secret);
     this.redactor.set('env', [...fromEnv.values()]);
     if (sources.token !== undefined) this.redactor.set('token', [{ name: 'daemon token', value: sources.token }]);
     const keys = (sources.providerKeys ?? []).filter((key): key is string => typeof key === 'string' && key !== '');
-    this.redactor.set('provider', keys.map((value) => ({ name: 'provider key', value })));
+    this.redactor.set(
+      'provider',
+      keys.map((value) => ({ name: 'provider key', value })),
+    );
   }
 
   readonly redact: Redact = (text) => this.redactor.redact(text);

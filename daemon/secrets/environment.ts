@@ -31,7 +31,8 @@ export interface EnvironmentRules {
 }
 
 /** A segment that is, or ends with, one of these words; and segments that must be exactly these. */
-const SECRET_SEGMENT = /(?:TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|PASS|CREDENTIAL|KEY|AUTH|COOKIE)S?$|^(?:PRIVATE|AUTHORIZATION|DSN|SALT|PAT)$/;
+const SECRET_SEGMENT =
+  /(?:TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|PASS|CREDENTIAL|KEY|AUTH|COOKIE)S?$|^(?:PRIVATE|AUTHORIZATION|DSN|SALT|PAT)$/;
 
 /** `scheme://user:password@…`: a URL that carries its own credentials. */
 const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:[^/\s@]+@/i;
@@ -74,7 +75,11 @@ export function secretVariables(env: NodeJS.ProcessEnv, rules: EnvironmentRules 
  * any variable holding one of `secrets` (the provider's key, whatever the variable is called),
  * but with the variables `rules.passEnv` names.
  */
-export function commandEnvironment(base: NodeJS.ProcessEnv, secrets: readonly string[] = [], rules: EnvironmentRules = {}): NodeJS.ProcessEnv {
+export function commandEnvironment(
+  base: NodeJS.ProcessEnv,
+  secrets: readonly string[] = [],
+  rules: EnvironmentRules = {},
+): NodeJS.ProcessEnv {
   const secretValues = new Set(secrets.filter((secret) => secret !== ''));
   const pass = new Set(rules.passEnv ?? []);
   const hide = new Set(rules.hideEnv ?? []);

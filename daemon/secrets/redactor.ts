@@ -190,7 +190,9 @@ export class Redactor {
       for (let index = 0; index < value.length; index++) {
         const item: unknown = value[index];
         const redacted = this.walk(item, depth + 1);
-        if (redacted !== item) (copy ??= [...value])[index] = redacted;
+        if (redacted === item) continue;
+        copy ??= [...value];
+        copy[index] = redacted;
       }
       return copy ?? value;
     }
@@ -199,7 +201,9 @@ export class Redactor {
     let copy: Record<string, unknown> | null = null;
     for (const [key, item] of Object.entries(value)) {
       const redacted = this.walk(item, depth + 1);
-      if (redacted !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = redacted;
+      if (redacted === item) continue;
+      copy ??= { ...(value as Record<string, unknown>) };
+      copy[key] = redacted;
     }
     return copy ?? value;
   }
@@ -234,7 +238,8 @@ export class Redactor {
     }
     this.formsByFirst = byFirst;
     const grams = new Set<string>();
-    for (const form of labels.keys()) for (let at = 0; at + STREAM_HOLD_MIN <= form.length; at++) grams.add(form.slice(at, at + STREAM_HOLD_MIN));
+    for (const form of labels.keys())
+      for (let at = 0; at + STREAM_HOLD_MIN <= form.length; at++) grams.add(form.slice(at, at + STREAM_HOLD_MIN));
     this.fourGrams = grams;
     this.longestForm = Math.max(0, ...[...labels.keys()].map((form) => form.length));
     // Longest first: where one form holds another, the whole of it goes.
@@ -275,7 +280,9 @@ function base64Forms(value: string): string[] {
   const bytes = Buffer.from(value, 'utf8');
   const forms = new Set<string>();
   for (let offset = 0; offset < 3; offset++) {
-    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64').replace(/=+$/, '');
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes])
+      .toString('base64')
+      .replace(/=+$/, '');
     const total = offset + bytes.length;
     // Characters that mix in bits of the bytes before (the padding) or after the value are left out.
     const start = [0, 2, 3][offset]!;

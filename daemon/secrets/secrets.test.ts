@@ -89,7 +89,13 @@ test('the redactor replaces a value, its JSON, URL and base64 forms at any align
   const key = `sk-${randomBytes(24).toString('base64url')}`;
   const quoted = `pa"ss\\${randomBytes(6).toString('hex')} /&`;
   const pem = `-----BEGIN KEY-----\n${randomBytes(30).toString('base64')}\n-----END KEY-----`;
-  const redactor = new Redactor({ env: [{ name: 'API_KEY', value: key }, { name: 'DB_PASSWORD', value: quoted }, { name: 'PEM', value: pem }] });
+  const redactor = new Redactor({
+    env: [
+      { name: 'API_KEY', value: key },
+      { name: 'DB_PASSWORD', value: quoted },
+      { name: 'PEM', value: pem },
+    ],
+  });
   const { redact } = redactor;
 
   assert.equal(redact(`the key is ${key}.`), 'the key is [redacted API_KEY].');
@@ -111,7 +117,13 @@ test('the redactor replaces a value, its JSON, URL and base64 forms at any align
 });
 
 test('short values are not redacted; sources are replaced as a whole; deep values are copied only where they change', () => {
-  const redactor = new Redactor({ env: [{ name: 'FLAG_TOKEN', value: 'true' }, { name: 'PIN_PASSWORD', value: '1234567' }, { name: 'AUTH_MODE', value: 'disabled' }] });
+  const redactor = new Redactor({
+    env: [
+      { name: 'FLAG_TOKEN', value: 'true' },
+      { name: 'PIN_PASSWORD', value: '1234567' },
+      { name: 'AUTH_MODE', value: 'disabled' },
+    ],
+  });
   assert.equal(redactor.redact('true 1234567 true'), 'true 1234567 true', `values under ${MIN_SECRET_LENGTH} characters stay`);
   assert.equal(redactor.redact('the cache is disabled'), 'the cache is disabled', 'a setting word is no secret');
   assert.deepEqual(redactor.values(), []);
@@ -119,7 +131,11 @@ test('short values are not redacted; sources are replaced as a whole; deep value
   redactor.set('provider', [{ name: 'provider key', value: 'sk-first-key-0001' }]);
   assert.equal(redactor.redact('sk-first-key-0001'), '[redacted provider key]');
   redactor.set('provider', [{ name: 'provider key', value: 'sk-second-key-0002' }]);
-  assert.equal(redactor.redact('sk-first-key-0001 sk-second-key-0002'), 'sk-first-key-0001 [redacted provider key]', 'a reload replaces the key');
+  assert.equal(
+    redactor.redact('sk-first-key-0001 sk-second-key-0002'),
+    'sk-first-key-0001 [redacted provider key]',
+    'a reload replaces the key',
+  );
 
   const clean = { a: 'x', list: [{ b: 'y' }], when: new Date(0) };
   assert.equal(redactor.redactValue(clean), clean, 'nothing to redact: the same object');
@@ -141,8 +157,16 @@ test('DaemonSecrets: environment, token and key; the config passes and hides var
   assert.equal(secrets.redact('ghp_abcdefghijkl aaaa odd-value-12345'), '[redacted GITHUB_TOKEN] aaaa odd-value-12345');
   assert.equal(secrets.redact('a'.repeat(64)), '[redacted daemon token]');
   assert.equal(secrets.redact('sk-provider-12345'), '[redacted provider key]');
-  secrets.update({ envs: [env], providerKeys: ['sk-provider-12345'], config: { passEnv: ['GITHUB_TOKEN'], hideEnv: ['ODD'], readIgnoredFiles: true } });
-  assert.equal(secrets.redact('ghp_abcdefghijkl odd-value-12345'), '[redacted GITHUB_TOKEN] [redacted ODD]', 'a passed variable is still redacted');
+  secrets.update({
+    envs: [env],
+    providerKeys: ['sk-provider-12345'],
+    config: { passEnv: ['GITHUB_TOKEN'], hideEnv: ['ODD'], readIgnoredFiles: true },
+  });
+  assert.equal(
+    secrets.redact('ghp_abcdefghijkl odd-value-12345'),
+    '[redacted GITHUB_TOKEN] [redacted ODD]',
+    'a passed variable is still redacted',
+  );
   assert.equal(secrets.redact('a'.repeat(64)), '[redacted daemon token]', 'the token stays known');
   assert.deepEqual(secrets.envRules(), { passEnv: ['GITHUB_TOKEN'], hideEnv: ['ODD'] });
   assert.equal(secrets.readIgnoredFiles(), true);
@@ -152,12 +176,17 @@ test('the event bus and the model request carry no secret', async () => {
   const secrets = DaemonSecrets.from({ envs: [{ NPM_TOKEN: 'npm_secretsecret1' }] });
   const bus = new EventBus(10, secrets.redactValue);
   const event = bus.publish('daemon.stopping', { reason: 'because npm_secretsecret1' });
-  assert.equal((event.envelope.data as { reason: string }).reason, 'because [redacted NPM_TOKEN]', 'the envelope (sent on resume) is redacted');
+  assert.equal(
+    (event.envelope.data as { reason: string }).reason,
+    'because [redacted NPM_TOKEN]',
+    'the envelope (sent on resume) is redacted',
+  );
   assert.doesNotMatch(event.frame, /npm_secretsecret1/);
 
   const seen: ModelRequest[] = [];
   const inner: Provider = {
     api: 'chat',
+    // biome-ignore lint/correctness/useYield: it only records what it was asked; the test reads no reply
     async *stream(request: ModelRequest): AsyncIterable<ProviderEvent> {
       seen.push(request);
     },
@@ -188,7 +217,11 @@ test('a streamed text is redacted piece by piece, a secret split across pieces i
     shown.push(stream.end());
     const joined = shown.join('');
     // At most the first 3 characters of a split secret show before its label.
-    assert.match(joined, /^Here is the key: (s|sk|sk-)?\[redacted API_KEY\]\. And some more text after it, with s and k in it: sk, s\.$/, `pieces of ${size}: ${joined}`);
+    assert.match(
+      joined,
+      /^Here is the key: (s|sk|sk-)?\[redacted API_KEY\]\. And some more text after it, with s and k in it: sk, s\.$/,
+      `pieces of ${size}: ${joined}`,
+    );
   }
   const stream = redactor.stream();
   assert.equal(stream.push('plain words, nothing like it'), 'plain words, nothing like it', 'text that cannot start a secret goes at once');
@@ -208,12 +241,17 @@ test('a secret cut in two where output was cut (head and tail kept, a clipped li
   // One long line, the key placed across the middle of a 2 KiB cap: a head ends inside it, a tail begins inside it.
   for (const shift of [0, 5, 20, 40]) {
     const output = new HeadTailBuffer(2048);
-    output.push(Buffer.from(`${'x'.repeat(1024 - 30 + shift)}${key}${'y'.repeat(3000)}${'z'.repeat(1024 - 30 + shift)}${key}${'w'.repeat(20)}`));
+    output.push(
+      Buffer.from(`${'x'.repeat(1024 - 30 + shift)}${key}${'y'.repeat(3000)}${'z'.repeat(1024 - 30 + shift)}${key}${'w'.repeat(20)}`),
+    );
     const kept = output.finish().text;
     const redacted = redactor.redact(kept);
     for (let length = 4; length <= key.length; length++) {
       for (const piece of [key.slice(0, length), key.slice(key.length - length)]) {
-        assert.ok(!redacted.includes(piece) || /^(x|y|z|w)+$/.test(piece), `no ${length}-character end of the key (shift ${shift}): ${redacted.slice(900, 1200)}`);
+        assert.ok(
+          !redacted.includes(piece) || /^(x|y|z|w)+$/.test(piece),
+          `no ${length}-character end of the key (shift ${shift}): ${redacted.slice(900, 1200)}`,
+        );
       }
     }
   }

@@ -20,7 +20,11 @@ export interface WorkspaceRedaction {
 }
 
 /** Redacts the secrets from the changed (and new) text files of the work tree at `root`. */
-export async function redactChangedFiles(root: string, redact: Redact, env?: Record<string, string | undefined>): Promise<WorkspaceRedaction> {
+export async function redactChangedFiles(
+  root: string,
+  redact: Redact,
+  env?: Record<string, string | undefined>,
+): Promise<WorkspaceRedaction> {
   const changes = await status(root, { untracked: 'all', ...(env ? { env } : {}) });
   const redacted: string[] = [];
   for (const change of changes) {

@@ -52,10 +52,7 @@ export interface RequestContext {
 /** Params as the handler receives them: parsed by the method's schema (defaults applied). */
 export type HandlerParams<M extends MethodName> = z.output<(typeof Methods)[M]['params']>;
 
-export type MethodHandler<M extends MethodName> = (
-  params: HandlerParams<M>,
-  request: RequestContext,
-) => ResultOf<M> | Promise<ResultOf<M>>;
+export type MethodHandler<M extends MethodName> = (params: HandlerParams<M>, request: RequestContext) => ResultOf<M> | Promise<ResultOf<M>>;
 
 /** Every method but `initialize` (the server itself handles the handshake). Missing one does not compile. */
 export type HandledMethod = Exclude<MethodName, 'initialize'>;

@@ -10,7 +10,11 @@ describe('leadingId: the id of a message too large to parse', () => {
     assert.equal(id('{"jsonrpc":"2.0","id":7,"method":"goal.create","params":{"spec":"xxxx'), 7);
     assert.equal(id('{"id":"abc","jsonrpc":"2.0"'), 'abc');
     assert.equal(id(' \n{ "jsonrpc" : "2.0" , "method" : "goal.list", "id" : -3 , "params": ['), -3);
-    assert.equal(id('{"jsonrpc":"2.0","method":"x","small":{"id":1,"a":[1,"}"]},"id":"r\\"1"'), 'r"1', 'nested ids and braces in strings are skipped');
+    assert.equal(
+      id('{"jsonrpc":"2.0","method":"x","small":{"id":1,"a":[1,"}"]},"id":"r\\"1"'),
+      'r"1',
+      'nested ids and braces in strings are skipped',
+    );
     assert.equal(id('{"jsonrpc":"2.0","id":"é😀"'), 'é😀');
   });
 
@@ -35,7 +39,9 @@ describe('leadingId: the id of a message too large to parse', () => {
   });
 
   it('decodeFrame answers a too-large message with its id', () => {
-    const data = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 'big', method: 'goal.create', params: { title: 't', spec: 'x'.repeat(2000) } }));
+    const data = Buffer.from(
+      JSON.stringify({ jsonrpc: '2.0', id: 'big', method: 'goal.create', params: { title: 't', spec: 'x'.repeat(2000) } }),
+    );
     const frame = decodeFrame(data, false, 1000);
     assert.deepEqual(frame, {
       kind: 'error',
@@ -52,7 +58,13 @@ describe('leadingId: the id of a message too large to parse', () => {
       id: 4,
       error: { code: ErrorCode.InvalidParams, message: 'invalid params for goal.list: nested deeper than 32 levels' },
     });
-    assert.equal((decodeFrame(Buffer.from(`{"jsonrpc":"2.0","id":4,"method":"nope","params":${deep}}`), false, 1e6) as { error: { code: number } }).error.code, ErrorCode.MethodNotFound);
-    assert.deepEqual(decodeFrame(Buffer.from(`{"jsonrpc":"2.0","method":"goal.list","params":${deep}}`), false, 1e6), { kind: 'notification' });
+    assert.equal(
+      (decodeFrame(Buffer.from(`{"jsonrpc":"2.0","id":4,"method":"nope","params":${deep}}`), false, 1e6) as { error: { code: number } })
+        .error.code,
+      ErrorCode.MethodNotFound,
+    );
+    assert.deepEqual(decodeFrame(Buffer.from(`{"jsonrpc":"2.0","method":"goal.list","params":${deep}}`), false, 1e6), {
+      kind: 'notification',
+    });
   });
 });

@@ -116,7 +116,19 @@ function valueEnd(data: Buffer, at: number, end: number): number {
     return -1;
   }
   // A number or a literal: it runs to the next delimiter, which must come before `end`.
-  while (at < end && !(data[at] === 0x2c || data[at] === 0x7d || data[at] === 0x5d || data[at] === 0x20 || data[at] === 0x09 || data[at] === 0x0a || data[at] === 0x0d)) at++;
+  while (
+    at < end &&
+    !(
+      data[at] === 0x2c ||
+      data[at] === 0x7d ||
+      data[at] === 0x5d ||
+      data[at] === 0x20 ||
+      data[at] === 0x09 ||
+      data[at] === 0x0a ||
+      data[at] === 0x0d
+    )
+  )
+    at++;
   return at < end ? at : -1;
 }
 
@@ -126,7 +138,11 @@ function valueEnd(data: Buffer, at: number, end: number): number {
  */
 export function decodeFrame(data: Buffer, isBinary: boolean, maxBytes: number): DecodedFrame {
   if (data.length > maxBytes) {
-    return refuse(isBinary ? null : leadingId(data), ErrorCode.MessageTooLarge, `message of ${data.length} bytes is over the limit of ${maxBytes} bytes`);
+    return refuse(
+      isBinary ? null : leadingId(data),
+      ErrorCode.MessageTooLarge,
+      `message of ${data.length} bytes is over the limit of ${maxBytes} bytes`,
+    );
   }
   if (isBinary) return refuse(null, ErrorCode.InvalidRequest, 'binary frames are not supported: send JSON-RPC as text frames');
 

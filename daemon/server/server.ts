@@ -215,7 +215,9 @@ export class RpcServer {
     const connection: ClientConnection = new ClientConnection(`c${this.nextClientNumber++}`, socket, {
       maxBufferedBytes: this.maxBufferedBytes,
       onTooSlow: (backlog) =>
-        this.services.log(`client ${connection.id} (${connection.info?.name ?? 'not initialized'}) is too slow: ${backlog} bytes unsent; closed (1013)`),
+        this.services.log(
+          `client ${connection.id} (${connection.info?.name ?? 'not initialized'}) is too slow: ${backlog} bytes unsent; closed (1013)`,
+        ),
     });
     this.connections.set(connection.id, connection);
     socket.on('message', (data, isBinary) => {
@@ -283,7 +285,9 @@ export class RpcServer {
   }
 
   private answerFailure(connection: ClientConnection, id: RequestId | null, method: string, error: unknown): void {
-    this.services.log(`internal error answering ${method} for client ${connection.id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    this.services.log(
+      `internal error answering ${method} for client ${connection.id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     try {
       this.replyError(connection, id, { code: ErrorCode.InternalError, message: `internal error in ${method}: ${oneLine(error)}` });
     } catch {
@@ -338,7 +342,12 @@ export class RpcServer {
     bus.publish('clients.changed', { clients: this.clients() });
   }
 
-  private async dispatch(connection: ClientConnection, id: RequestId, method: Exclude<MethodName, 'initialize'>, rawParams: unknown): Promise<void> {
+  private async dispatch(
+    connection: ClientConnection,
+    id: RequestId,
+    method: Exclude<MethodName, 'initialize'>,
+    rawParams: unknown,
+  ): Promise<void> {
     const client = connection.info;
     if (!client) {
       this.replyError(connection, id, { code: ErrorCode.NotInitialized, message: `call initialize before ${method}` });
@@ -388,7 +397,9 @@ function invalidParams(method: MethodName, error: z.ZodError): JsonRpcErrorObjec
     code: ErrorCode.InvalidParams,
     message: `invalid params for ${method}: ${describeZodError(error)}`,
     // The first few, like the message: a bad array can have an issue per element.
-    data: { issues: error.issues.slice(0, DESCRIBED_ISSUES_MAX).map((issue) => ({ path: issue.path.map(String), message: issue.message })) },
+    data: {
+      issues: error.issues.slice(0, DESCRIBED_ISSUES_MAX).map((issue) => ({ path: issue.path.map(String), message: issue.message })),
+    },
   };
 }
 

@@ -41,7 +41,9 @@ test('the snapshot carries the settings of ralph.config.ts; an edit reaches ever
 
   // A file that no longer validates: the error, with the last good settings still in force.
   await writeConfig(repoRoot, "export default { executor: { maxIterations: 'many' } };\n");
-  const failed = await waitFor(() => changes(firstEvents).find((change) => change.error !== null), { message: 'config.changed with the error' });
+  const failed = await waitFor(() => changes(firstEvents).find((change) => change.error !== null), {
+    message: 'config.changed with the error',
+  });
   assert.match(failed.error ?? '', /executor\.maxIterations/);
   assert.deepEqual(failed.settings, reloaded);
 

@@ -258,8 +258,15 @@ export class GoalLog {
     }
     if (!now.isFile()) {
       this.indexes.delete(goalId);
-      const what = now.isSymbolicLink() ? 'a symbolic link, which Ralph does not follow' : now.isDirectory() ? 'a folder' : 'not a regular file';
-      throw new RpcError(ErrorCode.Conflict, `the log of goal #${goalId} (${RALPH_DIR}/logs/${goalId}.jsonl) is ${what}; it is left as it is`);
+      const what = now.isSymbolicLink()
+        ? 'a symbolic link, which Ralph does not follow'
+        : now.isDirectory()
+          ? 'a folder'
+          : 'not a regular file';
+      throw new RpcError(
+        ErrorCode.Conflict,
+        `the log of goal #${goalId} (${RALPH_DIR}/logs/${goalId}.jsonl) is ${what}; it is left as it is`,
+      );
     }
     if (known && known.size === now.size && known.ino === now.ino) return known;
     const index = await scanLog(goalId, file);
@@ -381,7 +388,10 @@ async function openForReading(file: string, goalId: number): Promise<FileHandle>
     return await open(file, READ_FLAGS);
   } catch (error) {
     if (isLinkRefusal(error)) {
-      throw new RpcError(ErrorCode.Conflict, `the log of goal #${goalId} (${RALPH_DIR}/logs/${goalId}.jsonl) is a symbolic link, which Ralph does not follow`);
+      throw new RpcError(
+        ErrorCode.Conflict,
+        `the log of goal #${goalId} (${RALPH_DIR}/logs/${goalId}.jsonl) is a symbolic link, which Ralph does not follow`,
+      );
     }
     throw error;
   }

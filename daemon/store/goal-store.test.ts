@@ -3,14 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import {
-  ErrorCode,
-  Goal,
-  RpcError,
-  createGoal,
-  transition,
-  type EventEnvelope,
-} from '../../protocol/index.ts';
+import { ErrorCode, Goal, RpcError, createGoal, transition, type EventEnvelope } from '../../protocol/index.ts';
 import { makeTempDir } from '../../test/helpers/repo.ts';
 import { pause, waitFor } from '../../test/helpers/wait.ts';
 import { writeThenCrashBeforeRename } from '../fs/test-support.ts';
@@ -64,12 +57,21 @@ test('open prepares .ralph/, and create writes a pretty goal file, an event and 
   assert.deepEqual(store.counts(), { draft: 1, queued: 1, running: 0, paused: 0, done: 0, stuck: 0, cancelled: 0 });
 
   const created = goalEvents(fixture.events);
-  assert.deepEqual(created.map((event) => event.type), ['goal.created', 'goal.created']);
+  assert.deepEqual(
+    created.map((event) => event.type),
+    ['goal.created', 'goal.created'],
+  );
   assert.deepEqual(created[0]!.cause, cause);
-  assert.deepEqual((await store.log.read(1)).entries.map((entry) => [entry.kind, entry.text]), [['created', 'created as draft']]);
+  assert.deepEqual(
+    (await store.log.read(1)).entries.map((entry) => [entry.kind, entry.text]),
+    [['created', 'created as draft']],
+  );
   assert.deepEqual(
     (await store.log.read(2)).entries.map((entry) => [entry.kind, entry.text]),
-    [['created', 'created as draft'], ['transition', 'draft → queued']],
+    [
+      ['created', 'created as draft'],
+      ['transition', 'draft → queued'],
+    ],
   );
 });
 
@@ -136,10 +138,9 @@ test('a hand edit is reloaded and broadcast with source "file"', async (t) => {
   const goal = await store.create({ title: 'Before' });
   await writeFile(store.fileOf(1), goalFileText({ ...goal, title: 'After, by hand' }));
 
-  const event = await waitFor(
-    () => fixture.events.find((e) => e.type === 'goal.updated' && e.data.source === 'file'),
-    { message: 'a goal.updated event from the file' },
-  );
+  const event = await waitFor(() => fixture.events.find((e) => e.type === 'goal.updated' && e.data.source === 'file'), {
+    message: 'a goal.updated event from the file',
+  });
   assert.equal(event.type === 'goal.updated' && event.data.goal.title, 'After, by hand');
   assert.equal(store.get(1)?.title, 'After, by hand');
 });
@@ -202,10 +203,9 @@ test('a corrupt file becomes an invalid goal, is never written over, and recover
   await waitFor(() => store.invalid()[0]?.error.includes('state'), { message: 'the schema error' });
 
   await writeFile(store.fileOf(1), goalFileText({ ...goal, title: 'Fixed' }));
-  const fixed = await waitFor(
-    () => fixture.events.find((event) => event.type === 'goal.updated' && event.data.source === 'file'),
-    { message: 'the fixed goal broadcast' },
-  );
+  const fixed = await waitFor(() => fixture.events.find((event) => event.type === 'goal.updated' && event.data.source === 'file'), {
+    message: 'the fixed goal broadcast',
+  });
   assert.equal(fixed.type === 'goal.updated' && fixed.data.goal.title, 'Fixed');
   assert.deepEqual(store.invalid(), []);
   assert.equal(store.get(1)?.title, 'Fixed');
@@ -233,7 +233,10 @@ test('a goal invalid since open becomes "created" when fixed; an id that disagre
   await waitFor(() => fixture.events.slice(seen).find((event) => event.type === 'goal.created' && event.data.goal.id === 1), {
     message: 'goal.created for the fixed goal',
   });
-  assert.deepEqual(store.list().map((g) => g.id), [1]);
+  assert.deepEqual(
+    store.list().map((g) => g.id),
+    [1],
+  );
   assert.equal((await store.create({ title: 'Next' })).id, 3, 'the invalid file still holds its id');
 });
 
@@ -245,16 +248,18 @@ test('a deleted goal file removes the goal; a file dropped in appears', async (t
 
   await rm(store.fileOf(1));
   await waitFor(() => fixture.events.find((event) => event.type === 'goal.removed'), { message: 'goal.removed' });
-  assert.deepEqual(store.list().map((goal) => goal.id), [2]);
+  assert.deepEqual(
+    store.list().map((goal) => goal.id),
+    [2],
+  );
   await rejectsWithCode(store.transition(1, 'queue'), ErrorCode.NotFound);
 
   // As from a `git pull`: a goal written elsewhere, a plain (non-atomic) write.
   const pulled = createGoal({ id: 7, title: 'From a teammate', now: FIXED_NOW });
   await writeFile(store.fileOf(7), goalFileText(pulled));
-  const created = await waitFor(
-    () => fixture.events.find((event) => event.type === 'goal.created' && event.data.goal.id === 7),
-    { message: 'goal.created for the dropped file' },
-  );
+  const created = await waitFor(() => fixture.events.find((event) => event.type === 'goal.created' && event.data.goal.id === 7), {
+    message: 'goal.created for the dropped file',
+  });
   assert.equal(created.type === 'goal.created' && created.data.goal.title, 'From a teammate');
   assert.deepEqual(store.get(7), pulled);
   assert.equal((await store.create({ title: 'Mine' })).id, 8);
@@ -264,7 +269,10 @@ test('a deleted goal file removes the goal; a file dropped in appears', async (t
   await writeFile(path.join(store.paths.goals, '0.json'), '{}');
   await pause(PAST_WATCHER_DELAY_MS);
   assert.deepEqual(store.invalid(), []);
-  assert.deepEqual(store.list().map((goal) => goal.id), [2, 7, 8]);
+  assert.deepEqual(
+    store.list().map((goal) => goal.id),
+    [2, 7, 8],
+  );
 });
 
 test('a mutation takes a hand edit the watcher has not reported yet instead of writing over it', async (t) => {
@@ -313,11 +321,20 @@ test('a goal found running on open goes back to queued with a note, kept in hist
   const store = await fixture.open();
   const recovered = store.get(1);
   assert.equal(recovered?.state, 'queued');
-  assert.deepEqual(recovered.history.at(-1), { action: 'recover', from: 'running', to: 'queued', at: recovered.updatedAt, note: RECOVERY_NOTE });
+  assert.deepEqual(recovered.history.at(-1), {
+    action: 'recover',
+    from: 'running',
+    to: 'queued',
+    at: recovered.updatedAt,
+    note: RECOVERY_NOTE,
+  });
   assert.deepEqual(recovered.attempts[0]?.notes, ['made the first half'], 'its work so far is kept');
   assert.equal(Goal.parse(JSON.parse(await readFile(store.fileOf(1), 'utf8'))).state, 'queued');
   const log = (await store.log.read(1)).entries;
-  assert.deepEqual(log.map((entry) => entry.text), [`running → queued: ${RECOVERY_NOTE}`]);
+  assert.deepEqual(
+    log.map((entry) => entry.text),
+    [`running → queued: ${RECOVERY_NOTE}`],
+  );
 });
 
 test('a crash between temp file and rename: the store reopens on the old goal and cleans the temp file', async (t) => {
@@ -329,7 +346,10 @@ test('a crash between temp file and rename: the store reopens on the old goal an
 
   const signal = await writeThenCrashBeforeRename(fixture.repoRoot, store.fileOf(1), goalFileText({ ...goal, title: 'Half-written' }));
   assert.equal(signal, 'SIGKILL');
-  assert.ok((await readdir(store.paths.goals)).some((name) => name.endsWith('.tmp')), 'the crash left a temp file');
+  assert.ok(
+    (await readdir(store.paths.goals)).some((name) => name.endsWith('.tmp')),
+    'the crash left a temp file',
+  );
 
   store = await fixture.open();
   assert.deepEqual(await readFile(store.fileOf(1)), oldBytes);
@@ -358,13 +378,19 @@ test('the goals folder deleted and restored (a checkout) is followed: goals remo
 
   await rm(store.paths.goals, { recursive: true });
   await waitFor(() => store.list().length === 0, { timeoutMs: 15_000, message: 'the goals to be gone with their folder' });
-  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is gone/.test(error.message)), { timeoutMs: 15_000, message: 'the store to say so' });
+  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is gone/.test(error.message)), {
+    timeoutMs: 15_000,
+    message: 'the store to say so',
+  });
 
   // Restored as a checkout does it: a new folder, the same files.
   await mkdir(store.paths.goals);
   for (const [id, bytes] of saved) await writeFile(store.fileOf(id), bytes);
   await waitFor(() => store.list().length === 13, { timeoutMs: 15_000, message: 'all 13 goals read again' });
-  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is back; read again/.test(error.message)), { timeoutMs: 15_000, message: 'the store to say it is back' });
+  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is back; read again/.test(error.message)), {
+    timeoutMs: 15_000,
+    message: 'the store to say it is back',
+  });
   assert.deepEqual(store.invalid(), []);
 
   // The new folder is watched: a hand edit there is seen live.
@@ -401,7 +427,10 @@ test('the goals folder replaced by a file and back: goal add fails clearly meanw
   const bytes2 = await readFile(store.fileOf(2));
   await rm(store.paths.goals, { recursive: true });
   await writeFile(store.paths.goals, 'not a folder\n');
-  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is not a folder/.test(error.message)), { timeoutMs: 15_000, message: 'the store to say so' });
+  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is not a folder/.test(error.message)), {
+    timeoutMs: 15_000,
+    message: 'the store to say so',
+  });
   assert.deepEqual(store.list(), []);
   await rejectsWithCode(store.create({ title: 'Three' }), ErrorCode.Unavailable, /goals cannot be written: \.ralph\/goals is not a folder/);
   assert.equal(await readFile(store.paths.goals, 'utf8'), 'not a folder\n', 'the file in its place is left alone');
@@ -504,24 +533,28 @@ test('a goal whose log is a symbolic link keeps working; the refused appends are
   assert.equal(await readFile(target, 'utf8'), 'precious\n');
 });
 
-test(
-  'a goals folder made unreadable and readable again: said so, writes refused clearly, then all read again',
+test('a goals folder made unreadable and readable again: said so, writes refused clearly, then all read again', {
   // Root reads a chmod 000 folder all the same: there the folder replaced by a file stands in for this.
-  { skip: process.getuid?.() === 0 ? 'root reads a folder whatever its mode' : false },
-  async (t) => {
-    const fixture = await storeFixture(t);
-    const store = await fixture.open({ now: () => FIXED_NOW, folderCheckMs: 50 });
-    await store.create({ title: 'One' });
-    await chmod(store.paths.goals, 0o000);
-    t.after(() => chmod(store.paths.goals, 0o755).catch(() => {}));
-    await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals cannot be read \(EACCES\)/.test(error.message)), { timeoutMs: 15_000, message: 'the store to say so' });
-    await rejectsWithCode(store.create({ title: 'Two' }), ErrorCode.Unavailable, /goals cannot be written: \.ralph\/goals cannot be read/);
-    assert.equal(store.list().length, 1, 'shown as last read');
+  skip: process.getuid?.() === 0 ? 'root reads a folder whatever its mode' : false,
+}, async (t) => {
+  const fixture = await storeFixture(t);
+  const store = await fixture.open({ now: () => FIXED_NOW, folderCheckMs: 50 });
+  await store.create({ title: 'One' });
+  await chmod(store.paths.goals, 0o000);
+  t.after(() => chmod(store.paths.goals, 0o755).catch(() => {}));
+  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals cannot be read \(EACCES\)/.test(error.message)), {
+    timeoutMs: 15_000,
+    message: 'the store to say so',
+  });
+  await rejectsWithCode(store.create({ title: 'Two' }), ErrorCode.Unavailable, /goals cannot be written: \.ralph\/goals cannot be read/);
+  assert.equal(store.list().length, 1, 'shown as last read');
 
-    await chmod(store.paths.goals, 0o755);
-    await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is back; read again: 1 goal, 0 invalid files/.test(error.message)), { timeoutMs: 15_000, message: 'the store to say it is back' });
-    assert.equal((await store.create({ title: 'Two' })).id, 2);
-    await writeFile(store.fileOf(1), goalFileText({ ...store.get(1)!, title: 'One, edited' }));
-    await waitFor(() => store.get(1)?.title === 'One, edited', { timeoutMs: 15_000, message: 'the folder watched again' });
-  },
-);
+  await chmod(store.paths.goals, 0o755);
+  await waitFor(() => fixture.errors.some((error) => /\.ralph\/goals is back; read again: 1 goal, 0 invalid files/.test(error.message)), {
+    timeoutMs: 15_000,
+    message: 'the store to say it is back',
+  });
+  assert.equal((await store.create({ title: 'Two' })).id, 2);
+  await writeFile(store.fileOf(1), goalFileText({ ...store.get(1)!, title: 'One, edited' }));
+  await waitFor(() => store.get(1)?.title === 'One, edited', { timeoutMs: 15_000, message: 'the folder watched again' });
+});

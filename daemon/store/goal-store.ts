@@ -357,7 +357,10 @@ export class GoalStore {
     const text = `${JSON.stringify(goal, null, 2)}\n`;
     await this.writableGoalsFolder();
     await writeFileAtomic(this.fileOf(goal.id), text).catch((error: NodeJS.ErrnoException) => {
-      throw new RpcError(ErrorCode.Unavailable, `goal #${goal.id} could not be written to ${this.relativeFileOf(goal.id)} (${error.code ?? oneLine(error.message)})`);
+      throw new RpcError(
+        ErrorCode.Unavailable,
+        `goal #${goal.id} could not be written to ${this.relativeFileOf(goal.id)} (${error.code ?? oneLine(error.message)})`,
+      );
     });
     this.records.set(goal.id, { goal, bytes: Buffer.from(text, 'utf8') });
   }
@@ -518,7 +521,9 @@ export class GoalStore {
     if (this.folder.kind === 'link') return [];
     const { ids, unrepresentable } = await idsIn(this.paths.goals, GOAL_FILE);
     for (const name of unrepresentable) {
-      this.reportOnce(`${RALPH_DIR}/goals/${name} is not a goal: its id is out of range (goal ids go from 1 to ${MAX_GOAL_ID}); it is left as it is`);
+      this.reportOnce(
+        `${RALPH_DIR}/goals/${name} is not a goal: its id is out of range (goal ids go from 1 to ${MAX_GOAL_ID}); it is left as it is`,
+      );
     }
     return ids;
   }
@@ -607,7 +612,9 @@ export class GoalStore {
       this.idsOnDisk(),
       idsIn(this.paths.logs, LOG_FILE).then(({ ids, unrepresentable }) => {
         for (const name of [...unrepresentable, ...ids.filter((id) => id > MAX_GOAL_ID).map((id) => `${id}.jsonl`)]) {
-          this.reportOnce(`${RALPH_DIR}/logs/${name} is no goal's log: its id is out of range (goal ids go from 1 to ${MAX_GOAL_ID}); it is left as it is`);
+          this.reportOnce(
+            `${RALPH_DIR}/logs/${name} is no goal's log: its id is out of range (goal ids go from 1 to ${MAX_GOAL_ID}); it is left as it is`,
+          );
         }
         return ids;
       }),
@@ -615,7 +622,9 @@ export class GoalStore {
     const recorded = state.nextGoalId;
     const recordedInRange = typeof recorded === 'number' && Number.isSafeInteger(recorded) && recorded >= 1 && recorded <= MAX_GOAL_ID + 1;
     if (recorded !== undefined && !recordedInRange) {
-      this.reportOnce(`${RALPH_DIR}/state.json: its nextGoalId is not a goal id (1 to ${MAX_GOAL_ID}); the goal and log files say which ids are taken`);
+      this.reportOnce(
+        `${RALPH_DIR}/state.json: its nextGoalId is not a goal id (1 to ${MAX_GOAL_ID}); the goal and log files say which ids are taken`,
+      );
     }
     // Ids out of range (a file named 9007199254740991.json) are invalid files, not the next id's base.
     const taken = [...goalIds, ...logIds, ...this.records.keys()].filter((id) => id <= MAX_GOAL_ID);

@@ -52,7 +52,15 @@ test('the refusal names the rule and the command that was refused', () => {
 });
 
 test('git is recognised however it is spelled', () => {
-  for (const line of ['/usr/bin/git push', 'git -C /somewhere push', 'git --no-pager -c user.name=x commit -m y', '\\git push', "'git' push", '/usr/lib/git-core/git-push origin', 'git-commit -m x']) {
+  for (const line of [
+    '/usr/bin/git push',
+    'git -C /somewhere push',
+    'git --no-pager -c user.name=x commit -m y',
+    '\\git push',
+    "'git' push",
+    '/usr/lib/git-core/git-push origin',
+    'git-commit -m x',
+  ]) {
     assert.match(refusedBy(defaults, line), /^deny: git (push|commit)$/, line);
   }
 });
@@ -130,7 +138,9 @@ test('a rule that cannot be used is an error naming it', () => {
 });
 
 test('splitCommands finds every simple command with its words unquoted', () => {
-  const commands = splitCommands(`A=1 echo 'a b' "c $(printf x)" d\\ e > out 2>&1 | sort -u; f() { g; }; while read l; do h "$l"; done < in`);
+  const commands = splitCommands(
+    `A=1 echo 'a b' "c $(printf x)" d\\ e > out 2>&1 | sort -u; f() { g; }; while read l; do h "$l"; done < in`,
+  );
   assert.deepEqual(
     commands.map((command) => command.words.map((word) => word.value)),
     [['printf', 'x'], ['A=1', 'echo', 'a b', 'c $(printf x)', 'd e'], ['sort', '-u'], ['g'], ['read', 'l'], ['h', '$l']],
@@ -172,7 +182,14 @@ test('a computed command word is refused, saying it is computed and to write it 
 });
 
 test('a computed word where a deny rule needs a literal one counts as matching it', () => {
-  for (const line of ['git $sub', 'git "$(echo push)" origin', 'f() { git "$@"; }; f push', 'echo push | xargs git', 'xargs -I{} git {} < cmds', 'find . -exec git {} \\;']) {
+  for (const line of [
+    'git $sub',
+    'git "$(echo push)" origin',
+    'f() { git "$@"; }; f push',
+    'echo push | xargs git',
+    'xargs -I{} git {} < cmds',
+    'find . -exec git {} \\;',
+  ]) {
     const { rule, reason } = refusal(defaults, line);
     assert.match(rule, /^deny: git /, line);
     assert.match(reason, /is only known at run time and could make this `git [a-z-]+`; write the words out$/, line);
@@ -203,7 +220,10 @@ test('a shell fed its commands from a pipe, a computed here-string or here-docum
   ]) {
     assert.equal(refusal(defaults, line!).rule, rule, line);
   }
-  assert.match(refusal(defaults, 'printf "git push" | bash').reason, /^bash would run commands read from a pipe; write them out \(bash -c '…'\)$/);
+  assert.match(
+    refusal(defaults, 'printf "git push" | bash').reason,
+    /^bash would run commands read from a pipe; write them out \(bash -c '…'\)$/,
+  );
 });
 
 test('a literal here-string or here-document fed to a shell is checked as the script it is', () => {
@@ -217,7 +237,7 @@ test('a literal here-string or here-document fed to a shell is checked as the sc
   assert.equal(refusal(policy, 'bash <<< "ls"').rule, 'not in the allow list');
 });
 
-test('git configuration that redefines commands, and subcommands that are not git\'s own, are refused', () => {
+test("git configuration that redefines commands, and subcommands that are not git's own, are refused", () => {
   for (const [line, rule] of [
     ['git -c alias.p=push p', 'git configuration'],
     ['git -c Alias.p=push p', 'git configuration'],
@@ -226,7 +246,7 @@ test('git configuration that redefines commands, and subcommands that are not gi
     ['git --exec-path=/tmp/bin status', 'git configuration'],
     ['git config alias.p push', 'git configuration'],
     ['git config --local include.path ../x', 'git configuration'],
-    ['GIT_CONFIG_PARAMETERS="\'alias.p\'=\'push\'" git p', 'git configuration from the environment'],
+    ["GIT_CONFIG_PARAMETERS=\"'alias.p'='push'\" git p", 'git configuration from the environment'],
     ['export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=alias.p GIT_CONFIG_VALUE_0=push', 'git configuration from the environment'],
     ['env GIT_CONFIG_GLOBAL=/tmp/c git status', 'git configuration from the environment'],
     ['GIT_EXEC_PATH=/tmp/bin git status', 'git configuration from the environment'],
@@ -236,7 +256,15 @@ test('git configuration that redefines commands, and subcommands that are not gi
     assert.equal(refusal(defaults, line!).rule, rule, line);
   }
   assert.match(refusal(defaults, 'git co main').reason, /`git co` is not one of git's own commands/);
-  for (const line of ['git -c color.ui=never log', 'git -c core.pager=cat diff', 'git config user.name', 'git config --get alias.st', 'git --exec-path', 'git --version', 'git lfs ls-files']) {
+  for (const line of [
+    'git -c color.ui=never log',
+    'git -c core.pager=cat diff',
+    'git config user.name',
+    'git config --get alias.st',
+    'git --exec-path',
+    'git --version',
+    'git lfs ls-files',
+  ]) {
     allowed(defaults, line);
   }
 });
@@ -300,11 +328,20 @@ test('an allow list covers a computed word only with a `*`', () => {
 });
 
 test('splitCommands marks computed words and where standard input comes from', () => {
-  const [substituted, first, second] = splitCommands('echo $A "b$(c)" \'$d\' $\'e\' f* [ g | bash');
+  const [substituted, first, second] = splitCommands("echo $A \"b$(c)\" '$d' $'e' f* [ g | bash");
   assert.equal(substituted!.text, 'c');
   assert.deepEqual(
     first!.words.map((word) => [word.value, word.dynamic === true]),
-    [['echo', false], ['$A', true], ['b$(c)', true], ['$d', false], ['e', false], ['f*', true], ['[', false], ['g', false]],
+    [
+      ['echo', false],
+      ['$A', true],
+      ['b$(c)', true],
+      ['$d', false],
+      ['e', false],
+      ['f*', true],
+      ['[', false],
+      ['g', false],
+    ],
   );
   assert.deepEqual(second!.input, { kind: 'pipe' });
   assert.deepEqual(splitCommands('bash <<< "x $y"')[0]!.input, { kind: 'text', form: 'here-string', text: 'x $y', dynamic: true });

@@ -295,7 +295,11 @@ function judge(command: NormalizedCommand): Refusal | null {
   const { words, dynamic } = command;
   const program = words[0]!;
   if (dynamic[0]) {
-    return computed(command, 'computed command word', `the command word is computed at run time (${program}); write the program's name out`);
+    return computed(
+      command,
+      'computed command word',
+      `the command word is computed at run time (${program}); write the program's name out`,
+    );
   }
   if (program === 'git') return judgeGit(command);
   if (SHELLS.has(program)) return judgeShell(command);
@@ -329,7 +333,8 @@ function judgeGit(command: NormalizedCommand): Refusal | null {
   if (subcommand === 'config') {
     const reading = words.some((word) => /^(--get(-all|-regexp|-urlmatch)?|-l|--list|--show-origin|--name-only)$/.test(word));
     const key = words.slice(2).find((word, index) => GIT_COMMAND_CONFIG.test(word) || dynamic[index + 2]);
-    if (key !== undefined && !reading) return computed(command, 'git configuration', `\`git config ${key}\` would define a git command; run git commands as themselves`);
+    if (key !== undefined && !reading)
+      return computed(command, 'git configuration', `\`git config ${key}\` would define a git command; run git commands as themselves`);
   }
   return null;
 }
@@ -341,7 +346,8 @@ function gitGlobalTrick(words: string[]): string | null {
     if (!isOption(word)) return null;
     if (word.startsWith('--exec-path=')) return `${word} makes git run its commands from elsewhere`;
     const value = word === '-c' || word === '--config-env' ? words[index + 1] : /^(-c|--config-env=)(.+)$/.exec(word)?.[2];
-    if (value !== undefined && GIT_COMMAND_CONFIG.test(value)) return `-c ${value} defines a git command at run time; run the git command itself`;
+    if (value !== undefined && GIT_COMMAND_CONFIG.test(value))
+      return `-c ${value} defines a git command at run time; run the git command itself`;
     if (GIT_OPTIONS_WITH_VALUE.has(word)) index++;
   }
   return null;
@@ -354,17 +360,31 @@ function judgeShell(command: NormalizedCommand): Refusal | null {
   if (script !== undefined) return null; // `bash -c '…'`: the script is checked as commands (innerCommands)
   if (operand !== undefined && (operandDynamic || STDIN_DEVICE.test(operand))) {
     if (STDIN_DEVICE.test(operand) && literalText(input)) return null; // checked as the script it is
-    return computed(command, 'computed script', `${program} would run commands made at run time (${operand}); write the commands out (${program} -c '…')`);
+    return computed(
+      command,
+      'computed script',
+      `${program} would run commands made at run time (${operand}); write the commands out (${program} -c '…')`,
+    );
   }
   if (!readsStdin || input === undefined) return null;
   switch (input.kind) {
     case 'pipe':
-      return computed(command, 'shell fed from a pipe', `${program} would run commands read from a pipe; write them out (${program} -c '…')`);
+      return computed(
+        command,
+        'shell fed from a pipe',
+        `${program} would run commands read from a pipe; write them out (${program} -c '…')`,
+      );
     case 'file':
-      return input.dynamic ? computed(command, 'computed script', `${program} would run commands made at run time (${input.path}); write them out`) : null;
+      return input.dynamic
+        ? computed(command, 'computed script', `${program} would run commands made at run time (${input.path}); write them out`)
+        : null;
     case 'text':
       return input.dynamic
-        ? computed(command, 'computed script', `${program} would run a ${input.form} that expands at run time; write the commands out (${program} -c '…')`)
+        ? computed(
+            command,
+            'computed script',
+            `${program} would run a ${input.form} that expands at run time; write the commands out (${program} -c '…')`,
+          )
         : null;
   }
 }
@@ -375,7 +395,10 @@ function literalText(input: CommandInput | undefined): string | null {
 }
 
 /** How a shell is invoked: `-c SCRIPT`, a script file operand, or commands from its standard input. */
-function shellInvocation(words: string[], dynamic: boolean[]): { script?: string; operand?: string; operandDynamic: boolean; readsStdin: boolean } {
+function shellInvocation(
+  words: string[],
+  dynamic: boolean[],
+): { script?: string; operand?: string; operandDynamic: boolean; readsStdin: boolean } {
   let hasC = false;
   let readsFromS = false;
   for (let index = 1; index < words.length; index++) {
@@ -456,7 +479,10 @@ function isOption(word: string): boolean {
 
 /** `*` any characters, `?` one; everything else literal; the whole word must match. */
 function globToRegex(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 's');
 }
 
@@ -502,8 +528,22 @@ function normalize(command: SimpleCommand): NormalizedCommand {
 
 /** Wrappers that do nothing but run the command they are given: checked as that command. */
 const TRANSPARENT_WRAPPERS = new Set([
-  'env', 'command', 'builtin', 'exec', 'nohup', 'time', 'nice', 'timeout', 'xargs', 'setsid', 'stdbuf', 'eval', 'busybox',
-  'source', '.', ...SHELLS,
+  'env',
+  'command',
+  'builtin',
+  'exec',
+  'nohup',
+  'time',
+  'nice',
+  'timeout',
+  'xargs',
+  'setsid',
+  'stdbuf',
+  'eval',
+  'busybox',
+  'source',
+  '.',
+  ...SHELLS,
 ]);
 
 /** For each wrapper, its options that take a separate value (so the value is not taken for the command). */
@@ -513,7 +553,24 @@ const OPTIONS_WITH_VALUE: Record<string, ReadonlySet<string>> = {
   time: new Set(['-o', '--output', '-f', '--format']),
   nice: new Set(['-n', '--adjustment']),
   timeout: new Set(['-s', '--signal', '-k', '--kill-after']),
-  xargs: new Set(['-a', '--arg-file', '-d', '--delimiter', '-E', '-e', '-I', '-i', '-L', '-l', '-n', '--max-args', '-P', '--max-procs', '-s', '--max-chars']),
+  xargs: new Set([
+    '-a',
+    '--arg-file',
+    '-d',
+    '--delimiter',
+    '-E',
+    '-e',
+    '-I',
+    '-i',
+    '-L',
+    '-l',
+    '-n',
+    '--max-args',
+    '-P',
+    '--max-procs',
+    '-s',
+    '--max-chars',
+  ]),
   stdbuf: new Set(['-i', '-o', '-e']),
 };
 
@@ -536,7 +593,12 @@ function afterOptions(words: string[], program: string, operandsBefore = 0): num
 }
 
 /** The words of `command` from `from` on, as a command of their own; `computed` marks words only known at run time. */
-function asCommand(command: NormalizedCommand, from: number, computed: (word: string) => boolean = () => false, extra: Word[] = []): SimpleCommand[] {
+function asCommand(
+  command: NormalizedCommand,
+  from: number,
+  computed: (word: string) => boolean = () => false,
+  extra: Word[] = [],
+): SimpleCommand[] {
   const words: Word[] = command.words.slice(from).map((value, index) => {
     const dynamic = command.dynamic[from + index] === true || computed(value);
     return { value, isAssignment: false, ...(dynamic ? { dynamic } : {}) };
@@ -580,7 +642,8 @@ function innerCommands(command: NormalizedCommand): SimpleCommand[] {
       // Its command gets words read from the input: computed, and so is any word holding the -I placeholder.
       const start = afterOptions(words, program);
       const option = words.slice(1, start).findIndex((word) => /^(-I|-i|--replace)/.test(word)) + 1;
-      const placeholder = option === 0 ? undefined : words[option] === '-I' ? words[option + 1] : words[option]!.replace(/^(-I|-i|--replace=?)/, '') || '{}';
+      const placeholder =
+        option === 0 ? undefined : words[option] === '-I' ? words[option + 1] : words[option]!.replace(/^(-I|-i|--replace=?)/, '') || '{}';
       const fromInput: Word = { value: '(words read by xargs)', isAssignment: false, dynamic: true };
       return asCommand(command, start, (word) => placeholder !== undefined && word.includes(placeholder), [fromInput]);
     }
@@ -599,7 +662,11 @@ function innerCommands(command: NormalizedCommand): SimpleCommand[] {
       for (let index = 1; index < words.length; index++) {
         if (!['-exec', '-execdir', '-ok', '-okdir'].includes(words[index]!)) continue;
         const end = words.findIndex((word, at) => at > index && (word === ';' || word === '+'));
-        const slice = { ...command, words: words.slice(0, end === -1 ? words.length : end), dynamic: command.dynamic.slice(0, end === -1 ? words.length : end) };
+        const slice = {
+          ...command,
+          words: words.slice(0, end === -1 ? words.length : end),
+          dynamic: command.dynamic.slice(0, end === -1 ? words.length : end),
+        };
         inner.push(...asCommand(slice, index + 1, (word) => word.includes('{}')));
         if (end === -1) break;
         index = end;

@@ -36,8 +36,14 @@ async function serve(t: TestContext, routes: Record<string, Handler>): Promise<T
   return { origin: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}`, hits };
 }
 
-const html = (body: string): Handler => (_req, res) => res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(body);
-const redirect = (location: string, status = 302): Handler => (_req, res) => res.writeHead(status, { Location: location }).end();
+const html =
+  (body: string): Handler =>
+  (_req, res) =>
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(body);
+const redirect =
+  (location: string, status = 302): Handler =>
+  (_req, res) =>
+    res.writeHead(status, { Location: location }).end();
 
 async function refusal(url: string, options: FetchUrlOptions = {}): Promise<string> {
   try {
@@ -109,7 +115,15 @@ describe('fetch_url refuses what is not the public internet', () => {
   });
 
   it('judges addresses: public ones pass, special ones are named', () => {
-    for (const address of ['8.8.8.8', '1.1.1.1', '93.184.216.34', '2606:4700:4700::1111', '2a00:1450:4001:80b::200e', '::ffff:8.8.8.8', '64:ff9b::808:808']) {
+    for (const address of [
+      '8.8.8.8',
+      '1.1.1.1',
+      '93.184.216.34',
+      '2606:4700:4700::1111',
+      '2a00:1450:4001:80b::200e',
+      '::ffff:8.8.8.8',
+      '64:ff9b::808:808',
+    ]) {
       assert.equal(addressRefusal(address), null, address);
     }
     const refused: [string, RegExp][] = [
@@ -155,7 +169,16 @@ describe('fetch_url reads pages', () => {
     assert.equal(result.title, 'Release & notes');
     assert.equal(
       result.text,
-      ['# What changed', '', 'The new model is faster and cheaper.', '', '- Context: 400k tokens', `- See [the pricing page](${site.origin}/pricing)`, '', '© 2026'].join('\n'),
+      [
+        '# What changed',
+        '',
+        'The new model is faster and cheaper.',
+        '',
+        '- Context: 400k tokens',
+        `- See [the pricing page](${site.origin}/pricing)`,
+        '',
+        '© 2026',
+      ].join('\n'),
     );
     assert.doesNotMatch(result.text, /secret|color:red|Home|About/);
   });
@@ -189,15 +212,23 @@ describe('fetch_url reads pages', () => {
     assert.equal(page.textChars, 2 * 1024 * 1024);
 
     const tool = fetchUrlTool({ allowHosts: [site.host] });
-    const result = await runTool(tool, JSON.stringify({ url: `${site.origin}/big.txt` }), { root: '/', signal: new AbortController().signal });
-    assert.match(result.output, /\[truncated: only the first 2\.0 MiB of the page were read; the text was cut to 40000 of its 2097152 characters\]$/);
+    const result = await runTool(tool, JSON.stringify({ url: `${site.origin}/big.txt` }), {
+      root: '/',
+      signal: new AbortController().signal,
+    });
+    assert.match(
+      result.output,
+      /\[truncated: only the first 2\.0 MiB of the page were read; the text was cut to 40000 of its 2097152 characters\]$/,
+    );
     assert.ok(result.output.length < 40_500);
   });
 
   it('reads gzip-compressed JSON, and refuses binary content types', async (t) => {
     const site = await serve(t, {
       '/data.json': (_req, res) =>
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }).end(gzipSync(JSON.stringify({ models: ['a', 'b'] }))),
+        res
+          .writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' })
+          .end(gzipSync(JSON.stringify({ models: ['a', 'b'] }))),
       '/logo.png': (_req, res) => res.writeHead(200, { 'Content-Type': 'image/png' }).end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0])),
       '/gone': (_req, res) => res.writeHead(410, { 'Content-Type': 'text/plain' }).end('gone'),
     });

@@ -85,7 +85,10 @@ export function fetchUrlTool(options: FetchUrlOptions = {}): Tool {
       try {
         const page = await fetchPage(url, { ...options, signal: ctx.signal });
         options.onFetched?.(page);
-        return { output: formatPage(page), summary: `fetched ${page.finalUrl} (${page.textChars.toLocaleString('en-US')} characters of text)` };
+        return {
+          output: formatPage(page),
+          summary: `fetched ${page.finalUrl} (${page.textChars.toLocaleString('en-US')} characters of text)`,
+        };
       } catch (error) {
         if (ctx.signal.aborted) return errorResult('fetch_url: cancelled');
         return errorResult(`fetch_url ${url}: ${messageOf(error)}`);
@@ -222,20 +225,11 @@ function send(url: URL, target: Target, signal: AbortSignal): Promise<http.Incom
 /** Content types read: text of any kind, JSON, and XML (XHTML, feeds). */
 function isReadableType(mime: string): boolean {
   return (
-    mime.startsWith('text/') ||
-    mime === 'application/json' ||
-    mime.endsWith('+json') ||
-    mime === 'application/xml' ||
-    mime.endsWith('+xml')
+    mime.startsWith('text/') || mime === 'application/json' || mime.endsWith('+json') || mime === 'application/xml' || mime.endsWith('+xml')
   );
 }
 
-async function readPage(
-  requested: string,
-  url: URL,
-  response: http.IncomingMessage,
-  options: FetchUrlOptions,
-): Promise<FetchedPage> {
+async function readPage(requested: string, url: URL, response: http.IncomingMessage, options: FetchUrlOptions): Promise<FetchedPage> {
   const status = response.statusCode ?? 0;
   const contentType = response.headers['content-type'] ?? '';
   const mime = contentType.split(';')[0]!.trim().toLowerCase();
@@ -249,9 +243,13 @@ async function readPage(
   }
   const maxBytes = options.maxBytes ?? FETCH_DEFAULTS.maxBytes;
   const { bytes, truncated } = await readBody(response, maxBytes);
-  if (mime === '' && looksBinary(bytes)) throw new FetchRefusedError('the page is binary (no content type): only text, HTML and JSON are read');
+  if (mime === '' && looksBinary(bytes))
+    throw new FetchRefusedError('the page is binary (no content type): only text, HTML and JSON are read');
 
-  const isHtml = mime === 'text/html' || mime === 'application/xhtml+xml' || (mime === '' && /^\s*<(!doctype html|html)/i.test(bytes.subarray(0, 200).toString('latin1')));
+  const isHtml =
+    mime === 'text/html' ||
+    mime === 'application/xhtml+xml' ||
+    (mime === '' && /^\s*<(!doctype html|html)/i.test(bytes.subarray(0, 200).toString('latin1')));
   const decoded = decode(bytes, charsetOf(contentType) ?? (isHtml ? metaCharset(bytes) : undefined));
   let text = decoded;
   let title: string | undefined;

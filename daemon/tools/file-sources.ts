@@ -81,11 +81,7 @@ export interface FileListing {
 
 /** The files under `dir` that git does not ignore (tracked, or untracked and not ignored), minus deleted ones. */
 export async function listGitFiles(dir: string, signal?: AbortSignal): Promise<FileListing> {
-  const listed = await runGit(
-    dir,
-    ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--exclude=node_modules/'],
-    signal,
-  );
+  const listed = await runGit(dir, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--exclude=node_modules/'], signal);
   if (listed.code !== 0) throw new Error(`git ls-files failed: ${listed.stderr.trim()}`);
   // `--cached` still lists tracked files the developer (or agent) deleted from the working tree.
   const deleted = await runGit(dir, ['ls-files', '-z', '--deleted'], signal);
@@ -185,7 +181,13 @@ let gitLacksPcre = false;
  * they read like the JavaScript regexes models write (`\d`, `\s`, lookarounds); extended POSIX
  * regexes (-E) otherwise. An invalid pattern is an error with git's message.
  */
-export async function gitGrep(root: string, pattern: string, relPath: string, limits: SearchLimits, signal?: AbortSignal): Promise<SearchOutcome> {
+export async function gitGrep(
+  root: string,
+  pattern: string,
+  relPath: string,
+  limits: SearchLimits,
+  signal?: AbortSignal,
+): Promise<SearchOutcome> {
   if (!gitLacksPcre) {
     try {
       return await gitGrepWith('-P', root, pattern, relPath, limits, signal);
@@ -244,7 +246,11 @@ function gitGrepWith(
       if (partialLine) takeLine(partialLine);
       // 0: matches, 1: none; anything else is an error (a bad pattern, most likely).
       if (code === 0 || code === 1) return resolve(collector.outcome(false));
-      const message = Buffer.concat(stderr).toString('utf8').trim().replace(/^fatal: /, '') || `git grep exited with code ${code}`;
+      const message =
+        Buffer.concat(stderr)
+          .toString('utf8')
+          .trim()
+          .replace(/^fatal: /, '') || `git grep exited with code ${code}`;
       // "-e option, 'x(': missing closing parenthesis" is about the pattern the model wrote.
       reject(new GitGrepError(message.replace(/^-e option, /, 'invalid regular expression ')));
     });
@@ -255,7 +261,13 @@ function gitGrepWith(
  * The same search without git: a walk over text files under `start` (a real path inside `root`),
  * matching each line with a JavaScript regex.
  */
-export async function walkGrep(root: string, regex: RegExp, start: string, limits: SearchLimits, signal?: AbortSignal): Promise<SearchOutcome> {
+export async function walkGrep(
+  root: string,
+  regex: RegExp,
+  start: string,
+  limits: SearchLimits,
+  signal?: AbortSignal,
+): Promise<SearchOutcome> {
   const collector = new MatchCollector(limits.maxMatches);
   const startInfo = await stat(start);
   const listing = startInfo.isDirectory() ? await walkFiles(start, limits.maxFiles, signal) : { files: [''], complete: true };

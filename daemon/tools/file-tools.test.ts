@@ -26,8 +26,14 @@ async function writeFiles(root: string, files: Record<string, string | Buffer>):
 }
 
 test('the tool sets: read-only for the chat and research agents, read-write for the executor', () => {
-  assert.deepEqual(readOnlyFileTools().map((tool) => tool.name), ['read_file', 'list_files', 'search_files']);
-  assert.deepEqual(fileTools().map((tool) => tool.name), ['read_file', 'list_files', 'search_files', 'write_file', 'edit_file']);
+  assert.deepEqual(
+    readOnlyFileTools().map((tool) => tool.name),
+    ['read_file', 'list_files', 'search_files'],
+  );
+  assert.deepEqual(
+    fileTools().map((tool) => tool.name),
+    ['read_file', 'list_files', 'search_files', 'write_file', 'edit_file'],
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -111,7 +117,9 @@ test('list_files shows a tree of what git does not ignore', async (t) => {
   const result = await call(listFilesTool, root, {}, activity);
   assert.equal(
     result.output,
-    ['the workspace: 6 files', 'src/', '  util/', '    strings.ts', '  main.ts', '.gitignore', 'logo.bin', 'notes.md', 'README.md'].join('\n'),
+    ['the workspace: 6 files', 'src/', '  util/', '    strings.ts', '  main.ts', '.gitignore', 'logo.bin', 'notes.md', 'README.md'].join(
+      '\n',
+    ),
   );
   assert.equal(result.summary, 'listed . (6 files)');
   assert.deepEqual(activity, ['listing .']);
@@ -200,7 +208,10 @@ test('search_files caps the matches and says how many there were', async (t) => 
     const result = await call(searchFilesTool, root, { pattern: '^hit' });
     const lines = result.output.split('\n');
     assert.equal(lines.length, SEARCH_LIMITS.maxMatches + 1);
-    assert.equal(lines.at(-1), `[showing the first ${SEARCH_LIMITS.maxMatches} of ${total} matches in 1 files; narrow the pattern or the path]`);
+    assert.equal(
+      lines.at(-1),
+      `[showing the first ${SEARCH_LIMITS.maxMatches} of ${total} matches in 1 files; narrow the pattern or the path]`,
+    );
   }
 });
 
@@ -250,7 +261,7 @@ test('edit_file replaces text that occurs exactly once, and refuses 0 or 2 occur
   assert.match(missing.output, /no such file/);
 });
 
-test('edit_file matches the model\'s \\n against a file with \\r\\n line endings', async (t) => {
+test("edit_file matches the model's \\n against a file with \\r\\n line endings", async (t) => {
   const root = await makeTempDir(t);
   await writeFiles(root, { 'win.txt': 'one\r\ntwo\r\nthree\r\n' });
   const result = await call(editFileTool, root, { path: 'win.txt', old: 'one\ntwo', new: 'ONE\nTWO' });

@@ -63,7 +63,10 @@ describe('htmlToText', () => {
 
 describe('decodeEntities', () => {
   it('decodes named, decimal and hex references; leaves unknown ones alone', () => {
-    assert.equal(decodeEntities('&lt;a&gt; &amp; &quot;q&quot; &#39;s&#x27; &mdash; &hellip; &copy 2026 &bogus; &#0;'), '<a> & "q" \'s\' — … © 2026 &bogus; \ufffd');
+    assert.equal(
+      decodeEntities('&lt;a&gt; &amp; &quot;q&quot; &#39;s&#x27; &mdash; &hellip; &copy 2026 &bogus; &#0;'),
+      '<a> & "q" \'s\' — … © 2026 &bogus; \ufffd',
+    );
     assert.equal(decodeEntities('&notanentity'), '&notanentity');
   });
 });

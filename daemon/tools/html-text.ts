@@ -23,9 +23,37 @@ const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input'
 
 /** Elements that stand on lines of their own. */
 const BLOCKS = new Set([
-  'address', 'article', 'aside', 'blockquote', 'body', 'caption', 'dd', 'details', 'dialog', 'div', 'dl', 'dt', 'fieldset',
-  'figcaption', 'figure', 'footer', 'form', 'header', 'hgroup', 'html', 'legend', 'main', 'ol', 'p', 'section', 'summary',
-  'table', 'tbody', 'tfoot', 'thead', 'ul',
+  'address',
+  'article',
+  'aside',
+  'blockquote',
+  'body',
+  'caption',
+  'dd',
+  'details',
+  'dialog',
+  'div',
+  'dl',
+  'dt',
+  'fieldset',
+  'figcaption',
+  'figure',
+  'footer',
+  'form',
+  'header',
+  'hgroup',
+  'html',
+  'legend',
+  'main',
+  'ol',
+  'p',
+  'section',
+  'summary',
+  'table',
+  'tbody',
+  'tfoot',
+  'thead',
+  'ul',
 ]);
 
 export function htmlToText(html: string, baseUrl?: string): ReducedHtml {
@@ -190,7 +218,7 @@ function readTag(html: string, start: number): Tag | undefined {
       continue;
     }
     // An attribute: name, then optionally = and a value (quoted or not).
-    const nameMatch = /^[^\s=>\/]+/.exec(html.slice(i, i + 200));
+    const nameMatch = /^[^\s=>/]+/.exec(html.slice(i, i + 200));
     if (!nameMatch) {
       i++;
       continue;
@@ -326,17 +354,108 @@ class TextWriter {
 
 /** The named character references pages commonly use; others are left as written. */
 const NAMED_ENTITIES: Record<string, string> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', ensp: '\u2002', emsp: '\u2003', thinsp: '\u2009',
-  shy: '\u00ad', zwj: '\u200d', zwnj: '\u200c', ndash: '–', mdash: '—', hellip: '…', bull: '•', middot: '·',
-  lsquo: '‘', rsquo: '’', sbquo: '‚', ldquo: '“', rdquo: '”', bdquo: '„', laquo: '«', raquo: '»', lsaquo: '‹',
-  rsaquo: '›', prime: '′', Prime: '″', copy: '©', reg: '®', trade: '™', deg: '°', plusmn: '±', times: '×',
-  divide: '÷', minus: '−', le: '≤', ge: '≥', ne: '≠', asymp: '≈', infin: '∞', larr: '←', rarr: '→', uarr: '↑',
-  darr: '↓', harr: '↔', rArr: '⇒', lArr: '⇐', hArr: '⇔', euro: '€', pound: '£', yen: '¥', cent: '¢', sect: '§',
-  para: '¶', dagger: '†', Dagger: '‡', permil: '‰', frac12: '½', frac14: '¼', frac34: '¾', sup1: '¹', sup2: '²',
-  sup3: '³', micro: 'µ', iexcl: '¡', iquest: '¿', check: '✓', star: '☆', hearts: '♥', alpha: 'α', beta: 'β',
-  gamma: 'γ', delta: 'δ', lambda: 'λ', mu: 'μ', pi: 'π', sigma: 'σ', omega: 'ω', Delta: 'Δ', Sigma: 'Σ', Omega: 'Ω',
-  auml: 'ä', ouml: 'ö', uuml: 'ü', Auml: 'Ä', Ouml: 'Ö', Uuml: 'Ü', szlig: 'ß', eacute: 'é', egrave: 'è', ecirc: 'ê',
-  aacute: 'á', agrave: 'à', acirc: 'â', oacute: 'ó', iacute: 'í', uacute: 'ú', ntilde: 'ñ', ccedil: 'ç', Eacute: 'É',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: '\u00a0',
+  ensp: '\u2002',
+  emsp: '\u2003',
+  thinsp: '\u2009',
+  shy: '\u00ad',
+  zwj: '\u200d',
+  zwnj: '\u200c',
+  ndash: '–',
+  mdash: '—',
+  hellip: '…',
+  bull: '•',
+  middot: '·',
+  lsquo: '‘',
+  rsquo: '’',
+  sbquo: '‚',
+  ldquo: '“',
+  rdquo: '”',
+  bdquo: '„',
+  laquo: '«',
+  raquo: '»',
+  lsaquo: '‹',
+  rsaquo: '›',
+  prime: '′',
+  Prime: '″',
+  copy: '©',
+  reg: '®',
+  trade: '™',
+  deg: '°',
+  plusmn: '±',
+  times: '×',
+  divide: '÷',
+  minus: '−',
+  le: '≤',
+  ge: '≥',
+  ne: '≠',
+  asymp: '≈',
+  infin: '∞',
+  larr: '←',
+  rarr: '→',
+  uarr: '↑',
+  darr: '↓',
+  harr: '↔',
+  rArr: '⇒',
+  lArr: '⇐',
+  hArr: '⇔',
+  euro: '€',
+  pound: '£',
+  yen: '¥',
+  cent: '¢',
+  sect: '§',
+  para: '¶',
+  dagger: '†',
+  Dagger: '‡',
+  permil: '‰',
+  frac12: '½',
+  frac14: '¼',
+  frac34: '¾',
+  sup1: '¹',
+  sup2: '²',
+  sup3: '³',
+  micro: 'µ',
+  iexcl: '¡',
+  iquest: '¿',
+  check: '✓',
+  star: '☆',
+  hearts: '♥',
+  alpha: 'α',
+  beta: 'β',
+  gamma: 'γ',
+  delta: 'δ',
+  lambda: 'λ',
+  mu: 'μ',
+  pi: 'π',
+  sigma: 'σ',
+  omega: 'ω',
+  Delta: 'Δ',
+  Sigma: 'Σ',
+  Omega: 'Ω',
+  auml: 'ä',
+  ouml: 'ö',
+  uuml: 'ü',
+  Auml: 'Ä',
+  Ouml: 'Ö',
+  Uuml: 'Ü',
+  szlig: 'ß',
+  eacute: 'é',
+  egrave: 'è',
+  ecirc: 'ê',
+  aacute: 'á',
+  agrave: 'à',
+  acirc: 'â',
+  oacute: 'ó',
+  iacute: 'í',
+  uacute: 'ú',
+  ntilde: 'ñ',
+  ccedil: 'ç',
+  Eacute: 'É',
 };
 
 /** Named references HTML also accepts without their semicolon (in text that predates the rule). */
@@ -346,12 +465,15 @@ const ENTITY = /&(?:#(\d{1,8})|#[xX]([0-9a-fA-F]{1,7})|([a-zA-Z][a-zA-Z0-9]{1,31
 
 export function decodeEntities(text: string): string {
   if (!text.includes('&')) return text;
-  return text.replace(ENTITY, (whole, decimal: string | undefined, hex: string | undefined, name: string | undefined, semicolon: string) => {
-    if (decimal !== undefined || hex !== undefined) return codePoint(decimal !== undefined ? Number(decimal) : parseInt(hex!, 16));
-    const value = NAMED_ENTITIES[name!];
-    if (value === undefined || (!semicolon && !LEGACY_NO_SEMICOLON.has(name!))) return whole;
-    return value;
-  });
+  return text.replace(
+    ENTITY,
+    (whole, decimal: string | undefined, hex: string | undefined, name: string | undefined, semicolon: string) => {
+      if (decimal !== undefined || hex !== undefined) return codePoint(decimal !== undefined ? Number(decimal) : parseInt(hex!, 16));
+      const value = NAMED_ENTITIES[name!];
+      if (value === undefined || (!semicolon && !LEGACY_NO_SEMICOLON.has(name!))) return whole;
+      return value;
+    },
+  );
 }
 
 /** A numeric reference's character; U+FFFD for what is no character (0, surrogates, beyond U+10FFFF). */

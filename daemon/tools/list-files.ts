@@ -65,7 +65,10 @@ function buildTree(files: string[]): Folder {
     folder.fileCount++;
     for (const segment of segments) {
       let child = folder.folders.get(segment);
-      if (!child) folder.folders.set(segment, (child = newFolder(segment)));
+      if (!child) {
+        child = newFolder(segment);
+        folder.folders.set(segment, child);
+      }
       child.fileCount++;
       folder = child;
     }

@@ -54,7 +54,10 @@ async function readNumbered(file: string, display: string): Promise<ToolResult> 
   }
 
   if (looksBinary(bytes)) {
-    return { output: `${display} is a binary file (${formatBytes(size)}); it is not shown.`, summary: `read ${display} (binary, ${formatBytes(size)})` };
+    return {
+      output: `${display} is a binary file (${formatBytes(size)}); it is not shown.`,
+      summary: `read ${display} (binary, ${formatBytes(size)})`,
+    };
   }
   if (size === 0) return { output: `${display} is empty.`, summary: `read ${display} (empty)` };
 
@@ -66,7 +69,9 @@ async function readNumbered(file: string, display: string): Promise<ToolResult> 
   if (cutByLines) lines = lines.slice(0, READ_LIMITS.maxLines);
 
   const width = String(lines.length).length;
-  const numbered = lines.map((line, index) => `${String(index + 1).padStart(width)}\t${clipLine(line.replace(/\r$/, ''), READ_LIMITS.maxLineLength)}`);
+  const numbered = lines.map(
+    (line, index) => `${String(index + 1).padStart(width)}\t${clipLine(line.replace(/\r$/, ''), READ_LIMITS.maxLineLength)}`,
+  );
   if (cutByBytes || cutByLines) {
     numbered.push(
       `[truncated: showing lines 1–${lines.length} of ${display} (${formatBytes(size)}); ` +

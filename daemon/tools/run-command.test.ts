@@ -115,7 +115,11 @@ test('the timeout kills the whole process group', async (t) => {
 
 test('aborting during `sleep 100` kills the process group (and what it spawned) within 2 s', async (t) => {
   const root = await makeTempDir(t);
-  for (const command of ['touch started; sleep 100', 'touch started; sleep 100 & sleep 100; wait', "trap '' TERM; touch started; sleep 100"]) {
+  for (const command of [
+    'touch started; sleep 100',
+    'touch started; sleep 100 & sleep 100; wait',
+    "trap '' TERM; touch started; sleep 100",
+  ]) {
     const runner = newRunner(t);
     const controller = new AbortController();
     const running = runner.run(command, { cwd: root, signal: controller.signal });
@@ -125,7 +129,11 @@ test('aborting during `sleep 100` kills the process group (and what it spawned) 
 
     controller.abort();
     const abortedAt = Date.now();
-    await waitFor(() => !isGroupAlive(pgid), { timeoutMs: KILL_CONTRACT_MS, intervalMs: 10, message: `the group of ${JSON.stringify(command)} to be gone` });
+    await waitFor(() => !isGroupAlive(pgid), {
+      timeoutMs: KILL_CONTRACT_MS,
+      intervalMs: 10,
+      message: `the group of ${JSON.stringify(command)} to be gone`,
+    });
     const result = await running;
     assert.equal(result.outcome, 'cancelled', command);
     assert.ok(Date.now() - abortedAt < KILL_CONTRACT_MS + 3000, 'the result comes back soon after the kill');
@@ -190,13 +198,22 @@ test('run_command refuses the policy walk-arounds without running them, and tell
   const tool = runCommandTool(newRunner(t));
   const ctx = { root, signal: new AbortController().signal };
   const cases: [string, RegExp][] = [
-    ['touch ran; G=git; $G push', /\(computed command word\): \$G push\nthe command word is computed at run time \(\$G\); write the program's name out\.$/],
+    [
+      'touch ran; G=git; $G push',
+      /\(computed command word\): \$G push\nthe command word is computed at run time \(\$G\); write the program's name out\.$/,
+    ],
     ['touch ran; $(echo git) push', /\(computed command word\)/],
     ['touch ran; `echo git` push', /\(computed command word\)/],
-    ['touch ran; printf "git push" | bash', /\(shell fed from a pipe\): bash\nbash would run commands read from a pipe; write them out \(bash -c '…'\)\.$/],
+    [
+      'touch ran; printf "git push" | bash',
+      /\(shell fed from a pipe\): bash\nbash would run commands read from a pipe; write them out \(bash -c '…'\)\.$/,
+    ],
     ['touch ran; bash <<< "git push"', /\(deny: git push\): git push\nThe harness manages git/],
     ['touch ran; source <(echo git push)', /\(computed script\)/],
-    ['touch ran; git -c alias.p=push p', /\(git configuration\): git -c alias\.p=push p\n-c alias\.p=push defines a git command at run time/],
+    [
+      'touch ran; git -c alias.p=push p',
+      /\(git configuration\): git -c alias\.p=push p\n-c alias\.p=push defines a git command at run time/,
+    ],
     ['touch ran; git send-pack origin main', /\(deny: git send-pack\)/],
     ['touch ran; git fast-import < stream', /\(deny: git fast-import\)/],
     ['touch ran; doas true', /\(deny: doas\)/],

@@ -238,7 +238,9 @@ export function commandToolResult(result: CommandResult, timeoutMs: number): Too
   if (result.outcome === 'refused' && !result.decision.allowed) {
     const why = describeRefusal(result.decision);
     // A refusal with its own reason (a computed word, a shell fed from a pipe) says what to do instead.
-    const advice = result.decision.reason ? '' : '\nThe harness manages git (branches and commits) itself; do the work without this command.';
+    const advice = result.decision.reason
+      ? ''
+      : '\nThe harness manages git (branches and commits) itself; do the work without this command.';
     return errorResult(`${why}${advice}`, `refused ${shortCommand} (${result.decision.rule})`);
   }
   const seconds = `${(result.durationMs / 1000).toFixed(1)} s`;

@@ -60,7 +60,12 @@ async function runAsDaemonChildren(mode: SandboxMode, cwd: string, commands: str
 }
 
 function newRunner(t: TestContext, timeoutMs = 60_000): CommandRunner {
-  const runner = new CommandRunner({ sandbox: 'bwrap', policy: new CommandPolicy({ deny: [] }), timeoutMs, env: { ...process.env, ...GIT_ENV } });
+  const runner = new CommandRunner({
+    sandbox: 'bwrap',
+    policy: new CommandPolicy({ deny: [] }),
+    timeoutMs,
+    env: { ...process.env, ...GIT_ENV },
+  });
   defer(t, () => runner.killAll());
   return runner;
 }
@@ -88,7 +93,9 @@ test("a sandboxed command cannot read the daemon's environment or its token file
   assert.match(plain.results[3]!.output, new RegExp(TOKEN), 'without the sandbox daemon.json is readable');
 });
 
-test("in the sandbox git refs, HEAD, config, the worktree's .git file and everything outside the worktree are read-only; the harness sees nothing changed", { skip }, async (t) => {
+test("in the sandbox git refs, HEAD, config, the worktree's .git file and everything outside the worktree are read-only; the harness sees nothing changed", {
+  skip,
+}, async (t) => {
   const { repo, worktree } = await setUp(t);
   const commonDir = path.join(repo, '.git');
   const gitDir = path.join(commonDir, 'worktrees', path.basename(worktree));
@@ -124,7 +131,11 @@ test("in the sandbox git refs, HEAD, config, the worktree's .git file and everyt
   assert.equal(git(repo, 'for-each-ref', '--format=%(refname) %(objectname)'), refsBefore, 'no ref changed');
   assert.equal(await readFile(path.join(gitDir, 'HEAD'), 'utf8'), headBefore);
   assert.equal(await readFile(path.join(commonDir, 'config'), 'utf8'), configBefore);
-  assert.equal(await readFile(path.join(worktree, '.git'), 'utf8'), dotGitBefore, "the worktree's .git file still points at its git directory");
+  assert.equal(
+    await readFile(path.join(worktree, '.git'), 'utf8'),
+    dotGitBefore,
+    "the worktree's .git file still points at its git directory",
+  );
   assert.equal(existsSync(path.join(commonDir, 'hooks', 'pre-commit')), false);
   assert.equal(readFileSync(path.join(gitDir, 'config.worktree'), 'utf8'), '', "the worktree's own config stays empty");
   assert.equal(existsSync(path.join(repo, 'outside-the-worktree.txt')), false);
@@ -142,12 +153,12 @@ test('in the sandbox the work itself works: files, git add/status/diff, /tmp, np
       'git diff --cached --stat',
       `echo scratch > ${scratch} && cat ${scratch}`,
       'echo cached > "$npm_config_cache/probe" && cat "$npm_config_cache/probe"',
-      'node -e "require(\'fs\').writeFileSync(\'built.txt\', \'ok\')" && cat built.txt',
+      "node -e \"require('fs').writeFileSync('built.txt', 'ok')\" && cat built.txt",
     ].join(' && '),
     { cwd: worktree },
   );
   assert.equal(result.exitCode, 0, result.output);
-  assert.match(result.output, /^A  src\/x\.ts$/m);
+  assert.match(result.output, /^A {2}src\/x\.ts$/m);
   assert.match(result.output, /src\/x\.ts \| 1 \+/);
   assert.match(result.output, /^scratch\ncached\nok$/m);
   assert.equal(readFileSync(path.join(worktree, 'src', 'x.ts'), 'utf8'), 'export const x = 1;\n');
@@ -169,7 +180,11 @@ test('in the sandbox the usual homes of credentials are empty; the rest of home 
   await writeFile(path.join(home, '.gitconfig'), '[user]\n\tname = Visible\n');
   const sandbox = new BwrapSandbox({ cacheDir, home });
   const plan = sandbox.wrap(
-    ['bash', '-c', `cat ${home}/.ssh/id_ed25519 ${home}/.npmrc ${home}/.config/gh/hosts.yml ${home}/.gitconfig 2>&1; echo "[$(ls -A ${home}/.ssh)]"`],
+    [
+      'bash',
+      '-c',
+      `cat ${home}/.ssh/id_ed25519 ${home}/.npmrc ${home}/.config/gh/hosts.yml ${home}/.gitconfig 2>&1; echo "[$(ls -A ${home}/.ssh)]"`,
+    ],
     worktree,
   );
   const { stdout } = await promisify(execFile)(plan.file, plan.args, { cwd: worktree, env: { ...process.env, ...plan.env } });
@@ -199,7 +214,10 @@ test('in the sandbox nothing a command started outlives it: setsid, nohup and do
   const { worktree } = await setUp(t);
   const runner = newRunner(t);
   const seconds = String(3000 + (process.pid % 1000));
-  const result = await runner.run(`setsid sleep ${seconds} & nohup sleep ${seconds} >/dev/null 2>&1 & (sleep ${seconds} &) ; echo started`, { cwd: worktree });
+  const result = await runner.run(
+    `setsid sleep ${seconds} & nohup sleep ${seconds} >/dev/null 2>&1 & (sleep ${seconds} &) ; echo started`,
+    { cwd: worktree },
+  );
   assert.equal(result.output, 'started\n');
   await waitFor(() => processesRunning('sleep', seconds).length === 0, { timeoutMs: 10_000, message: `every sleep ${seconds} to be gone` });
 });
@@ -226,13 +244,19 @@ test('a sandboxed command that runs too long is killed with everything it starte
 });
 
 test("sandbox modes: 'off' never probes; 'bwrap' is bwrap or an error; 'auto' falls back saying why", { skip }, async () => {
-  assert.deepEqual((await resolveSandbox('off', 'ralph-no-such-bwrap')).state, { active: false, reason: 'executor.commands.sandbox is off' });
+  assert.deepEqual((await resolveSandbox('off', 'ralph-no-such-bwrap')).state, {
+    active: false,
+    reason: 'executor.commands.sandbox is off',
+  });
   assert.equal((await resolveSandbox('bwrap')).sandbox?.kind, 'bwrap');
   assert.deepEqual((await resolveSandbox('auto')).state, { active: true, kind: 'bwrap' });
 
   const missing = await resolveSandbox('auto', 'ralph-no-such-bwrap');
   assert.equal(missing.sandbox, null);
   assert.deepEqual(missing.state, { active: false, reason: 'bwrap is not installed (Debian, Ubuntu: apt install bubblewrap)' });
-  assert.equal(describeSandbox(missing.state), 'commands run without a sandbox: bwrap is not installed (Debian, Ubuntu: apt install bubblewrap)');
+  assert.equal(
+    describeSandbox(missing.state),
+    'commands run without a sandbox: bwrap is not installed (Debian, Ubuntu: apt install bubblewrap)',
+  );
   await assert.rejects(resolveSandbox('bwrap', 'ralph-no-such-bwrap'), /executor\.commands\.sandbox is 'bwrap' but bwrap is not installed/);
 });

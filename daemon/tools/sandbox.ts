@@ -73,12 +73,19 @@ export function probeBwrap(program = BWRAP): Promise<SandboxState> {
     child.once('error', (error: NodeJS.ErrnoException) =>
       resolve({
         active: false,
-        reason: error.code === 'ENOENT' ? 'bwrap is not installed (Debian, Ubuntu: apt install bubblewrap)' : `bwrap could not be started: ${error.message}`,
+        reason:
+          error.code === 'ENOENT'
+            ? 'bwrap is not installed (Debian, Ubuntu: apt install bubblewrap)'
+            : `bwrap could not be started: ${error.message}`,
       }),
     );
     child.once('close', (code, signal) => {
       if (code === 0) resolve({ active: true, kind: 'bwrap' });
-      else resolve({ active: false, reason: `bwrap does not work here: ${stderr.trim().split('\n')[0] || (signal ? `killed by ${signal}` : `exit code ${code}`)}` });
+      else
+        resolve({
+          active: false,
+          reason: `bwrap does not work here: ${stderr.trim().split('\n')[0] || (signal ? `killed by ${signal}` : `exit code ${code}`)}`,
+        });
     });
   });
   probes.set(program, probed);

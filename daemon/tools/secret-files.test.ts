@@ -8,7 +8,11 @@ import { listFilesTool, readFileTool, searchFilesTool } from './file-tools.ts';
 import { runTool, type Tool, type ToolResult } from './tool.ts';
 
 function call(tool: Tool, root: string, args: object, readIgnoredFiles?: boolean): Promise<ToolResult> {
-  return runTool(tool, JSON.stringify(args), { root, signal: new AbortController().signal, ...(readIgnoredFiles ? { readIgnoredFiles } : {}) });
+  return runTool(tool, JSON.stringify(args), {
+    root,
+    signal: new AbortController().signal,
+    ...(readIgnoredFiles ? { readIgnoredFiles } : {}),
+  });
 }
 
 test("the read tools refuse .ralph/daemon.json and git-ignored files, through links too; the executor's may read ignored files", async (t) => {
@@ -36,7 +40,10 @@ test("the read tools refuse .ralph/daemon.json and git-ignored files, through li
       assert.match(result.output, refusedDaemonFile);
     }
   }
-  assert.match((await call(readFileTool, root, { path: 'sub/.ralph/daemon.json' }, true)).output, /refused: sub\/\.ralph\/daemon\.json holds/);
+  assert.match(
+    (await call(readFileTool, root, { path: 'sub/.ralph/daemon.json' }, true)).output,
+    /refused: sub\/\.ralph\/daemon\.json holds/,
+  );
   assert.match((await call(searchFilesTool, root, { pattern: 'tok_', path: '.ralph/daemon.json' })).output, refusedDaemonFile);
 
   const refusedIgnored = /refused: git ignores (\.env|dist\/out\.js|dist)\b.*secrets\.readIgnoredFiles/;

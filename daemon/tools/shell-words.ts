@@ -64,9 +64,30 @@ const MAX_DEPTH = 64;
 
 /** Operators, longest first so `&&` wins over `&`. */
 const OPERATORS = [
-  ';;&', '<<<', '<<-', '&>>',
-  ';;', ';&', '&&', '||', '|&', '<<', '>>', '<&', '>&', '<>', '>|', '&>',
-  ';', '&', '|', '<', '>', '(', ')', '\n',
+  ';;&',
+  '<<<',
+  '<<-',
+  '&>>',
+  ';;',
+  ';&',
+  '&&',
+  '||',
+  '|&',
+  '<<',
+  '>>',
+  '<&',
+  '>&',
+  '<>',
+  '>|',
+  '&>',
+  ';',
+  '&',
+  '|',
+  '<',
+  '>',
+  '(',
+  ')',
+  '\n',
 ];
 const REDIRECTIONS = new Set(['<', '>', '>>', '<<', '<<-', '<<<', '<&', '>&', '<>', '>|', '&>', '&>>']);
 const METACHARACTERS = new Set([' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')']);
@@ -255,7 +276,7 @@ class Parser {
    */
   private readRedirectionTarget(op: string): CommandInput | null {
     const target = this.nextToken();
-    if (!target || target.kind !== 'word') throw new ShellSyntaxError(`a redirection (${op}) without a target`);
+    if (target?.kind !== 'word') throw new ShellSyntaxError(`a redirection (${op}) without a target`);
     if (op === '<<' || op === '<<-') {
       // A delimiter with any quoting in it (`'EOF'`, `"EOF"`, `\EOF`) makes the body literal.
       const input = { kind: 'text' as const, form: 'here-document' as const, text: '', dynamic: false };
@@ -272,7 +293,8 @@ class Parser {
     for (;;) {
       const char = src[this.pos];
       if (char === ' ' || char === '\t') this.pos++;
-      else if (char === '\\' && src[this.pos + 1] === '\n') this.pos += 2; // line continuation
+      else if (char === '\\' && src[this.pos + 1] === '\n')
+        this.pos += 2; // line continuation
       else if (char === '#') {
         while (this.pos < src.length && src[this.pos] !== '\n') this.pos++;
       } else break;

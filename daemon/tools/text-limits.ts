@@ -76,7 +76,10 @@ export class HeadTailBuffer {
     const keptTail = tailStart !== -1 && tailStart < tail.length / 2 ? tail.subarray(tailStart + 1) : tail;
     const omittedBytes = this.total - keptHead.length - keptTail.length;
     const note = `… [${formatBytes(omittedBytes)} cut from the middle: the output was ${formatBytes(this.total)}] …\n`;
-    return { text: `${keptHead.toString('utf8')}${keptHead.at(-1) === NEWLINE ? '' : '\n'}${note}${keptTail.toString('utf8')}`, omittedBytes };
+    return {
+      text: `${keptHead.toString('utf8')}${keptHead.at(-1) === NEWLINE ? '' : '\n'}${note}${keptTail.toString('utf8')}`,
+      omittedBytes,
+    };
   }
 }
 

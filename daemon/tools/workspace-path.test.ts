@@ -53,7 +53,18 @@ function argumentsFor(tool: Tool, target: string): string {
 
 test('every file tool refuses paths that leave the workspace', async (t) => {
   const { root, outside } = await workspaceWithEscapes(t);
-  const escapes = ['../x', '../../etc/passwd', '/etc/passwd', path.join(outside, 'secret.txt'), 'link-out.txt', 'relative-link-out.txt', 'dir-out', 'dir-out/secret.txt', 'dangling-out.txt', 'sub/../../x'];
+  const escapes = [
+    '../x',
+    '../../etc/passwd',
+    '/etc/passwd',
+    path.join(outside, 'secret.txt'),
+    'link-out.txt',
+    'relative-link-out.txt',
+    'dir-out',
+    'dir-out/secret.txt',
+    'dangling-out.txt',
+    'sub/../../x',
+  ];
   for (const tool of fileTools()) {
     for (const target of escapes) {
       const result = await runTool(tool, argumentsFor(tool, target), context(root));

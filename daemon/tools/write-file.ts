@@ -10,7 +10,8 @@ import { resolveWorkspacePath } from './workspace-path.ts';
 
 export const writeFileTool = defineTool({
   name: 'write_file',
-  description: 'Create a file or replace its whole content. Folders on the way are created. For a small change to an existing file, use edit_file.',
+  description:
+    'Create a file or replace its whole content. Folders on the way are created. For a small change to an existing file, use edit_file.',
   parameters: z.object({
     path: z.string().min(1).describe('File path relative to the workspace root'),
     content: z.string().describe('The complete new content of the file'),

@@ -87,13 +87,7 @@ export class FolderPoller {
   }
 }
 
-function compareListings(
-  folder: string,
-  before: Listing,
-  after: Listing,
-  changedFiles: string[],
-  newFolders: string[],
-): void {
+function compareListings(folder: string, before: Listing, after: Listing, changedFiles: string[], newFolders: string[]): void {
   for (const [name, entry] of after) {
     const previous = before.get(name);
     if (entry.isFolder) {

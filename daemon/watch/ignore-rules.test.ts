@@ -11,7 +11,7 @@ function gitIgnoredPaths(repo: string, paths: string[]): Set<string> {
   try {
     const out = execFileSync('git', ['check-ignore', '--no-index', '--stdin'], {
       cwd: repo,
-      input: paths.join('\n') + '\n',
+      input: `${paths.join('\n')}\n`,
       encoding: 'utf8',
       // Only this repository's rules: the machine's global excludes file must not change the answer.
       env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', XDG_CONFIG_HOME: repo },

@@ -139,10 +139,7 @@ test('a changed .gitignore takes effect', async (t) => {
   // Now watched: both were pruned under the old rules, one right beside the .gitignore, one deeper.
   await write(repo, 'dist/out.js');
   await write(repo, 'packages/app/dist/deep/out.js');
-  assert.deepEqual((await nextBatch('the edits after the rule change')).paths, [
-    'dist/out.js',
-    'packages/app/dist/deep/out.js',
-  ]);
+  assert.deepEqual((await nextBatch('the edits after the rule change')).paths, ['dist/out.js', 'packages/app/dist/deep/out.js']);
 
   // .git/info/exclude is reloaded too (its change is no path of its own: no batch to wait for).
   await writeFile(path.join(repo, '.git/info/exclude'), 'packages/app/dist/\n');
@@ -217,7 +214,8 @@ test('a folder the OS refuses to watch is polled instead, with one warning', asy
   // reports the ENOSPC error it reports when fs.watch fails. (Exhausting the real, per-user
   // limit would break every other process of this user on the machine.)
   const crowded = path.join(watcher.repoRoot, 'crowded');
-  // Reaching into the private chokidar instance is the one seam this test needs.
+  // Reaching into the private chokidar instance is the one seam this test needs (TypeScript allows it by string only).
+  // biome-ignore lint/complexity/useLiteralKeys: `watcher.tree` is private
   const tree = watcher['tree']!;
   await tree.unwatch(crowded);
   for (const folder of [crowded, path.join(watcher.repoRoot, 'elsewhere')]) {
@@ -240,7 +238,10 @@ test('a folder the OS refuses to watch is polled instead, with one warning', asy
   // poll after it appears): the changes may come in more than one batch, but each comes once.
   const expected = ['crowded/a.ts', 'crowded/b.ts', 'crowded/sub/c.ts'];
   const reported = () => batches.slice(seenBefore).flatMap((batch) => batch.paths);
-  await waitFor(() => expected.every((file) => reported().includes(file)), { timeoutMs: 10_000, message: `the polled changes (so far: ${reported().join(', ')})` });
+  await waitFor(() => expected.every((file) => reported().includes(file)), {
+    timeoutMs: 10_000,
+    message: `the polled changes (so far: ${reported().join(', ')})`,
+  });
   assert.deepEqual([...reported()].sort(), expected);
 });
 
@@ -277,8 +278,5 @@ test('close() leaves nothing running: the process exits on its own', async (t) =
 
 test('start() refuses a folder that does not exist, with a clear error', async (t) => {
   const repo = await makeTempRepo(t);
-  await assert.rejects(
-    RepoWatcher.start({ repoRoot: path.join(repo, 'missing'), onChange: () => {} }),
-    /cannot watch .*missing/,
-  );
+  await assert.rejects(RepoWatcher.start({ repoRoot: path.join(repo, 'missing'), onChange: () => {} }), /cannot watch .*missing/);
 });

@@ -142,13 +142,7 @@ export class RepoWatcher {
     return watcher;
   }
 
-  private constructor(
-    options: RepoWatcherOptions,
-    repoRoot: string,
-    git: GitLocation | null,
-    rules: IgnoreRules,
-    branch: string | null,
-  ) {
+  private constructor(options: RepoWatcherOptions, repoRoot: string, git: GitLocation | null, rules: IgnoreRules, branch: string | null) {
     this.repoRoot = repoRoot;
     this.git = git;
     this.rules = rules;

@@ -152,7 +152,9 @@ function executorScenario(request: ScenarioRequest): Reply {
   const firstIteration = prompt!.kind === 'message' && prompt!.text.includes('None: this is the first iteration of this attempt.');
   const flood = Array.from({ length: 5 + ((id * 7) % 30) }, () => ({ name: 'list_files', arguments: { path: 'chaos' } }));
   if (id % 2 === 0 && firstIteration) {
-    return { toolCalls: [{ name: 'write_file', arguments: { path: `chaos/goal-${id}-part1.txt`, content: `part 1 of goal ${id}\n` } }, ...flood] };
+    return {
+      toolCalls: [{ name: 'write_file', arguments: { path: `chaos/goal-${id}-part1.txt`, content: `part 1 of goal ${id}\n` } }, ...flood],
+    };
   }
   return {
     toolCalls: [
@@ -263,11 +265,24 @@ async function bundleDaemon(dir: string): Promise<string[]> {
   const esbuild = await import('esbuild');
   await symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   const outfile = path.join(dir, 'daemon.mjs');
-  await esbuild.build({ entryPoints: [DAEMON_MAIN], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'error' });
+  await esbuild.build({
+    entryPoints: [DAEMON_MAIN],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile,
+    logLevel: 'error',
+  });
   return [outfile];
 }
 
-async function spawnDaemon(daemonArgs: string[], repo: string, env: NodeJS.ProcessEnv, cleanup: Cleanup): Promise<DaemonLife | { error: string }> {
+async function spawnDaemon(
+  daemonArgs: string[],
+  repo: string,
+  env: NodeJS.ProcessEnv,
+  cleanup: Cleanup,
+): Promise<DaemonLife | { error: string }> {
   // Its own process group (detached): the cleanup can kill it and everything it started at once.
   const child = spawn(process.execPath, [...daemonArgs, '--repo', repo, '--background'], {
     cwd: PROJECT_ROOT,
@@ -344,8 +359,12 @@ class Observed {
 
   ackEntries(goalId: number, entries: { index: number; time: string; kind: string; text: string }[]): void {
     let byIndex = this.acked.get(goalId);
-    if (!byIndex) this.acked.set(goalId, (byIndex = new Map()));
-    for (const entry of entries) byIndex.set(entry.index, { goalId, index: entry.index, time: entry.time, kind: entry.kind, text: entry.text });
+    if (!byIndex) {
+      byIndex = new Map();
+      this.acked.set(goalId, byIndex);
+    }
+    for (const entry of entries)
+      byIndex.set(entry.index, { goalId, index: entry.index, time: entry.time, kind: entry.kind, text: entry.text });
   }
 
   noteGoal(goal: { id: number; state: string; landed?: unknown }): void {
@@ -367,7 +386,12 @@ class Observed {
 async function connectClient(repo: string, observed: Observed): Promise<{ client: RalphClient; events: EventTarget }> {
   const file = await readDaemonFile(repo);
   if (!file) throw new Error('the daemon wrote no daemon.json');
-  const client = await RalphClient.connect({ endpoint: { url: file.url, token: file.token }, name: 'chaos', reconnect: false, requestTimeoutMs: 10_000 });
+  const client = await RalphClient.connect({
+    endpoint: { url: file.url, token: file.token },
+    name: 'chaos',
+    reconnect: false,
+    requestTimeoutMs: 10_000,
+  });
   const events = new EventTarget();
   for (const goal of client.snapshot.goals) observed.noteGoal(goal);
   // Read loosely: only the fields the run needs, so a richer event shape does not break it.
@@ -433,7 +457,14 @@ function killTrigger(kind: KillKind, random: () => number, events: EventTarget, 
 }
 
 /** Keeps `backlog` goals waiting or running, creating goals through the client until aborted. */
-async function createGoals(client: RalphClient, observed: Observed, backlog: number, random: () => number, signal: AbortSignal, counter: { next: number }): Promise<void> {
+async function createGoals(
+  client: RalphClient,
+  observed: Observed,
+  backlog: number,
+  random: () => number,
+  signal: AbortSignal,
+  counter: { next: number },
+): Promise<void> {
   while (!signal.aborted) {
     if (observed.unsettled().length < backlog) {
       const number = counter.next++;
@@ -589,7 +620,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     while (observed.unsettled().length > 0 && Date.now() < deadline) await sleep(100);
     const unsettled = observed.unsettled();
     defects.unsettledGoals = unsettled.length;
-    for (const id of unsettled) details.push(`goal #${id} is ${observed.states.get(id)?.state ?? 'unknown'} (not landed) after the settle time`);
+    for (const id of unsettled)
+      details.push(`goal #${id} is ${observed.states.get(id)?.state ?? 'unknown'} (not landed) after the settle time`);
     await client.close();
     last.child.kill('SIGTERM');
     const giveUp = new AbortController();
@@ -597,10 +629,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     giveUp.abort();
     cleanup.daemons.delete(last.pid);
     const paths = ralphPaths(repo);
-    const leftFiles = (await Promise.all([paths.daemonFile, paths.lock].map((file) => stat(file).then(() => file, () => null)))).filter(Boolean);
-    if (!stopped || stopped.code !== 0 || leftFiles.length > 0) {
+    const leftFiles = (
+      await Promise.all(
+        [paths.daemonFile, paths.lock].map((file) =>
+          stat(file).then(
+            () => file,
+            () => null,
+          ),
+        ),
+      )
+    ).filter(Boolean);
+    if (stopped?.code !== 0 || leftFiles.length > 0) {
       defects.uncleanStop = 1;
-      details.push(`the last daemon did not stop cleanly: ${stopped ? `exit ${stopped.code ?? stopped.signal}` : 'still running after 20 s'}, left ${leftFiles.join(', ') || 'nothing'}`);
+      details.push(
+        `the last daemon did not stop cleanly: ${stopped ? `exit ${stopped.code ?? stopped.signal}` : 'still running after 20 s'}, left ${leftFiles.join(', ') || 'nothing'}`,
+      );
       if (!stopped) await killHard(last, cleanup);
     }
 
@@ -723,7 +766,9 @@ async function examine(
     const goal = goals.get(id);
     if (!goal?.landed || !commits.includes(goal.landed.commit)) {
       defects.unrecordedLandings++;
-      details.push(`goal #${id}'s landing commit ${commits[0]!.slice(0, 7)} is on ${branch}, but the goal records ${goal?.landed ? `landed as ${goal.landed.commit.slice(0, 7)}` : 'no landing'}`);
+      details.push(
+        `goal #${id}'s landing commit ${commits[0]!.slice(0, 7)} is on ${branch}, but the goal records ${goal?.landed ? `landed as ${goal.landed.commit.slice(0, 7)}` : 'no landing'}`,
+      );
     }
   }
   for (const goal of goals.values()) {
@@ -772,7 +817,9 @@ async function examine(
       const entry = readable[acked.index];
       if (!entry || entry.time !== acked.time || entry.kind !== acked.kind || entry.text !== acked.text) {
         defects.acknowledgedLogEntriesLost++;
-        details.push(`log ${name}: entry ${acked.index} (${acked.kind}: ${acked.text.slice(0, 40)}) was sent to clients but is not in the file`);
+        details.push(
+          `log ${name}: entry ${acked.index} (${acked.kind}: ${acked.text.slice(0, 40)}) was sent to clients but is not in the file`,
+        );
       }
     }
   }
@@ -790,7 +837,9 @@ async function examine(
     const goal = match ? goals.get(Number(match[1])) : undefined;
     if (!goal || goal.landed) {
       defects.worktreesWithoutGoal++;
-      details.push(`worktree folder ${name} ${!match ? 'is not a goal worktree' : !goal ? 'has no goal' : 'belongs to a goal that has landed'}`);
+      details.push(
+        `worktree folder ${name} ${!match ? 'is not a goal worktree' : !goal ? 'has no goal' : 'belongs to a goal that has landed'}`,
+      );
     }
   }
   for (const goal of goals.values()) {

@@ -26,7 +26,11 @@ const GOAL_FILES = { 'b.txt': 'B\n', 'c.txt': 'new\n' };
 
 /** A repository (landing automatic) with one done goal that changes b.txt and adds c.txt, not landed. */
 async function doneGoal(t: TestContext) {
-  const repo = await makeTempRepo(t, { 'a.txt': 'a\n', 'b.txt': 'b\n', 'ralph.config.ts': "export default { executor: { land: 'auto' } };\n" });
+  const repo = await makeTempRepo(t, {
+    'a.txt': 'a\n',
+    'b.txt': 'b\n',
+    'ralph.config.ts': "export default { executor: { land: 'auto' } };\n",
+  });
   const worktreesRoot = await makeTempDir(t, 'ralph-worktrees-');
   const { goal, workspace } = await prepareDoneGoal({ repoRoot: repo, worktreesRoot, title: 'Change b, add c', files: GOAL_FILES });
   return { repo, worktreesRoot, goal, workspace };
@@ -81,7 +85,7 @@ test("git's index lock and scratch index left by a landing whose process died ar
   assert.equal(git(repo, 'status', '--porcelain', '--untracked-files=no'), '');
 });
 
-test('an index lock that is not a dead landing\'s (a git command of the developer\'s) still refuses the landing', async (t) => {
+test("an index lock that is not a dead landing's (a git command of the developer's) still refuses the landing", async (t) => {
   const { repo, goal, workspace } = await doneGoal(t);
   const lock = path.join(repo, '.git', 'index.lock');
   await writeFile(lock, 'DIRC some index git is writing');
@@ -105,7 +109,7 @@ test("the goal's files written into the developer's tree before the branch moved
   assert.equal(await readFile(path.join(repo, 'b.txt'), 'utf8'), 'B\n');
 });
 
-test('a file of the developer\'s that differs from the goal\'s version still refuses the landing', async (t) => {
+test("a file of the developer's that differs from the goal's version still refuses the landing", async (t) => {
   const { repo, worktreesRoot, goal } = await doneGoal(t);
   await writeFiles(repo, { 'b.txt': 'my own b\n' });
   const { store, logs } = await startLanding(t, repo, worktreesRoot);
@@ -134,7 +138,10 @@ test('the branch moved but the index not written (killed in between): the landin
   assert.equal(landed.commit, result.commit);
   assert.deepEqual(landingCommits(repo, goal.id), [result.commit]);
   assert.equal(git(repo, 'status', '--porcelain', '--untracked-files=no'), '', 'index and tree agree with the landing');
-  assert.ok(logs.some((line) => /the index still had b\.txt, c\.txt as before its landing/.test(line)), logs.join(' | '));
+  assert.ok(
+    logs.some((line) => /the index still had b\.txt, c\.txt as before its landing/.test(line)),
+    logs.join(' | '),
+  );
 });
 
 test('a landing recorded but not cleaned up (killed in between): the next service removes the worktree and branch', async (t) => {

@@ -24,7 +24,10 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
 
 let values: { kills?: string; seed?: string; concurrency?: string; bundle?: boolean };
 try {
-  ({ values } = parseArgs({ options: { kills: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, bundle: { type: 'boolean' } }, strict: true }));
+  ({ values } = parseArgs({
+    options: { kills: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, bundle: { type: 'boolean' } },
+    strict: true,
+  }));
 } catch (error) {
   process.stderr.write(`${(error as Error).message}; ${USAGE}\n`);
   process.exit(2);
@@ -43,7 +46,13 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 const again = `npm run chaos -- --kills ${kills} --seed ${seed}${concurrency === 2 ? '' : ` --concurrency ${concurrency}`}${values.bundle ? ' --bundle' : ''}`;
 process.stdout.write(`chaos: ${kills} kills, seed ${seed} (again: ${again})\n`);
-const report = await runChaos({ kills, seed, concurrency, daemonFrom: values.bundle ? 'bundle' : 'source', progress: (line) => process.stderr.write(`${line}\n`) });
+const report = await runChaos({
+  kills,
+  seed,
+  concurrency,
+  daemonFrom: values.bundle ? 'bundle' : 'source',
+  progress: (line) => process.stderr.write(`${line}\n`),
+});
 process.stdout.write(`\n${formatReport(report)}\n`);
 if (report.details.length > 0) process.stdout.write(`\n${report.details.map((line) => `- ${line}`).join('\n')}\n`);
 process.exit(totalDefects(report) === 0 ? 0 : 1);

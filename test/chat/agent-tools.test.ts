@@ -63,7 +63,8 @@ describe('the chat agent', () => {
       parts.map((part) => [part.name, part.status]),
       escapes.map((call) => [call.name, 'error']),
     );
-    for (const part of parts) assert.doesNotMatch(`${part.result} ${part.summary}`, new RegExp(SECRET), `${part.name} ${part.arguments} leaked`);
+    for (const part of parts)
+      assert.doesNotMatch(`${part.result} ${part.summary}`, new RegExp(SECRET), `${part.name} ${part.arguments} leaked`);
     // What the model read back says why, and never the secret.
     const results = server.modelRequests()[1]?.body;
     assert.doesNotMatch(JSON.stringify(results), new RegExp(SECRET));
@@ -94,7 +95,8 @@ describe('the chat agent', () => {
     const runId = await waitFor(
       () => {
         for (const event of events) {
-          if (event.type === 'chat.part' && event.data.part.type === 'tool' && event.data.part.researchRun) return event.data.part.researchRun;
+          if (event.type === 'chat.part' && event.data.part.type === 'tool' && event.data.part.researchRun)
+            return event.data.part.researchRun;
         }
         return undefined;
       },
@@ -117,7 +119,10 @@ describe('the chat agent', () => {
       ['cancelled', 'cancelled'],
     );
     await waitFor(() => researchRequests().every((record) => record.endedAt !== undefined), { message: 'every research request to end' });
-    assert.ok(researchRequests().every((record) => record.aborted), 'the agents\' requests were aborted, not answered');
+    assert.ok(
+      researchRequests().every((record) => record.aborted),
+      "the agents' requests were aborted, not answered",
+    );
     assert.equal(daemon.daemon.chat.snapshot().queued, 0);
   });
 });

@@ -39,7 +39,10 @@ for (const api of ['chat', 'responses'] as const) {
       const sent = await alice.request('chat.send', { text: 'hi there' });
       assert.equal(sent.position, 0);
       assert.equal(sent.session, alice.snapshot.chat.session);
-      const [aliceReply, bobReply] = await Promise.all([waitForReply(aliceEvents, sent.replyMessageId), waitForReply(bobEvents, sent.replyMessageId)]);
+      const [aliceReply, bobReply] = await Promise.all([
+        waitForReply(aliceEvents, sent.replyMessageId),
+        waitForReply(bobEvents, sent.replyMessageId),
+      ]);
 
       assert.deepEqual(deltasOf(aliceEvents, sent.replyMessageId), deltas);
       assert.deepEqual(deltasOf(bobEvents, sent.replyMessageId), deltas);
@@ -125,11 +128,20 @@ describe('the shared chat', () => {
       ['assistant', second!.text],
     ];
     const history = await bob.request('chat.history', {});
-    assert.deepEqual(history.messages.map((message) => [message.role, textOf(message)]), conversation);
+    assert.deepEqual(
+      history.messages.map((message) => [message.role, textOf(message)]),
+      conversation,
+    );
     assert.equal(history.more, false);
     const transcript = await readTranscript(daemon.repoRoot, first!.session);
-    assert.deepEqual(transcript.map((message) => [message.role, textOf(message)]), conversation);
-    assert.deepEqual(transcript.map((message) => message.status), ['done', 'done', 'done', 'done']);
+    assert.deepEqual(
+      transcript.map((message) => [message.role, textOf(message)]),
+      conversation,
+    );
+    assert.deepEqual(
+      transcript.map((message) => message.status),
+      ['done', 'done', 'done', 'done'],
+    );
   });
 
   it('without a provider, answers how to configure one, and the daemon stays up', async (t) => {
@@ -151,7 +163,10 @@ describe('the shared chat', () => {
 
     // Everything else works.
     const created = await client.request('goal.create', { title: 'Still works' });
-    assert.deepEqual((await client.request('goal.list', {})).goals.map((goal) => goal.id), [created.goal.id]);
+    assert.deepEqual(
+      (await client.request('goal.list', {})).goals.map((goal) => goal.id),
+      [created.goal.id],
+    );
     const models = await client.request('models.list', {});
     assert.equal(models.provider.configured, false);
     assert.equal(models.provider.apiKeySet, false);
@@ -174,7 +189,10 @@ describe('the shared chat', () => {
     const interrupted = await waitForReply(events, first.replyMessageId);
     assert.equal(interrupted.status, 'interrupted');
     const kept = textOf(interrupted);
-    assert.ok(kept.length > 0 && long.join('').startsWith(kept) && kept.length < long.join('').length, `partial text kept: ${kept.slice(0, 40)}…`);
+    assert.ok(
+      kept.length > 0 && long.join('').startsWith(kept) && kept.length < long.join('').length,
+      `partial text kept: ${kept.slice(0, 40)}…`,
+    );
     await waitFor(() => server.modelRequests()[0]?.aborted, { message: 'the server to see the request aborted' });
 
     const next = await waitForReply(events, second.replyMessageId);
@@ -188,10 +206,13 @@ describe('the shared chat', () => {
     // The first answer is held until the second turn is interrupted, so the second is surely still queued.
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    server.script(async () => {
-      await released;
-      return { deltas: ['one', ' two'] };
-    }, { text: 'third' });
+    server.script(
+      async () => {
+        await released;
+        return { deltas: ['one', ' two'] };
+      },
+      { text: 'third' },
+    );
     const client = await daemon.connect();
     const events = recordEvents(client);
     const first = await client.request('chat.send', { text: 'a' });
@@ -270,7 +291,10 @@ describe('the shared chat', () => {
 
     const after = await startTestDaemon(t, repoRoot, { env, configWatch: false });
     const again = await after.connect();
-    assert.deepEqual(again.snapshot.chat.messages.map((message) => message.status), ['done', 'interrupted', 'done', 'interrupted']);
+    assert.deepEqual(
+      again.snapshot.chat.messages.map((message) => message.status),
+      ['done', 'interrupted', 'done', 'interrupted'],
+    );
   });
 
   it('ends a turn whose server keeps failing in an error of one line; the next turn works', async (t) => {
@@ -324,7 +348,10 @@ describe('the shared chat', () => {
       lines.filter((line) => line !== lines[2]).map((line) => textOf(TranscriptLine.parse(JSON.parse(line)))),
       ['before the crash', 'before the crash', 'after the crash', 'after the crash'],
     );
-    assert.ok(second.logs.some((line) => line.includes('skipped line 3')), 'the skipped line is logged');
+    assert.ok(
+      second.logs.some((line) => line.includes('skipped line 3')),
+      'the skipped line is logged',
+    );
   });
 
   it('starts a new session for every client; the old one stays readable', async (t) => {
@@ -338,7 +365,9 @@ describe('the shared chat', () => {
 
     const { session } = await bob.request('chat.new', {});
     assert.notEqual(session, old.session);
-    await waitFor(() => aliceEvents.some((event) => event.type === 'chat.session' && event.data.session === session), { message: 'chat.session' });
+    await waitFor(() => aliceEvents.some((event) => event.type === 'chat.session' && event.data.session === session), {
+      message: 'chat.session',
+    });
     const fresh = await alice.request('chat.send', { text: 'in the new session' });
     assert.equal(fresh.session, session);
     await waitForReply(bobEvents, fresh.replyMessageId);

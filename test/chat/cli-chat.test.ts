@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { RalphClient } from '../../protocol/client.ts';
-import { ChatMessage, readDaemonFile } from '../../protocol/index.ts';
+import { ChatMessage } from '../../protocol/index.ts';
 import { startFakeOpenAI, type FakeOpenAIServer } from '../fake-openai/index.ts';
 import { endpointFromFile } from '../helpers/daemon.ts';
 import { cliEnv, failedWith as failedWithCode, killDaemon, startRalph, type Run } from '../helpers/cli.ts';
@@ -17,7 +17,6 @@ const start = (args: string[], env: NodeJS.ProcessEnv) => startRalph(args, { env
 const failedWith = (run: Run, message: RegExp) => failedWithCode(run, 1, message);
 import { waitFor } from '../helpers/wait.ts';
 import { PRICED_MODEL } from './helpers.ts';
-
 
 for (const api of ['chat', 'responses'] as const) {
   describe(`ralph chat (RALPH_API=${api})`, () => {
@@ -53,7 +52,10 @@ for (const api of ['chat', 'responses'] as const) {
       const message = ChatMessage.parse(JSON.parse(run.stdout));
       assert.equal(message.status, 'done');
       assert.equal(message.role, 'assistant');
-      assert.deepEqual(message.parts.map((part) => (part.type === 'text' ? part.text : '')), ['as json please']);
+      assert.deepEqual(
+        message.parts.map((part) => (part.type === 'text' ? part.text : '')),
+        ['as json please'],
+      );
       assert.equal(message.model, PRICED_MODEL);
     });
 
@@ -84,7 +86,7 @@ for (const api of ['chat', 'responses'] as const) {
         server.injectFaults({ kind: '429', retryAfterSeconds: 1 }, { times: 1 });
         const run = await ralph('chat', 'mine');
         assert.equal(run.code, 0, `stderr: ${run.stderr}`);
-        assert.equal(run.stdout, 'mine\n', 'only this turn\'s reply is printed');
+        assert.equal(run.stdout, 'mine\n', "only this turn's reply is printed");
         assert.deepEqual(run.stderr.split('\n').filter(Boolean), [
           'ralph: waiting for 1 earlier turn in the chat…',
           'ralph: waiting 1 s: rate limited',

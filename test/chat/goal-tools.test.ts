@@ -12,7 +12,17 @@ import { storeFixture } from '../../daemon/store/test-support.ts';
 import { runTool, type Tool } from '../../daemon/tools/tool.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const SPEC = ['## Objective', 'Support the new models.', '## Reference', '- daemon/llm/models.ts', '## Outcomes', '- rows added', '## Acceptance', '- npm test passes', ''].join('\n');
+const SPEC = [
+  '## Objective',
+  'Support the new models.',
+  '## Reference',
+  '- daemon/llm/models.ts',
+  '## Outcomes',
+  '- rows added',
+  '## Acceptance',
+  '- npm test passes',
+  '',
+].join('\n');
 
 /** A turn of session `session` whose last research run is `research` (what the chat service would say). */
 function turnOf(session: string, research?: string): ChatTurn {
@@ -34,7 +44,11 @@ describe('create_goal', () => {
     const fixture = await storeFixture(t);
     const store = await fixture.open();
 
-    const draft = await call(createGoalTool(store, turnOf('2026-11-26-1', 'r-20261126-100501-ab12')), { title: 'Support the new models', spec: SPEC }, fixture.repoRoot);
+    const draft = await call(
+      createGoalTool(store, turnOf('2026-11-26-1', 'r-20261126-100501-ab12')),
+      { title: 'Support the new models', spec: SPEC },
+      fixture.repoRoot,
+    );
     assert.equal(draft.isError, undefined, draft.output);
     assert.deepEqual(JSON.parse(draft.output), { id: 1, state: 'draft', title: 'Support the new models' });
     assert.equal(draft.summary, 'created goal #1 (draft): Support the new models');
@@ -46,12 +60,20 @@ describe('create_goal', () => {
     const created = fixture.events.find((event) => event.type === 'goal.created');
     assert.deepEqual(created?.cause, { client: 'c1', request: 7 });
 
-    const queued = await call(createGoalTool(store, turnOf('2026-11-26-1')), { title: 'Run it now', spec: SPEC, queue: true }, fixture.repoRoot);
+    const queued = await call(
+      createGoalTool(store, turnOf('2026-11-26-1')),
+      { title: 'Run it now', spec: SPEC, queue: true },
+      fixture.repoRoot,
+    );
     assert.deepEqual(JSON.parse(queued.output), { id: 2, state: 'queued', title: 'Run it now' });
     assert.equal(store.get(2)?.state, 'queued');
     assert.deepEqual(store.get(2)?.links, { chat: '2026-11-26-1' }, 'no research run: no research link');
 
-    const explicitDraft = await call(createGoalTool(store, turnOf('2026-11-26-1')), { title: 'Later', spec: SPEC, queue: false }, fixture.repoRoot);
+    const explicitDraft = await call(
+      createGoalTool(store, turnOf('2026-11-26-1')),
+      { title: 'Later', spec: SPEC, queue: false },
+      fixture.repoRoot,
+    );
     assert.equal(JSON.parse(explicitDraft.output).state, 'draft');
   });
 
@@ -74,7 +96,12 @@ describe('create_goal', () => {
   it('knows a section heading wherever it is, and only as a heading', () => {
     assert.deepEqual(missingSpecSections(SPEC), []);
     assert.deepEqual(missingSpecSections('## objective\n##  Reference: files\n## Outcomes\n'), ['Acceptance']);
-    assert.deepEqual(missingSpecSections('The Objective, Reference, Outcomes and Acceptance.\n### Acceptance'), ['Objective', 'Reference', 'Outcomes', 'Acceptance']);
+    assert.deepEqual(missingSpecSections('The Objective, Reference, Outcomes and Acceptance.\n### Acceptance'), [
+      'Objective',
+      'Reference',
+      'Outcomes',
+      'Acceptance',
+    ]);
   });
 });
 

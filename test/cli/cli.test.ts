@@ -9,16 +9,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { isProcessAlive, readDaemonFile, type Goal, type LogEntry } from '../../protocol/index.ts';
-import { RALPH_BIN, cliEnv, failedWith, killDaemon, ralph, succeeded, type Run } from '../helpers/cli.ts';
+import { RALPH_BIN, cliEnv, failedWith, killDaemon, ralph, succeeded } from '../helpers/cli.ts';
 import { makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 import { waitFor } from '../helpers/wait.ts';
 import { defer } from '../helpers/defer.ts';
-
 
 describe('ralph command line', () => {
   let repo = '';
@@ -91,7 +89,10 @@ describe('ralph command line', () => {
 
     const goals = JSON.parse(succeeded(await ralph(['goal', 'list', '--json'], { cwd: repo }))) as Goal[];
     assert.ok(Array.isArray(goals));
-    assert.deepEqual(goals.map((goal) => [goal.id, goal.state]).sort(), [[1, 'draft'], [2, 'queued']]);
+    assert.deepEqual(goals.map((goal) => [goal.id, goal.state]).sort(), [
+      [1, 'draft'],
+      [2, 'queued'],
+    ]);
   });
 
   it('transitions: legal ones print from → to, illegal ones exit 1 with the reason', async () => {
@@ -122,15 +123,24 @@ describe('ralph command line', () => {
     assert.match(text, /created\s+created as draft/);
     assert.match(text, /transition\s+draft → queued/);
 
-    const lines = succeeded(await ralph(['logs', '1', '--json'], { cwd: repo })).trim().split('\n');
+    const lines = succeeded(await ralph(['logs', '1', '--json'], { cwd: repo }))
+      .trim()
+      .split('\n');
     const entries = lines.map((line) => JSON.parse(line) as LogEntry);
-    assert.deepEqual(entries.map((entry) => entry.index), entries.map((_, i) => i));
+    assert.deepEqual(
+      entries.map((entry) => entry.index),
+      entries.map((_, i) => i),
+    );
     assert.ok(entries.some((entry) => entry.kind === 'transition' && entry.text === 'draft → queued'));
     failedWith(await ralph(['logs', '99'], { cwd: repo }), 1, /goal #99 does not exist/);
   });
 
   it('logs --follow prints new entries as other commands change the goal, across a daemon restart', async (t) => {
-    const follower = spawn(process.execPath, [RALPH_BIN, 'logs', '3', '--follow'], { cwd: repo, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const follower = spawn(process.execPath, [RALPH_BIN, 'logs', '3', '--follow'], {
+      cwd: repo,
+      env: cliEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise<number | null>((resolve) => follower.once('exit', (code) => resolve(code)));
     defer(t, () => {
       if (follower.exitCode === null && follower.signalCode === null) follower.kill('SIGKILL');
@@ -139,7 +149,8 @@ describe('ralph command line', () => {
     let stderr = '';
     follower.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     follower.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const printed = (text: string) => waitFor(() => stdout.includes(text), { timeoutMs: 10_000, message: `'${text}' (stdout: ${stdout}; stderr: ${stderr})` });
+    const printed = (text: string) =>
+      waitFor(() => stdout.includes(text), { timeoutMs: 10_000, message: `'${text}' (stdout: ${stdout}; stderr: ${stderr})` });
 
     await printed('running → paused');
     assert.doesNotMatch(stdout, /paused → queued/);

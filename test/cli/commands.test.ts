@@ -11,11 +11,14 @@ function command(argv: string[]): Extract<ParsedCommandLine, { kind: 'command' }
 }
 
 function usageError(argv: string[], message: RegExp): void {
-  assert.throws(() => parseCommandLine(argv), (error: unknown) => {
-    assert.ok(error instanceof UsageError, `a UsageError for ${argv.join(' ')}, got ${String(error)}`);
-    assert.match(error.message, message);
-    return true;
-  });
+  assert.throws(
+    () => parseCommandLine(argv),
+    (error: unknown) => {
+      assert.ok(error instanceof UsageError, `a UsageError for ${argv.join(' ')}, got ${String(error)}`);
+      assert.match(error.message, message);
+      return true;
+    },
+  );
 }
 
 describe('parseCommandLine', () => {
@@ -74,7 +77,10 @@ describe('parseCommandLine', () => {
   it('takes one or more questions for research', () => {
     const parsed = parseCommandLine(['research', 'why?', 'how?', '--json']);
     assert.deepEqual(parsed.kind === 'command' ? [parsed.context.args, parsed.context.json] : [], [['why?', 'how?'], true]);
-    assert.throws(() => parseCommandLine(['research']), (error: unknown) => error instanceof UsageError && /missing argument QUESTION/.test(error.message));
+    assert.throws(
+      () => parseCommandLine(['research']),
+      (error: unknown) => error instanceof UsageError && /missing argument QUESTION/.test(error.message),
+    );
   });
 });
 

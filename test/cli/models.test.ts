@@ -20,7 +20,6 @@ function ralph(args: string[], cwd: string): Promise<Run> {
   return runRalph(args, { cwd, env: ENV });
 }
 
-
 describe('ralph models', () => {
   let repo = '';
 
@@ -48,7 +47,10 @@ describe('ralph models', () => {
     const local = output.models.find((row) => row.id === 'qwen3:8b');
     assert.equal(local?.contextWindow, 40960);
     assert.deepEqual(local?.pricing, { input: null, cachedInput: null, output: null });
-    assert.ok(output.models.some((row) => row.id === 'gpt-5.5'), 'the built-in rows are listed');
+    assert.ok(
+      output.models.some((row) => row.id === 'gpt-5.5'),
+      'the built-in rows are listed',
+    );
     assert.doesNotMatch(run.stdout, new RegExp(SECRET_KEY));
   });
 

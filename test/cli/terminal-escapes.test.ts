@@ -26,7 +26,11 @@ const OWN_SGR = /\u001b\[(?:(?:0|1|2|3|4|22|23|24|3[0-9]|9[0-7])(?:;(?:0|1|2|3|4
 function assertTerminalSafe(text: string, what: string): void {
   const bare = text.replace(OWN_SGR, '');
   const control = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.exec(bare);
-  assert.equal(control, null, `${what} holds control U+${control?.[0].charCodeAt(0).toString(16).padStart(4, '0')}: ${JSON.stringify(text)}`);
+  assert.equal(
+    control,
+    null,
+    `${what} holds control U+${control?.[0].charCodeAt(0).toString(16).padStart(4, '0')}: ${JSON.stringify(text)}`,
+  );
 }
 
 describe('the command line never writes escape sequences from goals, logs or models', () => {
@@ -45,7 +49,13 @@ describe('the command line never writes escape sequences from goals, logs or mod
     const added = await ralph(['goal', 'add', '--title', HOSTILE_TITLE, '--spec', HOSTILE_SPEC, '--repo', repo], { cwd: repo, env });
     assert.equal(succeeded(added), '1\n');
     // A log line as a hostile repository (or a command's output) could leave it.
-    const entry: LogEntry = { goalId: 1, index: 9, time: new Date().toISOString(), kind: `tool${ESC}[2J`, text: `ran ${CLIPBOARD}ls\n${RETITLE}done` };
+    const entry: LogEntry = {
+      goalId: 1,
+      index: 9,
+      time: new Date().toISOString(),
+      kind: `tool${ESC}[2J`,
+      text: `ran ${CLIPBOARD}ls\n${RETITLE}done`,
+    };
     await appendFile(path.join(repo, '.ralph', 'logs', '1.jsonl'), `${JSON.stringify(entry)}\n`);
   });
 
@@ -83,7 +93,12 @@ describe('the command line never writes escape sequences from goals, logs or mod
 
     const lines = succeeded(await ralph(['logs', '1', '--json', '--repo', repo], { cwd: repo, env }));
     assert.doesNotMatch(lines, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
-    assert.ok(lines.trim().split('\n').some((line) => (JSON.parse(line) as LogEntry).text.includes(CLIPBOARD)));
+    assert.ok(
+      lines
+        .trim()
+        .split('\n')
+        .some((line) => (JSON.parse(line) as LogEntry).text.includes(CLIPBOARD)),
+    );
   });
 
   it('chat streams a reply whose escape sequences are split across deltas', async () => {

@@ -106,11 +106,17 @@ describe('RalphClient against a misbehaving peer', () => {
   it('JSON-RPC errors reject with their code; silence times out; an abort rejects at once', async (t) => {
     const peer = await scriptedPeer(t, {
       'goal.queue': (socket, id) =>
-        socket.send(JSON.stringify({ jsonrpc: '2.0', id, error: { code: ErrorCode.InvalidTransition, message: 'goal #1 is done: cannot queue' } })),
+        socket.send(
+          JSON.stringify({ jsonrpc: '2.0', id, error: { code: ErrorCode.InvalidTransition, message: 'goal #1 is done: cannot queue' } }),
+        ),
       'goal.list': () => {}, // never answers
     });
     const client = await connect(t, peer.endpoint, 200);
-    await assert.rejects(client.request('goal.queue', { id: 1 }), { name: 'RpcRequestError', code: ErrorCode.InvalidTransition, message: 'goal #1 is done: cannot queue' });
+    await assert.rejects(client.request('goal.queue', { id: 1 }), {
+      name: 'RpcRequestError',
+      code: ErrorCode.InvalidTransition,
+      message: 'goal #1 is done: cannot queue',
+    });
     await assert.rejects(client.request('goal.list'), /goal\.list: no answer from the daemon within 200 ms/);
     const controller = new AbortController();
     const aborted = client.request('goal.list', {}, { signal: controller.signal, timeoutMs: 60_000 });

@@ -22,7 +22,11 @@ function record(client: RalphClient) {
 
 /** seqs strictly increasing by one: nothing missed, nothing twice. */
 function assertContiguous(seqs: number[], from: number, to: number, what: string) {
-  assert.deepEqual(seqs, Array.from({ length: to - from + 1 }, (_, i) => from + i), `${what}: seqs ${from}..${to} exactly once`);
+  assert.deepEqual(
+    seqs,
+    Array.from({ length: to - from + 1 }, (_, i) => from + i),
+    `${what}: seqs ${from}..${to} exactly once`,
+  );
 }
 
 describe('daemon with several clients', () => {
@@ -34,7 +38,11 @@ describe('daemon with several clients', () => {
     const bLog = record(b);
     const c = await connect('c');
     const cLog = record(c);
-    assert.deepEqual(c.snapshot.clients.map((client) => client.name), ['a', 'b', 'c'], 'the snapshot lists every attached client');
+    assert.deepEqual(
+      c.snapshot.clients.map((client) => client.name),
+      ['a', 'b', 'c'],
+      'the snapshot lists every attached client',
+    );
 
     // a saw its own attach (the event came right behind its snapshot), then b's, then c's.
     await waitFor(() => aLog.events.filter((event) => event.type === 'clients.changed').length >= 3, { message: 'a sees b and c attach' });
@@ -52,7 +60,8 @@ describe('daemon with several clients', () => {
     for (const log of [aLog, bLog, cLog]) await waitFor(() => log.seqs().at(-1) === last, { message: `every client reaches seq ${last}` });
     // Compare from c's start: c saw nothing before its snapshot.
     const from = c.snapshot.seq + 1;
-    const view = (log: ReturnType<typeof record>) => log.events.filter((event) => event.seq >= from).map((event) => `${event.seq} ${event.type}`);
+    const view = (log: ReturnType<typeof record>) =>
+      log.events.filter((event) => event.seq >= from).map((event) => `${event.seq} ${event.type}`);
     assert.deepEqual(view(bLog), view(aLog));
     assert.deepEqual(view(cLog), view(aLog));
     assertContiguous(cLog.seqs(), from, last, 'c');
@@ -60,7 +69,9 @@ describe('daemon with several clients', () => {
     const created = cLog.events.find((event) => event.type === 'goal.created');
     assert.equal(created?.cause?.client, a.clientId);
     assert.deepEqual(
-      cLog.events.filter((event) => event.type === 'goal.updated').map((event) => (event.type === 'goal.updated' ? event.data.transition?.action : '')),
+      cLog.events
+        .filter((event) => event.type === 'goal.updated')
+        .map((event) => (event.type === 'goal.updated' ? event.data.transition?.action : '')),
       ['queue', 'cancel', undefined],
     );
   });
@@ -111,7 +122,11 @@ describe('daemon with several clients', () => {
     await waitFor(() => reader.lastSeq === daemon.bus.lastSeq, { message: 'reader up to date again' });
     const created = log.events.filter((event) => event.seq > snapshot.seq && event.type === 'goal.created');
     const seen = [...snapshot.goals, ...created.map((event) => (event.type === 'goal.created' ? event.data.goal : null))];
-    assert.deepEqual(seen.map((goal) => goal?.title), ['Made while the reader was away'], 'the goal is seen exactly once');
+    assert.deepEqual(
+      seen.map((goal) => goal?.title),
+      ['Made while the reader was away'],
+      'the goal is seen exactly once',
+    );
     // Whatever came after it arrives once and in order; nothing at or below the snapshot's seq.
     await writer.request('goal.create', { title: 'After' });
     await waitFor(() => reader.lastSeq === daemon.bus.lastSeq, { message: 'reader catches up' });
@@ -146,7 +161,7 @@ describe('daemon with several clients', () => {
     assert.equal(goals.length, 1);
   });
 
-  it('passes the developer\'s file changes on as repo.changed events', async (t) => {
+  it("passes the developer's file changes on as repo.changed events", async (t) => {
     const { repoRoot, connect } = await startTestDaemon(t, undefined, { repoWatch: true });
     const client = await connect('tui');
     assert.equal(client.snapshot.repo.branch, 'main');

@@ -49,9 +49,19 @@ describe('malformed frames', () => {
       ['inherited name is no method', { jsonrpc: '2.0', id: 10, method: 'toString' }, ErrorCode.MethodNotFound, 10],
       ['bad params', { jsonrpc: '2.0', id: 11, method: 'goal.get', params: { id: 'seven' } }, ErrorCode.InvalidParams, 11],
       ['missing params', { jsonrpc: '2.0', id: 12, method: 'goal.create' }, ErrorCode.InvalidParams, 12],
-      ['oversized (over the soft cap, under the hard one), its id read from its head', { jsonrpc: '2.0', id: 13, method: 'goal.create', params: { title: 'big', spec: 'x'.repeat(SOFT_CAP) } }, ErrorCode.MessageTooLarge, 13],
+      [
+        'oversized (over the soft cap, under the hard one), its id read from its head',
+        { jsonrpc: '2.0', id: 13, method: 'goal.create', params: { title: 'big', spec: 'x'.repeat(SOFT_CAP) } },
+        ErrorCode.MessageTooLarge,
+        13,
+      ],
       ['binary frame', Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 14, method: 'goal.list' })), ErrorCode.InvalidRequest, null],
-      ['a second initialize', { jsonrpc: '2.0', id: 15, method: 'initialize', params: { protocolVersion: PROTOCOL_VERSION, client: { name: 'again' } } }, ErrorCode.InvalidRequest, 15],
+      [
+        'a second initialize',
+        { jsonrpc: '2.0', id: 15, method: 'initialize', params: { protocolVersion: PROTOCOL_VERSION, client: { name: 'again' } } },
+        ErrorCode.InvalidRequest,
+        15,
+      ],
       ['not found', { jsonrpc: '2.0', id: 16, method: 'goal.queue', params: { id: 99 } }, ErrorCode.NotFound, 16],
     ];
     for (const [name, frame, code, id] of cases) {
@@ -72,7 +82,10 @@ describe('malformed frames', () => {
     raw.send({ jsonrpc: '2.0', id: 'p', method: 'goal.get', params: { id: 'seven' } });
     const badParams = errorOf(await raw.response());
     assert.match(badParams.message, /^invalid params for goal\.get: id: /);
-    assert.deepEqual((badParams.data as { issues: { path: string[] }[] }).issues.map((issue) => issue.path), [['id']]);
+    assert.deepEqual(
+      (badParams.data as { issues: { path: string[] }[] }).issues.map((issue) => issue.path),
+      [['id']],
+    );
     raw.send({ jsonrpc: '2.0', id: 'u', method: 'goal.explode' });
     assert.equal(errorOf(await raw.response()).message, 'method not found: goal.explode');
 
@@ -113,8 +126,11 @@ describe('malformed frames', () => {
     const error = errorOf(await raw.call('logs.read', { id: 1 }));
     assert.equal(error.code, ErrorCode.InternalError);
     assert.match(error.message, /^internal error in logs\.read: /);
-    assert.doesNotMatch(error.message, /\n|    at /);
-    assert.ok(logs.some((line) => line.startsWith('internal error in logs.read') && line.includes('    at ')), 'stack logged');
+    assert.doesNotMatch(error.message, /\n| {4}at /);
+    assert.ok(
+      logs.some((line) => line.startsWith('internal error in logs.read') && line.includes('    at ')),
+      'stack logged',
+    );
     await stillServes(raw);
   });
 
@@ -147,7 +163,10 @@ describe('malformed frames', () => {
       },
       { timeoutMs: 10_000, intervalMs: 100, message: 'the slow client detached' },
     );
-    assert.deepEqual(status.clients.map((client) => client.name), ['fast']);
+    assert.deepEqual(
+      status.clients.map((client) => client.name),
+      ['fast'],
+    );
     await waitFor(() => daemon.bus.lastSeq === fast.lastSeq, { message: 'the fast client got everything' });
     // Reading again, it finds its connection closed: with 1013 when the close frame got through before the cut.
     tcp.resume();
@@ -156,6 +175,9 @@ describe('malformed frames', () => {
     });
     assert.ok([1006, 1013].includes(gone.code), `closed with ${gone.code}`);
     assert.ok(published >= 4, 'it took a real backlog');
-    assert.match(logs.find((line) => line.includes('is too slow')) ?? '', /client c\d+ \(raw\) is too slow: \d+ bytes unsent; closed \(1013\)/);
+    assert.match(
+      logs.find((line) => line.includes('is too slow')) ?? '',
+      /client c\d+ \(raw\) is too slow: \d+ bytes unsent; closed \(1013\)/,
+    );
   });
 });

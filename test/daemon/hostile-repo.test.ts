@@ -49,7 +49,13 @@ async function fingerprint(root: string): Promise<Map<string, string>> {
         prints.set(key, 'folder');
         await visit(file);
       } else if (stats.isFIFO()) prints.set(key, 'fifo');
-      else prints.set(key, `file ${createHash('sha256').update(await readFile(file)).digest('hex')}`);
+      else
+        prints.set(
+          key,
+          `file ${createHash('sha256')
+            .update(await readFile(file))
+            .digest('hex')}`,
+        );
     }
   };
   await visit(root);
@@ -121,7 +127,10 @@ describe('a hostile repository', () => {
     const { connect, logs } = await startTestDaemon(t, repo, { repoWatch: true });
     const client = await connect('hostile');
     const { goals, invalid } = await client.request('goal.list');
-    assert.deepEqual(goals.map((goal) => [goal.id, goal.title]), [[1, 'The one good goal']]);
+    assert.deepEqual(
+      goals.map((goal) => [goal.id, goal.title]),
+      [[1, 'The one good goal']],
+    );
     const errors = Object.fromEntries(invalid.map((bad) => [bad.id, bad.error]));
     assert.deepEqual(errors, {
       2: 'the file is not read: it is a symbolic link, which Ralph does not follow',
@@ -139,15 +148,27 @@ describe('a hostile repository', () => {
     // Nothing of /etc/passwd, or of the file outside, in anything the daemon said.
     const said = JSON.stringify({ invalid, logs });
     assert.doesNotMatch(said, /root:|bin\/bash|Lives outside/);
-    assert.ok(logs.some((line) => /ralph\.config\.ts: is not loaded: it is not a regular file/.test(line)), logs.join('\n'));
-    assert.ok(logs.some((line) => /99999999999999999999999\.json is not a goal/.test(line)), logs.join('\n'));
-    assert.ok(logs.some((line) => /chat: .*\.jsonl: skipped the whole file: it is not a regular file/.test(line)), logs.join('\n'));
+    assert.ok(
+      logs.some((line) => /ralph\.config\.ts: is not loaded: it is not a regular file/.test(line)),
+      logs.join('\n'),
+    );
+    assert.ok(
+      logs.some((line) => /99999999999999999999999\.json is not a goal/.test(line)),
+      logs.join('\n'),
+    );
+    assert.ok(
+      logs.some((line) => /chat: .*\.jsonl: skipped the whole file: it is not a regular file/.test(line)),
+      logs.join('\n'),
+    );
     assert.deepEqual(client.snapshot.chat.messages, []);
 
     // Goal add still works: above every id taken in range (goals 1–8, logs 10 and 11), not above 2^53.
     const added = await client.request('goal.create', { title: 'Added in a hostile repository' });
     assert.equal(added.goal.id, 12);
-    assert.ok(logs.some((line) => /\.ralph\/logs\/9007199254740991\.jsonl is no goal's log/.test(line)), logs.join('\n'));
+    assert.ok(
+      logs.some((line) => /\.ralph\/logs\/9007199254740991\.jsonl is no goal's log/.test(line)),
+      logs.join('\n'),
+    );
     // The goal whose log is a link to a file outside keeps working; its log lines go nowhere.
     const queued = await client.request('goal.queue', { id: 1 });
     assert.equal(queued.goal.state, 'queued');
@@ -184,7 +205,10 @@ describe('a hostile repository', () => {
     const client = await connect('deep');
     const { goals: valid, invalid } = await client.request('goal.list');
     assert.deepEqual(valid, []);
-    assert.deepEqual(invalid.map((bad) => bad.id), [1]);
+    assert.deepEqual(
+      invalid.map((bad) => bad.id),
+      [1],
+    );
     assert.equal(await readFile(path.join(goals, '1.json'), 'utf8'), text);
   });
 
@@ -196,7 +220,10 @@ describe('a hostile repository', () => {
     const { connect, logs } = await startTestDaemon(t, repo);
     const client = await connect('deep-config');
     assert.deepEqual((await client.request('goal.create', { title: 'Works' })).goal.id, 1);
-    assert.ok(logs.some((line) => /config: ralph\.config\.ts: nests brackets more than \d+ deep; it is not loaded/.test(line)), logs.join('\n'));
+    assert.ok(
+      logs.some((line) => /config: ralph\.config\.ts: nests brackets more than \d+ deep; it is not loaded/.test(line)),
+      logs.join('\n'),
+    );
     assert.equal(await readFile(path.join(repo, 'ralph.config.ts'), 'utf8'), config);
   });
 
@@ -209,15 +236,27 @@ describe('a hostile repository', () => {
     for (const name of await readdir(goalsDir)) saved.set(name, await readFile(path.join(goalsDir, name)));
 
     await rm(goalsDir, { recursive: true });
-    await waitFor(async () => (await client.request('goal.list')).goals.length === 0, { timeoutMs: 15_000, message: 'the goals gone with their folder' });
-    await waitFor(() => logs.some((line) => /goal store: \.ralph\/goals is gone/.test(line)), { timeoutMs: 15_000, message: 'the daemon to say so' });
+    await waitFor(async () => (await client.request('goal.list')).goals.length === 0, {
+      timeoutMs: 15_000,
+      message: 'the goals gone with their folder',
+    });
+    await waitFor(() => logs.some((line) => /goal store: \.ralph\/goals is gone/.test(line)), {
+      timeoutMs: 15_000,
+      message: 'the daemon to say so',
+    });
     // While it is gone: goal add makes the folder again (no ENOENT).
     const added = await client.request('goal.create', { title: 'Added while the folder was gone' });
     assert.equal(added.goal.id, 14);
     // The checkout puts the 13 files back.
     for (const [name, bytes] of saved) await writeFile(path.join(goalsDir, name), bytes);
-    await waitFor(async () => (await client.request('goal.list')).goals.length === 14, { timeoutMs: 15_000, message: 'all 14 goals read again' });
-    assert.ok(logs.some((line) => /goal store: \.ralph\/goals is back; read again/.test(line)), logs.join('\n'));
+    await waitFor(async () => (await client.request('goal.list')).goals.length === 14, {
+      timeoutMs: 15_000,
+      message: 'all 14 goals read again',
+    });
+    assert.ok(
+      logs.some((line) => /goal store: \.ralph\/goals is back; read again/.test(line)),
+      logs.join('\n'),
+    );
     // And the folder is watched again: a hand edit is seen live.
     const edited = { ...(JSON.parse(saved.get('3.json')!.toString('utf8')) as Goal), title: 'Edited after the checkout' };
     await writeFile(path.join(goalsDir, '3.json'), goalText(edited));

@@ -28,7 +28,13 @@ interface Probe {
 }
 
 function websocketHeaders(extra: string[] = []): string[] {
-  return ['Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`, ...extra];
+  return [
+    'Connection: Upgrade',
+    'Upgrade: websocket',
+    'Sec-WebSocket-Version: 13',
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+    ...extra,
+  ];
 }
 
 function request(method: string, target: string, headers: string[]): string {
@@ -37,8 +43,53 @@ function request(method: string, target: string, headers: string[]): string {
 
 /** Request targets: the hostile ones, then generated ones that are never exactly `/` (which a token would open). */
 function targets(random: Random, count: number): string[] {
-  const pieces = ['/', '//', '\\', '[', ']', '@', '%', '%zz', '%2F', '%00', '?', '#', ':', '.', '..', '~', 'a', '0', '|', '^', '`', '{', '}', '*', ';', '=', '&', "'", '"', '\u00e9', '%ff'];
-  const fixed = [...HOSTILE_TARGETS, '/%', '/..', '/./', '//localhost/', 'http://127.0.0.1/x', 'http://[/', 'http://', '*', '/\\\\', '/' + 'a'.repeat(8000), '//' + '%'.repeat(200)];
+  const pieces = [
+    '/',
+    '//',
+    '\\',
+    '[',
+    ']',
+    '@',
+    '%',
+    '%zz',
+    '%2F',
+    '%00',
+    '?',
+    '#',
+    ':',
+    '.',
+    '..',
+    '~',
+    'a',
+    '0',
+    '|',
+    '^',
+    '`',
+    '{',
+    '}',
+    '*',
+    ';',
+    '=',
+    '&',
+    "'",
+    '"',
+    '\u00e9',
+    '%ff',
+  ];
+  const fixed = [
+    ...HOSTILE_TARGETS,
+    '/%',
+    '/..',
+    '/./',
+    '//localhost/',
+    'http://127.0.0.1/x',
+    'http://[/',
+    'http://',
+    '*',
+    '/\\\\',
+    `/${'a'.repeat(8000)}`,
+    `//${'%'.repeat(200)}`,
+  ];
   const generated: string[] = [];
   while (generated.length < count) {
     let target = random.pick(['/', '//', '/\\', '\\', 'http://', '']);
@@ -56,20 +107,46 @@ function targetProbes(random: Random, token: string, port: number): Probe[] {
   return targets(random, 150).flatMap((target) => [
     { name: `GET ${target}`, bytes: request('GET', target, [host, 'Connection: close']) },
     { name: `upgrade ${target}, no token`, bytes: request('GET', target, [host, ...websocketHeaders()]) },
-    { name: `upgrade ${target}, the token`, bytes: request('GET', target, [host, ...websocketHeaders([`Authorization: Bearer ${token}`])]) },
+    {
+      name: `upgrade ${target}, the token`,
+      bytes: request('GET', target, [host, ...websocketHeaders([`Authorization: Bearer ${token}`])]),
+    },
   ]);
 }
 
 function methodProbes(token: string, port: number): Probe[] {
   const host = `Host: 127.0.0.1:${port}`;
-  const methods = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT', 'PROPFIND', 'M-SEARCH', 'PURGE', 'BREW', 'get', 'G=T', 'GET GET', 'PRI'];
+  const methods = [
+    'GET',
+    'POST',
+    'PUT',
+    'DELETE',
+    'HEAD',
+    'OPTIONS',
+    'PATCH',
+    'TRACE',
+    'CONNECT',
+    'PROPFIND',
+    'M-SEARCH',
+    'PURGE',
+    'BREW',
+    'get',
+    'G=T',
+    'GET GET',
+    'PRI',
+  ];
   return methods.flatMap((method) =>
     ['/', '//', '127.0.0.1:1'].flatMap((target) => [
       { name: `${method} ${target}`, bytes: request(method, target, [host, 'Connection: close', 'Content-Length: 0']) },
       // (GET / with the token is the one proper upgrade.)
       ...(method === 'GET' && target === '/'
         ? []
-        : [{ name: `${method} ${target} upgrade`, bytes: request(method, target, [host, ...websocketHeaders([`Authorization: Bearer ${token}`])]) }]),
+        : [
+            {
+              name: `${method} ${target} upgrade`,
+              bytes: request(method, target, [host, ...websocketHeaders([`Authorization: Bearer ${token}`])]),
+            },
+          ]),
     ]),
   );
 }
@@ -77,17 +154,60 @@ function methodProbes(token: string, port: number): Probe[] {
 function headerProbes(token: string, port: number): Probe[] {
   const bearer = `Authorization: Bearer ${token}`;
   const host = `Host: 127.0.0.1:${port}`;
-  const hosts = ['', 'evil.example', `evil.example:${port}`, '127.0.0.1.evil.example', '127.0.0.1@evil.example', '[::1', '[', ':', ']:1', '[::1]x', 'localhost.', 'LOCALHOST:0:0', '\u00e9', 'a'.repeat(5000), '0x7f.1', '2130706433'];
+  const hosts = [
+    '',
+    'evil.example',
+    `evil.example:${port}`,
+    '127.0.0.1.evil.example',
+    '127.0.0.1@evil.example',
+    '[::1',
+    '[',
+    ':',
+    ']:1',
+    '[::1]x',
+    'localhost.',
+    'LOCALHOST:0:0',
+    '\u00e9',
+    'a'.repeat(5000),
+    '0x7f.1',
+    '2130706433',
+  ];
   const origins = ['null', '', 'http://evil.example', 'file://', `http://127.0.0.1:${port}`, 'chrome-extension://x'];
-  const authorizations = ['', 'Bearer', 'Bearer ', `Bearer ${wrongToken()}`, `Bearer ${token} extra`, `Basic ${token}`, `bearer${token}`, `Bearer ${'x'.repeat(10_000)}`, 'Bearer \u00e9\u00e9', `Bearer ${token.slice(0, -1)}`];
+  const authorizations = [
+    '',
+    'Bearer',
+    'Bearer ',
+    `Bearer ${wrongToken()}`,
+    `Bearer ${token} extra`,
+    `Basic ${token}`,
+    `bearer${token}`,
+    `Bearer ${'x'.repeat(10_000)}`,
+    'Bearer \u00e9\u00e9',
+    `Bearer ${token.slice(0, -1)}`,
+  ];
   const probes: Probe[] = [
-    ...hosts.map((value) => ({ name: `Host: ${value.slice(0, 40)}`, bytes: request('GET', '/', [`Host: ${value}`, ...websocketHeaders([bearer])]) })),
+    ...hosts.map((value) => ({
+      name: `Host: ${value.slice(0, 40)}`,
+      bytes: request('GET', '/', [`Host: ${value}`, ...websocketHeaders([bearer])]),
+    })),
     { name: 'no Host', bytes: request('GET', '/', websocketHeaders([bearer])) },
     { name: 'two Hosts', bytes: request('GET', '/', ['Host: evil.example', host, ...websocketHeaders([bearer])]) },
-    ...origins.map((value) => ({ name: `Origin: ${value}`, bytes: request('GET', '/', [host, `Origin: ${value}`, ...websocketHeaders([bearer])]) })),
-    { name: 'Sec-WebSocket-Origin', bytes: request('GET', '/', [host, 'Sec-WebSocket-Origin: http://evil.example', ...websocketHeaders([bearer])]) },
-    ...authorizations.map((value) => ({ name: `Authorization: ${value.slice(0, 40)}`, bytes: request('GET', '/', [host, `Authorization: ${value}`, ...websocketHeaders()]) })),
-    { name: 'two Authorizations', bytes: request('GET', '/', [host, `Authorization: Bearer ${wrongToken()}`, bearer, ...websocketHeaders()]) },
+    ...origins.map((value) => ({
+      name: `Origin: ${value}`,
+      bytes: request('GET', '/', [host, `Origin: ${value}`, ...websocketHeaders([bearer])]),
+    })),
+    {
+      name: 'Sec-WebSocket-Origin',
+      bytes: request('GET', '/', [host, 'Sec-WebSocket-Origin: http://evil.example', ...websocketHeaders([bearer])]),
+    },
+    ...authorizations.map((value) => ({
+      name: `Authorization: ${value.slice(0, 40)}`,
+      bytes: request('GET', '/', [host, `Authorization: ${value}`, ...websocketHeaders()]),
+    })),
+    {
+      name: 'two Authorizations',
+      bytes: request('GET', '/', [host, `Authorization: Bearer ${wrongToken()}`, bearer, ...websocketHeaders()]),
+    },
     // Headers the HTTP parser refuses, and headers a WebSocket handshake refuses.
     { name: 'a header without a colon', bytes: request('GET', '/', [host, 'NoColonHere', ...websocketHeaders([bearer])]) },
     { name: 'a space before the colon', bytes: request('GET', '/', [host, 'Upgrade : websocket', ...websocketHeaders([bearer])]) },
@@ -95,14 +215,43 @@ function headerProbes(token: string, port: number): Probe[] {
     { name: 'obs-fold', bytes: request('GET', '/', [host, 'X-A: a', ' folded', ...websocketHeaders([bearer])]) },
     { name: 'an empty header name', bytes: request('GET', '/', [host, ': value', ...websocketHeaders([bearer])]) },
     { name: 'a 20 KB header', bytes: request('GET', '/', [host, `X-Big: ${'b'.repeat(20_000)}`, ...websocketHeaders([bearer])]) },
-    { name: '3,000 headers', bytes: request('GET', '/', [host, ...Array.from({ length: 3000 }, (_, i) => `X-${i}: ${i}`), ...websocketHeaders([bearer])]) },
-    { name: 'Content-Length and Transfer-Encoding', bytes: request('POST', '/', [host, 'Content-Length: 5', 'Transfer-Encoding: chunked', 'Connection: close']) },
+    {
+      name: '3,000 headers',
+      bytes: request('GET', '/', [host, ...Array.from({ length: 3000 }, (_, i) => `X-${i}: ${i}`), ...websocketHeaders([bearer])]),
+    },
+    {
+      name: 'Content-Length and Transfer-Encoding',
+      bytes: request('POST', '/', [host, 'Content-Length: 5', 'Transfer-Encoding: chunked', 'Connection: close']),
+    },
     { name: 'a bad Content-Length', bytes: request('POST', '/', [host, 'Content-Length: -1', 'Connection: close']) },
     { name: 'two Content-Lengths', bytes: request('POST', '/', [host, 'Content-Length: 1', 'Content-Length: 2', 'Connection: close']) },
     { name: 'a bad chunk', bytes: `${request('POST', '/', [host, 'Transfer-Encoding: chunked', 'Connection: close'])}zz\r\n\r\n` },
-    { name: 'no Sec-WebSocket-Key', bytes: request('GET', '/', [host, bearer, 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13']) },
-    { name: 'a bad Sec-WebSocket-Key', bytes: request('GET', '/', [host, bearer, 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: nope']) },
-    { name: 'Sec-WebSocket-Version 7', bytes: request('GET', '/', [host, bearer, 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 7', `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`]) },
+    {
+      name: 'no Sec-WebSocket-Key',
+      bytes: request('GET', '/', [host, bearer, 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13']),
+    },
+    {
+      name: 'a bad Sec-WebSocket-Key',
+      bytes: request('GET', '/', [
+        host,
+        bearer,
+        'Connection: Upgrade',
+        'Upgrade: websocket',
+        'Sec-WebSocket-Version: 13',
+        'Sec-WebSocket-Key: nope',
+      ]),
+    },
+    {
+      name: 'Sec-WebSocket-Version 7',
+      bytes: request('GET', '/', [
+        host,
+        bearer,
+        'Connection: Upgrade',
+        'Upgrade: websocket',
+        'Sec-WebSocket-Version: 7',
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+      ]),
+    },
     { name: 'Upgrade: h2c', bytes: request('GET', '/', [host, bearer, 'Connection: Upgrade', 'Upgrade: h2c']) },
     { name: 'upgrade with a body, no token', bytes: `${request('GET', '/', [host, 'Content-Length: 3', ...websocketHeaders()])}abc` },
   ];
@@ -111,7 +260,12 @@ function headerProbes(token: string, port: number): Probe[] {
 
 function malformedProbes(random: Random, port: number): Probe[] {
   const host = `Host: 127.0.0.1:${port}`;
-  const garbage = Array.from({ length: 20 }, (_, i) => ({ name: `random bytes ${i}`, bytes: Buffer.from(Array.from({ length: 1 + random.int(300) }, () => random.int(256))), incomplete: true, halfClose: true }));
+  const garbage = Array.from({ length: 20 }, (_, i) => ({
+    name: `random bytes ${i}`,
+    bytes: Buffer.from(Array.from({ length: 1 + random.int(300) }, () => random.int(256))),
+    incomplete: true,
+    halfClose: true,
+  }));
   return [
     // Empty lines before a request line are skipped (RFC 9112 §2.2): this one never starts.
     { name: 'empty lines, then EOF', bytes: '\r\n\r\n', incomplete: true, halfClose: true },
@@ -144,7 +298,10 @@ function assertAnswered(probe: Probe, answer: RawHttpAnswer): void {
 
 async function runProbes(port: number, probes: Probe[]): Promise<void> {
   const answers = await inBatches(probes, 16, (probe) => rawHttp(port, probe.bytes, { halfClose: probe.halfClose ?? false }));
-  assert.deepEqual(probes.map((probe, index) => wrongAnswer(probe, answers[index]!)).filter((wrong) => wrong !== null), []);
+  assert.deepEqual(
+    probes.map((probe, index) => wrongAnswer(probe, answers[index]!)).filter((wrong) => wrong !== null),
+    [],
+  );
 }
 
 /** A daemon with one goal (so there are goal and log files to compare), and how to check it is still whole. */
@@ -186,7 +343,10 @@ describe('HTTP and upgrade fuzz', () => {
     const probes: Probe[] = HOSTILE_TARGETS.flatMap((target) => [
       { name: `GET ${target}`, bytes: request('GET', target, [`Host: 127.0.0.1:${port}`, 'Connection: close']) },
       { name: `upgrade ${target}`, bytes: request('GET', target, [`Host: 127.0.0.1:${port}`, ...websocketHeaders()]) },
-      { name: `upgrade ${target} with the token`, bytes: request('GET', target, [`Host: 127.0.0.1:${port}`, ...websocketHeaders([`Authorization: Bearer ${token}`])]) },
+      {
+        name: `upgrade ${target} with the token`,
+        bytes: request('GET', target, [`Host: 127.0.0.1:${port}`, ...websocketHeaders([`Authorization: Bearer ${token}`])]),
+      },
     ]);
     for (const probe of probes) assertAnswered(probe, await rawHttp(port, probe.bytes));
 
@@ -217,7 +377,11 @@ describe('HTTP and upgrade fuzz', () => {
     const attached = daemon.bus.since(seqBefore) ?? [];
     assert.ok(attached.every((event) => event.envelope.type === 'clients.changed'));
     assert.ok(
-      attached.every((event) => event.envelope.type !== 'clients.changed' || event.envelope.data.clients.every((client) => client.name === 'owner' || client.name.startsWith('after '))),
+      attached.every(
+        (event) =>
+          event.envelope.type !== 'clients.changed' ||
+          event.envelope.data.clients.every((client) => client.name === 'owner' || client.name.startsWith('after ')),
+      ),
       'only the checking clients were ever attached',
     );
   });

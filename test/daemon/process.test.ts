@@ -60,7 +60,7 @@ describe('one daemon per repository', () => {
     await assert.rejects(acquireDaemonLock(lockPath), /another Ralph daemon \(pid 1\) serves /);
   });
 
-  it('two starters taking over the same stale lock: one wins, the other sees it held (it never removes the winner\'s lock)', async (t) => {
+  it("two starters taking over the same stale lock: one wins, the other sees it held (it never removes the winner's lock)", async (t) => {
     const dir = await makeTempDir(t);
     const lockPath = ralphPaths(dir).lock;
     await acquireDaemonLock(lockPath).then((lock) => lock.release()); // creates .ralph/
@@ -80,14 +80,21 @@ describe('one daemon per repository', () => {
     await assert.rejects(slower, (error: unknown) => error instanceof DaemonRunningError && error.pid === process.pid);
     assert.ok(winner, 'the faster starter took the stale lock');
     assert.equal(await readFile(lockPath, 'utf8'), winnerText, "the winner's lock is in place, untouched");
-    assert.deepEqual((await readdir(path.dirname(lockPath))).filter((name) => name.endsWith('.tmp')), [], 'nothing left aside');
+    assert.deepEqual(
+      (await readdir(path.dirname(lockPath))).filter((name) => name.endsWith('.tmp')),
+      [],
+      'nothing left aside',
+    );
     await winner.release();
     await assert.rejects(stat(lockPath), /ENOENT/);
   });
 
   it('outside a git work tree: a clear error', async (t) => {
     const dir = await makeTempDir(t);
-    await assert.rejects(Daemon.start({ repoRoot: dir, repoWatch: false, log: () => {} }), new RegExp(`^Error: not inside a git work tree: ${dir}$`));
+    await assert.rejects(
+      Daemon.start({ repoRoot: dir, repoWatch: false, log: () => {} }),
+      new RegExp(`^Error: not inside a git work tree: ${dir}$`),
+    );
   });
 });
 

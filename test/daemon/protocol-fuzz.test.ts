@@ -44,14 +44,74 @@ const CONNECTIONS = 4;
 const EXISTING_IDS = [1, 2];
 
 /** Methods that change nothing the fuzz compares, whatever valid params they get. */
-const READ_ONLY = new Set<MethodName>(['initialize', 'daemon.status', 'goal.list', 'goal.get', 'logs.read', 'chat.history', 'chat.interrupt', 'research.get', 'research.list', 'research.cancel', 'models.list']);
+const READ_ONLY = new Set<MethodName>([
+  'initialize',
+  'daemon.status',
+  'goal.list',
+  'goal.get',
+  'logs.read',
+  'chat.history',
+  'chat.interrupt',
+  'research.get',
+  'research.list',
+  'research.cancel',
+  'models.list',
+]);
 
 const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'then'];
-const ODD_METHODS = ['', 'goal', 'goal.', 'goal.explode', 'GOAL.LIST', 'goal.list ', 'goal.list\u0000', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'x'.repeat(5000), '\ud800', 'event'];
-const ODD_STRINGS = ['', ' ', '\u0000', '\ud800', '\udc00x', '😀', 'é', '\u202e', '\r\n', '"', '\\', '</script>', '${x}', '../../etc/passwd', '%s%n', 'null', '1', 'true'];
+const ODD_METHODS = [
+  '',
+  'goal',
+  'goal.',
+  'goal.explode',
+  'GOAL.LIST',
+  'goal.list ',
+  'goal.list\u0000',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'x'.repeat(5000),
+  '\ud800',
+  'event',
+];
+const ODD_STRINGS = [
+  '',
+  ' ',
+  '\u0000',
+  '\ud800',
+  '\udc00x',
+  '😀',
+  'é',
+  '\u202e',
+  '\r\n',
+  '"',
+  '\\',
+  '</script>',
+  '${x}',
+  '../../etc/passwd',
+  '%s%n',
+  'null',
+  '1',
+  'true',
+];
 const ODD_NUMBERS = [0, -0, -1, 1, 2, 1.5, 1e308, -1e308, 2 ** 31, 2 ** 31 - 1, 2 ** 53, 2 ** 53 + 2, Number.MIN_VALUE, 1000, 99_999];
 /** Lengths (UTF-16 units) at and around every string cap. */
-const CAP_LENGTHS = [0, 1, GOAL_TITLE_MAX, GOAL_TITLE_MAX + 1, NAME_MAX, NAME_MAX + 1, GOAL_NOTE_MAX, GOAL_NOTE_MAX + 1, RESEARCH_QUESTION_MAX + 1, CHAT_TEXT_MAX + 1, GOAL_SPEC_MAX, GOAL_SPEC_MAX + 1];
+const CAP_LENGTHS = [
+  0,
+  1,
+  GOAL_TITLE_MAX,
+  GOAL_TITLE_MAX + 1,
+  NAME_MAX,
+  NAME_MAX + 1,
+  GOAL_NOTE_MAX,
+  GOAL_NOTE_MAX + 1,
+  RESEARCH_QUESTION_MAX + 1,
+  CHAT_TEXT_MAX + 1,
+  GOAL_SPEC_MAX,
+  GOAL_SPEC_MAX + 1,
+];
 
 /** The keys a method's params object has (through `.default()`), to generate params that get past the first checks. */
 function paramKeys(schema: z.ZodType): string[] {
@@ -68,7 +128,9 @@ function randomString(random: Random): string {
     const length = random.pick(CAP_LENGTHS);
     return random.chance(0.5) && length >= 2 ? `${'a'.repeat(length - 2)}😀` : 'a'.repeat(length);
   }
-  return Array.from({ length: random.int(12) }, () => String.fromCharCode(random.chance(0.8) ? 32 + random.int(95) : random.int(0x10000))).join('');
+  return Array.from({ length: random.int(12) }, () =>
+    String.fromCharCode(random.chance(0.8) ? 32 + random.int(95) : random.int(0x10000)),
+  ).join('');
 }
 
 function randomValue(random: Random, depth = 0): unknown {
@@ -103,7 +165,12 @@ function randomParams(random: Random, method: string): unknown {
   const keys = Object.hasOwn(Methods, method) ? paramKeys(Methods[method as MethodName].params) : ['id', 'title'];
   for (const key of keys) {
     if (random.chance(0.3)) continue;
-    params[key] = key === 'id' ? random.pick([...ODD_NUMBERS, 'x', null, 500]) : key === 'protocolVersion' ? random.pick([PROTOCOL_VERSION, 0, 2, '1']) : randomValue(random);
+    params[key] =
+      key === 'id'
+        ? random.pick([...ODD_NUMBERS, 'x', null, 500])
+        : key === 'protocolVersion'
+          ? random.pick([PROTOCOL_VERSION, 0, 2, '1'])
+          : randomValue(random);
   }
   if (random.chance(0.2)) Object.defineProperty(params, random.pick(PROTOTYPE_KEYS), { value: randomValue(random), enumerable: true });
   return params;
@@ -116,7 +183,8 @@ function defuse(method: string, params: unknown): unknown {
   if (!parsed.success) return params;
   const id = (parsed.data as { id?: unknown }).id;
   // A goal that does not exist: NotFound. Anything else valid (create, chat, research, pipeline, shutdown): not an object, so invalid.
-  if (typeof id === 'number' && typeof params === 'object' && params !== null) return { ...params, id: EXISTING_IDS.includes(id) ? 4242 : id };
+  if (typeof id === 'number' && typeof params === 'object' && params !== null)
+    return { ...params, id: EXISTING_IDS.includes(id) ? 4242 : id };
   return [params];
 }
 
@@ -161,8 +229,16 @@ function generateAnyFrame(random: Random, n: number): Frame {
     // Deep: in the params (in links, where goal.create once took it), in the id, or the whole message.
     const depth = 10_000 + random.int(5_000);
     const where = random.int(5);
-    if (where === 0) return { data: `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"method":"goal.create","params":{"title":"deep","links":{"x":${deepText(random, depth)}}}}`, answerId: id };
-    if (where === 1) return { data: `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"method":"${random.pick(METHOD_NAMES)}","params":${deepText(random, depth)}}`, answerId: id };
+    if (where === 0)
+      return {
+        data: `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"method":"goal.create","params":{"title":"deep","links":{"x":${deepText(random, depth)}}}}`,
+        answerId: id,
+      };
+    if (where === 1)
+      return {
+        data: `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"method":"${random.pick(METHOD_NAMES)}","params":${deepText(random, depth)}}`,
+        answerId: id,
+      };
     if (where === 2) return { data: `{"jsonrpc":"2.0","id":${deepText(random, depth)},"method":"goal.list"}`, answerId: null };
     if (where === 3) return { data: `{"jsonrpc":"2.0","method":"goal.list","params":${deepText(random, depth)}}`, answerId: undefined };
     return { data: deepText(random, depth), answerId: null };
@@ -185,7 +261,9 @@ function generateAnyFrame(random: Random, n: number): Frame {
     const [envelope, answerId] = random.pick(envelopes);
     // A random id may happen to be a valid one: then the answer carries it.
     const sentId = (envelope as { id?: unknown }).id;
-    const readable = (typeof sentId === 'number' && Number.isSafeInteger(sentId)) || (typeof sentId === 'string' && sentId.length >= 1 && sentId.length <= 128);
+    const readable =
+      (typeof sentId === 'number' && Number.isSafeInteger(sentId)) ||
+      (typeof sentId === 'string' && sentId.length >= 1 && sentId.length <= 128);
     const expected = answerId === null && readable && 'method' in envelope ? (sentId as string | number) : answerId;
     if (random.chance(0.3)) return { data: JSON.stringify(envelope).replace(/^\{/, '{"__proto__":{"polluted":1},'), answerId: expected };
     return { data: JSON.stringify(envelope), answerId: expected };
@@ -193,12 +271,27 @@ function generateAnyFrame(random: Random, n: number): Frame {
   if (roll < 800) {
     // Not JSON at all, or not quite.
     const valid = JSON.stringify({ jsonrpc: '2.0', id, method: 'goal.list' });
-    const broken = [valid.slice(0, 1 + random.int(valid.length - 1)), `${valid}x`, `${valid}${valid}`, '', ' ', 'nul', 'NaN', '{"a":1,}', "{'a':1}", '\u0000', randomString(random) || '{'];
+    const broken = [
+      valid.slice(0, 1 + random.int(valid.length - 1)),
+      `${valid}x`,
+      `${valid}${valid}`,
+      '',
+      ' ',
+      'nul',
+      'NaN',
+      '{"a":1,}',
+      "{'a':1}",
+      '\u0000',
+      randomString(random) || '{',
+    ];
     return { data: random.pick(broken), answerId: null };
   }
   if (roll < 850) {
     // Valid JSON that is no request: a batch, a scalar.
-    return { data: JSON.stringify(random.pick([[], [{ jsonrpc: '2.0', id, method: 'goal.list' }], 1, 'goal.list', null, true])), answerId: null };
+    return {
+      data: JSON.stringify(random.pick([[], [{ jsonrpc: '2.0', id, method: 'goal.list' }], 1, 'goal.list', null, true])),
+      answerId: null,
+    };
   }
   if (roll < 900) {
     // Invalid UTF-8 in a text frame, and binary frames.
@@ -207,7 +300,14 @@ function generateAnyFrame(random: Random, n: number): Frame {
   }
   if (roll < 950) {
     // Notifications: no answer, whatever they carry.
-    return { data: JSON.stringify({ jsonrpc: '2.0', method: random.pick([...METHOD_NAMES, ...ODD_METHODS].filter(Boolean)), params: randomValue(random) }), answerId: undefined };
+    return {
+      data: JSON.stringify({
+        jsonrpc: '2.0',
+        method: random.pick([...METHOD_NAMES, ...ODD_METHODS].filter(Boolean)),
+        params: randomValue(random),
+      }),
+      answerId: undefined,
+    };
   }
   if (roll < 990) {
     // Strings at and past the caps, in requests that would not change anything even if valid.
@@ -281,7 +381,14 @@ describe('protocol fuzz', () => {
       expected.push(expect);
       // All but the last connection initialize first; the last one is fuzzed from its first frame on.
       if (c < CONNECTIONS - 1) {
-        connection.socket.send(JSON.stringify({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: PROTOCOL_VERSION, client: { name: `fuzz ${c}` } } }));
+        connection.socket.send(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            id: 'init',
+            method: 'initialize',
+            params: { protocolVersion: PROTOCOL_VERSION, client: { name: `fuzz ${c}` } },
+          }),
+        );
         expect.ids.push('init');
       }
       for (let n = 0; n < FRAMES_PER_CONNECTION; n++) {
@@ -302,14 +409,24 @@ describe('protocol fuzz', () => {
       assert.deepEqual(connection.invalid, [], `connection ${c}: every message from the daemon is JSON-RPC`);
       const ids = (connection.answers as { id: string | number | null }[]).map((answer) => answer.id);
       const sortKey = (id: string | number) => `${typeof id}:${id}`;
-      assert.deepEqual(ids.filter((id) => id !== null).map(sortKey).sort(), expected[c]!.ids.map(sortKey).sort(), `connection ${c}: each request answered once, with its id`);
+      assert.deepEqual(
+        ids
+          .filter((id) => id !== null)
+          .map(sortKey)
+          .sort(),
+        expected[c]!.ids.map(sortKey).sort(),
+        `connection ${c}: each request answered once, with its id`,
+      );
       assert.equal(ids.filter((id) => id === null).length, expected[c]!.nulls, `connection ${c}: the answers without a readable id`);
       assert.equal(connection.socket.readyState, WebSocket.OPEN, `connection ${c} is still open`);
     });
 
     // Nothing reached Object.prototype, nothing failed inside the daemon, and it all still works.
     assert.equal(({} as { polluted?: unknown }).polluted, undefined);
-    assert.deepEqual(logs.filter((line) => line.includes('internal error')), []);
+    assert.deepEqual(
+      logs.filter((line) => line.includes('internal error')),
+      [],
+    );
     assert.equal(owner.status, 'open');
     assert.deepEqual((await owner.request('goal.list')).goals, expectedGoals);
     const fresh = await connect('after');
@@ -327,7 +444,9 @@ describe('protocol fuzz', () => {
       [20_000, 'invalid params for goal.create: nested deeper than 32 levels'],
       [10, 'invalid params for goal.create: links: nested deeper than 4 levels'],
     ] as const) {
-      raw.send(`{"jsonrpc":"2.0","id":"deep","method":"goal.create","params":{"title":"deep","links":{"research":"r","x":${deepText(seededRandom(7), depth)}}}}`);
+      raw.send(
+        `{"jsonrpc":"2.0","id":"deep","method":"goal.create","params":{"title":"deep","links":{"research":"r","x":${deepText(seededRandom(7), depth)}}}}`,
+      );
       const answer = await raw.response();
       assert.ok('error' in answer, JSON.stringify(answer).slice(0, 300));
       assert.equal(answer.id, 'deep');
@@ -335,13 +454,21 @@ describe('protocol fuzz', () => {
       assert.equal(answer.error.message, message);
     }
     // Within the bounds, links are kept as they are.
-    raw.send({ jsonrpc: '2.0', id: 'ok', method: 'goal.create', params: { title: 'linked', links: { research: 'r1', chat: 's1', later: { a: [1] } } } });
+    raw.send({
+      jsonrpc: '2.0',
+      id: 'ok',
+      method: 'goal.create',
+      params: { title: 'linked', links: { research: 'r1', chat: 's1', later: { a: [1] } } },
+    });
     const ok = await raw.response();
     assert.ok('result' in ok);
     assert.deepEqual((ok.result as { goal: { links: unknown } }).goal.links, { research: 'r1', chat: 's1', later: { a: [1] } });
     // A new client connects, and sees exactly the goal within the bounds.
     const client = await connect('after');
-    assert.deepEqual(client.snapshot.goals.map((goal) => goal.title), ['linked']);
+    assert.deepEqual(
+      client.snapshot.goals.map((goal) => goal.title),
+      ['linked'],
+    );
     assert.deepEqual(await filesUnder(path.join(repoRoot, '.ralph', 'goals')).then((files) => [...files.keys()]), ['1.json']);
   });
 
@@ -363,7 +490,10 @@ describe('protocol fuzz', () => {
 
     const { connect } = await startTestDaemon(t, repoRoot);
     const client = await connect('after');
-    assert.deepEqual(client.snapshot.goals.map((entry) => entry.id), [4]);
+    assert.deepEqual(
+      client.snapshot.goals.map((entry) => entry.id),
+      [4],
+    );
     const invalid = new Map(client.snapshot.invalid.map((entry) => [entry.id, entry.error]));
     assert.match(invalid.get(1) ?? '', /nested deeper than 32 levels/);
     assert.match(invalid.get(2) ?? '', /links: nested deeper than 4 levels/);
@@ -388,13 +518,18 @@ describe('protocol fuzz', () => {
     assert.equal(failed.id, 'i1');
     assert.equal(failed.error.code, ErrorCode.InternalError);
     assert.equal(failed.error.message, 'internal error in initialize: Maximum call stack size exceeded');
-    assert.ok(logs.some((line) => line.startsWith('internal error answering initialize') && line.includes('    at ')), 'the stack is logged');
+    assert.ok(
+      logs.some((line) => line.startsWith('internal error answering initialize') && line.includes('    at ')),
+      'the stack is logged',
+    );
     // Not attached by the failed attempt: it may initialize again, and then it is served.
     const again = await raw.call('initialize', { protocolVersion: PROTOCOL_VERSION, client: { name: 'unlucky' } }, 'i2');
     assert.ok('result' in again, JSON.stringify(again).slice(0, 300));
     assert.ok('result' in (await raw.call('goal.list', {})));
     assert.equal(bystander.status, 'open');
-    assert.deepEqual((await bystander.request('daemon.status')).clients.map((client) => client.name), ['bystander', 'unlucky']);
+    assert.deepEqual(
+      (await bystander.request('daemon.status')).clients.map((client) => client.name),
+      ['bystander', 'unlucky'],
+    );
   });
 });
-

@@ -45,25 +45,31 @@ describe('daemon upgrade checks', () => {
   it('the client says clearly why it could not connect', async (t) => {
     const { endpoint } = await startTestDaemon(t);
 
-    await assert.rejects(RalphClient.connect({ endpoint: { ...endpoint, token: wrongToken() }, name: 'test', reconnect: false }), (error: unknown) => {
-      assert.ok(error instanceof DaemonConnectError);
-      assert.equal(error.reason, 'unauthorized');
-      assert.match(error.message, /refused the token \(HTTP 401/);
-      assert.doesNotMatch(error.message, /\n/);
-      return true;
-    });
+    await assert.rejects(
+      RalphClient.connect({ endpoint: { ...endpoint, token: wrongToken() }, name: 'test', reconnect: false }),
+      (error: unknown) => {
+        assert.ok(error instanceof DaemonConnectError);
+        assert.equal(error.reason, 'unauthorized');
+        assert.match(error.message, /refused the token \(HTTP 401/);
+        assert.doesNotMatch(error.message, /\n/);
+        return true;
+      },
+    );
 
     // A port nobody listens on: take a free one and close it.
     const free = createServer();
     await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
     const { port } = free.address() as { port: number };
     await new Promise((resolve) => free.close(resolve));
-    await assert.rejects(RalphClient.connect({ endpoint: { url: `ws://127.0.0.1:${port}`, token: endpoint.token }, name: 'test' }), (error: unknown) => {
-      assert.ok(error instanceof DaemonConnectError);
-      assert.equal(error.reason, 'unreachable');
-      assert.match(error.message, /cannot reach the Ralph daemon at ws:\/\/127\.0\.0\.1:\d+: connection refused/);
-      return true;
-    });
+    await assert.rejects(
+      RalphClient.connect({ endpoint: { url: `ws://127.0.0.1:${port}`, token: endpoint.token }, name: 'test' }),
+      (error: unknown) => {
+        assert.ok(error instanceof DaemonConnectError);
+        assert.equal(error.reason, 'unreachable');
+        assert.match(error.message, /cannot reach the Ralph daemon at ws:\/\/127\.0\.0\.1:\d+: connection refused/);
+        return true;
+      },
+    );
 
     await assert.rejects(
       RalphClient.connect({ endpoint: () => Promise.reject(new Error('no daemon serves /x')), name: 'test' }),

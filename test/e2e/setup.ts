@@ -25,7 +25,11 @@ export interface E2eRepo {
  * A repository with its daemon running, started through `ralph daemon start` with `env` on top of
  * the test environment (the goal pipeline paused unless `env` says otherwise, so goals stay queued).
  */
-export async function startRepoWithDaemon(t: TestContext, env: NodeJS.ProcessEnv = {}, files: Record<string, string> = {}): Promise<E2eRepo> {
+export async function startRepoWithDaemon(
+  t: TestContext,
+  env: NodeJS.ProcessEnv = {},
+  files: Record<string, string> = {},
+): Promise<E2eRepo> {
   const repo = await makeTempRepo(undefined, files);
   defer(t, () => rm(repo, { recursive: true, force: true }));
   const fullEnv = cliEnv({ RALPH_PIPELINE: 'paused', ...env });

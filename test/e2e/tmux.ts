@@ -172,8 +172,12 @@ export class Terminal {
 
   async pane(): Promise<PaneState> {
     // Tab-separated: a field tmux leaves empty stays in its place.
-    const format = ['pane_pid', 'pane_dead', 'pane_dead_status', 'pane_dead_signal', 'pane_width', 'pane_height'].map((name) => `#{${name}}`).join('\t');
-    const [pid, dead, status, signal, width, height] = (await this.server.command('display-message', '-p', '-t', this.name, format)).replace(/\n$/, '').split('\t');
+    const format = ['pane_pid', 'pane_dead', 'pane_dead_status', 'pane_dead_signal', 'pane_width', 'pane_height']
+      .map((name) => `#{${name}}`)
+      .join('\t');
+    const [pid, dead, status, signal, width, height] = (await this.server.command('display-message', '-p', '-t', this.name, format))
+      .replace(/\n$/, '')
+      .split('\t');
     return {
       pid: Number(pid),
       dead: dead === '1',
@@ -215,7 +219,11 @@ export class Terminal {
    * Polls the screen until `check` returns something truthy and returns that; on timeout the error
    * quotes the last screen, so a failing test shows what the terminal looked like.
    */
-  async waitForScreen<T>(check: (rows: string[]) => T | undefined | null | false, message: string, options: ScreenWaitOptions = {}): Promise<T> {
+  async waitForScreen<T>(
+    check: (rows: string[]) => T | undefined | null | false,
+    message: string,
+    options: ScreenWaitOptions = {},
+  ): Promise<T> {
     let last: string[] = [];
     try {
       return await waitFor(

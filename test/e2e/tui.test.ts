@@ -33,7 +33,8 @@ describe('the TUI in real terminals (tmux)', () => {
     const alice = await openTui(tmux, repo, 'alice');
     const bob = await openTui(tmux, repo, 'bob');
     // Each sees the other attached.
-    for (const terminal of [alice, bob]) await terminal.waitForScreen((rows) => statusBarOf(rows)?.includes('2 clients'), 'the status bar to count 2 clients');
+    for (const terminal of [alice, bob])
+      await terminal.waitForScreen((rows) => statusBarOf(rows)?.includes('2 clients'), 'the status bar to count 2 clients');
     // The TUI started Node again with its heap flags, as the same process (tmux's pane or its child).
     const cmdline = await tuiCommandLine((await alice.pane()).pid);
     for (const flag of TUI_NODE_FLAGS) assert.ok(cmdline.includes(flag), `the TUI runs with ${flag}: ${cmdline.join(' ')}`);
@@ -62,7 +63,10 @@ describe('the TUI in real terminals (tmux)', () => {
     await alice.waitForScreen((rows) => goalRow(rows, 1)?.startsWith('›'), 'goal #1 selected');
     await alice.press('Q');
     const queuedForBob = await bob.waitForScreen((rows) => /queued\s*$/.test(goalRow(rows, 1) ?? '') && rows, 'Bob to see goal #1 queued');
-    assert.ok(queuedForBob.some((row) => row.startsWith('Queued (1)')), queuedForBob.join('\n'));
+    assert.ok(
+      queuedForBob.some((row) => row.startsWith('Queued (1)')),
+      queuedForBob.join('\n'),
+    );
     assert.match(goalRow(queuedForBob, 2) ?? '', /draft\s*$/, 'the other draft stays a draft');
 
     // Bob: select the remaining draft (j) and queue it with Enter; Alice sees it.
@@ -70,7 +74,10 @@ describe('the TUI in real terminals (tmux)', () => {
     await bob.press('j');
     await bob.waitForScreen((rows) => goalRow(rows, 2)?.startsWith('›'), 'goal #2 selected after j');
     await bob.press('Enter');
-    await alice.waitForScreen((rows) => /queued\s*$/.test(goalRow(rows, 2) ?? '') && rows.some((row) => row.startsWith('Queued (2)')), 'Alice to see both goals queued');
+    await alice.waitForScreen(
+      (rows) => /queued\s*$/.test(goalRow(rows, 2) ?? '') && rows.some((row) => row.startsWith('Queued (2)')),
+      'Alice to see both goals queued',
+    );
 
     // The daemon holds what the screens say.
     const goals = JSON.parse(await ralph('goal', 'list', '--json')) as { id: number; state: string }[];
@@ -116,7 +123,11 @@ describe('the TUI in real terminals (tmux)', () => {
     const bars = await tui.waitForScreen(
       (rows) => {
         const agentRows = questions.map((question) => rows.find((row) => row.includes(question.slice(0, 12))));
-        return rows.some((row) => /◆ Research · 3 agents/.test(row)) && agentRows.every((row) => row && /[▸·✓] [█░]+ +\d+/.test(row)) && agentRows;
+        return (
+          rows.some((row) => /◆ Research · 3 agents/.test(row)) &&
+          agentRows.every((row) => row && /[▸·✓] [█░]+ +\d+/.test(row)) &&
+          agentRows
+        );
       },
       'three research bars',
       { timeoutMs: 20_000 },
@@ -144,7 +155,10 @@ describe('the TUI in real terminals (tmux)', () => {
     await alice.press('C-c');
     const left = await alice.waitForExit();
     // null: tmux did not record the status (see waitForExit); a status it did record must be 0.
-    assert.ok(left.exitStatus === 0 || (left.exitStatus === null && left.exitSignal === null), `Ctrl+C leaves the TUI cleanly: ${JSON.stringify(left)}\n${(await alice.screen()).join('\n')}`);
+    assert.ok(
+      left.exitStatus === 0 || (left.exitStatus === null && left.exitSignal === null),
+      `Ctrl+C leaves the TUI cleanly: ${JSON.stringify(left)}\n${(await alice.screen()).join('\n')}`,
+    );
     await bob.waitForScreen((rows) => statusBarOf(rows)?.includes('1 client '), 'Bob to see Alice gone');
 
     const bobPid = (await bob.pane()).pid;
@@ -187,7 +201,8 @@ describe('the TUI in real terminals (tmux)', () => {
       const rows = await tui.waitForScreen((screen) => shown(screen) && screen, `the ${view} view`, { joinWrapped: true });
       const screen = `--- ${view} ---\n${rows.join('\n')}`;
       assert.ok(rows.length <= 24, `${view}: ${rows.length} rows\n${screen}`);
-      for (const row of rows) assert.ok([...row].length <= 80, `${view}: a row of ${[...row].length} columns: ${JSON.stringify(row)}\n${screen}`);
+      for (const row of rows)
+        assert.ok([...row].length <= 80, `${view}: a row of ${[...row].length} columns: ${JSON.stringify(row)}\n${screen}`);
       // Nothing scrolled off the top (the pane tabs are the first row) and the status bar is drawn.
       assert.match(rows[0] ?? '', view === 'help' ? /\S/ : /Pipeline.*Chat.*Log/, `${view}: the first row\n${screen}`);
       const status = statusBarOf(rows);

@@ -85,8 +85,9 @@ export function buildChatReply(plan: ReplyPlan, request: ScenarioRequest): ChatR
     };
     events.push({ data: JSON.stringify(chunk), isDelta });
   };
-  const delta = (content: ChatCompletionChunk.Choice.Delta, finish_reason: ChatCompletionChunk.Choice['finish_reason'] = null) =>
-    [{ index: 0, delta: content, logprobs: null, finish_reason }];
+  const delta = (content: ChatCompletionChunk.Choice.Delta, finish_reason: ChatCompletionChunk.Choice['finish_reason'] = null) => [
+    { index: 0, delta: content, logprobs: null, finish_reason },
+  ];
 
   emit(delta({ role: 'assistant', content: plan.message ? '' : null, refusal: null }), false);
   for (const piece of plan.message?.deltas ?? []) emit(delta({ content: piece }), true);

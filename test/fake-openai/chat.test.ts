@@ -56,12 +56,19 @@ test('streaming with create({stream: true}): content deltas, a finish chunk, the
   const last = chunks.at(-1);
   assert.deepEqual(last?.choices, []);
   assert.ok(last?.usage && last.usage.completion_tokens > 0);
-  assert.ok(chunks.slice(0, -1).every((chunk) => chunk.usage === null), 'earlier chunks carry usage: null');
+  assert.ok(
+    chunks.slice(0, -1).every((chunk) => chunk.usage === null),
+    'earlier chunks carry usage: null',
+  );
 });
 
 test('streaming without include_usage: no usage chunk', async (t) => {
   const server = await startFakeOpenAIForTest(t, { scenario: 'echo' });
-  const stream = await sdkClient(server).chat.completions.create({ model: 'gpt-5.4', messages: [{ role: 'user', content: 'x y' }], stream: true });
+  const stream = await sdkClient(server).chat.completions.create({
+    model: 'gpt-5.4',
+    messages: [{ role: 'user', content: 'x y' }],
+    stream: true,
+  });
   const chunks: ChatCompletionChunk[] = [];
   for await (const chunk of stream) chunks.push(chunk);
   assert.equal(chunks.at(-1)?.choices[0]?.finish_reason, 'stop');
@@ -81,7 +88,7 @@ test('chat.completions.stream(): the helper accumulates the deltas into the fina
 
   assert.ok(deltas.length > 300, `many small deltas (got ${deltas.length})`);
   assert.equal(final.choices[0]?.message.content, deltas.join(''));
-  assert.match(final.choices[0]?.message.content ?? '', /^Line 1 of the long stream[^]*Line 40 of the long stream/);
+  assert.match(final.choices[0]?.message.content ?? '', /^Line 1 of the long stream[\s\S]*Line 40 of the long stream/);
   assert.ok(final.usage && final.usage.completion_tokens > 0);
 });
 

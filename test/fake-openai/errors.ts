@@ -12,8 +12,7 @@ export const RATE_LIMIT_MESSAGE =
   'Rate limit reached for requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again shortly. ' +
   'Visit https://platform.openai.com/account/rate-limits to learn more.';
 
-export const SERVER_ERROR_MESSAGE =
-  'The server had an error while processing your request. Sorry about that!';
+export const SERVER_ERROR_MESSAGE = 'The server had an error while processing your request. Sorry about that!';
 
 export const MISSING_KEY_MESSAGE =
   "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth " +

@@ -111,7 +111,13 @@ export function planReply(reply: Reply, request: ScenarioRequest, defaultDeltaDe
   const toolCalls = (reply.toolCalls ?? []).map((call) => {
     if (!call.name) throw new ScriptError('a scripted tool call has no name');
     const args = typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments ?? {});
-    return { id: makeId('fc_'), callId: call.callId ?? makeId('call_', 12), name: call.name, arguments: args, argumentDeltas: splitEvery(args, 8) };
+    return {
+      id: makeId('fc_'),
+      callId: call.callId ?? makeId('call_', 12),
+      name: call.name,
+      arguments: args,
+      argumentDeltas: splitEvery(args, 8),
+    };
   });
 
   const summary = reply.reasoning?.summary;
@@ -123,10 +129,16 @@ export function planReply(reply: Reply, request: ScenarioRequest, defaultDeltaDe
     ? { id: makeId('msg_'), text, deltas, annotations: (reply.citations ?? []).map((citation) => locateCitation(citation, text)) }
     : undefined;
 
-  const webSearches = (reply.webSearches ?? []).map((search) => ({ id: makeId('ws_'), query: search.query, sources: search.sources ?? [] }));
+  const webSearches = (reply.webSearches ?? []).map((search) => ({
+    id: makeId('ws_'),
+    query: search.query,
+    sources: search.sources ?? [],
+  }));
 
   const reasoningTokens = reply.usage?.reasoningTokens ?? (reasoning ? 16 + estimateTokens(summary ?? '') : 0);
-  const inputText = request.conversation.map((item) => (item.kind === 'message' ? item.text : item.kind === 'tool-call' ? item.arguments : item.output)).join('\n');
+  const inputText = request.conversation
+    .map((item) => (item.kind === 'message' ? item.text : item.kind === 'tool-call' ? item.arguments : item.output))
+    .join('\n');
   const outputText = text + toolCalls.map((call) => call.name + call.arguments).join('');
   const usage: Usage = {
     inputTokens: reply.usage?.inputTokens ?? Math.max(1, estimateTokens(inputText)),

@@ -13,9 +13,7 @@ export type ConversationItem =
   | { kind: 'tool-result'; callId: string; name: string | undefined; output: string };
 
 /** A tool the client offered: a function (with its JSON schema) or a hosted tool such as `web_search`. */
-export type OfferedTool =
-  | { type: 'function'; name: string; parameters: unknown }
-  | { type: 'hosted'; name: string };
+export type OfferedTool = { type: 'function'; name: string; parameters: unknown } | { type: 'hosted'; name: string };
 
 export interface ScenarioRequest {
   api: ApiKind;
@@ -66,12 +64,7 @@ const ChatBody = z.looseObject({
 /** Conversation items a previous response produced, by response id (for `previous_response_id`). */
 export type ConversationHistory = Map<string, ConversationItem[]>;
 
-export function parseRequest(
-  api: ApiKind,
-  body: unknown,
-  requestIndex: number,
-  history: ConversationHistory,
-): ScenarioRequest {
+export function parseRequest(api: ApiKind, body: unknown, requestIndex: number, history: ConversationHistory): ScenarioRequest {
   if (api === 'responses') {
     const parsed = validate(ResponsesBody, body);
     const conversation: ConversationItem[] = [];
@@ -151,9 +144,7 @@ function asString(value: unknown): string {
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content
-    .map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : ''))
-    .join('');
+  return content.map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : '')).join('');
 }
 
 function messageRole(role: unknown): Extract<ConversationItem, { kind: 'message' }>['role'] | undefined {

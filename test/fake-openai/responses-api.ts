@@ -150,7 +150,15 @@ export function buildResponsesReply(plan: ReplyPlan, request: ScenarioRequest): 
   const id = makeId('resp_', 24);
   const createdAt = Math.floor(Date.now() / 1000);
   // A reply cut short ends as OpenAI's does: status `incomplete`, with the reason, in a `response.incomplete` event.
-  const final = responseObject(id, createdAt, request, plan.stop ? 'incomplete' : 'completed', outputItems(plan), responsesUsage(plan.usage), plan.stop);
+  const final = responseObject(
+    id,
+    createdAt,
+    request,
+    plan.stop ? 'incomplete' : 'completed',
+    outputItems(plan),
+    responsesUsage(plan.usage),
+    plan.stop,
+  );
   const inProgress = responseObject(id, createdAt, request, 'in_progress', [], undefined);
 
   const events: SseEvent[] = [];
@@ -173,7 +181,13 @@ export function buildResponsesReply(plan: ReplyPlan, request: ScenarioRequest): 
     emit({ type: 'response.output_item.added', output_index, item: { id: item_id, type: 'reasoning', summary: [] } });
     if (reasoning.summary !== undefined) {
       const text = reasoning.summary;
-      emit({ type: 'response.reasoning_summary_part.added', item_id, output_index, summary_index: 0, part: { type: 'summary_text', text: '' } });
+      emit({
+        type: 'response.reasoning_summary_part.added',
+        item_id,
+        output_index,
+        summary_index: 0,
+        part: { type: 'summary_text', text: '' },
+      });
       for (const delta of reasoning.summaryDeltas) {
         emit({ type: 'response.reasoning_summary_text.delta', item_id, output_index, summary_index: 0, delta });
       }

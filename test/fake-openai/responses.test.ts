@@ -142,7 +142,8 @@ test('hosted web search: web_search_call items, then text with url_citation anno
   const stream = client.responses.stream({ model: 'gpt-5.4', input: 'ink testing', tools: [{ type: 'web_search' }] });
   const searchEvents: string[] = [];
   stream.on('event', (event) => {
-    if (event.type.startsWith('response.web_search_call.') || event.type === 'response.output_text.annotation.added') searchEvents.push(event.type);
+    if (event.type.startsWith('response.web_search_call.') || event.type === 'response.output_text.annotation.added')
+      searchEvents.push(event.type);
   });
   const final = await stream.finalResponse();
 

@@ -57,10 +57,7 @@ const webSearch: ScenarioFn = (request) => {
 
 /** Many small deltas (a word each, about 400 of them): for streaming UIs and throughput. */
 const longStream: ScenarioFn = () => {
-  const lines = Array.from(
-    { length: 40 },
-    (_, index) => `Line ${index + 1} of the long stream: the quick brown fox jumps over the dog.`,
-  );
+  const lines = Array.from({ length: 40 }, (_, index) => `Line ${index + 1} of the long stream: the quick brown fox jumps over the dog.`);
   return { text: lines.join('\n') };
 };
 
@@ -123,7 +120,9 @@ function exampleValue(schema: unknown, name: string): unknown {
       return null;
     default: {
       const properties = typeof s.properties === 'object' && s.properties !== null ? (s.properties as Record<string, unknown>) : {};
-      const required = Array.isArray(s.required) ? s.required.filter((key): key is string => typeof key === 'string') : Object.keys(properties);
+      const required = Array.isArray(s.required)
+        ? s.required.filter((key): key is string => typeof key === 'string')
+        : Object.keys(properties);
       return Object.fromEntries(required.map((key) => [key, exampleValue(properties[key], key)]));
     }
   }

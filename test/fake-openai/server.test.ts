@@ -48,7 +48,13 @@ test('a scenario sees the conversation, the tools offered, the tool results and 
     model: 'gpt-5.4',
     instructions: 'Be terse.',
     input: [
-      { role: 'user', content: [{ type: 'input_text', text: 'look at ' }, { type: 'input_text', text: 'this' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'input_text', text: 'look at ' },
+          { type: 'input_text', text: 'this' },
+        ],
+      },
       { type: 'function_call', call_id: 'call_1', name: 'read_file', arguments: '{"path":"x"}' },
       { type: 'function_call_output', call_id: 'call_1', output: 'file body' },
     ],
@@ -93,7 +99,11 @@ test('bad requests get 400 with an OpenAI error body; unknown paths 404', async 
   assert.ok(missingModel instanceof OpenAI.BadRequestError, `expected a BadRequestError, got ${String(missingModel)}`);
   assert.equal(missingModel.param, 'model');
 
-  const notJson = await fetch(`${server.url}/chat/completions`, { method: 'POST', body: '{oops', headers: { 'content-type': 'application/json' } });
+  const notJson = await fetch(`${server.url}/chat/completions`, {
+    method: 'POST',
+    body: '{oops',
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(notJson.status, 400);
   assert.match(((await notJson.json()) as { error: { message: string } }).error.message, /could not parse the JSON body/);
 
@@ -129,7 +139,7 @@ test('onDeltaWritten reports each streamed delta as it is written, before the cl
     [0, 1, 2, 3, 4],
   );
   assert.equal(received.length, 5);
-  received.forEach((at, index) => assert.ok(at >= written[index]!.at, `delta ${index} was read after it was written`));
+  for (const [index, at] of received.entries()) assert.ok(at >= written[index]!.at, `delta ${index} was read after it was written`);
 });
 
 test('exampleArguments fills every required property from the JSON schema', () => {

@@ -193,7 +193,14 @@ export class FakeOpenAIServer {
       index: this.requests.length,
       method: req.method ?? 'GET',
       path,
-      api: path === '/v1/responses' ? 'responses' : path === '/v1/chat/completions' ? 'chat' : path.startsWith('/v1/models') ? 'models' : 'other',
+      api:
+        path === '/v1/responses'
+          ? 'responses'
+          : path === '/v1/chat/completions'
+            ? 'chat'
+            : path.startsWith('/v1/models')
+              ? 'models'
+              : 'other',
       model: undefined,
       stream: false,
       toolNames: [],
@@ -260,7 +267,11 @@ export class FakeOpenAIServer {
     try {
       body = JSON.parse(bodyText);
     } catch {
-      return refuse(exchange, 400, errorBody('We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.', 'invalid_request_error'));
+      return refuse(
+        exchange,
+        400,
+        errorBody('We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.', 'invalid_request_error'),
+      );
     }
     record.body = body;
 
@@ -404,7 +415,11 @@ function sendFault(exchange: Exchange, fault: NonNullable<DrawnFaults['status']>
     case '500':
       return refuse(exchange, 500, errorBody(fault.message ?? SERVER_ERROR_MESSAGE, 'server_error'), retryHeaders(fault.retryAfterMs));
     case 'status': {
-      const body = errorBody(fault.message ?? `Error ${fault.status}`, fault.type ?? (fault.status >= 500 ? 'server_error' : 'invalid_request_error'), fault.code ?? null);
+      const body = errorBody(
+        fault.message ?? `Error ${fault.status}`,
+        fault.type ?? (fault.status >= 500 ? 'server_error' : 'invalid_request_error'),
+        fault.code ?? null,
+      );
       return refuse(exchange, fault.status, body, retryHeaders(fault.retryAfterMs));
     }
   }

@@ -10,5 +10,5 @@ export interface SseEvent {
 }
 
 export function formatSse(event: SseEvent): string {
-  return (event.name ? `event: ${event.name}\n` : '') + `data: ${event.data}\n\n`;
+  return `${event.name ? `event: ${event.name}\n` : ''}data: ${event.data}\n\n`;
 }

@@ -22,7 +22,12 @@ const QUESTIONS = [
 ];
 /** What each research agent reports (it reads README.md first, so the file is one of its sources). */
 const REPORTS = QUESTIONS.map((_, index) => `Finding ${index + 1}: see README.md, section ${index + 1}.`);
-const CONSOLIDATED_DELTAS = ['Three agents', ' reported: ', REPORTS.map((_, i) => `finding ${i + 1}`).join(', '), '. Want me to prepare the goal now?'];
+const CONSOLIDATED_DELTAS = [
+  'Three agents',
+  ' reported: ',
+  REPORTS.map((_, i) => `finding ${i + 1}`).join(', '),
+  '. Want me to prepare the goal now?',
+];
 const MAKE_IT = 'make it a goal';
 const SPEC = [
   '## Objective',
@@ -45,7 +50,8 @@ function chatModel(request: ScenarioRequest) {
   if (request.lastUserText === ASK) {
     if (!result) return { toolCalls: [{ name: 'research', arguments: { questions: QUESTIONS } }] };
     // Consolidate only what really came back: every agent's report must be in the tool result.
-    for (const report of REPORTS) if (!result.output.includes(report)) throw new Error(`the research result lacks "${report}": ${result.output}`);
+    for (const report of REPORTS)
+      if (!result.output.includes(report)) throw new Error(`the research result lacks "${report}": ${result.output}`);
     return { deltas: CONSOLIDATED_DELTAS, deltaDelayMs: 2 };
   }
   if (request.lastUserText === MAKE_IT) {
@@ -80,7 +86,10 @@ for (const api of ['chat', 'responses'] as const) {
 
       // 1. The ask: the chat model calls research with three questions.
       const asked = await alice.request('chat.send', { text: ASK });
-      const [consolidated, bobsCopy] = await Promise.all([waitForReply(aliceEvents, asked.replyMessageId, 30_000), waitForReply(bobEvents, asked.replyMessageId, 30_000)]);
+      const [consolidated, bobsCopy] = await Promise.all([
+        waitForReply(aliceEvents, asked.replyMessageId, 30_000),
+        waitForReply(bobEvents, asked.replyMessageId, 30_000),
+      ]);
       assert.equal(consolidated.status, 'done', consolidated.error);
       assert.deepEqual(bobsCopy, consolidated, 'both clients end with the same reply');
 
@@ -96,8 +105,13 @@ for (const api of ['chat', 'responses'] as const) {
       assert.deepEqual(deltasOf(aliceEvents, consolidated.id), CONSOLIDATED_DELTAS);
       assert.deepEqual(deltasOf(bobEvents, consolidated.id), CONSOLIDATED_DELTAS);
       // Bob saw the call start with the run id while it ran, so a client can draw the agents' bars inline.
-      const bobsToolParts = bobEvents.flatMap((event) => (event.type === 'chat.part' && event.data.part.type === 'tool' ? [event.data.part] : []));
-      assert.ok(bobsToolParts.some((part) => part.status === 'running' && part.researchRun === runId), 'a running research part with its run id');
+      const bobsToolParts = bobEvents.flatMap((event) =>
+        event.type === 'chat.part' && event.data.part.type === 'tool' ? [event.data.part] : [],
+      );
+      assert.ok(
+        bobsToolParts.some((part) => part.status === 'running' && part.researchRun === runId),
+        'a running research part with its run id',
+      );
       const agentUnits = bobEvents.filter((event) => event.type === 'progress.begin' && event.data.kind === 'research-agent');
       assert.equal(agentUnits.length, 3, 'one progress unit per research agent');
 
@@ -109,7 +123,9 @@ for (const api of ['chat', 'responses'] as const) {
       // The run on disk: the three reports with their sources, linked to the session, and the chat's consolidated answer.
       const run = await waitFor(
         async () => {
-          const saved = ResearchRun.parse(JSON.parse(await readFile(path.join(daemon.repoRoot, '.ralph', 'research', `${runId}.json`), 'utf8')));
+          const saved = ResearchRun.parse(
+            JSON.parse(await readFile(path.join(daemon.repoRoot, '.ralph', 'research', `${runId}.json`), 'utf8')),
+          );
           return saved.consolidated !== undefined && saved;
         },
         { message: 'the run file to hold the consolidated answer' },
@@ -117,8 +133,15 @@ for (const api of ['chat', 'responses'] as const) {
       assert.equal(run.status, 'done');
       assert.equal(run.session, session);
       assert.deepEqual(run.questions, QUESTIONS);
-      assert.deepEqual(run.agents.map((agent) => [agent.question, agent.status, agent.report]), QUESTIONS.map((question, i) => [question, 'done', REPORTS[i]]));
-      for (const agent of run.agents) assert.ok(agent.sources.some((source) => source.ref === 'README.md'), `sources of ${agent.id}: ${JSON.stringify(agent.sources)}`);
+      assert.deepEqual(
+        run.agents.map((agent) => [agent.question, agent.status, agent.report]),
+        QUESTIONS.map((question, i) => [question, 'done', REPORTS[i]]),
+      );
+      for (const agent of run.agents)
+        assert.ok(
+          agent.sources.some((source) => source.ref === 'README.md'),
+          `sources of ${agent.id}: ${JSON.stringify(agent.sources)}`,
+        );
       assert.equal(run.consolidated, CONSOLIDATED_DELTAS.join(''));
 
       // 2. "make it a goal": the chat model calls create_goal; the goal is a draft on disk, linked.
@@ -146,9 +169,12 @@ for (const api of ['chat', 'responses'] as const) {
 
       // 3. Bob queues the draft in one action; Alice sees it queued.
       await bob.request('goal.queue', { id: 1 });
-      const queued = await waitFor(() => goalEvents(aliceEvents, 'goal.updated').find((updated) => updated.id === 1 && updated.state === 'queued'), {
-        message: 'Alice to see goal #1 queued',
-      });
+      const queued = await waitFor(
+        () => goalEvents(aliceEvents, 'goal.updated').find((updated) => updated.id === 1 && updated.state === 'queued'),
+        {
+          message: 'Alice to see goal #1 queued',
+        },
+      );
       assert.equal(queued.title, TITLE);
 
       // The conversation holds both exchanges, each answered.

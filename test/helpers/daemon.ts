@@ -151,7 +151,10 @@ export interface RawSocket {
 }
 
 export async function rawSocket(endpoint: Endpoint, headers: Record<string, string> = {}, t?: TestContext): Promise<RawSocket> {
-  const socket = new WebSocket(endpoint.url, { headers: { Authorization: `Bearer ${endpoint.token}`, ...headers }, perMessageDeflate: false });
+  const socket = new WebSocket(endpoint.url, {
+    headers: { Authorization: `Bearer ${endpoint.token}`, ...headers },
+    perMessageDeflate: false,
+  });
   const queue: JsonRpcMessageType[] = [];
   const waiters: (() => void)[] = [];
   const events: EventEnvelope[] = [];
@@ -162,7 +165,7 @@ export async function rawSocket(endpoint: Endpoint, headers: Record<string, stri
     const message = JsonRpcMessage.parse(JSON.parse(String(data)));
     if ('method' in message && message.method === 'event') events.push(message.params as EventEnvelope);
     queue.push(message);
-    waiters.splice(0).forEach((wake) => wake());
+    for (const wake of waiters.splice(0)) wake();
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
@@ -238,7 +241,12 @@ export const DAEMON_MAIN = fileURLToPath(new URL('../../daemon/main.ts', import.
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Starts `daemon/main.ts --repo DIR --background|--foreground`; killed (SIGKILL) after the test if still running. */
-export function spawnDaemon(t: TestContext, repoRoot: string, mode: 'background' | 'foreground', env: NodeJS.ProcessEnv = {}): DaemonProcess {
+export function spawnDaemon(
+  t: TestContext,
+  repoRoot: string,
+  mode: 'background' | 'foreground',
+  env: NodeJS.ProcessEnv = {},
+): DaemonProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', DAEMON_MAIN, '--repo', repoRoot, `--${mode}`], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },

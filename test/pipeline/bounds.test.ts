@@ -17,7 +17,10 @@ test('the iteration bound: a goal that never finishes is stuck after maxIteratio
   const goal = await h.waitForState(created.id, ['stuck', 'done']);
   assert.equal(goal.state, 'stuck');
   assert.equal(iterationsOf(goal).length, 2);
-  assert.match(goal.attempts[0]?.reason ?? '', /^iteration bound reached: 2 iterations without finishing \(the bound is 2, executor.maxIterations\)$/);
+  assert.match(
+    goal.attempts[0]?.reason ?? '',
+    /^iteration bound reached: 2 iterations without finishing \(the bound is 2, executor.maxIterations\)$/,
+  );
   assert.equal(goal.history.at(-1)?.note, goal.attempts[0]?.reason, 'the reason is the transition’s note');
 });
 
@@ -38,7 +41,10 @@ test('the time bound stops an iteration in the middle of a model call', async (t
   const [iteration] = iterationsOf(goal);
   assert.equal(iteration?.doneClaimed, false);
   assert.match(iteration?.summary ?? '', /stopped before a summary: time bound reached/);
-  assert.ok(h.server.requests.some((request) => request.aborted), 'the model request was aborted');
+  assert.ok(
+    h.server.requests.some((request) => request.aborted),
+    'the model request was aborted',
+  );
 });
 
 test('the cost bound: a priced model and a tiny maxCostUsd stop the goal after the first call', async (t) => {
@@ -47,7 +53,10 @@ test('the cost bound: a priced model and a tiny maxCostUsd stop the goal after t
   const created = await h.addGoal();
   const goal = await h.waitForState(created.id, ['stuck', 'done']);
   assert.equal(goal.state, 'stuck');
-  assert.match(goal.attempts[0]?.reason ?? '', /^cost bound reached: \$0\.0012 spent in this attempt \(the bound is \$0\.000001, executor\.maxCostUsd\)$/);
+  assert.match(
+    goal.attempts[0]?.reason ?? '',
+    /^cost bound reached: \$0\.0012 spent in this attempt \(the bound is \$0\.000001, executor\.maxCostUsd\)$/,
+  );
   assert.equal(goal.usage.calls, 1, 'no second model call');
   assert.ok((goal.usage.costUsd ?? 0) > 0.001);
 });
@@ -69,7 +78,10 @@ test('a stall: three iterations in a row that change nothing', async (t) => {
   const goal = await h.waitForState(created.id, ['stuck', 'done']);
   assert.equal(goal.state, 'stuck');
   assert.equal(goal.attempts[0]?.reason, 'stalled: 3 iterations in a row changed nothing');
-  assert.deepEqual(iterationsOf(goal).map((iteration) => iteration.commit), [null, null, null]);
+  assert.deepEqual(
+    iterationsOf(goal).map((iteration) => iteration.commit),
+    [null, null, null],
+  );
 });
 
 test('a stall: the check fails the same way three times in a row (numbers such as durations aside)', async (t) => {
@@ -80,7 +92,10 @@ test('a stall: the check fails the same way three times in a row (numbers such a
   assert.equal(goal.state, 'stuck');
   assert.equal(goal.attempts[0]?.reason, 'stalled: the check failed the same way 3 times in a row');
   assert.equal(iterationsOf(goal).length, 3);
-  assert.ok(iterationsOf(goal).every((iteration) => iteration.commit !== null), 'each iteration changed something');
+  assert.ok(
+    iterationsOf(goal).every((iteration) => iteration.commit !== null),
+    'each iteration changed something',
+  );
 });
 
 test('a rate limit that outlasts the provider’s retries pauses the iteration instead of burning it', async (t) => {

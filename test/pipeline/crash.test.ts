@@ -85,10 +85,13 @@ test('kill -9 mid-iteration, twice: the restarted daemon finishes the goal in it
 
   // 2. The second daemon recovers the goal and runs the iteration again; it dies while the check runs.
   const second = await startDaemon(t, repo, env);
-  const commitEntry = await waitFor(async () => (await logEntries(repo, created.id)).find((entry) => entry.kind === 'commit' && entry.commit), {
-    timeoutMs: 15_000,
-    message: 'the iteration’s commit',
-  });
+  const commitEntry = await waitFor(
+    async () => (await logEntries(repo, created.id)).find((entry) => entry.kind === 'commit' && entry.commit),
+    {
+      timeoutMs: 15_000,
+      message: 'the iteration’s commit',
+    },
+  );
   await killHard(second);
   await rm(holdCheck, { force: true });
 
@@ -105,7 +108,11 @@ test('kill -9 mid-iteration, twice: the restarted daemon finishes the goal in it
   assert.equal(done.state, 'done', `done (last transition: ${JSON.stringify(done.history.at(-1))})`);
   assert.equal(done.attempts.length, 1, 'one attempt, continued across both restarts');
   const iterations = done.attempts[0]!.iterations as { number: number; commit: string | null }[];
-  assert.deepEqual(iterations.map((iteration) => iteration.number), [1], 'the iteration count continued: iteration 1 was never recorded before');
+  assert.deepEqual(
+    iterations.map((iteration) => iteration.number),
+    [1],
+    'the iteration count continued: iteration 1 was never recorded before',
+  );
   // One commit for iteration 1, the one made before the second kill.
   const trailers = git(repo, 'log', '--format=%(trailers:key=Ralph-Iteration,valueonly)', 'main..ralph/goal-1').split('\n').filter(Boolean);
   assert.deepEqual(trailers, ['1/1']);
@@ -116,6 +123,9 @@ test('kill -9 mid-iteration, twice: the restarted daemon finishes the goal in it
 
   // The log parses (the torn line skipped) and continues after it.
   const entries = await logEntries(repo, created.id);
-  assert.deepEqual(entries.map((entry) => entry.index), entries.map((_, index) => index));
+  assert.deepEqual(
+    entries.map((entry) => entry.index),
+    entries.map((_, index) => index),
+  );
   assert.ok(entries.some((entry) => entry.kind === 'decision' && /^done/.test(entry.text)));
 });

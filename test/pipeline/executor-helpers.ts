@@ -137,7 +137,9 @@ export function iterationsOf(goal: Goal, attempt = goal.attempts.length): Iterat
 /** The text of every user and developer message of a request, joined: what the model was told. */
 export function promptOf(request: ScenarioRequest): string {
   return request.conversation
-    .flatMap((item) => (item.kind === 'message' && (item.role === 'user' || item.role === 'developer' || item.role === 'system') ? [item.text] : []))
+    .flatMap((item) =>
+      item.kind === 'message' && (item.role === 'user' || item.role === 'developer' || item.role === 'system') ? [item.text] : [],
+    )
     .join('\n');
 }
 

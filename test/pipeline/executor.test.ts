@@ -55,7 +55,9 @@ test('a full goal: the agent writes a file and calls goal_done, the check passes
   Goal.parse(JSON.parse(await readFile(h.store.fileOf(created.id), 'utf8')));
   const kinds = new Set((await h.logOf(created.id)).map((entry) => entry.kind));
   for (const kind of ['model', 'tool', 'commit', 'check', 'note', 'decision']) assert.ok(kinds.has(kind), `a ${kind} entry in the log`);
-  const progress = h.events.filter((event) => event.type.startsWith('progress.') && 'token' in event.data && event.data.token === 'goal:1:1');
+  const progress = h.events.filter(
+    (event) => event.type.startsWith('progress.') && 'token' in event.data && event.data.token === 'goal:1:1',
+  );
   assert.equal(progress[0]?.type, 'progress.begin');
   assert.deepEqual(progress.at(-1)?.data, { token: 'goal:1:1', outcome: 'done', message: 'check passed' });
   // The system prompt and the goal reached the model.

@@ -55,7 +55,10 @@ test("editing a file a goal's branch changed warns once per path per goal; other
     },
   ]);
   const { entries } = await store.log.read(first.goal.id);
-  assert.ok(entries.some((entry) => entry.kind === 'warning' && /a\.txt/.test(entry.text)), 'logged in the goal log');
+  assert.ok(
+    entries.some((entry) => entry.kind === 'warning' && /a\.txt/.test(entry.text)),
+    'logged in the goal log',
+  );
 
   // Saving a.txt again says nothing new; c.txt (in goal 2's iteration in progress) warns goal 2. Goals are
   // checked in id order within a batch, so goal 2's warning means goal 1 was checked too.

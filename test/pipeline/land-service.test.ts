@@ -29,7 +29,10 @@ interface Setup {
 }
 
 /** A repository with a.txt and b.txt, a goal store, the config (file and environment) and a started LandService. */
-async function setup(t: TestContext, options: { configFile?: string; env?: NodeJS.ProcessEnv; secrets?: DaemonSecrets } = {}): Promise<Setup> {
+async function setup(
+  t: TestContext,
+  options: { configFile?: string; env?: NodeJS.ProcessEnv; secrets?: DaemonSecrets } = {},
+): Promise<Setup> {
   const files: Record<string, string> = { 'a.txt': 'a\n', 'b.txt': 'b\n' };
   if (options.configFile) files['ralph.config.ts'] = options.configFile;
   const repo = await makeTempRepo(t, files);
@@ -43,7 +46,15 @@ async function setup(t: TestContext, options: { configFile?: string; env?: NodeJ
   defer(t, () => config.close());
   assert.equal(config.error, null);
   const logs: string[] = [];
-  const service = new LandService({ repoRoot: repo, store, bus, config, log: (line) => logs.push(line), worktreesRoot, ...(options.secrets ? { secrets: options.secrets } : {}) });
+  const service = new LandService({
+    repoRoot: repo,
+    store,
+    bus,
+    config,
+    log: (line) => logs.push(line),
+    worktreesRoot,
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+  });
   service.start();
   // Registered last, so it runs before the store and config close.
   defer(t, () => service.close());
@@ -180,7 +191,7 @@ test('a refused automatic landing leaves a warning naming the files, and the goa
   assert.equal(await readFile(path.join(repo, 'a.txt'), 'utf8'), 'goal\n');
 });
 
-test("manual landing is the default: a goal that becomes done waits", async (t) => {
+test('manual landing is the default: a goal that becomes done waits', async (t) => {
   const { repo, worktreesRoot, store } = await setup(t);
   const { goal } = await driveGoal(store, { repoRoot: repo, worktreesRoot, title: 'Wait for me', files: { 'b.txt': 'B\n' } });
   await pause(300);
@@ -210,9 +221,15 @@ test("the landing check gets the iterations' environment: secret variables kept 
     delete process.env.RALPH_TEST_NPM_TOKEN;
     delete process.env.RALPH_TEST_GITHUB_TOKEN;
   });
-  const secrets = DaemonSecrets.from({ envs: [process.env], config: { passEnv: ['RALPH_TEST_NPM_TOKEN'], hideEnv: [], readIgnoredFiles: false } });
+  const secrets = DaemonSecrets.from({
+    envs: [process.env],
+    config: { passEnv: ['RALPH_TEST_NPM_TOKEN'], hideEnv: [], readIgnoredFiles: false },
+  });
   const check = 'test "$RALPH_TEST_NPM_TOKEN" = npm_landingcheck0123456789 && test -z "${RALPH_TEST_GITHUB_TOKEN-}"';
-  const { store, service, worktreesRoot, repo } = await setup(t, { configFile: `export default { executor: { verify: ${JSON.stringify(check)} } };\n`, secrets });
+  const { store, service, worktreesRoot, repo } = await setup(t, {
+    configFile: `export default { executor: { verify: ${JSON.stringify(check)} } };\n`,
+    secrets,
+  });
   const { goal } = await driveGoal(store, { repoRoot: repo, worktreesRoot, title: 'Needs the npm token', files: { 'c.txt': 'c\n' } });
   const landed = await service.land(goal.id);
   assert.ok(landed.goal.landed, 'the check passed: the passed variable was there, the other secret was not');

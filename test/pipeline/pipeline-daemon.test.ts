@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { test } from 'node:test';
-import { type EventEnvelope } from '../../protocol/index.ts';
+import type { EventEnvelope } from '../../protocol/index.ts';
 import { startFakeOpenAI } from '../fake-openai/index.ts';
 import { defer, startTestDaemon } from '../helpers/daemon.ts';
 import { makeTempDir, makeTempRepo } from '../helpers/repo.ts';
@@ -16,7 +16,13 @@ test('pipeline.pause and pipeline.resume through the daemon; a client pauses a r
   defer(t, () => rm(worktreesRoot, { recursive: true, force: true }));
   const server = await startFakeOpenAI();
   defer(t, () => server.close());
-  const env = { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: 'test-key', RALPH_API: 'chat', RALPH_MODEL: UNPRICED_MODEL, RALPH_PIPELINE: 'paused' };
+  const env = {
+    OPENAI_BASE_URL: server.url,
+    OPENAI_API_KEY: 'test-key',
+    RALPH_API: 'chat',
+    RALPH_MODEL: UNPRICED_MODEL,
+    RALPH_PIPELINE: 'paused',
+  };
   // `pipeline: {}`: not the test helper's paused default, so RALPH_PIPELINE decides.
   const { connect } = await startTestDaemon(t, repo, { env, worktreesRoot, configWatch: false, pipeline: {} });
 
@@ -58,5 +64,8 @@ test('pipeline.pause and pipeline.resume through the daemon; a client pauses a r
   server.script(reply.done('Said hello.'));
   await client.request('goal.queue', { id: goal.id });
   await client.request('pipeline.resume', {});
-  await waitFor(async () => (await client.request('goal.get', { id: goal.id })).goal.state === 'done', { timeoutMs: 10_000, message: 'the goal to be done' });
+  await waitFor(async () => (await client.request('goal.get', { id: goal.id })).goal.state === 'done', {
+    timeoutMs: 10_000,
+    message: 'the goal to be done',
+  });
 });

@@ -16,15 +16,22 @@ import { iterationsOf, reply, startExecutor, toolResultsOf } from './executor-he
 const probe = await probeBwrap();
 const skip = probe.active ? false : `bubblewrap cannot run here (${probe.reason})`;
 
-test("the agent's commands and the goal's check run in the sandbox: their /tmp is their own, the daemon is not among their processes", { skip }, async (t) => {
+test("the agent's commands and the goal's check run in the sandbox: their /tmp is their own, the daemon is not among their processes", {
+  skip,
+}, async (t) => {
   const marker = `/tmp/ralph-sandbox-pipeline-${process.pid}`;
   // The daemon is this process: inside the sandbox's own PID namespace, /proc holds no entry for it.
   const h = await startExecutor(t, { executor: { verify: `echo check > ${marker}-check && test ! -e /proc/${process.pid}` } });
   let result = '';
-  h.server.script(reply.run(`echo agent > ${marker}-agent && cat ${marker}-agent && (test -e /proc/${process.pid} && echo daemon visible || echo daemon invisible)`), (request) => {
-    result = toolResultsOf(request).join('\n');
-    return reply.done('Probed.');
-  });
+  h.server.script(
+    reply.run(
+      `echo agent > ${marker}-agent && cat ${marker}-agent && (test -e /proc/${process.pid} && echo daemon visible || echo daemon invisible)`,
+    ),
+    (request) => {
+      result = toolResultsOf(request).join('\n');
+      return reply.done('Probed.');
+    },
+  );
   const created = await h.addGoal();
   const goal = await h.waitForState(created.id, ['done', 'stuck']);
 
@@ -34,7 +41,11 @@ test("the agent's commands and the goal's check run in the sandbox: their /tmp i
   assert.equal(goal.state, 'done');
   assert.equal(existsSync(`${marker}-agent`), false, "the command's /tmp was its own");
   assert.equal(existsSync(`${marker}-check`), false, "the check's /tmp was its own");
-  assert.equal((await h.logOf(created.id)).some((entry) => entry.kind === 'warning' && /sandbox/.test(entry.text)), false, 'no warning: the sandbox is on');
+  assert.equal(
+    (await h.logOf(created.id)).some((entry) => entry.kind === 'warning' && /sandbox/.test(entry.text)),
+    false,
+    'no warning: the sandbox is on',
+  );
 });
 
 test("where bwrap is missing, 'auto' runs commands without the sandbox and the goal's log says so and why", async (t) => {

@@ -62,7 +62,10 @@ test('cancel during run_command {sleep 100}: the process group is gone within 2 
 test('cancel aborts the model request in flight', async (t) => {
   const { h, created } = await goalWaitingOnTheModel(t);
   await h.store.transition(created.id, 'cancel');
-  const request = await waitFor(() => h.server.modelRequests().find((record) => record.aborted), { timeoutMs: 2000, message: 'the request to be aborted' });
+  const request = await waitFor(() => h.server.modelRequests().find((record) => record.aborted), {
+    timeoutMs: 2000,
+    message: 'the request to be aborted',
+  });
   assert.equal(request.aborted, true);
   await h.pipeline.idle();
   assert.equal(h.store.get(created.id)?.state, 'cancelled');
@@ -95,7 +98,10 @@ test('pause stops a goal mid-iteration and keeps its worktree; queued again, it 
   const goal = await h.waitForState(created.id, ['done', 'stuck']);
   assert.equal(goal.state, 'done');
   assert.equal(goal.attempts.length, 1, 'the same attempt continued');
-  assert.deepEqual(iterationsOf(goal).map((iteration) => iteration.number), [1]);
+  assert.deepEqual(
+    iterationsOf(goal).map((iteration) => iteration.number),
+    [1],
+  );
   assert.equal(git(h.repoRoot, 'show', '--name-only', '--format=', 'ralph/goal-1'), 'a.txt\nb.txt', 'one commit with both files');
 });
 
@@ -104,14 +110,11 @@ test('pausing the pipeline lets the running iteration finish, then holds; nothin
   const held = gate();
   defer(t, () => held.open());
   let asked = false;
-  h.server.script(
-    async () => {
-      asked = true;
-      await held.promise;
-      return reply.write('a.txt', 'a');
-    },
-    reply.text('Wrote a.txt; b.txt next.'),
-  );
+  h.server.script(async () => {
+    asked = true;
+    await held.promise;
+    return reply.write('a.txt', 'a');
+  }, reply.text('Wrote a.txt; b.txt next.'));
   const first = await h.addGoal('First');
   await waitFor(() => asked, { message: 'the first iteration to call the model' });
   assert.deepEqual(h.pipeline.pause(), { paused: true, running: [first.id] });
@@ -135,8 +138,14 @@ test('pausing the pipeline lets the running iteration finish, then holds; nothin
   assert.ok(h.server.modelRequests().length > requestsWhilePaused);
 
   const changes = h.events.flatMap((event) => (event.type === 'pipeline.changed' ? [event.data] : []));
-  assert.ok(changes.some((change) => change.paused && change.running.includes(first.id)), 'pipeline.changed when paused');
-  assert.ok(changes.some((change) => !change.paused && change.running.includes(first.id)), 'and when resumed');
+  assert.ok(
+    changes.some((change) => change.paused && change.running.includes(first.id)),
+    'pipeline.changed when paused',
+  );
+  assert.ok(
+    changes.some((change) => !change.paused && change.running.includes(first.id)),
+    'and when resumed',
+  );
 });
 
 test('closing the pipeline (the daemon stopping) stops a running goal and puts it back in the queue for the next daemon', async (t) => {

@@ -56,8 +56,14 @@ describe('ralph research', () => {
     assert.doesNotMatch(run.stderr, /\x1b\[/);
     assert.ok(lines.includes('research a1 running: What is A?'), run.stderr);
     assert.ok(lines.includes('research a2 running: What is B?'), run.stderr);
-    assert.ok(lines.some((line) => /^research a1 done: What is A\? \(2\/5 steps, [\d.k]+ tokens, \$0\.\d{4}, 1 source\)$/.test(line)), run.stderr);
-    assert.ok(lines.some((line) => /^research a2 done: What is B\? \(2\/5 steps/.test(line)), run.stderr);
+    assert.ok(
+      lines.some((line) => /^research a1 done: What is A\? \(2\/5 steps, [\d.k]+ tokens, \$0\.\d{4}, 1 source\)$/.test(line)),
+      run.stderr,
+    );
+    assert.ok(
+      lines.some((line) => /^research a2 done: What is B\? \(2\/5 steps/.test(line)),
+      run.stderr,
+    );
     assert.equal(lines.length, 4, run.stderr);
   });
 
@@ -80,7 +86,14 @@ describe('ralph research', () => {
     assert.equal(run.code, 130, `stderr: ${run.stderr}`);
     assert.match(run.stderr, /research a1 cancelled: Please hold\?/);
     assert.match(run.stdout, /Not answered: the agent was cancelled/);
-    await waitFor(() => server.modelRequests().slice(before).every((record) => record.aborted), { message: 'the requests to be aborted' });
+    await waitFor(
+      () =>
+        server
+          .modelRequests()
+          .slice(before)
+          .every((record) => record.aborted),
+      { message: 'the requests to be aborted' },
+    );
     release();
   });
 
@@ -115,7 +128,12 @@ describe('research progress views', () => {
   });
 
   it('a bar never wraps: the question gives way first', () => {
-    const long: AgentLine = { ...line('a1', 'running', 5, 'reading daemon/llm/models.ts'), question: 'Why '.repeat(50), tokens: 12_345, costUsd: 0.0123 };
+    const long: AgentLine = {
+      ...line('a1', 'running', 5, 'reading daemon/llm/models.ts'),
+      question: 'Why '.repeat(50),
+      tokens: 12_345,
+      costUsd: 0.0123,
+    };
     const wide = formatBar(long, 100);
     assert.ok(wide.length <= 100, `${wide.length}: ${wide}`);
     assert.match(wide, /Why Why .*… — reading daemon\/llm\/models\.ts · 12\.3k tokens · \$0\.0123$/);

@@ -20,7 +20,9 @@ export function questionOf(request: ScenarioRequest): string | undefined {
 
 /** Whether the request is the consolidation call (its instructions say so). */
 export function isConsolidation(request: ScenarioRequest): boolean {
-  return request.conversation.some((item) => item.kind === 'message' && (item.role === 'developer' || item.role === 'system') && item.text.startsWith('You consolidate'));
+  return request.conversation.some(
+    (item) => item.kind === 'message' && (item.role === 'developer' || item.role === 'system') && item.text.startsWith('You consolidate'),
+  );
 }
 
 export interface ResearcherScript {
@@ -39,7 +41,7 @@ export function researchScenario(script: ResearcherScript = {}): ScenarioFn {
   return (request) => {
     const usage = script.usage ? { usage: script.usage } : {};
     if (isConsolidation(request)) {
-      const questions = [...(request.lastUserText.matchAll(/^## Question \d+: (.*)$/gm))].map((match) => match[1]);
+      const questions = [...request.lastUserText.matchAll(/^## Question \d+: (.*)$/gm)].map((match) => match[1]);
       return { text: `Consolidated: ${questions.join(' / ')}`, ...usage };
     }
     const question = questionOf(request) ?? '(no question)';
@@ -72,7 +74,10 @@ export async function startResearchDaemon(
   const server = await startFakeServer(t, { scenario: researchScenario(), ...options.fake });
   const repoRoot = await makeTempRepo(undefined);
   defer(t, () => rm(repoRoot, { recursive: true, force: true }));
-  await writeFile(path.join(repoRoot, 'ralph.config.ts'), `export default ${JSON.stringify({ research: { concurrency: 8, maxSteps: 6, ...options.research } })};\n`);
+  await writeFile(
+    path.join(repoRoot, 'ralph.config.ts'),
+    `export default ${JSON.stringify({ research: { concurrency: 8, maxSteps: 6, ...options.research } })};\n`,
+  );
   const daemon = await startTestDaemon(t, repoRoot, { env: options.env ?? providerEnv(server, options.api), configWatch: false });
   return { server, daemon };
 }

@@ -22,7 +22,10 @@ describe('research runs', () => {
     const run = await waitForFinalRun(events, started.id);
 
     assert.equal(run.status, 'done');
-    assert.deepEqual(run.agents.map((agent) => agent.status), ['done', 'done', 'done']);
+    assert.deepEqual(
+      run.agents.map((agent) => agent.status),
+      ['done', 'done', 'done'],
+    );
     const agentRequests = ['What is A?', 'What is B?', 'What is C?'].map((question) => requestsFor(server, question));
     // Each agent's first request (it reads README.md first) was in flight together with the others' first.
     const firsts = agentRequests.map((requests) => requests[0]!);
@@ -33,7 +36,10 @@ describe('research runs', () => {
 
   it('one agent failing does not sink the others; the consolidated report says what is missing', async (t) => {
     const { server, daemon } = await startResearchDaemon(t);
-    server.injectFaults({ kind: 'status', status: 400, message: 'this question breaks the model' }, { match: (request) => questionOf(request) === 'Broken question?' });
+    server.injectFaults(
+      { kind: 'status', status: 400, message: 'this question breaks the model' },
+      { match: (request) => questionOf(request) === 'Broken question?' },
+    );
     const client = await daemon.connect('cli');
     const events = recordEvents(client);
     const { run: started } = await client.request('research.start', { questions: ['Good question?', 'Broken question?', 'Another one?'] });
@@ -46,7 +52,10 @@ describe('research runs', () => {
     assert.equal(broken?.status, 'failed');
     assert.match(broken?.error ?? '', /this question breaks the model/);
     assert.match(run.consolidated ?? '', /^Consolidated: /);
-    assert.match(run.consolidated ?? '', /\*\*Unanswered\*\* \(1 of 3 questions\):\n- Broken question\? — the agent failed: .*this question breaks the model/);
+    assert.match(
+      run.consolidated ?? '',
+      /\*\*Unanswered\*\* \(1 of 3 questions\):\n- Broken question\? — the agent failed: .*this question breaks the model/,
+    );
     // The consolidation call was told about the failure too.
     const consolidation = server.modelRequests().at(-1);
     assert.match(JSON.stringify(consolidation?.body), /The agent failed: .*this question breaks the model/);
@@ -74,7 +83,10 @@ describe('research runs', () => {
 
     const run = await waitForFinalRun(events, started.id);
     assert.equal(run.status, 'done');
-    assert.deepEqual(run.agents.map((agent) => agent.status), ['done', 'cancelled']);
+    assert.deepEqual(
+      run.agents.map((agent) => agent.status),
+      ['done', 'cancelled'],
+    );
     assert.equal(requestsFor(server, 'Slow question?').length, 1, 'no request after the cancel');
     assert.match(run.consolidated ?? '', /Slow question\? — the agent was cancelled/);
     // Nothing left running: no progress unit in a fresh snapshot.
@@ -84,7 +96,14 @@ describe('research runs', () => {
 
   it('cancels a whole run: every request aborted, every agent final, nothing left running', async (t) => {
     const held = gate(t);
-    const { server, daemon } = await startResearchDaemon(t, { fake: { scenario: async () => (await held.wait, { text: 'too late' }) } });
+    const { server, daemon } = await startResearchDaemon(t, {
+      fake: {
+        scenario: async () => {
+          await held.wait;
+          return { text: 'too late' };
+        },
+      },
+    });
     const client = await daemon.connect('cli');
     const events = recordEvents(client);
     const { run: started } = await client.request('research.start', { questions: ['one?', 'two?', 'three?'] });
@@ -92,7 +111,10 @@ describe('research runs', () => {
 
     const { run } = await client.request('research.cancel', { runId: started.id });
     assert.equal(run.status, 'cancelled');
-    assert.deepEqual(run.agents.map((agent) => agent.status), ['cancelled', 'cancelled', 'cancelled']);
+    assert.deepEqual(
+      run.agents.map((agent) => agent.status),
+      ['cancelled', 'cancelled', 'cancelled'],
+    );
     await waitFor(() => server.modelRequests().every((record) => record.aborted), { message: 'every request to be aborted' });
     assert.equal(server.modelRequests().length, 3, 'no consolidation call for a cancelled run');
     assert.equal((await waitForFinalRun(events, started.id)).status, 'cancelled');
@@ -113,7 +135,9 @@ describe('research runs', () => {
     const { run: started } = await client.request('research.start', { questions: ['Where is the README?', 'What does it say?'] });
     const final = await waitForFinalRun(events, started.id);
 
-    const saved = ResearchRun.parse(JSON.parse(await readFile(path.join(daemon.repoRoot, '.ralph', 'research', `${started.id}.json`), 'utf8')));
+    const saved = ResearchRun.parse(
+      JSON.parse(await readFile(path.join(daemon.repoRoot, '.ralph', 'research', `${started.id}.json`), 'utf8')),
+    );
     assert.deepEqual(saved, final);
     assert.deepEqual(saved.questions, ['Where is the README?', 'What does it say?']);
     for (const agent of saved.agents) {
@@ -125,12 +149,18 @@ describe('research runs', () => {
     assert.equal(saved.consolidated, 'Consolidated: Where is the README? / What does it say?');
     // Two calls per agent and one consolidation: 5 calls of 2000 in / 300 out, gpt-5.4-mini prices.
     assert.deepEqual(saved.usage, { inputTokens: 10_000, cachedInputTokens: 0, outputTokens: 1500, reasoningTokens: 0 });
-    assert.ok(Math.abs((saved.costUsd ?? 0) - 5 * (2000 * 0.75 + 300 * 4.5) / 1e6) < 1e-12, `cost ${saved.costUsd}`);
+    assert.ok(Math.abs((saved.costUsd ?? 0) - (5 * (2000 * 0.75 + 300 * 4.5)) / 1e6) < 1e-12, `cost ${saved.costUsd}`);
     assert.ok(saved.endedAt);
 
     assert.deepEqual((await client.request('research.get', { runId: started.id })).run, saved);
-    assert.deepEqual((await client.request('research.list', {})).runs.map((run) => run.id), [started.id]);
-    await assert.rejects(client.request('research.get', { runId: '../../etc/passwd' }), (error: unknown) => error instanceof RpcRequestError && error.code === ErrorCode.NotFound);
+    assert.deepEqual(
+      (await client.request('research.list', {})).runs.map((run) => run.id),
+      [started.id],
+    );
+    await assert.rejects(
+      client.request('research.get', { runId: '../../etc/passwd' }),
+      (error: unknown) => error instanceof RpcRequestError && error.code === ErrorCode.NotFound,
+    );
   });
 
   it("shows a late client the agents' progress units while they run", async (t) => {

@@ -37,13 +37,18 @@ test('a config reload applies the secret rules: hideEnv redacts a variable from 
       return { text: 'ok' };
     });
     const sent = await client.request('chat.send', { text: 'read local.txt' });
-    await waitFor(() => events.some((event) => event.type === 'chat.message.done' && event.data.message.id === sent.replyMessageId), { message: 'the reply' });
+    await waitFor(() => events.some((event) => event.type === 'chat.message.done' && event.data.message.id === sent.replyMessageId), {
+      message: 'the reply',
+    });
     return toolResults.join('\n');
   };
   assert.match(await readLocal(), /refused: git ignores local\.txt/);
 
   const reloads = events.filter((event) => event.type === 'config.changed').length;
-  await writeFile(path.join(daemon.repoRoot, 'ralph.config.ts'), "export default { secrets: { hideEnv: ['ODD_SETTING'], readIgnoredFiles: true } };\n");
+  await writeFile(
+    path.join(daemon.repoRoot, 'ralph.config.ts'),
+    "export default { secrets: { hideEnv: ['ODD_SETTING'], readIgnoredFiles: true } };\n",
+  );
   await waitFor(() => events.filter((event) => event.type === 'config.changed').length > reloads, { message: 'the config to be reloaded' });
 
   const after = (await client.request('goal.create', { title: `uses ${odd}` })).goal;

@@ -133,7 +133,13 @@ test('no secret of the daemon reaches a file, a model request or a client, whate
     recordResults(request);
     return reply.write('written.txt', known);
   });
-  for (const command of [`printf '${hexEscaped}' > known.txt`, 'cat known.txt', 'base64 -w0 known.txt', `echo "${SECRETS.STRIPE_SECRET_KEY}" > stripe.txt; cat stripe.txt`, 'cat written.txt']) {
+  for (const command of [
+    `printf '${hexEscaped}' > known.txt`,
+    'cat known.txt',
+    'base64 -w0 known.txt',
+    `echo "${SECRETS.STRIPE_SECRET_KEY}" > stripe.txt; cat stripe.txt`,
+    'cat written.txt',
+  ]) {
     server.script((request) => {
       recordResults(request);
       return reply.run(command);
@@ -177,8 +183,16 @@ test('no secret of the daemon reaches a file, a model request or a client, whate
     assert.match(results, /^GITHUB_TOKEN=\[redacted GITHUB_TOKEN\]$/m, "without the sandbox, the daemon's environ is readable: redacted");
     assert.match(results, /"token": "\[redacted daemon token\]"/, 'without the sandbox, daemon.json is readable by a command: redacted');
   }
-  assert.match(results, /refused: \.ralph\/daemon\.json holds the daemon's access token|path escapes the workspace/, 'the file tools refuse the token file');
-  assert.doesNotMatch(results, /^(GITHUB_TOKEN|NPM_TOKEN|AWS_SECRET_ACCESS_KEY)=(?!\[redacted)/m, 'no secret variable is listed with its value');
+  assert.match(
+    results,
+    /refused: \.ralph\/daemon\.json holds the daemon's access token|path escapes the workspace/,
+    'the file tools refuse the token file',
+  );
+  assert.doesNotMatch(
+    results,
+    /^(GITHUB_TOKEN|NPM_TOKEN|AWS_SECRET_ACCESS_KEY)=(?!\[redacted)/m,
+    'no secret variable is listed with its value',
+  );
 
   // ---- The chat: a key pasted by the developer, file tools on the token file and .env, a reply quoting the key.
   const chatTools = [
@@ -195,7 +209,18 @@ test('no secret of the daemon reaches a file, a model request or a client, whate
     for (const item of request.conversation) if (item.kind === 'tool-result') chatResults.push(item.output);
     // Streamed with the key and the token cut across deltas: no one delta holds either.
     const key = SECRETS.OPENAI_API_KEY!;
-    return { deltas: ['Your key is ', key.slice(0, 10), key.slice(10, 25), key.slice(25), '; the token is ', token.slice(0, 30), token.slice(30), '.'] };
+    return {
+      deltas: [
+        'Your key is ',
+        key.slice(0, 10),
+        key.slice(10, 25),
+        key.slice(25),
+        '; the token is ',
+        token.slice(0, 30),
+        token.slice(30),
+        '.',
+      ],
+    };
   });
   const sent = await client.request('chat.send', { text: `Here is my token, keep it: ${SECRETS.GITHUB_TOKEN} and ${SECRETS.NPM_TOKEN}` });
   await waitFor(() => events.some((event) => event.type === 'chat.message.done' && event.data.message.id === sent.replyMessageId), {
@@ -209,7 +234,10 @@ test('no secret of the daemon reaches a file, a model request or a client, whate
   assert.doesNotMatch(chatText, new RegExp(ENV_FILE_ONLY), 'search_files does not look into .env');
 
   // ---- A research agent reads what it can.
-  server.script({ toolCalls: [{ name: 'read_file', arguments: { path: '.ralph/daemon.json' } }] }, { toolCalls: [{ name: 'read_file', arguments: { path: '.env.local' } }] });
+  server.script(
+    { toolCalls: [{ name: 'read_file', arguments: { path: '.ralph/daemon.json' } }] },
+    { toolCalls: [{ name: 'read_file', arguments: { path: '.env.local' } }] },
+  );
   server.script(reply.text(`Findings: ${SECRETS.ANTHROPIC_API_KEY}`));
   const { run } = await client.request('research.start', { questions: ['What secrets are there?'], consolidate: false });
   await waitFor(async () => (await client.request('research.get', { runId: run.id })).run.status !== 'running', {
@@ -236,7 +264,8 @@ test('no secret of the daemon reaches a file, a model request or a client, whate
   const check = (where: string, text: string) => {
     for (const value of values) if (text.includes(value)) leaks.push(`${where} holds ${JSON.stringify(value.slice(0, 12))}…`);
     // The halves the command tried from the environment are not anywhere either.
-    for (const half of [SECRETS.OPENAI_API_KEY!.slice(0, 20), SECRETS.OPENAI_API_KEY!.slice(20)]) if (text.includes(half)) leaks.push(`${where} holds half of the key`);
+    for (const half of [SECRETS.OPENAI_API_KEY!.slice(0, 20), SECRETS.OPENAI_API_KEY!.slice(20)])
+      if (text.includes(half)) leaks.push(`${where} holds half of the key`);
     if (text.includes(ENV_FILE_ONLY)) leaks.push(`${where} holds the .env-only secret`);
   };
   for (const file of await filesUnder(path.join(repo, '.ralph'))) check(path.relative(repo, file), await readFile(file, 'utf8'));
@@ -255,7 +284,10 @@ test('no secret of the daemon reaches a file, a model request or a client, whate
     const { messageId, partId, delta } = message.params.data;
     streamed.set(`${messageId}/${partId}`, (streamed.get(`${messageId}/${partId}`) ?? '') + delta);
   }
-  assert.ok([...streamed.values()].some((text) => text.includes('Your key is [redacted OPENAI_API_KEY]; the token is [redacted daemon token].')), 'the streamed reply, redacted');
+  assert.ok(
+    [...streamed.values()].some((text) => text.includes('Your key is [redacted OPENAI_API_KEY]; the token is [redacted daemon token].')),
+    'the streamed reply, redacted',
+  );
   for (const text of streamed.values()) check('a streamed chat reply', text);
   assert.ok(frames.length > 20, 'the raw client saw the traffic');
   assert.ok(server.modelRequests().length >= attacks.length + 10, 'the scripted agents all ran');

@@ -9,8 +9,16 @@ import { KEYS, renderApp } from './testing/render-app.tsx';
 import { eventually } from './testing/wait-for.ts';
 import { PROVIDER_HINT } from './views/chat-lines.ts';
 
-function chatSnapshot(messages: ChatMessage[] = [], providerConfigured = true, extra: Partial<Parameters<typeof makeSnapshot>[0]> = {}): Snapshot {
-  return makeSnapshot({ goals: [makeGoal(1, 'draft', 'Write the README')], chat: { session: SESSION, messages, queued: 0, providerConfigured }, ...extra });
+function chatSnapshot(
+  messages: ChatMessage[] = [],
+  providerConfigured = true,
+  extra: Partial<Parameters<typeof makeSnapshot>[0]> = {},
+): Snapshot {
+  return makeSnapshot({
+    goals: [makeGoal(1, 'draft', 'Write the README')],
+    chat: { session: SESSION, messages, queued: 0, providerConfigured },
+    ...extra,
+  });
 }
 
 const answers: RequestHandler = (method, params) => {
@@ -26,7 +34,7 @@ async function chatApp(t: Parameters<typeof renderApp>[0], connection: FakeConne
   const app = renderApp(t, connection);
   app.resize(80, 24);
   await app.press(KEYS.tab);
-  await eventually(() => assert.match(app.lines()[0] ?? '', /Log   session 2025/));
+  await eventually(() => assert.match(app.lines()[0] ?? '', /Log {3}session 2025/));
   return app;
 }
 
@@ -54,7 +62,9 @@ describe('chat pane', () => {
     });
     await app.press(KEYS.escape);
     await eventually(() => assert.deepEqual(connection.actions().at(-1), { method: 'chat.interrupt', params: {} }));
-    connection.pushEvent(makeEvent(++seq, 'chat.message.done', { message: reply('a9', [{ id: 'p1', type: 'text', text: '## Plan' }], 'interrupted') }));
+    connection.pushEvent(
+      makeEvent(++seq, 'chat.message.done', { message: reply('a9', [{ id: 'p1', type: 'text', text: '## Plan' }], 'interrupted') }),
+    );
     await eventually(() => assert.ok(app.lines().includes('  (interrupted)')));
     assert.ok(!app.frame().includes('writing…'));
   });
@@ -66,7 +76,12 @@ describe('chat pane', () => {
     await eventually(() => assert.match(app.frame(), /› an earlier question/));
     await app.press(KEYS.up); // the oldest stays
     await app.press(KEYS.down);
-    await eventually(() => assert.ok(app.lines().some((line) => /^›\s+ask, research/.test(line)), 'back to an empty input'));
+    await eventually(() =>
+      assert.ok(
+        app.lines().some((line) => /^›\s+ask, research/.test(line)),
+        'back to an empty input',
+      ),
+    );
     await app.type('/new');
     await app.press(KEYS.enter);
     await eventually(() => assert.deepEqual(connection.actions(), [{ method: 'chat.new', params: {} }]));
@@ -94,15 +109,28 @@ describe('chat pane', () => {
   test('no provider configured: the chat says how to set one; the pipeline still works', async (t) => {
     const connection = new FakeConnection(chatSnapshot([], false), answers);
     const app = await chatApp(t, connection);
-    await eventually(() => assert.match(app.frame().replace(/\s+/g, ' '), /No model provider is configured, so the chat cannot answer yet: give the daemon OPENAI_API_KEY/));
+    await eventually(() =>
+      assert.match(
+        app.frame().replace(/\s+/g, ' '),
+        /No model provider is configured, so the chat cannot answer yet: give the daemon OPENAI_API_KEY/,
+      ),
+    );
     await app.press(KEYS.tab, KEYS.tab); // chat → log → pipeline
     await eventually(() => assert.match(app.frame(), /› #1\s+Write the README\s+draft/));
     await app.press(KEYS.enter);
     await eventually(() => assert.deepEqual(connection.actions(), [{ method: 'goal.queue', params: { id: 1 } }]));
     // A provider configured later (config.changed) takes the hint away.
     assert.match(app.frame(), /gpt-5\.4-mini/, "the chat's model shows in the status bar");
-    const provider = { model: 'local-llama', api: 'chat', baseURL: 'http://127.0.0.1:11434/v1', apiKeySet: false, configured: true } as const;
-    connection.pushEvent(makeEvent(1, 'config.changed', { provider, settings: { ...DEFAULT_SETTINGS, chatModel: 'local-llama' }, error: null }));
+    const provider = {
+      model: 'local-llama',
+      api: 'chat',
+      baseURL: 'http://127.0.0.1:11434/v1',
+      apiKeySet: false,
+      configured: true,
+    } as const;
+    connection.pushEvent(
+      makeEvent(1, 'config.changed', { provider, settings: { ...DEFAULT_SETTINGS, chatModel: 'local-llama' }, error: null }),
+    );
     await app.press(KEYS.tab);
     await eventually(() => {
       assert.ok(!app.frame().includes(PROVIDER_HINT.slice(0, 30)));
@@ -114,17 +142,38 @@ describe('chat pane', () => {
     const connection = new FakeConnection(chatSnapshot([userMessage('u1', 'research this')]), answers);
     const app = await chatApp(t, connection);
     let seq = 0;
-    const push = (...events: Parameters<typeof makeEvent>[]) => events.forEach((args) => connection.pushEvent(makeEvent(...args)));
+    const push = (...events: Parameters<typeof makeEvent>[]) => {
+      for (const args of events) connection.pushEvent(makeEvent(...args));
+    };
     push(
-      [++seq, 'chat.message', { message: reply('a1', [toolPart('t1', 'research', { questions: ['What changed?', 'Which prices?'] }, 'running', undefined, { researchRun: 'r-1' })]) }],
+      [
+        ++seq,
+        'chat.message',
+        {
+          message: reply('a1', [
+            toolPart('t1', 'research', { questions: ['What changed?', 'Which prices?'] }, 'running', undefined, { researchRun: 'r-1' }),
+          ]),
+        },
+      ],
       [++seq, 'progress.begin', { token: 'research:r-1', kind: 'research', title: 'Research' }],
-      [++seq, 'progress.begin', { token: 'research:r-1:a1', kind: 'research-agent', title: 'What changed?', total: 20, parent: 'research:r-1' }],
-      [++seq, 'progress.begin', { token: 'research:r-1:a2', kind: 'research-agent', title: 'Which prices?', total: 20, parent: 'research:r-1' }],
+      [
+        ++seq,
+        'progress.begin',
+        { token: 'research:r-1:a1', kind: 'research-agent', title: 'What changed?', total: 20, parent: 'research:r-1' },
+      ],
+      [
+        ++seq,
+        'progress.begin',
+        { token: 'research:r-1:a2', kind: 'research-agent', title: 'Which prices?', total: 20, parent: 'research:r-1' },
+      ],
       [++seq, 'progress.report', { token: 'research:r-1:a1', done: 10, message: 'reading daemon/llm/models.ts' }],
     );
     await eventually(() => {
       const lines = app.lines();
-      assert.ok(lines.some((line) => /◆ Research · 2 agents/.test(line)), lines.join('\n'));
+      assert.ok(
+        lines.some((line) => /◆ Research · 2 agents/.test(line)),
+        lines.join('\n'),
+      );
       assert.ok(lines.some((line) => /▸ █████░░░░░ 10\/20 {2}What changed\? {2}reading daemon\/llm\/models\.ts/.test(line)));
       assert.ok(lines.some((line) => /▸ ░░░░░░░░░░ {2}0\/20 {2}Which prices\?/.test(line)));
     });
@@ -132,17 +181,36 @@ describe('chat pane', () => {
       [++seq, 'progress.end', { token: 'research:r-1:a1', outcome: 'done' }],
       [++seq, 'progress.end', { token: 'research:r-1:a2', outcome: 'failed', message: 'timed out' }],
       [++seq, 'progress.end', { token: 'research:r-1', outcome: 'done' }],
-      [++seq, 'research.updated', { run: researchRun('r-1', [{ id: 'a1', question: 'What changed?', status: 'done', step: 7, sources: 2 }, { id: 'a2', question: 'Which prices?', status: 'failed', step: 3, error: 'timed out' }], 'done') }],
+      [
+        ++seq,
+        'research.updated',
+        {
+          run: researchRun(
+            'r-1',
+            [
+              { id: 'a1', question: 'What changed?', status: 'done', step: 7, sources: 2 },
+              { id: 'a2', question: 'Which prices?', status: 'failed', step: 3, error: 'timed out' },
+            ],
+            'done',
+          ),
+        },
+      ],
     );
     await eventually(() => {
       const lines = app.lines();
-      assert.ok(lines.some((line) => /✓ Research done: 2 questions, 1 answered, 1 failed · Ctrl\+O details/.test(line)), lines.join('\n'));
+      assert.ok(
+        lines.some((line) => /✓ Research done: 2 questions, 1 answered, 1 failed · Ctrl\+O details/.test(line)),
+        lines.join('\n'),
+      );
       assert.ok(!lines.some((line) => line.includes('██')), 'the bars are gone');
     });
     await app.press(KEYS.ctrlO);
     await eventually(() => {
       const lines = app.lines();
-      assert.ok(lines.some((line) => /✓ ██████████ {2}7\/20 {2}What changed\? {2}2 sources/.test(line)), lines.join('\n'));
+      assert.ok(
+        lines.some((line) => /✓ ██████████ {2}7\/20 {2}What changed\? {2}2 sources/.test(line)),
+        lines.join('\n'),
+      );
       assert.ok(lines.some((line) => /✗ .* {2}Which prices\? {2}timed out/.test(line)));
     });
   });
@@ -150,11 +218,20 @@ describe('chat pane', () => {
   test('the draft the agent proposed is offered, and Ctrl+Y queues it', async (t) => {
     const connection = new FakeConnection(chatSnapshot([userMessage('u1', 'make it a goal')]), answers);
     const app = await chatApp(t, connection);
-    connection.pushEvent(makeEvent(1, 'goal.created', { goal: { ...makeGoal(4, 'draft', 'Adopt the new models'), links: { chat: SESSION, research: 'r-1' } } }));
+    connection.pushEvent(
+      makeEvent(1, 'goal.created', {
+        goal: { ...makeGoal(4, 'draft', 'Adopt the new models'), links: { chat: SESSION, research: 'r-1' } },
+      }),
+    );
     await eventually(() => assert.match(app.frame(), /◇ Proposed goal #4 Adopt the new models · Ctrl\+Y queues it/));
     await app.press(KEYS.ctrlY);
     await eventually(() => assert.deepEqual(connection.actions(), [{ method: 'goal.queue', params: { id: 4 } }]));
-    connection.pushEvent(makeEvent(2, 'goal.updated', { goal: { ...makeGoal(4, 'queued', 'Adopt the new models'), links: { chat: SESSION } }, source: 'daemon' }));
+    connection.pushEvent(
+      makeEvent(2, 'goal.updated', {
+        goal: { ...makeGoal(4, 'queued', 'Adopt the new models'), links: { chat: SESSION } },
+        source: 'daemon',
+      }),
+    );
     await eventually(() => assert.ok(!app.frame().includes('Proposed goal')));
   });
 

@@ -14,7 +14,8 @@ test('two TUIs on one daemon show the same pipeline live, and a key in one queue
   for (const app of [left, right]) await eventually(() => assert.match(app.frame(), /● connected\s+3 clients/));
 
   const { goal } = await cli.request('goal.create', { title: 'Made from the command line' });
-  for (const app of [left, right]) await eventually(() => assert.match(app.frame(), new RegExp(`› #${goal.id}\\s+Made from the command line\\s+draft`)));
+  for (const app of [left, right])
+    await eventually(() => assert.match(app.frame(), new RegExp(`› #${goal.id}\\s+Made from the command line\\s+draft`)));
 
   await left.press(KEYS.enter);
   for (const app of [left, right]) {

@@ -13,7 +13,12 @@ import { KEYS, renderApp } from './testing/render-app.tsx';
 import { eventually } from './testing/wait-for.ts';
 import { defer } from '../../test/helpers/defer.ts';
 
-const GOALS = [makeGoal(1, 'draft', 'Write the README'), makeGoal(2, 'running', 'Add a lock file'), makeGoal(3, 'stuck', 'Watch the repo'), makeGoal(4, 'done', 'Skeleton')];
+const GOALS = [
+  makeGoal(1, 'draft', 'Write the README'),
+  makeGoal(2, 'running', 'Add a lock file'),
+  makeGoal(3, 'stuck', 'Watch the repo'),
+  makeGoal(4, 'done', 'Skeleton'),
+];
 
 /** Answers goal and pipeline requests as the daemon would (the goal as it is after the action). */
 const daemonLike: RequestHandler = (method, params) => {
@@ -43,7 +48,12 @@ const daemonLike: RequestHandler = (method, params) => {
 /** `tuiKeys`: the config's key bindings, as the daemon's snapshot carries them. */
 type PipelineAppOptions = Parameters<typeof renderApp>[2] & { tuiKeys?: Record<string, string> };
 
-function pipelineApp(t: Parameters<typeof renderApp>[0], handler = daemonLike, goals: Goal[] = GOALS, { tuiKeys = {}, ...props }: PipelineAppOptions = {}) {
+function pipelineApp(
+  t: Parameters<typeof renderApp>[0],
+  handler = daemonLike,
+  goals: Goal[] = GOALS,
+  { tuiKeys = {}, ...props }: PipelineAppOptions = {},
+) {
   const connection = new FakeConnection(makeSnapshot({ goals, settings: { tuiKeys } }), handler);
   const app = renderApp(t, connection, props);
   app.resize(80, 24);
@@ -146,7 +156,8 @@ describe('help and bindings', () => {
     await app.press('?');
     await eventually(() => {
       const frame = app.frame();
-      for (const text of ['Everywhere', 'Pipeline', 'queue the goal', 'land a done goal', 'edit the spec in $EDITOR']) assert.ok(frame.includes(text), text);
+      for (const text of ['Everywhere', 'Pipeline', 'queue the goal', 'land a done goal', 'edit the spec in $EDITOR'])
+        assert.ok(frame.includes(text), text);
     });
     assert.ok(app.lines().length <= 23);
     for (let i = 0; i < 40; i++) await app.press('j'); // the help scrolls at 80×24

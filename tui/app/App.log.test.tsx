@@ -38,8 +38,9 @@ class GoalLogSource {
 }
 
 function logApp(t: Parameters<typeof renderApp>[0], log: GoalLogSource) {
-  const connection = new FakeConnection(makeSnapshot({ seq: 0, goals: [makeGoal(2, 'running', 'Add a lock file'), makeGoal(3, 'queued', 'Watch the repo')] }), (method, params) =>
-    method === 'logs.read' ? log.read(params as { id: number }) : undefined,
+  const connection = new FakeConnection(
+    makeSnapshot({ seq: 0, goals: [makeGoal(2, 'running', 'Add a lock file'), makeGoal(3, 'queued', 'Watch the repo')] }),
+    (method, params) => (method === 'logs.read' ? log.read(params as { id: number }) : undefined),
   );
   const app = renderApp(t, connection);
   app.resize(80, 24);
@@ -60,7 +61,12 @@ describe('log pane', () => {
     });
     let seq = 0;
     connection.pushEvent(makeEvent(++seq, 'log.appended', { goalId: 2, entries: log.add(2) }));
-    connection.pushEvent(makeEvent(++seq, 'log.appended', { goalId: 3, entries: [{ goalId: 3, index: 0, time: '2025-01-02T03:04:05.000Z', kind: 'note', text: 'other goal' }] }));
+    connection.pushEvent(
+      makeEvent(++seq, 'log.appended', {
+        goalId: 3,
+        entries: [{ goalId: 3, index: 0, time: '2025-01-02T03:04:05.000Z', kind: 'note', text: 'other goal' }],
+      }),
+    );
     await eventually(() => assert.deepEqual(steps(app.frame()).slice(-3), [29, 30, 31]));
     assert.ok(!app.frame().includes('other goal'));
     const shown = steps(app.frame());
@@ -87,7 +93,10 @@ describe('log pane', () => {
     assert.deepEqual(log.reads, [{ tail: LOG_PAGE }], 'one request opens the log: its tail');
     for (let i = 0; i < 30; i++) await app.press(KEYS.pageUp);
     await eventually(() => {
-      assert.ok(log.reads.some((read) => 'from' in read && read.from === 3000 - 2 * LOG_PAGE), JSON.stringify(log.reads));
+      assert.ok(
+        log.reads.some((read) => 'from' in read && read.from === 3000 - 2 * LOG_PAGE),
+        JSON.stringify(log.reads),
+      );
       assert.match(app.lines()[0] ?? '', /lines \d/);
     });
     const top = steps(app.frame())[0] ?? Infinity;
@@ -106,7 +115,10 @@ describe('log pane', () => {
     await eventually(() => assert.match(app.frame(), /\/step 42/));
     await app.press(KEYS.enter);
     await eventually(() => {
-      assert.ok(app.lines().some((line) => /^› \S+ tool\s+step 42$/.test(line)), app.frame());
+      assert.ok(
+        app.lines().some((line) => /^› \S+ tool\s+step 42$/.test(line)),
+        app.frame(),
+      );
       assert.match(app.frame(), /\/step 42 {2}1 match · n next/);
     });
     await app.press(KEYS.escape);
@@ -129,7 +141,11 @@ describe('log pane', () => {
       assert.match(app.frame(), /● connected/);
       const shown = steps(app.frame());
       assert.equal(shown.at(-1), 15);
-      assert.deepEqual(shown, Array.from({ length: shown.length }, (_, i) => 16 - shown.length + i), 'consecutive: none missing, none twice');
+      assert.deepEqual(
+        shown,
+        Array.from({ length: shown.length }, (_, i) => 16 - shown.length + i),
+        'consecutive: none missing, none twice',
+      );
     });
     assert.ok(log.reads.length > readsBefore, 'the log was read afresh after the snapshot');
   });

@@ -15,7 +15,12 @@ function pipelineConnection() {
   return new FakeConnection(
     makeSnapshot({
       seq: 5,
-      goals: [makeGoal(1, 'draft', 'Write the README'), makeGoal(2, 'running', 'Add a lock file'), makeGoal(3, 'queued', 'Watch the repo'), makeGoal(4, 'done', 'Skeleton')],
+      goals: [
+        makeGoal(1, 'draft', 'Write the README'),
+        makeGoal(2, 'running', 'Add a lock file'),
+        makeGoal(3, 'queued', 'Watch the repo'),
+        makeGoal(4, 'done', 'Skeleton'),
+      ],
       clients: [makeClient('a'), makeClient('b')],
       repoName: 'ralph',
       branch: 'main',
@@ -54,7 +59,9 @@ describe('App', () => {
   test('an invalid goal is shown with its error, and back in the pipeline once fixed', async (t) => {
     const connection = pipelineConnection();
     const app = renderApp(t, connection);
-    connection.pushEvent(makeEvent(6, 'goal.invalid', { id: 3, file: '.ralph/goals/3.json', error: 'Unexpected token } in JSON\nat position 12' }));
+    connection.pushEvent(
+      makeEvent(6, 'goal.invalid', { id: 3, file: '.ralph/goals/3.json', error: 'Unexpected token } in JSON\nat position 12' }),
+    );
     await eventually(() => assert.ok(app.frame().includes('✗ #3 invalid: Unexpected token } in JSON at position 12')));
     assert.ok(!/#3\s+Watch the repo/.test(app.frame()), 'no longer a row of the pipeline');
     assert.ok(linesOf(app.frame()).includes('Invalid (1)'));
@@ -67,8 +74,12 @@ describe('App', () => {
     const connection = pipelineConnection();
     const app = renderApp(t, connection);
     const statusLine = () => linesOf(app.frame()).at(-2) ?? '';
-    assert.match(statusLine(), /^ralph \(main\)\s+● connected\s+2 clients\s+no files changed\s+gpt-5\.4-mini$/, "the chat's model from the snapshot's settings");
-    assert.equal(linesOf(app.frame()).at(-1), footerText(buildKeymap(), 'pipeline').slice(0, 99) + '…');
+    assert.match(
+      statusLine(),
+      /^ralph \(main\)\s+● connected\s+2 clients\s+no files changed\s+gpt-5\.4-mini$/,
+      "the chat's model from the snapshot's settings",
+    );
+    assert.equal(linesOf(app.frame()).at(-1), `${footerText(buildKeymap(), 'pipeline').slice(0, 99)}…`);
 
     connection.setStatus('reconnecting');
     await eventually(() => assert.match(statusLine(), /◌ reconnecting…/));
@@ -134,7 +145,9 @@ describe('App', () => {
     });
     const app = renderApp(t, connection);
     await app.press('Q');
-    await eventually(() => assert.ok(app.frame().includes('✗ could not queue #2: goal #2 is running: cannot queue (only from draft, paused)')));
+    await eventually(() =>
+      assert.ok(app.frame().includes('✗ could not queue #2: goal #2 is running: cannot queue (only from draft, paused)')),
+    );
     refuse = false;
     await app.press('j', 'j', KEYS.enter);
     await eventually(() => assert.equal(connection.actions().length, 2));
@@ -143,8 +156,12 @@ describe('App', () => {
 
   test('fits an 80×24 terminal: long titles, names and errors are cut, long pipelines scroll', async (t) => {
     const longTitle = 'A very long goal title that goes on and on about everything the goal should do '.repeat(2).trim();
-    const goals = Array.from({ length: 40 }, (_, i) => makeGoal(i + 1, i === 0 ? 'running' : i < 20 ? 'queued' : 'draft', `${longTitle} ${i + 1}`));
-    const connection = new FakeConnection(makeSnapshot({ goals, repoName: 'a-repository-with-a-rather-long-name-indeed', branch: 'feature/some-long-branch-name' }));
+    const goals = Array.from({ length: 40 }, (_, i) =>
+      makeGoal(i + 1, i === 0 ? 'running' : i < 20 ? 'queued' : 'draft', `${longTitle} ${i + 1}`),
+    );
+    const connection = new FakeConnection(
+      makeSnapshot({ goals, repoName: 'a-repository-with-a-rather-long-name-indeed', branch: 'feature/some-long-branch-name' }),
+    );
     const app = renderApp(t, connection);
     app.resize(80, 24);
     connection.pushEvent(makeEvent(1, 'repo.changed', { paths: ['a'], omitted: 12345, branch: 'feature/some-long-branch-name' }));
@@ -157,7 +174,10 @@ describe('App', () => {
       return lines;
     };
     let lines = fits();
-    assert.ok(lines.some((line) => /^› #1 .*…\s+\S running$/.test(line)), 'the title is cut, the state stays');
+    assert.ok(
+      lines.some((line) => /^› #1 .*…\s+\S running$/.test(line)),
+      'the title is cut, the state stays',
+    );
     assert.ok(lines.some((line) => /↓ \d+ more/.test(line)));
 
     await app.press('j', 'j');
@@ -168,16 +188,24 @@ describe('App', () => {
     connection.pushEvent(makeEvent(3, 'daemon.stopping', { reason: `restarting ${'y'.repeat(100)}` }));
     await eventually(() => assert.ok(app.frame().includes('daemon is stopping')));
     lines = fits();
-    assert.ok(lines.some((line) => line.startsWith('› #4 ')), 'the selection moved on to the next goal');
+    assert.ok(
+      lines.some((line) => line.startsWith('› #4 ')),
+      'the selection moved on to the next goal',
+    );
   });
 
   test('an invalid goal with a long error fits the width', async (t) => {
-    const connection = new FakeConnection(makeSnapshot({ goals: [makeGoal(1)], invalid: [{ id: 2, file: '.ralph/goals/2.json', error: `bad ${'x'.repeat(200)}` }] }));
+    const connection = new FakeConnection(
+      makeSnapshot({ goals: [makeGoal(1)], invalid: [{ id: 2, file: '.ralph/goals/2.json', error: `bad ${'x'.repeat(200)}` }] }),
+    );
     const app = renderApp(t, connection);
     app.resize(80, 24);
     await eventually(() => {
       const lines = linesOf(app.frame());
-      assert.ok(lines.some((line) => /^ {2}✗ #2 invalid: bad x+…$/.test(line) && line.length === 80), lines.join('\n'));
+      assert.ok(
+        lines.some((line) => /^ {2}✗ #2 invalid: bad x+…$/.test(line) && line.length === 80),
+        lines.join('\n'),
+      );
     });
   });
 
@@ -196,9 +224,18 @@ describe('App', () => {
     const snapshot = makeSnapshot({ seq: 5, goals: [makeGoal(1, 'draft', 'Old title')] });
     const connection = new FakeConnection(snapshot, (method) => {
       if (method === 'daemon.status') {
-        return { daemon: snapshot.daemon, url: 'ws://127.0.0.1:1', repo: snapshot.repo, clients: [makeClient('a'), makeClient('b')], goals: { draft: 1, queued: 1, running: 0, paused: 0, done: 0, stuck: 0, cancelled: 0 }, invalidGoals: 0, seq: 9 };
+        return {
+          daemon: snapshot.daemon,
+          url: 'ws://127.0.0.1:1',
+          repo: snapshot.repo,
+          clients: [makeClient('a'), makeClient('b')],
+          goals: { draft: 1, queued: 1, running: 0, paused: 0, done: 0, stuck: 0, cancelled: 0 },
+          invalidGoals: 0,
+          seq: 9,
+        };
       }
-      if (method === 'goal.list') return { goals: [makeGoal(1, 'queued', 'New title'), makeGoal(2, 'draft', 'Made meanwhile')], invalid: [] };
+      if (method === 'goal.list')
+        return { goals: [makeGoal(1, 'queued', 'New title'), makeGoal(2, 'draft', 'Made meanwhile')], invalid: [] };
       if (method === 'chat.history') throw new Error('chat.history: not available');
       return undefined;
     });
@@ -212,7 +249,9 @@ describe('App', () => {
       assert.match(app.frame(), /#3\s+Made just now/);
       assert.match(app.frame(), /2 clients/);
     });
-    const resync = connection.requests.map((request) => request.method).filter((method) => method !== 'logs.read' && method !== 'models.list');
+    const resync = connection.requests
+      .map((request) => request.method)
+      .filter((method) => method !== 'logs.read' && method !== 'models.list');
     assert.deepEqual(resync, ['daemon.status', 'goal.list', 'chat.history']);
   });
 
@@ -222,7 +261,9 @@ describe('App', () => {
     });
     connection.lastSeq = 7;
     const app = renderApp(t, connection);
-    await eventually(() => assert.ok(app.frame().includes('✗ could not refresh the goals (the list may be out of date): daemon.status: not connected')));
+    await eventually(() =>
+      assert.ok(app.frame().includes('✗ could not refresh the goals (the list may be out of date): daemon.status: not connected')),
+    );
     assert.match(app.frame(), /#1\s+Goal number 1\s+draft/, 'what it had is still shown');
   });
 
@@ -242,6 +283,9 @@ describe('App', () => {
     assert.equal(connection.listenerCount('event'), 1);
     app.unmount();
     const names = ['event', 'snapshot', 'status', 'error'] as const;
-    assert.equal(names.reduce((sum, name) => sum + connection.listenerCount(name), 0), 0);
+    assert.equal(
+      names.reduce((sum, name) => sum + connection.listenerCount(name), 0),
+      0,
+    );
   });
 });

@@ -119,14 +119,28 @@ export function App({ connection, editor }: AppProps) {
   return (
     <Box flexDirection="column" width={columns}>
       {state.ui.helpOpen ? (
-        <HelpOverlay rows={frames.help} scroll={state.ui.helpScroll} width={columns} height={layout.paneRows} closeKeys={`${showKeys(keymap, 'help')}/Esc`} />
+        <HelpOverlay
+          rows={frames.help}
+          scroll={state.ui.helpScroll}
+          width={columns}
+          height={layout.paneRows}
+          closeKeys={`${showKeys(keymap, 'help')}/Esc`}
+        />
       ) : layout.mode === 'split' ? (
         <Box height={layout.paneRows}>
           <Box flexDirection="column" width={layout.leftWidth}>
             {pipelinePane}
             {logPane}
           </Box>
-          <Box borderStyle="single" borderTop={false} borderRight={false} borderBottom={false} borderDimColor paddingLeft={1} height={layout.paneRows}>
+          <Box
+            borderStyle="single"
+            borderTop={false}
+            borderRight={false}
+            borderBottom={false}
+            borderDimColor
+            paddingLeft={1}
+            height={layout.paneRows}
+          >
             {chatPane}
           </Box>
         </Box>
@@ -221,8 +235,10 @@ interface NoticeLine {
 export function noticesOf(state: ViewState, keymap: Keymap): NoticeLine[] {
   const lines: NoticeLine[] = [];
   if (state.connectionError) lines.push({ key: 'connection', tone: 'error', text: state.connectionError });
-  if (state.daemonStopping !== null) lines.push({ key: 'stopping', tone: 'error', text: `the daemon is stopping: ${state.daemonStopping}` });
-  if (state.configError) lines.push({ key: 'config', tone: 'warning', text: `ralph.config.ts: ${state.configError} (the last good settings stay in force)` });
+  if (state.daemonStopping !== null)
+    lines.push({ key: 'stopping', tone: 'error', text: `the daemon is stopping: ${state.daemonStopping}` });
+  if (state.configError)
+    lines.push({ key: 'config', tone: 'warning', text: `ralph.config.ts: ${state.configError} (the last good settings stay in force)` });
   if (keymap.problems.length > 0) {
     const more = keymap.problems.length > 1 ? ` (and ${keymap.problems.length - 1} more)` : '';
     lines.push({ key: 'keys', tone: 'warning', text: `${keymap.problems[0]}${more}` });
@@ -244,4 +260,3 @@ function Notices({ notices }: { notices: readonly NoticeLine[] }) {
     </>
   );
 }
-

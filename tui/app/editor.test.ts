@@ -9,7 +9,12 @@ test('the spec goes to a temporary file, the editor changes it, the new text com
   const dir = await makeTempDir(t);
   const { command, seen } = await appendingEditor(dir, '- the new outcome');
   const calls: string[] = [];
-  const editor = terminalEditor({ env: { EDITOR: command }, stdio: 'ignore', suspend: () => calls.push('suspend'), resume: () => calls.push('resume') });
+  const editor = terminalEditor({
+    env: { EDITOR: command },
+    stdio: 'ignore',
+    suspend: () => calls.push('suspend'),
+    resume: () => calls.push('resume'),
+  });
   const outcome = editor.edit({ text: '## Outcomes\n', fileName: 'goal-3-spec.md' });
   assert.deepEqual(outcome, { kind: 'edited', text: '## Outcomes\n- the new outcome\n' });
   assert.deepEqual(calls, ['suspend', 'resume'], 'the terminal is given up and taken back');

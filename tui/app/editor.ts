@@ -38,7 +38,7 @@ export interface TerminalEditorOptions {
 
 /** The editor command a person configured, as a shell snippet (it may carry arguments: `code --wait`). */
 export function editorCommand(env: NodeJS.ProcessEnv): string {
-  return env['VISUAL']?.trim() || env['EDITOR']?.trim() || 'vi';
+  return env.VISUAL?.trim() || env.EDITOR?.trim() || 'vi';
 }
 
 export function terminalEditor({ env = process.env, stdio = 'inherit', suspend, resume }: TerminalEditorOptions = {}): ExternalEditor {

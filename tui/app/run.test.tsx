@@ -34,11 +34,20 @@ function memoryTerminal(t: TestContext, { interactive = true } = {}) {
 }
 
 describe('runTui', () => {
-  for (const [name, key] of [['q', 'q'], ['Ctrl+C', KEYS.ctrlC]] as const) {
+  for (const [name, key] of [
+    ['q', 'q'],
+    ['Ctrl+C', KEYS.ctrlC],
+  ] as const) {
     test(`${name} quits: runTui resolves and closes the client, not the daemon`, async (t) => {
       const terminal = memoryTerminal(t);
       const client = new FakeConnection(makeSnapshot({ goals: [makeGoal(1, 'draft', 'Shown in the terminal')] }));
-      const running = runTui({ client, repoRoot: '/work/demo-repo', stdin: terminal.stdin, stdout: terminal.stdout, stderr: terminal.stdout });
+      const running = runTui({
+        client,
+        repoRoot: '/work/demo-repo',
+        stdin: terminal.stdin,
+        stdout: terminal.stdout,
+        stderr: terminal.stdout,
+      });
       // Under CI=true Ink writes only the last frame, at exit: so the frame is checked after quitting.
       assert.equal(client.closed, false);
       await eventually(() => {

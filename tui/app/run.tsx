@@ -21,7 +21,12 @@ export interface RunTuiOptions {
  */
 const MAX_FPS = 120;
 
-export async function runTui({ client, stdin = process.stdin, stdout = process.stdout, stderr = process.stderr }: RunTuiOptions): Promise<void> {
+export async function runTui({
+  client,
+  stdin = process.stdin,
+  stdout = process.stdout,
+  stderr = process.stderr,
+}: RunTuiOptions): Promise<void> {
   if (!stdin.isTTY) {
     await client.close();
     throw new Error('the TUI needs an interactive terminal (stdin is not a TTY); use the ralph goal commands instead');

@@ -18,7 +18,7 @@ const COLORS: Theme = { accent: 'cyan', success: 'green', warning: 'yellow', err
 const NO_COLORS: Theme = { accent: undefined, success: undefined, warning: undefined, error: undefined, code: undefined };
 
 export function themeFor(env: NodeJS.ProcessEnv): Theme {
-  return env['NO_COLOR'] ? NO_COLORS : COLORS;
+  return env.NO_COLOR ? NO_COLORS : COLORS;
 }
 
 export const ThemeContext = createContext<Theme>(themeFor(process.env));

@@ -102,7 +102,9 @@ export async function buildBundle({ outDir = BUILD_DIR } = {}) {
     // React's production build is compiled in; `NODE_ENV=development ralph` runs the sources instead.
     define: { 'process.env.NODE_ENV': '"production"' },
     // CommonJS packages bundled into ESM still call `require` for Node's own modules.
-    banner: { js: "import { createRequire as __ralphCreateRequire } from 'node:module'; const require = __ralphCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __ralphCreateRequire } from 'node:module'; const require = __ralphCreateRequire(import.meta.url);",
+    },
     plugins: [withoutReactDevtools, yogaWithoutFetch],
   });
   mkdirSync(outDir, { recursive: true });

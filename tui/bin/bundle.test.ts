@@ -39,7 +39,10 @@ test('the bundle runs the command line, and its manifest stamps the sources it w
     const now = await stat(path.join(ROOT, source));
     assert.equal(stamp.size, now.size);
   }
-  assert.ok(!Object.keys(manifest.inputs).some((file) => file.includes('node_modules/ink/')), 'packages are covered by the lock file, not stamped one by one');
+  assert.ok(
+    !Object.keys(manifest.inputs).some((file) => file.includes('node_modules/ink/')),
+    'packages are covered by the lock file, not stamped one by one',
+  );
 
   const { stdout } = await execFileAsync(process.execPath, [entry, '--help']);
   assert.match(stdout, /^Usage: ralph/);

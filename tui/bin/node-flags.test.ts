@@ -51,6 +51,8 @@ test('no relaunch when the flag is given already, whatever its value', async (t)
   const script = await relaunchingScript(t);
   const viaArgs = JSON.parse((await execFileAsync(process.execPath, ['--max-semi-space-size=8', script])).stdout) as Seen;
   assert.deepEqual(viaArgs.execArgv, ['--max-semi-space-size=8']);
-  const viaEnv = JSON.parse((await execFileAsync(process.execPath, [script], { env: { ...process.env, NODE_OPTIONS: '--max-semi-space-size=8' } })).stdout) as Seen;
+  const viaEnv = JSON.parse(
+    (await execFileAsync(process.execPath, [script], { env: { ...process.env, NODE_OPTIONS: '--max-semi-space-size=8' } })).stdout,
+  ) as Seen;
   assert.deepEqual(viaEnv.execArgv, [], 'NODE_OPTIONS counts as given');
 });

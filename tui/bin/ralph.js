@@ -37,6 +37,7 @@ if (bundle) {
 
 /** A bundle that cannot be built (a read-only install, say) costs start-up time, not the command. */
 function bundleFailed(error) {
-  if (process.env.RALPH_DEBUG === '1') process.stderr.write(`ralph: running from source; the bundle could not be built: ${error?.stack ?? error}\n`);
+  if (process.env.RALPH_DEBUG === '1')
+    process.stderr.write(`ralph: running from source; the bundle could not be built: ${error?.stack ?? error}\n`);
   return null;
 }

@@ -43,7 +43,9 @@ class ChatTurn {
   private printed = '';
   private interruptedHere = false;
   private settle!: (outcome: { message: ChatMessage } | { error: Error } | { exitNow: true }) => void;
-  private readonly ended = new Promise<{ message: ChatMessage } | { error: Error } | { exitNow: true }>((resolve) => (this.settle = resolve));
+  private readonly ended = new Promise<{ message: ChatMessage } | { error: Error } | { exitNow: true }>(
+    (resolve) => (this.settle = resolve),
+  );
 
   constructor(client: RalphClient, json: boolean) {
     this.client = client;

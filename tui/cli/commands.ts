@@ -21,7 +21,7 @@ export interface CommandContext {
 }
 
 /** Runs a command; resolves to the exit code (0 when nothing is returned). */
-export type CommandHandler = (context: CommandContext) => Promise<number | void>;
+export type CommandHandler = (context: CommandContext) => Promise<number | undefined>;
 
 interface OptionSpec {
   type: 'string' | 'boolean';
@@ -206,9 +206,7 @@ export type ParsedCommandLine =
   | { kind: 'command'; spec: CommandSpec; context: Omit<CommandContext, 'repoRoot'>; repo: string | undefined };
 
 function parseOptionsOf(specs: Readonly<Record<string, OptionSpec>>) {
-  return Object.fromEntries(
-    Object.entries(specs).map(([name, { type, short }]) => [name, short ? { type, short } : { type }]),
-  );
+  return Object.fromEntries(Object.entries(specs).map(([name, { type, short }]) => [name, short ? { type, short } : { type }]));
 }
 
 /** Every option any command knows: enough to tell option values from command words before the command is known. */
@@ -248,7 +246,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       wordsOnLine = 2;
     }
     spec = findSpec(words.slice(0, 2));
-    if (!spec) throw new UsageError(`unknown command '${words.slice(0, 2).join(' ')}' (commands: ${subcommandsOf(group).join(', ')})`, group);
+    if (!spec)
+      throw new UsageError(`unknown command '${words.slice(0, 2).join(' ')}' (commands: ${subcommandsOf(group).join(', ')})`, group);
   } else {
     spec = findSpec(words.slice(0, 1));
     if (!spec) throw new UsageError(`unknown command '${words[0]}'`, '');
@@ -305,7 +304,10 @@ function describeParseError(error: unknown): string {
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && culprit) return `unknown option '${culprit}'`;
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && culprit) {
     // `'--title <value>' argument missing`, `'-f, --follow' does not take an argument`
-    const name = culprit.replace(/ <value>$/, '').split(', ').at(-1);
+    const name = culprit
+      .replace(/ <value>$/, '')
+      .split(', ')
+      .at(-1);
     return message.includes('argument missing') ? `${name} needs a value` : `${name} does not take a value`;
   }
   return message.split('\n')[0] ?? 'bad command line';

@@ -73,7 +73,8 @@ export function goalTable(goals: readonly Goal[], invalid: readonly InvalidGoal[
   }
   if (invalid.length > 0) {
     rows.push(null);
-    for (const bad of [...invalid].sort((a, b) => a.id - b.id)) rows.push([`#${bad.id}`, 'invalid', oneLine(`${bad.file}: ${bad.error}`), '']);
+    for (const bad of [...invalid].sort((a, b) => a.id - b.id))
+      rows.push([`#${bad.id}`, 'invalid', oneLine(`${bad.file}: ${bad.error}`), '']);
   }
   const [header, ...body] = formatTable(rows);
   return [paint('bold', header ?? ''), ...body];

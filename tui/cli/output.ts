@@ -46,9 +46,14 @@ export function paint(style: Style, text: string): string {
 /** Rows as aligned columns; the last column is not padded. `null` rows become blank separator lines. */
 export function formatTable(rows: ReadonlyArray<readonly string[] | null>): string[] {
   const widths: number[] = [];
-  for (const row of rows) row?.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  for (const row of rows) for (const [i, cell] of (row ?? []).entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
   return rows.map((row) =>
-    row === null ? '' : row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd(),
+    row === null
+      ? ''
+      : row
+          .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+          .join('  ')
+          .trimEnd(),
   );
 }
 

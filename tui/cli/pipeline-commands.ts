@@ -7,7 +7,8 @@ import { withDaemon } from './session.ts';
 export const pausePipeline: CommandHandler = async (context) => {
   const { paused } = await withDaemon(context, (client) => client.request('pipeline.pause', {}));
   if (context.json) printJson({ paused });
-  else if (paused) print('pipeline paused: nothing new starts, and running goals wait after their current iteration (resume with: ralph pipeline resume)');
+  else if (paused)
+    print('pipeline paused: nothing new starts, and running goals wait after their current iteration (resume with: ralph pipeline resume)');
   else print('pipeline not paused');
 };
 

@@ -22,7 +22,8 @@ const CANCEL_GRACE_MS = 5_000;
 export const researchCommand: CommandHandler = async (context) => {
   const questions = context.args.map((question) => question.trim());
   if (questions.some((question) => question === '')) throw new UsageError('a question is empty', 'research');
-  if (questions.length > MAX_QUESTIONS) throw new UsageError(`at most ${MAX_QUESTIONS} questions at once, got ${questions.length}`, 'research');
+  if (questions.length > MAX_QUESTIONS)
+    throw new UsageError(`at most ${MAX_QUESTIONS} questions at once, got ${questions.length}`, 'research');
   const view = process.stderr.isTTY ? new TerminalView(process.stderr) : new LineView(process.stderr);
   return withDaemon(context, (client) => new ResearchFollower(client, view, context.json).run(questions));
 };
@@ -80,7 +81,13 @@ class ResearchFollower {
       const { run } = await this.client.request('research.start', { questions, consolidate: true });
       this.runId = run.id;
       for (const agent of run.agents) {
-        this.lines.set(agent.id, { id: agent.id, question: agent.question, status: agent.status, step: agent.step, maxSteps: agent.maxSteps });
+        this.lines.set(agent.id, {
+          id: agent.id,
+          question: agent.question,
+          status: agent.status,
+          step: agent.step,
+          maxSteps: agent.maxSteps,
+        });
       }
       for (const line of this.lines.values()) this.view.update(this.allLines(), line);
       if (this.cancelledHere) this.requestCancel();
@@ -113,7 +120,9 @@ class ResearchFollower {
         return;
       }
       case 'provider.wait': {
-        const agentId = event.data.scope.agent?.startsWith(`${this.runId}:`) ? event.data.scope.agent.slice(this.runId!.length + 1) : undefined;
+        const agentId = event.data.scope.agent?.startsWith(`${this.runId}:`)
+          ? event.data.scope.agent.slice(this.runId!.length + 1)
+          : undefined;
         const line = agentId ? this.lines.get(agentId) : undefined;
         if (!line || event.data.seconds < 1) return;
         line.message = `waiting ${formatSeconds(event.data.seconds)}: ${WAIT_REASONS[event.data.reason]}`;
@@ -189,7 +198,9 @@ function advance(line: AgentLine, status: ResearchAgentStatus): boolean {
 
 /** The agents' reports as they are, should a run end without a consolidated report. */
 function fallbackReport(run: ResearchRun): string {
-  return run.agents.map((agent) => `## ${agent.question}\n\n${agent.report ?? `(${agent.status}${agent.error ? `: ${agent.error}` : ''})`}`).join('\n\n');
+  return run.agents
+    .map((agent) => `## ${agent.question}\n\n${agent.report ?? `(${agent.status}${agent.error ? `: ${agent.error}` : ''})`}`)
+    .join('\n\n');
 }
 
 const WAIT_REASONS: Record<EventData<'provider.wait'>['reason'], string> = {
@@ -234,8 +245,12 @@ export class LineView implements ProgressView {
     if (this.shown.get(changed.id) === changed.status) return;
     this.shown.set(changed.id, changed.status);
     const ended = changed.status === 'done' || changed.status === 'failed' || changed.status === 'cancelled';
-    const details = ended ? [`${changed.step}/${changed.maxSteps} steps`, ...usageParts(changed), changed.message ?? ''].filter(Boolean).join(', ') : '';
-    this.out.write(`research ${oneLine(changed.id)} ${changed.status}: ${oneLine(changed.question)}${details ? ` (${oneLine(details)})` : ''}\n`);
+    const details = ended
+      ? [`${changed.step}/${changed.maxSteps} steps`, ...usageParts(changed), changed.message ?? ''].filter(Boolean).join(', ')
+      : '';
+    this.out.write(
+      `research ${oneLine(changed.id)} ${changed.status}: ${oneLine(changed.question)}${details ? ` (${oneLine(details)})` : ''}\n`,
+    );
   }
 
   finish(): void {}
@@ -266,10 +281,13 @@ export class TerminalView implements ProgressView {
   update(lines: readonly AgentLine[]): void {
     this.latest = lines;
     // At most one redraw per interval: an agent reports up to ten times a second.
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.draw();
-    }, this.drawn === 0 ? 0 : REDRAW_INTERVAL_MS);
+    this.timer ??= setTimeout(
+      () => {
+        this.timer = undefined;
+        this.draw();
+      },
+      this.drawn === 0 ? 0 : REDRAW_INTERVAL_MS,
+    );
   }
 
   finish(lines: readonly AgentLine[]): void {

@@ -20,10 +20,7 @@ export const openTui: CommandHandler = async ({ repoRoot }) => {
   // Checked before anything starts: no daemon is started for a TUI that cannot run.
   if (!process.stdin.isTTY) throw new CliError('the TUI needs an interactive terminal; for scripts use the commands (ralph --help)');
   // Loading the TUI's code and reaching the daemon overlap: both take a while at start.
-  const [tui, connection] = await Promise.allSettled([
-    loadTui(),
-    connectToDaemon(repoRoot, { name: 'tui', start: true, reconnect: true }),
-  ]);
+  const [tui, connection] = await Promise.allSettled([loadTui(), connectToDaemon(repoRoot, { name: 'tui', start: true, reconnect: true })]);
   if (connection.status === 'rejected') throw connection.reason;
   const client = connection.value;
   if (tui.status === 'rejected') {

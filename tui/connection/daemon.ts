@@ -48,7 +48,6 @@ export interface RunningDaemon {
   started: boolean;
 }
 
-
 /** Whether something accepts TCP connections where the daemon file says the daemon listens. */
 function acceptsConnections(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
@@ -98,7 +97,9 @@ function spawnDaemon(repoRoot: string): Promise<ReadyLine> {
     const lastStderrLine = () => stderr.trim().split('\n').at(-1) ?? '';
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
-      finish(() => reject(new DaemonStartError(`the daemon did not report ready within ${READY_TIMEOUT_MS / 1000} s (see .ralph/daemon.log)`)));
+      finish(() =>
+        reject(new DaemonStartError(`the daemon did not report ready within ${READY_TIMEOUT_MS / 1000} s (see .ralph/daemon.log)`)),
+      );
     }, READY_TIMEOUT_MS);
 
     let finished = false;

@@ -25,7 +25,11 @@ export function goalHandlers({ store }: DaemonServices): Pick<HandlerTable, Goal
     }),
     'goal.get': ({ id }) => {
       const goal = store.get(id);
-      if (!goal) throw goalMissing(id, store.invalid().find((entry) => entry.id === id));
+      if (!goal)
+        throw goalMissing(
+          id,
+          store.invalid().find((entry) => entry.id === id),
+        );
       return { goal };
     },
     'goal.create': async ({ title, spec, queue, links }, { cause }) => ({

@@ -11,12 +11,22 @@ test('logs.read with tail answers the last entries, continuing at next; a range 
   for (let i = 1; i < 30; i++) await daemon.store.log.append(goal.id, { kind: 'tool', text: `step ${i}` });
 
   const tail = await client.request('logs.read', { id: goal.id, tail: 3 });
-  assert.deepEqual(tail.entries.map((entry) => [entry.index, entry.text]), [[27, 'step 27'], [28, 'step 28'], [29, 'step 29']]);
+  assert.deepEqual(
+    tail.entries.map((entry) => [entry.index, entry.text]),
+    [
+      [27, 'step 27'],
+      [28, 'step 28'],
+      [29, 'step 29'],
+    ],
+  );
   assert.deepEqual([tail.next, tail.total], [30, 30]);
   assert.deepEqual(await client.request('logs.read', { id: goal.id, from: tail.next }), { entries: [], next: 30, total: 30 });
 
   const range = await client.request('logs.read', { id: goal.id, from: 1, limit: 2 });
-  assert.deepEqual(range.entries.map((entry) => entry.text), ['step 1', 'step 2']);
+  assert.deepEqual(
+    range.entries.map((entry) => entry.text),
+    ['step 1', 'step 2'],
+  );
   assert.equal(range.next, 3);
 
   const whole = await client.request('logs.read', { id: goal.id, tail: 1000 });

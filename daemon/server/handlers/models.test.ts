@@ -16,7 +16,10 @@ const request: RequestContext = {
 
 it('models.list answers the table with config rows and the provider settings, never the key', async (t) => {
   const repo = await makeTempDir(t);
-  await writeFile(path.join(repo, 'ralph.config.ts'), "export default { model: 'qwen3:8b', models: [{ id: 'qwen3:8b', apis: ['chat'] }] };\n");
+  await writeFile(
+    path.join(repo, 'ralph.config.ts'),
+    "export default { model: 'qwen3:8b', models: [{ id: 'qwen3:8b', apis: ['chat'] }] };\n",
+  );
   const config = await ConfigService.start({
     repoRoot: repo,
     watch: false,
@@ -26,8 +29,17 @@ it('models.list answers the table with config rows and the provider settings, ne
 
   const result = await modelHandlers(config)['models.list']({}, request);
   Methods['models.list'].result.parse(result);
-  assert.deepEqual(result.provider, { model: 'qwen3:8b', api: 'chat', baseURL: 'http://localhost:11434/v1', apiKeySet: true, configured: true });
+  assert.deepEqual(result.provider, {
+    model: 'qwen3:8b',
+    api: 'chat',
+    baseURL: 'http://localhost:11434/v1',
+    apiKeySet: true,
+    configured: true,
+  });
   assert.deepEqual(result.models.find((row) => row.id === 'qwen3:8b')?.apis, ['chat']);
-  assert.ok(result.models.some((row) => row.id === 'gpt-5.4'), 'the built-in rows are there too');
+  assert.ok(
+    result.models.some((row) => row.id === 'gpt-5.4'),
+    'the built-in rows are there too',
+  );
   assert.doesNotMatch(JSON.stringify(result), /sk-never-sent/);
 });

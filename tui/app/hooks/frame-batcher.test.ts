@@ -9,7 +9,10 @@ test('a burst of items is delivered once, in order', async () => {
   for (let i = 0; i < 1000; i++) batcher.push(i);
   assert.equal(deliveries.length, 0, 'nothing is delivered synchronously');
   await eventually(() => assert.equal(deliveries.length, 1));
-  assert.deepEqual(deliveries[0], Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    deliveries[0],
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
 });
 
 test('items pushed after a delivery start a new frame', async () => {

@@ -45,13 +45,16 @@ export function useCommands(
           const { verb, goalId } = command;
           if (verb === 'land') {
             connection.request('goal.land', { id: goalId }).then(
-              ({ commit, files }) => info(`landed #${goalId} as ${commit.slice(0, 10)} (${files.length} file${files.length === 1 ? '' : 's'})`),
+              ({ commit, files }) =>
+                info(`landed #${goalId} as ${commit.slice(0, 10)} (${files.length} file${files.length === 1 ? '' : 's'})`),
               (error: unknown) => failed(`could not land #${goalId}: ${messageOf(error)}`),
             );
             return;
           }
           // The pipeline changes with the daemon's goal.updated event, not with this answer.
-          connection.request(GOAL_METHODS[verb], { id: goalId }).catch((error: unknown) => failed(`could not ${verb} #${goalId}: ${messageOf(error)}`));
+          connection
+            .request(GOAL_METHODS[verb], { id: goalId })
+            .catch((error: unknown) => failed(`could not ${verb} #${goalId}: ${messageOf(error)}`));
           return;
         }
         case 'create-goal':
@@ -63,13 +66,18 @@ export function useCommands(
             (error: unknown) => {
               failed(`could not create the goal: ${messageOf(error)}`);
               // The title comes back, to fix and send again.
-              dispatch({ kind: 'ui', action: { kind: 'prompt', prompt: { kind: 'new-goal', line: { text: command.title, cursor: [...command.title].length } } } });
+              dispatch({
+                kind: 'ui',
+                action: { kind: 'prompt', prompt: { kind: 'new-goal', line: { text: command.title, cursor: [...command.title].length } } },
+              });
             },
           );
           return;
         case 'pipeline': {
           const verb = command.pause ? 'pause' : 'resume';
-          connection.request(command.pause ? 'pipeline.pause' : 'pipeline.resume', {}).catch((error: unknown) => failed(`could not ${verb} the pipeline: ${messageOf(error)}`));
+          connection
+            .request(command.pause ? 'pipeline.pause' : 'pipeline.resume', {})
+            .catch((error: unknown) => failed(`could not ${verb} the pipeline: ${messageOf(error)}`));
           return;
         }
         case 'chat-send':
@@ -116,7 +124,9 @@ function editSpec(
         writeFileSync(file, outcome.text);
         failed(`the spec of #${goalId} is kept in ${file}: could not save it: ${messageOf(error)}`);
       } catch {
-        failed(`could not save the spec of #${goalId} (${messageOf(error)}), nor keep it in a file: it is lost unless your editor kept a copy`);
+        failed(
+          `could not save the spec of #${goalId} (${messageOf(error)}), nor keep it in a file: it is lost unless your editor kept a copy`,
+        );
       }
     },
   );

@@ -159,7 +159,10 @@ describe('chat keys', () => {
     assert.equal(keys(up.state, 'pagedown').state.ui.chatScroll, 0);
     const top = keys(stateWith([], 'chat'), 'pageup', 'pageup', 'pageup', 'pageup', 'pageup');
     assert.equal(top.state.ui.chatScroll, 30, 'not past the top');
-    assert.ok(top.intents.some((intent) => intent.kind === 'dispatch' && intent.action.kind === 'chat'), 'older messages asked for');
+    assert.ok(
+      top.intents.some((intent) => intent.kind === 'dispatch' && intent.action.kind === 'chat'),
+      'older messages asked for',
+    );
     assert.equal(keys(stateWith([], 'chat'), 'ctrl+o').state.ui.researchExpanded, true);
   });
 });
@@ -168,7 +171,13 @@ describe('log keys', () => {
   test('j/k and pages scroll, g goes to the top, G follows; / searches and n/N walk the matches', () => {
     const state = stateWith([makeGoal(1, 'running')], 'log');
     const want = state.log.want!;
-    const entries = Array.from({ length: 40 }, (_, i) => ({ goalId: 1, index: i, time: '2025-01-02T03:04:05.000Z', kind: 'note', text: i % 10 === 0 ? `check ${i}` : `line ${i}` }));
+    const entries = Array.from({ length: 40 }, (_, i) => ({
+      goalId: 1,
+      index: i,
+      time: '2025-01-02T03:04:05.000Z',
+      kind: 'note',
+      text: i % 10 === 0 ? `check ${i}` : `line ${i}`,
+    }));
     const loaded = reduce(state, { kind: 'log', action: { kind: 'page', want, page: { entries, next: 40, total: 40 } } });
     assert.equal(keys(loaded, 'k').state.log.follow, false);
     assert.equal(keys(loaded, 'k', 'G').state.log.follow, true);

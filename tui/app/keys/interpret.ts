@@ -53,7 +53,8 @@ export function interpretKey(state: ViewState, keymap: Keymap, input: string, ke
 
   const prompt = state.ui.prompt;
   if (prompt?.kind === 'confirm-cancel') {
-    if (input === 'y' || input === 'Y') return [ui({ kind: 'prompt', prompt: null }), command({ kind: 'goal', verb: 'cancel', goalId: prompt.goalId })];
+    if (input === 'y' || input === 'Y')
+      return [ui({ kind: 'prompt', prompt: null }), command({ kind: 'goal', verb: 'cancel', goalId: prompt.goalId })];
     if (input === 'n' || input === 'N' || key.escape) return [ui({ kind: 'prompt', prompt: null })];
     return [];
   }
@@ -61,7 +62,9 @@ export function interpretKey(state: ViewState, keymap: Keymap, input: string, ke
     if (key.escape) return [ui({ kind: 'prompt', prompt: null })];
     if (key.return) {
       const title = prompt.line.text.trim();
-      return title === '' ? [ui({ kind: 'prompt', prompt: null })] : [ui({ kind: 'prompt', prompt: null }), command({ kind: 'create-goal', title })];
+      return title === ''
+        ? [ui({ kind: 'prompt', prompt: null })]
+        : [ui({ kind: 'prompt', prompt: null }), command({ kind: 'create-goal', title })];
     }
     const edit = lineEditFor(input, key);
     return edit ? [ui({ kind: 'prompt-edit', edit })] : [];
@@ -158,7 +161,9 @@ function pipelineIntents(state: ViewState, action: ActionName): Intent[] {
       if (goal.state === 'done' || goal.state === 'cancelled') return [notice(`#${goal.id} is ${goal.state}: there is nothing to cancel`)];
       return [ui({ kind: 'prompt', prompt: { kind: 'confirm-cancel', goalId: goal.id, title: goal.title } })];
     case 'goalEdit':
-      return editable(goal) ? [command({ kind: 'edit-spec', goalId: goal.id })] : [notice(`#${goal.id} is ${goal.state}: its spec can no longer be edited`)];
+      return editable(goal)
+        ? [command({ kind: 'edit-spec', goalId: goal.id })]
+        : [notice(`#${goal.id} is ${goal.state}: its spec can no longer be edited`)];
     default:
       return [];
   }
@@ -194,13 +199,16 @@ function chatIntents(state: ViewState, keymap: Keymap, action: ActionName, layou
       const by = Math.min(page, layout.chatMaxScroll - state.ui.chatScroll);
       const scroll: Intent[] = by > 0 ? [ui({ kind: 'chat-scroll', by })] : [];
       // Near the top of what is held: older messages are read from the daemon.
-      return state.ui.chatScroll + by >= layout.chatMaxScroll - page ? [...scroll, { kind: 'dispatch', action: { kind: 'chat', action: { kind: 'want-older' } } }] : scroll;
+      return state.ui.chatScroll + by >= layout.chatMaxScroll - page
+        ? [...scroll, { kind: 'dispatch', action: { kind: 'chat', action: { kind: 'want-older' } } }]
+        : scroll;
     }
     case 'chatScrollDown':
       return state.ui.chatScroll > 0 ? [ui({ kind: 'chat-scroll', by: -Math.min(page, state.ui.chatScroll) })] : [];
     case 'chatQueueDraft': {
       const draft = proposedDraft(state);
-      if (!draft) return [notice(`no draft goal from this chat to queue (${showKeys(keymap, 'chatQueueDraft')} queues the one the agent proposes)`)];
+      if (!draft)
+        return [notice(`no draft goal from this chat to queue (${showKeys(keymap, 'chatQueueDraft')} queues the one the agent proposes)`)];
       return [command({ kind: 'goal', verb: 'queue', goalId: draft.id })];
     }
     case 'chatResearch':

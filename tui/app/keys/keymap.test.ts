@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { press } from '../testing/keys.ts';
-import { ACTION_NAMES, ACTIONS, buildKeymap, keyName, parseKey, parseKeySpec, showKey, showKeys } from './keymap.ts';
+import { ACTION_NAMES, type ACTIONS, buildKeymap, keyName, parseKey, parseKeySpec, showKey, showKeys } from './keymap.ts';
 
 describe('key specs', () => {
   test('keys parse to one canonical form', () => {
@@ -22,13 +22,22 @@ describe('key specs', () => {
   });
 
   test('Ink key events get the same names', () => {
-    const names = ['j', 'Q', '?', 'enter', 'escape', 'tab', 'shift+tab', 'up', 'pagedown', 'ctrl+y', 'backspace'].map((name) => keyName(...press(name)));
+    const names = ['j', 'Q', '?', 'enter', 'escape', 'tab', 'shift+tab', 'up', 'pagedown', 'ctrl+y', 'backspace'].map((name) =>
+      keyName(...press(name)),
+    );
     assert.deepEqual(names, ['j', 'Q', '?', 'enter', 'escape', 'tab', 'shift+tab', 'up', 'pagedown', 'ctrl+y', 'backspace']);
     assert.equal(keyName('hello', press('h')[1]), null, 'a paste is not a key');
   });
 
   test('keys are shown as people read them', () => {
-    assert.deepEqual(['ctrl+c', 'shift+tab', 'down', 'Q', 'pageup', 'escape'].map(showKey), ['Ctrl+C', 'Shift+Tab', '↓', 'Q', 'PgUp', 'Esc']);
+    assert.deepEqual(['ctrl+c', 'shift+tab', 'down', 'Q', 'pageup', 'escape'].map(showKey), [
+      'Ctrl+C',
+      'Shift+Tab',
+      '↓',
+      'Q',
+      'PgUp',
+      'Esc',
+    ]);
   });
 });
 

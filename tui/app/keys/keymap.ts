@@ -76,9 +76,31 @@ export function contextActions(context: KeyContext): ActionName[] {
   return ACTION_NAMES.filter((name) => ACTIONS[name].context === context);
 }
 
-const NAMED_KEYS = new Set(['enter', 'escape', 'tab', 'space', 'backspace', 'delete', 'up', 'down', 'left', 'right', 'pageup', 'pagedown', 'home', 'end']);
+const NAMED_KEYS = new Set([
+  'enter',
+  'escape',
+  'tab',
+  'space',
+  'backspace',
+  'delete',
+  'up',
+  'down',
+  'left',
+  'right',
+  'pageup',
+  'pagedown',
+  'home',
+  'end',
+]);
 const ALIASES: Record<string, string> = { return: 'enter', esc: 'escape', pgup: 'pageup', pgdn: 'pagedown', del: 'delete' };
-const MODIFIER_ALIASES: Record<string, 'ctrl' | 'meta' | 'shift'> = { ctrl: 'ctrl', control: 'ctrl', meta: 'meta', alt: 'meta', option: 'meta', shift: 'shift' };
+const MODIFIER_ALIASES: Record<string, 'ctrl' | 'meta' | 'shift'> = {
+  ctrl: 'ctrl',
+  control: 'ctrl',
+  meta: 'meta',
+  alt: 'meta',
+  option: 'meta',
+  shift: 'shift',
+};
 
 /**
  * One key in its canonical form: modifiers in the order ctrl, meta, shift, then the key; a typed
@@ -120,7 +142,10 @@ function orderModifiers(modifiers: ReadonlySet<string>): string[] {
 
 /** The keys of a spec ("j down" → ["j", "down"]). */
 export function parseKeySpec(spec: string): string[] {
-  const keys = spec.trim().split(/\s+/).filter((key) => key !== '');
+  const keys = spec
+    .trim()
+    .split(/\s+/)
+    .filter((key) => key !== '');
   if (keys.length === 0) throw new Error('no key given');
   return keys.map(parseKey);
 }
@@ -200,7 +225,10 @@ export function buildKeymap(overrides: Readonly<Record<string, string>> = {}): K
     keys[actionName] = parsed;
   }
 
-  const bindings = Object.fromEntries(KEY_CONTEXTS.map((context) => [context, new Map<string, ActionName>()])) as Record<KeyContext, Map<string, ActionName>>;
+  const bindings = Object.fromEntries(KEY_CONTEXTS.map((context) => [context, new Map<string, ActionName>()])) as Record<
+    KeyContext,
+    Map<string, ActionName>
+  >;
   for (const name of ACTION_NAMES) for (const key of keys[name]) bindings[ACTIONS[name].context].set(key, name);
   return { bindings, keys, problems };
 }

@@ -5,7 +5,9 @@ import { keyName } from './keymap.ts';
 import { splitKeys } from './split-keys.ts';
 
 const names = (input: string, textField: boolean | (() => boolean) = false) =>
-  [...splitKeys(input, press('x')[1], typeof textField === 'function' ? textField : () => textField)].map(([one, key]) => keyName(one, key) ?? one);
+  [...splitKeys(input, press('x')[1], typeof textField === 'function' ? textField : () => textField)].map(
+    ([one, key]) => keyName(one, key) ?? one,
+  );
 
 test('a chunk of typed keys is each key', () => {
   assert.deepEqual(names('jjk'), ['j', 'j', 'k']);

@@ -67,7 +67,8 @@ export function reduceChat(chat: ChatView, action: ChatAction): ChatView {
       return { ...upsert(chat, action.message), wait: null };
     case 'delta': {
       if (action.session !== chat.session) return chat;
-      return streamed(chat,
+      return streamed(
+        chat,
         updateMessage(chat, action.messageId, (message) => {
           const index = message.parts.findIndex((part) => part.id === action.partId);
           const existing = message.parts[index];
@@ -81,7 +82,8 @@ export function reduceChat(chat: ChatView, action: ChatAction): ChatView {
     }
     case 'part': {
       if (action.session !== chat.session) return chat;
-      return streamed(chat,
+      return streamed(
+        chat,
         updateMessage(chat, action.messageId, (message) => {
           const index = message.parts.findIndex((part) => part.id === action.part.id);
           const parts = index === -1 ? [...message.parts, action.part] : message.parts.with(index, action.part);

@@ -5,7 +5,10 @@ import { EMPTY_LINE, editLine, lineOf, splitAtCursor, type LineEdit } from './in
 const apply = (text: string, cursor: number, ...edits: LineEdit[]) => edits.reduce(editLine, { text, cursor });
 
 test('typing inserts at the cursor; pasted line breaks become spaces and controls go', () => {
-  assert.deepEqual(apply('', 0, { kind: 'insert', text: 'helo' }, { kind: 'move', to: 'left' }, { kind: 'insert', text: 'l' }), { text: 'hello', cursor: 4 });
+  assert.deepEqual(apply('', 0, { kind: 'insert', text: 'helo' }, { kind: 'move', to: 'left' }, { kind: 'insert', text: 'l' }), {
+    text: 'hello',
+    cursor: 4,
+  });
   assert.deepEqual(editLine(EMPTY_LINE, { kind: 'insert', text: 'a\nb\u001b[2Jc' }), { text: 'a b[2Jc', cursor: 7 });
 });
 

@@ -48,12 +48,17 @@ export function editLine(line: InputLine, edit: LineEdit): InputLine {
       return at === chars.length ? line : make(chars.slice(0, at), at);
     case 'move': {
       const cursor =
-        edit.to === 'left' ? Math.max(0, at - 1)
-        : edit.to === 'right' ? Math.min(chars.length, at + 1)
-        : edit.to === 'start' ? 0
-        : edit.to === 'end' ? chars.length
-        : edit.to === 'word-left' ? wordStart(chars, at)
-        : wordEnd(chars, at);
+        edit.to === 'left'
+          ? Math.max(0, at - 1)
+          : edit.to === 'right'
+            ? Math.min(chars.length, at + 1)
+            : edit.to === 'start'
+              ? 0
+              : edit.to === 'end'
+                ? chars.length
+                : edit.to === 'word-left'
+                  ? wordStart(chars, at)
+                  : wordEnd(chars, at);
       return cursor === line.cursor ? line : { text: line.text, cursor };
     }
   }

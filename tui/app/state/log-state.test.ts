@@ -68,13 +68,23 @@ describe('log buffer', () => {
   test('a tail shorter than asked (a short log) starts at index 0', () => {
     const view = answer(emptyLog(1), 3);
     assert.equal(view.start, 0);
-    assert.deepEqual(view.entries.map((e) => e.index), [0, 1, 2]);
+    assert.deepEqual(
+      view.entries.map((e) => e.index),
+      [0, 1, 2],
+    );
   });
 
   test('live entries append once; what is held already is ignored (a replay after a resume)', () => {
     let view = settle(emptyLog(1), 3);
-    view = run(view, { kind: 'appended', goalId: 1, entries: [entry(3), entry(4)] }, { kind: 'appended', goalId: 1, entries: [entry(4), entry(2)] });
-    assert.deepEqual(view.entries.map((e) => e.index), [0, 1, 2, 3, 4]);
+    view = run(
+      view,
+      { kind: 'appended', goalId: 1, entries: [entry(3), entry(4)] },
+      { kind: 'appended', goalId: 1, entries: [entry(4), entry(2)] },
+    );
+    assert.deepEqual(
+      view.entries.map((e) => e.index),
+      [0, 1, 2, 3, 4],
+    );
     assert.equal(reduceLog(view, { kind: 'appended', goalId: 2, entries: [entry(9)] }), view, 'another goal: nothing');
   });
 
@@ -84,7 +94,10 @@ describe('log buffer', () => {
     assert.equal(logEnd(view), 3, 'not appended past a gap');
     assert.deepEqual(asked(view.want), { from: 3, limit: LOG_PAGE, placement: 'after' });
     view = settle(view, 8);
-    assert.deepEqual(view.entries.map((e) => e.index), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(
+      view.entries.map((e) => e.index),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
   });
 
   test('entries appended while the first read is on its way are caught up after it', () => {
@@ -137,7 +150,8 @@ describe('log buffer', () => {
     view = reduceLog(view, { kind: 'appended', goalId: 1, entries: entries(0, LOG_BUFFER) });
     view = reduceLog(view, { kind: 'scroll', by: -5, rows: 10 }); // the window is full: it holds still now
     const shown = shownText(view, 10);
-    for (let i = LOG_BUFFER; i < LOG_BUFFER + 3000; i += 50) view = reduceLog(view, { kind: 'appended', goalId: 1, entries: entries(i, i + 50) });
+    for (let i = LOG_BUFFER; i < LOG_BUFFER + 3000; i += 50)
+      view = reduceLog(view, { kind: 'appended', goalId: 1, entries: entries(i, i + 50) });
     assert.deepEqual(shownText(view, 10), shown, 'the view held still');
     assert.equal(view.liveTail?.entries.length, LOG_PAGE, 'the live tail is bounded');
 
@@ -207,7 +221,12 @@ describe('log buffer', () => {
 
   test('search: the newest match first, n/N walk the matches and wrap', () => {
     let view = settle(emptyLog(1), 40);
-    view = run(view, { kind: 'search-start' }, { kind: 'search-edit', edit: { kind: 'insert', text: 'LINE 1' } }, { kind: 'search-submit', rows: 5 });
+    view = run(
+      view,
+      { kind: 'search-start' },
+      { kind: 'search-edit', edit: { kind: 'insert', text: 'LINE 1' } },
+      { kind: 'search-submit', rows: 5 },
+    );
     assert.deepEqual(matchIndexes(view), [1, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
     assert.equal(view.search.match, 19);
     assert.ok(shownText(view, 5).includes(19));

@@ -160,7 +160,8 @@ export function reduceLog(view: LogView, action: LogAction): LogView {
       const matches = matchIndexes(view);
       if (matches.length === 0) return view;
       const current = view.search.match === null ? -1 : matches.indexOf(view.search.match);
-      const next = current === -1 ? (action.step === 1 ? 0 : matches.length - 1) : (current + action.step + matches.length) % matches.length;
+      const next =
+        current === -1 ? (action.step === 1 ? 0 : matches.length - 1) : (current + action.step + matches.length) % matches.length;
       const match = matches[next] ?? null;
       return match === null ? view : showIndex({ ...view, search: { ...view.search, match } }, match, action.rows);
     }
@@ -169,13 +170,23 @@ export function reduceLog(view: LogView, action: LogAction): LogView {
 
 function wantPage(view: LogView, from: number, limit: number, placement: Exclude<LogPlacement, 'tail'>): LogView {
   if (view.goalId === null || limit <= 0) return view;
-  return { ...view, want: { id: view.nextWantId, goalId: view.goalId, from, limit, placement }, nextWantId: view.nextWantId + 1, error: null };
+  return {
+    ...view,
+    want: { id: view.nextWantId, goalId: view.goalId, from, limit, placement },
+    nextWantId: view.nextWantId + 1,
+    error: null,
+  };
 }
 
 /** The log's last LOG_PAGE entries, however long it is (what a log opens on). */
 function wantTail(view: LogView): LogView {
   if (view.goalId === null) return view;
-  return { ...view, want: { id: view.nextWantId, goalId: view.goalId, limit: LOG_PAGE, placement: 'tail' }, nextWantId: view.nextWantId + 1, error: null };
+  return {
+    ...view,
+    want: { id: view.nextWantId, goalId: view.goalId, limit: LOG_PAGE, placement: 'tail' },
+    nextWantId: view.nextWantId + 1,
+    error: null,
+  };
 }
 
 function applyPage(view: LogView, want: LogWant, page: LogPage): LogView {
@@ -190,14 +201,20 @@ function applyPage(view: LogView, want: LogWant, page: LogPage): LogView {
     case 'replace':
       return catchUp({ ...base, entries: contiguousFrom(page.entries, want.from), start: want.from, loaded: true });
     case 'before': {
-      const older = contiguousFrom(page.entries.filter((entry) => entry.index < view.start), want.from);
+      const older = contiguousFrom(
+        page.entries.filter((entry) => entry.index < view.start),
+        want.from,
+      );
       if (older.length === 0 || logEndOf(older, want.from) !== view.start) return { ...base, error: null };
       const entries = [...older, ...view.entries].slice(0, LOG_BUFFER); // the newest go when the window is full
       return { ...base, entries, start: want.from, follow: false };
     }
     case 'after': {
       const end = logEnd(view);
-      const newer = contiguousFrom(page.entries.filter((entry) => entry.index >= end), end);
+      const newer = contiguousFrom(
+        page.entries.filter((entry) => entry.index >= end),
+        end,
+      );
       return catchUp(trimStart({ ...base, entries: [...view.entries, ...newer] }));
     }
   }

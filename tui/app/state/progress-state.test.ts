@@ -19,8 +19,14 @@ const begin = (token: string, kind: string, title: string, extra: { total?: numb
   data: { token, kind, title, ...extra },
   time: TIME,
 });
-const report = (token: string, data: Omit<Extract<ProgressAction, { kind: 'report' }>['data'], 'token'>): ProgressAction => ({ kind: 'report', data: { token, ...data } });
-const end = (token: string, outcome: 'done' | 'failed' | 'cancelled', message?: string): ProgressAction => ({ kind: 'end', data: { token, outcome, ...(message ? { message } : {}) } });
+const report = (token: string, data: Omit<Extract<ProgressAction, { kind: 'report' }>['data'], 'token'>): ProgressAction => ({
+  kind: 'report',
+  data: { token, ...data },
+});
+const end = (token: string, outcome: 'done' | 'failed' | 'cancelled', message?: string): ProgressAction => ({
+  kind: 'end',
+  data: { token, outcome, ...(message ? { message } : {}) },
+});
 
 /** A run of two agents, only known from its progress units (a terminal that attached during it). */
 function twoAgents(): ProgressView {
@@ -34,9 +40,16 @@ function twoAgents(): ProgressView {
 
 describe('progress units', () => {
   test('begin, report (only what changed), end', () => {
-    let view = run(progressFromSnapshot([]), begin('goal:3:2', 'iteration', 'Iteration 2'), report('goal:3:2', { message: 'running npm test', tokens: 100 }));
+    let view = run(
+      progressFromSnapshot([]),
+      begin('goal:3:2', 'iteration', 'Iteration 2'),
+      report('goal:3:2', { message: 'running npm test', tokens: 100 }),
+    );
     view = reduceProgress(view, report('goal:3:2', { tokens: 250 }));
-    assert.deepEqual({ ...view.units.get('goal:3:2') }, { token: 'goal:3:2', kind: 'iteration', title: 'Iteration 2', startedAt: TIME, message: 'running npm test', tokens: 250 });
+    assert.deepEqual(
+      { ...view.units.get('goal:3:2') },
+      { token: 'goal:3:2', kind: 'iteration', title: 'Iteration 2', startedAt: TIME, message: 'running npm test', tokens: 250 },
+    );
     assert.deepEqual(runningIteration(view, 3), { number: 2, message: 'running npm test' });
     view = reduceProgress(view, end('goal:3:2', 'done'));
     assert.equal(view.units.get('goal:3:2')?.outcome, 'done');
@@ -82,7 +95,13 @@ describe('research runs as drawn', () => {
 
   test('the run record gives statuses and reasons; live units give the running agents their activity', () => {
     let view = run(twoAgents(), report('research:r-1:a2', { done: 7, message: 'searching the web for prices' }));
-    view = reduceProgress(view, { kind: 'research', run: researchRun('r-1', [{ id: 'a1', question: 'What changed?', status: 'failed', step: 3, error: 'rate limited too often' }, { id: 'a2', question: 'Which prices?', status: 'running', step: 2 }]) });
+    view = reduceProgress(view, {
+      kind: 'research',
+      run: researchRun('r-1', [
+        { id: 'a1', question: 'What changed?', status: 'failed', step: 3, error: 'rate limited too often' },
+        { id: 'a2', question: 'Which prices?', status: 'running', step: 2 },
+      ]),
+    });
     const drawn = researchView(view, 'r-1');
     assert.deepEqual(
       drawn?.agents.map((agent) => [agent.status, agent.step, agent.activity]),
@@ -96,18 +115,41 @@ describe('research runs as drawn', () => {
   test('when the run ends its record says so (what collapses it to a summary)', () => {
     let view = run(twoAgents(), end('research:r-1:a1', 'done'), end('research:r-1:a2', 'done'), end('research:r-1', 'done'));
     assert.equal(researchView(view, 'r-1')?.status, 'done', 'the run unit ended: done even before its record arrives');
-    view = reduceProgress(view, { kind: 'research', run: researchRun('r-1', [{ id: 'a1', question: 'q1', status: 'done', sources: 2 }, { id: 'a2', question: 'q2', status: 'cancelled' }], 'done') });
+    view = reduceProgress(view, {
+      kind: 'research',
+      run: researchRun(
+        'r-1',
+        [
+          { id: 'a1', question: 'q1', status: 'done', sources: 2 },
+          { id: 'a2', question: 'q2', status: 'cancelled' },
+        ],
+        'done',
+      ),
+    });
     const drawn = researchView(view, 'r-1');
     assert.equal(drawn?.status, 'done');
-    assert.deepEqual(drawn?.agents.map((agent) => [agent.status, agent.sources]), [['done', 2], ['cancelled', 0]]);
+    assert.deepEqual(
+      drawn?.agents.map((agent) => [agent.status, agent.sources]),
+      [
+        ['done', 2],
+        ['cancelled', 0],
+      ],
+    );
     assert.equal(drawn?.costUsd, 0.05);
   });
 
   test('a research tool call finds its run: named in its result, else the running run of its session', () => {
-    const view = reduceProgress(twoAgents(), { kind: 'research', run: researchRun('r-20250102-030405-ab12', [{ id: 'a', question: 'q' }]) });
+    const view = reduceProgress(twoAgents(), {
+      kind: 'research',
+      run: researchRun('r-20250102-030405-ab12', [{ id: 'a', question: 'q' }]),
+    });
     const named = toolPart('t', 'research', { questions: ['q'] }, 'done', 'run r-20250102-030405-ab12: 1 report');
     assert.equal(researchRunIdFor(view, named, '2025-01-02-1'), 'r-20250102-030405-ab12');
-    assert.equal(researchRunIdFor(view, toolPart('t', 'research', {}, 'running', undefined, { researchRun: 'r-named' }), 's'), 'r-named', 'the part names its run');
+    assert.equal(
+      researchRunIdFor(view, toolPart('t', 'research', {}, 'running', undefined, { researchRun: 'r-named' }), 's'),
+      'r-named',
+      'the part names its run',
+    );
     const running = toolPart('t', 'research', { questions: ['q'] });
     assert.equal(researchRunIdFor(view, running, '2025-01-02-1'), 'r-20250102-030405-ab12');
     const onlyUnits = toolPart('t', 'research', { questions: ['q'] });

@@ -148,7 +148,12 @@ export function researchView(view: ProgressView, runId: string): ResearchView | 
   const status: ResearchRun['status'] = run?.status ?? (runUnit?.outcome ? endedRunStatus(runUnit.outcome) : 'running');
   const tokens = agents.reduce((sum, agent) => sum + (agent.tokens ?? 0), 0);
   const costs = agents.map((agent) => agent.costUsd);
-  const costUsd = run && status !== 'running' ? run.costUsd : costs.some((cost) => cost === null) ? null : costs.reduce<number>((sum, cost) => sum + (cost ?? 0), 0);
+  const costUsd =
+    run && status !== 'running'
+      ? run.costUsd
+      : costs.some((cost) => cost === null)
+        ? null
+        : costs.reduce<number>((sum, cost) => sum + (cost ?? 0), 0);
   return { runId, status, agents, tokens, costUsd };
 }
 

@@ -9,7 +9,10 @@ test('focus moves through the panes both ways and wraps', () => {
   const ui = initialUi();
   assert.equal(ui.focus, 'pipeline');
   assert.equal(run(ui, { kind: 'focus-step', step: 1 }).focus, 'chat');
-  assert.equal(run(ui, { kind: 'focus-step', step: 1 }, { kind: 'focus-step', step: 1 }, { kind: 'focus-step', step: 1 }).focus, 'pipeline');
+  assert.equal(
+    run(ui, { kind: 'focus-step', step: 1 }, { kind: 'focus-step', step: 1 }, { kind: 'focus-step', step: 1 }).focus,
+    'pipeline',
+  );
   assert.equal(run(ui, { kind: 'focus-step', step: -1 }).focus, 'log');
 });
 
@@ -39,7 +42,11 @@ test('a message that failed to send comes back, unless something new was typed',
 });
 
 test('the new-goal prompt edits its own line', () => {
-  const ui = run(initialUi(), { kind: 'prompt', prompt: { kind: 'new-goal', line: { text: '', cursor: 0 } } }, { kind: 'prompt-edit', edit: { kind: 'insert', text: 'Title' } });
+  const ui = run(
+    initialUi(),
+    { kind: 'prompt', prompt: { kind: 'new-goal', line: { text: '', cursor: 0 } } },
+    { kind: 'prompt-edit', edit: { kind: 'insert', text: 'Title' } },
+  );
   assert.deepEqual(ui.prompt, { kind: 'new-goal', line: { text: 'Title', cursor: 5 } });
   assert.equal(ui.chatInput.text, '');
 });

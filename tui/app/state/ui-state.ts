@@ -103,7 +103,8 @@ export function reduceUi(ui: UiState, action: UiAction): UiState {
       return chatInput === ui.chatInput ? ui : { ...ui, chatInput, history: { ...ui.history, cursor: null } };
     }
     case 'chat-sent': {
-      const entries = ui.history.entries.at(-1) === action.text ? ui.history.entries : [...ui.history.entries, action.text].slice(-HISTORY_LIMIT);
+      const entries =
+        ui.history.entries.at(-1) === action.text ? ui.history.entries : [...ui.history.entries, action.text].slice(-HISTORY_LIMIT);
       return { ...ui, chatInput: EMPTY_LINE, chatScroll: 0, history: { entries, cursor: null, draft: EMPTY_LINE } };
     }
     case 'chat-restore':

@@ -21,7 +21,8 @@ function stateWith(...goals: ReturnType<typeof makeGoal>[]): ViewState {
   return initialViewState(makeSnapshot({ seq: 10, goals }), 'open');
 }
 
-const groupSummary = (state: ViewState) => goalGroups(state).map((group) => `${group.state}:${group.goals.map((goal) => goal.id).join(',')}`);
+const groupSummary = (state: ViewState) =>
+  goalGroups(state).map((group) => `${group.state}:${group.goals.map((goal) => goal.id).join(',')}`);
 
 describe('snapshot', () => {
   test('the initial state holds the snapshot', () => {
@@ -108,15 +109,30 @@ describe('events', () => {
 
   test('a snapshot never shows a goal both valid and invalid', () => {
     const state = initialViewState(
-      makeSnapshot({ goals: [makeGoal(1)], invalid: [{ id: 1, file: '.ralph/goals/1.json', error: 'x' }, { id: 2, file: '.ralph/goals/2.json', error: 'y' }] }),
+      makeSnapshot({
+        goals: [makeGoal(1)],
+        invalid: [
+          { id: 1, file: '.ralph/goals/1.json', error: 'x' },
+          { id: 2, file: '.ralph/goals/2.json', error: 'y' },
+        ],
+      }),
       'open',
     );
-    assert.deepEqual(invalidGoals(state).map((bad) => bad.id), [2]);
+    assert.deepEqual(
+      invalidGoals(state).map((bad) => bad.id),
+      [2],
+    );
   });
 
   test('clients.changed replaces the client list', () => {
-    const state = reduce(stateWith(), event(11, 'clients.changed', { clients: [makeClient('a'), makeClient('b', 'cli'), makeClient('c')] }));
-    assert.deepEqual(state.clients.map((client) => client.id), ['a', 'b', 'c']);
+    const state = reduce(
+      stateWith(),
+      event(11, 'clients.changed', { clients: [makeClient('a'), makeClient('b', 'cli'), makeClient('c')] }),
+    );
+    assert.deepEqual(
+      state.clients.map((client) => client.id),
+      ['a', 'b', 'c'],
+    );
   });
 
   test('repo.changed counts distinct files plus omitted ones, and follows the branch', () => {
@@ -151,7 +167,10 @@ describe('events', () => {
   test('log and progress events advance the seq and change nothing shown', () => {
     const before = stateWith(makeGoal(1, 'running'));
     const after = reduceAll(before, [
-      event(11, 'log.appended', { goalId: 1, entries: [{ goalId: 1, index: 0, time: '2025-01-01T00:00:00.000Z', kind: 'note', text: 'hi' }] }),
+      event(11, 'log.appended', {
+        goalId: 1,
+        entries: [{ goalId: 1, index: 0, time: '2025-01-01T00:00:00.000Z', kind: 'note', text: 'hi' }],
+      }),
       event(12, 'progress.begin', { token: 't', kind: 'iteration', title: 'Iteration 1' }),
       event(13, 'progress.report', { token: 't', message: 'working' }),
       event(14, 'progress.end', { token: 't', outcome: 'done' }),
@@ -186,7 +205,15 @@ describe('events', () => {
         error: null,
       }),
       'research.updated': event(11, 'research.updated', {
-        run: { id: 'r1', questions: ['q'], status: 'running', agents: [], createdAt: '2025-01-01T00:00:00.000Z', usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 }, costUsd: 0 },
+        run: {
+          id: 'r1',
+          questions: ['q'],
+          status: 'running',
+          agents: [],
+          createdAt: '2025-01-01T00:00:00.000Z',
+          usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 },
+          costUsd: 0,
+        },
       }),
       'pipeline.changed': event(11, 'pipeline.changed', { paused: true, running: [] }),
       'goal.warning': event(11, 'goal.warning', { goalId: 1, kind: 'conflict', message: 'm', paths: ['a'] }),
@@ -234,7 +261,11 @@ describe('selection', () => {
     assert.equal(state.selectedId, 1);
     state = reduce(state, { kind: 'select', direction: 'previous' });
     assert.equal(state.selectedId, 1);
-    state = reduceAll(state, [{ kind: 'select', direction: 'next' }, { kind: 'select', direction: 'next' }, { kind: 'select', direction: 'next' }]);
+    state = reduceAll(state, [
+      { kind: 'select', direction: 'next' },
+      { kind: 'select', direction: 'next' },
+      { kind: 'select', direction: 'next' },
+    ]);
     assert.equal(state.selectedId, 3);
     state = reduce(state, { kind: 'select', direction: 'previous' });
     assert.equal(selectedGoal(state)?.id, 2);
@@ -254,7 +285,10 @@ describe('selection', () => {
   });
 
   test('when the last goal goes, the one before it is selected', () => {
-    let state = reduceAll(three(), [{ kind: 'select', direction: 'next' }, { kind: 'select', direction: 'next' }]);
+    let state = reduceAll(three(), [
+      { kind: 'select', direction: 'next' },
+      { kind: 'select', direction: 'next' },
+    ]);
     state = reduce(state, event(11, 'goal.invalid', { id: 3, file: '.ralph/goals/3.json', error: 'bad' }));
     assert.equal(state.selectedId, 2);
   });
@@ -304,7 +338,14 @@ describe('the rest of the daemon state', () => {
   test('a fresh snapshot reads the selected goal’s log again (a restarted daemon)', () => {
     let state = stateWith(makeGoal(1));
     const want = state.log.want!;
-    state = reduce(state, { kind: 'log', action: { kind: 'page', want, page: { entries: [{ goalId: 1, index: 0, time: '2025-01-01T00:00:00.000Z', kind: 'note', text: 'x' }], next: 1, total: 1 } } });
+    state = reduce(state, {
+      kind: 'log',
+      action: {
+        kind: 'page',
+        want,
+        page: { entries: [{ goalId: 1, index: 0, time: '2025-01-01T00:00:00.000Z', kind: 'note', text: 'x' }], next: 1, total: 1 },
+      },
+    });
     assert.equal(state.log.entries.length, 1);
     state = reduce(state, { kind: 'snapshot', snapshot: makeSnapshot({ seq: 1, epoch: 'epoch-2', goals: [makeGoal(1)] }) });
     assert.equal(state.log.entries.length, 0);
@@ -322,7 +363,9 @@ describe('the rest of the daemon state', () => {
 
   test('chat, progress and research events reach their parts of the state', () => {
     const state = reduceAll(stateWith(), [
-      event(11, 'chat.message', { message: { id: 'm', session: '2025-01-02-1', role: 'assistant', parts: [], time: '2025-01-01T00:00:00.000Z', status: 'streaming' } }),
+      event(11, 'chat.message', {
+        message: { id: 'm', session: '2025-01-02-1', role: 'assistant', parts: [], time: '2025-01-01T00:00:00.000Z', status: 'streaming' },
+      }),
       event(12, 'chat.delta', { session: '2025-01-02-1', messageId: 'm', partId: 'p', delta: 'hi' }),
       event(13, 'progress.begin', { token: 'research:r:a', kind: 'research-agent', title: 'q', parent: 'research:r' }),
     ]);
@@ -333,12 +376,16 @@ describe('the rest of the daemon state', () => {
 
 describe('a batch of log lines', () => {
   const line = (index: number, goalId = 1) => ({ goalId, index, time: '2025-01-01T00:00:00.000Z', kind: 'output', text: `line ${index}` });
-  const appended = (seq: number, indexes: number[], goalId = 1) => event(seq, 'log.appended', { goalId, entries: indexes.map((index) => line(index, goalId)) });
+  const appended = (seq: number, indexes: number[], goalId = 1) =>
+    event(seq, 'log.appended', { goalId, entries: indexes.map((index) => line(index, goalId)) });
 
   /** Goal 1's log loaded (empty), then scrolled back when `follow` is false. */
   function loadedLog(follow: boolean): ViewState {
     let state = stateWith(makeGoal(1), makeGoal(2));
-    state = reduce(state, { kind: 'log', action: { kind: 'page', want: state.log.want!, page: { entries: [line(0)], next: 1, total: 1 } } });
+    state = reduce(state, {
+      kind: 'log',
+      action: { kind: 'page', want: state.log.want!, page: { entries: [line(0)], next: 1, total: 1 } },
+    });
     return follow ? state : reduce(state, { kind: 'log', action: { kind: 'scroll', by: -1, rows: 1 } });
   }
 

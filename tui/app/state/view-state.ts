@@ -5,7 +5,17 @@
  * its own reducer beside this file (chat, progress and research, the log, the terminal's own UI);
  * this one routes to them and keeps the goal pipeline.
  */
-import type { ClientInfo, ClientSettings, EventData, EventEnvelope, Goal, GoalState, InvalidGoal, RepoInfo, Snapshot } from '../../../protocol/index.ts';
+import type {
+  ClientInfo,
+  ClientSettings,
+  EventData,
+  EventEnvelope,
+  Goal,
+  GoalState,
+  InvalidGoal,
+  RepoInfo,
+  Snapshot,
+} from '../../../protocol/index.ts';
 import type { ConnectionStatus } from '../connection.ts';
 import { chatFromSnapshot, reduceChat, userTexts, type ChatAction, type ChatView } from './chat-state.ts';
 import { emptyLog, reduceLog, type LogAction, type LogView } from './log-state.ts';
@@ -286,7 +296,9 @@ function applyEvent(state: ViewState, event: EventEnvelope): ViewState {
     case 'provider.wait': {
       const { scope, reason, seconds, attempt } = event.data;
       // Waits of the chat's turn are shown in the chat; a goal's waits are in its log.
-      return scope.session === undefined ? state : withChat(state, { kind: 'wait', session: scope.session, wait: { reason, seconds, attempt } });
+      return scope.session === undefined
+        ? state
+        : withChat(state, { kind: 'wait', session: scope.session, wait: { reason, seconds, attempt } });
     }
     default:
       return assertNever(event);

@@ -9,12 +9,33 @@ export function userMessage(id: string, text: string, session = SESSION): ChatMe
   return ChatMessage.parse({ id, session, role: 'user', parts: [{ id: `${id}-p`, type: 'text', text }], time: TIME, status: 'done' });
 }
 
-export function reply(id: string, parts: ChatPart[] = [], status: ChatMessage['status'] = 'streaming', extra: Partial<ChatMessage> = {}): ChatMessage {
+export function reply(
+  id: string,
+  parts: ChatPart[] = [],
+  status: ChatMessage['status'] = 'streaming',
+  extra: Partial<ChatMessage> = {},
+): ChatMessage {
   return ChatMessage.parse({ id, session: SESSION, role: 'assistant', parts, time: TIME, status, ...extra });
 }
 
-export function toolPart(id: string, name: string, args: unknown, status: 'running' | 'done' | 'error' = 'running', result?: string, extra: Partial<ToolPart> = {}): ToolPart {
-  return { id, type: 'tool', callId: `call-${id}`, name, arguments: JSON.stringify(args), status, ...(result === undefined ? {} : { result }), ...extra };
+export function toolPart(
+  id: string,
+  name: string,
+  args: unknown,
+  status: 'running' | 'done' | 'error' = 'running',
+  result?: string,
+  extra: Partial<ToolPart> = {},
+): ToolPart {
+  return {
+    id,
+    type: 'tool',
+    callId: `call-${id}`,
+    name,
+    arguments: JSON.stringify(args),
+    status,
+    ...(result === undefined ? {} : { result }),
+    ...extra,
+  };
 }
 
 export interface AgentSpec {

@@ -6,7 +6,16 @@
  * returns `undefined` for them.
  */
 import { EventEmitter } from 'node:events';
-import { ErrorCode, Methods, RpcError, type EventEnvelope, type MethodName, type ParamsOf, type ResultOf, type Snapshot } from '../../../protocol/index.ts';
+import {
+  ErrorCode,
+  Methods,
+  RpcError,
+  type EventEnvelope,
+  type MethodName,
+  type ParamsOf,
+  type ResultOf,
+  type Snapshot,
+} from '../../../protocol/index.ts';
 import type { ConnectionStatus, DaemonConnection, DaemonConnectionEvents, DaemonConnectionListener } from '../connection.ts';
 
 export interface SentRequest {

@@ -2,7 +2,6 @@
 import type { Key } from 'ink';
 import { NO_KEY } from '../keys/split-keys.ts';
 
-
 const NAMED: Record<string, Partial<Key>> = {
   enter: { return: true },
   escape: { escape: true, meta: true },

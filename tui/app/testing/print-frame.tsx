@@ -11,7 +11,12 @@ import { makeGoal, makeSnapshot } from './fixtures.ts';
 const connection = new FakeConnection(
   makeSnapshot({
     goals: [makeGoal(1, 'running', 'Add a lock file'), makeGoal(2, 'stuck', 'Watch the repo')],
-    chat: { session: SESSION, messages: [reply('a', [{ id: 'p', type: 'text', text: '# Title\n`code` and **bold**' }], 'done')], queued: 0, providerConfigured: false },
+    chat: {
+      session: SESSION,
+      messages: [reply('a', [{ id: 'p', type: 'text', text: '# Title\n`code` and **bold**' }], 'done')],
+      queued: 0,
+      providerConfigured: false,
+    },
   }),
 );
 const instance = render(<App connection={connection} />);

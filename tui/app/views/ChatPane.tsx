@@ -76,7 +76,11 @@ function Streaming({ width, interruptKey }: { width: number; interruptKey: strin
 /** `› text▌`: the end of a long text is shown, up to the cursor. */
 function InputRow({ input, focused, width, focusKey }: { input: InputLine; focused: boolean; width: number; focusKey: string }) {
   const theme = useTheme();
-  const prompt = <Text color={theme.accent} bold>{'› '}</Text>;
+  const prompt = (
+    <Text color={theme.accent} bold>
+      {'› '}
+    </Text>
+  );
   if (!focused) {
     return (
       <Text wrap="truncate-end">

@@ -7,8 +7,13 @@ import { GoalPipeline } from './GoalPipeline.tsx';
 import { displayWidth } from './text.ts';
 
 function frameOf(goals: Goal[], { selectedId = null as number | null, width = 60, height = 20 } = {}): string[] {
-  const groups = [...new Set(goals.map((goal) => goal.state))].map((state) => ({ state, goals: goals.filter((goal) => goal.state === state) }));
-  const { lastFrame, unmount } = render(<GoalPipeline groups={groups} invalid={[]} selectedId={selectedId} width={width} height={height} />);
+  const groups = [...new Set(goals.map((goal) => goal.state))].map((state) => ({
+    state,
+    goals: goals.filter((goal) => goal.state === state),
+  }));
+  const { lastFrame, unmount } = render(
+    <GoalPipeline groups={groups} invalid={[]} selectedId={selectedId} width={width} height={height} />,
+  );
   const lines = (lastFrame() ?? '').split('\n').map((line) => line.trimEnd());
   unmount();
   return lines;
@@ -48,9 +53,14 @@ test('a pipeline taller than its height scrolls to the selected goal', () => {
 
 test('beside the title: the iteration, the cost and a warning mark, the state still in its column', () => {
   const goals = [makeGoal(1, 'running', 'Add a lock file'), makeGoal(2, 'queued', 'Watch')];
-  const groups = [{ state: 'running' as const, goals: [goals[0]!] }, { state: 'queued' as const, goals: [goals[1]!] }];
+  const groups = [
+    { state: 'running' as const, goals: [goals[0]!] },
+    { state: 'queued' as const, goals: [goals[1]!] },
+  ];
   const metaOf = (goal: Goal) => (goal.id === 1 ? { iteration: 'it 3/50', usage: '$0.12', warning: true } : null);
-  const { lastFrame, unmount } = render(<GoalPipeline groups={groups} invalid={[]} selectedId={1} width={70} height={10} metaOf={metaOf} />);
+  const { lastFrame, unmount } = render(
+    <GoalPipeline groups={groups} invalid={[]} selectedId={1} width={70} height={10} metaOf={metaOf} />,
+  );
   const lines = (lastFrame() ?? '').split('\n').map((line) => line.trimEnd());
   unmount();
   assert.match(lines[1] ?? '', /^› #1 {2}Add a lock file +it 3\/50 · \$0\.12 ⚠ {2}\S running$/);
@@ -59,8 +69,15 @@ test('beside the title: the iteration, the cost and a warning mark, the state st
 });
 
 test('titles with emoji, CJK and combining marks are cut to the pane, the state column kept (80 columns)', () => {
-  const titles = ['Ship it ✅ then ☕ and ⭐ the repo ❌ no more ⌛ waiting for the 👍🏽 from review team', '修复中文标题的宽度计算问题并且确保状态列对齐不会被挤出屏幕之外的所有情况', 'Cafe\u0301 re\u0301sume\u0301 na\u0131\u0308ve '.repeat(4)];
-  const lines = frameOf(titles.map((title, i) => makeGoal(i + 1, 'queued', title)), { width: 80 });
+  const titles = [
+    'Ship it ✅ then ☕ and ⭐ the repo ❌ no more ⌛ waiting for the 👍🏽 from review team',
+    '修复中文标题的宽度计算问题并且确保状态列对齐不会被挤出屏幕之外的所有情况',
+    'Cafe\u0301 re\u0301sume\u0301 na\u0131\u0308ve '.repeat(4),
+  ];
+  const lines = frameOf(
+    titles.map((title, i) => makeGoal(i + 1, 'queued', title)),
+    { width: 80 },
+  );
   for (const line of lines.slice(1)) {
     assert.ok(displayWidth(line) <= 80, `fits 80 columns: ${line}`);
     assert.match(line, /… {2}queued$/, `the state is still there: ${line}`);

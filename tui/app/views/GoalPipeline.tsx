@@ -28,7 +28,6 @@ export interface GoalPipelineProps {
   emptyHint?: string;
 }
 
-
 export function GoalPipeline({ groups, invalid, selectedId, width, height, metaOf, emptyHint = EMPTY_PIPELINE_HINT }: GoalPipelineProps) {
   if (groups.length === 0 && invalid.length === 0) {
     return (
@@ -38,7 +37,10 @@ export function GoalPipeline({ groups, invalid, selectedId, width, height, metaO
     );
   }
   const lines = pipelineLines(groups, invalid, selectedId);
-  const focus = Math.max(0, lines.findIndex((line) => line.kind === 'goal' && line.selected));
+  const focus = Math.max(
+    0,
+    lines.findIndex((line) => line.kind === 'goal' && line.selected),
+  );
   const visible = scrollWindow(lines.length, focus, height);
   // Ids padded to the widest one, so titles start in one column.
   const idWidth = Math.max(...groups.flatMap((group) => group.goals.map((goal) => String(goal.id).length)), 1);
@@ -46,7 +48,13 @@ export function GoalPipeline({ groups, invalid, selectedId, width, height, metaO
     <Box flexDirection="column" width={width}>
       {visible.above > 0 && <MoreLine text={`↑ ${visible.above} more`} />}
       {lines.slice(visible.start, visible.end).map((line) => (
-        <PipelineRow key={line.key} line={line} width={width} idWidth={idWidth} meta={line.kind === 'goal' ? (metaOf?.(line.goal) ?? null) : null} />
+        <PipelineRow
+          key={line.key}
+          line={line}
+          width={width}
+          idWidth={idWidth}
+          meta={line.kind === 'goal' ? (metaOf?.(line.goal) ?? null) : null}
+        />
       ))}
       {visible.below > 0 && <MoreLine text={`↓ ${visible.below} more`} />}
     </Box>
@@ -69,7 +77,19 @@ function PipelineRow({ line, width, idWidth, meta }: { line: PipelineLine; width
 }
 
 /** `› #id  title  meta  state`: the title takes what room is left and is cut to it. */
-function GoalRow({ goal, selected, width, idWidth, meta }: { goal: Goal; selected: boolean; width: number; idWidth: number; meta: GoalMeta | null }) {
+function GoalRow({
+  goal,
+  selected,
+  width,
+  idWidth,
+  meta,
+}: {
+  goal: Goal;
+  selected: boolean;
+  width: number;
+  idWidth: number;
+  meta: GoalMeta | null;
+}) {
   const theme = useTheme();
   const metaText = meta ? [meta.iteration, meta.usage].filter(Boolean).join(' · ') : '';
   return (
@@ -92,7 +112,11 @@ function GoalRow({ goal, selected, width, idWidth, meta }: { goal: Goal; selecte
         </Box>
       ) : null}
       <Box flexShrink={0} marginLeft={2} width={STATE_COLUMN}>
-        {goal.state === 'running' ? <RunningLabel /> : <Text dimColor={goal.state === 'done' || goal.state === 'cancelled'}>{goal.state}</Text>}
+        {goal.state === 'running' ? (
+          <RunningLabel />
+        ) : (
+          <Text dimColor={goal.state === 'done' || goal.state === 'cancelled'}>{goal.state}</Text>
+        )}
       </Box>
     </Box>
   );
@@ -101,11 +125,7 @@ function GoalRow({ goal, selected, width, idWidth, meta }: { goal: Goal; selecte
 function RunningLabel() {
   const theme = useTheme();
   const { frame } = useSpinner({ type: 'dots' });
-  return (
-    <Text color={theme.success}>
-      {frame} running
-    </Text>
-  );
+  return <Text color={theme.success}>{frame} running</Text>;
 }
 
 function InvalidRow({ invalid }: { invalid: InvalidGoal }) {

@@ -18,7 +18,10 @@ export function HelpOverlay({ rows, scroll, width, height, closeKeys }: HelpOver
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text bold wrap="truncate-end">
-        Keys <Text dimColor>{`· ${closeKeys} closes${more > 0 || start > 0 ? ' · j/k scroll' : ''} · change them in ralph.config.ts (tui.keys)`}</Text>
+        Keys{' '}
+        <Text
+          dimColor
+        >{`· ${closeKeys} closes${more > 0 || start > 0 ? ' · j/k scroll' : ''} · change them in ralph.config.ts (tui.keys)`}</Text>
       </Text>
       <Rows rows={rows.slice(start, start + bodyRows)} width={width} height={bodyRows} />
     </Box>

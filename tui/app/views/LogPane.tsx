@@ -49,7 +49,9 @@ function SearchLine({ search, nextMatchKey }: { search: NonNullable<LogFrame['se
       <Text color={theme.accent}>/</Text>
       {search.text}
       <Text dimColor>
-        {search.matches === 0 ? '  no match in the lines held' : `  ${search.matches} match${search.matches === 1 ? '' : 'es'} · ${nextMatchKey} next · Esc clears`}
+        {search.matches === 0
+          ? '  no match in the lines held'
+          : `  ${search.matches} match${search.matches === 1 ? '' : 'es'} · ${nextMatchKey} next · Esc clears`}
       </Text>
     </Text>
   );

@@ -27,7 +27,12 @@ export function PaneTitle({ pane, focused, tabs, info, width }: PaneTitleProps) 
             {PANES.map((name, i) => (
               <Text key={name}>
                 {i > 0 ? '  ' : ''}
-                <Text bold={name === pane} inverse={name === pane} color={name === pane ? theme.accent : undefined} dimColor={name !== pane}>
+                <Text
+                  bold={name === pane}
+                  inverse={name === pane}
+                  color={name === pane ? theme.accent : undefined}
+                  dimColor={name !== pane}
+                >
                   {` ${capitalize(name)} `}
                 </Text>
               </Text>

@@ -21,14 +21,34 @@ export interface PipelinePaneProps {
   height: number;
 }
 
-export function PipelinePane({ groups, invalid, selectedId, metaOf, detail, info, emptyHint, focused, tabs, width, height }: PipelinePaneProps) {
+export function PipelinePane({
+  groups,
+  invalid,
+  selectedId,
+  metaOf,
+  detail,
+  info,
+  emptyHint,
+  focused,
+  tabs,
+  width,
+  height,
+}: PipelinePaneProps) {
   const theme = useTheme();
   const listRows = Math.max(1, height - 1 - (detail ? 1 : 0));
   return (
     <Box flexDirection="column" width={width} height={height}>
       <PaneTitle pane="pipeline" focused={focused} tabs={tabs} info={info} width={width} />
       <Box height={listRows} flexDirection="column" overflow="hidden">
-        <GoalPipeline groups={groups} invalid={invalid} selectedId={selectedId} width={width} height={listRows} metaOf={metaOf} emptyHint={emptyHint} />
+        <GoalPipeline
+          groups={groups}
+          invalid={invalid}
+          selectedId={selectedId}
+          width={width}
+          height={listRows}
+          metaOf={metaOf}
+          emptyHint={emptyHint}
+        />
       </Box>
       {detail && (
         <Text wrap="truncate-end" color={detail.tone === 'info' ? undefined : theme[detail.tone]} dimColor={detail.tone === 'info'}>

@@ -25,6 +25,7 @@ export const StyledRow = memo(function StyledRow({ row }: { row: Row }) {
   return (
     <Text wrap="truncate-end">
       {row.map((segment, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a row's segments have no identity but their place, and rows are drawn whole
         <Text key={i} {...styleProps(segment.style, theme)}>
           {segment.text}
         </Text>

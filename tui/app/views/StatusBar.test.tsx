@@ -27,7 +27,10 @@ test('each connection state has its label', () => {
 
 test('counts read as words, and a detached head says so', () => {
   assert.equal(statusLine({ clients: 3, changedFiles: 1 }), 'ralph (main)  ● connected  3 clients  1 file changed');
-  assert.equal(statusLine({ changedFiles: 42, repo: { ...repo, branch: null } }), 'ralph (detached)  ● connected  1 client  42 files changed');
+  assert.equal(
+    statusLine({ changedFiles: 42, repo: { ...repo, branch: null } }),
+    'ralph (detached)  ● connected  1 client  42 files changed',
+  );
 });
 
 test('a long repository name is cut, the connection stays whole', () => {

@@ -22,7 +22,16 @@ export interface StatusBarProps {
   keys?: string;
 }
 
-export function StatusBar({ repo, connection, clients, changedFiles, width, model = null, pipelinePaused = false, keys = '' }: StatusBarProps) {
+export function StatusBar({
+  repo,
+  connection,
+  clients,
+  changedFiles,
+  width,
+  model = null,
+  pipelinePaused = false,
+  keys = '',
+}: StatusBarProps) {
   const theme = useTheme();
   return (
     <Box flexDirection="column" width={width}>
@@ -35,11 +44,18 @@ export function StatusBar({ repo, connection, clients, changedFiles, width, mode
 }
 
 /** The status line as a row: the repository gives way first, then the facts on the right are cut (the model first: a paused pipeline matters more). */
-export function statusRow({ repo, connection, clients, changedFiles, width, model = null, pipelinePaused = false }: StatusBarProps, theme: Theme): Row {
+export function statusRow(
+  { repo, connection, clients, changedFiles, width, model = null, pipelinePaused = false }: StatusBarProps,
+  theme: Theme,
+): Row {
   const link = connectionLabel(connection, theme);
   const facts = [plural(clients, 'client'), changedFiles === 0 ? 'no files changed' : `${plural(changedFiles, 'file')} changed`];
   const where = repo ? `${oneLine(repo.name)} (${repo.branch === null ? 'detached' : oneLine(repo.branch)})` : 'no repository';
-  const right: Segment[] = [{ text: '  ' }, { text: link.text, style: link.role ? { color: link.role } : undefined }, { text: `  ${facts.join('  ')}` }];
+  const right: Segment[] = [
+    { text: '  ' },
+    { text: link.text, style: link.role ? { color: link.role } : undefined },
+    { text: `  ${facts.join('  ')}` },
+  ];
   if (pipelinePaused) right.push({ text: '  ⏸ pipeline paused', style: { color: 'warning' } });
   if (model) right.push({ text: `  ${oneLine(model)}` });
   const rightWidth = Math.min(rowWidth(right), Math.max(0, width - 8));

@@ -13,14 +13,29 @@ const NO_PROGRESS = progressFromSnapshot([]);
 function withRun(status: 'running' | 'done'): ProgressView {
   let view = NO_PROGRESS;
   if (status === 'running') {
-    view = reduceProgress(view, { kind: 'begin', data: { token: 'research:r-1', kind: 'research', title: 'run' }, time: '2025-01-02T03:04:05.000Z' });
-    view = reduceProgress(view, { kind: 'begin', data: { token: 'research:r-1:a1', kind: 'research-agent', title: 'What changed in the models?', total: 20, parent: 'research:r-1' }, time: '2025-01-02T03:04:05.000Z' });
+    view = reduceProgress(view, {
+      kind: 'begin',
+      data: { token: 'research:r-1', kind: 'research', title: 'run' },
+      time: '2025-01-02T03:04:05.000Z',
+    });
+    view = reduceProgress(view, {
+      kind: 'begin',
+      data: { token: 'research:r-1:a1', kind: 'research-agent', title: 'What changed in the models?', total: 20, parent: 'research:r-1' },
+      time: '2025-01-02T03:04:05.000Z',
+    });
     view = reduceProgress(view, { kind: 'report', data: { token: 'research:r-1:a1', done: 5, message: 'reading daemon/llm/models.ts' } });
     return view;
   }
   return reduceProgress(view, {
     kind: 'research',
-    run: researchRun('r-1', [{ id: 'a1', question: 'What changed?', status: 'done', sources: 3 }, { id: 'a2', question: 'Prices?', status: 'failed', error: 'timed out' }], 'done'),
+    run: researchRun(
+      'r-1',
+      [
+        { id: 'a1', question: 'What changed?', status: 'done', sources: 3 },
+        { id: 'a2', question: 'Prices?', status: 'failed', error: 'timed out' },
+      ],
+      'done',
+    ),
   });
 }
 
@@ -34,11 +49,18 @@ describe('chat rows', () => {
   });
 
   test('a tool call is one compact row: name, arguments, result', () => {
-    assert.equal(rowText(toolRow(toolPart('t', 'read_file', { path: 'daemon/llm/models.ts' }, 'done', '120 lines\nmore'), 80)), '  ✓ read_file daemon/llm/models.ts → 120 lines more');
+    assert.equal(
+      rowText(toolRow(toolPart('t', 'read_file', { path: 'daemon/llm/models.ts' }, 'done', '120 lines\nmore'), 80)),
+      '  ✓ read_file daemon/llm/models.ts → 120 lines more',
+    );
     assert.equal(rowText(toolRow(toolPart('t', 'search_files', { pattern: 'x' }), 80)), '  ⚙ search_files x → …');
     const long = toolRow(toolPart('t', 'write_file', { path: 'a.ts', content: 'x'.repeat(500) }, 'error', 'denied'), 60);
     assert.equal(rowWidth(long), 60);
-    assert.equal(rowText(toolRow(toolPart('t', 'read_file', { path: 'a.ts' }, 'done', 'the whole file…', { summary: 'read a.ts (3 lines)' }), 80)), '  ✓ read_file a.ts → read a.ts (3 lines)', 'the summary when there is one');
+    assert.equal(
+      rowText(toolRow(toolPart('t', 'read_file', { path: 'a.ts' }, 'done', 'the whole file…', { summary: 'read a.ts (3 lines)' }), 80)),
+      '  ✓ read_file a.ts → read a.ts (3 lines)',
+      'the summary when there is one',
+    );
     assert.equal(summarizeArguments('{"questions":["a?","b?"]}'), 'a?, b?');
     assert.equal(summarizeArguments('not json'), 'not json');
   });
@@ -67,22 +89,41 @@ describe('chat rows', () => {
     assert.equal(messageRows(message, NO_PROGRESS, 50, OPTIONS), first);
     assert.notEqual(messageRows(message, NO_PROGRESS, 40, OPTIONS), first, 'a new width lays it out again');
     const streaming = reply('b', [{ id: 'p', type: 'text', text: 'so far' }]);
-    assert.notEqual(messageRows(streaming, NO_PROGRESS, 50, OPTIONS), messageRows(streaming, NO_PROGRESS, 50, OPTIONS), 'streaming: not cached');
+    assert.notEqual(
+      messageRows(streaming, NO_PROGRESS, 50, OPTIONS),
+      messageRows(streaming, NO_PROGRESS, 50, OPTIONS),
+      'streaming: not cached',
+    );
   });
 
   test('errors and interruptions are said; usage and cost follow a finished reply', () => {
     const failed = reply('a', [], 'error', { error: 'the provider refused: 401' });
     assert.deepEqual(texts(messageRows(failed, NO_PROGRESS, 60, OPTIONS)), ['  ✗ the provider refused: 401']);
     assert.deepEqual(texts(messageRows(reply('b', [], 'interrupted'), NO_PROGRESS, 60, OPTIONS)), ['  (interrupted)']);
-    const done = reply('c', [{ id: 'p', type: 'text', text: 'ok' }], 'done', { model: 'gpt-5.4-mini', usage: { inputTokens: 1000, cachedInputTokens: 0, outputTokens: 234, reasoningTokens: 0 }, costUsd: 0.0021 });
+    const done = reply('c', [{ id: 'p', type: 'text', text: 'ok' }], 'done', {
+      model: 'gpt-5.4-mini',
+      usage: { inputTokens: 1000, cachedInputTokens: 0, outputTokens: 234, reasoningTokens: 0 },
+      costUsd: 0.0021,
+    });
     assert.deepEqual(texts(messageRows(done, NO_PROGRESS, 60, OPTIONS)), ['  ok', '  gpt-5.4-mini · 1.2k tok · $0.002']);
   });
 });
 
 describe('chat frame', () => {
   const chat = (providerConfigured: boolean, count = 0) =>
-    chatFromSnapshot({ session: SESSION, messages: Array.from({ length: count }, (_, i) => userMessage(`u${i}`, `message ${i}`)), queued: 0, providerConfigured });
-  const input = (c: ReturnType<typeof chat>, scroll = 0) => ({ chat: c, progress: NO_PROGRESS, scroll, proposal: null, proposalKey: 'Ctrl+Y' });
+    chatFromSnapshot({
+      session: SESSION,
+      messages: Array.from({ length: count }, (_, i) => userMessage(`u${i}`, `message ${i}`)),
+      queued: 0,
+      providerConfigured,
+    });
+  const input = (c: ReturnType<typeof chat>, scroll = 0) => ({
+    chat: c,
+    progress: NO_PROGRESS,
+    scroll,
+    proposal: null,
+    proposalKey: 'Ctrl+Y',
+  });
 
   test('no provider: the hint says how to configure one', () => {
     const frame = chatFrame(input(chat(false)), 80, 20, OPTIONS);

@@ -58,10 +58,12 @@ const cache = new WeakMap<ChatMessage, CacheEntry>();
 export function messageRows(message: ChatMessage, progress: ProgressView, width: number, options: ChatRowsOptions): Row[] {
   const research = message.parts.map((part) => (isResearchPart(part) ? researchFor(part, message, progress) : null));
   const cached = cache.get(message);
-  if (cached && cached.width === width && cached.expanded === options.researchExpanded && sameResearch(cached.research, research)) return cached.rows;
+  if (cached && cached.width === width && cached.expanded === options.researchExpanded && sameResearch(cached.research, research))
+    return cached.rows;
   const rows = layoutMessage(message, research, width, options);
   // Only settled content is kept: a streaming message changes with the next delta anyway.
-  if (message.status !== 'queued' && message.status !== 'streaming') cache.set(message, { width, expanded: options.researchExpanded, research, rows });
+  if (message.status !== 'queued' && message.status !== 'streaming')
+    cache.set(message, { width, expanded: options.researchExpanded, research, rows });
   return rows;
 }
 
@@ -84,7 +86,9 @@ function layoutMessage(message: ChatMessage, research: readonly (ResearchView | 
   message.parts.forEach((part, i) => {
     if (part.type === 'text') {
       if (part.text.trim() === '') return;
-      rows.push(...markdownRows(part.text, Math.max(1, width - INDENT.length)).map((row) => (row.length === 0 ? row : [{ text: INDENT }, ...row])));
+      rows.push(
+        ...markdownRows(part.text, Math.max(1, width - INDENT.length)).map((row) => (row.length === 0 ? row : [{ text: INDENT }, ...row])),
+      );
       return;
     }
     const view = research[i] ?? null;
@@ -101,7 +105,10 @@ function statusRows(message: ChatMessage, width: number): Row[] {
     case 'streaming':
       return [];
     case 'error':
-      return wrapText(`✗ ${message.error ?? 'the reply failed'}`, width - INDENT.length, { color: 'error' }).map((row) => [{ text: INDENT }, ...row]);
+      return wrapText(`✗ ${message.error ?? 'the reply failed'}`, width - INDENT.length, { color: 'error' }).map((row) => [
+        { text: INDENT },
+        ...row,
+      ]);
     case 'interrupted':
       return [[{ text: `${INDENT}(interrupted)`, style: DIM }]];
     case 'done': {
@@ -128,9 +135,11 @@ function researchFor(part: ToolPart, message: ChatMessage, progress: ProgressVie
 /** `✓ read_file daemon/llm/models.ts → 120 lines`: one row, cut to the width. */
 export function toolRow(part: ToolPart, width: number): Row {
   const icon: Segment =
-    part.status === 'running' ? { text: '⚙ ', style: DIM }
-    : part.status === 'done' ? { text: '✓ ', style: { color: 'success' } }
-    : { text: '✗ ', style: { color: 'error' } };
+    part.status === 'running'
+      ? { text: '⚙ ', style: DIM }
+      : part.status === 'done'
+        ? { text: '✓ ', style: { color: 'success' } }
+        : { text: '✗ ', style: { color: 'error' } };
   const args = summarizeArguments(part.arguments);
   const said = part.summary ?? part.result;
   const result = said ? oneLine(said) : part.status === 'running' ? '…' : '';
@@ -149,10 +158,13 @@ export function summarizeArguments(json: string): string {
     return oneLine(json);
   }
   const flat = (item: unknown): string =>
-    Array.isArray(item) ? item.map(flat).join(', ')
-    : item !== null && typeof item === 'object' ? Object.values(item).map(flat).filter(Boolean).join(' ')
-    : item === undefined || item === null ? ''
-    : String(item);
+    Array.isArray(item)
+      ? item.map(flat).join(', ')
+      : item !== null && typeof item === 'object'
+        ? Object.values(item).map(flat).filter(Boolean).join(' ')
+        : item === undefined || item === null
+          ? ''
+          : String(item);
   return oneLine(flat(value));
 }
 
@@ -183,12 +195,19 @@ function agentRow(agent: AgentView, width: number): Row {
   const head: Segment[] = [
     { text: `${INDENT}  ` },
     AGENT_ICONS[agent.status],
-    { text: progressBar(agent.status === 'done' && agent.maxSteps ? agent.maxSteps : agent.step, agent.maxSteps, BAR_WIDTH), style: { color: agent.status === 'failed' ? 'error' : 'accent' } },
+    {
+      text: progressBar(agent.status === 'done' && agent.maxSteps ? agent.maxSteps : agent.step, agent.maxSteps, BAR_WIDTH),
+      style: { color: agent.status === 'failed' ? 'error' : 'accent' },
+    },
     { text: ` ${steps.padStart(5)}  ` },
   ];
   const room = Math.max(8, width - displayWidth(head.map((segment) => segment.text).join('')));
   const question = oneLine(agent.question);
-  const activity = agent.activity ? oneLine(agent.activity) : agent.status === 'done' ? `${agent.sources} source${agent.sources === 1 ? '' : 's'}` : '';
+  const activity = agent.activity
+    ? oneLine(agent.activity)
+    : agent.status === 'done'
+      ? `${agent.sources} source${agent.sources === 1 ? '' : 's'}`
+      : '';
   // The question gets at most 60% of what is left when there is an activity to show beside it.
   const questionWidth = activity ? Math.min(displayWidth(question), Math.max(8, Math.floor(room * 0.6))) : room;
   const row: Segment[] = [...head, { text: truncate(question, questionWidth) }];
@@ -202,7 +221,10 @@ function summaryRow(view: ResearchView, width: number, key: string): Row {
   const parts = [`${view.agents.length} question${view.agents.length === 1 ? '' : 's'}`, `${count('done')} answered`];
   if (count('failed') > 0) parts.push(`${count('failed')} failed`);
   if (count('cancelled') > 0) parts.push(`${count('cancelled')} cancelled`);
-  const icon: Segment = view.status === 'done' ? { text: '✓ ', style: { color: 'success' } } : { text: '✗ ', style: { color: view.status === 'failed' ? 'error' : 'warning' } };
+  const icon: Segment =
+    view.status === 'done'
+      ? { text: '✓ ', style: { color: 'success' } }
+      : { text: '✗ ', style: { color: view.status === 'failed' ? 'error' : 'warning' } };
   const usage = formatUsage(view.tokens, view.costUsd);
   return truncateRow(
     [
@@ -224,7 +246,8 @@ export const PROVIDER_HINT =
   '(or OPENAI_BASE_URL and RALPH_MODEL for another server) and restart it (ralph daemon stop), ' +
   'or set the provider in ralph.config.ts. Goals, logs and the pipeline work without it.';
 
-export const EMPTY_CHAT_HINT = 'Ask about the repository, send research agents out, agree on a goal. Enter sends; /new starts a new session.';
+export const EMPTY_CHAT_HINT =
+  'Ask about the repository, send research agents out, agree on a goal. Enter sends; /new starts a new session.';
 
 export interface ChatFrame {
   /** The provider hint, above the messages (empty when a provider is configured). */
@@ -253,7 +276,12 @@ export interface ChatFrameInput {
 /** Rows of the pane that are not the conversation: the title, the status line, the input line. */
 const FIXED_ROWS = 3;
 
-export function chatFrame({ chat, progress, scroll, proposal, proposalKey }: ChatFrameInput, width: number, height: number, options: ChatRowsOptions): ChatFrame {
+export function chatFrame(
+  { chat, progress, scroll, proposal, proposalKey }: ChatFrameInput,
+  width: number,
+  height: number,
+  options: ChatRowsOptions,
+): ChatFrame {
   const hint = chat.providerConfigured ? [] : wrapText(PROVIDER_HINT, width, { color: 'warning' });
   const proposalRow: Row | null = proposal
     ? truncateRow(
@@ -268,10 +296,13 @@ export function chatFrame({ chat, progress, scroll, proposal, proposalKey }: Cha
     : null;
   // The hint gives way to the conversation on a short pane, but keeps at least two rows.
   const hintRows = Math.min(hint.length, Math.max(2, height - FIXED_ROWS - (proposalRow ? 1 : 0) - 3));
-  const shownHint = hint.length > hintRows ? [...hint.slice(0, hintRows - 1), truncateRow([...(hint[hintRows - 1] ?? []), { text: ' …' }], width)] : hint;
+  const shownHint =
+    hint.length > hintRows ? [...hint.slice(0, hintRows - 1), truncateRow([...(hint[hintRows - 1] ?? []), { text: ' …' }], width)] : hint;
   const contentRows = Math.max(1, height - FIXED_ROWS - shownHint.length - (proposalRow ? 1 : 0));
   const welcome = chat.messages.length === 0 && chat.providerConfigured ? wrapText(EMPTY_CHAT_HINT, width, DIM) : null;
-  const all: KeyedRows = welcome ? { rows: welcome, keys: welcome.map((_, i) => `welcome:${i}`) } : chatRows(chat, progress, width, options);
+  const all: KeyedRows = welcome
+    ? { rows: welcome, keys: welcome.map((_, i) => `welcome:${i}`) }
+    : chatRows(chat, progress, width, options);
   const maxScroll = Math.max(0, all.rows.length - contentRows);
   const offset = Math.min(scroll, maxScroll);
   const end = all.rows.length - offset;

@@ -32,7 +32,10 @@ export function helpRows(keymap: Keymap, width: number): Row[] {
   const columnWidth = Math.floor(width / columns);
   const blocks = sections.map((section) => [
     [{ text: section.title, style: { bold: true, color: 'accent' as const } }],
-    ...section.entries.map(([keys, help]): Row => truncateRow([{ text: padEnd(truncate(keys, keyWidth - 1), keyWidth), style: { bold: true } }, { text: help }], columnWidth - 1)),
+    ...section.entries.map(
+      ([keys, help]): Row =>
+        truncateRow([{ text: padEnd(truncate(keys, keyWidth - 1), keyWidth), style: { bold: true } }, { text: help }], columnWidth - 1),
+    ),
   ]);
   if (columns === 1) return blocks.flatMap((block, i) => (i === 0 ? block : [[], ...block]));
   // Two columns: sections go left or right, to whichever side is shorter so far.

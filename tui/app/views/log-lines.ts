@@ -74,8 +74,9 @@ export function logFrame(view: LogView, width: number, height: number): LogFrame
   const top = visibleTop(view, contentRows);
   const total = Math.max(view.total, logEnd(view));
   const position =
-    view.follow && logAtEnd(view) ? `following · ${total.toLocaleString('en-US')} line${total === 1 ? '' : 's'}`
-    : `lines ${(top + 1).toLocaleString('en-US')}–${(top + entries.length).toLocaleString('en-US')} of ${total.toLocaleString('en-US')}${view.want ? ' · reading…' : ''}`;
+    view.follow && logAtEnd(view)
+      ? `following · ${total.toLocaleString('en-US')} line${total === 1 ? '' : 's'}`
+      : `lines ${(top + 1).toLocaleString('en-US')}–${(top + entries.length).toLocaleString('en-US')} of ${total.toLocaleString('en-US')}${view.want ? ' · reading…' : ''}`;
   if (view.error) rows.push([{ text: `✗ ${oneLine(view.error)}`, style: { color: 'error' } }]);
   return { rows, keys: entries.map((entry) => `entry:${entry.index}`), position, search, contentRows };
 }

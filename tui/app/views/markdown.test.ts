@@ -43,7 +43,13 @@ describe('markdown', () => {
   });
 
   test('fenced code keeps its spaces; an unclosed fence is code so far', () => {
-    assert.deepEqual(render('text\n```ts\nconst a = 1;\n  indented\n```\nafter'), ['text', '╭ ts', '│ const a = 1;', '│   indented', 'after']);
+    assert.deepEqual(render('text\n```ts\nconst a = 1;\n  indented\n```\nafter'), [
+      'text',
+      '╭ ts',
+      '│ const a = 1;',
+      '│   indented',
+      'after',
+    ]);
     assert.deepEqual(render('```\nstill streaming'), ['│ still streaming']);
     const code = markdownRows('```\nx\n```', 40)[0];
     assert.deepEqual(code?.[1], { text: 'x', style: { color: 'code' } });

@@ -113,7 +113,13 @@ function codeBlock(lines: readonly string[], language: string, width: number): R
   const rows: Row[] = [];
   if (language) rows.push([{ text: `╭ ${language}`, style: DIM }]);
   for (const line of lines) {
-    rows.push(...wrapSegments([{ text: line.trimEnd(), style: CODE }], width, { firstPrefix: [gutter], restPrefix: [gutter], preserveSpaces: true }));
+    rows.push(
+      ...wrapSegments([{ text: line.trimEnd(), style: CODE }], width, {
+        firstPrefix: [gutter],
+        restPrefix: [gutter],
+        preserveSpaces: true,
+      }),
+    );
   }
   if (lines.length === 0) rows.push([gutter]);
   return rows;

@@ -15,7 +15,13 @@ describe('pipelineLines', () => {
       3,
     );
     assert.deepEqual(
-      lines.map((line) => (line.kind === 'header' ? `${line.label} (${line.count})` : line.kind === 'goal' ? `#${line.goal.id}${line.selected ? '*' : ''}` : `!${line.invalid.id}`)),
+      lines.map((line) =>
+        line.kind === 'header'
+          ? `${line.label} (${line.count})`
+          : line.kind === 'goal'
+            ? `#${line.goal.id}${line.selected ? '*' : ''}`
+            : `!${line.invalid.id}`,
+      ),
       ['Running (1)', '#2', 'Draft (2)', '#1', '#3*', 'Invalid (1)', '!4'],
     );
   });
@@ -58,7 +64,10 @@ describe('goal meta and detail', () => {
     const running = makeGoal(2, 'running');
     let state = withState([running]);
     assert.deepEqual(goalMeta(running, state, 50), { iteration: null, usage: null, warning: false }, 'nothing yet: nothing shown');
-    state = reduce(state, { kind: 'event', event: makeEvent(1, 'progress.begin', { token: 'goal:2:3', kind: 'iteration', title: 'Iteration 3' }) });
+    state = reduce(state, {
+      kind: 'event',
+      event: makeEvent(1, 'progress.begin', { token: 'goal:2:3', kind: 'iteration', title: 'Iteration 3' }),
+    });
     const spent = { ...running, usage: { inputTokens: 9000, cachedInputTokens: 0, outputTokens: 1000, calls: 4, costUsd: 0.1234 } };
     assert.deepEqual(goalMeta(spent, state, 50), { iteration: 'it 3/50', usage: '$0.12', warning: false });
     assert.equal(goalMeta({ ...spent, usage: { ...spent.usage, costUsd: null } }, state, null).usage, '10k tok', 'unknown prices: tokens');
@@ -67,10 +76,16 @@ describe('goal meta and detail', () => {
 
   test('the detail line: a warning first, else what the iteration does, why it is stuck, where it landed', () => {
     const stuck = makeGoal(3, 'stuck');
-    const withReason = { ...stuck, attempts: stuck.attempts.map((attempt) => ({ ...attempt, reason: 'the check failed 3 times the same way' })) };
+    const withReason = {
+      ...stuck,
+      attempts: stuck.attempts.map((attempt) => ({ ...attempt, reason: 'the check failed 3 times the same way' })),
+    };
     let state = withState([withReason]);
     assert.deepEqual(goalDetail(withReason, state), { tone: 'error', text: 'stuck: the check failed 3 times the same way' });
-    state = reduce(state, { kind: 'event', event: makeEvent(1, 'goal.warning', { goalId: 3, kind: 'conflict', message: 'you edited a.ts too', paths: ['a.ts'] }) });
+    state = reduce(state, {
+      kind: 'event',
+      event: makeEvent(1, 'goal.warning', { goalId: 3, kind: 'conflict', message: 'you edited a.ts too', paths: ['a.ts'] }),
+    });
     assert.deepEqual(goalDetail(withReason, state), { tone: 'warning', text: '⚠ you edited a.ts too' });
     const landed = { ...makeGoal(4, 'done'), landed: { commit: '0123456789abcdef', branch: 'main', at: '2025-01-02T03:04:05.000Z' } };
     assert.deepEqual(goalDetail(landed, withState([landed])), { tone: 'info', text: 'landed on main as 0123456789' });

@@ -78,7 +78,12 @@ export function goalMeta(goal: Goal, state: ViewState, iterationLimit: number | 
   const iteration = showIteration ? `it ${count}${iterationLimit && goal.state !== 'done' ? `/${iterationLimit}` : ''}` : null;
   const { usage } = goal;
   const cost = formatCost(usage.costUsd);
-  const usageText = usage.calls === 0 ? null : cost && usage.costUsd !== null && usage.costUsd > 0 ? cost : `${shortCount(usage.inputTokens + usage.outputTokens)} tok`;
+  const usageText =
+    usage.calls === 0
+      ? null
+      : cost && usage.costUsd !== null && usage.costUsd > 0
+        ? cost
+        : `${shortCount(usage.inputTokens + usage.outputTokens)} tok`;
   return { iteration, usage: usageText, warning: state.warnings.has(goal.id) };
 }
 
@@ -96,6 +101,7 @@ export function goalDetail(goal: Goal, state: ViewState): { tone: 'warning' | 'e
   const attempt = goal.attempts.at(-1);
   if (goal.state === 'stuck' && attempt?.reason) return { tone: 'error', text: `stuck: ${oneLine(attempt.reason)}` };
   if (goal.landed) return { tone: 'info', text: `landed on ${oneLine(goal.landed.branch)} as ${goal.landed.commit.slice(0, 10)}` };
-  if (goal.state === 'done' && goal.branch) return { tone: 'info', text: `done on ${oneLine(goal.branch)}: land it to bring it onto your branch` };
+  if (goal.state === 'done' && goal.branch)
+    return { tone: 'info', text: `done on ${oneLine(goal.branch)}: land it to bring it onto your branch` };
   return null;
 }

@@ -14,7 +14,8 @@ import { logRow } from './log-lines.ts';
 import { rowText } from './text.ts';
 
 const WIDTH = 80;
-const WIDE = 'Done ✅ tests ❌ none ⭐ star ☕ break ⌛ waiting 👍🏽 approved 👩‍💻 修复中文标题的宽度计算问题 Cafe\u0301 re\u0301sume\u0301 ';
+const WIDE =
+  'Done ✅ tests ❌ none ⭐ star ☕ break ⌛ waiting 👍🏽 approved 👩‍💻 修复中文标题的宽度计算问题 Cafe\u0301 re\u0301sume\u0301 ';
 
 function assertFits(rows: readonly (readonly { text: string }[])[], what: string): void {
   assert.ok(rows.length > 0);
@@ -26,7 +27,15 @@ describe('wide characters at 80 columns', () => {
     const options = { researchExpanded: false, researchKey: 'Ctrl+O' };
     const progress = progressFromSnapshot([]);
     assertFits(messageRows(userMessage('u', WIDE.repeat(3)), progress, WIDTH, options), 'user message');
-    assertFits(messageRows(reply('a', [{ id: 'p', type: 'text', text: `# ${WIDE}\n\n- ${WIDE.repeat(2)}\n\n${'✅'.repeat(70)}` }], 'done'), progress, WIDTH, options), 'reply');
+    assertFits(
+      messageRows(
+        reply('a', [{ id: 'p', type: 'text', text: `# ${WIDE}\n\n- ${WIDE.repeat(2)}\n\n${'✅'.repeat(70)}` }], 'done'),
+        progress,
+        WIDTH,
+        options,
+      ),
+      'reply',
+    );
   });
 
   test('log rows are cut within the pane', () => {

@@ -4,6 +4,7 @@
  * and part ids, so every client can build the same message.
  */
 import { z } from 'zod';
+import { CallUsage } from './usage.ts';
 
 const Time = z.iso.datetime({ offset: true });
 
@@ -29,14 +30,6 @@ export type ToolPart = z.infer<typeof ToolPart>;
 
 export const ChatPart = z.discriminatedUnion('type', [TextPart, ToolPart]);
 export type ChatPart = z.infer<typeof ChatPart>;
-
-export const CallUsage = z.object({
-  inputTokens: z.int().nonnegative(),
-  cachedInputTokens: z.int().nonnegative(),
-  outputTokens: z.int().nonnegative(),
-  reasoningTokens: z.int().nonnegative(),
-});
-export type CallUsage = z.infer<typeof CallUsage>;
 
 export const ChatMessage = z.object({
   id: z.string(),

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { boundedJson, GOAL_BOUNDS, GOAL_TITLE_MAX, LINKS_BOUNDS, maxUnits } from './limits.ts';
+import { emptyUsage, Usage } from './usage.ts';
 
 export const GOAL_STATES = ['draft', 'queued', 'running', 'paused', 'done', 'stuck', 'cancelled'] as const;
 export const GoalState = z.enum(GOAL_STATES);
@@ -33,18 +34,6 @@ export const TRANSITIONS: Readonly<Record<GoalAction, { readonly from: readonly 
 };
 
 export const IsoTime = z.iso.datetime({ offset: true });
-
-export const Usage = z.object({
-  inputTokens: z.int().nonnegative(),
-  cachedInputTokens: z.int().nonnegative(),
-  outputTokens: z.int().nonnegative(),
-  calls: z.int().nonnegative(),
-  /** null while any call's price is unknown: cost then shows tokens only. */
-  costUsd: z.number().nonnegative().nullable(),
-});
-export type Usage = z.infer<typeof Usage>;
-
-export const emptyUsage = (): Usage => ({ inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, calls: 0, costUsd: 0 });
 
 export const Transition = z.object({
   action: GoalAction,

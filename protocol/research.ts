@@ -3,7 +3,7 @@
  * Live progress travels as progress.* events (one token per agent); the run's state as research.updated.
  */
 import { z } from 'zod';
-import { CallUsage } from './chat.ts';
+import { CallUsage } from './usage.ts';
 
 const Time = z.iso.datetime({ offset: true });
 

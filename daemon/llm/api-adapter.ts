@@ -27,7 +27,3 @@ export interface StreamReader<Chunk> {
   /** The call's result once the stream reached its proper end; undefined when it stopped short. */
   result(): ModelResult | undefined;
 }
-
-export function emptyUsage(): ModelResult['usage'] {
-  return { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
-}

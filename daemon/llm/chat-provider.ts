@@ -3,6 +3,7 @@
  * conversation items as messages, function tools with strict schemas, tool calls assembled from
  * their indexed deltas, usage from the last chunk (`stream_options.include_usage`).
  */
+import { emptyCallUsage } from '../../protocol/index.ts';
 import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsStreaming,
@@ -10,7 +11,6 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions/completions';
 import type { ApiAdapter, RestoreArguments, StreamReader } from './api-adapter.ts';
-import { emptyUsage } from './api-adapter.ts';
 import { strictSchema } from './strict-schema.ts';
 import type { ConversationItem, ModelRequest, ModelResult, ProviderEvent, StopReason, ToolCall } from './types.ts';
 
@@ -83,7 +83,7 @@ class ChatStreamReader implements StreamReader<ChatCompletionChunk> {
   private readonly partialCalls = new Map<number, PartialCall>();
   private toolCalls: ToolCall[] = [];
   private finishReason: ChatCompletionChunk.Choice['finish_reason'] = null;
-  private usage = emptyUsage();
+  private usage = emptyCallUsage();
 
   constructor(request: ModelRequest, restoreArguments: RestoreArguments) {
     this.model = request.model;

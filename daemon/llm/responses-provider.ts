@@ -2,6 +2,7 @@
  * The Responses API (`POST /v1/responses`, streamed): conversation items as input items, function
  * tools with strict schemas, the hosted `web_search` tool, and the stream's events as ProviderEvents.
  */
+import { emptyCallUsage } from '../../protocol/index.ts';
 import type {
   ResponseCreateParamsStreaming,
   ResponseInputItem,
@@ -10,7 +11,6 @@ import type {
   Tool,
 } from 'openai/resources/responses/responses';
 import type { ApiAdapter, RestoreArguments, StreamReader } from './api-adapter.ts';
-import { emptyUsage } from './api-adapter.ts';
 import { strictSchema } from './strict-schema.ts';
 import type { Citation, ConversationItem, ModelRequest, ModelResult, ProviderEvent, StopReason, ToolCall } from './types.ts';
 import { ProviderError } from './types.ts';
@@ -153,7 +153,7 @@ class ResponsesStreamReader implements StreamReader<ResponseStreamEvent> {
             outputTokens: usage.output_tokens,
             reasoningTokens: usage.output_tokens_details?.reasoning_tokens ?? 0,
           }
-        : emptyUsage(),
+        : emptyCallUsage(),
       stopReason,
       model: this.model,
     };

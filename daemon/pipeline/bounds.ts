@@ -7,9 +7,8 @@
  * model provider's rate limits (waits pause an iteration rather than burn it), so neither a
  * rate-limited provider nor a daemon that was down for the night uses up a goal's time.
  */
-import type { Iteration, Usage } from '../../protocol/index.ts';
+import { addUsage, type Iteration, type Usage } from '../../protocol/index.ts';
 import type { RalphConfig } from '../config/schema.ts';
-import { addUsage } from '../store/goal-store.ts';
 
 export interface Bounds {
   maxIterations: number;

@@ -12,14 +12,14 @@
  * few times; a missing or refused configuration ends the goal stuck with the provider's message.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ErrorCode, RpcError, emptyUsage, type Goal } from '../../protocol/index.ts';
+import { addUsage, ErrorCode, RpcError, emptyUsage, type Goal } from '../../protocol/index.ts';
 import type { RalphConfig } from '../config/schema.ts';
 import type { ResolvedProvider } from '../config/env.ts';
 import type { ModelTable } from '../llm/models.ts';
 import type { ProviderFactory } from '../llm/provider.ts';
 import { ProviderError } from '../llm/types.ts';
 import type { Log } from '../server/context.ts';
-import { addUsage, type GoalStore } from '../store/goal-store.ts';
+import type { GoalStore } from '../store/goal-store.ts';
 import { boundsFrom, iterationBoundReached, SpendingWatch, spendingBoundReached, spendOf, stallDetected, type Bounds } from './bounds.ts';
 import type { GitEnv } from './git.ts';
 import { IterationError, runIteration, type IterationRecord, type IterationSpend } from './iteration.ts';

@@ -11,7 +11,16 @@
  * - `boundSignal` (a time, cost or token bound hit mid-iteration): the agent stops, its work so far
  *   is committed, the check is skipped, and the iteration comes back `interrupted` with the reason.
  */
-import { emptyUsage, type CallUsage, type CheckResult, type Goal, type Iteration, type Usage } from '../../protocol/index.ts';
+import {
+  addUsage,
+  emptyUsage,
+  usageOfCall,
+  type CallUsage,
+  type CheckResult,
+  type Goal,
+  type Iteration,
+  type Usage,
+} from '../../protocol/index.ts';
 import { runAgent, type CutReason } from '../agent/agent-loop.ts';
 import type { RalphConfig } from '../config/schema.ts';
 import type { ModelTable } from '../llm/models.ts';
@@ -21,7 +30,6 @@ import { clip } from '../tools/tool.ts';
 import { SANDBOX_OFF_REASON, describeSandbox, type SandboxMode, type SandboxState } from '../tools/sandbox.ts';
 import type { EnvironmentRules } from '../secrets/environment.ts';
 import { redactChangedFiles } from '../secrets/workspace-files.ts';
-import { addUsage } from '../store/goal-store.ts';
 import { executorRunner, executorTools, GOAL_DONE_TOOL, isGoalDone } from './executor-tools.ts';
 import { iterationToken, type GoalJournal } from './journal.ts';
 import { condenseNotes, describeCheck } from './notes.ts';
@@ -191,7 +199,7 @@ export async function runIteration(input: IterationInput): Promise<IterationReco
           break;
         case 'usage': {
           const costUsd = input.models.cost(event.model, event.usage);
-          usage = addUsage(usage, callUsage(event.usage, costUsd));
+          usage = addUsage(usage, usageOfCall(event.usage, costUsd));
           await journal.write('model', describeModelCall(event.model, event.usage, costUsd), {
             iteration: number,
             step: event.step,
@@ -415,16 +423,6 @@ function describeCut({ reason, calls, continued }: { reason: CutReason; calls: n
     reason === 'length' ? 'the reply was cut at the output-token limit' : "the reply was stopped by the provider's content filter";
   if (calls > 0) return `${why}: its ${calls === 1 ? 'tool call was' : `${calls} tool calls were`} not run, the model is asked again`;
   return continued ? `${why}: the model continues it` : `${why}: the answer stays cut`;
-}
-
-function callUsage(usage: CallUsage, costUsd: number | null): Usage {
-  return {
-    inputTokens: usage.inputTokens,
-    cachedInputTokens: usage.cachedInputTokens,
-    outputTokens: usage.outputTokens,
-    calls: 1,
-    costUsd,
-  };
 }
 
 async function logToolCall(journal: GoalJournal, iteration: number, call: ToolCall, result: ToolResult): Promise<void> {

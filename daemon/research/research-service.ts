@@ -11,6 +11,8 @@
  * each of those moments (run-store.ts); a daemon that stops mid-run leaves it marked failed.
  */
 import {
+  addCallUsage,
+  addCost,
   ErrorCode,
   RpcError,
   type CallUsage,
@@ -382,8 +384,8 @@ export class ResearchService {
         },
         usage: (model, usage) => {
           const cost = models.cost(model, usage);
-          addUsage(agent, usage, cost);
-          addUsage(run, usage, cost);
+          addCall(agent, usage, cost);
+          addCall(run, usage, cost);
           entry.progress.report({ tokens: tokensOf(agent.usage), costUsd: agent.costUsd });
           this.reportRunProgress(live);
         },
@@ -511,7 +513,7 @@ export class ResearchService {
         signal,
       })) {
         if (event.type === 'usage') {
-          addUsage(run, event.usage, models.cost(event.model, event.usage));
+          addCall(run, event.usage, models.cost(event.model, event.usage));
           this.reportRunProgress(live);
         } else if (event.type === 'wait') {
           this.publish(
@@ -609,15 +611,10 @@ function copyRun(run: ResearchRun): ResearchRun {
   return structuredClone(run);
 }
 
-/** Adds a call's usage and cost; the cost becomes unknown (null) once any call's price is unknown. */
-function addUsage(target: { usage: CallUsage; costUsd: number | null }, usage: CallUsage, cost: number | null): void {
-  target.usage = {
-    inputTokens: target.usage.inputTokens + usage.inputTokens,
-    cachedInputTokens: target.usage.cachedInputTokens + usage.cachedInputTokens,
-    outputTokens: target.usage.outputTokens + usage.outputTokens,
-    reasoningTokens: target.usage.reasoningTokens + usage.reasoningTokens,
-  };
-  target.costUsd = cost === null || target.costUsd === null ? null : target.costUsd + cost;
+/** Adds a call's usage and cost to an agent's or a run's; the cost becomes unknown (null) once any call's price is unknown. */
+function addCall(target: { usage: CallUsage; costUsd: number | null }, usage: CallUsage, cost: number | null): void {
+  target.usage = addCallUsage(target.usage, usage);
+  target.costUsd = addCost(target.costUsd, cost);
 }
 
 function tokensOf(usage: CallUsage): number {

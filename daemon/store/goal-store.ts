@@ -31,6 +31,7 @@ import {
   RALPH_DIR,
   RpcError,
   createGoal,
+  addUsage,
   describeZodError,
   isFinal,
   transition as applyTransition,
@@ -712,17 +713,6 @@ export function parseGoalFile(id: number, bytes: Buffer): { goal: Goal } | { err
   if (!parsed.success) return { error: `not a valid goal: ${oneLine(describeZodError(parsed.error))}` };
   if (parsed.data.id !== id) return { error: `its id is ${parsed.data.id} but its file name says ${id}` };
   return { goal: parsed.data };
-}
-
-/** Two usages added up; the cost is unknown (null) once either is. */
-export function addUsage(a: Usage, b: Usage): Usage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    calls: a.calls + b.calls,
-    costUsd: a.costUsd === null || b.costUsd === null ? null : a.costUsd + b.costUsd,
-  };
 }
 
 /** Runs a constructor of goal data, turning a validation error into InvalidParams. */

@@ -40,7 +40,6 @@ export interface AppProps {
 }
 
 export function App({ connection, editor }: AppProps) {
-  const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const { state, current, dispatch } = useDaemonState(connection);
   // The bindings of ralph.config.ts (`tui.keys`), as the daemon sends them: a reload rebinds at once.
@@ -52,10 +51,45 @@ export function App({ connection, editor }: AppProps) {
   const notices = noticesOf(state, keymap);
   const layout = computeLayout(columns, rows, state.ui.focus, notices.length + (state.ui.prompt ? 1 : 0));
   const frames = useFrames(state, layout, keymap);
+  useKeys({ current, keymap, keyLayout: frames.keyLayout, dispatch, run });
 
+  return (
+    <Box flexDirection="column" width={columns}>
+      <Screen state={state} layout={layout} frames={frames} keymap={keymap} />
+      {state.ui.prompt && <PromptLine prompt={state.ui.prompt} width={columns} />}
+      <Notices notices={notices} />
+      <StatusBar
+        repo={state.repo}
+        connection={state.connection}
+        clients={state.clients.length}
+        changedFiles={changedFileCount(state)}
+        model={state.settings.chatModel}
+        pipelinePaused={state.pipeline.paused}
+        keys={footerText(keymap, state.ui.helpOpen ? 'global' : state.ui.focus)}
+        width={columns}
+      />
+    </Box>
+  );
+}
+
+/** Keys become intents (keys/interpret.ts), and intents become actions, requests or the TUI's exit. */
+function useKeys({
+  current,
+  keymap,
+  keyLayout,
+  dispatch,
+  run,
+}: {
+  current: DaemonState['current'];
+  keymap: Keymap;
+  keyLayout: KeyLayout;
+  dispatch: DaemonState['dispatch'];
+  run: ReturnType<typeof useCommands>;
+}): void {
+  const { exit } = useApp();
   // The numbers the keys need, as of the last frame drawn.
-  const keyLayout = useRef<KeyLayout>(frames.keyLayout);
-  keyLayout.current = frames.keyLayout;
+  const lastKeyLayout = useRef<KeyLayout>(keyLayout);
+  lastKeyLayout.current = keyLayout;
 
   const apply = (intent: Intent) => {
     if (intent.kind === 'dispatch') dispatch(intent.action);
@@ -66,17 +100,60 @@ export function App({ connection, editor }: AppProps) {
     // One read may hold several keys ("jjk", a paste): each counts, in order.
     for (const [one, oneKey] of splitKeys(input, key, () => hasTextField(current()))) {
       // The state as of the keys before this one, even if React has not drawn it yet.
-      const intents = interpretKey(current(), keymap, one, oneKey, keyLayout.current);
+      const intents = interpretKey(current(), keymap, one, oneKey, lastKeyLayout.current);
       for (const intent of intents) apply(intent);
       // Keys read together with the one that opened the editor were typed before it opened: not for the TUI.
       if (intents.some((intent) => intent.kind === 'command' && intent.command.kind === 'edit-spec')) return;
     }
   });
+}
 
-  const focus = state.ui.focus;
-  const tabs = layout.mode === 'tabs';
+type DaemonState = ReturnType<typeof useDaemonState>;
+type Frames = ReturnType<typeof useFrames>;
+
+/** What fills the rows above the prompt and the status bar: the help, the panes side by side, or the one pane of a tab. */
+function Screen({ state, layout, frames, keymap }: { state: ViewState; layout: Layout; frames: Frames; keymap: Keymap }) {
+  if (state.ui.helpOpen) {
+    return (
+      <HelpOverlay
+        rows={frames.help}
+        scroll={state.ui.helpScroll}
+        width={layout.columns}
+        height={layout.paneRows}
+        closeKeys={`${showKeys(keymap, 'help')}/Esc`}
+      />
+    );
+  }
+  const pipeline = pipelinePane(state, layout, keymap);
+  const log = logPane(state, layout, frames, keymap);
+  const chat = chatPane(state, layout, frames, keymap);
+  if (layout.mode !== 'split') return <Box height={layout.paneRows}>{pipeline || chat || log}</Box>;
+  return (
+    <Box height={layout.paneRows}>
+      <Box flexDirection="column" width={layout.leftWidth}>
+        {pipeline}
+        {log}
+      </Box>
+      <Box
+        borderStyle="single"
+        borderTop={false}
+        borderRight={false}
+        borderBottom={false}
+        borderDimColor
+        paddingLeft={1}
+        height={layout.paneRows}
+      >
+        {chat}
+      </Box>
+    </Box>
+  );
+}
+
+function pipelinePane(state: ViewState, layout: Layout, keymap: Keymap) {
+  const box = layout.panes.pipeline;
+  if (!box) return null;
   const selected = selectedGoal(state);
-  const pipelinePane = layout.panes.pipeline && (
+  return (
     <PipelinePane
       groups={goalGroups(state)}
       invalid={invalidGoals(state)}
@@ -85,81 +162,45 @@ export function App({ connection, editor }: AppProps) {
       detail={selected ? goalDetail(selected, state) : null}
       info={pipelineInfo(state)}
       emptyHint={`No goals yet. ${showKeys(keymap, 'goalNew')} adds a draft, the chat can propose one, or: ralph goal add --title "…"`}
-      focused={focus === 'pipeline'}
-      tabs={tabs}
-      width={layout.panes.pipeline.width}
-      height={layout.panes.pipeline.height}
+      focused={state.ui.focus === 'pipeline'}
+      tabs={layout.mode === 'tabs'}
+      width={box.width}
+      height={box.height}
     />
   );
-  const logPane = layout.panes.log && frames.log && (
+}
+
+function logPane(state: ViewState, layout: Layout, frames: Frames, keymap: Keymap) {
+  const box = layout.panes.log;
+  if (!box || !frames.log) return null;
+  return (
     <LogPane
-      goal={selected}
+      goal={selectedGoal(state)}
       frame={frames.log}
-      focused={focus === 'log'}
-      tabs={tabs}
-      width={layout.panes.log.width}
-      height={layout.panes.log.height}
+      focused={state.ui.focus === 'log'}
+      tabs={layout.mode === 'tabs'}
+      width={box.width}
+      height={box.height}
       nextMatchKey={showKeys(keymap, 'logNextMatch')}
     />
   );
-  const chatPane = layout.panes.chat && frames.chat && (
+}
+
+function chatPane(state: ViewState, layout: Layout, frames: Frames, keymap: Keymap) {
+  const box = layout.panes.chat;
+  if (!box || !frames.chat) return null;
+  return (
     <ChatPane
       chat={state.chat}
       frame={frames.chat}
       input={state.ui.chatInput}
-      focused={focus === 'chat'}
-      tabs={tabs}
-      width={layout.panes.chat.width}
-      height={layout.panes.chat.height}
+      focused={state.ui.focus === 'chat'}
+      tabs={layout.mode === 'tabs'}
+      width={box.width}
+      height={box.height}
       interruptKey={showKeys(keymap, 'chatInterrupt')}
       focusKey={showKeys(keymap, 'nextPane')}
     />
-  );
-
-  return (
-    <Box flexDirection="column" width={columns}>
-      {state.ui.helpOpen ? (
-        <HelpOverlay
-          rows={frames.help}
-          scroll={state.ui.helpScroll}
-          width={columns}
-          height={layout.paneRows}
-          closeKeys={`${showKeys(keymap, 'help')}/Esc`}
-        />
-      ) : layout.mode === 'split' ? (
-        <Box height={layout.paneRows}>
-          <Box flexDirection="column" width={layout.leftWidth}>
-            {pipelinePane}
-            {logPane}
-          </Box>
-          <Box
-            borderStyle="single"
-            borderTop={false}
-            borderRight={false}
-            borderBottom={false}
-            borderDimColor
-            paddingLeft={1}
-            height={layout.paneRows}
-          >
-            {chatPane}
-          </Box>
-        </Box>
-      ) : (
-        <Box height={layout.paneRows}>{pipelinePane || chatPane || logPane}</Box>
-      )}
-      {state.ui.prompt && <PromptLine prompt={state.ui.prompt} width={columns} />}
-      <Notices notices={notices} />
-      <StatusBar
-        repo={state.repo}
-        connection={state.connection}
-        clients={state.clients.length}
-        changedFiles={changedFileCount(state)}
-        model={state.settings.chatModel}
-        pipelinePaused={state.pipeline.paused}
-        keys={footerText(keymap, state.ui.helpOpen ? 'global' : focus)}
-        width={columns}
-      />
-    </Box>
   );
 }
 

@@ -12,17 +12,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  ErrorCode,
-  RpcError,
-  type CallUsage,
   type ChatMessage,
   type ChatState,
   type EventEnvelope,
   type ResultOf,
   type TextPart,
-  type ToolPart,
 } from '../../protocol/index.ts';
 import { runAgent } from '../agent/agent-loop.ts';
+import { AgentRun } from '../agent/agent-run.ts';
+import { NotFoundError, UnavailableError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
 import { DeltaCoalescer } from '../events/delta-coalescer.ts';
 import type { ResolvedProvider } from '../config/config-service.ts';
@@ -34,18 +32,16 @@ import { ralphPaths } from '../paths.ts';
 import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
 import type { Log } from '../server/context.ts';
 import { KeyedQueue } from '../store/keyed-queue.ts';
-import { clip } from '../tools/tool.ts';
 import { plainChatAgent, type ChatAgent, type ChatTurn } from './chat-agent.ts';
 import { ChatSession, type Turn } from './chat-session.ts';
-import { conversationItems, messageText, NOT_CONFIGURED_REPLY } from './conversation.ts';
+import { conversationItems, NOT_CONFIGURED_REPLY } from './conversation.ts';
 import { nextSessionId } from './session-id.ts';
 import { TranscriptStore } from './transcript.ts';
+import { TurnReply } from './turn-reply.ts';
 
 /** The messages a snapshot carries (older ones: `chat.history`). */
 export const SNAPSHOT_MESSAGES = 50;
 export const DEFAULT_HISTORY_PAGE = 50;
-/** A tool result kept on its part (what clients show and later turns send back to the model). */
-const MAX_TOOL_RESULT_CHARS = 20_000;
 /** Model calls in one turn at most: a model that keeps calling tools is stopped rather than looping forever. */
 export const MAX_STEPS_PER_TURN = 25;
 /** How long stopping waits for interrupted turns to write their final line. */
@@ -188,7 +184,7 @@ export class ChatService {
     let end = session.messages.length;
     if (params.before !== undefined) {
       end = session.messages.findIndex((message) => message.id === params.before);
-      if (end < 0) throw new RpcError(ErrorCode.NotFound, `no message ${params.before} in chat session ${session.id}`);
+      if (end < 0) throw new NotFoundError(`no message ${params.before} in chat session ${session.id}`);
     }
     const start = Math.max(0, end - limit);
     return { session: session.id, messages: session.messages.slice(start, end).map(copyMessage), more: start > 0 };
@@ -263,7 +259,7 @@ export class ChatService {
     let loading = this.sessions.get(id);
     if (!loading) {
       const known = (await this.transcripts.sessions()).includes(id);
-      if (!known) throw new RpcError(ErrorCode.NotFound, `no chat session '${id}'`);
+      if (!known) throw new NotFoundError(`no chat session '${id}'`);
       // Looked up again: another request may have begun loading it meanwhile.
       loading = this.sessions.get(id) ?? loadSession(this.transcripts, id, this.log);
       this.sessions.set(id, loading);
@@ -273,7 +269,7 @@ export class ChatService {
   }
 
   private refuseWhenStopping(): void {
-    if (this.closing) throw new RpcError(ErrorCode.Unavailable, 'the daemon is stopping: the chat takes no more messages');
+    if (this.closing) throw new UnavailableError('the daemon is stopping: the chat takes no more messages');
   }
 
   // ---- turns ----
@@ -298,174 +294,107 @@ export class ChatService {
     }
   }
 
+  /** One turn: the reply streams as the agent writes it, and ends done, interrupted or failed (its text kept). */
   private async runOne(session: ChatSession, turn: Turn): Promise<void> {
-    const { reply, cause } = turn;
     const settings = this.settings.provider();
-    reply.status = 'streaming';
-    if (!settings.configured) {
-      this.bus.publish('chat.message', { message: copyMessage(reply) }, cause);
-      const part: TextPart = { id: 'p1', type: 'text', text: NOT_CONFIGURED_REPLY };
-      reply.parts.push(part);
-      this.bus.publish('chat.delta', { session: session.id, messageId: reply.id, partId: part.id, delta: part.text }, cause);
-      await this.finish(session, turn, { status: 'done' });
-      return;
-    }
-
-    reply.model = settings.model;
+    turn.reply.status = 'streaming';
+    if (!settings.configured) return this.replyNotConfigured(session, turn);
+    turn.reply.model = settings.model;
     const abort = new AbortController();
     turn.abort = abort;
-    this.bus.publish('chat.message', { message: copyMessage(reply) }, cause);
-
-    const textParts = new Map<number, TextPart>();
-    const toolParts = new Map<string, ToolPart>();
-    const models = this.settings.models();
-    const addPart = <P extends TextPart | ToolPart>(part: Omit<P, 'id'>): P => {
-      const added = { id: `p${reply.parts.length + 1}`, ...part } as P;
-      reply.parts.push(added);
-      return added;
-    };
-    const publishPart = (part: ToolPart) =>
-      this.bus.publish('chat.part', { session: session.id, messageId: reply.id, part: { ...part } }, cause);
-
-    // Tools run one at a time (the agent loop awaits each), so "the call running now" is well defined.
-    let runningTool: ToolPart | undefined;
-    const answerSavers: { afterPart: number; save: (answer: string) => Promise<unknown> }[] = [];
-    const chatTurn: ChatTurn = {
-      session: session.id,
-      cause,
-      lastResearchRun: () => lastResearchRun(session.messages),
-      showResearchRun: (runId) => {
-        if (!runningTool) return;
-        runningTool.researchRun = runId;
-        publishPart(runningTool);
-      },
-      whenAnswered: (save) => answerSavers.push({ afterPart: reply.parts.length, save }),
-    };
-
-    // The text part being streamed: published redacted, an end that may begin a secret held back until more comes.
-    let openText: { part: TextPart; stream: ReturnType<DaemonSecrets['redactStream']> } | undefined;
-    const addText = (part: TextPart, delta: string): void => {
-      if (delta === '') return;
-      part.text += delta;
-      this.bus.publish('chat.delta', { session: session.id, messageId: reply.id, partId: part.id, delta }, cause);
-    };
-    const endText = (): void => {
-      if (!openText) return;
-      addText(openText.part, openText.stream.end());
-      openText = undefined;
-    };
-
-    const conversation = session.messages.slice(0, session.messages.indexOf(reply));
+    this.bus.publish('chat.message', { message: copyMessage(turn.reply) }, turn.cause);
+    const reply = new TurnReply({ reply: turn.reply, session: session.id, cause: turn.cause, bus: this.bus, secrets: this.secrets });
     try {
-      const events = runAgent({
-        provider: this.providerFor(settings),
-        request: {
-          model: settings.model,
-          instructions: this.agent.instructions(),
-          ...(settings.reasoningEffort ? { reasoningEffort: settings.reasoningEffort } : {}),
-        },
-        items: conversationItems(conversation),
-        tools: this.agent.tools(chatTurn),
-        toolContext: { root: this.repoRoot, readIgnoredFiles: this.secrets.readIgnoredFiles() },
-        maxSteps: MAX_STEPS_PER_TURN,
-        signal: abort.signal,
-        redact: this.secrets.redact,
-      });
-      for await (const event of events) {
-        switch (event.type) {
-          case 'text.delta': {
-            // One text part per model call: the text before a tool call and the text after it stay apart.
-            let part = textParts.get(event.step);
-            if (!part) {
-              part = addPart<TextPart>({ type: 'text', text: '' });
-              textParts.set(event.step, part);
-            }
-            if (openText?.part !== part) openText = { part, stream: this.secrets.redactStream() };
-            addText(part, openText.stream.push(event.delta));
-            break;
-          }
-          case 'step':
-            endText();
-            break;
-          case 'tool.start': {
-            endText();
-            const { call } = event;
-            runningTool = addPart<ToolPart>({
-              type: 'tool',
-              callId: call.id,
-              name: call.name,
-              arguments: call.arguments,
-              status: 'running',
-            });
-            toolParts.set(call.id, runningTool);
-            publishPart(runningTool);
-            break;
-          }
-          case 'tool.end': {
-            runningTool = undefined;
-            const part = toolParts.get(event.call.id);
-            if (!part) break;
-            part.status = event.result.isError ? 'error' : 'done';
-            part.result = clip(event.result.output, MAX_TOOL_RESULT_CHARS);
-            part.summary = event.result.summary;
-            publishPart(part);
-            break;
-          }
-          case 'wait': {
-            const { reason, seconds, attempt } = event;
-            this.bus.publish('provider.wait', { scope: { session: session.id }, reason, seconds, attempt }, cause);
-            break;
-          }
-          case 'usage': {
-            const cost = models.cost(settings.model, event.usage);
-            reply.usage = addUsage(reply.usage, event.usage);
-            // Unknown once any call's price is unknown: tokens only, never a made-up figure.
-            reply.costUsd = cost === null || reply.costUsd === null ? null : (reply.costUsd ?? 0) + cost;
-            break;
-          }
-          case 'done':
-            endText();
-            if (event.reason === 'max-steps') {
-              throw new ProviderError('bad-request', `the model kept calling tools: stopped after ${event.steps} calls in one turn`);
-            }
-            // A cut reply ends the turn as failed, its text kept: it is never passed off as a whole answer.
-            if (event.reason === 'cut')
-              throw new ProviderError('stream-cut', 'the reply was cut short (output-token limit or content filter); what came is kept');
-            break;
-        }
-      }
-      await this.saveAnswers(reply, answerSavers);
+      await this.streamReply(session, turn, settings, abort.signal, reply);
+      await reply.saveAnswers((error) => this.log(`chat: could not save the answer of reply ${turn.reply.id}: ${oneLine(error)}`));
       await this.finish(session, turn, { status: 'done' });
     } catch (error) {
-      endText();
-      const reason: unknown = abort.signal.reason;
-      if (abort.signal.aborted) {
-        const stopped = reason instanceof DaemonStopping ? { error: 'the daemon stopped during this turn' } : {};
-        await this.finish(session, turn, { status: 'interrupted', ...stopped });
-        return;
-      }
-      if (!(error instanceof ProviderError)) throw error;
-      await this.finish(session, turn, { status: 'error', error: oneLine(error) });
+      reply.endText();
+      await this.endUnanswered(session, turn, abort.signal, error);
     }
   }
 
+  /** Without a provider the reply says how to configure one. */
+  private async replyNotConfigured(session: ChatSession, turn: Turn): Promise<void> {
+    const { reply, cause } = turn;
+    this.bus.publish('chat.message', { message: copyMessage(reply) }, cause);
+    const part: TextPart = { id: 'p1', type: 'text', text: NOT_CONFIGURED_REPLY };
+    reply.parts.push(part);
+    this.bus.publish('chat.delta', { session: session.id, messageId: reply.id, partId: part.id, delta: part.text }, cause);
+    await this.finish(session, turn, { status: 'done' });
+  }
+
   /**
-   * Hands what the reply wrote after a tool call to whoever asked for it (a research run keeps the
-   * consolidated answer). A failure is logged: the reply itself is complete and stays done.
+   * Runs the chat agent over the conversation before the reply, streaming what it writes and does
+   * into the reply. Throws ProviderError when a call fails, or when the reply is not a whole answer.
    */
-  private async saveAnswers(
-    reply: ChatMessage,
-    savers: readonly { afterPart: number; save: (answer: string) => Promise<unknown> }[],
+  private async streamReply(
+    session: ChatSession,
+    turn: Turn,
+    settings: ResolvedProvider,
+    signal: AbortSignal,
+    reply: TurnReply,
   ): Promise<void> {
-    for (const { afterPart, save } of savers) {
-      const answer = messageText({ ...reply, parts: reply.parts.slice(afterPart) }).trim();
-      if (answer === '') continue;
-      try {
-        await save(answer);
-      } catch (error) {
-        this.log(`chat: could not save the answer of reply ${reply.id}: ${oneLine(error)}`);
-      }
+    const models = this.settings.models();
+    // Priced as the configured model (the model a server reports back may be named otherwise).
+    const run = new AgentRun({ cost: (_model, usage) => models.cost(settings.model, usage) });
+    const conversation = session.messages.slice(0, session.messages.indexOf(turn.reply));
+    const events = runAgent({
+      provider: this.providerFor(settings),
+      request: {
+        model: settings.model,
+        instructions: this.agent.instructions(),
+        ...(settings.reasoningEffort ? { reasoningEffort: settings.reasoningEffort } : {}),
+      },
+      items: conversationItems(conversation),
+      tools: this.agent.tools(this.chatTurn(session, turn, reply)),
+      toolContext: { root: this.repoRoot, readIgnoredFiles: this.secrets.readIgnoredFiles() },
+      maxSteps: MAX_STEPS_PER_TURN,
+      signal,
+      redact: this.secrets.redact,
+    });
+    const done = await run.follow(events, {
+      step: () => reply.endText(),
+      'text.delta': (event) => reply.addText(event.step, event.delta),
+      'tool.start': (event) => reply.startTool(event.call),
+      'tool.end': (event) => reply.endTool(event.call, event.result),
+      wait: ({ reason, seconds, attempt }) =>
+        this.bus.publish('provider.wait', { scope: { session: session.id }, reason, seconds, attempt }, turn.cause),
+      usage: () => {
+        turn.reply.usage = run.usage;
+        turn.reply.costUsd = run.costUsd;
+      },
+    });
+    reply.endText();
+    if (done.reason === 'max-steps') {
+      throw new ProviderError('bad-request', `the model kept calling tools: stopped after ${done.steps} calls in one turn`);
     }
+    // A cut reply ends the turn as failed, its text kept: it is never passed off as a whole answer.
+    if (done.reason === 'cut') {
+      throw new ProviderError('stream-cut', 'the reply was cut short (output-token limit or content filter); what came is kept');
+    }
+  }
+
+  /** What the chat agent's tools may ask of the turn that runs them. */
+  private chatTurn(session: ChatSession, turn: Turn, reply: TurnReply): ChatTurn {
+    return {
+      session: session.id,
+      cause: turn.cause,
+      lastResearchRun: () => lastResearchRun(session.messages),
+      showResearchRun: (runId) => reply.showResearchRun(runId),
+      whenAnswered: (save) => reply.whenAnswered(save),
+    };
+  }
+
+  /** A turn that did not end answered: interrupted (by a client, or the daemon stopping) or failed (the provider). */
+  private async endUnanswered(session: ChatSession, turn: Turn, signal: AbortSignal, error: unknown): Promise<void> {
+    if (signal.aborted) {
+      const stopped = signal.reason instanceof DaemonStopping ? { error: 'the daemon stopped during this turn' } : {};
+      await this.finish(session, turn, { status: 'interrupted', ...stopped });
+      return;
+    }
+    if (!(error instanceof ProviderError)) throw error;
+    await this.finish(session, turn, { status: 'error', error: oneLine(error) });
   }
 
   /** Writes the reply's final line, then tells every client (in that order, so what they see is on disk). */
@@ -541,16 +470,6 @@ function newMessageId(): string {
  */
 function copyMessage(message: ChatMessage): ChatMessage {
   return { ...message, parts: message.parts.map((part) => ({ ...part })), ...(message.usage ? { usage: { ...message.usage } } : {}) };
-}
-
-function addUsage(total: CallUsage | undefined, call: CallUsage): CallUsage {
-  if (!total) return { ...call };
-  return {
-    inputTokens: total.inputTokens + call.inputTokens,
-    cachedInputTokens: total.cachedInputTokens + call.cachedInputTokens,
-    outputTokens: total.outputTokens + call.outputTokens,
-    reasoningTokens: total.reasoningTokens + call.reasoningTokens,
-  };
 }
 
 function oneLine(error: unknown): string {

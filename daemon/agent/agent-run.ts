@@ -8,7 +8,7 @@
  * One `AgentRun` may follow several loops (a research agent's last, report-only step is a loop of
  * its own): the totals run on across them.
  */
-import type { CallUsage, Usage } from '../../protocol/index.ts';
+import { addCallUsage, addCost, emptyCallUsage, type CallUsage, type Usage } from '../../protocol/index.ts';
 import type { ModelTable } from '../llm/models.ts';
 import type { AgentEvent } from './agent-loop.ts';
 
@@ -28,7 +28,7 @@ export type AgentRunHooks = { [K in Exclude<AgentEvent['type'], 'usage'>]?: Hook
 
 export class AgentRun {
   /** The tokens of every model call so far. */
-  usage: CallUsage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
+  usage: CallUsage = emptyCallUsage();
   /** Their cost in USD: unknown (null) once any call's price is unknown, never a made-up figure. */
   costUsd: number | null = 0;
   /** Model calls so far. */
@@ -69,14 +69,8 @@ export class AgentRun {
 
   private count(event: EventOf<'usage'>): PricedCall {
     const costUsd = this.models.cost(event.model, event.usage);
-    const { usage } = this;
-    this.usage = {
-      inputTokens: usage.inputTokens + event.usage.inputTokens,
-      cachedInputTokens: usage.cachedInputTokens + event.usage.cachedInputTokens,
-      outputTokens: usage.outputTokens + event.usage.outputTokens,
-      reasoningTokens: usage.reasoningTokens + event.usage.reasoningTokens,
-    };
-    this.costUsd = costUsd === null || this.costUsd === null ? null : this.costUsd + costUsd;
+    this.usage = addCallUsage(this.usage, event.usage);
+    this.costUsd = addCost(this.costUsd, costUsd);
     this.calls++;
     return { ...event, costUsd };
   }

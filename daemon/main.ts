@@ -12,6 +12,7 @@
 import { realpath } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { errorLine } from '../protocol/index.ts';
 import { DaemonLogFile } from './daemon-log.ts';
 import { Daemon } from './daemon.ts';
 import { ralphPaths } from './paths.ts';
@@ -42,10 +43,6 @@ function parseProcessArgs(argv: string[]): ProcessArgs {
   if (values.foreground && values.background) throw new Error(`--foreground and --background exclude each other; ${USAGE}`);
   if (!values.repo) throw new Error(`--repo DIR is required; ${USAGE}`);
   return { repo: values.repo, mode: values.background ? 'background' : 'foreground' };
-}
-
-function oneLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? 'unknown error';
 }
 
 /** Writes to stdout and resolves once the bytes are handed to the OS (before the parent may close the pipe). */
@@ -83,7 +80,7 @@ export async function runDaemonProcess(argv: string[]): Promise<never> {
   try {
     args = parseProcessArgs(argv);
   } catch (error) {
-    return fail(oneLine(error), 2);
+    return fail(errorLine(error), 2);
   }
   mode = args.mode;
 
@@ -96,7 +93,7 @@ export async function runDaemonProcess(argv: string[]): Promise<never> {
   try {
     daemon = await Daemon.start({ repoRoot: args.repo, log });
   } catch (error) {
-    return fail(oneLine(error), 1);
+    return fail(errorLine(error), 1);
   }
 
   let exitCode = 0;

@@ -8,3 +8,4 @@ export * from './methods.ts';
 export * from './discovery.ts';
 export * from './chat.ts';
 export * from './research.ts';
+export * from './text.ts';

@@ -9,17 +9,13 @@
  * is gone, what followed it is plain text.
  */
 
-/** C0 and C1 controls (ESC, CSI, BEL, CR, newlines, tabs…) and DEL. */
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
-/** The same, but keeping newlines: for multi-line text that is split into rows later. */
+/** C0 and C1 controls (ESC, CSI, BEL, CR, tabs…) and DEL, but keeping newlines: for multi-line text that is split into rows later. */
 const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
-/** The same, keeping newlines and tabs: text printed as it is, in pieces. */
+/** The same, keeping tabs too: text printed as it is, in pieces. */
 const CONTROLS_BUT_LAYOUT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
-/** Text on one line: controls become spaces, then runs of spaces one. */
-export function oneLine(text: string): string {
-  return text.replace(CONTROLS, ' ').replace(/\s+/g, ' ').trim();
-}
+/** Text on one line: controls become spaces, then runs of spaces one (protocol/text.ts: the daemon words errors with it too). */
+export { oneLine } from '../protocol/index.ts';
 
 /** Multi-line text made safe to draw: tabs become spaces, other controls go, line breaks stay. */
 export function cleanText(text: string): string {

@@ -3,6 +3,7 @@
  * what can be retried by the time an error reaches here.
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { formatSeconds } from '../../protocol/index.ts';
 import { ProviderError } from './types.ts';
 
 /** What an error message needs to know about the call. */
@@ -27,12 +28,6 @@ export function hostOf(baseURL: string): string {
   } catch {
     return baseURL;
   }
-}
-
-/** "300 s", "0.2 s". */
-export function formatSeconds(ms: number): string {
-  const seconds = ms / 1000;
-  return `${seconds >= 10 ? Math.round(seconds) : Number(seconds.toFixed(1))} s`;
 }
 
 function tries(count: number): string {
@@ -90,7 +85,7 @@ export function toProviderError(error: unknown, call: CallContext): unknown {
   if (error instanceof APIUserAbortError) return abortedError();
   const host = hostOf(call.baseURL);
   if (error instanceof APIConnectionTimeoutError) {
-    return new ProviderError('network', `no answer from ${host} within ${formatSeconds(call.timeoutMs)} (${tries(call.tries)})`, {
+    return new ProviderError('network', `no answer from ${host} within ${formatSeconds(call.timeoutMs / 1000)} (${tries(call.tries)})`, {
       cause: error,
     });
   }

@@ -18,7 +18,8 @@ import type { ApiAdapter } from './api-adapter.ts';
 import { AsyncQueue } from './async-queue.ts';
 import { chatAdapter } from './chat-provider.ts';
 import type { CallContext } from './provider-errors.ts';
-import { abortedError, formatSeconds, toProviderError } from './provider-errors.ts';
+import { formatSeconds } from '../../protocol/index.ts';
+import { abortedError, toProviderError } from './provider-errors.ts';
 import { responsesAdapter } from './responses-provider.ts';
 import { fetchReportingRetries, type RetryWait } from './retry-waits.ts';
 import { readServerSentEvents, type ServerSentEvent } from './sse.ts';
@@ -183,7 +184,7 @@ class SdkProvider<Chunk> implements Provider {
         clearInterval(idleTimer);
         // An abort reads as a failed read of the body, so the reason is read from the flags.
         if (userSignal?.aborted) throw abortedError();
-        if (idle) died = `no data for ${formatSeconds(this.idleTimeoutMs)}`;
+        if (idle) died = `no data for ${formatSeconds(this.idleTimeoutMs / 1000)}`;
         const result = died === undefined ? reader.result() : undefined;
         if (result) {
           finished = true;

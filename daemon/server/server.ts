@@ -25,7 +25,7 @@ import {
   PROTOCOL_VERSION,
   RALPH_VERSION,
   RpcError,
-  clipUnits,
+  errorLine,
   describeZodError,
   failure,
   success,
@@ -182,7 +182,7 @@ export class RpcServer {
       response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
       response.end(`${text}\n`);
     } catch (error) {
-      this.services.log(`plain HTTP request not answered: ${oneLine(error)}`);
+      this.services.log(`plain HTTP request not answered: ${errorLine(error, ERROR_LINE_MAX)}`);
       response.destroy();
     }
   }
@@ -202,7 +202,7 @@ export class RpcServer {
       this.wss.handleUpgrade(request, socket, head, (ws) => this.attach(ws));
     } catch (error) {
       // A bug, but the peer's: whatever it sent, it gets a 4xx and the daemon goes on.
-      this.services.log(`upgrade refused after an error: ${oneLine(error)}`);
+      this.services.log(`upgrade refused after an error: ${errorLine(error, ERROR_LINE_MAX)}`);
       refuseUpgrade(socket, { status: 400, message: 'bad request' });
     }
   }
@@ -289,7 +289,10 @@ export class RpcServer {
       `internal error answering ${method} for client ${connection.id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
     );
     try {
-      this.replyError(connection, id, { code: ErrorCode.InternalError, message: `internal error in ${method}: ${oneLine(error)}` });
+      this.replyError(connection, id, {
+        code: ErrorCode.InternalError,
+        message: `internal error in ${method}: ${errorLine(error, ERROR_LINE_MAX)}`,
+      });
     } catch {
       connection.close(CloseCode.InternalError, 'internal error');
     }
@@ -388,7 +391,7 @@ export class RpcServer {
     if (error instanceof RpcError) return error.toJSON();
     if (error instanceof InvalidTransitionError) return { code: ErrorCode.InvalidTransition, message: error.message };
     this.services.log(`internal error in ${method}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return { code: ErrorCode.InternalError, message: `internal error in ${method}: ${oneLine(error)}` };
+    return { code: ErrorCode.InternalError, message: `internal error in ${method}: ${errorLine(error, ERROR_LINE_MAX)}` };
   }
 }
 
@@ -403,10 +406,8 @@ function invalidParams(method: MethodName, error: z.ZodError): JsonRpcErrorObjec
   };
 }
 
-/** An error's first line, at most 200 UTF-16 units: what a client or a log line is told. */
-function oneLine(error: unknown): string {
-  return clipUnits((error instanceof Error ? error.message : String(error)).split('\n')[0]!, 200);
-}
+/** How much of an unexpected error a client or a log line is told: its first line, at most this many UTF-16 units. */
+const ERROR_LINE_MAX = 200;
 
 /** ws hands text and binary messages over as one Buffer by default; the other shapes are for other binaryTypes. */
 function toBuffer(data: RawData): Buffer {

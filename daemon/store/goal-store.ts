@@ -29,6 +29,7 @@ import {
   Goal,
   InvalidTransitionError,
   RALPH_DIR,
+  oneLine,
   RpcError,
   createGoal,
   addUsage,
@@ -727,10 +728,6 @@ function parseInput<T>(build: () => T): T {
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 /**

@@ -20,7 +20,8 @@ import zlib from 'node:zlib';
 import { z } from 'zod';
 import { formatBytes, looksBinary } from './text-limits.ts';
 import { htmlToText } from './html-text.ts';
-import { defineTool, errorResult, messageOf, type Tool, type ToolResult } from './tool.ts';
+import { messageOf } from '../../protocol/index.ts';
+import { defineTool, errorResult, type Tool, type ToolResult } from './tool.ts';
 
 export const FETCH_DEFAULTS = {
   /** The whole fetch, redirects included. */

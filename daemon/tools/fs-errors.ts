@@ -1,5 +1,5 @@
 /** File system errors in words the model can act on ("no such file: src/x.ts"), not errno codes. */
-import { messageOf } from './tool.ts';
+import { messageOf } from '../../protocol/index.ts';
 import { WorkspacePathError } from './workspace-path.ts';
 
 export function describeFsError(error: unknown, display: string): string {

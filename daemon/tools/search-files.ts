@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { gitGrep, isGitWorkTree, walkGrep, type SearchLimits, type SearchOutcome } from './file-sources.ts';
 import { describeFsError } from './fs-errors.ts';
 import { clipLine } from './text-limits.ts';
-import { clip, defineTool, errorResult, messageOf, type ToolResult } from './tool.ts';
+import { messageOf } from '../../protocol/index.ts';
+import { clip, defineTool, errorResult, type ToolResult } from './tool.ts';
 import { assertReadable, resolveWorkspacePath } from './workspace-path.ts';
 
 export const SEARCH_LIMITS: SearchLimits & { maxLineLength: number } = {

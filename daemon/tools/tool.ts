@@ -4,6 +4,7 @@
  * the model sends back come from the same place.
  */
 import { z } from 'zod';
+import { messageOf } from '../../protocol/index.ts';
 import type { JsonSchema, ToolDefinition } from '../llm/types.ts';
 
 export interface ToolContext {
@@ -77,10 +78,6 @@ export async function runTool(tool: Tool, rawArguments: string, ctx: ToolContext
     if (ctx.signal.aborted) return errorResult(`${tool.name}: cancelled`);
     return errorResult(`${tool.name} failed: ${messageOf(error)}`);
   }
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function firstLine(text: string): string {

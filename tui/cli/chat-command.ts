@@ -4,7 +4,7 @@
  * the reply is done, 1 when it ends in an error, 130 after Ctrl+C (which interrupts the turn).
  */
 import type { RalphClient } from '../../protocol/client.ts';
-import type { ChatMessage, EventData, EventEnvelope, ResultOf } from '../../protocol/index.ts';
+import { formatSeconds, type ChatMessage, type EventData, type EventEnvelope, type ResultOf } from '../../protocol/index.ts';
 import type { CommandHandler } from './commands.ts';
 import { CliError, UsageError } from './errors.ts';
 import { note, printJson, printPiece } from './output.ts';
@@ -120,8 +120,4 @@ class ChatTurn {
     if (message.status === 'interrupted') throw new CliError(message.error ?? 'the reply was interrupted (from another client)');
     throw new CliError(message.error ?? 'the reply failed');
   }
-}
-
-function formatSeconds(seconds: number): string {
-  return seconds < 10 ? `${Number(seconds.toFixed(1))} s` : `${Math.round(seconds)} s`;
 }

@@ -6,7 +6,7 @@
  */
 import { styleText } from 'node:util';
 import type { RalphClient } from '../../protocol/client.ts';
-import type { EventData, EventEnvelope, ResearchAgentStatus, ResearchRun } from '../../protocol/index.ts';
+import { formatSeconds, type EventData, type EventEnvelope, type ResearchAgentStatus, type ResearchRun } from '../../protocol/index.ts';
 import { INTERRUPTED_EXIT_CODE } from './chat-command.ts';
 import type { CommandHandler } from './commands.ts';
 import { CliError, UsageError } from './errors.ts';
@@ -208,10 +208,6 @@ const WAIT_REASONS: Record<EventData<'provider.wait'>['reason'], string> = {
   'server-error': 'the server had an error',
   'stream-restart': 'restarting the stream',
 };
-
-function formatSeconds(seconds: number): string {
-  return seconds < 10 ? `${Number(seconds.toFixed(1))} s` : `${Math.round(seconds)} s`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Drawing

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { useCallback } from 'react';
-import type { MethodName } from '../../../protocol/index.ts';
+import { messageOf, type MethodName } from '../../../protocol/index.ts';
 import type { DaemonConnection } from '../connection.ts';
 import type { ExternalEditor } from '../editor.ts';
 import type { Command, GoalVerb } from '../keys/interpret.ts';
@@ -22,10 +22,6 @@ const GOAL_METHODS = {
   retry: 'goal.retry',
   land: 'goal.land',
 } as const satisfies Record<GoalVerb, MethodName>;
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export function useCommands(
   connection: DaemonConnection,

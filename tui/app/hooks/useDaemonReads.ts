@@ -4,13 +4,10 @@
  * reducers, which drop answers no longer wanted.
  */
 import { useEffect } from 'react';
+import { messageOf } from '../../../protocol/index.ts';
 import type { DaemonConnection } from '../connection.ts';
 import { logReadParams } from '../state/log-state.ts';
 import type { ViewAction, ViewState } from '../state/view-state.ts';
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export function useDaemonReads(connection: DaemonConnection, state: ViewState, dispatch: (action: ViewAction) => void): void {
   const logWant = state.log.want;

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { errorLine, formatSeconds, messageOf, oneLine } from './text.ts';
+
+describe('shared wording', () => {
+  it('puts text on one line: line breaks, tabs and escapes become single spaces', () => {
+    assert.equal(oneLine('  not a valid goal:\n  title: too long\r\n\tstate: bad  '), 'not a valid goal: title: too long state: bad');
+    assert.equal(oneLine('a\u001b]0;pwned\u0007b'), 'a ]0;pwned b');
+    assert.equal(oneLine('\n\n'), '');
+  });
+
+  it("says what was thrown: an Error's message, anything else as text", () => {
+    assert.equal(messageOf(new RangeError('too deep')), 'too deep');
+    assert.equal(messageOf('plain words'), 'plain words');
+    assert.equal(messageOf(42), '42');
+  });
+
+  it("gives an error's first line, trimmed, bounded and never empty", () => {
+    assert.equal(errorLine(new Error('  git failed: 128  \nfatal: not a git repository\n')), 'git failed: 128');
+    assert.equal(errorLine(new Error('')), 'unknown error');
+    assert.equal(errorLine(undefined), 'undefined');
+    assert.equal(errorLine(new Error('x'.repeat(900))).length, 500);
+    assert.equal(errorLine(new Error('x'.repeat(900)), 200).length, 200);
+    // A cut never splits a surrogate pair.
+    assert.equal(errorLine(new Error(`${'x'.repeat(199)}😀`), 200), 'x'.repeat(199));
+  });
+
+  it('says durations in tenths of a second below ten seconds, in whole seconds from there', () => {
+    assert.equal(formatSeconds(0.2), '0.2 s');
+    assert.equal(formatSeconds(0.04), '0 s');
+    assert.equal(formatSeconds(2), '2 s');
+    assert.equal(formatSeconds(9.54), '9.5 s');
+    assert.equal(formatSeconds(12.34), '12 s');
+    assert.equal(formatSeconds(300), '300 s');
+  });
+});

@@ -1,0 +1,32 @@
+/**
+ * Wording the daemon and its clients share: text and errors on one line, durations in seconds.
+ * Here once, so a log line, an RPC error and what the command line prints say things the same way.
+ */
+import { clipUnits } from './limits.ts';
+
+/** C0 and C1 controls (ESC, CSI, BEL, CR, newlines, tabs…) and DEL. */
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** Text on one line: controls (line breaks among them) become spaces, then runs of spaces one. */
+export function oneLine(text: string): string {
+  return text.replace(CONTROLS, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** What was thrown, as text: an Error's message, anything else as it prints. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * What was thrown, for a log line or a one-line answer: its message's first line (the rest is
+ * detail, a stack or a command's output), trimmed, at most `max` UTF-16 units; never empty.
+ */
+export function errorLine(error: unknown, max = 500): string {
+  const [first = ''] = messageOf(error).split('\n');
+  return clipUnits(first.trim(), max) || 'unknown error';
+}
+
+/** A duration for people: tenths below ten seconds ("0.2 s", "9.5 s"), whole seconds from there ("12 s", "300 s"). */
+export function formatSeconds(seconds: number): string {
+  return seconds < 10 ? `${Number(seconds.toFixed(1))} s` : `${Math.round(seconds)} s`;
+}

@@ -12,7 +12,7 @@
  * few times; a missing or refused configuration ends the goal stuck with the provider's message.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addUsage, ErrorCode, RpcError, emptyUsage, type Goal } from '../../protocol/index.ts';
+import { addUsage, ErrorCode, RpcError, emptyUsage, type Attempt, type Goal } from '../../protocol/index.ts';
 import type { RalphConfig } from '../config/schema.ts';
 import type { ResolvedProvider } from '../config/env.ts';
 import type { ModelTable } from '../llm/models.ts';
@@ -20,7 +20,16 @@ import type { ProviderFactory } from '../llm/provider.ts';
 import { ProviderError } from '../llm/types.ts';
 import type { Log } from '../server/context.ts';
 import type { GoalStore } from '../store/goal-store.ts';
-import { boundsFrom, iterationBoundReached, SpendingWatch, spendingBoundReached, spendOf, stallDetected, type Bounds } from './bounds.ts';
+import {
+  boundsFrom,
+  iterationBoundReached,
+  SpendingWatch,
+  spendingBoundReached,
+  spendOf,
+  stallDetected,
+  type AttemptSpend,
+  type Bounds,
+} from './bounds.ts';
 import type { GitEnv } from './git.ts';
 import { IterationError, runIteration, type IterationRecord, type IterationSpend } from './iteration.ts';
 import type { GoalJournal } from './journal.ts';
@@ -74,6 +83,18 @@ export interface GoalRunOptions {
   isPaused(): boolean;
 }
 
+/** What the next iteration starts from: the goal, its open attempt, the settings and bounds in force, the attempt's spend so far. */
+interface NextIteration {
+  goal: Goal;
+  attempt: Attempt;
+  workspace: GoalWorkspace;
+  executor: RalphConfig['executor'];
+  bounds: Bounds;
+  spend: AttemptSpend;
+  /** The iteration's position in the attempt, from 1. */
+  position: number;
+}
+
 export class GoalRun {
   readonly goalId: number;
   /** Settles when the run has ended (it never rejects). */
@@ -108,7 +129,15 @@ export class GoalRun {
     this.stopController.abort(new Error(request.reason));
   }
 
+  /** Prepares the workspace, then runs iterations until one of them (or a stop) ends the run. */
   private async run(): Promise<void> {
+    const workspace = await this.prepareWorkspace();
+    if (!workspace) return;
+    while (await this.nextTurn(workspace));
+  }
+
+  /** Opens the goal's worktree and records its branch on the goal; false when the run ends here. */
+  private async prepareWorkspace(): Promise<GoalWorkspace | false> {
     let workspace: GoalWorkspace;
     try {
       workspace = await GoalWorkspace.open({
@@ -118,88 +147,119 @@ export class GoalRun {
         ...(this.options.gitEnv ? { env: this.options.gitEnv } : {}),
       });
     } catch (error) {
-      if (this.stopRequest) return this.finishStopped();
-      return this.fail(`could not prepare the goal's workspace: ${(error as Error).message}`);
+      if (this.stopRequest) return this.endWith(this.finishStopped());
+      return this.endWith(this.fail(`could not prepare the goal's workspace: ${(error as Error).message}`));
     }
     const goal = this.store.get(this.goalId);
     if (goal && goal.branch !== workspace.branch) {
-      if (!(await this.record({ branch: workspace.branch }))) return;
+      if (!(await this.record({ branch: workspace.branch }))) return false;
     }
     await this.journal.write('decision', `working in ${workspace.path} on branch ${workspace.branch}`, {
       worktree: workspace.path,
       branch: workspace.branch,
     });
+    return workspace;
+  }
 
-    for (;;) {
-      if (this.stopRequest) return this.finishStopped();
-      if (this.options.isPaused()) {
-        await this.journal.write('decision', 'the pipeline is paused: waiting before the next iteration');
-        await Promise.race([this.options.whenResumed(), this.stopped()]);
-        continue;
-      }
-      const goal = this.store.get(this.goalId);
-      if (goal?.state !== 'running') return this.finishStopped({ kind: 'lost', reason: 'the goal is no longer running' });
-      const attempt = openAttempt(goal);
-      if (!attempt) return this.fail('the goal runs without an open attempt (was its file edited by hand?)');
-
-      const executor = this.options.settings.executor();
-      const bounds = boundsFrom(executor, this.options.bounds);
-      const recorded = iterationsOf(attempt);
-      const spend = spendOf(recorded, this.unrecorded);
-      const reached = iterationBoundReached(spend, bounds) ?? spendingBoundReached(spend, bounds);
-      if (reached) return this.fail(reached);
-
-      const providerSettings = this.options.settings.provider();
-      const boundController = new AbortController();
-      const watch = new SpendingWatch(spend, bounds, (reason) => boundController.abort(new Error(reason)));
-      const number = nextIterationNumber(goal);
-
-      let iteration: IterationRecord;
-      try {
-        iteration = await runIteration({
-          goal,
-          number,
-          positionInAttempt: recorded.length + 1,
-          notes: attempt.notes,
-          lastCheck: lastCheck(goal),
-          retryContext: retryContext(goal),
-          workspace,
-          provider: this.options.createProvider({
-            api: providerSettings.api,
-            apiKey: providerSettings.apiKey,
-            baseURL: providerSettings.baseURL,
-          }),
-          model: providerSettings.model,
-          ...(providerSettings.reasoningEffort ? { reasoningEffort: providerSettings.reasoningEffort } : {}),
-          models: this.options.settings.models(),
-          executor,
-          secrets: providerSettings.apiKey ? [providerSettings.apiKey] : [],
-          stopSignal: this.stopController.signal,
-          boundSignal: boundController.signal,
-          journal: this.journal,
-          onSpend: (spent) => watch.update(spent),
-        });
-      } catch (error) {
-        watch.stop();
-        if (!(error instanceof IterationError)) {
-          if (this.stopRequest) return this.finishStopped();
-          return this.fail(`the harness failed in iteration ${number}: ${(error as Error).message}`);
-        }
-        if (!(await this.countUnrecorded(error.spend))) return;
-        if (error.stopped || this.stopRequest) return this.finishStopped();
-        if (await this.tryAgainAfter(error, number)) continue;
-        return;
-      }
-      watch.stop();
-      this.providerFailures = 0;
-      this.rateLimitWaitMs = this.options.retry.rateLimitWaitMs;
-
-      const note = iterationNote(iteration);
-      const updated = await this.record({ attempt: attempt.number, iteration, note, usage: iteration.usage });
-      if (!updated) return;
-      await this.journal.write('note', note, { iteration: number });
-      if (!(await this.goOnAfter(iteration, updated, bounds))) return;
+  /** One turn of the loop: wait out a pause, or run the next iteration and decide. False: the run has ended. */
+  private async nextTurn(workspace: GoalWorkspace): Promise<boolean> {
+    if (this.stopRequest) return this.endWith(this.finishStopped());
+    if (this.options.isPaused()) {
+      await this.journal.write('decision', 'the pipeline is paused: waiting before the next iteration');
+      await Promise.race([this.options.whenResumed(), this.stopped()]);
+      return true;
     }
+    const goal = this.store.get(this.goalId);
+    if (goal?.state !== 'running') return this.endWith(this.finishStopped({ kind: 'lost', reason: 'the goal is no longer running' }));
+    const attempt = openAttempt(goal);
+    if (!attempt) return this.endWith(this.fail('the goal runs without an open attempt (was its file edited by hand?)'));
+
+    const executor = this.options.settings.executor();
+    const bounds = boundsFrom(executor, this.options.bounds);
+    const recorded = iterationsOf(attempt);
+    const spend = spendOf(recorded, this.unrecorded);
+    const reached = iterationBoundReached(spend, bounds) ?? spendingBoundReached(spend, bounds);
+    if (reached) return this.endWith(this.fail(reached));
+
+    const iteration = await this.tryIteration({ goal, attempt, workspace, executor, bounds, spend, position: recorded.length + 1 });
+    if (iteration === 'again') return true;
+    if (iteration === 'end') return false;
+    return this.recordIteration(iteration, attempt.number, bounds);
+  }
+
+  /**
+   * Runs one iteration with the bounds watched. Its record; or, when it left none, what the loop
+   * does now: `again` (a failed model call worth trying again) or `end` (the run has ended).
+   */
+  private async tryIteration(next: NextIteration): Promise<IterationRecord | 'again' | 'end'> {
+    const { goal, attempt, executor } = next;
+    const providerSettings = this.options.settings.provider();
+    const boundController = new AbortController();
+    const watch = new SpendingWatch(next.spend, next.bounds, (reason) => boundController.abort(new Error(reason)));
+    const number = nextIterationNumber(goal);
+    let iteration: IterationRecord;
+    try {
+      iteration = await runIteration({
+        goal,
+        number,
+        positionInAttempt: next.position,
+        notes: attempt.notes,
+        lastCheck: lastCheck(goal),
+        retryContext: retryContext(goal),
+        workspace: next.workspace,
+        provider: this.options.createProvider({
+          api: providerSettings.api,
+          apiKey: providerSettings.apiKey,
+          baseURL: providerSettings.baseURL,
+        }),
+        model: providerSettings.model,
+        ...(providerSettings.reasoningEffort ? { reasoningEffort: providerSettings.reasoningEffort } : {}),
+        models: this.options.settings.models(),
+        executor,
+        secrets: providerSettings.apiKey ? [providerSettings.apiKey] : [],
+        stopSignal: this.stopController.signal,
+        boundSignal: boundController.signal,
+        journal: this.journal,
+        onSpend: (spent) => watch.update(spent),
+      });
+    } catch (error) {
+      watch.stop();
+      return this.afterUnrecordedTry(error, number);
+    }
+    watch.stop();
+    this.providerFailures = 0;
+    this.rateLimitWaitMs = this.options.retry.rateLimitWaitMs;
+    return iteration;
+  }
+
+  /** A try that left no record: counted, then tried again when that may help, else the run ends. */
+  private async afterUnrecordedTry(error: unknown, number: number): Promise<'again' | 'end'> {
+    if (!(error instanceof IterationError)) {
+      if (this.stopRequest) await this.finishStopped();
+      else await this.fail(`the harness failed in iteration ${number}: ${(error as Error).message}`);
+      return 'end';
+    }
+    if (!(await this.countUnrecorded(error.spend))) return 'end';
+    if (error.stopped || this.stopRequest) {
+      await this.finishStopped();
+      return 'end';
+    }
+    return (await this.tryAgainAfter(error, number)) ? 'again' : 'end';
+  }
+
+  /** Records the iteration and its note on the goal, then decides; false when the run has ended. */
+  private async recordIteration(iteration: IterationRecord, attempt: number, bounds: Bounds): Promise<boolean> {
+    const note = iterationNote(iteration);
+    const updated = await this.record({ attempt, iteration, note, usage: iteration.usage });
+    if (!updated) return false;
+    await this.journal.write('note', note, { iteration: iteration.number });
+    return this.goOnAfter(iteration, updated, bounds);
+  }
+
+  /** Waits for the step that ends the run (a stop, a failure): false, the run has ended. */
+  private async endWith(ending: Promise<void>): Promise<false> {
+    await ending;
+    return false;
   }
 
   /** A try that left no record still spent time and tokens: they count against the bounds and on the goal's usage. */

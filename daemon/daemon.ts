@@ -3,11 +3,9 @@
  * config, the shared chat and the WebSocket server, and advertises itself in `.ralph/daemon.json`
  * (url, token, pid; mode 0600).
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { DaemonFile, PROTOCOL_VERSION, RALPH_VERSION, type Capability, type DaemonInfo, type RepoInfo } from '../protocol/index.ts';
 import { createChatAgent } from './chat/chat-agent.ts';
 import { ChatService } from './chat/chat-service.ts';
@@ -15,6 +13,7 @@ import { ConfigService } from './config/config-service.ts';
 import { EventBus } from './events/bus.ts';
 import { ProgressTracker } from './events/progress-tracker.ts';
 import { writeFileAtomic } from './fs/atomic-write.ts';
+import { gitRun, GitUnavailableError } from './git/git.ts';
 import { createProvider, type ProviderOptions } from './llm/provider.ts';
 import { acquireDaemonLock, type DaemonLock } from './lock.ts';
 import { ConflictWatch } from './pipeline/conflict-watch.ts';
@@ -31,8 +30,6 @@ import { GoalStore } from './store/goal-store.ts';
 import { locateGit, readBranch } from './watch/git-info.ts';
 import { RepoWatcher } from './watch/repo-watcher.ts';
 import { describeSandbox, resolveSandbox } from './tools/sandbox.ts';
-
-const execFileAsync = promisify(execFile);
 
 export interface DaemonOptions {
   /** Any folder inside the repository's work tree; the daemon serves the work tree's root. */
@@ -73,14 +70,11 @@ export async function resolveRepoRoot(dir: string): Promise<string> {
   } catch {
     throw new Error(`no such folder: ${dir}`);
   }
-  let top: string;
-  try {
-    const { stdout } = await execFileAsync('git', ['rev-parse', '--show-toplevel'], { cwd: real, encoding: 'utf8' });
-    top = stdout.trim();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('git is not installed (Ralph needs it)');
-    throw new Error(`not inside a git work tree: ${real}`);
-  }
+  const found = await gitRun(real, ['rev-parse', '--show-toplevel']).catch((error: unknown) => {
+    if (error instanceof GitUnavailableError && error.code === 'ENOENT') throw new Error('git is not installed (Ralph needs it)');
+    throw new Error(`not inside a git work tree: ${real}`); // a file, not a folder (ENOTDIR)
+  });
+  const top = found.exitCode === 0 ? found.stdout.trim() : '';
   if (!top) throw new Error(`not inside a git work tree: ${real}`);
   return realpath(top);
 }

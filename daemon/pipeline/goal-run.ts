@@ -30,7 +30,7 @@ import {
   type AttemptSpend,
   type Bounds,
 } from './bounds.ts';
-import type { GitEnv } from './git.ts';
+import type { GitEnv } from '../git/git.ts';
 import { IterationError, runIteration, type IterationRecord, type IterationSpend } from './iteration.ts';
 import type { GoalJournal } from './journal.ts';
 import { iterationNote, iterationsOf, lastCheck, nextIterationNumber, openAttempt, retryContext } from './notes.ts';

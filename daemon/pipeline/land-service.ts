@@ -15,7 +15,7 @@ import type { Log } from '../server/context.ts';
 import { goalMissing } from '../server/handlers/goals.ts';
 import type { GoalStore } from '../store/goal-store.ts';
 import { KeyedQueue } from '../store/keyed-queue.ts';
-import { branchExists, currentBranch, git, gitRun, splitNul, type GitEnv } from './git.ts';
+import { branchExists, currentBranch, git, gitRun, splitNul, type GitEnv } from '../git/git.ts';
 import { runCheck } from './iteration.ts';
 import { GOAL_TRAILER, LandingRefusedError, landGoal, repairIndexAfterLanding, type CheckResult } from './landing.ts';
 import { GoalWorkspace, defaultWorktreesRoot, goalBranch, repoWorktreesFolder } from './workspace.ts';

@@ -33,7 +33,7 @@ import {
   splitNul,
   status,
   type GitEnv,
-} from './git.ts';
+} from '../git/git.ts';
 import type { GoalWorkspace } from './workspace.ts';
 
 /** The trailer of a landing commit: which goal it holds. */

@@ -30,7 +30,7 @@ import type { EventBus } from '../events/bus.ts';
 import type { Log } from '../server/context.ts';
 import type { GoalStore } from '../store/goal-store.ts';
 import type { Bounds } from './bounds.ts';
-import type { GitEnv } from './git.ts';
+import type { GitEnv } from '../git/git.ts';
 import { GoalRun, RETRY_DEFAULTS, type PipelineSettings, type ProviderFactory, type RetryTuning, type StopRequest } from './goal-run.ts';
 import { GoalJournal } from './journal.ts';
 import { openAttempt } from './notes.ts';

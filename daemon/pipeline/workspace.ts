@@ -24,7 +24,7 @@ import {
   status,
   type GitEnv,
   type WorktreeEntry,
-} from './git.ts';
+} from '../git/git.ts';
 
 /** The trailer that marks an iteration commit: `Ralph-Iteration: <goal id>/<iteration>`. */
 export const ITERATION_TRAILER = 'Ralph-Iteration';

@@ -14,7 +14,13 @@
  * A value looks secret whatever its name when it is a URL with a password in it
  * (`postgres://user:pw@host/db` in DATABASE_URL), and OPENAI_* (the provider's settings) never
  * reach a command unless passed by name.
+ *
+ * Not a secret but never passed on, not even by passEnv: the git variables that choose a
+ * repository (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, ...; protocol/git-environment.ts). A command
+ * works in its goal's worktree; inherited from the daemon, they would make its `git commit` commit
+ * into another repository.
  */
+import { isRepositorySelectingGitVariable } from '../../protocol/git-environment.ts';
 
 /** A secret the daemon knows: what to call it in a redaction and its value. */
 export interface NamedSecret {
@@ -73,7 +79,7 @@ export function secretVariables(env: NodeJS.ProcessEnv, rules: EnvironmentRules 
 /**
  * The environment a command gets: `base` without its secret variables (see the header), without
  * any variable holding one of `secrets` (the provider's key, whatever the variable is called),
- * but with the variables `rules.passEnv` names.
+ * but with the variables `rules.passEnv` names; never with a repository-selecting git variable.
  */
 export function commandEnvironment(
   base: NodeJS.ProcessEnv,
@@ -85,7 +91,7 @@ export function commandEnvironment(
   const hide = new Set(rules.hideEnv ?? []);
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(base)) {
-    if (value === undefined) continue;
+    if (value === undefined || isRepositorySelectingGitVariable(name)) continue;
     if (!pass.has(name) && (isSecretVariable(name, value, hide) || secretValues.has(value))) continue;
     env[name] = value;
   }

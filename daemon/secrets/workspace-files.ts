@@ -7,7 +7,7 @@
  */
 import { lstat, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { status } from '../pipeline/git.ts';
+import { status } from '../git/git.ts';
 import type { Redact } from './redactor.ts';
 
 /** Files larger than this are not searched: an agent's text files are far smaller. */

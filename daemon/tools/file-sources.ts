@@ -6,10 +6,10 @@
  * Untracked `node_modules` folders are left out even where no `.gitignore` mentions them: their
  * contents are never what an agent is looking for, and they can hold a hundred thousand files.
  */
-import { spawn } from 'node:child_process';
 import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { daemonFilePath, RALPH_DIR } from '../../protocol/index.ts';
+import { gitRun, spawnGit, splitNul } from '../git/git.ts';
 import { looksBinary } from './text-limits.ts';
 
 /** Ralph's daemon file (its token), as a path relative to the folder holding `.ralph`: never searched. */
@@ -19,34 +19,13 @@ const DAEMON_FILE_PATH = `${RALPH_DIR}/${path.basename(daemonFilePath(''))}`;
 const SKIPPED_FOLDERS: ReadonlySet<string> = new Set(['.git', 'node_modules']);
 
 // ---------------------------------------------------------------------------------------------
-// Running git
-
-interface ProcessOutput {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs git in `cwd` and collects its output (small outputs: listings, yes/no questions). */
-function runGit(cwd: string, args: string[], signal?: AbortSignal): Promise<ProcessOutput> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd, signal, stdio: ['ignore', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }),
-    );
-  });
-}
+// Asking git
 
 /** Whether `dir` is inside a git work tree (not inside a `.git` folder, not a plain folder). */
 export async function isGitWorkTree(dir: string, signal?: AbortSignal): Promise<boolean> {
   try {
-    const { code, stdout } = await runGit(dir, ['rev-parse', '--is-inside-work-tree'], signal);
-    return code === 0 && stdout.trim() === 'true';
+    const { exitCode, stdout } = await gitRun(dir, ['rev-parse', '--is-inside-work-tree'], { signal });
+    return exitCode === 0 && stdout.trim() === 'true';
   } catch (error) {
     if (signal?.aborted) throw error;
     return false; // no git installed: a plain folder
@@ -61,8 +40,8 @@ export async function isGitWorkTree(dir: string, signal?: AbortSignal): Promise<
 export async function isGitIgnored(root: string, relPath: string, signal?: AbortSignal): Promise<boolean> {
   try {
     // 0: ignored, 1: not ignored, 128: not a work tree (or another failure: then not ignored).
-    const { code } = await runGit(root, ['check-ignore', '-q', '--', relPath], signal);
-    return code === 0;
+    const { exitCode } = await gitRun(root, ['check-ignore', '-q', '--', relPath], { signal });
+    return exitCode === 0;
   } catch (error) {
     if (signal?.aborted) throw error;
     return false;
@@ -81,18 +60,14 @@ export interface FileListing {
 
 /** The files under `dir` that git does not ignore (tracked, or untracked and not ignored), minus deleted ones. */
 export async function listGitFiles(dir: string, signal?: AbortSignal): Promise<FileListing> {
-  const listed = await runGit(dir, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--exclude=node_modules/'], signal);
-  if (listed.code !== 0) throw new Error(`git ls-files failed: ${listed.stderr.trim()}`);
+  const listed = await gitRun(dir, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--exclude=node_modules/'], { signal });
+  if (listed.exitCode !== 0) throw new Error(`git ls-files failed: ${listed.stderr.trim()}`);
   // `--cached` still lists tracked files the developer (or agent) deleted from the working tree.
-  const deleted = await runGit(dir, ['ls-files', '-z', '--deleted'], signal);
-  const gone = new Set(deleted.code === 0 ? splitNul(deleted.stdout) : []);
+  const deleted = await gitRun(dir, ['ls-files', '-z', '--deleted'], { signal });
+  const gone = new Set(deleted.exitCode === 0 ? splitNul(deleted.stdout) : []);
   // A file both tracked and modified is listed once; a merge conflict lists it per stage.
   const files = [...new Set(splitNul(listed.stdout))].filter((file) => !gone.has(file));
   return { files, complete: true };
-}
-
-function splitNul(text: string): string[] {
-  return text.split('\0').filter((entry) => entry !== '');
 }
 
 /** The files under `dir` (skipping `.git` and `node_modules`, not following symlinked folders), at most `maxFiles`. */
@@ -214,7 +189,9 @@ function gitGrepWith(
   // file is never searched, even where no .gitignore covers it (it holds a daemon's token).
   args.push(`:(literal)${relPath}`, ':(exclude,glob)**/node_modules/**', `:(exclude,glob)**/${DAEMON_FILE_PATH}`);
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: root, signal, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The daemon's locale, not git's usual C: the pattern and the files are the developer's text,
+    // and git matches non-ASCII characters (`.`, `\w`, -i) as characters only in a UTF-8 locale.
+    const child = spawnGit(root, args, { env: { LC_ALL: process.env.LC_ALL }, signal });
     const collector = new MatchCollector(limits.maxMatches);
     let scanned = 0;
     let stoppedEarly = false;

@@ -1,10 +1,7 @@
 /** What the repository watcher needs to know from git: where its folders are and the current branch. */
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
+import { gitRun } from '../git/git.ts';
 
 export interface GitLocation {
   /** This working tree's git folder: holds HEAD (`.git`, or `.git/worktrees/<name>` for a worktree). */
@@ -15,13 +12,10 @@ export interface GitLocation {
   excludesFile: string | null;
 }
 
+/** git's one-value answer, or null when it fails (or cannot run: then there is no git to ask). */
 async function gitOutput(cwd: string, args: string[]): Promise<string | null> {
-  try {
-    const { stdout } = await execFileAsync('git', args, { cwd, encoding: 'utf8' });
-    return stdout.trim();
-  } catch {
-    return null;
-  }
+  const result = await gitRun(cwd, args).catch(() => null);
+  return result?.exitCode === 0 ? result.stdout.trim() : null;
 }
 
 /** Null when `repoRoot` is not inside a git repository (the watcher then has no branch to report). */

@@ -1,8 +1,13 @@
-/** Which repository a command is about: the git root above a folder. */
+/**
+ * Which repository a command is about: the git root above a folder. git is asked without the
+ * variables that name a repository outright (GIT_DIR, ...): the daemon drops the same ones, so the
+ * command and the daemon it starts agree on the repository (protocol/git-environment.ts says why).
+ */
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { gitEnvironment } from '../../protocol/git-environment.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -23,7 +28,11 @@ export async function findRepoRoot(dir: string): Promise<string> {
   if (!info) throw new NotARepositoryError(absolute, `no such folder: ${absolute}`);
   if (!info.isDirectory()) throw new NotARepositoryError(absolute, `not a folder: ${absolute}`);
   try {
-    const { stdout } = await execFileAsync('git', ['rev-parse', '--show-toplevel'], { cwd: absolute, encoding: 'utf8' });
+    const { stdout } = await execFileAsync('git', ['rev-parse', '--show-toplevel'], {
+      cwd: absolute,
+      env: gitEnvironment(process.env),
+      encoding: 'utf8',
+    });
     const root = stdout.trim();
     // Empty inside a .git folder or a bare repository: there is no working tree to serve.
     if (!root) throw new NotARepositoryError(absolute);

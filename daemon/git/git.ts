@@ -1,36 +1,28 @@
 /**
- * A small typed wrapper around the git CLI: the harness owns git for goal workspaces and landing.
+ * The daemon's one way to run git: goal workspaces and landing, the repository watcher, the file
+ * tools, and finding the repository the daemon serves all run git through here.
  *
- * git runs with `execFile` (never a shell), with the variables that would point it at another
- * repository removed, and in the C locale so its messages do not depend on the machine.
+ * git runs without a shell, in the folder it is to work on, with the variables that would point
+ * it at another repository removed (protocol/git-environment.ts says which and why), in the C
+ * locale so its messages do not depend on the machine, and with nothing to prompt on.
  */
-import { execFile } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
+import { gitEnvironment } from '../../protocol/git-environment.ts';
 
 /** Large enough for the diffs and listings of a big repository; execFile's 1 MB default is not. */
 const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
 
-/**
- * Set by git for hooks and aliases; inherited by a daemon started from one of those they would make
- * every command act on the wrong repository or index. The harness says where it works via `cwd`.
- */
-const REPOSITORY_SELECTING_VARIABLES = [
-  'GIT_DIR',
-  'GIT_WORK_TREE',
-  'GIT_INDEX_FILE',
-  'GIT_OBJECT_DIRECTORY',
-  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
-  'GIT_COMMON_DIR',
-  'GIT_NAMESPACE',
-  'GIT_PREFIX',
-];
-
 export type GitEnv = Record<string, string | undefined>;
 
 export interface GitOptions {
-  /** Added to (and overriding) the process environment. */
+  /** Added to (and overriding) the process environment; `undefined` removes a variable. */
   env?: GitEnv;
+  /** Stops git (SIGTERM); the call then rejects with the signal's AbortError. */
+  signal?: AbortSignal;
+  /** Stops git (SIGTERM) after this long; the call then rejects with a GitTimeoutError. */
+  timeoutMs?: number;
   /** Return stdout even when git exits non-zero instead of throwing. */
   allowFail?: boolean;
   /** Written to git's stdin (which is otherwise closed, so no command can wait on it). */
@@ -79,9 +71,27 @@ function firstNonEmptyLine(text: string): string | undefined {
     .find((line) => line.length > 0);
 }
 
-function gitEnvironment(extra: GitEnv | undefined): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of REPOSITORY_SELECTING_VARIABLES) delete env[name];
+/** git could not be started at all: `code` ENOENT when git is not installed (or not on PATH). */
+export class GitUnavailableError extends Error {
+  readonly code: string | undefined;
+  constructor(cwd: string, args: readonly string[], cause: Error) {
+    super(`could not run git ${args.join(' ')} in ${cwd}: ${cause.message}`, { cause });
+    this.name = 'GitUnavailableError';
+    this.code = (cause as NodeJS.ErrnoException).code;
+  }
+}
+
+/** git ran longer than its `timeoutMs` and was stopped. */
+export class GitTimeoutError extends Error {
+  constructor(args: readonly string[], timeoutMs: number) {
+    super(`git ${args.join(' ')} did not finish within ${timeoutMs} ms`);
+    this.name = 'GitTimeoutError';
+  }
+}
+
+/** The environment every git command of the daemon runs in: this process's, scrubbed, then `extra`. */
+function daemonGitEnvironment(extra: GitEnv | undefined): NodeJS.ProcessEnv {
+  const env = gitEnvironment(process.env);
   env.LC_ALL = 'C';
   // A daemon has no terminal to ask for credentials or open an editor in.
   env.GIT_TERMINAL_PROMPT = '0';
@@ -93,21 +103,30 @@ function gitEnvironment(extra: GitEnv | undefined): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs git and reports how it went, whatever the exit code. Fails only when git cannot be started. */
+/** Runs git and reports how it went, whatever the exit code. Rejects only when git cannot be started, is stopped or times out. */
 export function gitRun(cwd: string, args: readonly string[], options: Omit<GitOptions, 'allowFail'> = {}): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       'git',
       args,
-      { cwd, env: gitEnvironment(options.env), encoding: 'utf8', maxBuffer: MAX_OUTPUT_BYTES },
+      {
+        cwd,
+        env: daemonGitEnvironment(options.env),
+        encoding: 'utf8',
+        maxBuffer: MAX_OUTPUT_BYTES,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+      },
       (error, stdout, stderr) => {
         if (!error) return resolve({ stdout, stderr, exitCode: 0 });
+        if (options.signal?.aborted) return reject(error);
         // A numeric code is git's exit status, a signal means git was killed; a string code
         // (ENOENT: no git or no such folder, output over maxBuffer) is a failure to run it at all.
-        const { code, signal } = error as { code?: unknown; signal?: unknown };
+        const { code, signal, killed } = error as { code?: unknown; signal?: unknown; killed?: boolean };
+        if (killed && options.timeoutMs && typeof code !== 'string') return reject(new GitTimeoutError(args, options.timeoutMs));
         if (typeof code === 'number') return resolve({ stdout, stderr, exitCode: code });
         if (typeof code !== 'string' && signal) return resolve({ stdout, stderr, exitCode: null });
-        reject(new Error(`could not run git ${args.join(' ')} in ${cwd}: ${error.message}`));
+        reject(new GitUnavailableError(cwd, args, error));
       },
     );
     child.stdin?.on('error', () => {
@@ -115,6 +134,25 @@ export function gitRun(cwd: string, args: readonly string[], options: Omit<GitOp
     });
     child.stdin?.end(options.input ?? '');
   });
+}
+
+/**
+ * Starts git with its output as streams, for output read as it comes (and git stopped once enough
+ * was read): the same environment as every other git command here; stdin is closed.
+ */
+export function spawnGit(
+  cwd: string,
+  args: readonly string[],
+  options: Pick<GitOptions, 'env' | 'signal'> = {},
+): ChildProcessWithoutNullStreams {
+  const child = spawn('git', args, {
+    cwd,
+    env: daemonGitEnvironment(options.env),
+    ...(options.signal ? { signal: options.signal } : {}),
+    stdio: 'pipe',
+  });
+  child.stdin.end();
+  return child;
 }
 
 /** Runs git and returns its stdout, untrimmed (`-z` output and file contents keep every byte). */

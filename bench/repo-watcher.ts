@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { watch } from 'chokidar';
-import { countInotifyWatches, inotifyWatchLimit } from '../daemon/watch/inotify.ts';
+import { countInotifyWatches, inotifyWatchLimit } from '../test/helpers/inotify.ts';
 import { RepoWatcher } from '../daemon/watch/repo-watcher.ts';
 import { percentile, printTable, type Row } from './table.ts';
 

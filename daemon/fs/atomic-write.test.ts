@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { makeTempDir } from '../../test/helpers/repo.ts';
 import { appendLine, removeStrayTempFiles, writeFileAtomic } from './atomic-write.ts';
-import { writeThenCrashBeforeRename } from './test-support.ts';
+import { writeThenCrashBeforeRename } from '../../test/helpers/crash-write.ts';
 
 test('writeFileAtomic replaces the content and leaves no temp file', async (t) => {
   const dir = await makeTempDir(t);

@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import { ErrorCode, Goal, RpcError, createGoal, transition, type EventEnvelope } from '../../protocol/index.ts';
 import { makeTempDir } from '../../test/helpers/repo.ts';
 import { pause, waitFor } from '../../test/helpers/wait.ts';
-import { writeThenCrashBeforeRename } from '../fs/test-support.ts';
+import { writeThenCrashBeforeRename } from '../../test/helpers/crash-write.ts';
 import { RALPH_GITIGNORE } from '../paths.ts';
 import { MAX_GOAL_FILE_BYTES, MAX_GOAL_ID, RECOVERY_NOTE, WATCH_DEBOUNCE_MS } from './goal-store.ts';
-import { storeFixture } from './test-support.ts';
+import { storeFixture } from '../../test/helpers/store.ts';
 
 /** Long enough for the watcher to report a change and the debounced re-read to finish. */
 const PAST_WATCHER_DELAY_MS = WATCH_DEBOUNCE_MS + 400;

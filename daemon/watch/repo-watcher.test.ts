@@ -6,7 +6,7 @@ import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { git, makeTempRepo } from '../../test/helpers/repo.ts';
 import { pause, waitFor } from '../../test/helpers/wait.ts';
-import { countInotifyWatches } from './inotify.ts';
+import { countInotifyWatches } from '../../test/helpers/inotify.ts';
 import { RepoWatcher, type RepoChange, type RepoWatcherOptions } from './repo-watcher.ts';
 import { defer } from '../../test/helpers/defer.ts';
 

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { Goal } from '../../protocol/index.ts';
 import type { ChatTurn } from '../../daemon/chat/chat-agent.ts';
 import { createGoalTool, listGoalsTool, missingSpecSections } from '../../daemon/chat/goal-tools.ts';
-import { storeFixture } from '../../daemon/store/test-support.ts';
+import { storeFixture } from '../helpers/store.ts';
 import { runTool, type Tool } from '../../daemon/tools/tool.ts';
 import { waitFor } from '../helpers/wait.ts';
 

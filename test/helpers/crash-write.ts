@@ -1,10 +1,10 @@
-/** Test support: a real crash in the middle of an atomic write. */
+/** A real crash in the middle of an atomic write (daemon/fs/atomic-write.ts), for the tests of what survives it. */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const ATOMIC_WRITE_MODULE = pathToFileURL(path.join(import.meta.dirname, 'atomic-write.ts')).href;
+const ATOMIC_WRITE_MODULE = pathToFileURL(path.join(import.meta.dirname, '../../daemon/fs/atomic-write.ts')).href;
 
 /**
  * Runs writeFileAtomic(file, data) in a child process that SIGKILLs itself after the temp file

@@ -1,10 +1,10 @@
-/** Shared set-up for the store's tests: a temp repository, stores closed before it is removed. */
+/** Shared set-up for the goal store's tests: a temp repository, stores closed before it is removed. */
 import { rm } from 'node:fs/promises';
 import type { TestContext } from 'node:test';
 import type { EventEnvelope } from '../../protocol/index.ts';
-import { makeTempDir } from '../../test/helpers/repo.ts';
-import { EventBus } from '../events/bus.ts';
-import { GoalStore, type GoalStoreOptions } from './goal-store.ts';
+import { EventBus } from '../../daemon/events/bus.ts';
+import { GoalStore, type GoalStoreOptions } from '../../daemon/store/goal-store.ts';
+import { makeTempDir } from './repo.ts';
 
 export interface StoreFixture {
   repoRoot: string;

@@ -1,4 +1,4 @@
-/** Reading Linux's inotify accounting, to see what watching costs (benchmarks, tests, diagnostics). */
+/** Reading Linux's inotify accounting, to see what watching costs (the watcher's tests and benchmark). */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 /**

@@ -44,8 +44,6 @@ export interface CommandSpec {
   variadic?: boolean;
   /** What --json prints; a command without it refuses --json. */
   json?: string;
-  /** A model-backed command of a later issue: answered with "not available yet". */
-  notYet?: boolean;
   load?: () => Promise<CommandHandler>;
   /** V8 flags the command runs with: Node is started again with them before it loads (tui/bin/node-flags.js). */
   nodeFlags?: readonly string[];
@@ -257,7 +255,6 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
 
   if (wantsHelp) return { kind: 'help', text: helpFor(spec.words) };
   const helpName = spec.words.join(' ');
-  if (spec.notYet) throw new NotAvailableYet(spec);
 
   let parsed;
   try {
@@ -287,14 +284,6 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     repo: typeof values.repo === 'string' ? values.repo : undefined,
     context: { options: values, args, json: values.json === true },
   };
-}
-
-/** A model-backed command that a later version brings. */
-export class NotAvailableYet extends Error {
-  constructor(spec: CommandSpec) {
-    super(`'${spec.words.join(' ')}' is not available yet (it comes with the model-backed features)`);
-    this.name = 'NotAvailableYet';
-  }
 }
 
 /** parseArgs' messages, shortened to one line that names the culprit. */
@@ -344,7 +333,7 @@ export function helpFor(words: readonly string[]): string {
       'executes them one after another while you keep editing.',
       '',
       'Commands:',
-      columns(COMMANDS.map((spec) => [shortSynopsis(spec), spec.notYet ? `${spec.summary} (not available yet)` : spec.summary])),
+      columns(COMMANDS.map((spec) => [shortSynopsis(spec), spec.summary])),
       '',
       'Options:',
       columns(optionLines(GLOBAL_OPTIONS)),
@@ -369,7 +358,7 @@ export function helpFor(words: readonly string[]): string {
   return [
     `Usage: ralph${spec.synopsis ? ` ${spec.synopsis}` : ''} [--repo DIR]${spec.json ? ' [--json]' : ''}`,
     '',
-    `${spec.summary[0]!.toUpperCase()}${spec.summary.slice(1)}.${spec.notYet ? ' Not available yet.' : ''}`,
+    `${spec.summary[0]!.toUpperCase()}${spec.summary.slice(1)}.`,
     '',
     'Options:',
     columns(optionLines({ ...spec.options, repo: GLOBAL_OPTIONS.repo!, ...json, help: GLOBAL_OPTIONS.help! })),

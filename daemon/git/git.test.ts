@@ -3,13 +3,17 @@ import { test } from 'node:test';
 import { git as gitSync, makeTempRepo } from '../../test/helpers/repo.ts';
 import {
   GitError,
+  GitTimeoutError,
+  GitUnavailableError,
   currentBranch,
   git,
+  gitLine,
   gitRun,
   inProgressOperation,
   parseStatusZ,
   parseWorktreeList,
   resolveCommit,
+  spawnGit,
   splitNul,
 } from './git.ts';
 
@@ -40,6 +44,43 @@ test('git feeds input on stdin and ignores GIT_DIR and friends inherited from th
     if (saved === undefined) delete process.env.GIT_DIR;
     else process.env.GIT_DIR = saved;
   }
+});
+
+test('a streamed git (spawnGit) runs in the same environment: GIT_WORK_TREE and friends dropped, no editor', async (t) => {
+  const repo = await makeTempRepo(t);
+  const output = async (args: string[]) => {
+    const child = spawnGit(repo, args);
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, `git ${args.join(' ')} succeeds`);
+    return out;
+  };
+  const saved = process.env.GIT_WORK_TREE;
+  process.env.GIT_WORK_TREE = '/nonexistent';
+  try {
+    assert.equal(await output(['rev-parse', '--show-toplevel']), `${repo}\n`);
+    assert.equal(await gitLine(repo, ['rev-parse', '--show-toplevel']), repo);
+    assert.equal(await output(['var', 'GIT_EDITOR']), 'true\n', 'a daemon has no editor to open');
+  } finally {
+    if (saved === undefined) delete process.env.GIT_WORK_TREE;
+    else process.env.GIT_WORK_TREE = saved;
+  }
+});
+
+test('git that cannot start, is stopped, or runs too long rejects with what happened', async (t) => {
+  const repo = await makeTempRepo(t);
+  const missing = await gitRun(`${repo}/no-such-folder`, ['status']).catch((error: unknown) => error);
+  assert.ok(missing instanceof GitUnavailableError);
+  assert.equal(missing.code, 'ENOENT');
+
+  const aborted = await gitRun(repo, ['status'], { signal: AbortSignal.abort() }).catch((error: unknown) => error);
+  assert.equal((aborted as Error).name, 'AbortError');
+
+  // An alias that would run 30 s: git stops its child when it is stopped itself.
+  const slow = await gitRun(repo, ['-c', 'alias.hang=!exec sleep 30', 'hang'], { timeoutMs: 200 }).catch((error: unknown) => error);
+  assert.ok(slow instanceof GitTimeoutError, String(slow));
+  assert.equal(slow.message, 'git -c alias.hang=!exec sleep 30 hang did not finish within 200 ms');
 });
 
 test('resolveCommit, currentBranch and inProgressOperation describe the checkout', async (t) => {

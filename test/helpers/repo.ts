@@ -4,6 +4,7 @@ import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { gitEnvironment } from '../../protocol/git-environment.ts';
 import { defer } from './defer.ts';
 
 /** Identity for commits made in tests, whatever the machine's git config says. */
@@ -14,8 +15,9 @@ export const GIT_ENV = {
   GIT_COMMITTER_EMAIL: 'test@ralph.invalid',
 };
 
+/** git in `cwd` as the daemon runs it: a GIT_DIR of the shell (or of a hook running the tests) must not redirect it. */
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8' }).trim();
+  return execFileSync('git', args, { cwd, env: { ...gitEnvironment(process.env), ...GIT_ENV }, encoding: 'utf8' }).trim();
 }
 
 /** An empty temporary folder (real path, so symlinked /tmp does not confuse path checks). */

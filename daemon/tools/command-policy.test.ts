@@ -348,3 +348,13 @@ test('splitCommands marks computed words and where standard input comes from', (
   assert.deepEqual(splitCommands("cat <<'EOF'\n$x\nEOF")[0]!.input, { kind: 'text', form: 'here-document', text: '$x\n', dynamic: false });
   assert.deepEqual(splitCommands('sort < in.txt 2> err')[0]!.input, { kind: 'file', path: 'in.txt', dynamic: false });
 });
+
+test('allowAll runs every line unread, naming why: denied commands and syntax the parser refuses alike', () => {
+  const policy = CommandPolicy.allowAll("the goal's check (executor.verify)");
+  for (const line of ['git push --force', 'rm -rf /tmp/x', 'echo $((1 +', 'printf "git push" | bash', 'npm test']) {
+    assert.deepEqual(policy.check(line), { allowed: true, rule: "the goal's check (executor.verify)" }, line);
+  }
+  // The default policy is untouched by it.
+  assert.equal(defaults.check('git push --force').allowed, false);
+  assert.equal(defaults.check('echo $((1 +').allowed, false);
+});

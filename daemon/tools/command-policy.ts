@@ -144,6 +144,8 @@ export class CommandPolicy {
   readonly denyRules: readonly string[];
   private readonly allow: Rule[];
   private readonly deny: Rule[];
+  /** Set by `allowAll`: the reason every decision gives, for lines that are allowed without being read. */
+  private allowsAllBecause: string | null = null;
 
   /** Throws on a rule that cannot be used (an empty one, an invalid `re:` regex), naming it. */
   constructor(rules: PolicyRules = {}) {
@@ -153,7 +155,19 @@ export class CommandPolicy {
     this.deny = this.denyRules.map(parseRule);
   }
 
+  /**
+   * No policy at all: every line runs, unread, even shell syntax the parser does not know. For a
+   * command that is not the agent's but the developer's own (the goal's check, `executor.verify`);
+   * `because` is the rule every decision names.
+   */
+  static allowAll(because: string): CommandPolicy {
+    const policy = new CommandPolicy({ deny: [] });
+    policy.allowsAllBecause = because;
+    return policy;
+  }
+
   check(commandLine: string): PolicyDecision {
+    if (this.allowsAllBecause !== null) return { allowed: true, rule: this.allowsAllBecause };
     let commands: SimpleCommand[];
     try {
       commands = splitCommands(commandLine);

@@ -146,118 +146,19 @@ export class Daemon {
    */
   static async start(options: DaemonOptions): Promise<Daemon> {
     const env = options.env ?? process.env;
-    // The token first: it is one of the secrets everything below redacts (DESIGN.md, "Secrets").
-    const token = randomBytes(32).toString('hex');
-    // Commands start from this process's environment; the config reads `env`: both hold secrets.
-    const secretEnvs = env === process.env ? [env] : [process.env, env];
-    const secrets = DaemonSecrets.from({ envs: secretEnvs, token });
-    // The daemon's own log too (`.ralph/daemon.log` in the background): its lines quote errors and entries.
-    const writeLog = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
-    const log: Log = (message) => writeLog(secrets.redact(message));
+    const { token, secretEnvs, secrets, log } = daemonSecrets(options, env);
     const repoRoot = await resolveRepoRoot(options.repoRoot);
     const paths = ralphPaths(repoRoot);
     await checkRalphDir(paths);
     const lock = await acquireDaemonLock(paths.lock);
 
-    // Undo steps, run in reverse if a later step fails.
-    const undo: (() => Promise<unknown>)[] = [() => lock.release()];
+    const startup: Startup = { options, env, token, secretEnvs, secrets, log, repoRoot, undo: [() => lock.release()] };
     try {
       const bus = new EventBus(options.eventBufferSize, secrets.redactValue);
       const progress = new ProgressTracker(bus);
-      const store = await GoalStore.open({ repoRoot, bus, secrets, onError: (error) => log(`goal store: ${error.message}`) });
-      undo.push(() => store.close());
-
-      const repoWatch = options.repoWatch ?? true;
-      const watcher = repoWatch
-        ? await RepoWatcher.start({
-            repoRoot,
-            onChange: (batch) => bus.publish('repo.changed', batch),
-            onWarning: (message) => log(`repository watcher: ${message}`),
-          })
-        : null;
-      if (watcher) undo.push(() => watcher.close());
-      // Without a watcher the branch is read once: nothing would notice it change.
-      const fixedBranch = watcher ? null : await currentBranch(repoRoot);
-
-      // The key in force and the config's secret rules: read again whenever the config changes.
-      const refreshSecrets = (): void =>
-        secrets.update({
-          envs: secretEnvs,
-          providerKeys: [config.provider('default').apiKey, config.provider('chat').apiKey],
-          config: config.config.secrets,
-        });
-      const config = await ConfigService.start({
-        repoRoot,
-        env,
-        watch: options.configWatch ?? true,
-        // A reload applies from the next model call on; clients learn what is in force now.
-        onChange: () => {
-          refreshSecrets();
-          log('config: ralph.config.ts reloaded');
-          bus.publish('config.changed', { provider: config.providerSettings(), settings: clientSettings(config), error: null });
-        },
-        onError: (message) => {
-          log(`config: ${message} (the last valid config stays in force)`);
-          bus.publish('config.changed', { provider: config.providerSettings(), settings: clientSettings(config), error: message });
-        },
-      });
-      undo.push(() => config.close());
-      refreshSecrets();
-      if (config.error) log(`config: ${config.error} (the defaults are in force)`);
-      // Said once: whether the agent's commands run in the sandbox, and why not (README "What holds where").
-      resolveSandbox(config.config.executor.commands.sandbox).then(
-        ({ state }) => log(`sandbox: ${describeSandbox(state)}`),
-        (error: Error) => log(`sandbox: ${error.message}`),
-      );
-      // Every model request of every agent goes out through this: no known secret leaves in one.
-      const createRedactingProvider = (settings: ProviderOptions) => redactingProvider(createProvider(settings), secrets.redact);
-      const research = await ResearchService.open({
-        repoRoot,
-        bus,
-        settings: { provider: () => config.provider('default'), models: () => config.models(), research: () => config.config.research },
-        createProvider: createRedactingProvider,
-        secrets,
-        log,
-      });
-      undo.push(() => research.close());
-      const chat = await ChatService.open({
-        repoRoot,
-        bus,
-        settings: { provider: () => config.provider('chat'), models: () => config.models() },
-        createProvider: createRedactingProvider,
-        secrets,
-        agent: createChatAgent({ repoRoot, store, research }),
-        log,
-      });
-      undo.push(() => chat.close());
-      const pipeline = Pipeline.create({
-        repoRoot,
-        bus,
-        store,
-        settings: { executor: () => config.config.executor, provider: () => config.provider('default'), models: () => config.models() },
-        createProvider: createRedactingProvider,
-        log,
-        ...options.pipeline,
-        paused: options.pipeline?.paused ?? env.RALPH_PIPELINE?.trim().toLowerCase() === 'paused',
-        ...(options.worktreesRoot ? { worktreesRoot: options.worktreesRoot } : {}),
-      });
-      undo.push(() => pipeline.close());
-      const landing = new LandService({
-        repoRoot,
-        store,
-        bus,
-        config,
-        log,
-        worktreesRoot: options.worktreesRoot,
-        isRunning: (id) => pipeline.isRunning(id),
-        secrets,
-      });
-      landing.start();
-      undo.push(() => landing.close());
-      const conflictWatch = new ConflictWatch({ repoRoot, store, bus, log, worktreesRoot: options.worktreesRoot });
-      conflictWatch.start();
-      undo.push(() => conflictWatch.close());
-
+      const repository = await openRepository(startup, bus);
+      const config = await startConfig(startup, bus);
+      const services = await startServices(startup, bus, repository.store, config);
       const info: DaemonInfo = {
         version: RALPH_VERSION,
         protocolVersion: PROTOCOL_VERSION,
@@ -265,75 +166,32 @@ export class Daemon {
         epoch: bus.epoch,
         startedAt: new Date().toISOString(),
       };
-      const capabilities: Capability[] = ['goals', 'logs', 'chat', 'research', 'executor', ...(repoWatch ? (['repo-watch'] as const) : [])];
-      // Late-bound: the services need the server (its url, its clients) and the daemon (to stop it).
-      let server: RpcServer | undefined;
+      // Late-bound: the server's services stop the daemon, which needs the server.
       let daemon: Daemon | undefined;
-      const services: DaemonServices = {
-        bus,
-        store,
-        chat,
-        research,
-        config,
-        info,
-        landing,
-        progress,
-        pipeline: () => pipeline.state(),
-        pipelineControl: pipeline,
-        log,
-        repo: (): RepoInfo => ({ root: repoRoot, name: path.basename(repoRoot), branch: watcher ? watcher.branch : fixedBranch }),
-        url: () => server?.url ?? '',
-        clients: () => server?.clients() ?? [],
-        // setImmediate: the answer to daemon.shutdown is queued on the socket before the clients are closed.
-        requestShutdown: (reason) => setImmediate(() => void daemon?.stop(reason)),
-      };
-      server = await RpcServer.start({
-        services,
-        token,
-        port: options.port,
-        capabilities,
-        maxMessageBytes: options.maxMessageBytes,
-        maxBufferedBytes: options.maxBufferedBytes,
-        pingIntervalMs: options.pingIntervalMs,
-        checkResults: options.checkResults,
-        redact: secrets.redactValue,
-      });
-      const started = server;
-      undo.push(() => started.close('failed to start'));
-
-      const file: DaemonFile = DaemonFile.parse({
-        url: server.url,
-        token,
-        pid: process.pid,
-        protocolVersion: PROTOCOL_VERSION,
-        version: RALPH_VERSION,
-        startedAt: info.startedAt,
-      });
-      // 0600: the token is the key to everything the daemon can do.
-      await writeFileAtomic(paths.daemonFile, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
-
+      const server = await startServer(
+        startup,
+        { bus, progress, config, info, ...repository, ...services },
+        (reason) => void daemon?.stop(reason),
+      );
+      await writeDaemonFile(paths, server, token, info);
       daemon = new Daemon({
         repoRoot,
         info,
         bus,
-        store,
         config,
-        chat,
-        research,
-        landing,
-        pipeline,
-        conflictWatch,
+        ...services,
+        store: repository.store,
+        watcher: repository.watcher,
         server,
-        watcher,
         lock,
         token,
         log,
       });
       // Last: goals start only once clients can connect and watch them.
-      pipeline.start();
+      services.pipeline.start();
       return daemon;
     } catch (error) {
-      for (const step of undo.reverse()) await step().catch(() => {});
+      for (const step of startup.undo.reverse()) await step().catch(() => {});
       throw error;
     }
   }
@@ -403,4 +261,200 @@ export class Daemon {
 async function currentBranch(repoRoot: string): Promise<string | null> {
   const git = await locateGit(repoRoot);
   return git ? readBranch(git.gitDir) : null;
+}
+
+/** What every step of starting needs; `undo` collects how to take back each thing started, run in reverse if a later step fails. */
+interface Startup {
+  options: DaemonOptions;
+  env: NodeJS.ProcessEnv;
+  token: string;
+  secretEnvs: NodeJS.ProcessEnv[];
+  secrets: DaemonSecrets;
+  log: Log;
+  repoRoot: string;
+  undo: (() => Promise<unknown>)[];
+}
+
+/**
+ * The daemon's secrets, the token first: it is one of the secrets everything after redacts
+ * (DESIGN.md, "Secrets"). And the daemon's own log, redacted too (`.ralph/daemon.log` in the
+ * background): its lines quote errors and entries.
+ */
+function daemonSecrets(options: DaemonOptions, env: NodeJS.ProcessEnv) {
+  const token = randomBytes(32).toString('hex');
+  // Commands start from this process's environment; the config reads `env`: both hold secrets.
+  const secretEnvs = env === process.env ? [env] : [process.env, env];
+  const secrets = DaemonSecrets.from({ envs: secretEnvs, token });
+  const writeLog = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const log: Log = (message) => writeLog(secrets.redact(message));
+  return { token, secretEnvs, secrets, log };
+}
+
+/** The goal store and, unless turned off, the watcher of the developer's changes. */
+async function openRepository({ options, repoRoot, secrets, log, undo }: Startup, bus: EventBus) {
+  const store = await GoalStore.open({ repoRoot, bus, secrets, onError: (error) => log(`goal store: ${error.message}`) });
+  undo.push(() => store.close());
+  const watcher =
+    (options.repoWatch ?? true)
+      ? await RepoWatcher.start({
+          repoRoot,
+          onChange: (batch) => bus.publish('repo.changed', batch),
+          onWarning: (message) => log(`repository watcher: ${message}`),
+        })
+      : null;
+  if (watcher) undo.push(() => watcher.close());
+  // Without a watcher the branch is read once: nothing would notice it change.
+  const fixedBranch = watcher ? null : await currentBranch(repoRoot);
+  return { store, watcher, fixedBranch };
+}
+
+/** ralph.config.ts, watched: a reload applies from the next model call on, and the secrets it names are redacted from then on. */
+async function startConfig({ options, env, repoRoot, secretEnvs, secrets, log, undo }: Startup, bus: EventBus): Promise<ConfigService> {
+  // The key in force and the config's secret rules: read again whenever the config changes.
+  const refreshSecrets = (): void =>
+    secrets.update({
+      envs: secretEnvs,
+      providerKeys: [config.provider('default').apiKey, config.provider('chat').apiKey],
+      config: config.config.secrets,
+    });
+  const config = await ConfigService.start({
+    repoRoot,
+    env,
+    watch: options.configWatch ?? true,
+    // A reload applies from the next model call on; clients learn what is in force now.
+    onChange: () => {
+      refreshSecrets();
+      log('config: ralph.config.ts reloaded');
+      bus.publish('config.changed', { provider: config.providerSettings(), settings: clientSettings(config), error: null });
+    },
+    onError: (message) => {
+      log(`config: ${message} (the last valid config stays in force)`);
+      bus.publish('config.changed', { provider: config.providerSettings(), settings: clientSettings(config), error: message });
+    },
+  });
+  undo.push(() => config.close());
+  refreshSecrets();
+  if (config.error) log(`config: ${config.error} (the defaults are in force)`);
+  // Said once: whether the agent's commands run in the sandbox, and why not (README "What holds where").
+  resolveSandbox(config.config.executor.commands.sandbox).then(
+    ({ state }) => log(`sandbox: ${describeSandbox(state)}`),
+    (error: Error) => log(`sandbox: ${error.message}`),
+  );
+  return config;
+}
+
+/** The research runs, the chat, the goal pipeline, the landing of goals and the watch for their conflicts. */
+async function startServices(startup: Startup, bus: EventBus, store: GoalStore, config: ConfigService) {
+  const { options, env, repoRoot, secrets, log, undo } = startup;
+  // Every model request of every agent goes out through this: no known secret leaves in one.
+  const createRedactingProvider = (settings: ProviderOptions) => redactingProvider(createProvider(settings), secrets.redact);
+  const research = await ResearchService.open({
+    repoRoot,
+    bus,
+    settings: { provider: () => config.provider('default'), models: () => config.models(), research: () => config.config.research },
+    createProvider: createRedactingProvider,
+    secrets,
+    log,
+  });
+  undo.push(() => research.close());
+  const chat = await ChatService.open({
+    repoRoot,
+    bus,
+    settings: { provider: () => config.provider('chat'), models: () => config.models() },
+    createProvider: createRedactingProvider,
+    secrets,
+    agent: createChatAgent({ repoRoot, store, research }),
+    log,
+  });
+  undo.push(() => chat.close());
+  const pipeline = Pipeline.create({
+    repoRoot,
+    bus,
+    store,
+    settings: { executor: () => config.config.executor, provider: () => config.provider('default'), models: () => config.models() },
+    createProvider: createRedactingProvider,
+    log,
+    ...options.pipeline,
+    paused: options.pipeline?.paused ?? env.RALPH_PIPELINE?.trim().toLowerCase() === 'paused',
+    ...(options.worktreesRoot ? { worktreesRoot: options.worktreesRoot } : {}),
+  });
+  undo.push(() => pipeline.close());
+  const landing = new LandService({
+    repoRoot,
+    store,
+    bus,
+    config,
+    log,
+    worktreesRoot: options.worktreesRoot,
+    isRunning: (id) => pipeline.isRunning(id),
+    secrets,
+  });
+  landing.start();
+  undo.push(() => landing.close());
+  const conflictWatch = new ConflictWatch({ repoRoot, store, bus, log, worktreesRoot: options.worktreesRoot });
+  conflictWatch.start();
+  undo.push(() => conflictWatch.close());
+  return { research, chat, pipeline, landing, conflictWatch };
+}
+
+/** The WebSocket server, serving every service to the clients. */
+async function startServer(
+  { options, token, secrets, log, repoRoot, undo }: Startup,
+  parts: Pick<DaemonServices, 'bus' | 'progress' | 'store' | 'chat' | 'research' | 'config' | 'info' | 'landing'> & {
+    pipeline: Pipeline;
+    watcher: RepoWatcher | null;
+    fixedBranch: string | null;
+  },
+  stopDaemon: (reason: string) => void,
+): Promise<RpcServer> {
+  const { bus, pipeline, watcher, fixedBranch } = parts;
+  const repoWatch = options.repoWatch ?? true;
+  const capabilities: Capability[] = ['goals', 'logs', 'chat', 'research', 'executor', ...(repoWatch ? (['repo-watch'] as const) : [])];
+  // Late-bound: the services need the server (its url, its clients).
+  let server: RpcServer | undefined;
+  const services: DaemonServices = {
+    bus,
+    store: parts.store,
+    chat: parts.chat,
+    research: parts.research,
+    config: parts.config,
+    info: parts.info,
+    landing: parts.landing,
+    progress: parts.progress,
+    pipeline: () => pipeline.state(),
+    pipelineControl: pipeline,
+    log,
+    repo: (): RepoInfo => ({ root: repoRoot, name: path.basename(repoRoot), branch: watcher ? watcher.branch : fixedBranch }),
+    url: () => server?.url ?? '',
+    clients: () => server?.clients() ?? [],
+    // setImmediate: the answer to daemon.shutdown is queued on the socket before the clients are closed.
+    requestShutdown: (reason) => setImmediate(() => stopDaemon(reason)),
+  };
+  server = await RpcServer.start({
+    services,
+    token,
+    port: options.port,
+    capabilities,
+    maxMessageBytes: options.maxMessageBytes,
+    maxBufferedBytes: options.maxBufferedBytes,
+    pingIntervalMs: options.pingIntervalMs,
+    checkResults: options.checkResults,
+    redact: secrets.redactValue,
+  });
+  const started = server;
+  undo.push(() => started.close('failed to start'));
+  return server;
+}
+
+/** Advertises the daemon in `.ralph/daemon.json`: 0600, the token is the key to everything the daemon can do. */
+async function writeDaemonFile(paths: RalphPaths, server: RpcServer, token: string, info: DaemonInfo): Promise<void> {
+  const file: DaemonFile = DaemonFile.parse({
+    url: server.url,
+    token,
+    pid: process.pid,
+    protocolVersion: PROTOCOL_VERSION,
+    version: RALPH_VERSION,
+    startedAt: info.startedAt,
+  });
+  await writeFileAtomic(paths.daemonFile, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
 }

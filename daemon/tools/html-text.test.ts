@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeEntities, htmlToText } from './html-text.ts';
+import { htmlToText } from './html-text.ts';
 
 describe('htmlToText', () => {
   it('keeps headings, paragraphs, nested lists, code blocks and tables', () => {
@@ -25,7 +25,7 @@ describe('htmlToText', () => {
         '```',
         '',
         '1. first',
-        '  - nested',
+        '   - nested',
         '2. second',
         '',
         'Model | Price',
@@ -61,12 +61,32 @@ describe('htmlToText', () => {
   });
 });
 
-describe('decodeEntities', () => {
-  it('decodes named, decimal and hex references; leaves unknown ones alone', () => {
-    assert.equal(
-      decodeEntities('&lt;a&gt; &amp; &quot;q&quot; &#39;s&#x27; &mdash; &hellip; &copy 2026 &bogus; &#0;'),
-      '<a> & "q" \'s\' — … © 2026 &bogus; \ufffd',
+describe('entities', () => {
+  it('decodes named, decimal and hex references in text, titles and links; leaves unknown ones alone', () => {
+    // `&not` is one of the references HTML reads without a semicolon, so `&notanentity` shows as browsers show it.
+    const { text, title } = htmlToText(
+      '<title>R&amp;D &mdash; notes</title><p>&lt;a&gt; &amp; &quot;q&quot; &#39;s&#x27; &mdash; &hellip; &copy 2026 &bogus; &#0; &notanentity &#x1F600;</p>',
     );
-    assert.equal(decodeEntities('&notanentity'), '&notanentity');
+    assert.equal(title, 'R&D — notes');
+    assert.equal(text, '<a> & "q" \'s\' — … © 2026 &bogus; \ufffd ¬anentity 😀');
+  });
+});
+
+describe('hostile pages', () => {
+  it('reads a page nested far deeper than any real one without failing', () => {
+    const depth = 50_000;
+    const { text } = htmlToText(`<p>top</p>${'<div>'.repeat(depth)}deep${'</div>'.repeat(depth)}<p>after</p>`);
+    assert.match(text, /^top\n/);
+    assert.match(text, /after$/);
+  });
+
+  it('keeps a 2 MB page of many small blocks whole (the old scanner was quadratic in the blocks)', () => {
+    const blocks = 40_000;
+    const html = Array.from({ length: blocks }, (_, index) => `<div><p>para ${index} <a href="/p/${index}">link</a></p></div>`).join('\n');
+    assert.ok(html.length > 2_000_000);
+    const { text } = htmlToText(html, 'https://example.test/');
+    const paragraphs = text.split('\n\n');
+    assert.equal(paragraphs.length, blocks);
+    assert.equal(paragraphs.at(-1), `para ${blocks - 1} [link](https://example.test/p/${blocks - 1})`);
   });
 });

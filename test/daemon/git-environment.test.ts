@@ -45,7 +45,7 @@ test('GIT_DIR, GIT_WORK_TREE and GIT_INDEX_FILE of another repository in the env
     'ralph.config.ts': `export default { executor: { verify: ${JSON.stringify(`echo check; ${SHOW_GIT}`)} } };\n`,
   });
   defer(t, () => rm(target, { recursive: true, force: true }));
-  // Today's daemon would serve the other repository: stop whichever runs.
+  // A daemon that obeyed GIT_DIR would serve the other repository: stop whichever runs.
   defer(t, () => killDaemon(other));
   defer(t, () => killDaemon(target));
   const server = await startFakeOpenAI();

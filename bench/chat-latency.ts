@@ -5,7 +5,7 @@
  * The daemon may merge deltas that arrive together into one event, so a delta counts as arrived
  * when the text received so far covers it. The daemon runs as its own process, as it does in use,
  * with its provider pointed at the fake server. Deltas stream at full speed (the whole reply
- * written at once) and paced (1 ms apart), over both APIs. Target (issue 3): p99 ≤ 20 ms.
+ * written at once) and paced (1 ms apart), over both APIs. Target: p99 ≤ 20 ms.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';

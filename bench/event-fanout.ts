@@ -1,7 +1,7 @@
 /**
  * Event fan-out: 10 attached clients, the daemon emitting events for 10 s, at full speed and at
  * 5,000 events/s. Beside it, a bare `ws` broadcast of the same frames on the same machine: the
- * ceiling. Target (issue 2): Ralph ≥ 50% of the ceiling; p99 ≤ 50 ms at 5,000 events/s.
+ * ceiling. Target: Ralph ≥ 50% of the ceiling; p99 ≤ 50 ms at 5,000 events/s.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -1,6 +1,6 @@
 /**
  * Harness overhead per iteration of the Ralph loop, model time excluded, on a repository of 10,000
- * files: what the daemon itself does around each agent step. Target (issue 5): median ≤ 150 ms.
+ * files: what the daemon itself does around each agent step. Target: median ≤ 150 ms.
  *
  * 1. The executor's own iteration (`runIteration` from daemon/pipeline/iteration.ts, then the record
  *    written on the goal file, as goal-run.ts does) against the fake OpenAI server at zero latency

@@ -2,7 +2,7 @@
  * Provider overhead: streamed calls through Ralph's provider against the bare `openai` SDK, on both
  * APIs, against the same fake server (its own process, `long-stream`: about 400 deltas a call, zero
  * latency). Calls run one at a time, the sides interleaved so all see the same machine.
- * Target (issue 3): the provider keeps ≥ 0.95 of the SDK's throughput.
+ * Target: the provider keeps ≥ 0.95 of the SDK's throughput.
  *
  * The provider sends its requests through the SDK but reads the streamed body itself
  * (daemon/llm/sse.ts): the SDK's parser copies the rest of a network read for every event in it,

@@ -1,5 +1,5 @@
 /**
- * Research efficiency (issue 4): N research agents at once against a model server with a fixed
+ * Research efficiency: N research agents at once against a model server with a fixed
  * latency per request, each agent scripted to take 3 steps (two file reads, then its report), with
  * concurrency = N. Wall time of N agents divided by wall time of 1: the limit is 1.0 (the agents
  * wait on the server side by side), the target ≤ 1.1 at N = 8. The research service runs in this

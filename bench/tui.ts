@@ -1,5 +1,5 @@
 /**
- * The TUI in a real terminal (issue 6), in tmux at 100×30, timed through a tmux control-mode client
+ * The TUI in a real terminal, in tmux at 100×30, timed through a tmux control-mode client
  * (test/e2e/tmux-control.ts) that streams every byte the program writes, with one clock for the
  * key or start sent and the bytes that answer it.
  *

@@ -1,5 +1,5 @@
 /**
- * The shared chat (issue 3): one conversation per repository, plus `chat.new` for another, shared by
+ * The shared chat: one conversation per repository, plus `chat.new` for another, shared by
  * every attached client. A message from any client is answered by one turn; a session's turns run one
  * at a time, first come first served, so messages sent at the same moment are never answered
  * interleaved. A turn runs the chat agent (chat-agent.ts: its prompt and tools) through the one agent

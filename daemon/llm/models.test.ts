@@ -19,7 +19,7 @@ function statedNumbers(info: ModelInfo): number[] {
 }
 
 describe('the built-in model table', () => {
-  it('seeds the GPT-5.x family named in the issue', () => {
+  it('seeds the GPT-5.x family: 5.3 codex, 5.4 (mini, nano, pro) and 5.5 (pro)', () => {
     const ids = new ModelTable().rows().map((row) => row.id);
     for (const id of ['gpt-5.4', 'gpt-5.4-mini', 'gpt-5.4-nano', 'gpt-5.4-pro', 'gpt-5.5', 'gpt-5.5-pro', 'gpt-5.3-codex']) {
       assert.ok(ids.includes(id), `${id} is in the table`);

@@ -1,5 +1,5 @@
 /**
- * Research runs (issue 4): one research agent per question, in parallel (at most
+ * Research runs: one research agent per question, in parallel (at most
  * `research.concurrency` at once across every run; the rest wait `queued`), each with its own
  * context, tools, step budget and timeout (research-agent.ts). One agent failing never sinks the
  * others. When asked to (`consolidate`, the CLI's case), one model call then writes the consolidated

@@ -17,7 +17,7 @@ import { formatBytes } from './text-limits.ts';
 import { runTool } from './tool.ts';
 import { defer } from '../../test/helpers/defer.ts';
 
-/** The contract: a cancelled command's whole process group is gone within 2 s. */
+/** What cancelling promises: a cancelled command's whole process group is gone within 2 s. */
 const KILL_CONTRACT_MS = 2000;
 
 /** The plain process-group runner (the sandbox has its own tests: sandbox.test.ts). */

@@ -1,5 +1,5 @@
 /**
- * The TUI end to end in real terminals (issue 6): `ralph` runs in tmux panes against a daemon the
+ * The TUI end to end in real terminals: `ralph` runs in tmux panes against a daemon the
  * command line started in a temporary repository; the tests type keys with send-keys and read the
  * screen with capture-pane. Skipped only when tmux is not installed (.ci/run installs it).
  */

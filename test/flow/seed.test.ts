@@ -1,5 +1,5 @@
 /**
- * The seed flow end to end (issue 4): a developer asks the chat to research with a team of agents,
+ * The seed flow end to end: a developer asks the chat to research with a team of agents,
  * three research agents run at once, the chat model consolidates their reports (streamed to every
  * client), "make it a goal" writes a draft goal linked to the run and the session, every attached
  * client sees it, and one of them queues it. Real daemon, real clients over WebSocket, the real

@@ -52,7 +52,7 @@ describe('keymap', () => {
     for (const [key] of keymap.bindings.chat) assert.ok([...key].length > 1, `chat key ${key} would type text`);
   });
 
-  test('the issue’s keys are the defaults', () => {
+  test('the default keys: Q queues, enter opens, p pauses, c cancels, r retries, L lands, and the rest', () => {
     const keymap = buildKeymap();
     const bound = (action: keyof typeof ACTIONS) => keymap.keys[action].join(' ');
     assert.equal(bound('goalQueue'), 'Q');

@@ -3,6 +3,8 @@ const benchmarks: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   'event-fanout': () => import('./event-fanout.ts'),
   'repo-watcher': () => import('./repo-watcher.ts'),
   provider: () => import('./provider.ts'),
+  sse: () => import('./sse.ts'),
+  'html-text': () => import('./html-text.ts'),
   'chat-latency': () => import('./chat-latency.ts'),
   research: () => import('./research.ts'),
   harness: () => import('./harness.ts'),

@@ -5,8 +5,10 @@
  * found (sources, partial text) stays readable even when it fails, so partial findings are kept.
  */
 import path from 'node:path';
-import type { CallUsage, ResearchSource } from '../../protocol/index.ts';
+import type { ResearchSource } from '../../protocol/index.ts';
 import { runAgent, type AgentEvent, type AgentOptions } from '../agent/agent-loop.ts';
+import { AgentRun, type AgentDone, type PricedCall } from '../agent/agent-run.ts';
+import type { ModelTable } from '../llm/models.ts';
 import type { Provider, ReasoningEffort } from '../llm/types.ts';
 import { fetchUrlTool, type FetchUrlOptions } from '../tools/fetch-url.ts';
 import type { Redact } from '../secrets/redactor.ts';
@@ -20,8 +22,8 @@ export interface ResearchAgentListener {
   step(step: number): void;
   /** What it does now: "reading daemon/llm/models.ts", "searching the web for …". */
   activity(what: string): void;
-  /** A model call ended. */
-  usage(model: string, usage: CallUsage): void;
+  /** A model call ended: priced, and with what the agent spent so far (`spent`: its totals, this call included). */
+  usage(call: PricedCall, spent: AgentRun): void;
   /** A model call waits before its next try (rate limit, server error). */
   wait(wait: Extract<AgentEvent, { type: 'wait' }>): void;
 }
@@ -31,6 +33,8 @@ export interface ResearchAgentInput {
   provider: Provider;
   model: string;
   reasoningEffort?: ReasoningEffort;
+  /** The prices of the models, for each call's cost. */
+  models: Pick<ModelTable, 'cost'>;
   /** The repository the file tools read (a real path). */
   repoRoot: string;
   maxSteps: number;
@@ -52,9 +56,12 @@ export class ResearchAgentRun {
   private readonly found = new Map<string, ResearchSource>();
   /** The text of each model call, by step: the partial findings if the agent does not finish. */
   private readonly texts = new Map<number, string>();
+  /** What its model calls used and cost, across its loops. */
+  private readonly spent: AgentRun;
 
   constructor(input: ResearchAgentInput) {
     this.input = input;
+    this.spent = new AgentRun(input.models);
   }
 
   /** Where its facts came from: files read, pages fetched, citations of the web search. */
@@ -123,47 +130,30 @@ export class ResearchAgentRun {
   }
 
   /** Passes a loop's events on to the listener; returns its `done`. Steps are numbered from `offset` + 1. */
-  private async follow(loop: AsyncGenerator<AgentEvent>, offset: number): Promise<Extract<AgentEvent, { type: 'done' }>> {
+  private follow(loop: AsyncGenerator<AgentEvent>, offset: number): Promise<AgentDone> {
     const { listener } = this.input;
-    for await (const event of loop) {
-      switch (event.type) {
-        case 'step':
-          listener.step(offset + event.step);
-          listener.activity(event.step === 1 && offset === 0 ? 'starting' : 'thinking');
-          break;
-        case 'text.delta': {
-          const step = offset + event.step;
-          const before = this.texts.get(step);
-          if (before === undefined) listener.activity('writing');
-          this.texts.set(step, (before ?? '') + event.delta);
-          break;
-        }
-        case 'web.search':
-          if (event.status === 'searching') listener.activity(event.query ? `searching the web for ${event.query}` : 'searching the web');
-          break;
-        case 'citation':
-          this.addSource({ kind: 'url', ref: event.citation.url, ...(event.citation.title ? { title: event.citation.title } : {}) });
-          break;
-        case 'wait':
-          listener.wait(event);
-          break;
-        case 'usage':
-          listener.usage(event.model, event.usage);
-          break;
-        case 'tool.start':
-          // The tool names what it does once its arguments are checked (onActivity); this covers the moment before.
-          listener.activity(`calling ${event.call.name}`);
-          break;
-        case 'tool.end':
-          await this.noteFileSource(event.call.name, event.call.arguments, event.result);
-          break;
-        case 'reasoning.delta':
-          break;
-        case 'done':
-          return event;
-      }
-    }
-    throw new Error('the agent loop ended without a result');
+    return this.spent.follow(loop, {
+      step: (event) => {
+        listener.step(offset + event.step);
+        listener.activity(event.step === 1 && offset === 0 ? 'starting' : 'thinking');
+      },
+      'text.delta': (event) => {
+        const step = offset + event.step;
+        const before = this.texts.get(step);
+        if (before === undefined) listener.activity('writing');
+        this.texts.set(step, (before ?? '') + event.delta);
+      },
+      'web.search': (event) => {
+        if (event.status === 'searching') listener.activity(event.query ? `searching the web for ${event.query}` : 'searching the web');
+      },
+      citation: (event) =>
+        this.addSource({ kind: 'url', ref: event.citation.url, ...(event.citation.title ? { title: event.citation.title } : {}) }),
+      wait: (event) => listener.wait(event),
+      usage: (call) => listener.usage(call, this.spent),
+      // The tool names what it does once its arguments are checked (onActivity); this covers the moment before.
+      'tool.start': (event) => listener.activity(`calling ${event.call.name}`),
+      'tool.end': (event) => this.noteFileSource(event.call.name, event.call.arguments, event.result),
+    });
   }
 
   /** A file the agent read is a source (by its repository-relative path). */

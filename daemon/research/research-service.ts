@@ -13,6 +13,7 @@
 import {
   addCallUsage,
   addCost,
+  emptyCallUsage,
   ErrorCode,
   RpcError,
   type CallUsage,
@@ -22,6 +23,7 @@ import {
   type ResearchRun,
 } from '../../protocol/index.ts';
 import { runAgent } from '../agent/agent-loop.ts';
+import { AgentRun } from '../agent/agent-run.ts';
 import type { ResolvedProvider } from '../config/config-service.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { ModelTable } from '../llm/models.ts';
@@ -168,28 +170,21 @@ export class ResearchService {
       );
     }
     const limits = this.settings.research();
-    const id = await this.freshId();
-    const createdAt = this.now().toISOString();
-    const zero: CallUsage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
-    const run: ResearchRun = {
-      id,
-      questions,
-      status: 'running',
-      agents: questions.map((question, index) => ({
-        id: `a${index + 1}`,
-        question,
-        status: 'queued',
-        step: 0,
-        maxSteps: limits.maxSteps,
-        sources: [],
-        usage: { ...zero },
-        costUsd: 0,
-      })),
-      ...(input.session !== undefined ? { session: input.session } : {}),
-      createdAt,
-      usage: { ...zero },
-      costUsd: 0,
-    };
+    const run = newRun(await this.freshId(), questions, limits, input.session, this.now());
+    const live = this.liveRun(run, input, settings, limits, cause);
+    // On disk before anyone hears of it.
+    await this.store.save(run);
+    // Stopping began meanwhile: the run never starts (the next daemon marks its file failed).
+    if (this.closing) throw new RpcError(ErrorCode.Unavailable, 'the daemon is stopping: no research can start');
+    this.live.set(run.id, live);
+    this.announceRun(live);
+    for (const agent of live.agents.values()) this.queueAgent(live, agent);
+    this.pump();
+    return copyRun(run);
+  }
+
+  /** The run as it goes on in this daemon: its agents' signals and progress, the provider, and how it ends. */
+  private liveRun(run: ResearchRun, input: StartResearch, settings: ResolvedProvider, limits: ResearchLimits, cause: Cause): LiveRun {
     let finish!: (run: ResearchRun) => void;
     const done = new Promise<ResearchRun>((resolve) => (finish = resolve));
     const live: LiveRun = {
@@ -200,7 +195,7 @@ export class ResearchService {
       provider: this.providerFor(settings),
       settings,
       limits,
-      progress: new ThrottledReport((changes) => this.publish('progress.report', { token: runToken(id), ...changes }, cause)),
+      progress: new ThrottledReport((changes) => this.publish('progress.report', { token: runToken(run.id), ...changes }, cause)),
       cancelled: undefined,
       consolidation: undefined,
       done,
@@ -209,7 +204,7 @@ export class ResearchService {
     for (const agent of run.agents) {
       let markEnded!: () => void;
       const ended = new Promise<void>((resolve) => (markEnded = resolve));
-      const token = agentToken(id, agent.id);
+      const token = agentToken(run.id, agent.id);
       live.agents.set(agent.id, {
         agent,
         abort: new AbortController(),
@@ -218,35 +213,36 @@ export class ResearchService {
         markEnded,
       });
     }
-    // On disk before anyone hears of it.
-    await this.store.save(run);
-    // Stopping began meanwhile: the run never starts (the next daemon marks its file failed).
-    if (this.closing) throw new RpcError(ErrorCode.Unavailable, 'the daemon is stopping: no research can start');
-    this.live.set(id, live);
+    return live;
+  }
+
+  /** Tells the clients a run began: the run itself, and its progress bar. */
+  private announceRun({ run, cause }: LiveRun): void {
     this.publish('research.updated', { run: copyRun(run) }, cause);
-    const count = questions.length;
+    const count = run.questions.length;
     this.publish(
       'progress.begin',
-      { token: runToken(id), kind: 'research', title: `research: ${count} ${count === 1 ? 'question' : 'questions'}`, total: count },
+      { token: runToken(run.id), kind: 'research', title: `research: ${count} ${count === 1 ? 'question' : 'questions'}`, total: count },
       cause,
     );
-    for (const agent of live.agents.values()) {
-      this.publish(
-        'progress.begin',
-        {
-          token: agentToken(id, agent.agent.id),
-          kind: 'research-agent',
-          title: agent.agent.question,
-          total: agent.agent.maxSteps,
-          parent: runToken(id),
-        },
-        cause,
-      );
-      agent.progress.report({ message: 'queued', done: 0 });
-      this.queue.push({ live, agent });
-    }
-    this.pump();
-    return copyRun(run);
+  }
+
+  /** An agent's progress bar begins, under its run's, and the agent waits for a slot. */
+  private queueAgent(live: LiveRun, entry: LiveAgent): void {
+    const { run, cause } = live;
+    this.publish(
+      'progress.begin',
+      {
+        token: agentToken(run.id, entry.agent.id),
+        kind: 'research-agent',
+        title: entry.agent.question,
+        total: entry.agent.maxSteps,
+        parent: runToken(run.id),
+      },
+      cause,
+    );
+    entry.progress.report({ message: 'queued', done: 0 });
+    this.queue.push({ live, agent: entry });
   }
 
   /** Resolves with the run once it is final (done, failed or cancelled); rejects when `signal` fires first. */
@@ -351,21 +347,35 @@ export class ResearchService {
     }
   }
 
+  /** Runs one agent to its end (done, failed, cancelled or timed out); what it found is kept either way. */
   private async runOne(live: LiveRun, entry: LiveAgent): Promise<void> {
-    const { agent, abort } = entry;
-    const { run, limits, settings } = live;
+    const { agent } = entry;
     agent.status = 'running';
     agent.startedAt = this.now().toISOString();
     this.reportRunProgress(live);
-    const timeout = AbortSignal.timeout(limits.timeoutSeconds * 1000);
-    const signal = AbortSignal.any([abort.signal, timeout]);
-    const models = this.settings.models();
+    const timeout = AbortSignal.timeout(live.limits.timeoutSeconds * 1000);
+    const research = this.researchAgent(live, entry, AbortSignal.any([entry.abort.signal, timeout]));
+    try {
+      agent.report = await research.run();
+      agent.status = 'done';
+    } catch (error) {
+      this.noteAgentFailure(live, entry, research, timeout, error);
+    }
+    agent.sources = research.sources;
+    await this.endAgent(live, entry);
+  }
+
+  /** The agent's loop, set up with the run's provider and settings; what it does is shown on the agent as it happens. */
+  private researchAgent(live: LiveRun, entry: LiveAgent, signal: AbortSignal): ResearchAgentRun {
+    const { agent } = entry;
+    const { run, settings } = live;
     const scope = `${run.id}:${agent.id}`;
-    const research = new ResearchAgentRun({
+    return new ResearchAgentRun({
       question: agent.question,
       provider: live.provider,
       model: settings.model,
       ...(settings.reasoningEffort ? { reasoningEffort: settings.reasoningEffort } : {}),
+      models: this.settings.models(),
       repoRoot: this.repoRoot,
       redact: this.secrets.redact,
       readIgnoredFiles: this.secrets.readIgnoredFiles(),
@@ -382,10 +392,10 @@ export class ResearchService {
           agent.activity = what;
           entry.progress.report({ message: what });
         },
-        usage: (model, usage) => {
-          const cost = models.cost(model, usage);
-          addCall(agent, usage, cost);
-          addCall(run, usage, cost);
+        usage: (call, spent) => {
+          agent.usage = spent.usage;
+          agent.costUsd = spent.costUsd;
+          addCall(run, call.usage, call.costUsd);
           entry.progress.report({ tokens: tokensOf(agent.usage), costUsd: agent.costUsd });
           this.reportRunProgress(live);
         },
@@ -395,30 +405,27 @@ export class ResearchService {
         },
       },
     });
+  }
 
-    try {
-      agent.report = await research.run();
-      agent.status = 'done';
-    } catch (error) {
-      const partial = research.partialReport();
-      if (partial !== undefined) agent.report = partial;
-      if (abort.signal.aborted) {
-        agent.status = 'cancelled';
-        agent.error = (abort.signal.reason as Error).message;
-      } else if (timeout.aborted) {
-        agent.status = 'failed';
-        agent.error = `timed out after ${limits.timeoutSeconds} s`;
-      } else if (error instanceof ProviderError) {
-        agent.status = 'failed';
-        agent.error = oneLine(error);
-      } else {
-        agent.status = 'failed';
-        agent.error = `internal error: ${oneLine(error)}`;
-        this.log(`research: agent ${scope} failed: ${stackOf(error)}`);
-      }
+  /** Why an agent ended without its report: cancelled, timed out, its provider failed, or a bug (logged). Its partial findings are kept. */
+  private noteAgentFailure(live: LiveRun, entry: LiveAgent, research: ResearchAgentRun, timeout: AbortSignal, error: unknown): void {
+    const { agent, abort } = entry;
+    const partial = research.partialReport();
+    if (partial !== undefined) agent.report = partial;
+    if (abort.signal.aborted) {
+      agent.status = 'cancelled';
+      agent.error = (abort.signal.reason as Error).message;
+    } else if (timeout.aborted) {
+      agent.status = 'failed';
+      agent.error = `timed out after ${live.limits.timeoutSeconds} s`;
+    } else if (error instanceof ProviderError) {
+      agent.status = 'failed';
+      agent.error = oneLine(error);
+    } else {
+      agent.status = 'failed';
+      agent.error = `internal error: ${oneLine(error)}`;
+      this.log(`research: agent ${live.run.id}:${agent.id} failed: ${stackOf(error)}`);
     }
-    agent.sources = research.sources;
-    await this.endAgent(live, entry);
   }
 
   /** Cancels an agent: a queued one ends now, a running one when its loop has stopped (see runOne). */
@@ -498,33 +505,30 @@ export class ResearchService {
     const models = this.settings.models();
     const signal = live.consolidation!.signal;
     try {
-      let text = '';
-      for await (const event of runAgent({
-        provider: this.providerFor(settings),
-        request: {
-          model: settings.model,
-          instructions: CONSOLIDATOR_INSTRUCTIONS,
-          ...(settings.reasoningEffort ? { reasoningEffort: settings.reasoningEffort } : {}),
+      const done = await new AgentRun(models).follow(
+        runAgent({
+          provider: this.providerFor(settings),
+          request: {
+            model: settings.model,
+            instructions: CONSOLIDATOR_INSTRUCTIONS,
+            ...(settings.reasoningEffort ? { reasoningEffort: settings.reasoningEffort } : {}),
+          },
+          items: [{ role: 'user', content: consolidationMessage(run) }],
+          tools: [],
+          toolContext: { root: this.repoRoot },
+          maxSteps: 1,
+          signal,
+        }),
+        {
+          usage: (call) => {
+            addCall(run, call.usage, call.costUsd);
+            this.reportRunProgress(live);
+          },
+          wait: ({ reason, seconds, attempt }) =>
+            this.publish('provider.wait', { scope: { agent: `${run.id}:consolidation` }, reason, seconds, attempt }, live.cause),
         },
-        items: [{ role: 'user', content: consolidationMessage(run) }],
-        tools: [],
-        toolContext: { root: this.repoRoot },
-        maxSteps: 1,
-        signal,
-      })) {
-        if (event.type === 'usage') {
-          addCall(run, event.usage, models.cost(event.model, event.usage));
-          this.reportRunProgress(live);
-        } else if (event.type === 'wait') {
-          this.publish(
-            'provider.wait',
-            { scope: { agent: `${run.id}:consolidation` }, reason: event.reason, seconds: event.seconds, attempt: event.attempt },
-            live.cause,
-          );
-        } else if (event.type === 'done') {
-          text = event.text.trim();
-        }
-      }
+      );
+      const text = done.text.trim();
       if (!text) return plainConsolidation(run, 'The consolidation call wrote nothing, so the reports are listed as they are.');
       const unanswered = unansweredSection(run);
       return unanswered ? `${text}\n\n${unanswered}` : text;
@@ -582,6 +586,29 @@ export class ResearchService {
     }
     return this.provider.provider;
   }
+}
+
+/** A new run: its agents queued, nothing spent yet. */
+function newRun(id: string, questions: string[], limits: ResearchLimits, session: string | undefined, now: Date): ResearchRun {
+  return {
+    id,
+    questions,
+    status: 'running',
+    agents: questions.map((question, index) => ({
+      id: `a${index + 1}`,
+      question,
+      status: 'queued',
+      step: 0,
+      maxSteps: limits.maxSteps,
+      sources: [],
+      usage: emptyCallUsage(),
+      costUsd: 0,
+    })),
+    ...(session !== undefined ? { session } : {}),
+    createdAt: now.toISOString(),
+    usage: emptyCallUsage(),
+    costUsd: 0,
+  };
 }
 
 /** The events this service publishes. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { errorLine, formatSeconds, messageOf, oneLine } from './text.ts';
+import { describeWait, errorLine, formatSeconds, messageOf, oneLine } from './text.ts';
 
 describe('shared wording', () => {
   it('puts text on one line: line breaks, tabs and escapes become single spaces', () => {
@@ -32,5 +32,11 @@ describe('shared wording', () => {
     assert.equal(formatSeconds(9.54), '9.5 s');
     assert.equal(formatSeconds(12.34), '12 s');
     assert.equal(formatSeconds(300), '300 s');
+  });
+
+  it("says a model call's wait in words, with its time", () => {
+    assert.equal(describeWait({ seconds: 2.54, reason: 'rate-limit' }), 'waiting 2.5 s: rate limited');
+    assert.equal(describeWait({ seconds: 30, reason: 'server-error' }), 'waiting 30 s: the server had an error');
+    assert.equal(describeWait({ seconds: 0, reason: 'stream-restart' }), 'waiting 0 s: restarting the stream');
   });
 });

@@ -1,7 +1,9 @@
 /**
- * Wording the daemon and its clients share: text and errors on one line, durations in seconds.
- * Here once, so a log line, an RPC error and what the command line prints say things the same way.
+ * Wording the daemon and its clients share: text and errors on one line, durations in seconds, a
+ * model call's wait. Here once, so a log line, an RPC error, the TUI and the command line say
+ * things the same way.
  */
+import type { EventData } from './events.ts';
 import { clipUnits } from './limits.ts';
 
 /** C0 and C1 controls (ESC, CSI, BEL, CR, newlines, tabs…) and DEL. */
@@ -29,4 +31,16 @@ export function errorLine(error: unknown, max = 500): string {
 /** A duration for people: tenths below ten seconds ("0.2 s", "9.5 s"), whole seconds from there ("12 s", "300 s"). */
 export function formatSeconds(seconds: number): string {
   return seconds < 10 ? `${Number(seconds.toFixed(1))} s` : `${Math.round(seconds)} s`;
+}
+
+/** Why a model call waits before its next try (`provider.wait`), in words. */
+export const WAIT_REASONS: Readonly<Record<EventData<'provider.wait'>['reason'], string>> = {
+  'rate-limit': 'rate limited',
+  'server-error': 'the server had an error',
+  'stream-restart': 'restarting the stream',
+};
+
+/** A model call's wait, for people: "waiting 2.5 s: rate limited". */
+export function describeWait(wait: Pick<EventData<'provider.wait'>, 'seconds' | 'reason'>): string {
+  return `waiting ${formatSeconds(wait.seconds)}: ${WAIT_REASONS[wait.reason]}`;
 }

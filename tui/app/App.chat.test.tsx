@@ -39,6 +39,16 @@ async function chatApp(t: Parameters<typeof renderApp>[0], connection: FakeConne
 }
 
 describe('chat pane', () => {
+  test("a provider wait shows how long and why, in the command line's words, until the reply streams again", async (t) => {
+    const connection = new FakeConnection(chatSnapshot(), answers);
+    const app = await chatApp(t, connection);
+    connection.pushEvent(makeEvent(1, 'chat.message', { message: reply('a9') }));
+    connection.pushEvent(makeEvent(2, 'provider.wait', { scope: { session: SESSION }, reason: 'server-error', seconds: 2.5, attempt: 2 }));
+    await eventually(() => assert.match(app.frame(), /⏳ waiting 2\.5 s: the server had an error \(try 2\)/));
+    connection.pushEvent(makeEvent(3, 'chat.delta', { session: SESSION, messageId: 'a9', partId: 'p1', delta: 'Back.' }));
+    await eventually(() => assert.doesNotMatch(app.frame(), /⏳/));
+  });
+
   test('Enter sends what was typed; the reply streams in as markdown; Esc interrupts it', async (t) => {
     const connection = new FakeConnection(chatSnapshot(), answers);
     const app = await chatApp(t, connection);

@@ -4,7 +4,7 @@
  * the reply is done, 1 when it ends in an error, 130 after Ctrl+C (which interrupts the turn).
  */
 import type { RalphClient } from '../../protocol/client.ts';
-import { formatSeconds, type ChatMessage, type EventData, type EventEnvelope, type ResultOf } from '../../protocol/index.ts';
+import { describeWait, type ChatMessage, type EventEnvelope, type ResultOf } from '../../protocol/index.ts';
 import type { CommandHandler } from './commands.ts';
 import { CliError, UsageError } from './errors.ts';
 import { note, printJson, printPiece } from './output.ts';
@@ -17,12 +17,6 @@ export const INTERRUPTED_EXIT_CODE = 130;
 const INTERRUPT_GRACE_MS = 5_000;
 /** Shorter waits before a retry pass unremarked: a note is for a pause a person would notice. */
 const NOTE_WAITS_FROM_SECONDS = 1;
-
-const WAIT_REASONS: Record<EventData<'provider.wait'>['reason'], string> = {
-  'rate-limit': 'rate limited',
-  'server-error': 'the server had an error',
-  'stream-restart': 'restarting the stream',
-};
 
 export const chatCommand: CommandHandler = async (context) => {
   const text = context.args[0]!;
@@ -82,7 +76,7 @@ class ChatTurn {
       case 'provider.wait':
         // Only one turn of a session streams at a time: a wait in the session while ours streams is ours.
         if (this.streaming && event.data.scope.session === reply.session && event.data.seconds >= NOTE_WAITS_FROM_SECONDS) {
-          note(`waiting ${formatSeconds(event.data.seconds)}: ${WAIT_REASONS[event.data.reason]}`);
+          note(describeWait(event.data));
         }
         return;
       case 'chat.message.done':

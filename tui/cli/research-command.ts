@@ -6,7 +6,7 @@
  */
 import { styleText } from 'node:util';
 import type { RalphClient } from '../../protocol/client.ts';
-import { formatSeconds, type EventData, type EventEnvelope, type ResearchAgentStatus, type ResearchRun } from '../../protocol/index.ts';
+import { describeWait, type EventEnvelope, type ResearchAgentStatus, type ResearchRun } from '../../protocol/index.ts';
 import { INTERRUPTED_EXIT_CODE } from './chat-command.ts';
 import type { CommandHandler } from './commands.ts';
 import { CliError, UsageError } from './errors.ts';
@@ -125,7 +125,7 @@ class ResearchFollower {
           : undefined;
         const line = agentId ? this.lines.get(agentId) : undefined;
         if (!line || event.data.seconds < 1) return;
-        line.message = `waiting ${formatSeconds(event.data.seconds)}: ${WAIT_REASONS[event.data.reason]}`;
+        line.message = describeWait(event.data);
         this.view.update(this.allLines(), line);
         return;
       }
@@ -202,12 +202,6 @@ function fallbackReport(run: ResearchRun): string {
     .map((agent) => `## ${agent.question}\n\n${agent.report ?? `(${agent.status}${agent.error ? `: ${agent.error}` : ''})`}`)
     .join('\n\n');
 }
-
-const WAIT_REASONS: Record<EventData<'provider.wait'>['reason'], string> = {
-  'rate-limit': 'rate limited',
-  'server-error': 'the server had an error',
-  'stream-restart': 'restarting the stream',
-};
 
 // ---------------------------------------------------------------------------------------------
 // Drawing

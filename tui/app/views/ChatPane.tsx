@@ -4,7 +4,8 @@
  */
 import { useSpinner } from '@inkjs/ui';
 import { Box, Text } from 'ink';
-import type { ChatView, ProviderWait } from '../state/chat-state.ts';
+import { describeWait } from '../../../protocol/index.ts';
+import type { ChatView } from '../state/chat-state.ts';
 import { queuedReplies, streamingMessage } from '../state/chat-state.ts';
 import { splitAtCursor, type InputLine } from '../state/input-line.ts';
 import { useTheme } from '../theme.ts';
@@ -26,12 +27,6 @@ export interface ChatPaneProps {
   focusKey: string;
 }
 
-const WAIT_REASONS: Record<ProviderWait['reason'], string> = {
-  'rate-limit': 'rate limited',
-  'server-error': 'the server failed',
-  'stream-restart': 'the stream broke off',
-};
-
 export function ChatPane({ chat, frame, input, focused, tabs, width, height, interruptKey, focusKey }: ChatPaneProps) {
   const queued = queuedReplies(chat);
   const info = [`session ${chat.session}`, queued > 0 ? `${plural(queued, 'reply', 'replies')} queued` : ''].filter(Boolean).join(' · ');
@@ -51,10 +46,10 @@ export function ChatPane({ chat, frame, input, focused, tabs, width, height, int
 function TurnStatus({ chat, width, interruptKey }: { chat: ChatView; width: number; interruptKey: string }) {
   const theme = useTheme();
   if (chat.wait) {
-    const { seconds, reason, attempt } = chat.wait;
+    const { attempt } = chat.wait;
     return (
       <Text color={theme.warning} wrap="truncate-end">
-        ⏳ waiting {Math.round(seconds)} s: {WAIT_REASONS[reason]} (try {attempt})
+        ⏳ {describeWait(chat.wait)} (try {attempt})
       </Text>
     );
   }

@@ -11,17 +11,9 @@
  * - `boundSignal` (a time, cost or token bound hit mid-iteration): the agent stops, its work so far
  *   is committed, the check is skipped, and the iteration comes back `interrupted` with the reason.
  */
-import {
-  addUsage,
-  emptyUsage,
-  usageOfCall,
-  type CallUsage,
-  type CheckResult,
-  type Goal,
-  type Iteration,
-  type Usage,
-} from '../../protocol/index.ts';
+import type { CallUsage, CheckResult, Goal, Iteration, Usage } from '../../protocol/index.ts';
 import { runAgent, type CutReason } from '../agent/agent-loop.ts';
+import { AgentRun, type AgentRunHooks } from '../agent/agent-run.ts';
 import type { RalphConfig } from '../config/schema.ts';
 import type { ModelTable } from '../llm/models.ts';
 import type { Provider, ReasoningEffort, ToolCall } from '../llm/types.ts';
@@ -148,186 +140,244 @@ export function iterationPrompt(
 }
 
 /** Runs one iteration to its record. Rejects with IterationError when stopped or when the model call failed. */
-export async function runIteration(input: IterationInput): Promise<IterationRecord> {
-  const { goal, number, journal, workspace, executor } = input;
-  const startedAt = new Date();
-  const started = performance.now();
-  const token = iterationToken(goal.id, number);
-  // The daemon's secrets: kept from the commands, redacted from what the agent reads and from the commit.
-  const secrets = journal.secrets;
-  const commandSecrets = [...input.secrets, ...secrets.values()];
-  const runner = executorRunner(executor.commands, commandSecrets, secrets.envRules());
-  let claimedSummary: string | null = null;
-  const tools = executorTools(runner, (summary) => (claimedSummary = summary));
-  const agentSignal = AbortSignal.any([input.stopSignal, input.boundSignal]);
-  const maxSteps = executor.maxStepsPerIteration;
+export function runIteration(input: IterationInput): Promise<IterationRecord> {
+  return new IterationRun(input).run();
+}
 
-  let usage: Usage = emptyUsage();
-  let waitedMs = 0;
-  let text = '';
-  let stopReason: IterationRecord['stopReason'] = 'answered';
-  let interrupted: string | undefined;
-  const spent = () => ({ usage, waitedMs, durationMs: performance.now() - started });
+/** How the agent's part of an iteration ended. */
+interface AgentOutcome {
+  text: string;
+  stopReason: IterationRecord['stopReason'];
+  /** Set when a bound stopped the agent: the reason. */
+  interrupted?: string;
+}
 
-  journal.progressBegin({ token, title: `Goal #${goal.id}: iteration ${number}`, total: maxSteps });
-  if (input.positionInAttempt === 1) await noteSandbox(journal, runner, number);
-  const prompt = iterationPrompt({ ...input, verify: executor.verify });
-  try {
-    for await (const event of runAgent({
-      provider: input.provider,
-      request: {
-        model: input.model,
-        instructions: EXECUTOR_INSTRUCTIONS,
-        ...(input.reasoningEffort ? { reasoningEffort: input.reasoningEffort } : {}),
-      },
-      items: [{ role: 'user', content: prompt }],
-      tools,
-      toolContext: {
-        root: workspace.path,
-        onActivity: (what) => journal.progressReport({ token, message: what }),
-        // Its own worktree: what git ignores there is the goal's build output (daemon.json is refused all the same).
-        readIgnoredFiles: true,
-      },
-      maxSteps,
-      signal: agentSignal,
-      stopAfterTool: isGoalDone,
-      redact: secrets.redact,
-    })) {
-      switch (event.type) {
-        case 'step':
-          journal.progressReport({ token, done: event.step - 1, message: event.step === 1 ? 'thinking' : `step ${event.step}` });
-          break;
-        case 'usage': {
-          const costUsd = input.models.cost(event.model, event.usage);
-          usage = addUsage(usage, usageOfCall(event.usage, costUsd));
-          await journal.write('model', describeModelCall(event.model, event.usage, costUsd), {
-            iteration: number,
-            step: event.step,
-            model: event.model,
-            usage: event.usage,
-            costUsd,
-          });
-          journal.progressReport({ token, tokens: usage.inputTokens + usage.outputTokens, costUsd: usage.costUsd });
-          input.onSpend?.({ usage, waitedMs });
-          break;
-        }
-        case 'wait': {
-          waitedMs += event.seconds * 1000;
-          const why = event.reason === 'rate-limit' ? 'rate limited' : event.reason === 'server-error' ? 'server error' : 'stream restart';
-          journal.providerWait({ reason: event.reason, seconds: event.seconds, attempt: event.attempt });
-          journal.progressReport({ token, message: `waiting ${Math.round(event.seconds)} s: ${why}` });
-          await journal.write('model', `waiting ${formatSeconds(event.seconds)} before try ${event.attempt}: ${why}`, {
-            iteration: number,
-            wait: { reason: event.reason, seconds: event.seconds, attempt: event.attempt },
-          });
-          input.onSpend?.({ usage, waitedMs });
-          break;
-        }
-        case 'tool.start':
-          journal.progressReport({ token, message: describeCall(event.call) });
-          break;
-        case 'tool.end':
-          await logToolCall(journal, number, event.call, event.result);
-          break;
-        case 'cut':
-          await journal.write('warning', describeCut(event), { iteration: number, step: event.step, cut: event.reason });
-          break;
-        case 'done':
-          text = event.text;
-          stopReason = event.reason;
-          break;
-      }
-    }
-  } catch (error) {
-    await runner.killAll();
-    if (input.stopSignal.aborted) {
-      journal.progressEnd({ token, outcome: 'cancelled', message: reasonOf(input.stopSignal) });
-      throw new IterationError(`iteration ${number} stopped: ${reasonOf(input.stopSignal)}`, {
-        stopped: true,
-        spend: spent(),
-        cause: error,
-      });
-    }
-    if (!input.boundSignal.aborted) {
-      journal.progressEnd({ token, outcome: 'failed', message: (error as Error).message });
-      throw new IterationError((error as Error).message, { stopped: false, spend: spent(), cause: error });
-    }
-    interrupted = reasonOf(input.boundSignal);
-    stopReason = 'bound';
+/** One iteration's run: the agent's turn, then the commit and the check, then the record. */
+class IterationRun {
+  private readonly input: IterationInput;
+  private readonly journal: GoalJournal;
+  private readonly token: string;
+  private readonly startedAt = new Date();
+  private readonly started = performance.now();
+  /** Values no command may see: the provider's key and the daemon's secrets. */
+  private readonly commandSecrets: string[];
+  private readonly runner: CommandRunner;
+  /** What the agent's model calls used and cost, and the time spent waiting on the provider. */
+  private readonly spent: AgentRun;
+  /** The summary goal_done was called with, if it was. */
+  private claimedSummary: string | null = null;
+
+  constructor(input: IterationInput) {
+    this.input = input;
+    this.journal = input.journal;
+    this.token = iterationToken(input.goal.id, input.number);
+    // The daemon's secrets: kept from the commands, redacted from what the agent reads and from the commit.
+    const secrets = input.journal.secrets;
+    this.commandSecrets = [...input.secrets, ...secrets.values()];
+    this.runner = executorRunner(input.executor.commands, this.commandSecrets, secrets.envRules());
+    this.spent = new AgentRun(input.models);
   }
-  // Nothing the agent started outlives its iteration.
-  await runner.killAll();
 
-  const summary = clip(secrets.redact(summaryOf(claimedSummary, text, stopReason, interrupted)), SUMMARY_MAX_CHARS);
-  let commit: string | null;
-  let check: CheckRun | null = null;
-  try {
-    journal.progressReport({ token, done: maxSteps, message: 'committing' });
-    const { redacted } = await redactChangedFiles(workspace.path, secrets.redact);
-    if (redacted.length > 0) {
-      await journal.write('warning', `secrets redacted from ${redacted.join(', ')} before the commit`, {
-        iteration: number,
-        files: redacted,
-      });
-    }
-    commit = await workspace.commitIteration({ iteration: number, summary });
-    await logCommit(journal, workspace, number, commit);
-    if (executor.verify && !interrupted) {
-      journal.progressReport({ token, message: `checking: ${executor.verify}` });
-      check = secrets.redactValue(
-        await runCheck(executor.verify, workspace.path, {
-          timeoutMs: executor.verifyTimeoutSeconds * 1000,
-          outputLimitBytes: executor.commands.outputLimitBytes,
-          sandbox: executor.commands.sandbox,
-          secrets: commandSecrets,
-          envRules: secrets.envRules(),
-          signal: input.stopSignal,
+  async run(): Promise<IterationRecord> {
+    const { input, journal, token } = this;
+    journal.progressBegin({
+      token,
+      title: `Goal #${input.goal.id}: iteration ${input.number}`,
+      total: input.executor.maxStepsPerIteration,
+    });
+    if (input.positionInAttempt === 1) await noteSandbox(journal, this.runner, input.number);
+    const outcome = await this.runAgent();
+    // Nothing the agent started outlives its iteration.
+    await this.runner.killAll();
+    const summary = clip(
+      journal.secrets.redact(summaryOf(this.claimedSummary, outcome.text, outcome.stopReason, outcome.interrupted)),
+      SUMMARY_MAX_CHARS,
+    );
+    const { commit, check } = await this.commitAndCheck(summary, outcome.interrupted);
+    return this.record(summary, commit, check, outcome);
+  }
+
+  /** What the iteration spent so far (it counts even when the iteration leaves no record). */
+  private spend(): IterationSpend {
+    return { usage: this.spent.spend(), waitedMs: this.spent.waitedMs, durationMs: performance.now() - this.started };
+  }
+
+  /**
+   * The agent's turn in the worktree, followed to its end; a bound stops it early (its work so far
+   * still counts). Rejects with IterationError when stopped, or when a model call failed.
+   */
+  private async runAgent(): Promise<AgentOutcome> {
+    const { input, journal, token } = this;
+    const tools = executorTools(this.runner, (summary) => (this.claimedSummary = summary));
+    try {
+      const done = await this.spent.follow(
+        runAgent({
+          provider: input.provider,
+          request: {
+            model: input.model,
+            instructions: EXECUTOR_INSTRUCTIONS,
+            ...(input.reasoningEffort ? { reasoningEffort: input.reasoningEffort } : {}),
+          },
+          items: [{ role: 'user', content: iterationPrompt({ ...input, verify: input.executor.verify }) }],
+          tools,
+          toolContext: {
+            root: input.workspace.path,
+            onActivity: (what) => journal.progressReport({ token, message: what }),
+            // Its own worktree: what git ignores there is the goal's build output (daemon.json is refused all the same).
+            readIgnoredFiles: true,
+          },
+          maxSteps: input.executor.maxStepsPerIteration,
+          signal: AbortSignal.any([input.stopSignal, input.boundSignal]),
+          stopAfterTool: isGoalDone,
+          redact: journal.secrets.redact,
         }),
+        this.agentHooks(),
       );
+      return { text: done.text, stopReason: done.reason };
+    } catch (error) {
+      await this.runner.killAll();
       if (input.stopSignal.aborted) {
-        throw new IterationError(`iteration ${number} stopped during its check: ${reasonOf(input.stopSignal)}`, {
+        journal.progressEnd({ token, outcome: 'cancelled', message: reasonOf(input.stopSignal) });
+        throw new IterationError(`iteration ${input.number} stopped: ${reasonOf(input.stopSignal)}`, {
           stopped: true,
-          spend: spent(),
+          spend: this.spend(),
+          cause: error,
         });
       }
-      await journal.write('check', `${check.command}: ${describeCheck(check)} (${formatSeconds(check.durationMs / 1000)})`, {
-        iteration: number,
-        ok: check.ok,
-        exitCode: check.exitCode,
-        durationMs: check.durationMs,
-        output: tail(check.fullOutput, LOG_OUTPUT_CHARS),
-      });
+      if (!input.boundSignal.aborted) {
+        journal.progressEnd({ token, outcome: 'failed', message: (error as Error).message });
+        throw new IterationError((error as Error).message, { stopped: false, spend: this.spend(), cause: error });
+      }
+      return { text: '', stopReason: 'bound', interrupted: reasonOf(input.boundSignal) };
     }
-  } catch (error) {
-    // A stop during the check, or git failing: the progress unit ends either way.
-    const stopped = error instanceof IterationError && error.stopped;
-    journal.progressEnd({
-      token,
-      outcome: stopped ? 'cancelled' : 'failed',
-      message: stopped ? reasonOf(input.stopSignal) : (error as Error).message,
-    });
-    throw error;
   }
 
-  const endedAt = new Date();
-  const record: IterationRecord = {
-    number,
-    startedAt: startedAt.toISOString(),
-    endedAt: endedAt.toISOString(),
-    summary,
-    commit,
-    check: check && { command: check.command, ok: check.ok, exitCode: check.exitCode, output: check.output, durationMs: check.durationMs },
-    doneClaimed: claimedSummary !== null,
-    usage,
-    model: input.model,
-    durationMs: Math.round(performance.now() - started),
-    waitedMs: Math.round(waitedMs),
-    stopReason,
-  };
-  if (interrupted) record.interrupted = interrupted;
-  const outcome = interrupted ? 'failed' : 'done';
-  journal.progressEnd({ token, outcome, message: interrupted ?? (check ? describeCheck(check) : 'no check') });
-  return record;
+  /** What the agent does goes to the goal's log and progress bar; its spending to the bounds' watch. */
+  private agentHooks(): AgentRunHooks {
+    const { input, journal, token } = this;
+    const iteration = input.number;
+    return {
+      step: ({ step }) => journal.progressReport({ token, done: step - 1, message: step === 1 ? 'thinking' : `step ${step}` }),
+      usage: async ({ step, model, usage, costUsd }) => {
+        await journal.write('model', describeModelCall(model, usage, costUsd), { iteration, step, model, usage, costUsd });
+        const total = this.spent.spend();
+        journal.progressReport({ token, tokens: total.inputTokens + total.outputTokens, costUsd: total.costUsd });
+        input.onSpend?.({ usage: total, waitedMs: this.spent.waitedMs });
+      },
+      wait: async (event) => {
+        const why = event.reason === 'rate-limit' ? 'rate limited' : event.reason === 'server-error' ? 'server error' : 'stream restart';
+        journal.providerWait({ reason: event.reason, seconds: event.seconds, attempt: event.attempt });
+        journal.progressReport({ token, message: `waiting ${Math.round(event.seconds)} s: ${why}` });
+        await journal.write('model', `waiting ${formatSeconds(event.seconds)} before try ${event.attempt}: ${why}`, {
+          iteration,
+          wait: { reason: event.reason, seconds: event.seconds, attempt: event.attempt },
+        });
+        input.onSpend?.({ usage: this.spent.spend(), waitedMs: this.spent.waitedMs });
+      },
+      'tool.start': ({ call }) => journal.progressReport({ token, message: describeCall(call) }),
+      'tool.end': ({ call, result }) => logToolCall(journal, iteration, call, result),
+      cut: (event) => journal.write('warning', describeCut(event), { iteration, step: event.step, cut: event.reason }),
+    };
+  }
+
+  /**
+   * Commits what the iteration changed (secrets redacted first), then runs the check unless a bound
+   * stopped the agent. A stop during the check rejects; so does git failing.
+   */
+  private async commitAndCheck(
+    summary: string,
+    interrupted: string | undefined,
+  ): Promise<{ commit: string | null; check: CheckRun | null }> {
+    const { input, journal, token } = this;
+    const { number, workspace, executor } = input;
+    const secrets = journal.secrets;
+    let check: CheckRun | null = null;
+    try {
+      journal.progressReport({ token, done: executor.maxStepsPerIteration, message: 'committing' });
+      const { redacted } = await redactChangedFiles(workspace.path, secrets.redact);
+      if (redacted.length > 0) {
+        await journal.write('warning', `secrets redacted from ${redacted.join(', ')} before the commit`, {
+          iteration: number,
+          files: redacted,
+        });
+      }
+      const commit = await workspace.commitIteration({ iteration: number, summary });
+      await logCommit(journal, workspace, number, commit);
+      if (executor.verify && !interrupted) check = await this.check(executor.verify);
+      return { commit, check };
+    } catch (error) {
+      // A stop during the check, or git failing: the progress unit ends either way.
+      const stopped = error instanceof IterationError && error.stopped;
+      journal.progressEnd({
+        token,
+        outcome: stopped ? 'cancelled' : 'failed',
+        message: stopped ? reasonOf(input.stopSignal) : (error as Error).message,
+      });
+      throw error;
+    }
+  }
+
+  /** Runs the goal's check in the worktree and logs it. Rejects with IterationError when stopped meanwhile. */
+  private async check(verify: string): Promise<CheckRun> {
+    const { input, journal, token } = this;
+    const { number, workspace, executor } = input;
+    const secrets = journal.secrets;
+    journal.progressReport({ token, message: `checking: ${verify}` });
+    const check = secrets.redactValue(
+      await runCheck(verify, workspace.path, {
+        timeoutMs: executor.verifyTimeoutSeconds * 1000,
+        outputLimitBytes: executor.commands.outputLimitBytes,
+        sandbox: executor.commands.sandbox,
+        secrets: this.commandSecrets,
+        envRules: secrets.envRules(),
+        signal: input.stopSignal,
+      }),
+    );
+    if (input.stopSignal.aborted) {
+      throw new IterationError(`iteration ${number} stopped during its check: ${reasonOf(input.stopSignal)}`, {
+        stopped: true,
+        spend: this.spend(),
+      });
+    }
+    await journal.write('check', `${check.command}: ${describeCheck(check)} (${formatSeconds(check.durationMs / 1000)})`, {
+      iteration: number,
+      ok: check.ok,
+      exitCode: check.exitCode,
+      durationMs: check.durationMs,
+      output: tail(check.fullOutput, LOG_OUTPUT_CHARS),
+    });
+    return check;
+  }
+
+  /** The iteration's record; its progress bar ends. */
+  private record(summary: string, commit: string | null, check: CheckRun | null, outcome: AgentOutcome): IterationRecord {
+    const { input, journal, token } = this;
+    const { interrupted } = outcome;
+    const record: IterationRecord = {
+      number: input.number,
+      startedAt: this.startedAt.toISOString(),
+      endedAt: new Date().toISOString(),
+      summary,
+      commit,
+      check: check && {
+        command: check.command,
+        ok: check.ok,
+        exitCode: check.exitCode,
+        output: check.output,
+        durationMs: check.durationMs,
+      },
+      doneClaimed: this.claimedSummary !== null,
+      usage: this.spent.spend(),
+      model: input.model,
+      durationMs: Math.round(performance.now() - this.started),
+      waitedMs: Math.round(this.spent.waitedMs),
+      stopReason: outcome.stopReason,
+    };
+    if (interrupted) record.interrupted = interrupted;
+    const outcomeOfUnit = interrupted ? 'failed' : 'done';
+    journal.progressEnd({ token, outcome: outcomeOfUnit, message: interrupted ?? (check ? describeCheck(check) : 'no check') });
+    return record;
+  }
 }
 
 /** The check is the developer's own command: no rule applies to it, and shell syntax the policy's parser does not know is not a reason to refuse it. */

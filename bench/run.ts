@@ -5,6 +5,7 @@ const benchmarks: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   provider: () => import('./provider.ts'),
   sse: () => import('./sse.ts'),
   'html-text': () => import('./html-text.ts'),
+  'shell-parsers': () => import('./shell-parsers.ts'),
   'chat-latency': () => import('./chat-latency.ts'),
   research: () => import('./research.ts'),
   harness: () => import('./harness.ts'),

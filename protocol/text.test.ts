@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeWait, errorLine, formatSeconds, messageOf, oneLine } from './text.ts';
+import { describeWait, errorLine, formatBytes, formatSeconds, messageOf, oneLine } from './text.ts';
 
 describe('shared wording', () => {
   it('puts text on one line: line breaks, tabs and escapes become single spaces', () => {
@@ -38,5 +38,14 @@ describe('shared wording', () => {
     assert.equal(describeWait({ seconds: 2.54, reason: 'rate-limit' }), 'waiting 2.5 s: rate limited');
     assert.equal(describeWait({ seconds: 30, reason: 'server-error' }), 'waiting 30 s: the server had an error');
     assert.equal(describeWait({ seconds: 0, reason: 'stream-restart' }), 'waiting 0 s: restarting the stream');
+  });
+
+  it('says sizes in B, KiB and MiB, with a tenth only where it is not whole', () => {
+    assert.equal(formatBytes(0), '0 B');
+    assert.equal(formatBytes(1023), '1023 B');
+    assert.equal(formatBytes(1024), '1 KiB');
+    assert.equal(formatBytes(64 * 1024 + 100), '64.1 KiB');
+    assert.equal(formatBytes(16 * 1024 * 1024), '16 MiB');
+    assert.equal(formatBytes(2.5 * 1024 * 1024), '2.5 MiB');
   });
 });

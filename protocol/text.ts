@@ -33,6 +33,13 @@ export function formatSeconds(seconds: number): string {
   return seconds < 10 ? `${Number(seconds.toFixed(1))} s` : `${Math.round(seconds)} s`;
 }
 
+/** A size for people: "812 B", "64 KiB", "2.5 MiB" (a tenth where it is not whole). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const [size, unit] = bytes < 1024 * 1024 ? [bytes / 1024, 'KiB'] : [bytes / (1024 * 1024), 'MiB'];
+  return `${Number(size.toFixed(1))} ${unit}`;
+}
+
 /** Why a model call waits before its next try (`provider.wait`), in words. */
 export const WAIT_REASONS: Readonly<Record<EventData<'provider.wait'>['reason'], string>> = {
   'rate-limit': 'rate limited',

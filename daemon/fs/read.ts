@@ -6,6 +6,7 @@
  */
 import { constants } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
+import { formatBytes } from '../../protocol/index.ts';
 
 /** The names in a folder; none when the folder does not exist (yet). */
 export async function readdirIfExists(dir: string): Promise<string[]> {
@@ -84,10 +85,4 @@ export function notRegular(): UnsafeFileError {
 
 function tooLarge(maxBytes: number): UnsafeFileError {
   return new UnsafeFileError('too-large', `it is larger than ${formatBytes(maxBytes)}, the most Ralph reads of it`);
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1).replace(/\.0$/, '')} KiB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MiB`;
 }

@@ -218,7 +218,7 @@ describe('fetch_url reads pages', () => {
     });
     assert.match(
       result.output,
-      /\[truncated: only the first 2\.0 MiB of the page were read; the text was cut to 40000 of its 2097152 characters\]$/,
+      /\[truncated: only the first 2 MiB of the page were read; the text was cut to 40000 of its 2097152 characters\]$/,
     );
     assert.ok(result.output.length < 40_500);
   });

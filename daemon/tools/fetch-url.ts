@@ -18,9 +18,9 @@ import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { pipeline } from 'node:stream';
 import zlib from 'node:zlib';
 import { z } from 'zod';
-import { formatBytes, looksBinary } from './text-limits.ts';
+import { looksBinary } from './text-limits.ts';
 import { htmlToText } from './html-text.ts';
-import { messageOf } from '../../protocol/index.ts';
+import { formatBytes, messageOf } from '../../protocol/index.ts';
 import { defineTool, errorResult, type Tool, type ToolResult } from './tool.ts';
 
 export const FETCH_DEFAULTS = {

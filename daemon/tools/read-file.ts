@@ -2,7 +2,8 @@
 import { open } from 'node:fs/promises';
 import { z } from 'zod';
 import { describeFsError } from './fs-errors.ts';
-import { clipLine, formatBytes, looksBinary } from './text-limits.ts';
+import { formatBytes } from '../../protocol/index.ts';
+import { clipLine, looksBinary } from './text-limits.ts';
 import { defineTool, errorResult, type ToolResult } from './tool.ts';
 import { assertReadable, resolveWorkspacePath } from './workspace-path.ts';
 

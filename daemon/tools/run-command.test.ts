@@ -13,7 +13,7 @@ import { waitFor } from '../../test/helpers/wait.ts';
 import { CommandPolicy } from './command-policy.ts';
 import { isGroupAlive } from './process-group.ts';
 import { CommandRunner, commandEnvironment, runCommandTool, type CommandRunnerOptions } from './run-command.ts';
-import { formatBytes } from './text-limits.ts';
+import { formatBytes } from '../../protocol/index.ts';
 import { runTool } from './tool.ts';
 import { defer } from '../../test/helpers/defer.ts';
 

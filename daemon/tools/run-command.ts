@@ -16,11 +16,12 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
+import { formatBytes } from '../../protocol/index.ts';
 import { commandEnvironment, type EnvironmentRules } from '../secrets/environment.ts';
 import { CommandPolicy, describeRefusal, type PolicyDecision } from './command-policy.ts';
 import { isGroupAlive, killGroup, killMarkedProcesses } from './process-group.ts';
 import { SANDBOX_OFF_REASON, resolveSandbox, type CommandSandbox, type SandboxMode, type SandboxState } from './sandbox.ts';
-import { HeadTailBuffer, formatBytes } from './text-limits.ts';
+import { HeadTailBuffer } from './text-limits.ts';
 import { clip, defineTool, errorResult, type ToolResult } from './tool.ts';
 
 /** The environment scrub lives with the other secret rules (daemon/secrets/); re-exported for the tools' one import. */

@@ -1,17 +1,11 @@
 /** Keeping what tools hand the model small: output caps and the binary-file test. */
+import { formatBytes } from '../../protocol/index.ts';
 
 /** Git's heuristic: a NUL byte in the first 8000 bytes makes a file binary. */
 const BINARY_SNIFF_BYTES = 8000;
 
 export function looksBinary(bytes: Uint8Array): boolean {
   return bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0);
-}
-
-/** `bytes` as a size a person reads: "812 B", "64.0 KiB", "2.3 MiB". */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 /** One line, cut to `max` characters with a note of how much was cut. */

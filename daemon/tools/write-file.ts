@@ -4,7 +4,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { describeFsError } from './fs-errors.ts';
-import { formatBytes, looksBinary } from './text-limits.ts';
+import { formatBytes } from '../../protocol/index.ts';
+import { looksBinary } from './text-limits.ts';
 import { defineTool, errorResult, type ToolResult } from './tool.ts';
 import { resolveWorkspacePath } from './workspace-path.ts';
 

@@ -53,6 +53,11 @@ describe('htmlToText', () => {
       'https://docs.example/v1/page',
     );
     assert.equal(text, '[the guide](https://docs.example/guide?x=1&y=2), top, js, https://a.example/');
+    // Spaces at a link's edges stay outside its brackets; markup inside it is read as text.
+    assert.equal(
+      htmlToText('<h2><a href="/x">Linked</a></h2><p>See<a href="/y"> <b>bold</b> text </a>now.</p>', 'https://e.test/d/').text,
+      '## [Linked](https://e.test/x)\n\nSee [bold text](https://e.test/y) now.',
+    );
   });
 
   it('survives broken markup: stray <, unclosed tags and quotes holding >', () => {

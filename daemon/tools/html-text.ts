@@ -94,15 +94,20 @@ const formatters: Record<string, FormatCallback> = {
       walk(elem.children, builder);
       return;
     }
-    let first = true;
+    // The brackets go on the first and last words, so the spaces around the link stay outside it.
+    const words = textOf(elem)
+      .split(/[ \t\r\n\f\u200b]+/)
+      .filter((word) => word !== '').length;
+    let seen = 0;
     builder.pushWordTransform((word) => {
-      if (!first) return word;
-      first = false;
-      return `[${word}`;
+      seen++;
+      const opened = seen === 1 ? `[${word}` : word;
+      return seen === words ? `${opened}](${href})` : opened;
     });
     walk(elem.children, builder);
     builder.popWordTransform();
-    builder.addInline(first ? `[${text}](${href})` : `](${href})`, { noWordTransform: true });
+    if (seen === 0) builder.addInline(`[${text}](${href})`, { noWordTransform: true });
+    else if (seen < words) builder.addInline(`](${href})`, { noWordTransform: true });
   },
   /** `- item` and `1. item`; a nested list is indented under its item's text, as Markdown nests. */
   list(elem, walk, builder, options) {

@@ -5,29 +5,13 @@
  * what the agent is, turn by turn.
  */
 import path from 'node:path';
-import type { EventEnvelope } from '../../protocol/index.ts';
 import type { GoalStore } from '../store/goal-store.ts';
 import { readOnlyFileTools } from '../tools/file-tools.ts';
 import type { Tool } from '../tools/tool.ts';
+import type { ChatTurn } from './chat-turn.ts';
 import { createGoalTool, listGoalsTool } from './goal-tools.ts';
 import { researchTool, type ResearchRunner } from './research-tool.ts';
 import { systemPrompt } from './system-prompt.ts';
-
-/** What the tools of one turn know about it, and what they may ask of the chat. */
-export interface ChatTurn {
-  readonly session: string;
-  /** The `chat.send` request that asked for the turn: events the tools cause name it too. */
-  readonly cause: EventEnvelope['cause'];
-  /** The research run this session started last (this turn's included), if any. */
-  lastResearchRun(): string | undefined;
-  /** Marks the tool call running now as having started this research run, so clients draw its bars inline. */
-  showResearchRun(runId: string): void;
-  /**
-   * Once the turn ends answered, calls `save` with the text the reply wrote after the tool call
-   * running now (e.g. the consolidated answer to a research run). Not called when it has no text.
-   */
-  whenAnswered(save: (answer: string) => Promise<unknown>): void;
-}
 
 export interface ChatAgent {
   /** The system prompt for a turn starting now. */

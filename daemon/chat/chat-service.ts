@@ -11,17 +11,10 @@
  * turn. With no provider configured, the reply says how to configure one.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  ErrorCode,
-  RpcError,
-  type ChatMessage,
-  type ChatState,
-  type EventEnvelope,
-  type ResultOf,
-  type TextPart,
-} from '../../protocol/index.ts';
+import type { ChatMessage, ChatState, EventEnvelope, ResultOf, TextPart } from '../../protocol/index.ts';
 import { runAgent } from '../agent/agent-loop.ts';
 import { AgentRun } from '../agent/agent-run.ts';
+import { NotFoundError, UnavailableError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
 import { DeltaCoalescer } from '../events/delta-coalescer.ts';
 import type { ResolvedProvider } from '../config/config-service.ts';
@@ -31,10 +24,11 @@ import type { Provider } from '../llm/types.ts';
 import { ProviderError } from '../llm/types.ts';
 import { ralphPaths } from '../paths.ts';
 import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
-import type { Log } from '../server/context.ts';
+import type { Log } from '../log.ts';
 import { KeyedQueue } from '../store/keyed-queue.ts';
-import { plainChatAgent, type ChatAgent, type ChatTurn } from './chat-agent.ts';
+import { plainChatAgent, type ChatAgent } from './chat-agent.ts';
 import { ChatSession, type Turn } from './chat-session.ts';
+import type { ChatTurn } from './chat-turn.ts';
 import { conversationItems, NOT_CONFIGURED_REPLY } from './conversation.ts';
 import { nextSessionId } from './session-id.ts';
 import { TranscriptStore } from './transcript.ts';
@@ -185,7 +179,7 @@ export class ChatService {
     let end = session.messages.length;
     if (params.before !== undefined) {
       end = session.messages.findIndex((message) => message.id === params.before);
-      if (end < 0) throw new RpcError(ErrorCode.NotFound, `no message ${params.before} in chat session ${session.id}`);
+      if (end < 0) throw new NotFoundError(`no message ${params.before} in chat session ${session.id}`);
     }
     const start = Math.max(0, end - limit);
     return { session: session.id, messages: session.messages.slice(start, end).map(copyMessage), more: start > 0 };
@@ -260,7 +254,7 @@ export class ChatService {
     let loading = this.sessions.get(id);
     if (!loading) {
       const known = (await this.transcripts.sessions()).includes(id);
-      if (!known) throw new RpcError(ErrorCode.NotFound, `no chat session '${id}'`);
+      if (!known) throw new NotFoundError(`no chat session '${id}'`);
       // Looked up again: another request may have begun loading it meanwhile.
       loading = this.sessions.get(id) ?? loadSession(this.transcripts, id, this.log);
       this.sessions.set(id, loading);
@@ -270,7 +264,7 @@ export class ChatService {
   }
 
   private refuseWhenStopping(): void {
-    if (this.closing) throw new RpcError(ErrorCode.Unavailable, 'the daemon is stopping: the chat takes no more messages');
+    if (this.closing) throw new UnavailableError('the daemon is stopping: the chat takes no more messages');
   }
 
   // ---- turns ----

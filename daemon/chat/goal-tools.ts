@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { GOAL_SPEC_MAX, Methods, SPEC_SECTIONS, maxUnits } from '../../protocol/index.ts';
 import type { GoalStore } from '../store/goal-store.ts';
 import { defineTool, errorResult } from '../tools/tool.ts';
-import type { ChatTurn } from './chat-agent.ts';
+import type { ChatTurn } from './chat-turn.ts';
 
 const GoalCreateParams = Methods['goal.create'].params.shape;
 

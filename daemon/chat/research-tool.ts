@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { Methods, type EventEnvelope, type ResearchAgent, type ResearchRun } from '../../protocol/index.ts';
 import { clip, defineTool, errorResult, type ToolResult } from '../tools/tool.ts';
-import type { ChatTurn } from './chat-agent.ts';
+import type { ChatTurn } from './chat-turn.ts';
 
 /** What the tool needs of the research service (daemon/research/research-service.ts). */
 export interface ResearchRunner {

@@ -8,7 +8,7 @@
  */
 import type { Goal } from '../../protocol/index.ts';
 import type { EventBus } from '../events/bus.ts';
-import type { Log } from '../server/context.ts';
+import type { Log } from '../log.ts';
 import type { GoalStore } from '../store/goal-store.ts';
 import { listWorktrees, type GitEnv } from '../git/git.ts';
 import { GoalWorkspace, goalBranch } from './workspace.ts';

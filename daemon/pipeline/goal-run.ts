@@ -12,13 +12,14 @@
  * few times; a missing or refused configuration ends the goal stuck with the provider's message.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addUsage, ErrorCode, RpcError, emptyUsage, type Attempt, type Goal } from '../../protocol/index.ts';
+import { addUsage, emptyUsage, InvalidTransitionError, type Attempt, type Goal } from '../../protocol/index.ts';
 import type { RalphConfig } from '../config/schema.ts';
+import { NotFoundError } from '../errors.ts';
 import type { ResolvedProvider } from '../config/env.ts';
 import type { ModelTable } from '../llm/models.ts';
 import type { ProviderFactory } from '../llm/provider.ts';
 import { ProviderError } from '../llm/types.ts';
-import type { Log } from '../server/context.ts';
+import type { Log } from '../log.ts';
 import type { GoalStore } from '../store/goal-store.ts';
 import {
   boundsFrom,
@@ -368,7 +369,7 @@ export class GoalRun {
     try {
       await this.store.transition(this.goalId, action, { note });
     } catch (error) {
-      const expected = error instanceof RpcError && (error.code === ErrorCode.InvalidTransition || error.code === ErrorCode.NotFound);
+      const expected = error instanceof InvalidTransitionError || error instanceof NotFoundError;
       if (!expected) this.options.log(`goal #${this.goalId}: could not ${action}: ${(error as Error).message}`);
     }
   }

@@ -17,11 +17,11 @@ import { AgentRun, type AgentRunHooks } from '../agent/agent-run.ts';
 import type { RalphConfig } from '../config/schema.ts';
 import type { ModelTable } from '../llm/models.ts';
 import type { Provider, ReasoningEffort, ToolCall } from '../llm/types.ts';
-import { CommandPolicy, CommandRunner, type PolicyDecision, type ToolResult } from '../tools/index.ts';
-import { clip } from '../tools/tool.ts';
-import { SANDBOX_OFF_REASON, describeSandbox, type SandboxMode, type SandboxState } from '../tools/sandbox.ts';
-import type { EnvironmentRules } from '../secrets/environment.ts';
+import type { CommandRunner, ToolResult } from '../tools/index.ts';
+import { clip, tail } from '../tools/tool.ts';
+import { SANDBOX_OFF_REASON, describeSandbox, type SandboxState } from '../tools/sandbox.ts';
 import { redactChangedFiles } from '../secrets/workspace-files.ts';
+import { runCheck, type CheckRun } from './check.ts';
 import { executorRunner, executorTools, GOAL_DONE_TOOL, isGoalDone } from './executor-tools.ts';
 import { iterationToken, type GoalJournal } from './journal.ts';
 import { condenseNotes, describeCheck } from './notes.ts';
@@ -29,8 +29,6 @@ import type { GoalWorkspace } from './workspace.ts';
 
 type ExecutorConfig = RalphConfig['executor'];
 
-/** The check's output kept on the goal (goal files are committed: they stay small) and shown to the next iteration. */
-export const CHECK_OUTPUT_CHARS = 3000;
 /** A command's or the check's output as kept in the log. */
 const LOG_OUTPUT_CHARS = 8000;
 const SUMMARY_MAX_CHARS = 4000;
@@ -380,16 +378,6 @@ class IterationRun {
   }
 }
 
-/** The check is the developer's own command: no rule applies to it, and shell syntax the policy's parser does not know is not a reason to refuse it. */
-class DevelopersCommand extends CommandPolicy {
-  override check(): PolicyDecision {
-    return { allowed: true, rule: "the goal's check (executor.verify)" };
-  }
-}
-
-/** The check's result, with its whole (capped) output for the log. */
-type CheckRun = CheckResult & { fullOutput: string };
-
 /**
  * Said in the goal's log at the start of each attempt when the agent's commands run without the
  * sandbox though the config did not turn it off (bwrap missing or not working here), or cannot run
@@ -405,50 +393,6 @@ async function noteSandbox(journal: GoalJournal, runner: CommandRunner, iteratio
   }
   if (!state.active && state.reason !== SANDBOX_OFF_REASON)
     await journal.write('warning', describeSandbox(state), { iteration, sandbox: false });
-}
-
-/**
- * Runs the goal's check in the worktree: the developer's own command, so the agent's command policy
- * does not apply; it runs in its own process group (in the agent's sandbox where that is on) with a
- * timeout, without the provider's key.
- */
-export async function runCheck(
-  command: string,
-  cwd: string,
-  options: {
-    timeoutMs: number;
-    outputLimitBytes: number;
-    /** The agent's sandbox (executor.commands.sandbox): the check runs in the same place. Default `auto`. */
-    sandbox?: SandboxMode;
-    secrets: readonly string[];
-    envRules?: EnvironmentRules;
-    signal?: AbortSignal;
-  },
-): Promise<CheckRun> {
-  const runner = new CommandRunner({
-    policy: new DevelopersCommand(),
-    timeoutMs: options.timeoutMs,
-    outputLimitBytes: options.outputLimitBytes,
-    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
-    secrets: options.secrets,
-    ...(options.envRules ? { envRules: options.envRules } : {}),
-  });
-  try {
-    const result = await runner.run(command, { cwd, ...(options.signal ? { signal: options.signal } : {}) });
-    let output = result.output;
-    if (result.outcome === 'timed-out')
-      output += `\n[the check was killed after ${formatSeconds(options.timeoutMs / 1000)}: it ran too long]`;
-    return {
-      command,
-      ok: result.outcome === 'exited' && result.exitCode === 0,
-      exitCode: result.outcome === 'exited' ? result.exitCode : null,
-      output: tail(output, CHECK_OUTPUT_CHARS),
-      fullOutput: output,
-      durationMs: Math.round(result.durationMs),
-    };
-  } finally {
-    await runner.killAll();
-  }
 }
 
 function summaryOf(
@@ -539,10 +483,6 @@ function reasonOf(signal: AbortSignal): string {
   const reason: unknown = signal.reason;
   if (reason instanceof Error) return reason.message;
   return typeof reason === 'string' ? reason : 'stopped';
-}
-
-function tail(text: string, max: number): string {
-  return text.length <= max ? text : `…${text.slice(text.length - max + 1)}`;
 }
 
 function formatSeconds(seconds: number): string {

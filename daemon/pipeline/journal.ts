@@ -6,7 +6,7 @@
 import type { EventData, EventEnvelope } from '../../protocol/index.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { DaemonSecrets } from '../secrets/daemon-secrets.ts';
-import type { Log } from '../server/context.ts';
+import type { Log } from '../log.ts';
 import type { GoalLog } from '../store/goal-log.ts';
 
 /** The kinds of entry the executor writes (the store adds `created` and `transition`). */

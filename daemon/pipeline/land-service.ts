@@ -7,16 +7,16 @@
  * developer's branch and index, and one of them would be refused for nothing.
  */
 import { readdir, realpath } from 'node:fs/promises';
-import { ErrorCode, RpcError, type EventEnvelope, type Goal } from '../../protocol/index.ts';
+import type { EventEnvelope, Goal } from '../../protocol/index.ts';
 import type { ConfigService } from '../config/config-service.ts';
+import { ConflictError, UnavailableError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
 import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
-import type { Log } from '../server/context.ts';
-import { goalMissing } from '../server/handlers/goals.ts';
+import type { Log } from '../log.ts';
 import type { GoalStore } from '../store/goal-store.ts';
 import { KeyedQueue } from '../store/keyed-queue.ts';
 import { branchExists, currentBranch, git, gitRun, splitNul, type GitEnv } from '../git/git.ts';
-import { runCheck } from './iteration.ts';
+import { runCheck } from './check.ts';
 import { GOAL_TRAILER, LandingRefusedError, landGoal, repairIndexAfterLanding, type CheckResult } from './landing.ts';
 import { GoalWorkspace, defaultWorktreesRoot, goalBranch, repoWorktreesFolder } from './workspace.ts';
 
@@ -125,10 +125,10 @@ export class LandService {
     }
   }
 
-  /** Lands a done goal now; a refusal is an RpcError (Conflict) naming the reason and the files. */
+  /** Lands a done goal now; a refusal is a ConflictError whose data names the reason and the files. */
   land(id: number, cause?: Cause): Promise<LandOutcome> {
-    if (this.closed) return Promise.reject(new RpcError(ErrorCode.Unavailable, 'the daemon is stopping'));
-    if (this.landing.has(id)) return Promise.reject(new RpcError(ErrorCode.Conflict, `goal #${id} is being landed already`));
+    if (this.closed) return Promise.reject(new UnavailableError('the daemon is stopping'));
+    if (this.landing.has(id)) return Promise.reject(new ConflictError(`goal #${id} is being landed already`));
     const run = this.queue.run('land', () => this.landNow(id, cause));
     this.landing.set(id, run);
     const forget = () => this.landing.delete(id);
@@ -151,7 +151,7 @@ export class LandService {
       this.options.log(`goal #${id}: landed automatically as ${commit.slice(0, 7)} (${plural(files.length, 'file')})`);
     } catch (error) {
       const message = `automatic landing refused, the goal stays done (land it with: ralph goal land ${id}): ${(error as Error).message}`;
-      const files = error instanceof RpcError ? ((error.data as { files?: string[] } | undefined)?.files ?? []) : [];
+      const files = error instanceof ConflictError ? ((error.data as { files?: string[] } | undefined)?.files ?? []) : [];
       this.options.bus.publish('goal.warning', { goalId: id, kind: 'land-refused', message, paths: files });
       this.options.log(`goal #${id}: ${message}`);
     }
@@ -159,22 +159,17 @@ export class LandService {
 
   private async landNow(id: number, cause: Cause): Promise<LandOutcome> {
     const { store, repoRoot, gitEnv = {} } = this.options;
-    const goal = store.get(id);
-    if (!goal)
-      throw goalMissing(
-        id,
-        store.invalid().find((entry) => entry.id === id),
-      );
+    const goal = store.require(id);
     if (goal.landed) {
-      throw new RpcError(ErrorCode.Conflict, `goal #${id} already landed as ${goal.landed.commit.slice(0, 7)} on ${goal.landed.branch}`);
+      throw new ConflictError(`goal #${id} already landed as ${goal.landed.commit.slice(0, 7)} on ${goal.landed.branch}`);
     }
-    if (goal.state !== 'done') throw new RpcError(ErrorCode.Conflict, `goal #${id} is ${goal.state}: only a done goal can land`);
+    if (goal.state !== 'done') throw new ConflictError(`goal #${id} is ${goal.state}: only a done goal can land`);
     if (!(await this.runEnded(id))) {
-      throw new RpcError(ErrorCode.Conflict, `goal #${id} is still being wrapped up by the pipeline; land it in a moment`);
+      throw new ConflictError(`goal #${id} is still being wrapped up by the pipeline; land it in a moment`);
     }
     const branch = goalBranch(id);
     if (!(await branchExists(repoRoot, branch, gitEnv))) {
-      throw new RpcError(ErrorCode.Conflict, `goal #${id} has no branch ${branch}: there is nothing to land`);
+      throw new ConflictError(`goal #${id} has no branch ${branch}: there is nothing to land`);
     }
 
     // A daemon that died between the landing commit and recording it: the commit says it all.
@@ -201,7 +196,7 @@ export class LandService {
       if (!(error instanceof LandingRefusedError)) throw error;
       await this.appendLog(id, { kind: 'land.refused', text: error.message, reason: error.reason, files: error.files }, cause);
       this.options.log(`goal #${id}: ${oneLineReason(error.message)}`);
-      throw new RpcError(ErrorCode.Conflict, oneLineReason(error.message), { reason: error.reason, files: error.files });
+      throw new ConflictError(oneLineReason(error.message), { reason: error.reason, files: error.files });
     }
   }
 

@@ -27,7 +27,7 @@
  */
 import type { EventEnvelope } from '../../protocol/index.ts';
 import type { EventBus } from '../events/bus.ts';
-import type { Log } from '../server/context.ts';
+import type { Log } from '../log.ts';
 import type { GoalStore } from '../store/goal-store.ts';
 import type { Bounds } from './bounds.ts';
 import type { GitEnv } from '../git/git.ts';

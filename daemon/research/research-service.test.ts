@@ -9,13 +9,14 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { describe, it } from 'node:test';
-import { ErrorCode, ResearchRun, RpcError, type EventEnvelope } from '../../protocol/index.ts';
+import { ResearchRun, type EventEnvelope } from '../../protocol/index.ts';
 import { offersWebSearch, startFakeOpenAIForTest } from '../../test/fake-openai/index.ts';
 import type { FakeOpenAIServer, ScenarioFn } from '../../test/fake-openai/index.ts';
 import { makeTempRepo } from '../../test/helpers/repo.ts';
 import { waitFor } from '../../test/helpers/wait.ts';
 import { gate, questionOf, researchScenario } from '../../test/research/helpers.ts';
 import type { ResolvedProvider } from '../config/config-service.ts';
+import { UnavailableError } from '../errors.ts';
 import { EventBus } from '../events/bus.ts';
 import { ModelTable } from '../llm/models.ts';
 import { createProvider } from '../llm/provider.ts';
@@ -237,8 +238,7 @@ describe('ResearchService', () => {
     const { service } = await openService(t, null);
     await assert.rejects(
       service.start({ questions: ['anything'] }),
-      (error: unknown) =>
-        error instanceof RpcError && error.code === ErrorCode.Unavailable && /OPENAI_API_KEY.*OPENAI_BASE_URL/.test(error.message),
+      (error: unknown) => error instanceof UnavailableError && /OPENAI_API_KEY.*OPENAI_BASE_URL/.test(error.message),
     );
     assert.deepEqual(await service.list(), []);
   });

@@ -14,14 +14,13 @@ import {
   addCallUsage,
   addCost,
   emptyCallUsage,
-  ErrorCode,
-  RpcError,
   type CallUsage,
   type EventData,
   type EventEnvelope,
   type ResearchAgent,
   type ResearchRun,
 } from '../../protocol/index.ts';
+import { InvalidInputError, NotFoundError, UnavailableError } from '../errors.ts';
 import { runAgent } from '../agent/agent-loop.ts';
 import { AgentRun } from '../agent/agent-run.ts';
 import type { ResolvedProvider } from '../config/config-service.ts';
@@ -31,7 +30,7 @@ import type { ProviderOptions } from '../llm/provider.ts';
 import { ProviderError, type Provider } from '../llm/types.ts';
 import { ralphPaths } from '../paths.ts';
 import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
-import type { Log } from '../server/context.ts';
+import type { Log } from '../log.ts';
 import type { FetchUrlOptions } from '../tools/fetch-url.ts';
 import { CANCELLED_ON_REQUEST, CONSOLIDATOR_INSTRUCTIONS, consolidationMessage, plainConsolidation, unansweredSection } from './prompts.ts';
 import { ResearchAgentRun } from './research-agent.ts';
@@ -156,15 +155,14 @@ export class ResearchService {
 
   /** Starts a run: the agents run in the background; resolves once the run is saved and announced. */
   async start(input: StartResearch, cause?: Cause): Promise<ResearchRun> {
-    if (this.closing) throw new RpcError(ErrorCode.Unavailable, 'the daemon is stopping: no research can start');
+    if (this.closing) throw new UnavailableError('the daemon is stopping: no research can start');
     const questions = input.questions.map((question) => question.trim());
     if (questions.length === 0 || questions.length > MAX_QUESTIONS || questions.some((question) => question === '')) {
-      throw new RpcError(ErrorCode.InvalidParams, `research needs 1 to ${MAX_QUESTIONS} questions, none of them empty`);
+      throw new InvalidInputError(`research needs 1 to ${MAX_QUESTIONS} questions, none of them empty`);
     }
     const settings = this.settings.provider();
     if (!settings.configured) {
-      throw new RpcError(
-        ErrorCode.Unavailable,
+      throw new UnavailableError(
         'research needs a model provider, and none is configured: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL ' +
           '(an OpenAI-compatible server such as Ollama) in the environment that starts the daemon, or baseURL in ralph.config.ts',
       );
@@ -175,7 +173,7 @@ export class ResearchService {
     // On disk before anyone hears of it.
     await this.store.save(run);
     // Stopping began meanwhile: the run never starts (the next daemon marks its file failed).
-    if (this.closing) throw new RpcError(ErrorCode.Unavailable, 'the daemon is stopping: no research can start');
+    if (this.closing) throw new UnavailableError('the daemon is stopping: no research can start');
     this.live.set(run.id, live);
     this.announceRun(live);
     for (const agent of live.agents.values()) this.queueAgent(live, agent);
@@ -567,7 +565,7 @@ export class ResearchService {
   /** A saved run, or NotFound. */
   private async saved(runId: string): Promise<ResearchRun> {
     const run = isRunId(runId) ? await this.store.load(runId) : undefined;
-    if (!run) throw new RpcError(ErrorCode.NotFound, `no research run '${runId}'`);
+    if (!run) throw new NotFoundError(`no research run '${runId}'`);
     return run;
   }
 
@@ -626,8 +624,8 @@ function cancelledNote(reason: string): string {
   return reason === CANCELLED_ON_REQUEST ? 'The run was cancelled.' : `The run was cancelled (${reason}).`;
 }
 
-function noSuchAgent(runId: string, agentId: string): RpcError {
-  return new RpcError(ErrorCode.NotFound, `research run ${runId} has no agent '${agentId}'`);
+function noSuchAgent(runId: string, agentId: string): NotFoundError {
+  return new NotFoundError(`research run ${runId} has no agent '${agentId}'`);
 }
 
 /**

@@ -11,10 +11,8 @@ import type { GoalStore } from '../store/goal-store.ts';
 import type { LandService } from '../pipeline/land-service.ts';
 import type { Pipeline } from '../pipeline/pipeline.ts';
 import type { ProgressTracker } from '../events/progress-tracker.ts';
+import type { Log } from '../log.ts';
 import type { ResearchService } from '../research/research-service.ts';
-
-/** One line of daemon-side logging (foreground: stderr; background: .ralph/daemon.log). */
-export type Log = (message: string) => void;
 
 export interface DaemonServices {
   readonly bus: EventBus;

@@ -36,6 +36,7 @@ import {
   type RequestId,
   type ResultOf,
 } from '../../protocol/index.ts';
+import { DomainError, type DomainErrorKind } from '../errors.ts';
 import { ClientConnection, CloseCode } from './connection.ts';
 import type { DaemonServices, HandlerTable, RequestContext } from './context.ts';
 import { decodeFrame } from './frames.ts';
@@ -68,6 +69,14 @@ export interface RpcServerOptions {
   /** Applied to every result and error before it is sent: the daemon's secrets never reach a client. */
   redact?: <T>(value: T) => T;
 }
+
+/** The JSON-RPC code of each kind of refusal the services throw (daemon/errors.ts). */
+const DOMAIN_ERROR_CODES: Record<DomainErrorKind, ErrorCode> = {
+  'not-found': ErrorCode.NotFound,
+  conflict: ErrorCode.Conflict,
+  unavailable: ErrorCode.Unavailable,
+  'invalid-input': ErrorCode.InvalidParams,
+};
 
 /** A handler as the dispatcher calls it: params are validated just before, by the same method's schema. */
 type AnyHandler = (params: unknown, request: RequestContext) => unknown;
@@ -386,13 +395,23 @@ export class RpcServer {
     connection.send(JSON.stringify(failure(id, this.redact(error))), 'response');
   }
 
-  /** Errors the client may act on keep their code; anything else is a bug, logged here with its stack. */
+  /**
+   * The one place errors become JSON-RPC errors: a service's refusal (a domain error) gets its kind's
+   * code, a handler's RpcError keeps its own; anything else is a bug, logged here with its stack.
+   */
   private toRpcError(method: MethodName, error: unknown): JsonRpcErrorObject {
     if (error instanceof RpcError) return error.toJSON();
+    if (error instanceof DomainError) return domainRpcError(error);
     if (error instanceof InvalidTransitionError) return { code: ErrorCode.InvalidTransition, message: error.message };
     this.services.log(`internal error in ${method}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return { code: ErrorCode.InternalError, message: `internal error in ${method}: ${errorLine(error, ERROR_LINE_MAX)}` };
   }
+}
+
+/** A service's refusal as the client gets it: its kind's code, its message and its data. */
+export function domainRpcError(error: DomainError): JsonRpcErrorObject {
+  const code = DOMAIN_ERROR_CODES[error.kind];
+  return error.data === undefined ? { code, message: error.message } : { code, message: error.message, data: error.data };
 }
 
 function invalidParams(method: MethodName, error: z.ZodError): JsonRpcErrorObject {

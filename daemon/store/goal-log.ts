@@ -19,7 +19,8 @@
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { ErrorCode, LogEntry, RALPH_DIR, RpcError, type EventEnvelope } from '../../protocol/index.ts';
+import { LogEntry, RALPH_DIR, type EventEnvelope } from '../../protocol/index.ts';
+import { ConflictError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
 import { appendLine } from '../fs/atomic-write.ts';
 import { isLinkRefusal, NO_FOLLOW } from '../fs/read.ts';
@@ -263,10 +264,7 @@ export class GoalLog {
         : now.isDirectory()
           ? 'a folder'
           : 'not a regular file';
-      throw new RpcError(
-        ErrorCode.Conflict,
-        `the log of goal #${goalId} (${RALPH_DIR}/logs/${goalId}.jsonl) is ${what}; it is left as it is`,
-      );
+      throw new ConflictError(`the log of goal #${goalId} (${RALPH_DIR}/logs/${goalId}.jsonl) is ${what}; it is left as it is`);
     }
     if (known && known.size === now.size && known.ino === now.ino) return known;
     const index = await scanLog(goalId, file);
@@ -378,7 +376,7 @@ function parseLine(goalId: number, line: string, index: number): LogEntry | null
 async function ensureRealFolder(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   if ((await lstat(dir)).isSymbolicLink()) {
-    throw new RpcError(ErrorCode.Conflict, `${RALPH_DIR}/logs is a symbolic link, which Ralph does not follow: logs are not written`);
+    throw new ConflictError(`${RALPH_DIR}/logs is a symbolic link, which Ralph does not follow: logs are not written`);
   }
 }
 
@@ -388,8 +386,7 @@ async function openForReading(file: string, goalId: number): Promise<FileHandle>
     return await open(file, READ_FLAGS);
   } catch (error) {
     if (isLinkRefusal(error)) {
-      throw new RpcError(
-        ErrorCode.Conflict,
+      throw new ConflictError(
         `the log of goal #${goalId} (${RALPH_DIR}/logs/${goalId}.jsonl) is a symbolic link, which Ralph does not follow`,
       );
     }

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { chmod, lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ErrorCode, Goal, RpcError, createGoal, transition, type EventEnvelope } from '../../protocol/index.ts';
+import { Goal, InvalidTransitionError, createGoal, transition, type EventEnvelope } from '../../protocol/index.ts';
+import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.ts';
 import { makeTempDir } from '../../test/helpers/repo.ts';
 import { pause, waitFor } from '../../test/helpers/wait.ts';
 import { writeThenCrashBeforeRename } from '../../test/helpers/crash-write.ts';
@@ -24,11 +25,10 @@ function goalFileText(goal: Goal): string {
   return `${JSON.stringify(goal, null, 2)}\n`;
 }
 
-/** Fails unless `promise` rejects with an RpcError of `code` (and a message matching `message`). */
-async function rejectsWithCode(promise: Promise<unknown>, code: number, message?: RegExp) {
+/** Fails unless `promise` rejects with the domain error `kind` (and a message matching `message`). */
+async function rejectsWith(promise: Promise<unknown>, kind: new (...args: never[]) => Error, message?: RegExp) {
   await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof RpcError, `expected an RpcError, got ${String(error)}`);
-    assert.equal(error.code, code);
+    assert.ok(error instanceof kind, `expected a ${kind.name}, got ${String(error)}`);
     if (message) assert.match(error.message, message);
     return true;
   });
@@ -78,7 +78,7 @@ test('open prepares .ralph/, and create writes a pretty goal file, an event and 
 test('create refuses a bad title without spending an id', async (t) => {
   const fixture = await storeFixture(t);
   const store = await fixture.open({ watch: false });
-  await rejectsWithCode(store.create({ title: '   ' }), ErrorCode.InvalidParams, /title/);
+  await rejectsWith(store.create({ title: '   ' }), InvalidInputError, /title/);
   assert.equal((await store.create({ title: 'ok' })).id, 1);
 });
 
@@ -99,9 +99,9 @@ test('transition validates, records, writes and logs; update is refused while ru
   }
   assert.deepEqual(updated.cause, { client: 'c', request: 'r1' });
 
-  await rejectsWithCode(store.update(1, { title: 'Renamed' }), ErrorCode.Conflict, /running/);
-  await rejectsWithCode(store.transition(1, 'queue'), ErrorCode.InvalidTransition, /goal #1 is running: cannot queue/);
-  await rejectsWithCode(store.transition(9, 'cancel'), ErrorCode.NotFound, /goal #9 does not exist/);
+  await rejectsWith(store.update(1, { title: 'Renamed' }), ConflictError, /running/);
+  await rejectsWith(store.transition(1, 'queue'), InvalidTransitionError, /goal #1 is running: cannot queue/);
+  await rejectsWith(store.transition(9, 'cancel'), NotFoundError, /goal #9 does not exist/);
 
   await store.transition(1, 'pause', { note: 'lunch' });
   const edited = await store.update(1, { title: 'Renamed', spec: 'new spec' });
@@ -119,8 +119,7 @@ test('concurrent transitions of one goal run one after the other', async (t) => 
   assert.equal(results[0].status, 'fulfilled');
   assert.equal(results[1].status, 'rejected');
   if (results[1].status === 'rejected') {
-    assert.ok(results[1].reason instanceof RpcError);
-    assert.equal(results[1].reason.code, ErrorCode.InvalidTransition);
+    assert.ok(results[1].reason instanceof InvalidTransitionError);
   }
   assert.equal(store.get(1)?.history.length, 1);
 
@@ -188,12 +187,12 @@ test('a corrupt file becomes an invalid goal, is never written over, and recover
   assert.deepEqual(store.list(), []);
   assert.equal(store.get(1), undefined);
 
-  await rejectsWithCode(
+  await rejectsWith(
     store.transition(1, 'queue'),
-    ErrorCode.Conflict,
+    ConflictError,
     /^goal #1's file is invalid: not valid JSON: .*; fix or delete \.ralph\/goals\/1\.json$/,
   );
-  await rejectsWithCode(store.update(1, { title: 'x' }), ErrorCode.Conflict);
+  await rejectsWith(store.update(1, { title: 'x' }), ConflictError);
   assert.deepEqual(await readFile(store.fileOf(1)), corrupt);
   await pause(PAST_WATCHER_DELAY_MS);
   assert.deepEqual(await readFile(store.fileOf(1)), corrupt, 'still the same bytes after a while');
@@ -252,7 +251,7 @@ test('a deleted goal file removes the goal; a file dropped in appears', async (t
     store.list().map((goal) => goal.id),
     [2],
   );
-  await rejectsWithCode(store.transition(1, 'queue'), ErrorCode.NotFound);
+  await rejectsWith(store.transition(1, 'queue'), NotFoundError);
 
   // As from a `git pull`: a goal written elsewhere, a plain (non-atomic) write.
   const pulled = createGoal({ id: 7, title: 'From a teammate', now: FIXED_NOW });
@@ -363,8 +362,8 @@ test('a closed store refuses changes', async (t) => {
   const store = await fixture.open();
   await store.create({ title: 'Goal' });
   await store.close();
-  await rejectsWithCode(store.create({ title: 'late' }), ErrorCode.Unavailable);
-  await rejectsWithCode(store.transition(1, 'queue'), ErrorCode.Unavailable);
+  await rejectsWith(store.create({ title: 'late' }), UnavailableError);
+  await rejectsWith(store.transition(1, 'queue'), UnavailableError);
 });
 
 // ---- a hostile or changing repository ----
@@ -432,7 +431,7 @@ test('the goals folder replaced by a file and back: goal add fails clearly meanw
     message: 'the store to say so',
   });
   assert.deepEqual(store.list(), []);
-  await rejectsWithCode(store.create({ title: 'Three' }), ErrorCode.Unavailable, /goals cannot be written: \.ralph\/goals is not a folder/);
+  await rejectsWith(store.create({ title: 'Three' }), UnavailableError, /goals cannot be written: \.ralph\/goals is not a folder/);
   assert.equal(await readFile(store.paths.goals, 'utf8'), 'not a folder\n', 'the file in its place is left alone');
 
   await rm(store.paths.goals);
@@ -452,7 +451,7 @@ test('a goals folder that is a symbolic link is neither read nor written through
   const store = await fixture.open({ now: () => FIXED_NOW });
   assert.deepEqual(store.list(), []);
   assert.ok(fixture.errors.some((error) => /\.ralph\/goals is a symbolic link, which Ralph does not follow/.test(error.message)));
-  await rejectsWithCode(store.create({ title: 'Mine' }), ErrorCode.Unavailable, /symbolic link/);
+  await rejectsWith(store.create({ title: 'Mine' }), UnavailableError, /symbolic link/);
   assert.deepEqual(await readdir(outside), ['1.json']);
 });
 
@@ -499,8 +498,8 @@ test('goal files that are links, folders, FIFOs, huge, not UTF-8 or out of range
   // The next id is above the valid files only: the out-of-range names do not block creation.
   const created = await store.create({ title: 'Still works' });
   assert.equal(created.id, 8);
-  await rejectsWithCode(store.update(5, { title: 'Overwrite?' }), ErrorCode.Conflict, /invalid/);
-  await rejectsWithCode(store.transition(1, 'queue'), ErrorCode.Conflict, /invalid/);
+  await rejectsWith(store.update(5, { title: 'Overwrite?' }), ConflictError, /invalid/);
+  await rejectsWith(store.transition(1, 'queue'), ConflictError, /invalid/);
   assert.equal(await readFile(target, 'utf8'), valid(1), 'the link target is untouched');
   assert.ok((await lstat(path.join(goals, '1.json'))).isSymbolicLink());
   assert.deepEqual(await readFile(path.join(goals, '5.json')), latin1);
@@ -546,7 +545,7 @@ test('a goals folder made unreadable and readable again: said so, writes refused
     timeoutMs: 15_000,
     message: 'the store to say so',
   });
-  await rejectsWithCode(store.create({ title: 'Two' }), ErrorCode.Unavailable, /goals cannot be written: \.ralph\/goals cannot be read/);
+  await rejectsWith(store.create({ title: 'Two' }), UnavailableError, /goals cannot be written: \.ralph\/goals cannot be read/);
   assert.equal(store.list().length, 1, 'shown as last read');
 
   await chmod(store.paths.goals, 0o755);

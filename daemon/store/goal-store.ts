@@ -24,15 +24,12 @@ import { parseJsonBytes } from '../fs/json-text.ts';
 import { watch, type FSWatcher } from 'chokidar';
 import { z } from 'zod';
 import {
-  ErrorCode,
   GOAL_STATES,
   Goal,
-  InvalidTransitionError,
   RALPH_DIR,
-  oneLine,
-  RpcError,
   createGoal,
   addUsage,
+  oneLine,
   describeZodError,
   isFinal,
   transition as applyTransition,
@@ -46,6 +43,7 @@ import {
   type Transition,
   type Usage,
 } from '../../protocol/index.ts';
+import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
 import { removeStrayTempFiles, writeFileAtomic } from '../fs/atomic-write.ts';
 import { RALPH_GITIGNORE, ralphPaths, type RalphPaths } from '../paths.ts';
@@ -205,6 +203,13 @@ export class GoalStore {
     return record?.invalid ? undefined : record?.goal;
   }
 
+  /** The goal; when its file is invalid or there is none, the error saying which. */
+  require(id: number): Goal {
+    const record = this.records.get(id);
+    if (record?.invalid || !record?.goal) throw goalMissing(id, record?.invalid);
+    return record.goal;
+  }
+
   counts(): Record<GoalState, number> {
     const counts = Object.fromEntries(GOAL_STATES.map((state) => [state, 0])) as Record<GoalState, number>;
     for (const goal of this.list()) counts[goal.state]++;
@@ -242,7 +247,7 @@ export class GoalStore {
   update(id: number, edit: GoalEdit, cause?: Cause): Promise<Goal> {
     return this.withGoal(id, async (goal) => {
       if (goal.state === 'running' || isFinal(goal.state)) {
-        throw new RpcError(ErrorCode.Conflict, `goal #${id} is ${goal.state}: it cannot be edited now`);
+        throw new ConflictError(`goal #${id} is ${goal.state}: it cannot be edited now`);
       }
       const title = edit.title?.trim() ?? goal.title;
       const spec = edit.spec ?? goal.spec;
@@ -257,13 +262,8 @@ export class GoalStore {
   /** Applies one action of the state machine, records it, writes the file and logs it. */
   transition(id: number, action: GoalAction, { note }: { note?: string } = {}, cause?: Cause): Promise<Goal> {
     return this.withGoal(id, async (goal) => {
-      let next: Goal;
-      try {
-        next = applyTransition(goal, action, note === undefined ? { now: this.now() } : { now: this.now(), note });
-      } catch (error) {
-        if (error instanceof InvalidTransitionError) throw new RpcError(ErrorCode.InvalidTransition, error.message);
-        throw error;
-      }
+      // An action the goal's state does not allow throws InvalidTransitionError, the goal model's own domain error.
+      const next = applyTransition(goal, action, note === undefined ? { now: this.now() } : { now: this.now(), note });
       await this.persist(next);
       const record = next.history.at(-1)!; // applyTransition always appends one
       this.bus.publish('goal.updated', { goal: next, transition: record, source: 'daemon' }, cause);
@@ -275,9 +275,9 @@ export class GoalStore {
   /** Records that a done goal's work landed on the developer's branch; a goal lands once. */
   recordLanding(id: number, landed: NonNullable<Goal['landed']>, cause?: Cause): Promise<Goal> {
     return this.withGoal(id, async (goal) => {
-      if (goal.state !== 'done') throw new RpcError(ErrorCode.Conflict, `goal #${id} is ${goal.state}: only a done goal lands`);
+      if (goal.state !== 'done') throw new ConflictError(`goal #${id} is ${goal.state}: only a done goal lands`);
       if (goal.landed) {
-        throw new RpcError(ErrorCode.Conflict, `goal #${id} already landed as ${goal.landed.commit.slice(0, 7)} on ${goal.landed.branch}`);
+        throw new ConflictError(`goal #${id} already landed as ${goal.landed.commit.slice(0, 7)} on ${goal.landed.branch}`);
       }
       const next = Goal.parse({ ...goal, landed, updatedAt: this.now().toISOString() });
       await this.persist(next);
@@ -296,7 +296,7 @@ export class GoalStore {
       const attempts = goal.attempts.map((attempt) => ({ ...attempt }));
       if (record.iteration !== undefined || record.note !== undefined) {
         const attempt = attempts.find((candidate) => candidate.number === record.attempt);
-        if (!attempt) throw new RpcError(ErrorCode.Conflict, `goal #${id} has no attempt ${record.attempt ?? '(none given)'}`);
+        if (!attempt) throw new ConflictError(`goal #${id} has no attempt ${record.attempt ?? '(none given)'}`);
         if (record.iteration !== undefined) attempt.iterations = [...attempt.iterations, record.iteration];
         if (record.note !== undefined) attempt.notes = [...attempt.notes, record.note];
       }
@@ -330,7 +330,7 @@ export class GoalStore {
   // ---- internals ----
 
   private assertOpen(): void {
-    if (this.closed) throw new RpcError(ErrorCode.Unavailable, 'the goal store is closed');
+    if (this.closed) throw new UnavailableError('the goal store is closed');
   }
 
   /**
@@ -342,13 +342,7 @@ export class GoalStore {
     return this.goalQueue.run(id, async () => {
       await this.syncFile(id);
       const record = this.records.get(id);
-      if (record?.invalid) {
-        throw new RpcError(
-          ErrorCode.Conflict,
-          `goal #${id}'s file is invalid: ${record.invalid.error}; fix or delete ${record.invalid.file}`,
-        );
-      }
-      if (!record?.goal) throw new RpcError(ErrorCode.NotFound, `goal #${id} does not exist`);
+      if (record?.invalid || !record?.goal) throw goalMissing(id, record?.invalid);
       return change(record.goal);
     });
   }
@@ -359,8 +353,7 @@ export class GoalStore {
     const text = `${JSON.stringify(goal, null, 2)}\n`;
     await this.writableGoalsFolder();
     await writeFileAtomic(this.fileOf(goal.id), text).catch((error: NodeJS.ErrnoException) => {
-      throw new RpcError(
-        ErrorCode.Unavailable,
+      throw new UnavailableError(
         `goal #${goal.id} could not be written to ${this.relativeFileOf(goal.id)} (${error.code ?? oneLine(error.message)})`,
       );
     });
@@ -380,7 +373,7 @@ export class GoalStore {
       this.requestFolderCheck();
       return;
     }
-    if (state.kind !== 'ok') throw new RpcError(ErrorCode.Unavailable, `goals cannot be written: ${describeFolder(state)}`);
+    if (state.kind !== 'ok') throw new UnavailableError(`goals cannot be written: ${describeFolder(state)}`);
   }
 
   private logTransition(record: Transition, cause: Cause, id: number): Promise<void> {
@@ -631,7 +624,7 @@ export class GoalStore {
     // Ids out of range (a file named 9007199254740991.json) are invalid files, not the next id's base.
     const taken = [...goalIds, ...logIds, ...this.records.keys()].filter((id) => id <= MAX_GOAL_ID);
     const next = Math.max(this.nextIdFloor, recordedInRange ? (recorded as number) : 1, ...taken.map((id) => id + 1));
-    if (next > MAX_GOAL_ID) throw new RpcError(ErrorCode.Unavailable, `no goal ids are left: every id up to ${MAX_GOAL_ID} is taken`);
+    if (next > MAX_GOAL_ID) throw new UnavailableError(`no goal ids are left: every id up to ${MAX_GOAL_ID} is taken`);
     return next;
   }
 
@@ -716,12 +709,18 @@ export function parseGoalFile(id: number, bytes: Buffer): { goal: Goal } | { err
   return { goal: parsed.data };
 }
 
-/** Runs a constructor of goal data, turning a validation error into InvalidParams. */
+/** The error for a goal that is missing, or whose file is there but invalid (then the reason is more useful). */
+export function goalMissing(id: number, invalid: InvalidGoal | undefined): ConflictError | NotFoundError {
+  if (invalid) return new ConflictError(`goal #${id}'s file is invalid: ${invalid.error}; fix or delete ${invalid.file}`);
+  return new NotFoundError(`goal #${id} does not exist`);
+}
+
+/** Runs a constructor of goal data, turning a validation error into an invalid-input error. */
 function parseInput<T>(build: () => T): T {
   try {
     return build();
   } catch (error) {
-    if (error instanceof z.ZodError) throw new RpcError(ErrorCode.InvalidParams, describeZodError(error));
+    if (error instanceof z.ZodError) throw new InvalidInputError(describeZodError(error));
     throw error;
   }
 }

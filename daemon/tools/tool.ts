@@ -89,3 +89,8 @@ function firstLine(text: string): string {
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+
+/** The last `max` characters of `text`, with an ellipsis in front when cut (where a command's errors are). */
+export function tail(text: string, max: number): string {
+  return text.length <= max ? text : `…${text.slice(text.length - max + 1)}`;
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { Goal } from '../../protocol/index.ts';
-import type { ChatTurn } from '../../daemon/chat/chat-agent.ts';
+import type { ChatTurn } from '../../daemon/chat/chat-turn.ts';
 import { createGoalTool, listGoalsTool, missingSpecSections } from '../../daemon/chat/goal-tools.ts';
 import { storeFixture } from '../helpers/store.ts';
 import { runTool, type Tool } from '../../daemon/tools/tool.ts';

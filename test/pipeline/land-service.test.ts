@@ -8,12 +8,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ConfigService } from '../../daemon/config/config-service.ts';
+import { ConflictError, NotFoundError } from '../../daemon/errors.ts';
 import { EventBus } from '../../daemon/events/bus.ts';
 import { LandService } from '../../daemon/pipeline/land-service.ts';
 import { DaemonSecrets } from '../../daemon/secrets/daemon-secrets.ts';
 import { landGoal } from '../../daemon/pipeline/landing.ts';
 import { GoalStore } from '../../daemon/store/goal-store.ts';
-import { ErrorCode, RpcError, type EventEnvelope } from '../../protocol/index.ts';
+import type { EventEnvelope } from '../../protocol/index.ts';
 import { git, makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 import { pause, waitFor } from '../helpers/wait.ts';
 import { driveGoal } from './land-helpers.ts';
@@ -61,11 +62,12 @@ async function setup(
   return { repo, worktreesRoot, store, service, events, logs };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<RpcError> {
+/** The domain error `promise` rejects with, failing unless it is one of `kind`. */
+async function rejection<E extends Error>(promise: Promise<unknown>, kind: new (...args: never[]) => E): Promise<E> {
   try {
     await promise;
   } catch (error) {
-    assert.ok(error instanceof RpcError, `expected an RpcError, got ${String(error)}`);
+    assert.ok(error instanceof kind, `expected a ${kind.name}, got ${String(error)}`);
     return error;
   }
   assert.fail('expected a refusal');
@@ -100,8 +102,7 @@ test('landing a done goal makes one commit "Goal #<id>: <title>", records it, an
   const { entries } = await store.log.read(goal.id);
   assert.match(entries.find((entry) => entry.kind === 'landed')?.text ?? '', /landed as [0-9a-f]{7} on main \(2 files\)/);
 
-  const again = await rejection(service.land(goal.id));
-  assert.equal(again.code, ErrorCode.Conflict);
+  const again = await rejection(service.land(goal.id), ConflictError);
   assert.match(again.message, /already landed/);
 });
 
@@ -111,9 +112,8 @@ test('a conflicting uncommitted edit makes landing refuse, naming the file, and 
   await writeFile(path.join(repo, 'a.txt'), 'my edit\n');
   const headBefore = git(repo, 'rev-parse', 'HEAD');
 
-  const refusal = await rejection(service.land(goal.id));
+  const refusal = await rejection(service.land(goal.id), ConflictError);
 
-  assert.equal(refusal.code, ErrorCode.Conflict);
   assert.match(refusal.message, /refusing to land goal #\d+: you have uncommitted changes to a\.txt/);
   assert.deepEqual(refusal.data, { reason: 'uncommitted-changes', files: ['a.txt'] });
   assert.equal(git(repo, 'rev-parse', 'HEAD'), headBefore);
@@ -128,12 +128,11 @@ test('a conflicting uncommitted edit makes landing refuse, naming the file, and 
 test('only a done goal lands, and one goal never lands twice at once', async (t) => {
   const { repo, worktreesRoot, store, service } = await setup(t);
   const running = await driveGoal(store, { repoRoot: repo, worktreesRoot, title: 'Still going', files: { 'b.txt': 'B\n' }, running: true });
-  const notDone = await rejection(service.land(running.goal.id));
-  assert.equal(notDone.code, ErrorCode.Conflict);
+  const notDone = await rejection(service.land(running.goal.id), ConflictError);
   assert.match(notDone.message, /is running: only a done goal can land/);
 
-  const missing = await rejection(service.land(99));
-  assert.equal(missing.code, ErrorCode.NotFound);
+  const missing = await rejection(service.land(99), NotFoundError);
+  assert.equal(missing.message, 'goal #99 does not exist');
 
   const done = await driveGoal(store, { repoRoot: repo, worktreesRoot, title: 'Finished', files: { 'a.txt': 'A\n' } });
   const [first, second] = await Promise.allSettled([service.land(done.goal.id), service.land(done.goal.id)]);
@@ -146,7 +145,7 @@ test('only a done goal lands, and one goal never lands twice at once', async (t)
 test('the check runs on the rebased branch before landing; a failing one refuses in one line', async (t) => {
   const { repo, worktreesRoot, store, service } = await setup(t, { env: { RALPH_VERIFY: 'echo checking; grep -q ready a.txt' } });
   const failing = await driveGoal(store, { repoRoot: repo, worktreesRoot, title: 'Not ready', files: { 'a.txt': 'not yet\n' } });
-  const refusal = await rejection(service.land(failing.goal.id));
+  const refusal = await rejection(service.land(failing.goal.id), ConflictError);
   assert.equal((refusal.data as { reason: string }).reason, 'check-failed');
   assert.doesNotMatch(refusal.message, /\n/);
   assert.equal(store.get(failing.goal.id)?.landed, undefined);

@@ -1,6 +1,6 @@
 /** logs.* methods: pages of a goal's append-only log. New entries arrive as `log.appended` events. */
 import type { DaemonServices, HandlerTable } from '../context.ts';
-import { goalMissing } from './goals.ts';
+import { goalMissing } from '../../store/goal-store.ts';
 
 export function logHandlers({ store }: DaemonServices): Pick<HandlerTable, 'logs.read'> {
   return {

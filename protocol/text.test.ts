@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeWait, errorLine, formatBytes, formatSeconds, messageOf, oneLine } from './text.ts';
+import { describeWait, errorLine, formatBytes, formatSeconds, messageOf, oneLine, plural } from './text.ts';
 
 describe('shared wording', () => {
   it('puts text on one line: line breaks, tabs and escapes become single spaces', () => {
@@ -47,5 +47,12 @@ describe('shared wording', () => {
     assert.equal(formatBytes(64 * 1024 + 100), '64.1 KiB');
     assert.equal(formatBytes(16 * 1024 * 1024), '16 MiB');
     assert.equal(formatBytes(2.5 * 1024 * 1024), '2.5 MiB');
+  });
+
+  it('counts things in words, with a plural of its own where it is not an s', () => {
+    assert.equal(plural(1, 'goal'), '1 goal');
+    assert.equal(plural(0, 'goal'), '0 goals');
+    assert.equal(plural(3, 'invalid file'), '3 invalid files');
+    assert.equal(plural(2, 'reply', 'replies'), '2 replies');
   });
 });

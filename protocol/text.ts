@@ -28,6 +28,11 @@ export function errorLine(error: unknown, max = 500): string {
   return clipUnits(first.trim(), max) || 'unknown error';
 }
 
+/** "1 goal", "3 goals", "2 replies" (with the plural given). */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
 /** A duration for people: tenths below ten seconds ("0.2 s", "9.5 s"), whole seconds from there ("12 s", "300 s"). */
 export function formatSeconds(seconds: number): string {
   return seconds < 10 ? `${Number(seconds.toFixed(1))} s` : `${Math.round(seconds)} s`;

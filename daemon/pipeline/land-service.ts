@@ -7,7 +7,7 @@
  * developer's branch and index, and one of them would be refused for nothing.
  */
 import { readdir, realpath } from 'node:fs/promises';
-import type { EventEnvelope, Goal } from '../../protocol/index.ts';
+import { plural, type EventEnvelope, type Goal } from '../../protocol/index.ts';
 import type { ConfigService } from '../config/config-service.ts';
 import { ConflictError, UnavailableError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
@@ -308,8 +308,4 @@ export async function findLandingCommit(
     return { commit, branch, files };
   }
   return null;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -30,6 +30,7 @@ import {
   createGoal,
   addUsage,
   oneLine,
+  plural,
   describeZodError,
   isFinal,
   transition as applyTransition,
@@ -723,10 +724,6 @@ function parseInput<T>(build: () => T): T {
     if (error instanceof z.ZodError) throw new InvalidInputError(describeZodError(error));
     throw error;
   }
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /**

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { describeFsError } from './fs-errors.ts';
-import { formatBytes } from '../../protocol/index.ts';
+import { formatBytes, plural } from '../../protocol/index.ts';
 import { looksBinary } from './text-limits.ts';
 import { defineTool, errorResult, type ToolResult } from './tool.ts';
 import { resolveWorkspacePath } from './workspace-path.ts';
@@ -87,7 +87,7 @@ export const editFileTool = defineTool({
       const removed = countLines(edit.old);
       const added = countLines(edit.replacement);
       return {
-        output: `edited ${display}: replaced ${removed} line${removed === 1 ? '' : 's'} at line ${firstLine} with ${added}`,
+        output: `edited ${display}: replaced ${plural(removed, 'line')} at line ${firstLine} with ${added}`,
         summary: `edited ${display} (line ${firstLine}, -${removed} +${added} lines)`,
       };
     } catch (error) {

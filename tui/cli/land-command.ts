@@ -1,4 +1,5 @@
 /** `ralph goal land ID`: the daemon lands a done goal; a refusal comes back as one line naming the reason and the files. */
+import { plural } from '../../protocol/index.ts';
 import { parseGoalId, type CommandHandler } from './commands.ts';
 import { print, printJson } from './output.ts';
 import { withDaemon } from './session.ts';
@@ -16,6 +17,6 @@ export const landGoalCommand: CommandHandler = async (context) => {
     printJson(result);
     return;
   }
-  const files = `${result.files.length} file${result.files.length === 1 ? '' : 's'}`;
+  const files = plural(result.files.length, 'file');
   print(`goal #${id} landed as ${result.commit.slice(0, 7)} on ${result.goal.landed?.branch ?? 'the current branch'} (${files})`);
 };

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { useCallback } from 'react';
-import { messageOf, type MethodName } from '../../../protocol/index.ts';
+import { messageOf, plural, type MethodName } from '../../../protocol/index.ts';
 import type { DaemonConnection } from '../connection.ts';
 import type { ExternalEditor } from '../editor.ts';
 import type { Command, GoalVerb } from '../keys/interpret.ts';
@@ -41,8 +41,7 @@ export function useCommands(
           const { verb, goalId } = command;
           if (verb === 'land') {
             connection.request('goal.land', { id: goalId }).then(
-              ({ commit, files }) =>
-                info(`landed #${goalId} as ${commit.slice(0, 10)} (${files.length} file${files.length === 1 ? '' : 's'})`),
+              ({ commit, files }) => info(`landed #${goalId} as ${commit.slice(0, 10)} (${plural(files.length, 'file')})`),
               (error: unknown) => failed(`could not land #${goalId}: ${messageOf(error)}`),
             );
             return;

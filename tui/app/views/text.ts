@@ -6,12 +6,9 @@
 import stringWidth from 'string-width';
 import { cleanText } from '../../terminal-text.ts';
 
-// The control-character rules are shared with the command line.
+// The control-character rules are shared with the command line; the wording with the daemon.
 export { cleanText, oneLine } from '../../terminal-text.ts';
-
-export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
-}
+export { plural } from '../../../protocol/index.ts';
 
 export function capitalize(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);

@@ -11,16 +11,16 @@
  * turn. With no provider configured, the reply says how to configure one.
  */
 import { randomBytes } from 'node:crypto';
-import type { ChatMessage, ChatState, EventEnvelope, ResultOf, TextPart } from '../../protocol/index.ts';
+import { errorLine, type ChatMessage, type ChatState, type EventEnvelope, type ResultOf, type TextPart } from '../../protocol/index.ts';
 import { runAgent } from '../agent/agent-loop.ts';
 import { AgentRun } from '../agent/agent-run.ts';
 import { NotFoundError, UnavailableError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
 import { DeltaCoalescer } from '../events/delta-coalescer.ts';
 import type { ResolvedProvider } from '../config/config-service.ts';
+import { ProviderCache } from '../llm/provider-cache.ts';
 import type { ModelTable } from '../llm/models.ts';
 import type { ProviderFactory } from '../llm/provider.ts';
-import type { Provider } from '../llm/types.ts';
 import { ProviderError } from '../llm/types.ts';
 import { ralphPaths } from '../paths.ts';
 import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
@@ -70,7 +70,6 @@ export class ChatService {
   /** The bus, with each burst of a reply's deltas merged into one event (a burst costs one frame per client, not hundreds). */
   private readonly bus: DeltaCoalescer;
   private readonly settings: ChatSettings;
-  private readonly createProvider: ProviderFactory;
   private readonly agent: ChatAgent;
   private readonly repoRoot: string;
   private readonly transcripts: TranscriptStore;
@@ -82,13 +81,14 @@ export class ChatService {
   /** Transcript writes and message insertions of one session happen one at a time, in order. */
   private readonly serial = new KeyedQueue<string>();
   private current: ChatSession;
-  private provider: { key: string; provider: Provider } | undefined;
+  /** One provider while the settings connect the same way: a changed config gets a new one. */
+  private readonly providers: ProviderCache;
   private closing: Promise<void> | undefined;
 
   private constructor(options: ChatServiceOptions, transcripts: TranscriptStore, current: ChatSession) {
     this.bus = new DeltaCoalescer(options.bus);
     this.settings = options.settings;
-    this.createProvider = options.createProvider;
+    this.providers = new ProviderCache(options.createProvider);
     this.agent = options.agent ?? plainChatAgent(options.repoRoot);
     this.repoRoot = options.repoRoot;
     this.transcripts = transcripts;
@@ -279,7 +279,7 @@ export class ChatService {
         } catch (error) {
           // A bug: the turn still ends (as an error) so the queue goes on and no client waits forever.
           this.log(`chat: turn ${turn.reply.id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-          await this.finish(session, turn, { status: 'error', error: `internal error: ${oneLine(error)}` }).catch(() => {});
+          await this.finish(session, turn, { status: 'error', error: `internal error: ${errorLine(error)}` }).catch(() => {});
         } finally {
           session.current = null;
         }
@@ -301,7 +301,7 @@ export class ChatService {
     const reply = new TurnReply({ reply: turn.reply, session: session.id, cause: turn.cause, bus: this.bus, secrets: this.secrets });
     try {
       await this.streamReply(session, turn, settings, abort.signal, reply);
-      await reply.saveAnswers((error) => this.log(`chat: could not save the answer of reply ${turn.reply.id}: ${oneLine(error)}`));
+      await reply.saveAnswers((error) => this.log(`chat: could not save the answer of reply ${turn.reply.id}: ${errorLine(error)}`));
       await this.finish(session, turn, { status: 'done' });
     } catch (error) {
       reply.endText();
@@ -335,7 +335,7 @@ export class ChatService {
     const run = new AgentRun({ cost: (_model, usage) => models.cost(settings.model, usage) });
     const conversation = session.messages.slice(0, session.messages.indexOf(turn.reply));
     const events = runAgent({
-      provider: this.providerFor(settings),
+      provider: this.providers.for(settings),
       request: {
         model: settings.model,
         instructions: this.agent.instructions(),
@@ -389,7 +389,7 @@ export class ChatService {
       return;
     }
     if (!(error instanceof ProviderError)) throw error;
-    await this.finish(session, turn, { status: 'error', error: oneLine(error) });
+    await this.finish(session, turn, { status: 'error', error: errorLine(error) });
   }
 
   /** Writes the reply's final line, then tells every client (in that order, so what they see is on disk). */
@@ -405,21 +405,12 @@ export class ChatService {
       try {
         await this.transcripts.append(final, session.orderOf(final.id));
       } catch (error) {
-        this.log(`chat: could not write the reply ${final.id} to ${this.transcripts.fileOf(session.id)}: ${oneLine(error)}`);
+        this.log(`chat: could not write the reply ${final.id} to ${this.transcripts.fileOf(session.id)}: ${errorLine(error)}`);
       }
       turn.reply = final;
       session.replace(final);
       this.bus.publish('chat.message.done', { message: copyMessage(final) }, cause);
     });
-  }
-
-  /** One provider per settings: a changed config gets a new one, unchanged settings reuse its connections. */
-  private providerFor(settings: ResolvedProvider): Provider {
-    const key = JSON.stringify([settings.api, settings.apiKey, settings.baseURL]);
-    if (this.provider?.key !== key) {
-      this.provider = { key, provider: this.createProvider({ api: settings.api, apiKey: settings.apiKey, baseURL: settings.baseURL }) };
-    }
-    return this.provider.provider;
   }
 }
 
@@ -465,9 +456,4 @@ function newMessageId(): string {
  */
 function copyMessage(message: ChatMessage): ChatMessage {
   return { ...message, parts: message.parts.map((part) => ({ ...part })), ...(message.usage ? { usage: { ...message.usage } } : {}) };
-}
-
-function oneLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return (message.split('\n')[0] ?? '').trim().slice(0, 500) || 'unknown error';
 }

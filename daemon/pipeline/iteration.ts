@@ -11,7 +11,15 @@
  * - `boundSignal` (a time, cost or token bound hit mid-iteration): the agent stops, its work so far
  *   is committed, the check is skipped, and the iteration comes back `interrupted` with the reason.
  */
-import type { CallUsage, CheckResult, Goal, Iteration, Usage } from '../../protocol/index.ts';
+import {
+  formatSeconds,
+  WAIT_REASONS,
+  type CallUsage,
+  type CheckResult,
+  type Goal,
+  type Iteration,
+  type Usage,
+} from '../../protocol/index.ts';
 import { runAgent, type CutReason } from '../agent/agent-loop.ts';
 import { AgentRun, type AgentRunHooks } from '../agent/agent-run.ts';
 import type { RalphConfig } from '../config/schema.ts';
@@ -263,7 +271,7 @@ class IterationRun {
         input.onSpend?.({ usage: total, waitedMs: this.spent.waitedMs });
       },
       wait: async (event) => {
-        const why = event.reason === 'rate-limit' ? 'rate limited' : event.reason === 'server-error' ? 'server error' : 'stream restart';
+        const why = WAIT_REASONS[event.reason];
         journal.providerWait({ reason: event.reason, seconds: event.seconds, attempt: event.attempt });
         journal.progressReport({ token, message: `waiting ${Math.round(event.seconds)} s: ${why}` });
         await journal.write('model', `waiting ${formatSeconds(event.seconds)} before try ${event.attempt}: ${why}`, {
@@ -483,10 +491,6 @@ function reasonOf(signal: AbortSignal): string {
   const reason: unknown = signal.reason;
   if (reason instanceof Error) return reason.message;
   return typeof reason === 'string' ? reason : 'stopped';
-}
-
-function formatSeconds(seconds: number): string {
-  return `${Number(seconds.toFixed(1))} s`;
 }
 
 function ordinal(n: number): string {

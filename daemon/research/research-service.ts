@@ -14,6 +14,7 @@ import {
   addCallUsage,
   addCost,
   emptyCallUsage,
+  errorLine,
   type CallUsage,
   type EventData,
   type EventEnvelope,
@@ -25,6 +26,7 @@ import { runAgent } from '../agent/agent-loop.ts';
 import { AgentRun } from '../agent/agent-run.ts';
 import type { ResolvedProvider } from '../config/config-service.ts';
 import type { EventBus } from '../events/bus.ts';
+import { ProviderCache } from '../llm/provider-cache.ts';
 import type { ModelTable } from '../llm/models.ts';
 import type { ProviderOptions } from '../llm/provider.ts';
 import { ProviderError, type Provider } from '../llm/types.ts';
@@ -116,7 +118,6 @@ export class ResearchService {
   private readonly repoRoot: string;
   private readonly bus: EventBus;
   private readonly settings: ResearchSettings;
-  private readonly createProvider: (options: ProviderOptions) => Provider;
   private readonly log: Log;
   private readonly fetch: Omit<FetchUrlOptions, 'onFetched'> | undefined;
   private readonly now: () => Date;
@@ -126,14 +127,15 @@ export class ResearchService {
   /** Agents waiting for a free slot, oldest first, across runs. */
   private readonly queue: { live: LiveRun; agent: LiveAgent }[] = [];
   private runningAgents = 0;
-  private provider: { key: string; provider: Provider } | undefined;
+  /** One provider while the settings connect the same way: a changed config gets a new one. */
+  private readonly providers: ProviderCache;
   private closing: Promise<void> | undefined;
 
   private constructor(options: ResearchServiceOptions) {
     this.repoRoot = options.repoRoot;
     this.bus = options.bus;
     this.settings = options.settings;
-    this.createProvider = options.createProvider;
+    this.providers = new ProviderCache(options.createProvider);
     this.log = options.log;
     this.fetch = options.fetch;
     this.now = options.now ?? (() => new Date());
@@ -190,7 +192,7 @@ export class ResearchService {
       cause,
       consolidate: input.consolidate ?? true,
       agents: new Map(),
-      provider: this.providerFor(settings),
+      provider: this.providers.for(settings),
       settings,
       limits,
       progress: new ThrottledReport((changes) => this.publish('progress.report', { token: runToken(run.id), ...changes }, cause)),
@@ -418,10 +420,10 @@ export class ResearchService {
       agent.error = `timed out after ${live.limits.timeoutSeconds} s`;
     } else if (error instanceof ProviderError) {
       agent.status = 'failed';
-      agent.error = oneLine(error);
+      agent.error = errorLine(error);
     } else {
       agent.status = 'failed';
-      agent.error = `internal error: ${oneLine(error)}`;
+      agent.error = `internal error: ${errorLine(error)}`;
       this.log(`research: agent ${live.run.id}:${agent.id} failed: ${stackOf(error)}`);
     }
   }
@@ -505,7 +507,7 @@ export class ResearchService {
     try {
       const done = await new AgentRun(models).follow(
         runAgent({
-          provider: this.providerFor(settings),
+          provider: this.providers.for(settings),
           request: {
             model: settings.model,
             instructions: CONSOLIDATOR_INSTRUCTIONS,
@@ -532,8 +534,8 @@ export class ResearchService {
       return unanswered ? `${text}\n\n${unanswered}` : text;
     } catch (error) {
       if (signal.aborted) return plainConsolidation(run, cancelledNote((signal.reason as Error).message));
-      this.log(`research: the consolidation of run ${run.id} failed: ${oneLine(error)}`);
-      return plainConsolidation(run, `The consolidation call failed (${oneLine(error)}), so the reports are listed as they are.`);
+      this.log(`research: the consolidation of run ${run.id} failed: ${errorLine(error)}`);
+      return plainConsolidation(run, `The consolidation call failed (${errorLine(error)}), so the reports are listed as they are.`);
     }
   }
 
@@ -558,7 +560,7 @@ export class ResearchService {
     try {
       await this.store.save(run);
     } catch (error) {
-      this.log(`research: could not save run ${run.id} to ${this.store.fileOf(run.id)}: ${oneLine(error)}`);
+      this.log(`research: could not save run ${run.id} to ${this.store.fileOf(run.id)}: ${errorLine(error)}`);
     }
   }
 
@@ -574,15 +576,6 @@ export class ResearchService {
       const id = newRunId(this.now());
       if (!this.live.has(id) && !(await this.store.exists(id))) return id;
     }
-  }
-
-  /** One provider per settings: a changed config gets a new one, unchanged settings reuse its connections. */
-  private providerFor(settings: ResolvedProvider): Provider {
-    const key = JSON.stringify([settings.api, settings.apiKey, settings.baseURL]);
-    if (this.provider?.key !== key) {
-      this.provider = { key, provider: this.createProvider({ api: settings.api, apiKey: settings.apiKey, baseURL: settings.baseURL }) };
-    }
-    return this.provider.provider;
   }
 }
 
@@ -644,11 +637,6 @@ function addCall(target: { usage: CallUsage; costUsd: number | null }, usage: Ca
 
 function tokensOf(usage: CallUsage): number {
   return usage.inputTokens + usage.outputTokens;
-}
-
-function oneLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return (message.split('\n')[0] ?? '').trim().slice(0, 500) || 'unknown error';
 }
 
 function stackOf(error: unknown): string {

@@ -10,7 +10,8 @@ import { describe, it } from 'node:test';
 import type { ToolPart } from '../../protocol/index.ts';
 import { makeTempDir } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { recordEvents, startChatDaemon, waitForReply } from './helpers.ts';
+import { recordEvents } from '../helpers/events.ts';
+import { startChatDaemon, waitForReply } from './helpers.ts';
 
 const SECRET = 'the-secret-outside-the-repository';
 

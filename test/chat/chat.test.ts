@@ -12,7 +12,8 @@ import { DEFAULT_MODEL } from '../../daemon/config/schema.ts';
 import { defer, startTestDaemon } from '../helpers/daemon.ts';
 import { makeTempRepo } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { deltasOf, PRICED_MODEL, providerEnv, recordEvents, startChatDaemon, startFakeServer, textOf, waitForReply } from './helpers.ts';
+import { recordEvents } from '../helpers/events.ts';
+import { deltasOf, PRICED_MODEL, providerEnv, startChatDaemon, startFakeServer, textOf, waitForReply } from './helpers.ts';
 
 /** The transcript's messages in conversation order, as a restarted daemon reads them. */
 async function readTranscript(repoRoot: string, session: string): Promise<ChatMessage[]> {

@@ -1,6 +1,5 @@
 /** A real daemon whose chat talks to a real fake-openai server, and ways to follow a reply's events. */
 import type { TestContext } from 'node:test';
-import type { RalphClient } from '../../protocol/client.ts';
 import type { ChatMessage, EventEnvelope } from '../../protocol/index.ts';
 import { startFakeOpenAI, type FakeOpenAIOptions, type FakeOpenAIServer } from '../fake-openai/index.ts';
 import { defer, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
@@ -37,13 +36,6 @@ export async function startChatDaemon(
     configWatch: options.configWatch ?? false,
   });
   return { server, daemon };
-}
-
-/** Every event a client receives, in order. */
-export function recordEvents(client: RalphClient): EventEnvelope[] {
-  const events: EventEnvelope[] = [];
-  client.on('event', (event) => events.push(event));
-  return events;
 }
 
 /** The reply's final message, once its `chat.message.done` has arrived. */

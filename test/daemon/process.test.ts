@@ -7,10 +7,11 @@ import { Daemon } from '../../daemon/daemon.ts';
 import { DaemonRunningError, acquireDaemonLock } from '../../daemon/lock.ts';
 import { ralphPaths } from '../../daemon/paths.ts';
 import { RalphClient } from '../../protocol/client.ts';
-import { readDaemonFile, type EventEnvelope } from '../../protocol/index.ts';
+import { readDaemonFile } from '../../protocol/index.ts';
 import { defer, endpointFromFile, spawnDaemon, startTestDaemon } from '../helpers/daemon.ts';
 import { makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { recordEvents } from '../helpers/events.ts';
 
 /** A repository removed after everything else of the test has stopped. */
 async function repo(t: import('node:test').TestContext): Promise<string> {
@@ -115,8 +116,7 @@ describe('the daemon process', () => {
 
     const client = await RalphClient.connect({ endpoint: endpointFromFile(repoRoot), name: 'test', reconnect: false });
     defer(t, () => client.close());
-    const events: EventEnvelope[] = [];
-    client.on('event', (event) => events.push(event));
+    const events = recordEvents(client);
     const { goal } = await client.request('goal.create', { title: 'Served by a real process' });
     assert.equal(goal.id, 1);
     assert.equal(client.daemon.pid, daemon.child.pid);

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Goal, ResearchRun, SPEC_SECTIONS, type ChatMessage, type EventEnvelope } from '../../protocol/index.ts';
 import type { ScenarioFn, ScenarioRequest } from '../fake-openai/index.ts';
-import { deltasOf, recordEvents, startChatDaemon, textOf, waitForReply } from '../chat/helpers.ts';
+import { deltasOf, startChatDaemon, textOf, waitForReply } from '../chat/helpers.ts';
+import { recordEvents } from '../helpers/events.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const ASK = 'new models shipped, use a team of agents to research what we need to change';

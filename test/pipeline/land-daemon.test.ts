@@ -13,6 +13,7 @@ import { defer, startTestDaemon } from '../helpers/daemon.ts';
 import { git, makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { prepareDoneGoal } from './land-helpers.ts';
+import { recordEvents } from '../helpers/events.ts';
 
 test('goal.land answers {goal, commit, files}, every client sees the goal landed, and a refusal is a Conflict naming the file', async (t) => {
   const repo = await makeTempRepo(undefined, { 'a.txt': 'a\n', 'b.txt': 'b\n' });
@@ -22,8 +23,7 @@ test('goal.land answers {goal, commit, files}, every client sees the goal landed
   const blocked = await prepareDoneGoal({ repoRoot: repo, worktreesRoot, title: 'Change a', files: { 'a.txt': 'A\n' } });
   const { connect } = await startTestDaemon(t, repo, { worktreesRoot });
   const client = await connect();
-  const events: EventEnvelope[] = [];
-  client.on('event', (event) => events.push(event));
+  const events = recordEvents(client);
 
   const result = await client.request('goal.land', { id: clean.goal.id });
   assert.equal(result.commit, git(repo, 'rev-parse', 'HEAD'));

@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { test } from 'node:test';
-import type { EventEnvelope } from '../../protocol/index.ts';
 import { startFakeOpenAI } from '../fake-openai/index.ts';
 import { defer, startTestDaemon } from '../helpers/daemon.ts';
 import { makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 import { pause, waitFor } from '../helpers/wait.ts';
 import { gate, reply, UNPRICED_MODEL } from './executor-helpers.ts';
+import { recordEvents } from '../helpers/events.ts';
 
 test('pipeline.pause and pipeline.resume through the daemon; a client pauses a running goal', async (t) => {
   const repo = await makeTempRepo(undefined);
@@ -27,8 +27,7 @@ test('pipeline.pause and pipeline.resume through the daemon; a client pauses a r
   const { connect } = await startTestDaemon(t, repo, { env, worktreesRoot, configWatch: false, pipeline: {} });
 
   const client = await connect('pipeline-test');
-  const events: EventEnvelope[] = [];
-  client.on('event', (event) => events.push(event));
+  const events = recordEvents(client);
   assert.deepEqual(client.snapshot?.pipeline, { paused: true, running: [] }, 'RALPH_PIPELINE=paused: the daemon starts paused');
 
   const { goal } = await client.request('goal.create', { title: 'Say hello', queue: true });

@@ -2,7 +2,6 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import type { RalphClient } from '../../protocol/client.ts';
 import type { EventEnvelope, ResearchRun } from '../../protocol/index.ts';
 import { providerEnv, startFakeServer } from '../chat/helpers.ts';
 import type { FakeOpenAIOptions, FakeOpenAIServer, Reply, ScenarioFn, ScenarioRequest } from '../fake-openai/index.ts';
@@ -80,13 +79,6 @@ export async function startResearchDaemon(
   );
   const daemon = await startTestDaemon(t, repoRoot, { env: options.env ?? providerEnv(server, options.api), configWatch: false });
   return { server, daemon };
-}
-
-/** Every event a client receives, in order. */
-export function recordEvents(client: RalphClient): EventEnvelope[] {
-  const events: EventEnvelope[] = [];
-  client.on('event', (event) => events.push(event));
-  return events;
 }
 
 /** The run as its last research.updated says, once that says it is final. */

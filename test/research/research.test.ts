@@ -11,7 +11,8 @@ import { ErrorCode, ResearchRun } from '../../protocol/index.ts';
 import type { ScenarioFn } from '../fake-openai/index.ts';
 import { startTestDaemon } from '../helpers/daemon.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { gate, questionOf, recordEvents, requestsFor, researchScenario, startResearchDaemon, waitForFinalRun } from './helpers.ts';
+import { recordEvents } from '../helpers/events.ts';
+import { gate, questionOf, requestsFor, researchScenario, startResearchDaemon, waitForFinalRun } from './helpers.ts';
 
 describe('research runs', () => {
   it('runs three agents at the same time: their requests overlap on the server', async (t) => {

@@ -26,6 +26,7 @@ import { defer, endpointFromFile, rawSocket, spawnDaemon } from '../helpers/daem
 import { makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { reply, UNPRICED_MODEL } from '../pipeline/executor-helpers.ts';
+import { recordEvents } from '../helpers/events.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -101,8 +102,7 @@ test('no secret of the daemon reaches a file, a model request or a client, whate
   await raw.initialize();
   const client = await RalphClient.connect({ endpoint: endpointFromFile(repo), name: 'secrets-test', requestTimeoutMs: 15_000 });
   defer(t, () => client.close());
-  const events: EventEnvelope[] = [];
-  client.on('event', (event) => events.push(event));
+  const events = recordEvents(client);
 
   // ---- The goal executor: commands and file tools in its worktree.
   const toolResults: string[] = [];

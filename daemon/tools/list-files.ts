@@ -6,9 +6,8 @@
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { isGitWorkTree, listGitFiles, walkFiles, type FileListing } from './file-sources.ts';
-import { describeFsError } from './fs-errors.ts';
-import { defineTool, errorResult, type ToolResult } from './tool.ts';
-import { assertReadable, resolveWorkspacePath } from './workspace-path.ts';
+import { onWorkspacePath } from './fs-errors.ts';
+import { defineTool, type ToolResult } from './tool.ts';
 
 export const LIST_LIMITS = {
   /** Lines of the tree at most. */
@@ -25,23 +24,15 @@ export const listFilesTool = defineTool({
   parameters: z.object({
     path: z.string().optional().describe('Folder relative to the workspace root; the whole workspace when left out'),
   }),
-  async execute({ path: requested = '.' }, ctx): Promise<ToolResult> {
-    let display = requested;
-    try {
-      const target = await resolveWorkspacePath(ctx.root, requested);
-      display = target.display;
-      await assertReadable(target, { readIgnoredFiles: ctx.readIgnoredFiles, signal: ctx.signal });
+  execute: ({ path: requested = '.' }, ctx): Promise<ToolResult> =>
+    onWorkspacePath(ctx, requested, {}, async ({ display, realPath }) => {
       ctx.onActivity?.(`listing ${display}`);
-      if (!(await stat(target.realPath)).isDirectory()) return { output: `${display} (a file)`, summary: `listed ${display} (a file)` };
-      const listing: FileListing = (await isGitWorkTree(target.realPath, ctx.signal))
-        ? await listGitFiles(target.realPath, ctx.signal)
-        : await walkFiles(target.realPath, LIST_LIMITS.maxWalkedFiles, ctx.signal);
+      if (!(await stat(realPath)).isDirectory()) return { output: `${display} (a file)`, summary: `listed ${display} (a file)` };
+      const listing: FileListing = (await isGitWorkTree(realPath, ctx.signal))
+        ? await listGitFiles(realPath, ctx.signal)
+        : await walkFiles(realPath, LIST_LIMITS.maxWalkedFiles, ctx.signal);
       return renderListing(display, listing);
-    } catch (error) {
-      if (ctx.signal.aborted) throw error;
-      return errorResult(describeFsError(error, display));
-    }
-  },
+    }),
 });
 
 interface Folder {

@@ -1,11 +1,10 @@
 /** `read_file {path}`: a text file with line numbers, capped; binary files are named, not shown. */
 import { open } from 'node:fs/promises';
 import { z } from 'zod';
-import { describeFsError } from './fs-errors.ts';
+import { onWorkspacePath } from './fs-errors.ts';
 import { formatBytes } from '../../protocol/index.ts';
 import { clipLine, looksBinary } from './text-limits.ts';
 import { defineTool, errorResult, type ToolResult } from './tool.ts';
-import { assertReadable, resolveWorkspacePath } from './workspace-path.ts';
 
 export const READ_LIMITS = {
   /** Bytes of the file read at most (a bigger file is shown truncated). */
@@ -23,18 +22,11 @@ export const readFileTool = defineTool({
   parameters: z.object({
     path: z.string().min(1).describe('File path relative to the workspace root'),
   }),
-  async execute({ path: requested }, ctx): Promise<ToolResult> {
-    let display = requested;
-    try {
-      const target = await resolveWorkspacePath(ctx.root, requested);
-      display = target.display;
-      await assertReadable(target, { readIgnoredFiles: ctx.readIgnoredFiles, signal: ctx.signal });
-      ctx.onActivity?.(`reading ${display}`);
-      return await readNumbered(target.realPath, display);
-    } catch (error) {
-      return errorResult(describeFsError(error, display));
-    }
-  },
+  execute: ({ path: requested }, ctx): Promise<ToolResult> =>
+    onWorkspacePath(ctx, requested, {}, (target) => {
+      ctx.onActivity?.(`reading ${target.display}`);
+      return readNumbered(target.realPath, target.display);
+    }),
 });
 
 async function readNumbered(file: string, display: string): Promise<ToolResult> {

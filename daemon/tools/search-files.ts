@@ -2,11 +2,10 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { gitGrep, isGitWorkTree, walkGrep, type SearchLimits, type SearchOutcome } from './file-sources.ts';
-import { describeFsError } from './fs-errors.ts';
+import { onWorkspacePath } from './fs-errors.ts';
 import { clipLine } from './text-limits.ts';
 import { messageOf } from '../../protocol/index.ts';
 import { clip, defineTool, errorResult, type ToolResult } from './tool.ts';
-import { assertReadable, resolveWorkspacePath } from './workspace-path.ts';
 
 export const SEARCH_LIMITS: SearchLimits & { maxLineLength: number } = {
   maxMatches: 200,
@@ -26,12 +25,9 @@ export const searchFilesTool = defineTool({
     pattern: z.string().min(1).describe('Regular expression to look for, matched line by line'),
     path: z.string().optional().describe('Folder or file to search, relative to the workspace root; everything when left out'),
   }),
-  async execute({ pattern, path: requested = '.' }, ctx): Promise<ToolResult> {
-    let display = requested;
-    try {
-      const target = await resolveWorkspacePath(ctx.root, requested);
-      display = target.display;
-      await assertReadable(target, { readIgnoredFiles: ctx.readIgnoredFiles, signal: ctx.signal });
+  execute: ({ pattern, path: requested = '.' }, ctx): Promise<ToolResult> =>
+    onWorkspacePath(ctx, requested, { errorPrefix: 'search_files: ' }, async (target) => {
+      const { display } = target;
       ctx.onActivity?.(`searching for '${clip(pattern, 60)}'${display === '.' ? '' : ` in ${display}`}`);
       const relPath = path.relative(target.realRoot, target.realPath) || '.';
       let outcome: SearchOutcome;
@@ -47,11 +43,7 @@ export const searchFilesTool = defineTool({
         outcome = await walkGrep(target.realRoot, regex, target.realPath, SEARCH_LIMITS, ctx.signal);
       }
       return renderMatches(pattern, display, outcome);
-    } catch (error) {
-      if (ctx.signal.aborted) throw error;
-      return errorResult(`search_files: ${describeFsError(error, display)}`);
-    }
-  },
+    }),
 });
 
 function renderMatches(pattern: string, display: string, outcome: SearchOutcome): ToolResult {

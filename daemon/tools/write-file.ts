@@ -3,11 +3,10 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
-import { describeFsError } from './fs-errors.ts';
+import { onWorkspacePath } from './fs-errors.ts';
 import { formatBytes, plural } from '../../protocol/index.ts';
 import { looksBinary } from './text-limits.ts';
 import { defineTool, errorResult, type ToolResult } from './tool.ts';
-import { resolveWorkspacePath } from './workspace-path.ts';
 
 export const writeFileTool = defineTool({
   name: 'write_file',
@@ -17,11 +16,9 @@ export const writeFileTool = defineTool({
     path: z.string().min(1).describe('File path relative to the workspace root'),
     content: z.string().describe('The complete new content of the file'),
   }),
-  async execute({ path: requested, content }, ctx): Promise<ToolResult> {
-    let display = requested;
-    try {
-      const target = await resolveWorkspacePath(ctx.root, requested, { forWrite: true });
-      display = target.display;
+  execute: ({ path: requested, content }, ctx): Promise<ToolResult> =>
+    onWorkspacePath(ctx, requested, { forWrite: true }, async (target) => {
+      const { display } = target;
       ctx.onActivity?.(`writing ${display}`);
       const existing = await statIfExists(target.realPath);
       if (existing?.isDirectory()) return errorResult(`${display} is a folder, not a file`);
@@ -30,10 +27,7 @@ export const writeFileTool = defineTool({
       const what = `${countLines(content)} lines, ${formatBytes(Buffer.byteLength(content))}`;
       const verb = existing ? 'wrote' : 'created';
       return { output: `${verb} ${display} (${what})`, summary: `${verb} ${display} (${what})` };
-    } catch (error) {
-      return errorResult(describeFsError(error, display));
-    }
-  },
+    }),
 });
 
 export const editFileTool = defineTool({
@@ -46,11 +40,9 @@ export const editFileTool = defineTool({
     old: z.string().min(1).describe('The exact text to replace; must occur exactly once'),
     new: z.string().describe('The text to put in its place'),
   }),
-  async execute({ path: requested, old, new: replacement }, ctx): Promise<ToolResult> {
-    let display = requested;
-    try {
-      const target = await resolveWorkspacePath(ctx.root, requested, { forWrite: true });
-      display = target.display;
+  execute: ({ path: requested, old, new: replacement }, ctx): Promise<ToolResult> =>
+    onWorkspacePath(ctx, requested, { forWrite: true }, async (target) => {
+      const { display } = target;
       ctx.onActivity?.(`editing ${display}`);
       const info = await stat(target.realPath);
       if (info.isDirectory()) return errorResult(`${display} is a folder, not a file`);
@@ -90,10 +82,7 @@ export const editFileTool = defineTool({
         output: `edited ${display}: replaced ${plural(removed, 'line')} at line ${firstLine} with ${added}`,
         summary: `edited ${display} (line ${firstLine}, -${removed} +${added} lines)`,
       };
-    } catch (error) {
-      return errorResult(describeFsError(error, display));
-    }
-  },
+    }),
 });
 
 async function statIfExists(file: string) {

@@ -9,3 +9,4 @@ export * from './discovery.ts';
 export * from './chat.ts';
 export * from './research.ts';
 export * from './text.ts';
+export * from './progress.ts';

@@ -7,7 +7,15 @@
  * question, done/total = step/maxSteps, message = what it does now); a goal iteration is
  * `goal:<id>:<n>` (kind `iteration`).
  */
-import type { EventData, ProgressUnit, ResearchAgentStatus, ResearchRun, ToolPart } from '../../../protocol/index.ts';
+import {
+  beginUnit,
+  reportOnUnit,
+  type EventData,
+  type ProgressUnit,
+  type ResearchAgentStatus,
+  type ResearchRun,
+  type ToolPart,
+} from '../../../protocol/index.ts';
 
 export type ProgressOutcome = EventData<'progress.end'>['outcome'];
 
@@ -41,21 +49,12 @@ export type ProgressAction =
 
 export function reduceProgress(view: ProgressView, action: ProgressAction): ProgressView {
   switch (action.kind) {
-    case 'begin': {
-      const { token, kind, title, total, parent } = action.data;
-      const unit: UnitView = { token, kind, title, startedAt: action.time };
-      if (total !== undefined) unit.total = total;
-      if (parent !== undefined) unit.parent = parent;
-      return { ...view, units: new Map(view.units).set(token, unit) };
-    }
+    case 'begin':
+      return { ...view, units: new Map(view.units).set(action.data.token, beginUnit(action.data, action.time)) };
     case 'report': {
       const unit = view.units.get(action.data.token);
       if (!unit) return view;
-      const { token: _token, ...changes } = action.data;
-      const next: UnitView = { ...unit };
-      // Only what the report carries changes; the rest is kept from earlier reports.
-      for (const [key, value] of Object.entries(changes)) if (value !== undefined) Object.assign(next, { [key]: value });
-      return { ...view, units: new Map(view.units).set(unit.token, next) };
+      return { ...view, units: new Map(view.units).set(unit.token, reportOnUnit(unit, action.data)) };
     }
     case 'end': {
       const unit = view.units.get(action.data.token);

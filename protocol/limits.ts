@@ -42,13 +42,6 @@ export function maxUnits<T extends z.ZodString>(schema: T, max: number): T {
     .meta({ maxLength: max });
 }
 
-/** `text` cut to at most `max` UTF-16 code units, never between the two halves of a surrogate pair. */
-export function clipUnits(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const code = text.charCodeAt(max - 1);
-  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
-}
-
 export interface JsonBounds {
   /** How deep arrays and objects may nest: `1` and `"x"` are 0 deep, `[]` and `{}` are 1 deep, `[[]]` 2. */
   maxDepth: number;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { describeWait, errorLine, formatBytes, formatSeconds, messageOf, oneLine, plural } from './text.ts';
+import { describeWait, errorLine, firstLine, formatBytes, formatSeconds, messageOf, oneLine, plural } from './text.ts';
 
 describe('shared wording', () => {
   it('puts text on one line: line breaks, tabs and escapes become single spaces', () => {
@@ -54,5 +55,17 @@ describe('shared wording', () => {
     assert.equal(plural(0, 'goal'), '0 goals');
     assert.equal(plural(3, 'invalid file'), '3 invalid files');
     assert.equal(plural(2, 'reply', 'replies'), '2 replies');
+  });
+
+  it('takes text up to its first line break', () => {
+    assert.equal(firstLine('done: all green\nsecond line'), 'done: all green');
+    assert.equal(firstLine('no break'), 'no break');
+    assert.equal(firstLine('\nafter an empty first line'), '');
+  });
+
+  it('imports nothing at run time: the command line loads it before it knows which command runs', async () => {
+    const source = await readFile(new URL('./text.ts', import.meta.url), 'utf8');
+    const runtimeImports = source.split('\n').filter((line) => /^(import|export) .* from /.test(line) && !/^import type /.test(line));
+    assert.deepEqual(runtimeImports, []);
   });
 });

@@ -3,15 +3,28 @@
  * model call's wait. Here once, so a log line, an RPC error, the TUI and the command line say
  * things the same way.
  */
+// Light on purpose (no zod, types only from the schemas): the command line loads it before anything else.
 import type { EventData } from './events.ts';
-import { clipUnits } from './limits.ts';
 
 /** C0 and C1 controls (ESC, CSI, BEL, CR, newlines, tabs…) and DEL. */
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
 
+/** `text` cut to at most `max` UTF-16 code units, never between the two halves of a surrogate pair. */
+export function clipUnits(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}
+
 /** Text on one line: controls (line breaks among them) become spaces, then runs of spaces one. */
 export function oneLine(text: string): string {
   return text.replace(CONTROLS, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** Text up to its first line break (all of it when it has none). */
+export function firstLine(text: string): string {
+  const end = text.indexOf('\n');
+  return end === -1 ? text : text.slice(0, end);
 }
 
 /** What was thrown, as text: an Error's message, anything else as it prints. */
@@ -24,8 +37,7 @@ export function messageOf(error: unknown): string {
  * detail, a stack or a command's output), trimmed, at most `max` UTF-16 units; never empty.
  */
 export function errorLine(error: unknown, max = 500): string {
-  const [first = ''] = messageOf(error).split('\n');
-  return clipUnits(first.trim(), max) || 'unknown error';
+  return clipUnits(firstLine(messageOf(error)).trim(), max) || 'unknown error';
 }
 
 /** "1 goal", "3 goals", "2 replies" (with the plural given). */

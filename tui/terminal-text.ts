@@ -15,7 +15,7 @@ const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
 const CONTROLS_BUT_LAYOUT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /** Text on one line: controls become spaces, then runs of spaces one (protocol/text.ts: the daemon words errors with it too). */
-export { oneLine } from '../protocol/index.ts';
+export { oneLine } from '../protocol/text.ts';
 
 /** Multi-line text made safe to draw: tabs become spaces, other controls go, line breaks stay. */
 export function cleanText(text: string): string {

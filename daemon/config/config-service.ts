@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import type { ProviderSettings } from '../../protocol/index.ts';
+import { messageOf, type ProviderSettings } from '../../protocol/index.ts';
 import { ModelTable } from '../llm/models.ts';
 import {
   applyEnvOverrides,
@@ -147,7 +147,7 @@ export class ConfigService {
       this.onChange(this.current);
     } catch (error) {
       // A throwing listener must not stop later reloads; it is reported like any other problem.
-      this.notifyError(`configuration listener failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.notifyError(`configuration listener failed: ${messageOf(error)}`);
     }
   }
 
@@ -171,9 +171,7 @@ export class ConfigService {
     watcher.on('all', (event) => {
       if (event === 'add' || event === 'change' || event === 'unlink') this.scheduleReload();
     });
-    watcher.on('error', (error) =>
-      this.notifyError(`watching the config file failed: ${error instanceof Error ? error.message : String(error)}`),
-    );
+    watcher.on('error', (error) => this.notifyError(`watching the config file failed: ${messageOf(error)}`));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   }
 

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
+import { messageOf } from '../../protocol/index.ts';
 import { decodeUtf8 } from '../fs/json-text.ts';
 import { readRegularFile, UnsafeFileError } from '../fs/read.ts';
 import { defaultConfig, parseConfig, type RalphConfig } from './schema.ts';
@@ -179,7 +180,7 @@ function withTimeout<T>(work: Promise<T>, ms: number, name: string): Promise<T> 
  */
 function describeLoadError(error: unknown, name: string): string {
   if (error instanceof LoadTimeout) return error.message;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const syntax = /:(\d+):(\d+): ERROR: (.+)/.exec(message);
   if (syntax) return `${name}:${syntax[1]}:${syntax[2]}: ${syntax[3]}`;
   const firstLine = message.split('\n').find((line) => line.trim() !== '') ?? 'unknown error';

@@ -3,6 +3,7 @@
  * config's command policy, and `goal_done {summary}`, with which the agent says the goal's
  * acceptance is met. The harness decides: the goal is done only when the check passes too.
  */
+import { firstLine } from '../../protocol/index.ts';
 import { z } from 'zod';
 import type { RalphConfig } from '../config/schema.ts';
 import type { ToolCall } from '../llm/types.ts';
@@ -78,9 +79,4 @@ export function executorTools(runner: CommandRunner, onDone: (summary: string) =
 /** Whether the loop should end after this call: a goal_done that was accepted. */
 export function isGoalDone(call: ToolCall, result: ToolResult): boolean {
   return call.name === GOAL_DONE_TOOL && result.isError !== true;
-}
-
-function firstLine(text: string): string {
-  const end = text.indexOf('\n');
-  return end === -1 ? text : text.slice(0, end);
 }

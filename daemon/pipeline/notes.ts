@@ -5,7 +5,7 @@
  * ones shrink to their first line, and past a budget the oldest are only counted. (No model call:
  * condensing must not cost money, fail, or change what an earlier iteration was told.)
  */
-import { Iteration, type Attempt, type CheckResult, type Goal } from '../../protocol/index.ts';
+import { firstLine, Iteration, type Attempt, type CheckResult, type Goal } from '../../protocol/index.ts';
 
 export interface CondenseOptions {
   /** The latest notes kept whole. Default 5. */
@@ -46,7 +46,7 @@ export function condenseNotes(notes: readonly string[], options: CondenseOptions
   if (notes.length === 0) return '';
   const split = Math.max(0, notes.length - keepWhole);
   const recent = notes.slice(split).map((note) => clipEnd(note.trim(), NOTE_MAX_CHARS));
-  const older = notes.slice(0, split).map((note) => clipEnd(firstLine(note), 200));
+  const older = notes.slice(0, split).map((note) => clipEnd(firstLine(note.trim()), 200));
 
   // The recent ones always stay (they are what the next step builds on); older lines fill what is left.
   const recentText = recent.join('\n');
@@ -116,10 +116,6 @@ export function retryContext(goal: Goal, options: CondenseOptions = {}): string 
     return `Attempt ${attempt.number} ${ending}.${notes ? `\n${notes}` : ''}`;
   });
   return blocks.join('\n\n');
-}
-
-function firstLine(text: string): string {
-  return text.trim().split('\n')[0] ?? '';
 }
 
 function oneParagraph(text: string): string {

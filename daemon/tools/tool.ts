@@ -4,7 +4,7 @@
  * the model sends back come from the same place.
  */
 import { z } from 'zod';
-import { messageOf } from '../../protocol/index.ts';
+import { firstLine, messageOf } from '../../protocol/index.ts';
 import type { JsonSchema, ToolDefinition } from '../llm/types.ts';
 
 export interface ToolContext {
@@ -78,11 +78,6 @@ export async function runTool(tool: Tool, rawArguments: string, ctx: ToolContext
     if (ctx.signal.aborted) return errorResult(`${tool.name}: cancelled`);
     return errorResult(`${tool.name} failed: ${messageOf(error)}`);
   }
-}
-
-function firstLine(text: string): string {
-  const end = text.indexOf('\n');
-  return end === -1 ? text : text.slice(0, end);
 }
 
 /** `text` cut to `max` characters, with an ellipsis when cut. */

@@ -1,6 +1,6 @@
 /** `ralph logs ID [--follow]`: a goal's execution log, read page by page, then followed live. */
 import type { RalphClient } from '../../protocol/client.ts';
-import type { EventEnvelope, LogEntry } from '../../protocol/index.ts';
+import { messageOf, type EventEnvelope, type LogEntry } from '../../protocol/index.ts';
 import { parseGoalId, type CommandHandler } from './commands.ts';
 import { formatDateTime, note, paint, print, printJsonLine } from './output.ts';
 import { withDaemon } from './session.ts';
@@ -70,7 +70,7 @@ class LogPrinter {
 
   /** Runs work after everything queued before it; a failure is reported and following goes on. */
   enqueue(work: () => Promise<void>): void {
-    this.chain = this.chain.then(work).catch((error: unknown) => note(`logs: ${error instanceof Error ? error.message : String(error)}`));
+    this.chain = this.chain.then(work).catch((error: unknown) => note(`logs: ${messageOf(error)}`));
   }
 
   onEvent(event: EventEnvelope): void {

@@ -3,6 +3,7 @@
  * Exit codes: 0 success, 1 failure, 2 bad usage. Errors are one line on stderr, `ralph: <message>`;
  * RALPH_DEBUG=1 adds the stack.
  */
+import { messageOf } from '../../protocol/text.ts';
 import { parseCommandLine } from './commands.ts';
 import { UsageError } from './errors.ts';
 import { relaunchWithNodeFlags } from '../bin/node-flags.js';
@@ -26,7 +27,7 @@ async function run(argv: readonly string[]): Promise<number> {
 
 function reportError(error: unknown): number {
   const usage = error instanceof UsageError;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   let line = errorLine(message);
   if (usage && error.helpFor !== undefined) line += ` (see: ralph ${error.helpFor ? `${error.helpFor} ` : ''}--help)`;
   process.stderr.write(`ralph: ${line}\n`);

@@ -3,7 +3,7 @@
  * and status change the connection reports, batched to at most one render per frame.
  */
 import { useCallback, useLayoutEffect, useMemo, useSyncExternalStore } from 'react';
-import type { EventEnvelope, Snapshot } from '../../../protocol/index.ts';
+import { messageOf, type EventEnvelope, type Snapshot } from '../../../protocol/index.ts';
 import { fetchSnapshot, type ConnectionStatus, type DaemonConnection } from '../connection.ts';
 import { initialViewState, type ViewAction, type ViewState } from '../state/view-state.ts';
 import { ViewStore } from '../state/view-store.ts';
@@ -56,7 +56,7 @@ export function useDaemonState(connection: DaemonConnection): DaemonState {
         },
         (error: unknown) => {
           arrivedDuringResync = null;
-          const message = `could not refresh the goals (the list may be out of date): ${error instanceof Error ? error.message : String(error)}`;
+          const message = `could not refresh the goals (the list may be out of date): ${messageOf(error)}`;
           if (!disposed) batcher.push({ kind: 'connection-error', message });
         },
       );

@@ -9,6 +9,7 @@
  * end) with modifiers (`ctrl+`, `meta+` or `alt+`, `shift+`): `ctrl+c q`, `shift+tab`, `j down`.
  */
 import type { Key } from 'ink';
+import { messageOf } from '../../../protocol/index.ts';
 
 export const KEY_CONTEXTS = ['global', 'pipeline', 'chat', 'log'] as const;
 export type KeyContext = (typeof KEY_CONTEXTS)[number];
@@ -208,7 +209,7 @@ export function buildKeymap(overrides: Readonly<Record<string, string>> = {}): K
     try {
       parsed = parseKeySpec(spec);
     } catch (error) {
-      problems.push(`tui.keys.${name}: ${error instanceof Error ? error.message : String(error)}`);
+      problems.push(`tui.keys.${name}: ${messageOf(error)}`);
       continue;
     }
     const context = ACTIONS[actionName].context;

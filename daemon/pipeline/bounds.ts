@@ -7,7 +7,7 @@
  * model provider's rate limits (waits pause an iteration rather than burn it), so neither a
  * rate-limited provider nor a daemon that was down for the night uses up a goal's time.
  */
-import { addUsage, type Iteration, type Usage } from '../../protocol/index.ts';
+import { addUsage, formatSeconds, type Iteration, type Usage } from '../../protocol/index.ts';
 import type { RalphConfig } from '../config/schema.ts';
 
 export interface Bounds {
@@ -113,7 +113,7 @@ function maskNumbers(text: string): string {
 function formatMinutes(ms: number): string {
   const minutes = ms / 60_000;
   if (minutes >= 1) return `${Number(minutes.toFixed(1))} min`;
-  return `${Number((ms / 1000).toFixed(1))} s`;
+  return formatSeconds(ms / 1000);
 }
 
 function formatUsd(usd: number): string {

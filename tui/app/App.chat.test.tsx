@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCode, RpcError, type ChatMessage, type Snapshot } from '../../protocol/index.ts';
-import { reply, researchRun, SESSION, toolPart, userMessage } from './testing/chat-fixtures.ts';
-import { FakeConnection, type RequestHandler } from './testing/fake-connection.ts';
-import { DEFAULT_SETTINGS, makeEvent, makeGoal, makeSnapshot } from './testing/fixtures.ts';
-import { KEYS, renderApp } from './testing/render-app.tsx';
-import { eventually } from './testing/wait-for.ts';
+import { reply, researchRun, SESSION, toolPart, userMessage } from '../../test/helpers/tui/chat-fixtures.ts';
+import { FakeConnection, type RequestHandler } from '../../test/helpers/tui/fake-connection.ts';
+import { DEFAULT_SETTINGS, makeEvent, makeGoal, makeSnapshot } from '../../test/helpers/tui/fixtures.ts';
+import { KEYS, renderApp } from '../../test/helpers/tui/render-app.tsx';
+import { eventually } from '../../test/helpers/tui/wait-for.ts';
 import { PROVIDER_HINT } from './views/chat-lines.ts';
 
 function chatSnapshot(

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 
-const PRINT_FRAME = fileURLToPath(new URL('./testing/print-frame.tsx', import.meta.url));
+const PRINT_FRAME = fileURLToPath(new URL('../../test/helpers/tui/print-frame.tsx', import.meta.url));
 /** An SGR sequence that sets a foreground or background color (30–37, 38;…, 40–47, 48;…, 90–97, 100–107). */
 const COLOR_SGR = /\u001b\[(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]/;
 

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startTestDaemon } from '../../test/helpers/daemon.ts';
-import { KEYS, renderApp } from './testing/render-app.tsx';
-import { eventually } from './testing/wait-for.ts';
+import { KEYS, renderApp } from '../../test/helpers/tui/render-app.tsx';
+import { eventually } from '../../test/helpers/tui/wait-for.ts';
 
 test('two TUIs on one daemon show the same pipeline live, and a key in one queues for both', async (t) => {
   const { connect } = await startTestDaemon(t);

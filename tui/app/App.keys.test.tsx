@@ -6,11 +6,11 @@ import { describe, test } from 'node:test';
 import { makeTempDir } from '../../test/helpers/repo.ts';
 import { ErrorCode, RpcError, type Goal } from '../../protocol/index.ts';
 import { terminalEditor } from './editor.ts';
-import { appendingEditor } from './testing/editor-script.ts';
-import { FakeConnection, type RequestHandler } from './testing/fake-connection.ts';
-import { makeEvent, makeGoal, makeSnapshot } from './testing/fixtures.ts';
-import { KEYS, renderApp } from './testing/render-app.tsx';
-import { eventually } from './testing/wait-for.ts';
+import { appendingEditor } from '../../test/helpers/tui/editor-script.ts';
+import { FakeConnection, type RequestHandler } from '../../test/helpers/tui/fake-connection.ts';
+import { makeEvent, makeGoal, makeSnapshot } from '../../test/helpers/tui/fixtures.ts';
+import { KEYS, renderApp } from '../../test/helpers/tui/render-app.tsx';
+import { eventually } from '../../test/helpers/tui/wait-for.ts';
 import { defer } from '../../test/helpers/defer.ts';
 
 const GOALS = [

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LogEntry } from '../../protocol/index.ts';
 import { LOG_PAGE } from './state/log-state.ts';
-import { FakeConnection } from './testing/fake-connection.ts';
-import { makeEvent, makeGoal, makeSnapshot } from './testing/fixtures.ts';
-import { KEYS, renderApp } from './testing/render-app.tsx';
-import { eventually } from './testing/wait-for.ts';
+import { FakeConnection } from '../../test/helpers/tui/fake-connection.ts';
+import { makeEvent, makeGoal, makeSnapshot } from '../../test/helpers/tui/fixtures.ts';
+import { KEYS, renderApp } from '../../test/helpers/tui/render-app.tsx';
+import { eventually } from '../../test/helpers/tui/wait-for.ts';
 
 /** A goal's log as the daemon holds it: read in pages (logs.read), grown with log.appended events. */
 class GoalLogSource {

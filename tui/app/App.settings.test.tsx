@@ -8,10 +8,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { defer, startTestDaemon } from '../../test/helpers/daemon.ts';
 import { makeTempRepo } from '../../test/helpers/repo.ts';
-import { FakeConnection } from './testing/fake-connection.ts';
-import { DEFAULT_SETTINGS, makeEvent, makeGoal, makeSnapshot } from './testing/fixtures.ts';
-import { KEYS, renderApp } from './testing/render-app.tsx';
-import { eventually } from './testing/wait-for.ts';
+import { FakeConnection } from '../../test/helpers/tui/fake-connection.ts';
+import { DEFAULT_SETTINGS, makeEvent, makeGoal, makeSnapshot } from '../../test/helpers/tui/fixtures.ts';
+import { KEYS, renderApp } from '../../test/helpers/tui/render-app.tsx';
+import { eventually } from '../../test/helpers/tui/wait-for.ts';
 
 test('an edit of ralph.config.ts rebinds the keys of every attached TUI; a bad binding is a notice, not a crash', async (t) => {
   const repoRoot = await makeTempRepo(undefined, { 'ralph.config.ts': "export default { chat: { model: 'gpt-5.5' } };\n" });

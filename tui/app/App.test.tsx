@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RpcError, ErrorCode, type MethodName } from '../../protocol/index.ts';
-import { FakeConnection } from './testing/fake-connection.ts';
-import { makeClient, makeEvent, makeGoal, makeSnapshot } from './testing/fixtures.ts';
-import { KEYS, renderApp } from './testing/render-app.tsx';
-import { eventually } from './testing/wait-for.ts';
+import { FakeConnection } from '../../test/helpers/tui/fake-connection.ts';
+import { makeClient, makeEvent, makeGoal, makeSnapshot } from '../../test/helpers/tui/fixtures.ts';
+import { KEYS, renderApp } from '../../test/helpers/tui/render-app.tsx';
+import { eventually } from '../../test/helpers/tui/wait-for.ts';
 import { buildKeymap } from './keys/keymap.ts';
 import { footerText } from './views/help-lines.ts';
 

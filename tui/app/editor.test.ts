@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { makeTempDir } from '../../test/helpers/repo.ts';
 import { editorCommand, terminalEditor } from './editor.ts';
-import { appendingEditor } from './testing/editor-script.ts';
+import { appendingEditor } from '../../test/helpers/tui/editor-script.ts';
 
 test('the spec goes to a temporary file, the editor changes it, the new text comes back and the file goes', async (t) => {
   const dir = await makeTempDir(t);

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, test, type TestContext } from 'node:test';
 import { runTui } from './run.tsx';
-import { FakeConnection } from './testing/fake-connection.ts';
-import { makeGoal, makeSnapshot } from './testing/fixtures.ts';
-import { KEYS } from './testing/render-app.tsx';
-import { eventually } from './testing/wait-for.ts';
+import { FakeConnection } from '../../test/helpers/tui/fake-connection.ts';
+import { makeGoal, makeSnapshot } from '../../test/helpers/tui/fixtures.ts';
+import { KEYS } from '../../test/helpers/tui/render-app.tsx';
+import { eventually } from '../../test/helpers/tui/wait-for.ts';
 
 /** A terminal in memory: keys in, frames out (Ink needs raw mode and ref/unref on its input). */
 function memoryTerminal(t: TestContext, { interactive = true } = {}) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventually } from '../testing/wait-for.ts';
+import { eventually } from '../../../test/helpers/tui/wait-for.ts';
 import { FrameBatcher } from './frame-batcher.ts';
 
 test('a burst of items is delivered once, in order', async () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { reply, SESSION } from '../testing/chat-fixtures.ts';
-import { makeEvent, makeGoal, makeSnapshot } from '../testing/fixtures.ts';
-import { press } from '../testing/keys.ts';
+import { reply, SESSION } from '../../../test/helpers/tui/chat-fixtures.ts';
+import { makeEvent, makeGoal, makeSnapshot } from '../../../test/helpers/tui/fixtures.ts';
+import { press } from '../../../test/helpers/tui/keys.ts';
 import { initialViewState, reduce, type ViewState } from '../state/view-state.ts';
 import type { Goal } from '../../../protocol/index.ts';
 import { interpretKey, type Command, type Intent, type KeyLayout } from './interpret.ts';

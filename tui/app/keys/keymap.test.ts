@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { press } from '../testing/keys.ts';
+import { press } from '../../../test/helpers/tui/keys.ts';
 import { ACTION_NAMES, type ACTIONS, buildKeymap, keyName, parseKey, parseKeySpec, showKey, showKeys } from './keymap.ts';
 
 describe('key specs', () => {

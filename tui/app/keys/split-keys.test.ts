@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { press } from '../testing/keys.ts';
+import { press } from '../../../test/helpers/tui/keys.ts';
 import { keyName } from './keymap.ts';
 import { splitKeys } from './split-keys.ts';
 

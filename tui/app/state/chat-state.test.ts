@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { reply, SESSION, toolPart, userMessage } from '../testing/chat-fixtures.ts';
+import { reply, SESSION, toolPart, userMessage } from '../../../test/helpers/tui/chat-fixtures.ts';
 import { chatFromSnapshot, queuedReplies, reduceChat, streamingMessage, userTexts, type ChatAction, type ChatView } from './chat-state.ts';
 
 const fresh = (messages = [userMessage('u1', 'hello')]): ChatView =>

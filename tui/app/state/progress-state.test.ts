@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { researchRun, toolPart } from '../testing/chat-fixtures.ts';
+import { researchRun, toolPart } from '../../../test/helpers/tui/chat-fixtures.ts';
 import {
   MAX_ENDED_UNITS,
   progressFromSnapshot,

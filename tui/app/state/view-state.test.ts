@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { EVENT_TYPES, type ChatMessage, type EventType } from '../../../protocol/index.ts';
-import { DEFAULT_SETTINGS, makeClient, makeEvent, makeGoal, makeSnapshot } from '../testing/fixtures.ts';
+import { DEFAULT_SETTINGS, makeClient, makeEvent, makeGoal, makeSnapshot } from '../../../test/helpers/tui/fixtures.ts';
 import {
   changedFileCount,
   goalGroups,

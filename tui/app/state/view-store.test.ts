@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { makeGoal, makeSnapshot } from '../testing/fixtures.ts';
+import { makeGoal, makeSnapshot } from '../../../test/helpers/tui/fixtures.ts';
 import { ViewStore } from './view-store.ts';
 import { initialViewState } from './view-state.ts';
 

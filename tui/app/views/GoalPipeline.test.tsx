@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { render } from 'ink-testing-library';
 import type { Goal } from '../../../protocol/index.ts';
-import { makeGoal } from '../testing/fixtures.ts';
+import { makeGoal } from '../../../test/helpers/tui/fixtures.ts';
 import { GoalPipeline } from './GoalPipeline.tsx';
 import { displayWidth } from './text.ts';
 

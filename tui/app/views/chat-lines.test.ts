@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { chatFromSnapshot } from '../state/chat-state.ts';
 import { progressFromSnapshot, reduceProgress, type ProgressView } from '../state/progress-state.ts';
-import { reply, researchRun, SESSION, toolPart, userMessage } from '../testing/chat-fixtures.ts';
+import { reply, researchRun, SESSION, toolPart, userMessage } from '../../../test/helpers/tui/chat-fixtures.ts';
 import { chatFrame, messageRows, PROVIDER_HINT, summarizeArguments, toolRow, type ChatRowsOptions } from './chat-lines.ts';
 import { rowText, rowWidth } from './text.ts';
 

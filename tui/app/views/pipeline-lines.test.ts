@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { initialViewState, reduce } from '../state/view-state.ts';
-import { makeEvent, makeGoal, makeSnapshot } from '../testing/fixtures.ts';
+import { makeEvent, makeGoal, makeSnapshot } from '../../../test/helpers/tui/fixtures.ts';
 import { goalDetail, goalMeta, pipelineLines, scrollWindow } from './pipeline-lines.ts';
 
 describe('pipelineLines', () => {

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import stringWidth from 'string-width';
 import type { LogEntry } from '../../../protocol/index.ts';
 import { progressFromSnapshot } from '../state/progress-state.ts';
-import { reply, userMessage } from '../testing/chat-fixtures.ts';
+import { reply, userMessage } from '../../../test/helpers/tui/chat-fixtures.ts';
 import { messageRows } from './chat-lines.ts';
 import { logRow } from './log-lines.ts';
 import { rowText } from './text.ts';

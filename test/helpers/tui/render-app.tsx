@@ -1,8 +1,8 @@
 /** Renders the App on a connection (in-memory or a real client) with ink-testing-library, unmounted after the test. */
 import type { TestContext } from 'node:test';
 import { render } from 'ink-testing-library';
-import { App, type AppProps } from '../App.tsx';
-import type { DaemonConnection } from '../connection.ts';
+import { App, type AppProps } from '../../../tui/app/App.tsx';
+import type { DaemonConnection } from '../../../tui/app/connection.ts';
 
 /** What a terminal sends for these keys. */
 export const KEYS = {

@@ -1,6 +1,6 @@
 /** Ink key events for tests of the key handling: what Ink reports for a key (input, Key). */
 import type { Key } from 'ink';
-import { NO_KEY } from '../keys/split-keys.ts';
+import { NO_KEY } from '../../../tui/app/keys/split-keys.ts';
 
 const NAMED: Record<string, Partial<Key>> = {
   enter: { return: true },

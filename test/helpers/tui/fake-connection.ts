@@ -16,7 +16,7 @@ import {
   type ResultOf,
   type Snapshot,
 } from '../../../protocol/index.ts';
-import type { ConnectionStatus, DaemonConnection, DaemonConnectionEvents, DaemonConnectionListener } from '../connection.ts';
+import type { ConnectionStatus, DaemonConnection, DaemonConnectionEvents, DaemonConnectionListener } from '../../../tui/app/connection.ts';
 
 export interface SentRequest {
   method: MethodName;

@@ -3,7 +3,7 @@
  * process by the NO_COLOR test, because color support is decided when the process starts.
  */
 import { render } from 'ink-testing-library';
-import { App } from '../App.tsx';
+import { App } from '../../../tui/app/App.tsx';
 import { reply, SESSION } from './chat-fixtures.ts';
 import { FakeConnection } from './fake-connection.ts';
 import { makeGoal, makeSnapshot } from './fixtures.ts';

@@ -1,2 +1,0 @@
-export * from './repo.ts';
-export * from './daemon.ts';

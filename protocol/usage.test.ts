@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addCallUsage, addCost, addUsage, CallUsage, emptyCallUsage, emptyUsage, Usage, usageOfCall } from './usage.ts';
+import { addCallUsage, addCost, addUsage, CallUsage, emptyCallUsage, emptyUsage, Usage } from './usage.ts';
 
 const call = (inputTokens: number, outputTokens: number, cachedInputTokens = 0, reasoningTokens = 0): CallUsage => ({
   inputTokens,
@@ -28,12 +28,12 @@ describe('usage arithmetic', () => {
   });
 
   it("adds a goal's usages: tokens, calls and cost, unknown once a price is", () => {
-    const one = usageOfCall(call(1000, 200, 400, 50), 0.01);
-    assert.deepEqual(one, { inputTokens: 1000, cachedInputTokens: 400, outputTokens: 200, calls: 1, costUsd: 0.01 });
-    const two = addUsage(one, usageOfCall(call(10, 2), 0.02));
+    const one: Usage = { inputTokens: 1000, cachedInputTokens: 400, outputTokens: 200, calls: 1, costUsd: 0.01 };
+    const unpriced: Usage = { inputTokens: 1, cachedInputTokens: 0, outputTokens: 1, calls: 1, costUsd: null };
+    const two = addUsage(one, { inputTokens: 10, cachedInputTokens: 0, outputTokens: 2, calls: 1, costUsd: 0.02 });
     assert.deepEqual(two, { inputTokens: 1010, cachedInputTokens: 400, outputTokens: 202, calls: 2, costUsd: 0.01 + 0.02 });
-    assert.equal(addUsage(two, usageOfCall(call(1, 1), null)).costUsd, null);
-    assert.equal(addUsage(addUsage(two, usageOfCall(call(1, 1), null)), one).costUsd, null);
+    assert.equal(addUsage(two, unpriced).costUsd, null);
+    assert.equal(addUsage(addUsage(two, unpriced), one).costUsd, null);
     assert.deepEqual(addUsage(emptyUsage(), one), one);
     assert.ok(Usage.safeParse(two).success);
   });

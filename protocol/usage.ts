@@ -57,14 +57,3 @@ export function addUsage(a: Usage, b: Usage): Usage {
     costUsd: addCost(a.costUsd, b.costUsd),
   };
 }
-
-/** One call as a usage to add to a goal's: its tokens (a goal does not count reasoning apart), one call, its cost. */
-export function usageOfCall(call: CallUsage, costUsd: number | null): Usage {
-  return {
-    inputTokens: call.inputTokens,
-    cachedInputTokens: call.cachedInputTokens,
-    outputTokens: call.outputTokens,
-    calls: 1,
-    costUsd,
-  };
-}

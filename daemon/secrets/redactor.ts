@@ -252,9 +252,6 @@ function isRedactable(value: string): boolean {
   return value.length >= MIN_SECRET_LENGTH && !SETTING_WORDS.has(value.trim().toLowerCase());
 }
 
-/** Redacts nothing: for callers that have no secrets to hide (tests, tools used alone). */
-export const NO_REDACTION: Redact = (text) => text;
-
 /** The forms of a value that are matched, each with what the label says about it. */
 function formsOf(value: string): [string, string][] {
   const forms: [string, string][] = [[value, '']];

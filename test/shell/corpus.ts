@@ -270,6 +270,84 @@ export const SHELL_CORPUS: CorpusLine[] = [
       ['git', 'show', '$h'],
     ],
   },
+  {
+    line: 'git push 2>&1|tee x',
+    commands: [
+      ['git', 'push'],
+      ['tee', 'x'],
+    ],
+  },
+  { line: 'if [[ $(id) ]]; then :; fi', commands: [['id'], [':']] },
+  {
+    line: 'echo $(echo ")")',
+    commands: [
+      ['echo', ')'],
+      ['echo', '$(echo ")")'],
+    ],
+  },
+  {
+    line: "echo $(echo '(' )",
+    commands: [
+      ['echo', '('],
+      ['echo', "$(echo '(' )"],
+    ],
+  },
+  { line: 'cat <<"EOF"\n$(rm x)\nEOF', commands: [['cat']] },
+  { line: 'cat <<\\EOF\n$(rm x)\nEOF', commands: [['cat']] },
+  { line: 'cat <<EOF | sh\necho hi\nEOF', commands: [['cat'], ['sh']] },
+  { line: 'echo $(ls # comment )\n)', commands: [['ls'], ['echo', '$(ls # comment )\n)']] },
+  { line: 'case $x in *\\)*) rm x;; esac', commands: [['rm', 'x']] },
+  {
+    line: 'echo $(( $(id -u) ))',
+    commands: [
+      ['id', '-u'],
+      ['echo', '$(( $(id -u) ))'],
+    ],
+  },
+  {
+    line: '$(which git) push',
+    commands: [
+      ['which', 'git'],
+      ['$(which git)', 'push'],
+    ],
+  },
+  { line: '\\git push', commands: [['git', 'push']] },
+  { line: 'g""it push', commands: [['git', 'push']] },
+  { line: "'git' push", commands: [['git', 'push']] },
+  { line: '{ rm -rf x; }&', commands: [['rm', '-rf', 'x']] },
+  { line: 'for i in 1 2; { echo $i; }', commands: [['echo', '$i']] },
+  { line: '[[ $x =~ ^(a|b)$ ]] && ls', commands: [['ls']] },
+  { line: '[[ ( -f a ) || -f b ]] && ls', commands: [['ls']] },
+  {
+    line: 'echo "$(echo "nested "quotes" here")"',
+    commands: [
+      ['echo', 'nested quotes here'],
+      ['echo', '$(echo "nested "quotes" here")'],
+    ],
+  },
+  {
+    line: 'git push -- "$(printf %s "$BRANCH")"',
+    commands: [
+      ['printf', '%s', '$BRANCH'],
+      ['git', 'push', '--', '$(printf %s "$BRANCH")'],
+    ],
+  },
+  { line: 'exec >log 2>&1; make', commands: [['exec'], ['make']] },
+  { line: 'a=1 b=2', commands: [] },
+  { line: 'a=$(rm -rf x) b=`id`', commands: [['rm', '-rf', 'x'], ['id']] },
+  { line: 'env -i PATH=/bin git push', commands: [['env', '-i', 'PATH=/bin', 'git', 'push']] },
+  { line: 'nohup ./run.sh > out 2>&1 &', commands: [['nohup', './run.sh']] },
+  { line: 'if (( $# > 0 )); then shift; fi', commands: [['shift']] },
+  {
+    line: 'echo ${arr[$(id -u)]}',
+    commands: [
+      ['id', '-u'],
+      ['echo', '${arr[$(id -u)]}'],
+    ],
+  },
+  { line: 'echo {a,b}$(id)', commands: [['id'], ['echo', '{a,b}$(id)']] },
+  { line: 'git commit -m "fix: handle \\"quoted\\" names"', commands: [['git', 'commit', '-m', 'fix: handle "quoted" names']] },
+  { line: 'echo $"translated $(id)"', commands: [['id'], ['echo', 'translated $(id)']] },
 ];
 
 /** Commands as comparable strings, sorted: the same commands in any order compare equal. */

@@ -61,6 +61,8 @@ export function startRalph(args: string[], options: RunOptions = {}): Running {
       resolve({ code, stdout, stderr });
     });
   });
+  // A command that exits before reading its input (bad usage) closes the pipe: EPIPE here is no failure.
+  child.stdin.on('error', () => {});
   child.stdin.end(options.input ?? '');
   return { stdout: () => stdout, stderr: () => stderr, signal: (signal) => child.kill(signal), done };
 }

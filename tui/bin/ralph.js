@@ -1,9 +1,17 @@
 #!/usr/bin/env node
-// The `ralph` command, on Node 22 or newer: `npm start`, `npm run` and `npx ralph` put this package's
-// Node 24 (the `node` dev dependency) first on PATH.
+// The `ralph` command, on Node 22 or newer. On PATH (`npm link`) it starts with the system's `node`:
+// an older one hands the command over to the Node 24 this package ships (find-node.js).
 const major = Number(process.versions.node.split('.')[0]);
-if (major < 22) {
-  process.stderr.write(`ralph: needs Node.js 22 or newer (this is ${process.version}); run it with npx ralph or npm start\n`);
+const { HANDED_OVER, MIN_NODE_MAJOR, handOver, packagedNode } = await import('./find-node.js');
+if (major < MIN_NODE_MAJOR) {
+  const node = process.env[HANDED_OVER] === '1' ? null : packagedNode();
+  if (node) {
+    handOver(node);
+    await new Promise(() => {}); // the handed-over command's exit ends this process
+  }
+  process.stderr.write(
+    `ralph: needs Node.js ${MIN_NODE_MAJOR} or newer (this is ${process.version}); run npm install in Ralph's folder (it brings Node 24), or install a newer Node\n`,
+  );
   process.exit(1);
 }
 // The bare `ralph` opens the TUI, which runs in a Node with its own heap flags: started again now,

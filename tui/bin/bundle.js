@@ -1,10 +1,13 @@
 // @ts-check
 /**
- * The command line and the TUI, bundled: one esbuild build of tui/cli/main.ts into tui/.build/.
+ * The command line, the TUI and the daemon, bundled: one esbuild build of tui/cli/main.ts and
+ * daemon/main.ts into tui/.build/ (shared code, the protocol, in chunks both load).
  *
  * Why: loading ~200 TypeScript modules through tsx's loader took the TUI ~800 ms to its first frame,
- * the bundle ~300 ms (bench/tui.ts); a bare Ink app takes ~280 ms here. The daemon still runs
- * from source through tsx: its start-up is not what a developer waits on.
+ * the bundle ~300 ms (bench/tui.ts); a bare Ink app takes ~280 ms here. The daemon's first start of
+ * the day is waited on too (`ralph` with no daemon running): the command line starts it from its
+ * bundle when that is fresh (tui/connection/daemon.ts), from source through tsx otherwise. tsx stays
+ * outside the bundle: the daemon loads `ralph.config.ts` through it.
  *
  * The bundle is a cache of the source, never the truth: `ralph` checks it against the sources it was
  * built from (size and mtime of each, in the manifest) and rebuilds it when one changed, so an edit
@@ -24,15 +27,16 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BUILD_DIR = path.join(ROOT, 'tui', '.build');
 const MANIFEST = path.join(BUILD_DIR, 'manifest.json');
 const ENTRY = 'tui/cli/main.ts';
+const DAEMON_ENTRY = 'daemon/main.ts';
 /** Files the build depends on besides the sources esbuild reports: its options, and the installed packages. */
 const BUILD_INPUTS = ['tui/bin/bundle.js', 'package.json', 'tsconfig.json', 'node_modules/.package-lock.json'];
 /** Outputs of older builds are removed this long after they were written (a TUI may still be running one). */
 const PRUNE_AFTER_MS = 24 * 60 * 60 * 1000;
-const MANIFEST_VERSION = 1;
+const MANIFEST_VERSION = 2;
 
 /**
  * @typedef {{ size: number, mtimeMs: number }} Stamp
- * @typedef {{ version: number, entry: string, inputs: Record<string, Stamp> }} Manifest
+ * @typedef {{ version: number, entry: string, daemonEntry: string, inputs: Record<string, Stamp> }} Manifest
  */
 
 /** @param {string} file @returns {Stamp | null} */
@@ -52,6 +56,23 @@ function stampOf(file) {
  * @returns {string | null} the entry's absolute path
  */
 export function freshBundle(manifestFile = MANIFEST) {
+  return freshEntries(manifestFile)?.entry ?? null;
+}
+
+/**
+ * The daemon's entry in the current bundle when it is fresh (see freshBundle), else null.
+ * @param {string} [manifestFile]
+ * @returns {string | null}
+ */
+export function freshDaemonBundle(manifestFile = MANIFEST) {
+  return freshEntries(manifestFile)?.daemonEntry ?? null;
+}
+
+/**
+ * @param {string} manifestFile
+ * @returns {{ entry: string, daemonEntry: string } | null} absolute paths
+ */
+function freshEntries(manifestFile) {
   /** @type {Manifest} */
   let manifest;
   try {
@@ -59,13 +80,20 @@ export function freshBundle(manifestFile = MANIFEST) {
   } catch {
     return null;
   }
-  if (manifest?.version !== MANIFEST_VERSION || typeof manifest.entry !== 'string' || typeof manifest.inputs !== 'object') return null;
+  if (
+    manifest?.version !== MANIFEST_VERSION ||
+    typeof manifest.entry !== 'string' ||
+    typeof manifest.daemonEntry !== 'string' ||
+    typeof manifest.inputs !== 'object'
+  )
+    return null;
   for (const [file, stamp] of Object.entries(manifest.inputs)) {
     const now = stampOf(file);
     if (!now || now.size !== stamp.size || now.mtimeMs !== stamp.mtimeMs) return null;
   }
   const entry = path.join(path.dirname(manifestFile), manifest.entry);
-  return stampOf(path.relative(ROOT, entry)) ? entry : null;
+  const daemonEntry = path.join(path.dirname(manifestFile), manifest.daemonEntry);
+  return stampOf(path.relative(ROOT, entry)) && stampOf(path.relative(ROOT, daemonEntry)) ? { entry, daemonEntry } : null;
 }
 
 /**
@@ -83,7 +111,9 @@ export async function buildBundle({ outDir = BUILD_DIR } = {}) {
   for (const file of [...sources, ...BUILD_INPUTS]) before.set(file, stampOf(file));
   const result = await esbuild.build({
     absWorkingDir: ROOT,
-    entryPoints: { main: ENTRY },
+    entryPoints: { main: ENTRY, daemon: DAEMON_ENTRY },
+    // tsx loads the repository's ralph.config.ts in the daemon with loader files of its own; esbuild is the build.
+    external: ['tsx', 'tsx/*', 'esbuild'],
     outdir: outDir,
     bundle: true,
     splitting: true, // each command loads its own code: `ralph goal list` does not load Ink
@@ -109,12 +139,14 @@ export async function buildBundle({ outDir = BUILD_DIR } = {}) {
   });
   mkdirSync(outDir, { recursive: true });
   let entry = '';
+  let daemonEntry = '';
   for (const file of result.outputFiles) {
     writeOnce(file.path, file.contents);
     const output = result.metafile.outputs[path.relative(ROOT, file.path)];
     if (output?.entryPoint === ENTRY) entry = path.basename(file.path);
+    if (output?.entryPoint === DAEMON_ENTRY) daemonEntry = path.basename(file.path);
   }
-  if (!entry) throw new Error(`the build of ${ENTRY} produced no entry`);
+  if (!entry || !daemonEntry) throw new Error(`the build of ${ENTRY} and ${DAEMON_ENTRY} produced no entry`);
   /** @type {Record<string, Stamp>} */
   const inputs = {};
   const built = Object.keys(result.metafile.inputs).filter((file) => !file.includes('node_modules/'));
@@ -123,7 +155,7 @@ export async function buildBundle({ outDir = BUILD_DIR } = {}) {
     if (stamp) inputs[file] = stamp;
   }
   /** @type {Manifest} */
-  const manifest = { version: MANIFEST_VERSION, entry, inputs };
+  const manifest = { version: MANIFEST_VERSION, entry, daemonEntry, inputs };
   writeAtomically(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 1));
   prune(outDir, new Set(['manifest.json', ...result.outputFiles.map((file) => path.basename(file.path))]), startedAt);
   return path.join(outDir, entry);
@@ -167,7 +199,7 @@ const yogaWithoutFetch = {
   },
 };
 
-/** Ralph's own TypeScript sources the command line may load (stamped before the build reads them). */
+/** Ralph's own TypeScript sources the command line and the daemon may load (stamped before the build reads them). */
 function listSources() {
   /** @type {string[]} */
   const files = [];
@@ -182,6 +214,7 @@ function listSources() {
   };
   walk('tui');
   walk('protocol');
+  walk('daemon');
   return files;
 }
 

@@ -11,6 +11,13 @@
  */
 import type { CallUsage } from '../../../protocol/index.ts';
 
+/**
+ * How an external agent says the goal is done: a line of its final message
+ * `RALPH_GOAL_DONE: <one-line summary>` (the iteration's prompt asks for it). The goal is done only
+ * if the check then passes, as with Ralph's own agent and its `goal_done` tool.
+ */
+export const DONE_MARKER = 'RALPH_GOAL_DONE';
+
 /** Why an external agent could not do its work, as far as its output tells. */
 export type ExternalErrorKind =
   /** Not logged in, a bad or missing key: the user must act; never a burned iteration. */
@@ -83,6 +90,12 @@ export interface AgentBackend {
   install: string;
   /** How it authenticates, in one line (for `ralph agents` and the "not logged in" error). */
   auth: string;
+  /**
+   * Variables of the daemon's environment it authenticates with or is pointed by
+   * (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`): passed to its process although they may look
+   * secret. Their values are still redacted from everything Ralph writes or shows.
+   */
+  authEnv: readonly string[];
   /** Arguments that print its version. */
   versionArgs: string[];
   /** Its headless run for one iteration. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  BUILTIN_AGENTS,
   GOAL_ACTIONS,
   GOAL_STATES,
   Goal,
@@ -8,6 +9,7 @@ import {
   allowedActions,
   canTransition,
   createGoal,
+  isAgentName,
   isFinal,
   transition,
   type GoalAction,
@@ -116,5 +118,35 @@ describe('goal state machine', () => {
     assert.deepEqual(bad.error?.issues[0]?.path, ['state']);
     assert.equal(Goal.safeParse({ ...goal, id: 0 }).success, false);
     assert.equal(Goal.safeParse({ ...goal, title: '' }).success, false);
+  });
+});
+
+describe('a goal names its agent backend', () => {
+  it('carries an agent when given one, none otherwise (the config then chooses)', () => {
+    const chosen = createGoal({ id: 4, title: 'Use Codex', now, agent: 'codex' });
+    assert.equal(chosen.agent, 'codex');
+    assert.equal(Goal.parse(JSON.parse(JSON.stringify(chosen))).agent, 'codex', 'the goal file keeps it');
+    const plain = createGoal({ id: 5, title: 'Default', now });
+    assert.equal('agent' in plain, false);
+    assert.equal(Goal.parse(JSON.parse(JSON.stringify(plain))).agent, undefined);
+  });
+
+  it('takes every built-in backend and a name a config could define', () => {
+    const goal = createGoal({ id: 6, title: 'Any', now });
+    for (const agent of [...BUILTIN_AGENTS, 'my-agent', 'a', `a${'b'.repeat(31)}`]) {
+      assert.equal(Goal.safeParse({ ...goal, agent }).success, true, agent);
+      assert.equal(isAgentName(agent), true, agent);
+    }
+  });
+
+  it('refuses a name that is no bounded lower-case name, with the path', () => {
+    const goal = createGoal({ id: 8, title: 'Bad', now });
+    for (const agent of ['', 'Claude', '1claude', '-x', 'claude code', 'claude;rm', '../codex', `a${'b'.repeat(32)}`, 7, null]) {
+      const result = Goal.safeParse({ ...goal, agent });
+      assert.equal(result.success, false, String(agent));
+      assert.deepEqual(result.error?.issues[0]?.path, ['agent']);
+      if (typeof agent === 'string') assert.equal(isAgentName(agent), false, agent);
+    }
+    assert.throws(() => createGoal({ id: 9, title: 'Bad', now, agent: 'Not Valid' }));
   });
 });

@@ -94,6 +94,27 @@ export type Attempt = z.infer<typeof Attempt>;
 export const GoalId = z.int().positive();
 
 /**
+ * The agent backends every Ralph knows: `ralph` (its own agent loop) and the agent CLIs it drives
+ * headless. The config may define more names later (a `{ command: [...] }` backend), so a goal's
+ * `agent` is any bounded lower-case name, not only one of these; whether the name means something
+ * is the daemon's judgment when the goal runs (an unknown one leaves the goal stuck, saying so).
+ */
+export const BUILTIN_AGENTS = ['ralph', 'claude', 'codex', 'opencode', 'gemini'] as const;
+export type BuiltinAgent = (typeof BUILTIN_AGENTS)[number];
+
+/** An agent backend's name: a lower-case letter, then up to 31 lower-case letters, digits or dashes. */
+export const AGENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+export const AgentName = z
+  .string()
+  .regex(AGENT_NAME_PATTERN, 'an agent name is a lower-case letter, then up to 31 lower-case letters, digits or dashes');
+export type AgentName = z.infer<typeof AgentName>;
+
+/** Whether `name` is an agent backend's name (one Ralph knows or one a config could define). */
+export function isAgentName(name: string): boolean {
+  return AGENT_NAME_PATTERN.test(name);
+}
+
+/**
  * A goal, as the daemon keeps it and its file holds it. Loose (a later version's fields survive a
  * save), so the whole goal is held to GOAL_BOUNDS: a file nested too deep or too large is an invalid
  * goal like any other.
@@ -113,6 +134,8 @@ export const Goal = boundedJson(
     branch: z.string().optional(),
     /** Set when the goal's work was landed on the developer's branch. */
     landed: z.object({ commit: z.string(), branch: z.string(), at: IsoTime }).optional(),
+    /** The agent backend that runs the goal's iterations (`claude`, `codex` …); absent: the config's `executor.agent`. */
+    agent: AgentName.optional(),
     /** Where the goal came from (a research run, a chat session), when it came from one. */
     links: boundedJson(z.looseObject({ research: z.string().optional(), chat: z.string().optional() }), LINKS_BOUNDS).optional(),
   }),
@@ -166,9 +189,11 @@ export interface NewGoal {
   spec?: string;
   now: Date;
   links?: Goal['links'];
+  /** The agent backend for this goal; absent: the config's. */
+  agent?: string;
 }
 
-export function createGoal({ id, title, spec, now, links }: NewGoal): Goal {
+export function createGoal({ id, title, spec, now, links, agent }: NewGoal): Goal {
   const at = now.toISOString();
   const goal: Goal = {
     id,
@@ -181,6 +206,7 @@ export function createGoal({ id, title, spec, now, links }: NewGoal): Goal {
     usage: emptyUsage(),
     history: [],
   };
+  if (agent !== undefined) goal.agent = agent;
   if (links) goal.links = links;
   return Goal.parse(goal);
 }

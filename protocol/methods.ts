@@ -7,7 +7,7 @@
  * held to FREE_JSON_BOUNDS (jsonrpc.ts) before a method's schema reads them.
  */
 import { z } from 'zod';
-import { Goal, GoalId, GoalState, InvalidGoal } from './goal.ts';
+import { AgentName, Goal, GoalId, GoalState, InvalidGoal } from './goal.ts';
 import {
   CHAT_TEXT_MAX,
   CLIENT_NAME_MAX,
@@ -61,6 +61,27 @@ export const Snapshot = z.object({
   settings: ClientSettings,
 });
 export type Snapshot = z.infer<typeof Snapshot>;
+
+/** One agent backend that can run a goal's iterations, as `agents.list` finds it on this machine. */
+export const AgentInfo = z.object({
+  /** Its name in the config, a goal's `agent` and `--agent`: `ralph`, `claude`, `codex` … */
+  name: z.string(),
+  /** Its name for people: `Claude Code`. */
+  displayName: z.string(),
+  /** Whether its executable was found (Ralph's own agent is always there). */
+  installed: z.boolean(),
+  /** The first line its version command printed; null when it is missing or did not say. */
+  version: z.string().nullable(),
+  /** The executable found (on PATH or the config's path to it); null when missing, and for Ralph's own agent. */
+  path: z.string().nullable(),
+  /** How it authenticates, in one line. */
+  auth: z.string(),
+  /** How to install it; null for Ralph's own agent. */
+  install: z.string().nullable(),
+  /** Why it is not usable as found (not installed, its version command failed), in one line; null when it is. */
+  problem: z.string().nullable(),
+});
+export type AgentInfo = z.infer<typeof AgentInfo>;
 
 export const Capability = z.enum(['goals', 'logs', 'repo-watch', 'chat', 'research', 'executor']);
 export type Capability = z.infer<typeof Capability>;
@@ -122,16 +143,20 @@ export const Methods = {
       spec: maxUnits(z.string(), GOAL_SPEC_MAX).optional(),
       queue: z.boolean().optional(),
       links: Goal.shape.links,
+      /** The agent backend that runs it; absent: the config's `executor.agent`. */
+      agent: AgentName.optional(),
     }),
     OneGoal,
   ),
-  /** Edits a goal's title or spec; refused while it runs or once it is final. */
+  /** Edits a goal's title, spec or agent backend; refused while it runs or once it is final. */
   'goal.update': defineMethod(
     'goal.update',
     z.object({
       id: GoalId,
       title: maxUnits(z.string().trim().min(1), GOAL_TITLE_MAX).optional(),
       spec: maxUnits(z.string(), GOAL_SPEC_MAX).optional(),
+      /** Another agent backend; null: none of its own again (the config's `executor.agent`). */
+      agent: AgentName.nullable().optional(),
     }),
     OneGoal,
   ),
@@ -214,6 +239,17 @@ export const Methods = {
   'pipeline.pause': defineMethod('pipeline.pause', Empty, z.object({ paused: z.boolean() })),
   'pipeline.resume': defineMethod('pipeline.resume', Empty, z.object({ paused: z.boolean() })),
   'models.list': defineMethod('models.list', Empty, z.object({ models: z.array(ModelInfo), provider: ProviderSettings })),
+  /**
+   * The agent backends, each as found on the daemon's machine (installed, version, how it
+   * authenticates), and the one a goal without its own `agent` runs with (the config's
+   * `executor.agent`). Looking costs a version command per CLI, so answers are cached a few seconds;
+   * `refresh` looks again now.
+   */
+  'agents.list': defineMethod(
+    'agents.list',
+    z.object({ refresh: z.boolean().optional() }).default({}),
+    z.object({ agents: z.array(AgentInfo), default: z.string() }),
+  ),
 } as const;
 
 export type MethodName = keyof typeof Methods;

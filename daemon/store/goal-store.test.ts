@@ -82,6 +82,31 @@ test('create refuses a bad title without spending an id', async (t) => {
   assert.equal((await store.create({ title: 'ok' })).id, 1);
 });
 
+test("a goal's agent backend: set at creation, changed, cleared back to the config's, refused when no name or while running", async (t) => {
+  const fixture = await storeFixture(t);
+  const store = await fixture.open({ watch: false });
+  const created = await store.create({ title: 'With Codex', agent: 'codex' });
+  assert.equal(created.agent, 'codex');
+  assert.equal(JSON.parse(await readFile(store.fileOf(1), 'utf8')).agent, 'codex');
+
+  const changed = await store.update(1, { agent: 'claude' });
+  assert.equal(changed.agent, 'claude');
+  assert.equal(changed.title, 'With Codex', 'the rest stays');
+  assert.equal(goalEvents(fixture.events).at(-1)?.type, 'goal.updated');
+  const cleared = await store.update(1, { agent: null });
+  assert.equal('agent' in cleared, false);
+  assert.equal('agent' in JSON.parse(await readFile(store.fileOf(1), 'utf8')), false, 'the file has no agent of its own');
+  assert.equal((await store.update(1, { title: 'Renamed' })).agent, undefined, 'an edit without agent keeps none');
+
+  await rejectsWith(store.update(1, { agent: 'Not A Name' }), InvalidInputError, /agent/);
+  await rejectsWith(store.create({ title: 'Bad', agent: 'x y' }), InvalidInputError, /agent/);
+  await store.transition(1, 'queue');
+  assert.equal((await store.update(1, { agent: 'gemini' })).agent, 'gemini', 'a queued goal takes another agent');
+  await store.transition(1, 'start');
+  await rejectsWith(store.update(1, { agent: 'codex' }), ConflictError, /running/);
+  assert.equal(store.get(1)?.agent, 'gemini');
+});
+
 test('transition validates, records, writes and logs; update is refused while running', async (t) => {
   const fixture = await storeFixture(t);
   const store = await fixture.open({ watch: false });

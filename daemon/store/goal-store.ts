@@ -74,11 +74,15 @@ export interface NewGoalInput {
   spec?: string;
   queue?: boolean;
   links?: Goal['links'];
+  /** The agent backend that runs it; absent: the config's. */
+  agent?: string;
 }
 
 export interface GoalEdit {
   title?: string;
   spec?: string;
+  /** Another agent backend; null: the config's again. */
+  agent?: string | null;
 }
 
 /** What the executor records on a goal as it works (daemon/pipeline/): no state change. */
@@ -230,7 +234,9 @@ export class GoalStore {
       const id = await this.nextId();
       return this.goalQueue.run(id, async () => {
         const now = this.now();
-        const draft = parseInput(() => createGoal({ id, title: input.title, spec: input.spec, now, links: input.links }));
+        const draft = parseInput(() =>
+          createGoal({ id, title: input.title, spec: input.spec, now, links: input.links, agent: input.agent }),
+        );
         const goal = input.queue ? applyTransition(draft, 'queue', { now }) : draft;
         // The high-water mark goes first: if the goal file then fails, the id is burnt, not reused.
         await this.writeNextId(id + 1);
@@ -244,7 +250,7 @@ export class GoalStore {
     });
   }
 
-  /** Edits the title or spec; refused while the goal runs or once it is final. */
+  /** Edits the title, spec or agent backend; refused while the goal runs or once it is final. */
   update(id: number, edit: GoalEdit, cause?: Cause): Promise<Goal> {
     return this.withGoal(id, async (goal) => {
       if (goal.state === 'running' || isFinal(goal.state)) {
@@ -252,8 +258,12 @@ export class GoalStore {
       }
       const title = edit.title?.trim() ?? goal.title;
       const spec = edit.spec ?? goal.spec;
-      if (title === goal.title && spec === goal.spec) return goal;
-      const edited = parseInput(() => Goal.parse({ ...goal, title, spec, updatedAt: this.now().toISOString() }));
+      const agent = edit.agent === undefined ? goal.agent : (edit.agent ?? undefined);
+      if (title === goal.title && spec === goal.spec && agent === goal.agent) return goal;
+      const { agent: _previous, ...rest } = goal;
+      const edited = parseInput(() =>
+        Goal.parse({ ...rest, title, spec, ...(agent === undefined ? {} : { agent }), updatedAt: this.now().toISOString() }),
+      );
       await this.persist(edited);
       this.bus.publish('goal.updated', { goal: edited, source: 'daemon' }, cause);
       return edited;

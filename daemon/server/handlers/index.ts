@@ -1,5 +1,6 @@
 /** The table of every method handler. Its type demands one handler per method of protocol/methods.ts. */
 import type { DaemonServices, HandlerTable } from '../context.ts';
+import { agentHandlers, configAgentSettings } from './agents.ts';
 import { chatHandlers } from './chat.ts';
 import { daemonHandlers } from './daemon.ts';
 import { goalHandlers } from './goals.ts';
@@ -18,6 +19,7 @@ export function createHandlers(services: DaemonServices): HandlerTable {
     ...chatHandlers(services.chat),
     ...researchHandlers(services.research),
     ...modelHandlers(services.config),
+    ...agentHandlers(services, configAgentSettings(services.config)),
     ...pipelineHandlers(services),
   };
 }

@@ -98,12 +98,17 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     words: ['goal', 'add'],
-    synopsis: 'goal add --title T [--spec-file F | --spec TEXT] [--queue]',
+    synopsis: 'goal add --title T [--spec-file F | --spec TEXT] [--queue] [--agent NAME]',
     summary: 'create a goal (a draft unless --queue) and print its id',
     options: {
       title: { type: 'string', value: 'T', help: "the goal's title" },
       spec: { type: 'string', value: 'TEXT', help: 'the spec, markdown (## Objective, ## Reference, ## Outcomes, ## Acceptance)' },
       'spec-file': { type: 'string', value: 'F', help: 'read the spec from a file (- reads stdin)' },
+      agent: {
+        type: 'string',
+        value: 'NAME',
+        help: 'the agent that runs it: ralph, claude, codex, opencode, gemini (default: executor.agent in ralph.config.ts; see `ralph agents`)',
+      },
       queue: { type: 'boolean', help: 'queue the goal right away' },
     },
     json: 'print the new goal as a JSON object',
@@ -189,6 +194,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'the model table, with the provider settings in force',
     json: 'print {models, provider}',
     load: async () => (await import('./models-command.ts')).listModels,
+  },
+  {
+    words: ['agents'],
+    synopsis: 'agents [--refresh]',
+    summary: 'the agent backends a goal may run with: installed, version, how each authenticates; * marks the default',
+    options: { refresh: { type: 'boolean', help: 'look for the agent CLIs again now, not from what the daemon found moments ago' } },
+    json: 'print {agents, default}',
+    load: async () => (await import('./agents-command.ts')).listAgents,
   },
 ];
 

@@ -1,7 +1,8 @@
 /** `ralph goal add | list | show | queue | cancel | retry | pause`. */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GOAL_STATES, type Goal, type GoalState, type InvalidGoal } from '../../protocol/index.ts';
+import { BUILTIN_AGENTS, GOAL_STATES, isAgentName, type Goal, type GoalState, type InvalidGoal } from '../../protocol/index.ts';
+import type { RalphClient } from '../../protocol/client.ts';
 import { parseGoalId, type CommandContext, type CommandHandler } from './commands.ts';
 import { CliError, UsageError } from './errors.ts';
 import { formatAgo, formatDateTime, formatTable, note, paint, print, printJson, truncate } from './output.ts';
@@ -32,14 +33,45 @@ async function readSpec(context: CommandContext): Promise<string | undefined> {
   }
 }
 
+/** --agent as given, when it is a name at all; whether the daemon knows it is asked once connected. */
+function agentOption(context: CommandContext): string | undefined {
+  const agent = context.options.agent;
+  if (agent === undefined) return undefined;
+  if (typeof agent !== 'string' || !isAgentName(agent)) {
+    throw new UsageError(
+      `--agent '${oneLine(String(agent))}' is no agent name (${BUILTIN_AGENTS.join(', ')}; see \`ralph agents\`)`,
+      'goal add',
+    );
+  }
+  return agent;
+}
+
+/**
+ * Refuses an agent the daemon does not list (a typo would leave the goal stuck once it runs). The
+ * built-in names need no asking; another name costs one `agents.list`.
+ */
+async function assertKnownAgent(client: RalphClient, agent: string): Promise<void> {
+  if ((BUILTIN_AGENTS as readonly string[]).includes(agent)) return;
+  const { agents } = await client.request('agents.list', {});
+  const names = [...new Set([...BUILTIN_AGENTS, ...agents.map((known) => known.name)])];
+  if (!names.includes(agent)) throw new UsageError(`unknown agent '${agent}' (agents: ${names.join(', ')})`, 'goal add');
+}
+
 export const addGoal: CommandHandler = async (context) => {
   const title = context.options.title;
   if (typeof title !== 'string' || title.trim() === '') throw new UsageError('goal add needs --title T', 'goal add');
+  const agent = agentOption(context);
   const spec = await readSpec(context);
   const queue = context.options.queue === true;
-  const { goal } = await withDaemon(context, (client) =>
-    client.request('goal.create', { title, ...(spec === undefined ? {} : { spec }), ...(queue ? { queue } : {}) }),
-  );
+  const { goal } = await withDaemon(context, async (client) => {
+    if (agent !== undefined) await assertKnownAgent(client, agent);
+    return client.request('goal.create', {
+      title,
+      ...(spec === undefined ? {} : { spec }),
+      ...(agent === undefined ? {} : { agent }),
+      ...(queue ? { queue } : {}),
+    });
+  });
   if (context.json) printJson(goal);
   else print(String(goal.id));
 };
@@ -61,20 +93,27 @@ export const listGoals: CommandHandler = async (context) => {
   for (const line of goalTable(goals, invalid)) print(line);
 };
 
-/** One aligned table, a blank line between state groups; invalid goal files last, with their error. */
+/**
+ * One aligned table, a blank line between state groups; invalid goal files last, with their error.
+ * An AGENT column appears when some goal names its own agent (the others run with the config's: blank).
+ */
 export function goalTable(goals: readonly Goal[], invalid: readonly InvalidGoal[], now = Date.now()): string[] {
   const order = [...STATE_ORDER, ...GOAL_STATES.filter((state) => !STATE_ORDER.includes(state))];
-  const rows: (string[] | null)[] = [['ID', 'STATE', 'TITLE', 'UPDATED']];
+  const withAgents = goals.some((goal) => goal.agent !== undefined);
+  const agentCell = (cell: string) => (withAgents ? [cell] : []);
+  const rows: (string[] | null)[] = [['ID', 'STATE', ...agentCell('AGENT'), 'TITLE', 'UPDATED']];
   for (const state of order) {
     const group = goals.filter((goal) => goal.state === state).sort((a, b) => a.id - b.id);
     if (group.length === 0) continue;
     rows.push(null);
-    for (const goal of group) rows.push([`#${goal.id}`, state, truncate(oneLine(goal.title), 60), formatAgo(goal.updatedAt, now)]);
+    for (const goal of group) {
+      rows.push([`#${goal.id}`, state, ...agentCell(goal.agent ?? ''), truncate(oneLine(goal.title), 60), formatAgo(goal.updatedAt, now)]);
+    }
   }
   if (invalid.length > 0) {
     rows.push(null);
     for (const bad of [...invalid].sort((a, b) => a.id - b.id))
-      rows.push([`#${bad.id}`, 'invalid', oneLine(`${bad.file}: ${bad.error}`), '']);
+      rows.push([`#${bad.id}`, 'invalid', ...agentCell(''), oneLine(`${bad.file}: ${bad.error}`), '']);
   }
   const [header, ...body] = formatTable(rows);
   return [paint('bold', header ?? ''), ...body];
@@ -97,6 +136,7 @@ function formatUsage(usage: Goal['usage']): string {
 export function goalDetails(goal: Goal): string[] {
   const facts = formatTable([
     ['state', goal.state],
+    ['agent', goal.agent ?? 'the default (executor.agent in ralph.config.ts)'],
     ['created', formatDateTime(goal.createdAt)],
     ['updated', formatDateTime(goal.updatedAt)],
     ['attempts', String(goal.attempts.length)],

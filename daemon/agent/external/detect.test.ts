@@ -93,6 +93,15 @@ it('a version command that fails or hangs leaves the CLI installed without a ver
   }
 });
 
+it('a backend without version arguments is found but never run (a command may ignore them and start working)', async (t) => {
+  const dir = await makeTempDir(t);
+  const agent = await script(path.join(dir, 'my-agent'), 'echo working');
+  const detector = new AgentDetector({ backends: () => [{ ...backend('command', agent), versionArgs: [] }], cwd: dir, env: {} });
+  const [found] = await detector.detect();
+  assert.deepEqual([found?.installed, found?.version, found?.path, found?.problem], [true, null, agent, null]);
+  assert.equal(await runs(agent), 0);
+});
+
 it('answers from its cache until it is stale, refreshed, or the backends or paths changed; concurrent asks share one look', async (t) => {
   const dir = await makeTempDir(t);
   const alpha = await script(path.join(dir, 'alpha'), 'echo 1.0.0');

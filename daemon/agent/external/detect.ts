@@ -1,9 +1,10 @@
 /**
  * Finding the agent CLIs on this machine, for `agents.list` (`ralph agents`, the TUI's picker):
  * where each one's executable is (the config's path to it, or its usual name on PATH), and the
- * version it says it is. Nothing here runs an agent: a version command is the only thing started,
- * with no secrets in its environment, in a process group of its own that is killed once it
- * answered or when it takes longer than `timeoutMs` (an old or broken CLI must not hang a list).
+ * version it says it is (a backend without `versionArgs` is not asked: its path is all it shows).
+ * Nothing here runs an agent: a version command is the only thing started, with no secrets in its
+ * environment, in a process group of its own that is killed once it answered or when it takes
+ * longer than `timeoutMs` (an old or broken CLI must not hang a list).
  *
  * Looking costs a process per CLI, so the answer is kept `cacheMs`; a second client asking at the
  * same time shares the look in flight. A changed list of backends or configured paths looks again.
@@ -86,6 +87,8 @@ export class AgentDetector {
         : `${backend.executable} is not installed (not on PATH): ${backend.install}`;
       return { ...base, installed: false, version: null, path: null, problem };
     }
+    // No version arguments: a command the config names may ignore them and start working; it is not run.
+    if (backend.versionArgs.length === 0) return { ...base, installed: true, version: null, path: executable, problem: null };
     const timeoutMs = this.options.timeoutMs ?? VERSION_TIMEOUT_MS;
     const answer = await runVersion(executable, backend.versionArgs, { cwd: this.options.cwd, env: commandEnvironment(env), timeoutMs });
     if (answer.kind === 'version') return { ...base, installed: true, version: answer.version, path: executable, problem: null };

@@ -32,6 +32,12 @@ export interface Reply {
 
 export interface ToolCallScript {
   name: string;
+  /**
+   * `function` (default): a JSON-arguments function call. `custom`: a call to a freeform tool the
+   * client offered with `type: "custom"` (Codex's `apply_patch`), whose `arguments` is the raw
+   * input text (Responses API only).
+   */
+  type?: 'function' | 'custom';
   arguments?: string | Record<string, unknown>;
   /** The `call_id` the client must answer with; generated when omitted. */
   callId?: string;
@@ -69,7 +75,8 @@ export interface ReplyPlan {
   reasoning: { id: string; summary: string | undefined; summaryDeltas: string[] } | undefined;
   webSearches: { id: string; query: string; sources: { url: string; title: string }[] }[];
   message: { id: string; text: string; deltas: string[]; annotations: UrlCitation[] } | undefined;
-  toolCalls: { id: string; callId: string; name: string; arguments: string; argumentDeltas: string[] }[];
+  /** `arguments` is a custom call's raw input. */
+  toolCalls: { id: string; callId: string; type: 'function' | 'custom'; name: string; arguments: string; argumentDeltas: string[] }[];
   usage: Usage;
   deltaDelayMs: number;
   stop: Reply['stop'];
@@ -110,10 +117,14 @@ export function planReply(reply: Reply, request: ScenarioRequest, defaultDeltaDe
 
   const toolCalls = (reply.toolCalls ?? []).map((call) => {
     if (!call.name) throw new ScriptError('a scripted tool call has no name');
+    const type = call.type ?? 'function';
+    if (type === 'custom' && typeof call.arguments !== 'string') throw new ScriptError('a custom tool call takes its input as a string');
+    if (type === 'custom' && request.api !== 'responses') throw new ScriptError('custom tool calls exist in the Responses API only');
     const args = typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments ?? {});
     return {
-      id: makeId('fc_'),
+      id: makeId(type === 'custom' ? 'ctc_' : 'fc_'),
       callId: call.callId ?? makeId('call_', 12),
+      type,
       name: call.name,
       arguments: args,
       argumentDeltas: splitEvery(args, 8),

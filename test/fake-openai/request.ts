@@ -9,11 +9,18 @@ export type ApiKind = 'responses' | 'chat';
 /** One entry of the conversation so far, in order. */
 export type ConversationItem =
   | { kind: 'message'; role: 'system' | 'developer' | 'user' | 'assistant'; text: string }
+  /** `arguments`: a function call's JSON arguments, or a custom tool call's raw input. */
   | { kind: 'tool-call'; callId: string; name: string; arguments: string }
   | { kind: 'tool-result'; callId: string; name: string | undefined; output: string };
 
-/** A tool the client offered: a function (with its JSON schema) or a hosted tool such as `web_search`. */
-export type OfferedTool = { type: 'function'; name: string; parameters: unknown } | { type: 'hosted'; name: string };
+/**
+ * A tool the client offered: a function (with its JSON schema), a freeform `custom` tool (with its
+ * input format, such as Codex's `apply_patch` grammar), or a hosted tool such as `web_search`.
+ */
+export type OfferedTool =
+  | { type: 'function'; name: string; parameters: unknown }
+  | { type: 'custom'; name: string; format: unknown }
+  | { type: 'hosted'; name: string };
 
 export interface ScenarioRequest {
   api: ApiKind;
@@ -160,9 +167,12 @@ function responsesInputItem(item: unknown): ConversationItem[] {
   if (item.type === 'function_call') {
     return [{ kind: 'tool-call', callId: asString(item.call_id), name: asString(item.name), arguments: asString(item.arguments) }];
   }
-  if (item.type === 'function_call_output') {
+  if (item.type === 'function_call_output' || item.type === 'custom_tool_call_output') {
     const output = typeof item.output === 'string' ? item.output : contentText(item.output);
     return [{ kind: 'tool-result', callId: asString(item.call_id), name: undefined, output }];
+  }
+  if (item.type === 'custom_tool_call') {
+    return [{ kind: 'tool-call', callId: asString(item.call_id), name: asString(item.name), arguments: asString(item.input) }];
   }
   // Reasoning items, hosted tool calls and the like carry nothing a scenario needs.
   return [];
@@ -191,6 +201,10 @@ function responsesTool(tool: unknown): OfferedTool {
   if (tool.type === 'function') {
     if (typeof tool.name !== 'string' || !tool.name) throw new BadRequestError('Invalid function tool: missing name.', 'tools');
     return { type: 'function', name: tool.name, parameters: tool.parameters };
+  }
+  if (tool.type === 'custom') {
+    if (typeof tool.name !== 'string' || !tool.name) throw new BadRequestError('Invalid custom tool: missing name.', 'tools');
+    return { type: 'custom', name: tool.name, format: tool.format };
   }
   // `web_search`, `web_search_preview`, `web_search_2025_08_26`… are all the hosted web search.
   return { type: 'hosted', name: tool.type.startsWith('web_search') ? 'web_search' : tool.type };

@@ -5,6 +5,7 @@
  */
 import type {
   Response,
+  ResponseCustomToolCall,
   ResponseFunctionToolCall,
   ResponseFunctionWebSearch,
   ResponseOutputItem,
@@ -93,7 +94,7 @@ function outputItems(plan: ReplyPlan): ResponseOutputItem[] {
   if (plan.reasoning) items.push(reasoningItem(plan.reasoning));
   for (const search of plan.webSearches) items.push(webSearchItem(search, 'completed'));
   if (plan.message) items.push(messageItem(plan.message, 'completed'));
-  for (const call of plan.toolCalls) items.push(functionCallItem(call, 'completed'));
+  for (const call of plan.toolCalls) items.push(toolCallItem(call, 'completed'));
   return items;
 }
 
@@ -138,6 +139,25 @@ function functionCallItem(call: ReplyPlan['toolCalls'][number], status: 'in_prog
     call_id: call.callId,
     name: call.name,
   };
+}
+
+/** A call to a freeform (`custom`) tool: its input is raw text, not JSON. The wire item carries a status as function calls do. */
+function customCallItem(
+  call: ReplyPlan['toolCalls'][number],
+  status: 'in_progress' | 'completed',
+): ResponseCustomToolCall & { status: 'in_progress' | 'completed' } {
+  return {
+    id: call.id,
+    type: 'custom_tool_call',
+    status,
+    input: status === 'completed' ? call.arguments : '',
+    call_id: call.callId,
+    name: call.name,
+  };
+}
+
+function toolCallItem(call: ReplyPlan['toolCalls'][number], status: 'in_progress' | 'completed'): ResponseOutputItem {
+  return call.type === 'custom' ? customCallItem(call, status) : functionCallItem(call, status);
 }
 
 export interface ResponsesReply {
@@ -228,12 +248,17 @@ export function buildResponsesReply(plan: ReplyPlan, request: ScenarioRequest): 
   for (const call of plan.toolCalls) {
     const item_id = call.id;
     const output_index = outputIndex++;
-    emit({ type: 'response.output_item.added', output_index, item: functionCallItem(call, 'in_progress') });
-    for (const delta of call.argumentDeltas) {
-      emit({ type: 'response.function_call_arguments.delta', item_id, output_index, delta });
+    emit({ type: 'response.output_item.added', output_index, item: toolCallItem(call, 'in_progress') });
+    if (call.type === 'custom') {
+      for (const delta of call.argumentDeltas) emit({ type: 'response.custom_tool_call_input.delta', item_id, output_index, delta });
+      emit({ type: 'response.custom_tool_call_input.done', item_id, output_index, input: call.arguments });
+    } else {
+      for (const delta of call.argumentDeltas) {
+        emit({ type: 'response.function_call_arguments.delta', item_id, output_index, delta });
+      }
+      emit({ type: 'response.function_call_arguments.done', item_id, output_index, name: call.name, arguments: call.arguments });
     }
-    emit({ type: 'response.function_call_arguments.done', item_id, output_index, name: call.name, arguments: call.arguments });
-    emit({ type: 'response.output_item.done', output_index, item: functionCallItem(call, 'completed') });
+    emit({ type: 'response.output_item.done', output_index, item: toolCallItem(call, 'completed') });
   }
 
   if (plan.stop) emit({ type: 'response.incomplete', response: asResponse(final) });

@@ -136,6 +136,49 @@ test('tool call round trip, non-streaming, through previous_response_id', async 
   assert.equal(second.output_text, 'Tool read_file returned: contents');
 });
 
+test('custom (freeform) tool call round trip: a custom_tool_call with raw input, its output answered', async (t) => {
+  const server = await startFakeOpenAIForTest(t);
+  const patch = '*** Begin Patch\n*** Add File: a.txt\n+hello\n*** End Patch\n';
+  server.script({ toolCalls: [{ type: 'custom', name: 'apply_patch', arguments: patch }] }, (request) => ({
+    text: request.pendingToolResults.map((result) => `${result.name}: ${result.output}`).join('\n'),
+  }));
+  const client = sdkClient(server);
+  const tools: Tool[] = [{ type: 'custom', name: 'apply_patch', description: 'Edit files', format: { type: 'text' } }];
+
+  const first = client.responses.stream({ model: 'gpt-5.5', input: 'write a.txt', tools });
+  const inputDeltas: string[] = [];
+  first.on('response.custom_tool_call_input.delta', (event) => inputDeltas.push(event.delta));
+  const firstResponse = await first.finalResponse();
+  const call = firstResponse.output.find((item) => item.type === 'custom_tool_call');
+  assert.ok(call?.type === 'custom_tool_call', 'the response holds a custom_tool_call item');
+  assert.equal(call.name, 'apply_patch');
+  assert.equal(call.input, patch);
+  assert.ok(inputDeltas.length > 1, 'the input streams in several deltas');
+  assert.equal(inputDeltas.join(''), patch);
+  assert.deepEqual(server.requests[0]?.toolNames, ['apply_patch']);
+
+  const second = await client.responses.create({
+    model: 'gpt-5.5',
+    input: [{ role: 'user', content: 'write a.txt' }, call, { type: 'custom_tool_call_output', call_id: call.call_id, output: 'Success.' }],
+    tools,
+  });
+  assert.equal(second.output_text, 'apply_patch: Success.');
+});
+
+test('a custom tool call is refused in a chat completion and without raw input, as a scenario bug', async (t) => {
+  const server = await startFakeOpenAIForTest(t);
+  server.script(
+    { toolCalls: [{ type: 'custom', name: 'apply_patch', arguments: 'x' }] },
+    { toolCalls: [{ type: 'custom', name: 'apply_patch', arguments: {} }] },
+  );
+  const client = sdkClient(server);
+  await assert.rejects(
+    client.chat.completions.create({ model: 'gpt-5.5', messages: [{ role: 'user', content: 'hi' }] }),
+    /Responses API only/,
+  );
+  await assert.rejects(client.responses.create({ model: 'gpt-5.5', input: 'hi' }), /input as a string/);
+});
+
 test('hosted web search: web_search_call items, then text with url_citation annotations', async (t) => {
   const server = await startFakeOpenAIForTest(t, { scenario: 'web-search' });
   const client = sdkClient(server);

@@ -12,6 +12,7 @@ import { messageOf, plural, type MethodName } from '../../../protocol/index.ts';
 import type { DaemonConnection } from '../connection.ts';
 import type { ExternalEditor } from '../editor.ts';
 import type { Command, GoalVerb } from '../keys/interpret.ts';
+import { openAgentPicker } from '../state/agent-picker.ts';
 import type { Notice } from '../state/ui-state.ts';
 import type { ViewAction, ViewState } from '../state/view-state.ts';
 
@@ -90,6 +91,33 @@ export function useCommands(
         case 'edit-spec':
           editSpec(connection, current, command.goalId, editor, info, failed);
           return;
+        case 'choose-agent': {
+          const { goalId } = command;
+          // Finding the CLIs may take the daemon a moment (a version command each) the first time.
+          info('looking for the agent backends…');
+          connection.request('agents.list', {}).then(
+            ({ agents, default: defaultAgent }) => {
+              const goal = current().goals.get(goalId);
+              if (!goal) return failed(`#${goalId} is no longer there`);
+              notice(null);
+              // Something else was asked meanwhile (a title, a cancel): that question stays.
+              if (current().ui.prompt !== null) return;
+              const picker = openAgentPicker(goal, agents, defaultAgent);
+              dispatch({ kind: 'ui', action: { kind: 'prompt', prompt: { kind: 'pick-agent', picker } } });
+            },
+            (error: unknown) => failed(`could not list the agent backends: ${messageOf(error)}`),
+          );
+          return;
+        }
+        case 'set-agent': {
+          const { goalId, agent } = command;
+          // The pipeline shows the change with the daemon's goal.updated event.
+          connection.request('goal.update', { id: goalId, agent }).then(
+            () => info(agent === null ? `#${goalId} runs with the default agent` : `#${goalId} runs with ${agent}`),
+            (error: unknown) => failed(`could not change the agent of #${goalId}: ${messageOf(error)}`),
+          );
+          return;
+        }
       }
     },
     [connection, current, dispatch, editor],

@@ -7,6 +7,7 @@ import { initialViewState, reduce, type ViewState } from '../state/view-state.ts
 import type { Goal } from '../../../protocol/index.ts';
 import { interpretKey, type Command, type Intent, type KeyLayout } from './interpret.ts';
 import { buildKeymap } from './keymap.ts';
+import { openAgentPicker } from '../state/agent-picker.ts';
 
 const LAYOUT: KeyLayout = { logRows: 10, chatRows: 10, chatMaxScroll: 30, helpMaxScroll: 5 };
 const keymap = buildKeymap();
@@ -85,6 +86,44 @@ describe('pipeline keys', () => {
     const escaped = keys(typed.state, 'escape');
     assert.equal(escaped.state.ui.prompt, null);
     assert.deepEqual(escaped.commands, []);
+  });
+
+  test('A asks for the agents of a goal that does not run; the picker moves, Enter sets a changed choice, Esc sets none', () => {
+    const at = (id: number) => reduce(stateWith(goals), { kind: 'select-goal', id });
+    assert.deepEqual(keys(at(3), 'A').commands, [{ kind: 'choose-agent', goalId: 3 }]);
+    assert.deepEqual(keys(at(1), 'A').commands, [{ kind: 'choose-agent', goalId: 1 }]);
+    const running = keys(at(2), 'A');
+    assert.deepEqual(running.commands, []);
+    assert.match(running.state.ui.notice?.text ?? '', /#2 is running: its agent can be changed once it is paused or stuck/);
+    assert.match(keys(at(4), 'A').state.ui.notice?.text ?? '', /#4 is done: its agent can no longer be changed/);
+
+    const agents = ['ralph', 'claude'].map((name) => ({
+      name,
+      displayName: name,
+      installed: true,
+      version: null,
+      path: null,
+      auth: '',
+      install: null,
+      problem: null,
+    }));
+    const picking = reduce(at(3), {
+      kind: 'ui',
+      action: { kind: 'prompt', prompt: { kind: 'pick-agent', picker: openAgentPicker(goals[2]!, agents, 'ralph') } },
+    });
+    const moved = keys(picking, 'right', 'j', 'left', 'l');
+    assert.equal(
+      moved.state.ui.prompt?.kind === 'pick-agent' && moved.state.ui.prompt.picker.index,
+      2,
+      'default → ralph → claude → ralph → claude',
+    );
+    assert.deepEqual(moved.commands, [], 'moving sends nothing; j is no goal key while the picker is open');
+    const set = keys(moved.state, 'enter');
+    assert.deepEqual(set.commands, [{ kind: 'set-agent', goalId: 3, agent: 'claude' }]);
+    assert.equal(set.state.ui.prompt, null);
+    assert.deepEqual(keys(picking, 'enter').commands, [], 'the choice it already has: nothing to send');
+    const escaped = keys(moved.state, 'escape');
+    assert.deepEqual([escaped.commands, escaped.state.ui.prompt], [[], null]);
   });
 
   test('with no goal selected, a goal key says so', () => {

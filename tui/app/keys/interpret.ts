@@ -9,6 +9,7 @@
  */
 import type { Key } from 'ink';
 import type { Goal } from '../../../protocol/index.ts';
+import { pickedAgent, type AgentPicker } from '../state/agent-picker.ts';
 import type { LineEdit } from '../state/input-line.ts';
 import { streamingMessage, queuedReplies } from '../state/chat-state.ts';
 import type { Pane } from '../state/ui-state.ts';
@@ -21,6 +22,10 @@ export type Command =
   | { kind: 'goal'; verb: GoalVerb; goalId: number }
   | { kind: 'create-goal'; title: string }
   | { kind: 'edit-spec'; goalId: number }
+  /** Ask the daemon for the agent backends, then open the picker for the goal. */
+  | { kind: 'choose-agent'; goalId: number }
+  /** The goal's agent backend; null: none of its own (the config's default). */
+  | { kind: 'set-agent'; goalId: number; agent: string | null }
   | { kind: 'pipeline'; pause: boolean }
   | { kind: 'chat-send'; text: string }
   | { kind: 'chat-new' }
@@ -52,6 +57,7 @@ export function interpretKey(state: ViewState, keymap: Keymap, input: string, ke
   if (globalAction === 'quit' && !(textField && name !== null && isTypedKey(name))) return [{ kind: 'quit' }];
 
   const prompt = state.ui.prompt;
+  if (prompt?.kind === 'pick-agent') return agentPickerIntents(prompt.picker, input, key);
   if (prompt?.kind === 'confirm-cancel') {
     if (input === 'y' || input === 'Y')
       return [ui({ kind: 'prompt', prompt: null }), command({ kind: 'goal', verb: 'cancel', goalId: prompt.goalId })];
@@ -164,12 +170,31 @@ function pipelineIntents(state: ViewState, action: ActionName): Intent[] {
       return editable(goal)
         ? [command({ kind: 'edit-spec', goalId: goal.id })]
         : [notice(`#${goal.id} is ${goal.state}: its spec can no longer be edited`)];
+    case 'goalAgent':
+      if (goal.state === 'running') return [notice(`#${goal.id} is running: its agent can be changed once it is paused or stuck`)];
+      return editable(goal)
+        ? [command({ kind: 'choose-agent', goalId: goal.id })]
+        : [notice(`#${goal.id} is ${goal.state}: its agent can no longer be changed`)];
     default:
       return [];
   }
 }
 
-/** The daemon refuses spec edits while a goal runs or once it is final. */
+/** The picker's keys: arrows or j/k/h/l move, Enter sets the choice (nothing when it is the goal's already), Esc closes. */
+function agentPickerIntents(picker: AgentPicker, input: string, key: Key): Intent[] {
+  const close = ui({ kind: 'prompt', prompt: null });
+  if (key.escape) return [close];
+  if (key.return) {
+    const agent = pickedAgent(picker);
+    return agent === undefined ? [close] : [close, command({ kind: 'set-agent', goalId: picker.goalId, agent })];
+  }
+  const move = (step: 1 | -1) => [ui({ kind: 'picker', action: { kind: 'move', step } })];
+  if (key.leftArrow || key.upArrow || input === 'h' || input === 'k') return move(-1);
+  if (key.rightArrow || key.downArrow || input === 'l' || input === 'j') return move(1);
+  return [];
+}
+
+/** The daemon refuses spec (and agent) edits while a goal runs or once it is final. */
 function editable(goal: Goal): boolean {
   return goal.state !== 'running' && goal.state !== 'done' && goal.state !== 'cancelled';
 }

@@ -45,6 +45,7 @@ export const ACTIONS = {
   goalLand: action('pipeline', 'L', 'land', "land a done goal's branch as one commit"),
   goalLog: action('pipeline', 'o', 'log', "open the goal's log"),
   goalEdit: action('pipeline', 'e', 'edit', 'edit the spec in $EDITOR'),
+  goalAgent: action('pipeline', 'A', 'agent', 'choose the agent that runs the goal (ralph, claude, codex …; not while it runs)'),
   goalNew: action('pipeline', 'n', 'new', 'new draft goal (asks for its title)'),
   pipelinePause: action('pipeline', 'P', 'pause all', 'pause or resume the whole pipeline'),
 

@@ -3,6 +3,7 @@
  * the keys, the help, a prompt waiting for an answer, the chat's input line and its history, how
  * far the chat is scrolled back, the last notice. Pure; local to this terminal.
  */
+import { reduceAgentPicker, type AgentPicker, type AgentPickerAction } from './agent-picker.ts';
 import { editLine, EMPTY_LINE, lineOf, type InputLine, type LineEdit } from './input-line.ts';
 
 export const PANES = ['pipeline', 'chat', 'log'] as const;
@@ -12,7 +13,9 @@ export type Prompt =
   /** Cancelling is final: it asks first (y/n). */
   | { kind: 'confirm-cancel'; goalId: number; title: string }
   /** `n`: the title of a new draft goal. */
-  | { kind: 'new-goal'; line: InputLine };
+  | { kind: 'new-goal'; line: InputLine }
+  /** `a`: the agent backend a goal runs with, picked from the daemon's list. */
+  | { kind: 'pick-agent'; picker: AgentPicker };
 
 export interface Notice {
   tone: 'error' | 'info';
@@ -69,6 +72,7 @@ export type UiAction =
   | { kind: 'help-scroll'; by: number }
   | { kind: 'prompt'; prompt: Prompt | null }
   | { kind: 'prompt-edit'; edit: LineEdit }
+  | { kind: 'picker'; action: AgentPickerAction }
   | { kind: 'chat-edit'; edit: LineEdit }
   /** The input was sent: it empties, and its text joins the history. */
   | { kind: 'chat-sent'; text: string }
@@ -97,6 +101,9 @@ export function reduceUi(ui: UiState, action: UiAction): UiState {
     case 'prompt-edit':
       if (ui.prompt?.kind !== 'new-goal') return ui;
       return { ...ui, prompt: { ...ui.prompt, line: editLine(ui.prompt.line, action.edit) } };
+    case 'picker':
+      if (ui.prompt?.kind !== 'pick-agent') return ui;
+      return { ...ui, prompt: { ...ui.prompt, picker: reduceAgentPicker(ui.prompt.picker, action.action) } };
     case 'chat-edit': {
       const chatInput = editLine(ui.chatInput, action.edit);
       // Editing a recalled message makes it a new one: ↓ no longer replaces it.

@@ -51,19 +51,19 @@ test('a pipeline taller than its height scrolls to the selected goal', () => {
   assert.ok(lines.some((line) => line.startsWith('› #20 ')));
 });
 
-test('beside the title: the iteration, the cost and a warning mark, the state still in its column', () => {
+test("beside the title: the goal's own agent, the iteration, the cost and a warning mark, the state still in its column", () => {
   const goals = [makeGoal(1, 'running', 'Add a lock file'), makeGoal(2, 'queued', 'Watch')];
   const groups = [
     { state: 'running' as const, goals: [goals[0]!] },
     { state: 'queued' as const, goals: [goals[1]!] },
   ];
-  const metaOf = (goal: Goal) => (goal.id === 1 ? { iteration: 'it 3/50', usage: '$0.12', warning: true } : null);
+  const metaOf = (goal: Goal) => (goal.id === 1 ? { agent: 'codex', iteration: 'it 3/50', usage: '$0.12', warning: true } : null);
   const { lastFrame, unmount } = render(
     <GoalPipeline groups={groups} invalid={[]} selectedId={1} width={70} height={10} metaOf={metaOf} />,
   );
   const lines = (lastFrame() ?? '').split('\n').map((line) => line.trimEnd());
   unmount();
-  assert.match(lines[1] ?? '', /^› #1 {2}Add a lock file +it 3\/50 · \$0\.12 ⚠ {2}\S running$/);
+  assert.match(lines[1] ?? '', /^› #1 {2}Add a lock file +codex · it 3\/50 · \$0\.12 ⚠ {2}\S running$/);
   assert.match(lines[3] ?? '', /^ {2}#2 {2}Watch +queued$/);
   assert.equal((lines[1]?.indexOf('running') ?? 0) - 2, lines[3]?.indexOf('queued'), 'states start in one column (the spinner first)');
 });

@@ -1,4 +1,4 @@
-/** A question waiting for an answer, under the panes: "Cancel #3 …? y/n", or a new goal's title being typed. */
+/** A question waiting for an answer, under the panes: "Cancel #3 …? y/n", a new goal's title being typed, a goal's agent being picked. */
 import { Text } from 'ink';
 import { splitAtCursor } from '../state/input-line.ts';
 import type { Prompt } from '../state/ui-state.ts';
@@ -11,6 +11,25 @@ export function PromptLine({ prompt, width }: { prompt: Prompt; width: number })
     return (
       <Text wrap="truncate-end" color={theme.warning}>
         Cancel #{prompt.goalId} “{oneLine(prompt.title)}”? This is final. <Text bold>y</Text>/<Text bold>n</Text>
+      </Text>
+    );
+  }
+  if (prompt.kind === 'pick-agent') {
+    const { picker } = prompt;
+    return (
+      <Text wrap="truncate-end">
+        <Text color={theme.accent} bold>
+          Agent for #{picker.goalId}:
+        </Text>
+        {picker.choices.map((choice, index) => (
+          <Text key={choice.label}>
+            {' '}
+            <Text inverse={index === picker.index} dimColor={!choice.installed && index !== picker.index}>
+              {` ${oneLine(choice.label)}${choice.installed ? '' : ' (missing)'} `}
+            </Text>
+          </Text>
+        ))}
+        <Text dimColor>{'  ←/→ choose · Enter sets · Esc cancels'}</Text>
       </Text>
     );
   }

@@ -60,16 +60,21 @@ describe('scrollWindow', () => {
 describe('goal meta and detail', () => {
   const withState = (goals: ReturnType<typeof makeGoal>[]) => initialViewState(makeSnapshot({ goals }), 'open');
 
-  test('the iteration (k, or k/max when the bound is known) and the cost or tokens', () => {
+  test("the goal's own agent, the iteration (k, or k/max when the bound is known) and the cost or tokens", () => {
     const running = makeGoal(2, 'running');
     let state = withState([running]);
-    assert.deepEqual(goalMeta(running, state, 50), { iteration: null, usage: null, warning: false }, 'nothing yet: nothing shown');
+    assert.deepEqual(
+      goalMeta(running, state, 50),
+      { agent: null, iteration: null, usage: null, warning: false },
+      'nothing yet: nothing shown',
+    );
+    assert.equal(goalMeta({ ...running, agent: 'claude' }, state, 50).agent, 'claude');
     state = reduce(state, {
       kind: 'event',
       event: makeEvent(1, 'progress.begin', { token: 'goal:2:3', kind: 'iteration', title: 'Iteration 3' }),
     });
     const spent = { ...running, usage: { inputTokens: 9000, cachedInputTokens: 0, outputTokens: 1000, calls: 4, costUsd: 0.1234 } };
-    assert.deepEqual(goalMeta(spent, state, 50), { iteration: 'it 3/50', usage: '$0.12', warning: false });
+    assert.deepEqual(goalMeta(spent, state, 50), { agent: null, iteration: 'it 3/50', usage: '$0.12', warning: false });
     assert.equal(goalMeta({ ...spent, usage: { ...spent.usage, costUsd: null } }, state, null).usage, '10k tok', 'unknown prices: tokens');
     assert.equal(goalMeta(spent, state, null).iteration, 'it 3');
   });

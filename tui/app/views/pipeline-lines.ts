@@ -62,6 +62,8 @@ export function scrollWindow(total: number, focus: number, height: number): Scro
 // ---- what a row shows beside the title, and the selected goal's detail line -------------------
 
 export interface GoalMeta {
+  /** The agent backend the goal names ("codex"); null when it runs with the config's default. */
+  agent: string | null;
   /** "it 3/50" */
   iteration: string | null;
   /** "$0.12" or "12k tok" */
@@ -69,7 +71,7 @@ export interface GoalMeta {
   warning: boolean;
 }
 
-/** The iteration (`it 3/50`: the running one, or how many the current attempt made), the cost, a warning. */
+/** The goal's own agent, the iteration (`it 3/50`: the running one, or how many the current attempt made), the cost, a warning. */
 export function goalMeta(goal: Goal, state: ViewState, iterationLimit: number | null): GoalMeta {
   const running = runningIteration(state.progress, goal.id);
   const attempt = goal.attempts.at(-1);
@@ -84,7 +86,7 @@ export function goalMeta(goal: Goal, state: ViewState, iterationLimit: number | 
       : cost && usage.costUsd !== null && usage.costUsd > 0
         ? cost
         : `${shortCount(usage.inputTokens + usage.outputTokens)} tok`;
-  return { iteration, usage: usageText, warning: state.warnings.has(goal.id) };
+  return { agent: goal.agent ?? null, iteration, usage: usageText, warning: state.warnings.has(goal.id) };
 }
 
 /**

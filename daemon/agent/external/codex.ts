@@ -6,7 +6,9 @@
  * Permissions (README "What each agent backend may do"):
  * - `workspace` (the default): `--sandbox workspace-write` and `approval_policy="never"`. Its
  *   shell commands run in Codex's own sandbox (bubblewrap plus seccomp on Linux): they may write
- *   the worktree and the temp folder only, everything else is read-only, and they have no network.
+ *   the worktree, /tmp and TMPDIR only, everything else is read-only, and they have no network.
+ *   A command the sandbox refused is sometimes missing from the `--json` output (0.171): the log
+ *   then shows no tool call for it, though the model saw the failure.
  *   Its edits (`apply_patch`) may touch the worktree only. Nothing waits for an approval: what the
  *   sandbox refuses fails, and the model sees the failure. The config widens it with Codex's own
  *   settings in `args`, e.g. `-c sandbox_workspace_write.network_access=true`.

@@ -12,11 +12,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it, type TestContext } from 'node:test';
-import { startFakeAnthropicForTest, type FakeAnthropicServer } from '../../../test/fake-anthropic/index.ts';
-import { installAgentCli, type InstalledCli } from '../../../test/helpers/agent-cli.ts';
-import { makeTempDir, makeTempRepo } from '../../../test/helpers/repo.ts';
-import { DONE_MARKER, type ExternalEvent, type ExternalPermissions } from './backend.ts';
-import { claudeBackend } from './claude.ts';
+import { startFakeAnthropicForTest, type FakeAnthropicServer } from '../fake-anthropic/index.ts';
+import { installAgentCli, type InstalledCli } from '../helpers/agent-cli.ts';
+import { makeTempDir, makeTempRepo } from '../helpers/repo.ts';
+import { DONE_MARKER, type ExternalEvent, type ExternalPermissions } from '../../daemon/agent/external/backend.ts';
+import { claudeBackend } from '../../daemon/agent/external/claude.ts';
 
 /** Claude Code starts in about a second here; a run that hangs fails the test instead of the suite. */
 const RUN_TIMEOUT_MS = 60_000;

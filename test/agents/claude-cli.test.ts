@@ -52,6 +52,10 @@ async function runClaude(
       HOME: home,
       ANTHROPIC_BASE_URL: server.url,
       ANTHROPIC_API_KEY: 'sk-ant-test',
+      // Anything but the fake goes to port 9 (discard) on 127.0.0.1, where nothing listens.
+      HTTPS_PROXY: 'http://127.0.0.1:9',
+      HTTP_PROXY: 'http://127.0.0.1:9',
+      NO_PROXY: '127.0.0.1,localhost',
       ...invocation.env,
       ...options.env,
     },

@@ -1,9 +1,10 @@
 // @ts-check
 /**
- * `ralph` on PATH runs with whatever `node` the system has, which may be older than Ralph needs
- * (Debian 12's is 20). This package ships Node 24 as its `node` dependency: an old Node hands the
- * command over to it, once and silently, with no npm in between (npm's start costs ~500 ms and
- * prints EBADENGINE warnings). Plain JavaScript that parses on any Node, as it runs before the check.
+ * `node tui/bin/ralph.js` may run on a Node older than Ralph needs (Debian 12's is 20). This package
+ * ships Node 24 as its `node` dependency: an old Node hands the command over to it, once and
+ * silently, with no npm in between (npm's start costs ~500 ms and prints EBADENGINE warnings).
+ * `ralph` on PATH never gets here: ralph.js's shell lines start that Node directly. Plain
+ * JavaScript that parses on any Node, as it runs before the check.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -1,6 +1,20 @@
-#!/usr/bin/env node
-// The `ralph` command, on Node 22 or newer. On PATH (`npm link`) it starts with the system's `node`:
-// an older one hands the command over to the Node 24 this package ships (find-node.js).
+#!/bin/sh
+true /*
+# `ralph` on PATH (npm link) runs this file as a shell script: these lines start the Node this
+# package ships (node_modules/node) at once, without first starting the system's `node` (~90 ms for
+# Debian's Node 20, only to hand over), and give the TUI its heap flags (node-flags.js) now, not
+# by a restart. Without the packaged Node, the system's `node` runs it. To JavaScript this is
+# `true` and a comment: `node tui/bin/ralph.js` (npm start, npx) skips it.
+r=$(readlink -f -- "$0" 2>/dev/null) || r=$0
+n=${r%/tui/bin/*}/node_modules/node/bin/node
+[ -x "$n" ] || n=node
+if [ $# -eq 0 ] || { [ $# -eq 2 ] && [ "$1" = --repo ]; }; then
+  exec "$n" --max-semi-space-size=4 --heap-growing-percent=100 "$r" "$@"
+fi
+exec "$n" "$r" "$@"
+*/;
+// The `ralph` command, on Node 22 or newer. Run by an older `node` (`node tui/bin/ralph.js`), it
+// hands the command over to the Node 24 this package ships (find-node.js).
 const major = Number(process.versions.node.split('.')[0]);
 const { HANDED_OVER, MIN_NODE_MAJOR, handOver, packagedNode } = await import('./find-node.js');
 if (major < MIN_NODE_MAJOR) {

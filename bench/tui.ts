@@ -3,14 +3,16 @@
  * (test/e2e/tmux-control.ts) that streams every byte the program writes, with one clock for the
  * key or start sent and the bytes that answer it.
  *
- * 1. Start: from `ralph` to its first full frame (the status bar drawn, connected), the daemon
- *    already running; median of 10 starts after one warm-up. Beside it, Gemini CLI
- *    (`@google/gemini-cli`, installed on demand into ~/.cache/ralph-bench/gemini and run with this
- *    Node) to its first frame in the same setup: no API key and a fresh HOME, so its first frame is
- *    whatever it shows first (an authentication or trust dialog); the table quotes it. A bare Ink
- *    app (ink + react, two lines of text, loaded unbundled from node_modules) for scale: what Node,
- *    React and Ink cost before any of Ralph's code.
- *    Target: ralph ≤ 0.2 × Gemini CLI.
+ * 1. Start: `ralph` as `npm link` installs it (a symlink on PATH, the system's `node` first on
+ *    PATH, here Node 20) to its first frame showing the daemon's goals, the daemon running, and
+ *    Claude Code (`@anthropic-ai/claude-code`, installed on demand by test/helpers/agent-cli.ts) to
+ *    its first screen: a fresh HOME each start and no key, so the welcome screen of a first run;
+ *    its telemetry, updates and API calls all go to a closed local port. Side by side in one run,
+ *    alternating, median of 10 after a warm-up. Target: ralph ≤ 0.6 × Claude Code. Also: ralph
+ *    with no daemon running (cold: it starts one), and a bare Ink app (ink + react, two lines of
+ *    text, loaded unbundled from node_modules) for scale; Gemini CLI (BENCH_TUI_GEMINI=0 leaves it
+ *    out: ~4 s a start) to its first frame, target ralph ≤ 0.2 × Gemini CLI. Then `ralph goal
+ *    list`, warm and cold, beside `node -e 0` as the floor.
  * 2. Log flood: a daemon in its own process (this file run with --flood-daemon: the real Daemon,
  *    whose goal log the bench appends to through its GoalLog, so every line is written to
  *    .ralph/logs and pushed to the TUI as a `log.appended` event, as the executor's lines are)
@@ -23,21 +25,23 @@
  * Runnable alone: `node --import tsx bench/tui.ts` (or `npm run bench -- tui`). BENCH_TUI_PARTS=start|flood
  * runs one part; BENCH_TUI_FLOOD_LINES / BENCH_TUI_FLOOD_RATE change the flood; BENCH_TUI_NODE_OPTIONS
  * gives the flooded TUI Node options (a heap cap, say); BENCH_TUI_TRACE=1 prints what the TUI knows
- * as the flood goes. Without tmux it prints why it did not run.
+ * as the flood goes. Without tmux it prints why it did not run. Killed (Ctrl+C, SIGTERM), it first
+ * stops what it started: terminals, daemons, the flood daemon.
  */
 import { execFile, fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import { mkdtemp, realpath, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { cliEnv, killDaemon, ralph } from '../test/helpers/cli.ts';
+import { installAgentCli } from '../test/helpers/agent-cli.ts';
+import { cliEnv, killDaemon, RALPH_BIN, ralph } from '../test/helpers/cli.ts';
 import { makeTempRepo } from '../test/helpers/repo.ts';
 import { TmuxControl, tmuxQuote, type PaneOutput } from '../test/e2e/tmux-control.ts';
 import { findTmux, ralphCommand, TmuxServer, type Terminal } from '../test/e2e/tmux.ts';
+import { isProcessAlive, readDaemonFile } from '../protocol/index.ts';
 import { percentile, printTable, type Row } from './table.ts';
 
 const execFileAsync = promisify(execFile);
@@ -46,7 +50,10 @@ const WIDTH = 100;
 const HEIGHT = 30;
 const STARTS = 10;
 const START_TIMEOUT_MS = 30_000;
-const TARGET_START_RATIO = 0.2;
+const TARGET_CLAUDE_RATIO = 0.6;
+const TARGET_GEMINI_RATIO = 0.2;
+/** BENCH_TUI_GEMINI=0: the start part without Gemini CLI. */
+const GEMINI = process.env.BENCH_TUI_GEMINI !== '0';
 
 /** Which parts run: `start`, `flood` (both by default). */
 const PARTS = (process.env.BENCH_TUI_PARTS ?? 'start,flood').split(',');
@@ -63,11 +70,34 @@ const CATCH_UP_TIMEOUT_MS = 60_000;
 /** RSS is read again after this long idle, to tell memory held from memory not yet collected. */
 const IDLE_AFTER_MS = 10_000;
 
-const GEMINI_PACKAGE = '@google/gemini-cli';
-const GEMINI_DIR = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'ralph-bench', 'gemini');
-
 /** Epoch milliseconds, fractional, comparable across processes of this machine. */
 const now = () => performance.timeOrigin + performance.now();
+
+// ---- stopping what it started, also when killed ----------------------------------------------
+
+/** What a signal must undo before the bench exits: terminals, daemons, the scratch folder. */
+const killUndos = new Set<() => Promise<unknown>>();
+
+/** Registers `undo` to run if the bench is killed; returns its removal (once it was undone anyway). */
+function onKill(undo: () => Promise<unknown>): () => void {
+  killUndos.add(undo);
+  return () => killUndos.delete(undo);
+}
+
+/** Ctrl+C, SIGTERM or a closed terminal: undo everything registered, the latest first, then exit. */
+function stopOnSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`bench tui: ${signal}: stopping what it started\n`);
+      const undos = [...killUndos].reverse();
+      killUndos.clear();
+      void (async () => {
+        for (const undo of undos) await undo().catch(() => {});
+        process.exit(130);
+      })();
+    });
+  }
+}
 
 // ---- reading a terminal's output stream ------------------------------------------------------
 
@@ -201,16 +231,19 @@ function terminalEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 interface Program {
   name: string;
-  command: string[];
+  /** The command of one start (a fresh HOME each time, say). */
+  command: () => Promise<string[]>;
   env: NodeJS.ProcessEnv;
-  /** What the first full frame holds. */
+  /** What the first full frame holds (matched against all the text drawn since the start). */
   fullFrame: RegExp;
+  /** Run before each start (stopping the daemon for a cold start, say); not timed. */
+  before?: () => Promise<void>;
 }
 
 interface StartTimes {
   /** First visible text drawn. */
   firstText: number[];
-  /** The full frame (its marker) drawn; null where it never came. */
+  /** The full frame drawn; null where it never came. */
   fullFrame: (number | null)[];
   /** The text of the first frame, as a person would read it (borders dropped). */
   firstFrameText: string;
@@ -218,43 +251,79 @@ interface StartTimes {
   rssMb: number;
 }
 
-/** Starts `program` in a fresh pane STARTS + 1 times (the first is a warm-up) and times each to its frames. */
-async function timeStarts(program: Program, cwd: string, scratch: string): Promise<StartTimes> {
-  const dir = await mkdtemp(path.join(scratch, 'tmux-'));
-  const server = await TmuxServer.create({ dir, env: program.env });
-  let control: TmuxControl | undefined;
+/** One program's terminal: a private tmux server (the program's environment), one pane, its output stream. */
+interface StartLane {
+  program: Program;
+  server: TmuxServer;
+  /** Forgets the server's kill on a signal (it was killed). */
+  forget: () => void;
+  terminal: Terminal;
+  control: TmuxControl;
+  watch: OutputWatch;
+  times: StartTimes;
+}
+
+/**
+ * Starts each program in its own pane STARTS + 1 times (the first is a warm-up), alternating: one
+ * start of each per round, the order reversed every other round, so a busy moment of the machine
+ * falls on all of them alike. Each start is timed from the command sent to its frames; the
+ * program is stopped before the next one starts.
+ */
+async function timeStarts(programs: Program[], cwd: string, scratch: string): Promise<Map<string, StartTimes>> {
+  const lanes: StartLane[] = [];
   try {
-    // The pane waits with a placeholder; each start replaces it (respawn-pane -k), sent through the control client.
-    const terminal = await server.newSession({ name: 'start', command: ['cat'], cwd, width: WIDTH, height: HEIGHT });
-    control = TmuxControl.attach(server, 'start');
-    const watch = new OutputWatch(control);
-    const times: StartTimes = { firstText: [], fullFrame: [], firstFrameText: '', rssMb: NaN };
-    for (let run = 0; run <= STARTS; run++) {
-      watch.begin();
-      const started = now();
-      control.send(`respawn-pane -k -t start ${program.command.map(tmuxQuote).join(' ')}`);
-      const firstText = await watch.waitFor(/[^\s]/, START_TIMEOUT_MS);
-      if (firstText === null) throw new Error(`${program.name} drew nothing within ${START_TIMEOUT_MS / 1000} s`);
-      const firstFrameText = watch.seen;
-      const fullFrame = await watch.waitFor(program.fullFrame, START_TIMEOUT_MS);
-      watch.end();
-      const { pid } = await terminal.pane();
-      server.track(pid);
-      if (run === STARTS) times.rssMb = await sessionRssMb(pid);
-      if (run === 0) {
-        times.firstFrameText = firstFrameText;
-        continue; // the warm-up: disk caches, first-run files
+    for (const program of programs) {
+      const server = await TmuxServer.create({ dir: await mkdtemp(path.join(scratch, 'tmux-')), env: program.env });
+      const forget = onKill(() => server.kill());
+      try {
+        // The pane waits with a placeholder; each start replaces it (respawn-pane -k), sent through the control client.
+        const terminal = await server.newSession({ name: 'start', command: ['cat'], cwd, width: WIDTH, height: HEIGHT });
+        const control = TmuxControl.attach(server, 'start');
+        const times: StartTimes = { firstText: [], fullFrame: [], firstFrameText: '', rssMb: NaN };
+        lanes.push({ program, server, forget, terminal, control, watch: new OutputWatch(control), times });
+      } catch (error) {
+        await server.kill();
+        forget();
+        throw error;
       }
-      times.firstText.push(firstText - started);
-      times.fullFrame.push(fullFrame === null ? null : fullFrame - started);
-      await sleep(300); // let it settle before the next start kills it
     }
-    watch.close();
-    return times;
+    for (let run = 0; run <= STARTS; run++) {
+      for (const lane of run % 2 === 0 ? lanes : [...lanes].reverse()) await timeStart(lane, run);
+    }
+    return new Map(lanes.map((lane) => [lane.program.name, lane.times]));
   } finally {
-    await control?.close();
-    await server.kill();
+    for (const lane of lanes) {
+      lane.watch.close();
+      await lane.control.close();
+      await lane.server.kill();
+      lane.forget();
+    }
   }
+}
+
+async function timeStart({ program, terminal, control, watch, server, times }: StartLane, run: number): Promise<void> {
+  await program.before?.();
+  const command = await program.command();
+  watch.begin();
+  const started = now();
+  control.send(`respawn-pane -k -t start ${command.map(tmuxQuote).join(' ')}`);
+  const firstText = await watch.waitFor(/[^\s]/, START_TIMEOUT_MS);
+  if (firstText === null) throw new Error(`${program.name} drew nothing within ${START_TIMEOUT_MS / 1000} s`);
+  const firstFrameText = watch.seen;
+  const fullFrame = await watch.waitFor(program.fullFrame, START_TIMEOUT_MS);
+  watch.end();
+  const { pid } = await terminal.pane();
+  server.track(pid);
+  if (run === STARTS) times.rssMb = await sessionRssMb(pid);
+  if (run === 0) {
+    times.firstFrameText = firstFrameText; // the warm-up: disk caches, first-run files
+  } else {
+    times.firstText.push(firstText - started);
+    times.fullFrame.push(fullFrame === null ? null : fullFrame - started);
+  }
+  await sleep(300); // it settles, as after a start a person looks at it
+  control.send('respawn-pane -k -t start cat'); // and stops before the next program starts
+  await sleep(100);
 }
 
 /** The text of a frame as a person reads it: no borders, spaces collapsed, cut to `length`. */
@@ -264,28 +333,6 @@ function quote(text: string, length = 60): string {
     .replace(/\s+/g, ' ')
     .trim();
   return plain.length > length ? `${plain.slice(0, length - 1)}…` : plain;
-}
-
-/** Gemini CLI's entry point, installed on demand; throws with the reason when it cannot be. */
-async function geminiBin(): Promise<{ bin: string; version: string }> {
-  const manifest = path.join(GEMINI_DIR, 'node_modules', ...GEMINI_PACKAGE.split('/'), 'package.json');
-  if (!existsSync(manifest)) {
-    await mkdir(GEMINI_DIR, { recursive: true });
-    process.stderr.write(`bench tui: installing ${GEMINI_PACKAGE} into ${GEMINI_DIR} (once)…\n`);
-    try {
-      await execFileAsync('npm', ['install', '--prefix', GEMINI_DIR, '--no-audit', '--no-fund', '--loglevel=error', GEMINI_PACKAGE], {
-        timeout: 5 * 60_000,
-        encoding: 'utf8',
-      });
-    } catch (error) {
-      const { stderr, message } = error as { stderr?: string; message: string };
-      throw new Error(`npm install ${GEMINI_PACKAGE} failed: ${(stderr || message).trim().split('\n').at(-1)}`);
-    }
-  }
-  const pkg = JSON.parse(await readFile(manifest, 'utf8')) as { version: string; bin?: string | Record<string, string> };
-  const binPath = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.gemini;
-  if (!binPath) throw new Error(`${GEMINI_PACKAGE} ${pkg.version} names no gemini bin`);
-  return { bin: path.join(path.dirname(manifest), binPath), version: pkg.version };
 }
 
 /** A two-line Ink app loaded from node_modules as they are (ralph runs from its bundle, with V8's compile cache). */
@@ -302,69 +349,191 @@ function bareInkCommand(): string[] {
   return [process.execPath, '--input-type=module', '-e', code];
 }
 
+/**
+ * `ralph` as `npm link` installs it: a symlink named ralph in a folder of PATH, pointing at the bin,
+ * run by name in an environment whose `node` is the system's (npm run puts Node 24 first on PATH;
+ * that is taken out again, so the start a user gets is what is measured).
+ */
+async function installedRalph(scratch: string): Promise<{ bin: string; path: string }> {
+  const dir = await mkdtemp(path.join(scratch, 'bin-'));
+  const bin = path.join(dir, 'ralph');
+  await symlink(RALPH_BIN, bin);
+  const system = (process.env.PATH ?? '').split(path.delimiter).filter((entry) => entry && !entry.includes(`node_modules${path.sep}.bin`));
+  return { bin, path: [dir, ...system].join(path.delimiter) };
+}
+
+/** Where an agent CLI's traffic goes: port 9 (discard) on 127.0.0.1, where nothing listens. */
+const NOWHERE = 'http://127.0.0.1:9';
+
+/** Claude Code's environment: no key and nothing sent anywhere (telemetry, updates and the API all go nowhere). */
+function claudeEnv(): NodeJS.ProcessEnv {
+  const env = terminalEnv({
+    DISABLE_TELEMETRY: '1',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_AUTOUPDATER: '1',
+    ANTHROPIC_BASE_URL: NOWHERE,
+    HTTPS_PROXY: NOWHERE,
+    HTTP_PROXY: NOWHERE,
+  });
+  for (const name of ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'CLAUDE_CODE_OAUTH_TOKEN']) delete env[name];
+  return env;
+}
+
+/** Whether the repository's daemon runs now. */
+async function daemonRuns(repo: string): Promise<boolean> {
+  const file = await readDaemonFile(repo).catch(() => null);
+  return file !== null && isProcessAlive(file.pid);
+}
+
 async function measureStart(scratch: string): Promise<void> {
   const repo = await makeTempRepo(undefined, { 'package.json': '{"name":"bench-repo"}\n' });
-  const env = cliEnv({ RALPH_PIPELINE: 'paused' });
+  const forget = onKill(() => killDaemon(repo));
+  const ralphEnv = cliEnv({ RALPH_PIPELINE: 'paused' });
   const rows: Row[] = [];
+  const commandRows: Row[] = [];
   try {
-    // The daemon runs already, started the way a developer's first `ralph` would start it.
+    // The daemon's goals, the first frame shows them: started the way a developer's first `ralph` would start it.
     const mustRun = async (...args: string[]) => {
-      const result = await ralph(args, { cwd: repo, env });
+      const result = await ralph(args, { cwd: repo, env: ralphEnv });
       if (result.code !== 0) throw new Error(`ralph ${args.join(' ')} failed: ${result.stderr}`);
     };
-    await mustRun('daemon', 'start');
+    const daemonStarted = async () => {
+      if (!(await daemonRuns(repo))) await mustRun('daemon', 'start');
+    };
     for (const title of ['Support the new models', 'Faster log paging', 'Document the config'])
       await mustRun('goal', 'add', '--title', title);
 
-    const ralphTimes = await timeStarts(
-      { name: 'ralph', command: ralphCommand(), env: terminalEnv(), fullFrame: /● connected/ },
-      repo,
-      scratch,
-    );
-    const ralphMedian = stats(ralphTimes.fullFrame.filter((value): value is number => value !== null)).median;
-    rows.push(startRow('ralph', ralphTimes, 'first frame with the status bar, connected (daemon running)'));
-
-    let geminiMedian: number | null = null;
+    const installed = await installedRalph(scratch);
+    const ralphTerminal = terminalEnv({ RALPH_PIPELINE: 'paused', PATH: installed.path });
+    // The status bar says connected and the pipeline lists the goals: the frame someone starts ralph for.
+    const ralphFrame = /(?=[\s\S]*● connected)(?=[\s\S]*Support the new models)/;
+    const programs: Program[] = [
+      { name: 'ralph', command: async () => [installed.bin], env: ralphTerminal, fullFrame: ralphFrame, before: daemonStarted },
+      {
+        name: 'ralph, cold',
+        command: async () => [installed.bin],
+        env: ralphTerminal,
+        fullFrame: ralphFrame,
+        before: () => killDaemon(repo),
+      },
+    ];
+    let claude: { name: string; error?: string } = { name: 'Claude Code' };
     try {
-      const { bin, version } = await geminiBin();
-      const home = await mkdtemp(path.join(scratch, 'gemini-home-'));
-      const gemini = await timeStarts(
-        // No key and a fresh HOME: what it draws first is its first frame, whatever that is.
-        { name: 'gemini', command: [process.execPath, bin], env: terminalEnv({ HOME: home }), fullFrame: /Gemini CLI v\d/ },
-        repo,
-        scratch,
-      );
-      geminiMedian = stats(gemini.firstText).median;
-      rows.push(startRow(`Gemini CLI ${version}`, gemini, `first frame: "${quote(gemini.firstFrameText)}"`, 'first'));
-      rows.push(startRow(`Gemini CLI ${version}`, gemini, 'its full first screen (header "Gemini CLI v…")', 'full'));
-    } catch (error) {
-      rows.push({ program: 'Gemini CLI', measured: `not measured: ${(error as Error).message}` });
-    }
-
-    try {
-      const ink = await timeStarts(
-        { name: 'bare Ink', command: bareInkCommand(), env: terminalEnv(), fullFrame: /● ready/ },
-        repo,
-        scratch,
-      );
-      rows.push(startRow('bare Ink app', ink, 'node + react + ink, unbundled, two lines of text'));
-    } catch (error) {
-      rows.push({ program: 'bare Ink app', measured: `not measured: ${(error as Error).message}` });
-    }
-
-    if (geminiMedian !== null) {
-      const ratio = ralphMedian / geminiMedian;
-      rows.push({
-        program: 'ratio ralph / Gemini CLI',
-        measured: `${ratio.toFixed(2)} (medians: ralph's full frame / Gemini CLI's first frame)`,
-        target: verdict(ratio <= TARGET_START_RATIO, `≤ ${TARGET_START_RATIO}`),
+      const { bin, version } = await installAgentCli('claude');
+      claude = { name: `Claude Code ${version}` };
+      programs.push({
+        name: claude.name,
+        // A fresh HOME each start: its first screen ever, whatever it is (no login: the welcome and theme screen).
+        command: async () => ['/usr/bin/env', `HOME=${await mkdtemp(path.join(scratch, 'claude-home-'))}`, bin],
+        env: claudeEnv(),
+        fullFrame: /Welcome\s*to\s*Claude\s*Code/,
       });
+    } catch (error) {
+      claude.error = (error as Error).message;
     }
+    programs.push({ name: 'bare Ink app', command: async () => bareInkCommand(), env: terminalEnv(), fullFrame: /● ready/ });
+
+    const times = await timeStarts(programs, repo, scratch);
+    const median = (name: string) => stats((times.get(name)?.fullFrame ?? []).filter((value): value is number => value !== null)).median;
+    const ralphTimes = times.get('ralph')!;
+    rows.push(startRow('ralph (on PATH)', ralphTimes, 'first frame with the goals, connected (daemon running)'));
+    rows.push(startRow('ralph (on PATH), cold', times.get('ralph, cold')!, 'the same, no daemon running: it starts one'));
+    const claudeTimes = times.get(claude.name);
+    if (claudeTimes) {
+      rows.push(startRow(claude.name, claudeTimes, `first screen, fresh HOME: "${quote(claudeTimes.firstFrameText)}"`));
+      for (const [name, label, target] of [
+        ['ralph', 'ratio ralph / Claude Code', `≤ ${TARGET_CLAUDE_RATIO}`],
+        ['ralph, cold', 'ratio ralph cold / Claude Code', ''],
+      ] as const) {
+        const ratio = median(name) / median(claude.name);
+        rows.push({
+          program: label,
+          measured: `${ratio.toFixed(2)} (medians of the frames above)`,
+          target: target ? verdict(ratio <= TARGET_CLAUDE_RATIO, target) : '',
+        });
+      }
+    } else rows.push({ program: 'Claude Code', measured: `not measured: ${claude.error}` });
+    rows.push(startRow('bare Ink app', times.get('bare Ink app')!, 'node + react + ink, unbundled, two lines of text'));
+
+    if (GEMINI) {
+      try {
+        const { bin, version } = await installAgentCli('gemini');
+        const home = await mkdtemp(path.join(scratch, 'gemini-home-'));
+        const gemini = (
+          await timeStarts(
+            [
+              {
+                name: 'gemini',
+                command: async () => [process.execPath, bin],
+                // No key and a fresh HOME: what it draws first is its first frame, whatever that is.
+                env: terminalEnv({ HOME: home, HTTPS_PROXY: NOWHERE, HTTP_PROXY: NOWHERE }),
+                fullFrame: /Gemini CLI v\d/,
+              },
+            ],
+            repo,
+            scratch,
+          )
+        ).get('gemini')!;
+        rows.push(startRow(`Gemini CLI ${version}`, gemini, `first frame: "${quote(gemini.firstFrameText)}"`, 'first'));
+        const ratio = median('ralph') / stats(gemini.firstText).median;
+        rows.push({
+          program: 'ratio ralph / Gemini CLI',
+          measured: `${ratio.toFixed(2)} (medians: ralph's frame / Gemini CLI's first frame)`,
+          target: verdict(ratio <= TARGET_GEMINI_RATIO, `≤ ${TARGET_GEMINI_RATIO}`),
+        });
+      } catch (error) {
+        rows.push({ program: 'Gemini CLI', measured: `not measured: ${(error as Error).message}` });
+      }
+    }
+
+    commandRows.push(...(await timeCommands(repo, installed, ralphEnv, daemonStarted)));
   } finally {
     await killDaemon(repo);
+    forget();
     await rm(repo, { recursive: true, force: true });
   }
-  printTable(`TUI start: from the command to its first frame, tmux ${WIDTH}×${HEIGHT}, median of ${STARTS} starts after a warm-up`, rows);
+  printTable(
+    `TUI start: from the command to its first frame, tmux ${WIDTH}×${HEIGHT}, median of ${STARTS} starts after a warm-up, alternating`,
+    rows,
+  );
+  printTable(`ralph goal list: from the command to its exit, median of ${STARTS} after a warm-up, alternating`, commandRows);
+}
+
+/** `ralph goal list` warm and cold, beside `node -e 0` (the Node ralph runs on, and the system's): the floor. */
+async function timeCommands(
+  repo: string,
+  installed: { bin: string; path: string },
+  ralphEnv: NodeJS.ProcessEnv,
+  daemonStarted: () => Promise<void>,
+): Promise<Row[]> {
+  const env = { ...ralphEnv, PATH: installed.path };
+  const packagedNode = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
+  const commands: { name: string; command: string[]; measured: string; before?: () => Promise<void> }[] = [
+    { name: 'node -e 0 (Node 24, the one ralph runs on)', command: [packagedNode, '-e', '0'], measured: 'the floor' },
+    { name: 'node -e 0 (the system node on PATH)', command: ['node', '-e', '0'], measured: 'what the old bin started first' },
+    { name: 'ralph goal list', command: [installed.bin, 'goal', 'list'], measured: 'daemon running', before: daemonStarted },
+    {
+      name: 'ralph goal list, cold',
+      command: [installed.bin, 'goal', 'list'],
+      measured: 'no daemon running: it starts one',
+      before: () => killDaemon(repo),
+    },
+  ];
+  const times = new Map<string, number[]>(commands.map(({ name }) => [name, []]));
+  for (let run = 0; run <= STARTS; run++) {
+    for (const { name, command, before } of run % 2 === 0 ? commands : [...commands].reverse()) {
+      await before?.();
+      const started = now();
+      const [file, ...args] = command as [string, ...string[]];
+      await execFileAsync(file, args, { cwd: repo, env, encoding: 'utf8' });
+      if (run > 0) times.get(name)?.push(now() - started);
+    }
+  }
+  const floor = stats(times.get(commands[0]!.name)!).median;
+  return commands.map(({ name, measured }) => {
+    const { median, p90, min } = stats(times.get(name)!);
+    return { command: name, measured, 'median (ms)': median, 'p90 (ms)': p90, 'min (ms)': min, 'over the floor (ms)': median - floor };
+  });
 }
 
 function startRow(program: string, times: StartTimes, measured: string, which: 'first' | 'full' = 'full'): Row {
@@ -541,6 +710,11 @@ interface FloodResult {
 async function measureFlood(scratch: string): Promise<void> {
   // Undone last first, whatever happens: the terminal, then the daemon, then the repository.
   const cleanup: (() => Promise<unknown>)[] = [];
+  const undoAll = async () => {
+    for (const undo of cleanup.splice(0).reverse())
+      await undo().catch((error: unknown) => process.stderr.write(`bench tui: cleanup: ${String(error)}\n`));
+  };
+  const forget = onKill(undoAll);
   try {
     const repo = await makeTempRepo(undefined);
     cleanup.push(() => rm(repo, { recursive: true, force: true }));
@@ -557,8 +731,8 @@ async function measureFlood(scratch: string): Promise<void> {
     cleanup.push(() => control.close());
     printFlood(await flood(daemon, terminal, control));
   } finally {
-    for (const undo of cleanup.reverse())
-      await undo().catch((error: unknown) => process.stderr.write(`bench tui: cleanup: ${String(error)}\n`));
+    await undoAll();
+    forget();
   }
 }
 
@@ -699,12 +873,15 @@ export async function run(): Promise<void> {
     printTable('TUI benchmarks', [{ benchmark: 'tui', result: 'not run: tmux is not installed (apt-get install tmux)' }]);
     return;
   }
+  stopOnSignals();
   const scratch = await realpath(await mkdtemp(path.join(os.tmpdir(), 'ralph-bench-tui-')));
+  const forget = onKill(() => rm(scratch, { recursive: true, force: true }));
   try {
     if (PARTS.includes('start')) await measureStart(scratch);
     if (PARTS.includes('flood')) await measureFlood(scratch);
   } finally {
     await rm(scratch, { recursive: true, force: true });
+    forget();
   }
 }
 

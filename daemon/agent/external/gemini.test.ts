@@ -39,6 +39,8 @@ describe('gemini invocation', () => {
   it('runs headless with stream-json in a trusted worktree, auto-approving edits under Ralph’s policy, the prompt on stdin', () => {
     assert.deepEqual(geminiInvocation(input, '/p/workspace.toml'), {
       args: ['--output-format', 'stream-json', '--skip-trust', '--approval-mode', 'auto_edit', '--policy', '/p/workspace.toml', '-p', ''],
+      // It starts once, not twice (over a second a run).
+      env: { GEMINI_CLI_NO_RELAUNCH: 'true' },
       stdin: 'Do one step.',
     });
   });

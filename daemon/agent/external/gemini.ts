@@ -25,7 +25,7 @@
  * (projects.json, history/, tmp/<project>/chats/ with the session), error reports in the temp
  * folder (gemini-client-error-*.json), sends usage statistics to Google unless settings.json says
  * `privacy.usageStatisticsEnabled: false`, and starts itself a second time (a child Node with a
- * larger heap; GEMINI_CLI_NO_RELAUNCH stops that). With model `auto` (its default) it first asks a
+ * larger heap) unless GEMINI_CLI_NO_RELAUNCH is set, as Ralph does. With model `auto` (its default) it first asks a
  * small model to pick the model for the turn. It retries 429s and 5xx itself (up to 10 times, 5 to
  * 30 s apart) before reporting one.
  *
@@ -71,6 +71,12 @@ decision = "deny"
 priority = 200
 `;
 
+/**
+ * Set for every run. GEMINI_CLI_NO_RELAUNCH: it does not start itself a second time with a heap of
+ * half the machine's memory, which costs over a second a run; one step of a goal needs no such heap.
+ */
+export const GEMINI_ENV: Readonly<Record<string, string>> = { GEMINI_CLI_NO_RELAUNCH: 'true' };
+
 export const GEMINI_AUTH_ENV = [
   'GEMINI_API_KEY',
   'GOOGLE_API_KEY',
@@ -95,7 +101,7 @@ export function geminiInvocation(input: InvocationInput, policyFile: string | nu
   args.push(...input.extraArgs);
   // Last: `-p` makes the run headless whatever the terminal; its (empty) value is appended to stdin.
   args.push('-p', '');
-  return { args, stdin: input.prompt };
+  return { args, env: { ...GEMINI_ENV }, stdin: input.prompt };
 }
 
 let policyFolder: string | null = null;
@@ -319,7 +325,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * The worktree of the run the next parser reads (paths are shown relative to it). The harness asks
- * a backend for a run's invocation and then for its parser, one run at a time.
+ * a backend for a run's invocation and then for its parser; with goals running at once, another
+ * run's invocation may come between, and the worst is an absolute path in a summary.
  */
 let lastCwd: string | null = null;
 

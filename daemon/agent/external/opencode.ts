@@ -307,8 +307,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * The run the next parser reads. The harness asks a backend for a run's invocation and then for
- * its parser, one run at a time; the parser takes the worktree and model from the invocation
- * before it (a parser made without one shows paths as OpenCode wrote them and no model).
+ * its parser; the parser takes the worktree and model from the invocation before it. With goals
+ * running at once, another OpenCode run's invocation may come between: its model is the same (the
+ * config names one per backend), and paths outside the worktree it names are shown as OpenCode
+ * wrote them, so the worst is an absolute path in a summary.
  */
 let lastRun: OpencodeRunContext = { cwd: null, model: null };
 

@@ -20,6 +20,7 @@ import { ConflictWatch } from './pipeline/conflict-watch.ts';
 import { LandService } from './pipeline/land-service.ts';
 import { Pipeline, type PipelineTuning } from './pipeline/pipeline.ts';
 import { checkRalphDir, ralphPaths, type RalphPaths } from './paths.ts';
+import { desktopNotifier, NotifyService } from './notify/notify-service.ts';
 import { ResearchService } from './research/research-service.ts';
 import { DaemonSecrets } from './secrets/daemon-secrets.ts';
 import { redactingProvider } from './secrets/redacting-provider.ts';
@@ -61,6 +62,11 @@ export interface DaemonOptions {
    * paused (also RALPH_PIPELINE=paused in the environment).
    */
   pipeline?: Omit<PipelineTuning, 'worktreesRoot'>;
+  /**
+   * The program that shows a desktop notification when no TUI is attached, found on PATH (default
+   * `notify-send`); null: none (tests, so they never reach the desktop; also RALPH_NOTIFY_SEND=off).
+   */
+  desktopNotifier?: string | null;
 }
 
 /** The git work tree's root holding `dir`, as a real path; a clear error when there is none. */
@@ -99,6 +105,7 @@ export class Daemon {
   private readonly server: RpcServer;
   private readonly watcher: RepoWatcher | null;
   private readonly conflictWatch: ConflictWatch;
+  private readonly notify: NotifyService;
   private readonly lock: DaemonLock;
   private readonly log: Log;
   private stopping: Promise<void> | undefined;
@@ -115,6 +122,7 @@ export class Daemon {
     landing: LandService;
     pipeline: Pipeline;
     conflictWatch: ConflictWatch;
+    notify: NotifyService;
     server: RpcServer;
     watcher: RepoWatcher | null;
     lock: DaemonLock;
@@ -132,6 +140,7 @@ export class Daemon {
     this.landing = parts.landing;
     this.pipeline = parts.pipeline;
     this.conflictWatch = parts.conflictWatch;
+    this.notify = parts.notify;
     this.server = parts.server;
     this.url = parts.server.url;
     this.watcher = parts.watcher;
@@ -225,6 +234,8 @@ export class Daemon {
         ['research', () => this.research.close()],
         // A landing in progress finishes (and its answer goes out) before the clients are closed.
         ['landing', () => this.landing.close()],
+        // Notifications still being delivered (notify-send, the hook) are cut short: the daemon is going.
+        ['notifications', () => this.notify.close()],
         // The close frame's reason is kept short and fixed (ws caps it at 123 bytes); the event above says why.
         ['server', () => this.server.close('daemon stopping')],
         ['repository watcher', async () => this.watcher?.close()],
@@ -395,7 +406,20 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
   const conflictWatch = new ConflictWatch({ repoRoot, store, bus, log, worktreesRoot: options.worktreesRoot });
   conflictWatch.start();
   undo.push(() => conflictWatch.close());
-  return { research, chat, pipeline, landing, conflictWatch };
+  // Done, stuck, waiting and landed goals: the bell in every TUI, notify-send without one, the config's hook.
+  const notify = new NotifyService({
+    repoRoot,
+    bus,
+    goalTitle: (id) => store.get(id)?.title,
+    settings: () => config.config.notify,
+    desktopNotifier: desktopNotifier(options.desktopNotifier, env),
+    env,
+    secrets,
+    log,
+  });
+  notify.start();
+  undo.push(() => notify.close());
+  return { research, chat, pipeline, landing, conflictWatch, notify };
 }
 
 /** The WebSocket server, serving every service to the clients. */

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { Goal, GoalId, InvalidGoal, Transition } from './goal.ts';
 import { RequestId } from './jsonrpc.ts';
-import { boundedJson, FREE_JSON_BOUNDS } from './limits.ts';
+import { boundedJson, FREE_JSON_BOUNDS, maxUnits } from './limits.ts';
 import { ChatMessage, ChatPart, ProviderSettings } from './chat.ts';
 import { ResearchRun } from './research.ts';
 
@@ -51,6 +51,31 @@ export const ClientSettings = z.object({
   maxIterations: z.int().positive(),
 });
 export type ClientSettings = z.infer<typeof ClientSettings>;
+
+/** The name the TUI gives itself in `initialize`: the daemon tells attached terminals apart from scripts by it. */
+export const TUI_CLIENT_NAME = 'tui';
+
+/** What a notification is about: a goal done, stuck, waiting for an answer or landed, or a budget that stopped work. */
+export const NOTIFICATION_KINDS = ['done', 'stuck', 'waiting', 'landed', 'budget'] as const;
+export const NotificationKind = z.enum(NOTIFICATION_KINDS);
+export type NotificationKind = z.infer<typeof NotificationKind>;
+
+/** A notification's title and body at most, in UTF-16 units (the daemon clips them: a desktop notification is short). */
+export const NOTIFICATION_TITLE_MAX = 200;
+export const NOTIFICATION_BODY_MAX = 1000;
+
+/** Something a person should hear about now, as the daemon raises it (daemon/notify/). */
+export const Notification = z.object({
+  kind: NotificationKind,
+  goalId: GoalId.optional(),
+  /** One line, such as `#3 done: Fix the parser` (the goal's title is untrusted: a terminal cleans it before writing it). */
+  title: maxUnits(z.string(), NOTIFICATION_TITLE_MAX),
+  body: maxUnits(z.string(), NOTIFICATION_BODY_MAX),
+  /** The config's `notify.bell` and `notify.desktop`: whether an attached terminal rings, and shows a desktop notification. */
+  bell: z.boolean(),
+  desktop: z.boolean(),
+});
+export type Notification = z.infer<typeof Notification>;
 
 export const Events = {
   'goal.created': defineEvent('goal.created', z.object({ goal: Goal })),
@@ -133,6 +158,8 @@ export const Events = {
     'goal.warning',
     z.object({ goalId: GoalId, kind: z.enum(['conflict', 'land-refused']), message: z.string(), paths: z.array(z.string()) }),
   ),
+  /** A goal became done, stuck or waiting, or landed, or a budget stopped work: every attached terminal alerts its user. */
+  notification: defineEvent('notification', Notification),
   'daemon.stopping': defineEvent('daemon.stopping', z.object({ reason: z.string() })),
 } as const;
 

@@ -78,6 +78,29 @@ describe('config schema', () => {
     assert.match(errorOf(parseConfig({ models: [{ id: 'a' }, { id: 'a' }] }, 'ralph.config.ts')), /models\[1\]\.id: "a" appears twice/);
   });
 
+  it('notifies of every kind by default, each switched off on its own; the hook is an argv list', () => {
+    assert.deepEqual(defaultConfig().notify, {
+      bell: true,
+      desktop: true,
+      kinds: { done: true, stuck: true, waiting: true, landed: true, budget: true },
+    });
+    const quiet = parseConfig(
+      { notify: { bell: false, command: ['ntfy', 'publish', 'ralph'], kinds: { landed: false } } },
+      'ralph.config.ts',
+    );
+    assert.ok(quiet.ok);
+    assert.equal(quiet.config.notify.bell, false);
+    assert.deepEqual(quiet.config.notify.command, ['ntfy', 'publish', 'ralph']);
+    assert.deepEqual(quiet.config.notify.kinds, { done: true, stuck: true, waiting: true, landed: false, budget: true });
+
+    assert.match(
+      errorOf(parseConfig({ notify: { command: 'curl -d @- ntfy.sh/x' } }, 'ralph.config.ts')),
+      /notify\.command: expected a list/,
+    );
+    assert.match(errorOf(parseConfig({ notify: { command: [] } }, 'ralph.config.ts')), /notify\.command: needs at least 1 entry/);
+    assert.match(errorOf(parseConfig({ notify: { kinds: { failed: false } } }, 'ralph.config.ts')), /notify\.kinds\.failed: unknown key/);
+  });
+
   it('needs an object as the default export', () => {
     assert.match(errorOf(parseConfig(42, 'ralph.config.ts')), /^ralph\.config\.ts: the default export must be an object .* not 42$/);
     assert.match(errorOf(parseConfig([], 'ralph.config.ts')), /not a list$/);

@@ -109,6 +109,29 @@ const Tui = z.strictObject({
   keys: z.record(z.string().min(1), z.string().min(1)).default({}),
 });
 
+/** Each kind of notification, on unless switched off (`notify.kinds.landed: false`). */
+const NotifyKinds = z.strictObject({
+  done: z.boolean().default(true),
+  stuck: z.boolean().default(true),
+  waiting: z.boolean().default(true),
+  landed: z.boolean().default(true),
+  budget: z.boolean().default(true),
+});
+
+/** Notifications (README "Notifications"; daemon/notify/): when a goal is done, stuck, waiting or landed, or a budget stops work. */
+const Notify = z.strictObject({
+  /** Attached terminals ring their bell. Default true. */
+  bell: z.boolean().default(true),
+  /** A desktop notification: OSC 9 / OSC 777 from attached terminals, `notify-send` when none is attached. Default true. */
+  desktop: z.boolean().default(true),
+  /**
+   * A program run for every notification, the event as JSON on its stdin (ntfy, Slack …): an argv
+   * list, never a shell line; run without the daemon's secrets (pass one with `secrets.passEnv`).
+   */
+  command: z.array(z.string().min(1)).min(1).optional(),
+  kinds: NotifyKinds.prefault({}),
+});
+
 export const RalphConfigSchema = z
   .strictObject({
     /** The model for every agent unless a section names another. RALPH_MODEL overrides it. Default gpt-5.4-mini. */
@@ -126,6 +149,7 @@ export const RalphConfigSchema = z
     chat: Chat.prefault({}),
     secrets: Secrets.prefault({}),
     tui: Tui.prefault({}),
+    notify: Notify.prefault({}),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

@@ -20,7 +20,8 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   // The daemons these commands start keep goal worktrees in a test folder, not ~/.local/state.
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', XDG_STATE_HOME: TEST_STATE_HOME };
   for (const name of Object.keys(env)) if (/^(OPENAI_|RALPH_)/.test(name) || name === 'FORCE_COLOR') delete env[name];
-  return { ...env, ...extra };
+  // A goal that ends must not show a notification on the desktop of whoever runs the tests.
+  return { ...env, RALPH_NOTIFY_SEND: 'off', ...extra };
 }
 
 export interface Run {

@@ -66,6 +66,8 @@ export async function startTestDaemon(t: TestContext, repoRoot?: string, options
     // Queued goals stay queued unless a test means to run them (`pipeline: {}` follows RALPH_PIPELINE, `{ paused: false }` runs them).
     pipeline: { paused: true },
     worktreesRoot: TEST_WORKTREES_ROOT,
+    // A goal that ends must not show a notification on the desktop of whoever runs the tests.
+    desktopNotifier: null,
     log: (line) => {
       logs.push(line);
       if (process.env.RALPH_TEST_LOG) process.stderr.write(`[daemon] ${line}\n`);

@@ -1,7 +1,9 @@
 /** Starts the TUI on a connected client and returns when the user quits. */
 import { render } from 'ink';
+import type { EventEnvelope } from '../../protocol/index.ts';
 import { App } from './App.tsx';
 import type { DaemonConnection } from './connection.ts';
+import { alertSequence, alertTerminal } from './terminal-alert.ts';
 
 export interface RunTuiOptions {
   /** A connected client; closed when the TUI ends (the daemon keeps running). */
@@ -12,6 +14,8 @@ export interface RunTuiOptions {
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
   stderr?: NodeJS.WriteStream;
+  /** Where the terminal is described ($TMUX, $TERM_PROGRAM: how a notification is written). Default: process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -26,16 +30,27 @@ export async function runTui({
   stdin = process.stdin,
   stdout = process.stdout,
   stderr = process.stderr,
+  env = process.env,
 }: RunTuiOptions): Promise<void> {
   if (!stdin.isTTY) {
     await client.close();
     throw new Error('the TUI needs an interactive terminal (stdin is not a TTY); use the ralph goal commands instead');
   }
+  // A notification rings the bell and asks for a desktop notification: sequences that take no
+  // room on the screen, so they are written beside Ink's frames without disturbing them.
+  const terminal = alertTerminal(env);
+  const alert = (event: EventEnvelope) => {
+    if (event.type !== 'notification') return;
+    const sequence = alertSequence(event.data, terminal);
+    if (sequence) stdout.write(sequence);
+  };
+  client.on('event', alert);
   // Ctrl+C is handled by the App like `q`, so both leave the same way.
   const instance = render(<App connection={client} />, { stdin, stdout, stderr, exitOnCtrlC: false, maxFps: MAX_FPS });
   try {
     await instance.waitUntilExit();
   } finally {
+    client.off('event', alert);
     await client.close();
   }
 }

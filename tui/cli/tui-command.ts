@@ -1,4 +1,5 @@
 /** The bare `ralph`: the TUI, attached to the repository's daemon (started if none runs). */
+import { TUI_CLIENT_NAME } from '../../protocol/events.ts';
 import { connectToDaemon } from '../connection/daemon.ts';
 import type { CommandHandler } from './commands.ts';
 import { CliError } from './errors.ts';
@@ -20,7 +21,10 @@ export const openTui: CommandHandler = async ({ repoRoot }) => {
   // Checked before anything starts: no daemon is started for a TUI that cannot run.
   if (!process.stdin.isTTY) throw new CliError('the TUI needs an interactive terminal; for scripts use the commands (ralph --help)');
   // Loading the TUI's code and reaching the daemon overlap: both take a while at start.
-  const [tui, connection] = await Promise.allSettled([loadTui(), connectToDaemon(repoRoot, { name: 'tui', start: true, reconnect: true })]);
+  const [tui, connection] = await Promise.allSettled([
+    loadTui(),
+    connectToDaemon(repoRoot, { name: TUI_CLIENT_NAME, start: true, reconnect: true }),
+  ]);
   if (connection.status === 'rejected') throw connection.reason;
   const client = connection.value;
   if (tui.status === 'rejected') {

@@ -194,6 +194,7 @@ describe('events', () => {
       'progress.report': event(11, 'progress.report', { token: 't' }),
       'progress.end': event(11, 'progress.end', { token: 't', outcome: 'failed' }),
       'daemon.stopping': event(11, 'daemon.stopping', { reason: 'r' }),
+      notification: event(11, 'notification', { kind: 'done', goalId: 1, title: '#1 done: t', body: '', bell: true, desktop: true }),
       'chat.message': event(11, 'chat.message', { message: chatMessage }),
       'chat.delta': event(11, 'chat.delta', { session: 's', messageId: 'm', partId: 'p', delta: 'x' }),
       'chat.part': event(11, 'chat.part', { session: 's', messageId: 'm', part: { id: 'p', type: 'text', text: 'x' } }),

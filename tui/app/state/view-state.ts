@@ -262,6 +262,8 @@ function applyEvent(state: ViewState, event: EventEnvelope): ViewState {
     }
     case 'daemon.stopping':
       return { ...state, daemonStopping: event.data.reason };
+    case 'notification':
+      return state; // nothing to draw: the terminal alerts (run.tsx), the goal's own event shows its state
     case 'pipeline.changed':
       return { ...state, pipeline: event.data };
     case 'config.changed':

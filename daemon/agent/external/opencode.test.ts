@@ -46,6 +46,7 @@ describe('opencode invocation', () => {
     assert.equal(invocation.env?.OPENCODE_DISABLE_AUTOUPDATE, '1');
     const rules = JSON.parse(invocation.env?.OPENCODE_PERMISSION ?? '{}') as typeof OPENCODE_WORKSPACE_PERMISSION;
     assert.deepEqual(rules, {
+      read: { '*': 'allow', '*.env': 'deny', '*.env.*': 'deny', '*.env.example': 'allow' },
       edit: 'allow',
       bash: { '*': 'allow', 'git push': 'deny', 'git push *': 'deny' },
       webfetch: 'deny',

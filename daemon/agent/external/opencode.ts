@@ -4,13 +4,16 @@
  * (no argument-length limit, not visible in `ps`), one JSON event a line on stdout.
  *
  * Permissions (README "What each agent backend may do"). OpenCode's own default lets its agent do
- * everything except reach outside the project folder, which would ask, and `run` refuses every ask
- * itself (it has nobody to ask). Ralph passes its rules in OPENCODE_PERMISSION, which OpenCode
- * merges over every config file it reads (the worktree's `opencode.json` among them), so a config
- * the agent writes cannot widen them:
+ * everything except reach outside the project folder or read a .env file, which would ask; `run`
+ * refuses every ask itself (it has nobody to ask), and a refused ask ends the run, whereas a call a
+ * rule denies fails and the model goes on. Ralph passes its rules in OPENCODE_PERMISSION, which
+ * OpenCode merges over every config file it reads (the worktree's `opencode.json` among them), so a
+ * config the agent writes cannot widen them:
  * - `workspace` (the default): edits allowed; shell commands allowed, except `git push` (Ralph owns
  *   git); `webfetch`, `websearch` and `codesearch` denied (they reach the web); anything outside the
- *   worktree (`external_directory`: a path outside it in an edit, a read or a command) denied.
+ *   worktree (`external_directory`: a path outside it in an edit, a read or a command) denied;
+ *   .env files (not .env.example) may not be read. Its loop guard (the same call three times) still
+ *   asks, so a model that loops ends its iteration.
  *   Shell commands are not sandboxed: OpenCode has no sandbox.
  * - `all`: `--auto`, OpenCode's own "approve everything not explicitly denied", and no rules of
  *   Ralph's (the user's own config still applies).
@@ -54,6 +57,8 @@ export const OPENCODE_SESSION_TITLE = 'Ralph iteration';
 
 /** Ralph's permission rules in `workspace` mode (OpenCode's config `permission` section). */
 export const OPENCODE_WORKSPACE_PERMISSION = {
+  // Its default asks before reading a .env file, and a refused ask ends the run: denied instead.
+  read: { '*': 'allow', '*.env': 'deny', '*.env.*': 'deny', '*.env.example': 'allow' },
   edit: 'allow',
   bash: { '*': 'allow', 'git push': 'deny', 'git push *': 'deny' },
   webfetch: 'deny',

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DaemonFile, PROTOCOL_VERSION, RALPH_VERSION, type Capability, type DaemonInfo, type RepoInfo } from '../protocol/index.ts';
+import { reapOrphanAgents } from './agent/external/external-run.ts';
 import { createChatAgent } from './chat/chat-agent.ts';
 import { ChatService } from './chat/chat-service.ts';
 import { ConfigService } from './config/config-service.ts';
@@ -379,6 +380,8 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
     log,
   });
   undo.push(() => chat.close());
+  // Agent CLIs a killed daemon left running stop before any goal runs again.
+  await reapOrphanAgents(ralphPaths(repoRoot).dir, log);
   const pipeline = Pipeline.create({
     repoRoot,
     bus,

@@ -14,6 +14,9 @@ describe('config schema', () => {
     assert.equal(config.api, undefined, 'unset: chosen from the base URL');
     assert.deepEqual(config.models, []);
     assert.deepEqual(config.executor, {
+      agent: 'ralph',
+      agents: {},
+      agentTimeoutMinutes: 30,
       verify: null,
       land: 'manual',
       concurrency: 1,
@@ -72,6 +75,30 @@ describe('config schema', () => {
     assert.match(error, /executor\.concurrency: must be at least 1/);
     assert.match(error, /research\.maxSteps: expected a whole number, got 2\.5/);
     assert.match(error, /baseURL: expected an http:\/\/ or https:\/\/ URL/);
+  });
+
+  it('takes an agent CLI by name, with its options, or any command', () => {
+    const named = parseConfig(
+      { executor: { agent: 'codex', agents: { codex: { model: 'gpt-5', permissions: 'all' } } } },
+      'ralph.config.ts',
+    );
+    assert.ok(named.ok);
+    assert.equal(named.config.executor.agent, 'codex');
+    assert.deepEqual(named.config.executor.agents.codex, { model: 'gpt-5', args: [], permissions: 'all' });
+    const command = parseConfig({ executor: { agent: { command: ['my-agent', '--headless'] } } }, 'ralph.config.ts');
+    assert.ok(command.ok);
+    assert.deepEqual(command.config.executor.agent, { command: ['my-agent', '--headless'], output: 'text' });
+
+    assert.match(
+      errorOf(parseConfig({ executor: { agent: 'claud' } }, 'ralph.config.ts')),
+      /executor\.agent: expected "ralph", "claude", "codex"/,
+    );
+    assert.match(errorOf(parseConfig({ executor: { agent: { command: [] } } }, 'ralph.config.ts')), /executor\.agent/);
+    assert.match(
+      errorOf(parseConfig({ executor: { agents: { claude: { permissions: 'yolo' } } } }, 'ralph.config.ts')),
+      /executor\.agents\.claude\.permissions: expected "workspace" or "all"/,
+    );
+    assert.match(errorOf(parseConfig({ executor: { agents: { aider: {} } } }, 'ralph.config.ts')), /executor\.agents\.aider: unknown key/);
   });
 
   it('refuses a model id listed twice', () => {

@@ -47,7 +47,62 @@ const CommandPolicy = z.strictObject({
   sandbox: z.enum(SANDBOX_MODES).default('auto'),
 });
 
+/** An environment variable's name. */
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+
+/** The agent CLIs Ralph drives by name (daemon/agent/external/registry.ts); `ralph` is its own agent. */
+export const EXTERNAL_AGENTS = ['claude', 'codex', 'opencode', 'gemini'] as const;
+export type ExternalAgentName = (typeof EXTERNAL_AGENTS)[number];
+
+/** How Ralph runs one agent CLI it knows by name (`executor.agents.claude`). */
+const AgentCliOptions = z.strictObject({
+  /** The executable, when it is not the CLI's usual name on PATH. */
+  path: z.string().trim().min(1).optional(),
+  /** The model to ask the CLI for; unset: the CLI's own default. */
+  model: z.string().trim().min(1).optional(),
+  /** Arguments appended after Ralph's own. */
+  args: z.array(z.string()).default([]),
+  /** `workspace` (default): edit the worktree and run commands there; `all`: skip the CLI's permission checks (README "Agent backends"). */
+  permissions: z.enum(['workspace', 'all']).default('workspace'),
+});
+
+/**
+ * Any other agent CLI: `command` is run in the goal's worktree for each iteration, the prompt on its
+ * stdin and in the file RALPH_PROMPT_FILE names (daemon/agent/external/command.ts).
+ */
+const CommandAgent = z.strictObject({
+  command: z.array(z.string().min(1)).min(1),
+  /** Variables added to its environment (committed with the config: no secrets here). */
+  env: z.record(EnvName, z.string()).optional(),
+  /** `text` (default): plain lines; `stream-json`: one JSON event per line (command.ts documents them). */
+  output: z.enum(['text', 'stream-json']).default('text'),
+});
+
 const Executor = z.strictObject({
+  /**
+   * The agent that runs each iteration: `ralph` (its own, the default), an agent CLI by name, or
+   * `{ command: [...] }`. A goal may name another (its `agent` field).
+   */
+  agent: z
+    .union([z.enum(['ralph', ...EXTERNAL_AGENTS]), CommandAgent], {
+      error: `expected ${['ralph', ...EXTERNAL_AGENTS].map((name) => JSON.stringify(name)).join(', ')} or { command: [...] }`,
+    })
+    .default('ralph'),
+  /** How each agent CLI is run when chosen. */
+  agents: z
+    .strictObject({
+      claude: AgentCliOptions.optional(),
+      codex: AgentCliOptions.optional(),
+      opencode: AgentCliOptions.optional(),
+      gemini: AgentCliOptions.optional(),
+    })
+    .default({}),
+  /** Minutes one iteration of an agent CLI may run before it is stopped (its work so far is committed and checked). Default 30. */
+  agentTimeoutMinutes: z
+    .number()
+    .positive()
+    .max(24 * 60)
+    .default(30),
   /** The goal check, run in the goal's workspace (e.g. `npm test`); null: none. RALPH_VERIFY overrides it. */
   verify: Command.nullable().default(null),
   /** `manual`: a done goal waits for `ralph goal land`; `auto`: it is landed when done. Default manual. */
@@ -87,9 +142,6 @@ const Chat = z.strictObject({
   model: z.string().trim().min(1).optional(),
   reasoningEffort: ReasoningEffortSchema.optional(),
 });
-
-/** An environment variable's name. */
-const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
 
 const Secrets = z.strictObject({
   /**

@@ -10,9 +10,13 @@
  * A failed model call is not an iteration: a rate limit that outlasts the provider's own retries
  * waits and tries again (not counted, not timed); server and network failures are tried again a
  * few times; a missing or refused configuration ends the goal stuck with the provider's message.
+ * An external agent CLI is treated alike: rate limited or out of quota, it waits and tries again;
+ * not installed or not logged in, the goal is stuck saying what to do.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addUsage, emptyUsage, InvalidTransitionError, type Attempt, type Goal } from '../../protocol/index.ts';
+import { AgentStartError } from '../agent/external/external-run.ts';
+import { resolveAgent, type AgentChoice } from '../agent/external/registry.ts';
 import type { RalphConfig } from '../config/schema.ts';
 import { NotFoundError } from '../errors.ts';
 import type { ResolvedProvider } from '../config/env.ts';
@@ -32,6 +36,7 @@ import {
   type Bounds,
 } from './bounds.ts';
 import type { GitEnv } from '../git/git.ts';
+import { ExternalAgentError } from './external-iteration.ts';
 import { IterationError, runIteration, type IterationRecord, type IterationSpend } from './iteration.ts';
 import type { GoalJournal } from './journal.ts';
 import { iterationNote, iterationsOf, lastCheck, nextIterationNumber, openAttempt, retryContext } from './notes.ts';
@@ -194,6 +199,13 @@ export class GoalRun {
    */
   private async tryIteration(next: NextIteration): Promise<IterationRecord | 'again' | 'end'> {
     const { goal, attempt, executor } = next;
+    let agent: AgentChoice;
+    try {
+      agent = resolveAgent(goal.agent, executor);
+    } catch (error) {
+      await this.fail((error as Error).message);
+      return 'end';
+    }
     const providerSettings = this.options.settings.provider();
     const boundController = new AbortController();
     const watch = new SpendingWatch(next.spend, next.bounds, (reason) => boundController.abort(new Error(reason)));
@@ -217,6 +229,7 @@ export class GoalRun {
         ...(providerSettings.reasoningEffort ? { reasoningEffort: providerSettings.reasoningEffort } : {}),
         models: this.options.settings.models(),
         executor,
+        ...(agent.kind === 'external' ? { agent } : {}),
         secrets: providerSettings.apiKey ? [providerSettings.apiKey] : [],
         stopSignal: this.stopController.signal,
         boundSignal: boundController.signal,
@@ -277,6 +290,12 @@ export class GoalRun {
    * again; false: the goal is stuck.
    */
   private async tryAgainAfter(error: IterationError, number: number): Promise<boolean> {
+    if (error.cause instanceof AgentStartError) {
+      // Not installed, not executable: trying again changes nothing until someone acts.
+      await this.fail(error.cause.message);
+      return false;
+    }
+    if (error.cause instanceof ExternalAgentError) return this.afterExternalAgentError(error.cause, number);
     const failure = error.cause instanceof ProviderError ? error.cause : null;
     if (!failure) {
       await this.fail(`iteration ${number} failed: ${error.message}`);
@@ -310,6 +329,27 @@ export class GoalRun {
         await this.fail(failure.message);
         return false;
     }
+  }
+
+  /**
+   * An external agent that could not work: not logged in ends the goal stuck (someone must log in);
+   * out of quota or rate limited waits like a rate-limited provider (the CLI's wait when it says
+   * one), then the iteration starts again, not counted.
+   */
+  private async afterExternalAgentError(failure: ExternalAgentError, number: number): Promise<boolean> {
+    if (failure.kind === 'auth') {
+      await this.fail(failure.message);
+      return false;
+    }
+    const waitMs = failure.retryAfterSeconds !== undefined ? failure.retryAfterSeconds * 1000 : this.rateLimitWaitMs;
+    if (failure.retryAfterSeconds === undefined) this.rateLimitWaitMs = Math.min(waitMs * 2, RATE_LIMIT_WAIT_MAX_MS);
+    const why = failure.kind === 'quota' ? 'out of quota' : 'rate limited';
+    await this.journal.write(
+      'warning',
+      `the agent is ${why}: waiting ${Math.round(waitMs / 1000)} s, then iteration ${number} starts again (not counted)`,
+    );
+    await this.pause(waitMs);
+    return true;
   }
 
   /** The decision after a recorded iteration: done, stuck (a bound, a stall), or on to the next one (true). */

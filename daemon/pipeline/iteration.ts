@@ -10,18 +10,15 @@
  *   iteration's next run (which keeps its number).
  * - `boundSignal` (a time, cost or token bound hit mid-iteration): the agent stops, its work so far
  *   is committed, the check is skipped, and the iteration comes back `interrupted` with the reason.
+ *
+ * The agent is Ralph's own (runAgent, its tools) or an external CLI the goal or config chose
+ * (external-iteration.ts); everything around it (the commit, the check, the record) is the same.
  */
-import {
-  formatSeconds,
-  WAIT_REASONS,
-  type CallUsage,
-  type CheckResult,
-  type Goal,
-  type Iteration,
-  type Usage,
-} from '../../protocol/index.ts';
+import { formatSeconds, WAIT_REASONS, type CheckResult, type Goal, type Iteration, type Usage } from '../../protocol/index.ts';
 import { runAgent, type CutReason } from '../agent/agent-loop.ts';
 import { AgentRun, type AgentRunHooks } from '../agent/agent-run.ts';
+import type { ExternalAgent } from '../agent/external/external-run.ts';
+import { DONE_MARKER } from '../agent/external/backend.ts';
 import type { RalphConfig } from '../config/schema.ts';
 import type { ModelTable } from '../llm/models.ts';
 import type { Provider, ReasoningEffort, ToolCall } from '../llm/types.ts';
@@ -29,9 +26,11 @@ import type { CommandRunner, ToolResult } from '../tools/index.ts';
 import { clip, tail } from '../tools/tool.ts';
 import { SANDBOX_OFF_REASON, describeSandbox, type SandboxState } from '../tools/sandbox.ts';
 import { redactChangedFiles } from '../secrets/workspace-files.ts';
+import { ralphPaths } from '../paths.ts';
 import { runCheck, type CheckRun } from './check.ts';
+import { ExternalTurn } from './external-iteration.ts';
 import { executorRunner, executorTools, GOAL_DONE_TOOL, isGoalDone } from './executor-tools.ts';
-import { iterationToken, type GoalJournal } from './journal.ts';
+import { describeModelCall, iterationToken, type GoalJournal } from './journal.ts';
 import { condenseNotes, describeCheck } from './notes.ts';
 import type { GoalWorkspace } from './workspace.ts';
 
@@ -60,6 +59,8 @@ export interface IterationInput {
   reasoningEffort?: ReasoningEffort;
   models: Pick<ModelTable, 'cost'>;
   executor: ExecutorConfig;
+  /** An agent CLI that takes the iteration's turn instead of Ralph's own agent; absent: Ralph's. */
+  agent?: ExternalAgent;
   /** Values no command may see (the provider's key). */
   secrets: readonly string[];
   stopSignal: AbortSignal;
@@ -75,8 +76,11 @@ export type IterationRecord = Iteration & {
   durationMs: number;
   /** Time spent waiting on the provider (rate limits): not counted against the time bound. */
   waitedMs: number;
-  /** Why the agent stopped: it answered, called goal_done, spent its step budget, or a bound stopped it. */
-  stopReason: 'answered' | 'stopped-by-tool' | 'max-steps' | 'cut' | 'bound';
+  /**
+   * Why the agent stopped: it answered, called goal_done (an external agent: claimed done), spent its
+   * step budget, or a bound stopped it; `timed-out`: an external agent ran out of executor.agentTimeoutMinutes.
+   */
+  stopReason: 'answered' | 'stopped-by-tool' | 'max-steps' | 'cut' | 'bound' | 'timed-out';
   /** Set when a bound stopped the iteration: the reason. */
   interrupted?: string;
 };
@@ -119,9 +123,34 @@ export const EXECUTOR_INSTRUCTIONS = [
   'every process you start is killed when the iteration ends.',
 ].join('\n');
 
-/** The one user message of an iteration. */
+/**
+ * What an external agent (a CLI with its own tools) is told before the iteration's prompt: the
+ * same loop, with the done marker instead of the goal_done tool, and the harness's git rules.
+ */
+export const EXTERNAL_AGENT_INSTRUCTIONS = [
+  "You are the executor of Ralph, working on one goal in a git worktree of the developer's repository: your working folder.",
+  "Each iteration starts with a fresh context: you know only what this message says (the goal, notes from earlier iterations, the last check's output) and what you find in the files.",
+  '',
+  'Take ONE step toward the goal, then stop: make one coherent change (or find out one thing the next step needs), try it where you can,',
+  'and end with a short summary of what you did and what should come next. That summary is the note the next iteration reads.',
+  "Only when the goal's acceptance is met, end your final message with a line of its own:",
+  `${DONE_MARKER}: <one-line summary>`,
+  'Ralph then runs the check; the goal is done only if it passes, otherwise the next iteration sees its output.',
+  '',
+  'Ralph owns git: it commits your changes after every iteration (you need not commit). Never push, and do not switch',
+  'branches, reset, rebase or stash. Do not leave servers or watchers running: everything you start is killed when the iteration ends.',
+].join('\n');
+
+/** How the agent says it is done, as the prompt's last line says it. */
+const GOAL_DONE_RULE = "Call goal_done {summary} only when the goal's acceptance is met.";
+const DONE_MARKER_RULE = `End your final message with the line \`${DONE_MARKER}: <summary>\` only when the goal's acceptance is met.`;
+
+/** The one user message of an iteration (an external agent's has its instructions first and says done with the marker). */
 export function iterationPrompt(
-  input: Pick<IterationInput, 'goal' | 'number' | 'positionInAttempt' | 'notes' | 'lastCheck' | 'retryContext'> & { verify: string | null },
+  input: Pick<IterationInput, 'goal' | 'number' | 'positionInAttempt' | 'notes' | 'lastCheck' | 'retryContext'> & {
+    verify: string | null;
+    external?: boolean;
+  },
 ): string {
   const { goal } = input;
   const sections: string[] = [`# Goal #${goal.id}: ${goal.title}`, goal.spec.trim() || '(no spec)'];
@@ -140,8 +169,9 @@ export function iterationPrompt(
   const check = input.verify ? `The check is \`${input.verify}\`, run in the workspace.` : 'No check command is configured.';
   sections.push(
     `## This iteration\n\nIteration ${input.number} (the ${ordinal(input.positionInAttempt)} of this attempt). ${check}\n` +
-      "Take ONE step toward the goal, then stop. Call goal_done {summary} only when the goal's acceptance is met.",
+      `Take ONE step toward the goal, then stop. ${input.external ? DONE_MARKER_RULE : GOAL_DONE_RULE}`,
   );
+  if (input.external) sections.unshift(EXTERNAL_AGENT_INSTRUCTIONS);
   return sections.join('\n\n');
 }
 
@@ -172,6 +202,10 @@ class IterationRun {
   private readonly spent: AgentRun;
   /** The summary goal_done was called with, if it was. */
   private claimedSummary: string | null = null;
+  /** An external agent's turn, when it takes the iteration's (its spend is the iteration's). */
+  private external: ExternalTurn | null = null;
+  /** The worktree's HEAD before an external agent's turn: it may commit itself. */
+  private headBefore: string | null = null;
 
   constructor(input: IterationInput) {
     this.input = input;
@@ -191,8 +225,8 @@ class IterationRun {
       title: `Goal #${input.goal.id}: iteration ${input.number}`,
       total: input.executor.maxStepsPerIteration,
     });
-    if (input.positionInAttempt === 1) await noteSandbox(journal, this.runner, input.number);
-    const outcome = await this.runAgent();
+    if (input.positionInAttempt === 1 && !input.agent) await noteSandbox(journal, this.runner, input.number);
+    const outcome = input.agent ? await this.runExternal(input.agent) : await this.runAgent();
     // Nothing the agent started outlives its iteration.
     await this.runner.killAll();
     const summary = clip(
@@ -205,7 +239,66 @@ class IterationRun {
 
   /** What the iteration spent so far (it counts even when the iteration leaves no record). */
   private spend(): IterationSpend {
-    return { usage: this.spent.spend(), waitedMs: this.spent.waitedMs, durationMs: performance.now() - this.started };
+    return { usage: this.usage(), waitedMs: this.spent.waitedMs, durationMs: performance.now() - this.started };
+  }
+
+  /** What the agent's model calls used and cost so far. */
+  private usage(): Usage {
+    return this.external ? this.external.spend() : this.spent.spend();
+  }
+
+  /**
+   * An external agent's turn in the worktree, followed to its end. A bound or its timeout stops it
+   * (its work so far still counts). Rejects with IterationError when stopped, when it could not
+   * start, or when it could not work (not logged in, out of quota, rate limited).
+   */
+  private async runExternal(agent: ExternalAgent): Promise<AgentOutcome> {
+    const { input, journal, token } = this;
+    const turn = new ExternalTurn({
+      agent,
+      prompt: iterationPrompt({ ...input, verify: input.executor.verify, external: true }),
+      workspacePath: input.workspace.path,
+      ralphDir: ralphPaths(input.workspace.repoRoot).dir,
+      goalId: input.goal.id,
+      iteration: input.number,
+      token,
+      progressTotal: input.executor.maxStepsPerIteration,
+      journal,
+      secrets: this.commandSecrets,
+      envRules: journal.secrets.envRules(),
+      timeoutMs: input.executor.agentTimeoutMinutes * 60_000,
+      stopSignal: input.stopSignal,
+      boundSignal: input.boundSignal,
+      models: input.models,
+      ...(input.onSpend ? { onSpend: input.onSpend } : {}),
+    });
+    this.external = turn;
+    try {
+      this.headBefore = await input.workspace.head();
+      journal.progressReport({ token, done: 0, message: `${agent.backend.displayName} is working` });
+      const result = await turn.run();
+      if (result.ended === 'stopped' || input.stopSignal.aborted) throw this.stopped();
+      if (result.ended === 'bound') return { text: result.text, stopReason: 'bound', interrupted: reasonOf(input.boundSignal) };
+      this.claimedSummary = result.claimed;
+      if (result.ended === 'timed-out') return { text: result.text, stopReason: 'timed-out' };
+      return { text: result.text, stopReason: result.claimed === null ? 'answered' : 'stopped-by-tool' };
+    } catch (error) {
+      if (error instanceof IterationError) throw error;
+      if (input.stopSignal.aborted) throw this.stopped(error);
+      journal.progressEnd({ token, outcome: 'failed', message: (error as Error).message });
+      throw new IterationError((error as Error).message, { stopped: false, spend: this.spend(), cause: error });
+    }
+  }
+
+  /** The iteration stopped by the stop signal: its progress unit ends cancelled. */
+  private stopped(cause?: unknown): IterationError {
+    const { input, journal, token } = this;
+    journal.progressEnd({ token, outcome: 'cancelled', message: reasonOf(input.stopSignal) });
+    return new IterationError(`iteration ${input.number} stopped: ${reasonOf(input.stopSignal)}`, {
+      stopped: true,
+      spend: this.spend(),
+      cause,
+    });
   }
 
   /**
@@ -307,7 +400,12 @@ class IterationRun {
           files: redacted,
         });
       }
-      const commit = await workspace.commitIteration({ iteration: number, summary });
+      // An external agent may have committed itself: the harness's commit with the trailer still follows its commits.
+      const commit = await workspace.commitIteration({
+        iteration: number,
+        summary,
+        ...(this.headBefore ? { headBefore: this.headBefore } : {}),
+      });
       await logCommit(journal, workspace, number, commit);
       if (executor.verify && !interrupted) check = await this.check(executor.verify);
       return { commit, check };
@@ -373,8 +471,8 @@ class IterationRun {
         durationMs: check.durationMs,
       },
       doneClaimed: this.claimedSummary !== null,
-      usage: this.spent.spend(),
-      model: input.model,
+      usage: this.usage(),
+      model: input.agent ? (input.agent.model ?? input.agent.backend.name) : input.model,
       durationMs: Math.round(performance.now() - this.started),
       waitedMs: Math.round(this.spent.waitedMs),
       stopReason: outcome.stopReason,
@@ -415,6 +513,7 @@ function summaryOf(
   if (text.trim()) return text.trim();
   if (interrupted) return `(stopped before a summary: ${interrupted})`;
   if (stopReason === 'max-steps') return '(the step budget ran out before a summary)';
+  if (stopReason === 'timed-out') return '(the agent ran out of time before a summary)';
   if (stopReason === 'cut') return '(the reply was cut short before a summary)';
   return '(no summary)';
 }
@@ -455,13 +554,6 @@ async function logCommit(journal: GoalJournal, workspace: GoalWorkspace, iterati
       files: names,
     },
   );
-}
-
-/** "gpt-5.4-mini: 1,234 tokens in (200 cached), 56 out, $0.0012". */
-function describeModelCall(model: string, usage: CallUsage, costUsd: number | null): string {
-  const cached = usage.cachedInputTokens > 0 ? ` (${usage.cachedInputTokens.toLocaleString('en-US')} cached)` : '';
-  const cost = costUsd === null ? 'price unknown' : `$${costUsd.toFixed(4)}`;
-  return `${model}: ${usage.inputTokens.toLocaleString('en-US')} tokens in${cached}, ${usage.outputTokens.toLocaleString('en-US')} out, ${cost}`;
 }
 
 /** A call in a few words for a progress bar: `run_command npm test`. */

@@ -3,7 +3,7 @@
  * log.appended events), progress units per iteration, and the provider's waits. Reporting never
  * fails the goal: a log that cannot be written is reported on the daemon's own log instead.
  */
-import type { EventData, EventEnvelope } from '../../protocol/index.ts';
+import type { CallUsage, EventData, EventEnvelope } from '../../protocol/index.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { DaemonSecrets } from '../secrets/daemon-secrets.ts';
 import type { Log } from '../log.ts';
@@ -62,4 +62,11 @@ export class GoalJournal {
 /** The progress token of one iteration: `goal:<id>:<n>`. */
 export function iterationToken(goalId: number, iteration: number): string {
   return `goal:${goalId}:${iteration}`;
+}
+
+/** A model call's log line: "gpt-5.4-mini: 1,234 tokens in (200 cached), 56 out, $0.0012". */
+export function describeModelCall(model: string, usage: CallUsage, costUsd: number | null): string {
+  const cached = usage.cachedInputTokens > 0 ? ` (${usage.cachedInputTokens.toLocaleString('en-US')} cached)` : '';
+  const cost = costUsd === null ? 'price unknown' : `$${costUsd.toFixed(4)}`;
+  return `${model}: ${usage.inputTokens.toLocaleString('en-US')} tokens in${cached}, ${usage.outputTokens.toLocaleString('en-US')} out, ${cost}`;
 }

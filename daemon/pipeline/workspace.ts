@@ -67,6 +67,12 @@ export interface GoalWorkspaceOptions {
 export interface IterationCommitInput {
   iteration: number;
   summary: string;
+  /**
+   * HEAD when the iteration began. An agent that commits itself (an external CLI) may leave nothing
+   * uncommitted yet have moved HEAD: the iteration still gets its commit with the trailer (empty),
+   * so its work counts as a change and the iteration count survives a crash.
+   */
+  headBefore?: string;
 }
 
 /** One file of a commit's diff; `added`/`deleted` are null for binary files. */
@@ -237,7 +243,7 @@ export class GoalWorkspace {
    * died after committing but before recording it), its sha is returned; if the iteration was run
    * again and changed more, those changes are folded into that same commit.
    */
-  async commitIteration({ iteration, summary }: IterationCommitInput): Promise<string | null> {
+  async commitIteration({ iteration, summary, headBefore }: IterationCommitInput): Promise<string | null> {
     if (!Number.isInteger(iteration) || iteration < 1) throw new Error(`iteration must be a positive integer, not ${iteration}`);
     await git(this.path, ['add', '-A'], { env: this.env });
     const [staged, headIteration, env] = await Promise.all([
@@ -246,9 +252,10 @@ export class GoalWorkspace {
       harnessCommitEnv(this.path, this.env),
     ]);
     const headIsThisIteration = headIteration === iteration;
-    if (!staged) return headIsThisIteration ? this.head() : null;
+    const agentCommitted = !headIsThisIteration && headBefore !== undefined && (await this.head()) !== headBefore;
+    if (!staged && !agentCommitted) return headIsThisIteration ? this.head() : null;
 
-    const commit = [...HARNESS_COMMIT_CONFIG, 'commit', '--quiet', '--cleanup=whitespace'];
+    const commit = [...HARNESS_COMMIT_CONFIG, 'commit', '--quiet', '--cleanup=whitespace', ...(staged ? [] : ['--allow-empty'])];
     if (headIsThisIteration) {
       await git(this.path, [...commit, '--amend', '--no-edit'], { env });
     } else {

@@ -1,0 +1,312 @@
+/**
+ * One headless run of an agent CLI in the goal's worktree: the body of one iteration when the goal's
+ * agent is external (registry.ts). What is the same for every CLI is here; what differs is the
+ * backend's (backend.ts).
+ *
+ * - The CLI starts detached, the leader of its own process group, with the environment Ralph gives
+ *   the agent's commands (daemon/secrets/environment.ts: no secrets but those `secrets.passEnv`
+ *   names) plus the variables the backend authenticates with (`authEnv`), the backend's own, and
+ *   RALPH_PROMPT_FILE (the prompt, in a file outside the worktree).
+ * - Its stdout is read line by line through the backend's parser; the events (redacted) go to the
+ *   caller in order. Its stderr is kept (the tail) to explain a failure.
+ * - A timeout, the stop signal (pause, cancel, shutdown) and the bound signal end it: SIGTERM to
+ *   the whole group, SIGKILL a second later. When the CLI exits by itself, whatever it left running
+ *   is killed the same way: nothing it started outlives its iteration. A process that left the
+ *   group (`setsid`) is still found by a marker in its environment (as the command runner does).
+ * - While it runs, `.ralph/agents/<goal id>.json` records its process group, the start time of its
+ *   leader and its marker (the folder ignores itself in git). A daemon killed with -9 cannot kill
+ *   its agent; the next daemon does at start (reapOrphanAgents), checking the leader is still the
+ *   same process (its start time in /proc), so no agent of a dead daemon keeps editing a worktree.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFileAtomic } from '../../fs/atomic-write.ts';
+import { commandEnvironment, type EnvironmentRules } from '../../secrets/environment.ts';
+import { killGroup, killMarkedProcesses, processesWithEnvironment } from '../../tools/process-group.ts';
+import type { AgentChoice } from './registry.ts';
+import type { ExternalEvent } from './backend.ts';
+
+/** Set in the agent's environment to its run's id: how what left its process group is found. */
+export const AGENT_MARKER_VARIABLE = 'RALPH_AGENT_RUN';
+/** Names the file holding the iteration's prompt (outside the worktree). */
+export const PROMPT_FILE_VARIABLE = 'RALPH_PROMPT_FILE';
+
+/** Between SIGTERM and SIGKILL: a CLI may save its session; a cancel must still end within 2 s. */
+const KILL_GRACE_MS = 1000;
+/** After the CLI and its group are gone, how long its stdout may take to close. */
+const PIPE_DRAIN_MS = 500;
+/** What is kept of the CLI's stderr. */
+const STDERR_TAIL_CHARS = 8000;
+
+/** An external agent chosen for the goal. */
+export type ExternalAgent = Extract<AgentChoice, { kind: 'external' }>;
+
+export interface ExternalRunOptions {
+  agent: ExternalAgent;
+  prompt: string;
+  /** The goal's worktree. */
+  cwd: string;
+  /** The repository's `.ralph` folder: the agent's record and its prompt file live in `agents/` there. */
+  ralphDir: string;
+  goalId: number;
+  iteration: number;
+  /** Values no agent may see (the provider's key, the daemon token …), whatever the variable holding them is called. */
+  secrets: readonly string[];
+  envRules: EnvironmentRules;
+  /** Applied to every event before the caller sees it. */
+  redact: <T>(value: T) => T;
+  timeoutMs: number;
+  stopSignal: AbortSignal;
+  boundSignal: AbortSignal;
+  /** Each event, in order; a returned promise is awaited before the next line is read. */
+  onEvent(event: ExternalEvent): void | Promise<void>;
+  /** The environment the agent's starts from. Default: this process's. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ExternalRunResult {
+  /** `exited`: by itself; else what stopped it. */
+  ended: 'exited' | 'timed-out' | 'stopped' | 'bound';
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** The end of its stderr (redacted). */
+  stderr: string;
+  durationMs: number;
+}
+
+/** The CLI could not be started at all. */
+export class AgentStartError extends Error {
+  /** `missing`: the executable is not there (ENOENT); `failed`: anything else (not executable …). */
+  readonly kind: 'missing' | 'failed';
+  constructor(kind: 'missing' | 'failed', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AgentStartError';
+    this.kind = kind;
+  }
+}
+
+/** What `.ralph/agents/<goal id>.json` holds while a goal's agent runs. */
+interface AgentRecord {
+  goalId: number;
+  iteration: number;
+  marker: string;
+  /** The group's leader (its pid is the group's id), once started. */
+  pid?: number;
+  /** The leader's start time (/proc/<pid>/stat, field 22), to tell it from a later process with the same pid. */
+  startTime?: string | null;
+  startedAt: string;
+}
+
+export function agentsFolder(ralphDir: string): string {
+  return path.join(ralphDir, 'agents');
+}
+
+/** Runs the agent once to its end. Throws AgentStartError when it cannot be started. */
+export async function runExternalAgent(options: ExternalRunOptions): Promise<ExternalRunResult> {
+  const { agent, goalId, iteration } = options;
+  const folder = agentsFolder(options.ralphDir);
+  await makeAgentsFolder(folder);
+  const recordFile = path.join(folder, `${goalId}.json`);
+  const promptFile = path.join(folder, `${goalId}.prompt.md`);
+  const marker = randomUUID();
+  const record: AgentRecord = { goalId, iteration, marker, startedAt: new Date().toISOString() };
+  const started = performance.now();
+  // Recorded before the spawn: a daemon killed right after it still leaves the marker to find the agent by.
+  await writeFileAtomic(recordFile, `${JSON.stringify(record)}\n`);
+  try {
+    await writeFile(promptFile, options.prompt, { mode: 0o600 });
+    const invocation = agent.backend.invocation({
+      prompt: options.prompt,
+      cwd: options.cwd,
+      model: agent.model,
+      permissions: agent.permissions,
+      extraArgs: agent.extraArgs,
+    });
+    const env: NodeJS.ProcessEnv = {
+      ...commandEnvironment(options.env ?? process.env, options.secrets, {
+        passEnv: [...(options.envRules.passEnv ?? []), ...agent.backend.authEnv],
+        hideEnv: options.envRules.hideEnv ?? [],
+      }),
+      ...invocation.env,
+      [PROMPT_FILE_VARIABLE]: promptFile,
+      [AGENT_MARKER_VARIABLE]: marker,
+    };
+    const child = spawn(agent.executable, invocation.args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    // Listened for at once: a CLI may exit before the record below is written.
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    await whenStarted(child, agent, options.cwd);
+    const pid = child.pid!;
+    await writeFileAtomic(recordFile, `${JSON.stringify({ ...record, pid, startTime: processStartTime(pid) })}\n`);
+    child.stdin!.on('error', () => {}); // a CLI that does not read its input closes the pipe: not a failure
+    child.stdin!.end(invocation.stdin ?? '');
+    return await follow(child, exited, marker, options, started);
+  } finally {
+    await rm(promptFile, { force: true });
+    await rm(recordFile, { force: true });
+  }
+}
+
+/** Resolves once the child has started; throws AgentStartError when it could not. */
+function whenStarted(child: ChildProcess, agent: ExternalAgent, cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.once('spawn', () => {
+      child.on('error', () => {}); // later errors (a failed kill) are not the run's
+      resolve();
+    });
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      const { displayName, install } = agent.backend;
+      if (error.code === 'ENOENT' && !existsSync(cwd)) reject(new AgentStartError('failed', `the workspace folder does not exist: ${cwd}`));
+      else if (error.code === 'ENOENT')
+        reject(
+          new AgentStartError('missing', `${displayName} is not installed (${agent.executable} not found): ${install}`, { cause: error }),
+        );
+      else
+        reject(
+          new AgentStartError('failed', `${displayName} could not be started (${agent.executable}): ${error.message}`, { cause: error }),
+        );
+    });
+  });
+}
+
+/** Reads the agent's output to its end, stopping it when asked; then kills what it left running. */
+async function follow(
+  child: ChildProcess,
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
+  marker: string,
+  options: ExternalRunOptions,
+  started: number,
+): Promise<ExternalRunResult> {
+  const pgid = child.pid!;
+  const parse = options.agent.backend.parser();
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS);
+  });
+  let ended: ExternalRunResult['ended'] = 'exited';
+  let killing: Promise<unknown> | null = null;
+  const stop = (why: Exclude<ExternalRunResult['ended'], 'exited'>): void => {
+    if (killing) return;
+    ended = why;
+    killing = killEverything(pgid, marker);
+  };
+  const timer = setTimeout(() => stop('timed-out'), options.timeoutMs);
+  const onStop = (): void => stop('stopped');
+  const onBound = (): void => stop('bound');
+  if (options.stopSignal.aborted) onStop();
+  else if (options.boundSignal.aborted) onBound();
+  options.stopSignal.addEventListener('abort', onStop, { once: true });
+  options.boundSignal.addEventListener('abort', onBound, { once: true });
+
+  const stderrClosed = new Promise<void>((resolve) => child.stderr!.once('close', resolve));
+  const lines = createInterface({ input: child.stdout!, crlfDelay: Number.POSITIVE_INFINITY });
+  const reading = (async () => {
+    for await (const line of lines) {
+      // Once stopped, what it still prints is not followed (a stop must be quick).
+      if (options.stopSignal.aborted) continue;
+      for (const event of parse(line)) await options.onEvent(options.redact(event));
+    }
+  })();
+  // A failing hook (the log) must not leave the agent running: noted, and the run ends as it would.
+  let readFailure: unknown = null;
+  const read = reading.catch((error: unknown) => {
+    readFailure = error;
+    stop('stopped');
+  });
+
+  try {
+    const { code, signal } = await exited;
+    clearTimeout(timer);
+    // Whatever it left running (in its group, or marked) ends with it.
+    await (killing ?? killEverything(pgid, marker));
+    // Its output pipe closes once everything holding it is gone; a process that escaped both may hold it.
+    const drained = await Promise.race([Promise.all([read, stderrClosed]).then(() => true), sleep(PIPE_DRAIN_MS).then(() => false)]);
+    if (!drained) {
+      lines.close();
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+      await read;
+    }
+    if (readFailure) throw readFailure;
+    return { ended, exitCode: code, signal, stderr: options.redact(stderr), durationMs: performance.now() - started };
+  } finally {
+    clearTimeout(timer);
+    options.stopSignal.removeEventListener('abort', onStop);
+    options.boundSignal.removeEventListener('abort', onBound);
+  }
+}
+
+/** SIGTERM to the group and to what carries the marker, SIGKILL a second later to what is left. */
+async function killEverything(pgid: number, marker: string): Promise<void> {
+  await Promise.all([
+    killGroup(pgid, { graceMs: KILL_GRACE_MS, settleMs: 2000 }),
+    killMarkedProcesses(AGENT_MARKER_VARIABLE, marker, { graceMs: KILL_GRACE_MS }),
+  ]);
+}
+
+/** The folder for agents' records, ignored by git on its own (a `.ralph/.gitignore` written by an older Ralph does not name it). */
+async function makeAgentsFolder(folder: string): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  await writeFile(path.join(folder, '.gitignore'), '*\n', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+}
+
+/** A process's start time in clock ticks since boot (/proc/<pid>/stat, field 22); null where /proc does not tell. */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (command name) state …": the name may hold spaces and parentheses; field 22 is the 20th after it.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Kills the agents a daemon that died (kill -9, a crash) left running, as its records in
+ * `.ralph/agents/` say, and removes the records. Call at daemon start, before any goal runs. A
+ * record's process group is killed only while its leader is still the process recorded (same pid,
+ * same start time); what carries the record's marker is killed in any case. Returns how many
+ * records there were.
+ */
+export async function reapOrphanAgents(ralphDir: string, log: (message: string) => void): Promise<number> {
+  const folder = agentsFolder(ralphDir);
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch {
+    return 0;
+  }
+  const records = names.filter((name) => /^\d+\.json$/.test(name));
+  await Promise.all(
+    records.map(async (name) => {
+      const file = path.join(folder, name);
+      let record: Partial<AgentRecord>;
+      try {
+        record = JSON.parse(await readFile(file, 'utf8')) as Partial<AgentRecord>;
+      } catch {
+        record = {}; // torn by the crash: nothing to go by
+      }
+      const pid = typeof record.pid === 'number' && record.pid > 1 ? record.pid : null;
+      const sameLeader = pid !== null && record.startTime != null && processStartTime(pid) === record.startTime;
+      const marker = typeof record.marker === 'string' && record.marker !== '' ? record.marker : null;
+      const marked = marker ? processesWithEnvironment(AGENT_MARKER_VARIABLE, marker).length : 0;
+      await Promise.all([
+        sameLeader ? killGroup(pid, { graceMs: KILL_GRACE_MS }) : Promise.resolve(true),
+        marker ? killMarkedProcesses(AGENT_MARKER_VARIABLE, marker, { graceMs: KILL_GRACE_MS }) : Promise.resolve(),
+      ]);
+      if (sameLeader || marked > 0) log(`goal #${record.goalId ?? name}: killed the agent a stopped daemon left running`);
+      await rm(file, { force: true });
+      await rm(path.join(folder, name.replace(/\.json$/, '.prompt.md')), { force: true });
+    }),
+  );
+  return records.length;
+}

@@ -1,0 +1,233 @@
+/**
+ * The generic `command` agent backend in a real daemon: small scripts (real processes) take each
+ * iteration's turn in the goal's real worktree; the harness commits, checks, bounds, cancels and
+ * logs around them as it does around Ralph's own agent.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { chmod, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { EventBus } from '../../daemon/events/bus.ts';
+import { GoalLog } from '../../daemon/store/goal-log.ts';
+import type { Goal, Iteration, LogEntry } from '../../protocol/index.ts';
+import { defer, startTestDaemon } from '../helpers/daemon.ts';
+import { git, makeTempDir, makeTempRepo } from '../helpers/repo.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+/** An executable bash script in `dir`. */
+async function script(dir: string, name: string, body: string): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, `#!/bin/bash\n${body}\n`);
+  await chmod(file, 0o755);
+  return file;
+}
+
+/** A repository whose config runs `agent` for every iteration, and a daemon on it that runs goals. */
+async function daemonWithAgent(t: TestContext, agent: unknown, executor: Record<string, unknown> = {}) {
+  const config = `export default ${JSON.stringify({ executor: { agent, verify: 'test -f hello.txt', ...executor } })};\n`;
+  const repo = await makeTempRepo(undefined, { 'ralph.config.ts': config });
+  defer(t, () => rm(repo, { recursive: true, force: true }));
+  const daemon = await startTestDaemon(t, repo, { configWatch: false, pipeline: { paused: false } });
+  const client = await daemon.connect('external-agent-test');
+  return { ...daemon, client };
+}
+
+async function logOf(repo: string, goalId: number): Promise<LogEntry[]> {
+  return (await new GoalLog(repo, new EventBus()).read(goalId)).entries;
+}
+
+async function ended(client: Awaited<ReturnType<typeof daemonWithAgent>>['client'], id: number, timeoutMs = 10_000): Promise<Goal> {
+  return waitFor(
+    async () => {
+      const { goal } = await client.request('goal.get', { id });
+      return goal.state === 'done' || goal.state === 'stuck' ? goal : undefined;
+    },
+    { timeoutMs, message: `goal #${id} to end` },
+  );
+}
+
+function trailers(repo: string, branch: string): string[] {
+  return git(repo, 'log', '--format=%(trailers:key=Ralph-Iteration,valueonly)', `main..${branch}`).split('\n').filter(Boolean);
+}
+
+/** Whether a process is alive (a zombie is not: it runs nothing). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+test('a command agent that writes a file and says done: the check passes, the goal is done, its lines are in the log', async (t) => {
+  const dir = await makeTempDir(t, 'ralph-agent-');
+  const agent = await script(
+    dir,
+    'agent.sh',
+    [
+      'prompt=$(cat)',
+      // The prompt comes on stdin and in the file RALPH_PROMPT_FILE names, outside the worktree.
+      'cmp -s <(printf "%s" "$prompt") "$RALPH_PROMPT_FILE" || { echo "the prompt file differs" >&2; exit 3; }',
+      'case "$RALPH_PROMPT_FILE" in "$PWD"/*) exit 4;; esac',
+      'grep -q "Write hello" <<<"$prompt" || exit 5',
+      'echo "writing hello.txt"',
+      'echo hello > hello.txt',
+      'echo "RALPH_GOAL_DONE: wrote hello.txt"',
+    ].join('\n'),
+  );
+  const { client, repoRoot } = await daemonWithAgent(t, { command: [agent] });
+  const { goal } = await client.request('goal.create', { title: 'Write hello', queue: true });
+  const done = await ended(client, goal.id);
+
+  assert.equal(done.state, 'done', JSON.stringify(done.history.at(-1)));
+  assert.equal(git(repoRoot, 'show', `ralph/goal-${goal.id}:hello.txt`), 'hello');
+  assert.deepEqual(trailers(repoRoot, `ralph/goal-${goal.id}`), [`${goal.id}/1`]);
+  const iteration = done.attempts[0]!.iterations[0]!;
+  assert.equal(iteration.doneClaimed, true);
+  assert.equal(iteration.summary, 'wrote hello.txt');
+  const log = await logOf(repoRoot, goal.id);
+  assert.ok(log.some((entry) => entry.kind === 'model' && entry.text === 'writing hello.txt'));
+  assert.ok(log.some((entry) => entry.kind === 'check' && entry.ok === true));
+  // Nothing of the run is left behind in .ralph/agents (the record and the prompt file go with it).
+  assert.deepEqual(
+    (await readdir(path.join(repoRoot, '.ralph', 'agents'))).filter((name) => name !== '.gitignore'),
+    [],
+  );
+  assert.doesNotMatch(git(repoRoot, 'status', '--porcelain', '--untracked-files=all'), /agents/, 'the agents folder ignores itself');
+});
+
+test('a command agent that never says done: stuck on the iteration bound, each iteration committed', async (t) => {
+  const dir = await makeTempDir(t, 'ralph-agent-');
+  const agent = await script(
+    dir,
+    'agent.sh',
+    ['cat > /dev/null', 'echo hello > hello.txt', 'date +%s%N >> progress.txt', 'echo "one more step"'].join('\n'),
+  );
+  const { client, repoRoot } = await daemonWithAgent(t, { command: [agent] }, { maxIterations: 2 });
+  const { goal } = await client.request('goal.create', { title: 'Never done', queue: true });
+  const stuck = await ended(client, goal.id);
+
+  assert.equal(stuck.state, 'stuck');
+  assert.match(stuck.history.at(-1)?.note ?? '', /iteration/);
+  assert.deepEqual(
+    (stuck.attempts[0]!.iterations as Iteration[]).map((iteration) => [iteration.number, iteration.doneClaimed, iteration.check?.ok]),
+    [
+      [1, false, true],
+      [2, false, true],
+    ],
+  );
+  assert.deepEqual(trailers(repoRoot, `ralph/goal-${goal.id}`), [`${goal.id}/2`, `${goal.id}/1`]);
+});
+
+test('a stream-json agent: its tool calls, usage and words become log entries, its usage the goal’s', async (t) => {
+  const dir = await makeTempDir(t, 'ralph-agent-');
+  const events = [
+    { type: 'text', text: 'I will write hello.txt.' },
+    { type: 'tool.start', id: 't1', name: 'Write', summary: 'Write hello.txt' },
+    { type: 'tool.end', id: 't1', name: 'Write', summary: 'Write hello.txt', ok: true },
+    { type: 'usage', model: 'scripted-model', usage: { inputTokens: 1200, cachedInputTokens: 200, outputTokens: 34 }, costUsd: 0.0125 },
+    { type: 'result', text: 'Wrote it.\nRALPH_GOAL_DONE: hello.txt is written', ok: true },
+  ];
+  const agent = await script(
+    dir,
+    'agent.sh',
+    [
+      'cat > /dev/null',
+      `echo '${JSON.stringify(events[0])}'`,
+      `echo '${JSON.stringify(events[1])}'`,
+      'echo hello > hello.txt',
+      `echo '${JSON.stringify(events[2])}'`,
+      'echo "this line is not JSON"',
+      `echo '${JSON.stringify(events[3])}'`,
+      `echo '${JSON.stringify(events[4])}'`,
+    ].join('\n'),
+  );
+  const { client, repoRoot } = await daemonWithAgent(t, { command: [agent], output: 'stream-json' });
+  const { goal } = await client.request('goal.create', { title: 'Write hello', queue: true });
+  const done = await ended(client, goal.id);
+
+  assert.equal(done.state, 'done', JSON.stringify(done.history.at(-1)));
+  assert.deepEqual(done.usage, { inputTokens: 1200, cachedInputTokens: 200, outputTokens: 34, calls: 1, costUsd: 0.0125 });
+  assert.equal(done.attempts[0]!.iterations[0]!.summary, 'hello.txt is written');
+  const log = await logOf(repoRoot, goal.id);
+  const tool = log.find((entry) => entry.kind === 'tool') as (LogEntry & { ok?: unknown }) | undefined;
+  assert.equal(tool?.text, 'Write hello.txt');
+  assert.equal(tool?.ok, true);
+  assert.ok(log.some((entry) => entry.kind === 'model' && entry.text === 'I will write hello.txt.'));
+  assert.ok(
+    log.some((entry) => entry.kind === 'model' && /^scripted-model: 1,200 tokens in \(200 cached\), 34 out, \$0\.0125$/.test(entry.text)),
+  );
+  assert.ok(log.some((entry) => entry.kind === 'warning' && entry.text.includes('this line is not JSON')));
+});
+
+test('cancel while a command agent runs: it and the child in its group are gone within 2 s', async (t) => {
+  const dir = await makeTempDir(t, 'ralph-agent-');
+  const pids = path.join(dir, 'pids');
+  const agent = await script(
+    dir,
+    'agent.sh',
+    ['cat > /dev/null', 'echo "starting"', 'sleep 1000 &', `echo "$$ $!" > ${pids}`, 'wait'].join('\n'),
+  );
+  const { client } = await daemonWithAgent(t, { command: [agent] });
+  const { goal } = await client.request('goal.create', { title: 'Run long', queue: true });
+  const [leader, child] = await waitFor(
+    async () => {
+      const text = (await readFile(pids, 'utf8')).trim();
+      return text.includes(' ') ? text.split(' ').map(Number) : undefined;
+    },
+    { message: 'the agent to start' },
+  );
+  assert.ok(alive(leader!) && alive(child!), 'both run before the cancel');
+  t.after(() => {
+    for (const pid of [leader!, child!]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+
+  await client.request('goal.cancel', { id: goal.id });
+  const cancelled = Date.now();
+  await waitFor(() => !alive(leader!) && !alive(child!), { timeoutMs: 2000, message: 'the agent and its child to be gone' });
+  t.diagnostic(`gone ${Date.now() - cancelled} ms after the cancel`);
+  assert.equal((await client.request('goal.get', { id: goal.id })).goal.state, 'cancelled');
+});
+
+test('a command that is not installed: stuck saying so, no iteration burned', async (t) => {
+  const { client } = await daemonWithAgent(t, { command: ['ralph-no-such-agent-cli', '--headless'] });
+  const { goal } = await client.request('goal.create', { title: 'Nothing runs', queue: true });
+  const stuck = await ended(client, goal.id);
+  assert.equal(stuck.state, 'stuck');
+  assert.match(
+    stuck.history.at(-1)?.note ?? '',
+    /^ralph-no-such-agent-cli is not installed \(ralph-no-such-agent-cli not found\): check executor\.agent\.command/,
+  );
+  assert.deepEqual(stuck.attempts[0]!.iterations, []);
+});
+
+test('an agent that commits itself: its commit is kept, the iteration’s trailer commit follows it, once', async (t) => {
+  const dir = await makeTempDir(t, 'ralph-agent-');
+  const agent = await script(
+    dir,
+    'agent.sh',
+    [
+      'cat > /dev/null',
+      'echo hello > hello.txt',
+      'git add hello.txt',
+      'git -c user.name=Agent -c user.email=agent@ralph.invalid commit -q -m "agent: hello"',
+      'echo "RALPH_GOAL_DONE: committed hello.txt"',
+    ].join('\n'),
+  );
+  const { client, repoRoot } = await daemonWithAgent(t, { command: [agent] });
+  const { goal } = await client.request('goal.create', { title: 'Write hello', queue: true });
+  const done = await ended(client, goal.id);
+
+  assert.equal(done.state, 'done', JSON.stringify(done.history.at(-1)));
+  const branch = `ralph/goal-${goal.id}`;
+  assert.deepEqual(git(repoRoot, 'log', '--format=%s', `main..${branch}`).split('\n'), [
+    `Ralph iteration 1 of goal #${goal.id}: committed hello.txt`,
+    'agent: hello',
+  ]);
+  assert.deepEqual(trailers(repoRoot, branch), [`${goal.id}/1`]);
+  assert.equal(done.attempts[0]!.iterations[0]!.commit, git(repoRoot, 'rev-parse', branch));
+  assert.equal(git(repoRoot, 'show', `${branch}:hello.txt`), 'hello');
+});

@@ -62,15 +62,16 @@ async function runOpencode(t: TestContext, server: FakeOpenAIServer, cwd: string
   return { events, exitCode: await exited, stderr };
 }
 
-test('OpenCode writes a file through its own write tool in the worktree, is refused a git push, and ends with the done marker', async (t) => {
+test('OpenCode writes a file through its own write tool in the worktree, is refused a git push and a .env, and ends with the done marker', async (t) => {
   const server = await startFakeOpenAIForTest(t, { apiKey: OPENCODE_TEST_KEY });
-  const repo = await makeTempRepo(t);
+  const repo = await makeTempRepo(t, { '.env': 'SECRET=s3cr3t\n' });
   server.script(
     {
       text: 'Adding the file.',
       toolCalls: [{ name: 'write', arguments: { filePath: path.join(repo, 'notes/hello.txt'), content: 'hello from opencode\n' } }],
     },
     { toolCalls: [{ name: 'bash', arguments: { command: 'git push origin main', description: 'Push the work' } }] },
+    { toolCalls: [{ name: 'read', arguments: { filePath: '.env' } }] },
     { text: `Done.\n${DONE_MARKER}: wrote notes/hello.txt` },
   );
 
@@ -79,38 +80,45 @@ test('OpenCode writes a file through its own write tool in the worktree, is refu
   assert.equal(run.exitCode, 0, run.stderr);
   assert.equal(await readFile(path.join(repo, 'notes/hello.txt'), 'utf8'), 'hello from opencode\n');
   const ids = run.events.flatMap((event) => (event.type === 'tool.start' ? [event.id] : []));
-  assert.equal(ids.length, 2);
+  assert.equal(ids.length, 3);
   assert.ok(
     ids.every((id) => typeof id === 'string' && id.length > 0),
     'each call has an id pairing its start and end',
   );
   const write = { id: ids[0]!, name: 'write', summary: 'write notes/hello.txt' };
   const push = { id: ids[1]!, name: 'bash', summary: 'bash git push origin main' };
+  const env = { id: ids[2]!, name: 'read', summary: 'read .env' };
   const events = run.events.filter((event) => event.type !== 'usage');
-  const pushEnd = events[4];
-  assert.ok(pushEnd?.type === 'tool.end');
-  assert.match(pushEnd.output ?? '', /rule which prevents you from using this specific tool call/);
+  // Refused by Ralph's rules: the call fails, and the model goes on.
+  const refused = /rule which prevents you from using this specific tool call/;
+  const [pushEnd, envEnd] = [events[4], events[6]];
+  assert.ok(pushEnd?.type === 'tool.end' && envEnd?.type === 'tool.end');
+  assert.match(pushEnd.output ?? '', refused);
+  assert.match(envEnd.output ?? '', refused);
   assert.deepEqual(events, [
     { type: 'text', text: 'Adding the file.' },
     { type: 'tool.start', ...write },
     { type: 'tool.end', ...write, ok: true, output: 'Wrote file successfully.' },
     { type: 'tool.start', ...push },
     { type: 'tool.end', ...push, ok: false, output: pushEnd.output },
+    { type: 'tool.start', ...env },
+    { type: 'tool.end', ...env, ok: false, output: envEnd.output },
     { type: 'text', text: `Done.\n${DONE_MARKER}: wrote notes/hello.txt` },
     { type: 'result', text: `Done.\n${DONE_MARKER}: wrote notes/hello.txt`, ok: true },
   ]);
   const usages = run.events.filter((event) => event.type === 'usage');
-  assert.equal(usages.length, 3, 'one usage per model call');
+  assert.equal(usages.length, 4, 'one usage per model call');
   assert.ok(usages.every((event) => event.usage.inputTokens > 0 && event.model === 'fake-model'));
 
-  // Three model calls (its title came from the invocation, not from one more call), over Chat
-  // Completions with the key, offering its tools but none that reach the web.
+  // Four model calls (its title came from the invocation, not from one more call), over Chat
+  // Completions with the key, offering its tools but none that reach the web; the .env never sent.
   const requests = server.modelRequests();
-  assert.equal(requests.length, 3, requests.map((record) => record.toolNames.join(',')).join(' | '));
+  assert.equal(requests.length, 4, requests.map((record) => record.toolNames.join(',')).join(' | '));
   assert.ok(requests.every((record) => record.api === 'chat' && record.headers.authorization === `Bearer ${OPENCODE_TEST_KEY}`));
   const offered = requests[0]?.toolNames ?? [];
   assert.ok(offered.includes('write') && offered.includes('bash') && offered.includes('edit'), offered.join(','));
   assert.ok(!offered.includes('webfetch') && !offered.includes('websearch'), offered.join(','));
+  assert.doesNotMatch(JSON.stringify(requests.map((record) => record.body)), /s3cr3t/);
 });
 
 test('a rejected key: the run ends failed with an auth error, not a done claim', async (t) => {

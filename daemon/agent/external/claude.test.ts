@@ -166,7 +166,7 @@ describe('claude parser', () => {
   it('maps a 429 it gave up on to rate-limit, waiting as long as its own last retry did', () => {
     const events = parseFixture('rate-limit-429');
     assert.deepEqual(events.slice(0, 2), [
-      { type: 'raw', line: 'Claude Code retries the model call after 429 (rate_limit) in 2.4 s (attempt 1 of 1)' },
+      { type: 'error', kind: 'other', message: 'a model call failed with 429 (rate_limit); it retries in 2.4 s (attempt 1 of 1)' },
       {
         type: 'error',
         kind: 'rate-limit',

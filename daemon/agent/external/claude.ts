@@ -23,15 +23,15 @@
  * `HEAD /api/hello` on the base URL, no MCP registry fetch, no telemetry export to
  * api.anthropic.com), DISABLE_AUTOUPDATER, DISABLE_TELEMETRY, DISABLE_ERROR_REPORTING.
  *
- * Its output, one JSON object a line: `system` (`init` with the cwd and model; `api_retry` while it
- * retries a 429 or 5xx itself, up to 10 times; `permission_denied`; status chatter), `assistant`
- * (one content block a line: text, thinking, tool_use; several lines may share a message id; an
- * API error comes as a synthetic assistant message with `error` and `api_error_status`),
- * `stream_event` (the API's own stream events, wrapped: only `message_start` and `message_delta`
- * are read, for each model call's usage), `user`
- * (tool results, `is_error` when a tool failed or was refused), and `result` at the end (the final
- * text, `is_error`, `total_cost_usd`, summed `usage`, `modelUsage`; `subtype` `error_max_turns`,
- * `error_during_execution` … with `errors` instead of a text).
+ * Its output, one JSON object a line: `system` (`init` with the cwd and model; `api_retry` each time
+ * it retries a failed model call itself: a 401, 429 or 5xx, up to 10 times with backoff, minutes in
+ * all, before it reports the error; `permission_denied`; status chatter), `stream_event` (the API's
+ * own stream events, wrapped: only `message_start` and `message_delta` are read, for each model
+ * call's usage), `assistant` (one content block a line: text, thinking, tool_use; several lines
+ * may share a message id; an API error comes as a synthetic assistant message with `error` and
+ * `api_error_status`), `user` (tool results, `is_error` when a tool failed or was refused), and
+ * `result` at the end (the final text, `is_error`, `total_cost_usd`, summed `usage`, `modelUsage`;
+ * `subtype` `error_max_turns`, `error_during_execution` … with `errors` instead of a text).
  */
 import path from 'node:path';
 import type { CallUsage } from '../../../protocol/index.ts';
@@ -170,12 +170,9 @@ export function claudeParser(): (line: string) => ExternalEvent[] {
             if (status === 429 && delayMs !== null) lastRateLimitDelayMs = delayMs;
             const after = delayMs === null ? '' : ` in ${(delayMs / 1000).toFixed(1)} s`;
             const attempt = typeof line.attempt === 'number' ? ` (attempt ${line.attempt} of ${String(line.max_retries ?? '?')})` : '';
-            return [
-              {
-                type: 'raw',
-                line: `Claude Code retries the model call after ${status ?? 'an error'} (${String(line.error ?? 'unknown')})${after}${attempt}`,
-              },
-            ];
+            // Said as an error of no kind: logged, and no reason to wait or stop unless the run ends with it.
+            const message = `a model call failed with ${status ?? 'an error'} (${String(line.error ?? 'unknown')}); it retries${after}${attempt}`;
+            return [{ type: 'error', kind: 'other', message }];
           }
           default:
             // init's siblings (permission_denied, thinking_tokens, compact_boundary, hooks …) are

@@ -252,7 +252,7 @@ export class ExternalTurn {
  */
 export function findDoneMarker(message: string): { text: string; claimed: string | null } {
   const lines = message.split('\n');
-  const pattern = new RegExp(`^[\\s>*_\`-]*${DONE_MARKER}[*_\`]*\\s*:?\\s*(.*)$`);
+  const pattern = new RegExp(`^[\\s>*_\`-]*${DONE_MARKER}[*_\`]*(?:\\s*:\\s*|\\s+|$)(.*)$`);
   for (let index = lines.length - 1; index >= 0; index--) {
     const match = pattern.exec(lines[index]!);
     if (!match) continue;

@@ -5,7 +5,6 @@
  * commit.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -14,23 +13,13 @@ import { Goal } from '../../protocol/index.ts';
 import { defer, endpointFromFile, spawnDaemon } from '../helpers/daemon.ts';
 import { git, makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { alive } from './external-agent-helpers.ts';
 
 async function startDaemon(t: TestContext, repo: string, env: NodeJS.ProcessEnv) {
   const daemon = spawnDaemon(t, repo, 'background', env);
   const ready = JSON.parse(await daemon.firstLine) as { ready: boolean; error?: string };
   assert.equal(ready.ready, true, `the daemon started (${ready.error ?? ''})`);
   return daemon;
-}
-
-/** Whether a process is alive (a zombie is not: it runs nothing). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
 }
 
 test('kill -9 during an external agent’s turn: the next daemon kills the orphaned agent, finishes the goal, one commit', async (t) => {

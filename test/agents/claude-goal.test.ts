@@ -23,7 +23,7 @@ import { git, makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 /** A `claude` that runs the real one with its own HOME and no way out but to 127.0.0.1. */
-async function claudeWrapper(t: TestContext): Promise<{ wrapper: string; home: string }> {
+async function claudeWrapper(t: TestContext, env: Record<string, string> = {}): Promise<{ wrapper: string; home: string }> {
   const cli = await installAgentCli('claude');
   const dir = await makeTempDir(t, 'ralph-claude-');
   const home = path.join(dir, 'home');
@@ -35,6 +35,7 @@ async function claudeWrapper(t: TestContext): Promise<{ wrapper: string; home: s
       `mkdir -p '${home}'`,
       `export HOME='${home}'`,
       "export HTTPS_PROXY='http://127.0.0.1:9' HTTP_PROXY='http://127.0.0.1:9' NO_PROXY='127.0.0.1,localhost'",
+      ...Object.entries(env).map(([name, value]) => `export ${name}='${value}'`),
       `exec '${cli.bin}' "$@"`,
       '',
     ].join('\n'),
@@ -55,6 +56,26 @@ function setEnv(t: TestContext, values: Record<string, string>): void {
   }
 }
 
+/** A daemon on a fresh repository (the config names the wrapper), and a goal with the agent claude run to its end. */
+async function runClaudeGoal(t: TestContext, wrapper: string): Promise<{ repoRoot: string; goal: Goal; ended: Goal }> {
+  const config = { executor: { agents: { claude: { path: wrapper } }, verify: 'grep -q "hello from claude" hello.txt' } };
+  const repo = await makeTempRepo(undefined, { 'ralph.config.ts': `export default ${JSON.stringify(config)};\n` });
+  defer(t, () => rm(repo, { recursive: true, force: true }));
+  const { repoRoot, connect } = await startTestDaemon(t, repo, { configWatch: false, pipeline: { paused: false } });
+  const client = await connect('claude-goal-test');
+  const started = performance.now();
+  const { goal } = await client.request('goal.create', { title: 'Write hello.txt saying hello', agent: 'claude', queue: true });
+  const ended = await waitFor(
+    async () => {
+      const { goal: current } = await client.request('goal.get', { id: goal.id });
+      return current.state === 'done' || current.state === 'stuck' ? current : undefined;
+    },
+    { timeoutMs: 60_000, message: `goal #${goal.id} to end` },
+  );
+  t.diagnostic(`goal ${ended.state} ${Math.round(performance.now() - started)} ms after it was created`);
+  return { repoRoot, goal, ended };
+}
+
 test('a goal with the agent claude: Claude Code writes the file through Write, the check passes, the goal is done on its branch, the log shows the call', async (t) => {
   const server = await startFakeAnthropicForTest(t, { apiKey: 'sk-ant-goal-test' });
   setEnv(t, { ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: 'sk-ant-goal-test' });
@@ -64,24 +85,9 @@ test('a goal with the agent claude: Claude Code writes the file through Write, t
     { text: `Wrote hello.txt.\n${DONE_MARKER}: hello.txt says hello` },
   );
 
-  const config = { executor: { agents: { claude: { path: wrapper } }, verify: 'grep -q "hello from claude" hello.txt' } };
-  const repo = await makeTempRepo(undefined, { 'ralph.config.ts': `export default ${JSON.stringify(config)};\n` });
-  defer(t, () => rm(repo, { recursive: true, force: true }));
-  const { repoRoot, connect } = await startTestDaemon(t, repo, { configWatch: false, pipeline: { paused: false } });
-  const client = await connect('claude-goal-test');
+  const { repoRoot, goal, ended: done } = await runClaudeGoal(t, wrapper);
 
-  const started = performance.now();
-  const { goal } = await client.request('goal.create', { title: 'Write hello.txt saying hello', agent: 'claude', queue: true });
-  const done = await waitFor(
-    async () => {
-      const { goal: current } = await client.request('goal.get', { id: goal.id });
-      return current.state === 'done' || current.state === 'stuck' ? current : undefined;
-    },
-    { timeoutMs: 60_000, message: `goal #${goal.id} to end` },
-  );
-  t.diagnostic(`goal done ${Math.round(performance.now() - started)} ms after it was created`);
-
-  assert.equal(done.state, 'done', JSON.stringify((done as Goal).history.at(-1)));
+  assert.equal(done.state, 'done', JSON.stringify(done.history.at(-1)));
   const branch = `ralph/goal-${goal.id}`;
   assert.equal(git(repoRoot, 'show', `${branch}:hello.txt`), 'hello from claude');
   assert.deepEqual(
@@ -112,4 +118,19 @@ test('a goal with the agent claude: Claude Code writes the file through Write, t
   assert.match(prompt, /Write hello\.txt saying hello/);
   assert.match(prompt, new RegExp(DONE_MARKER));
   assert.equal(await readFile(path.join(repoRoot, 'README.md'), 'utf8'), '# test repo\n', 'main’s checkout is untouched');
+});
+
+test('a goal with the agent claude and a key the API rejects: stuck saying how Claude Code logs in, no iteration counted', async (t) => {
+  const server = await startFakeAnthropicForTest(t, { apiKey: 'sk-ant-right' });
+  setEnv(t, { ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: 'sk-ant-wrong' });
+  // Claude Code retries even a 401 for minutes before it gives up; the test does not wait for that.
+  const { wrapper } = await claudeWrapper(t, { CLAUDE_CODE_MAX_RETRIES: '0' });
+  const { goal, ended } = await runClaudeGoal(t, wrapper);
+
+  assert.equal(ended.state, 'stuck');
+  assert.match(ended.history.at(-1)?.note ?? '', /^Claude Code is not logged in: ANTHROPIC_API_KEY \(or claude login\)/);
+  assert.deepEqual(ended.attempts[0]?.iterations ?? [], [], 'the iteration is not counted');
+  assert.ok(server.requests.length > 0 && server.requests.every((record) => record.status === 401));
+  assert.ok(!JSON.stringify(ended).includes('sk-ant-wrong'), 'the key is not in the goal');
+  assert.equal(goal.agent, 'claude');
 });

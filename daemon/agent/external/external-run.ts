@@ -133,6 +133,8 @@ export async function runExternalAgent(options: ExternalRunOptions): Promise<Ext
         hideEnv: options.envRules.hideEnv ?? [],
       }),
       ...invocation.env,
+      // Some CLIs (OpenCode) take their project folder from PWD, which the daemon's own would otherwise name.
+      PWD: options.cwd,
       [PROMPT_FILE_VARIABLE]: promptFile,
       [AGENT_MARKER_VARIABLE]: marker,
     };

@@ -130,6 +130,21 @@ describe('Claude Code (real CLI) against the fake Anthropic API', () => {
     assert.equal(server.pendingScript, 0);
   });
 
+  it('with permissions all skips its checks (as root too): an edit outside the worktree goes through', async (t) => {
+    const cli = await installAgentCli('claude');
+    const server = await startFakeAnthropicForTest(t);
+    const repo = await makeTempRepo(t);
+    const outside = path.join(await makeTempDir(t, 'ralph-claude-outside-'), 'allowed.txt');
+    server.script({ toolUses: [{ name: 'Write', input: { file_path: outside, content: 'yes\n' } }] }, { text: `${DONE_MARKER}: written` });
+    const run = await runClaude(t, cli, server, repo, { permissions: 'all' });
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.equal(await readFile(outside, 'utf8'), 'yes\n');
+    assert.deepEqual(
+      run.events.filter((event) => event.type === 'tool.end').map((end) => end.ok),
+      [true],
+    );
+  });
+
   it('reports a rejected key as an auth error and exits non-zero', async (t) => {
     const cli = await installAgentCli('claude');
     const server = await startFakeAnthropicForTest(t, { apiKey: 'sk-ant-other' });

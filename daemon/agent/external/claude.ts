@@ -2,10 +2,9 @@
  * Claude Code (`@anthropic-ai/claude-code`, written against 2.1.332) as the body of an iteration.
  *
  * How it is run: `claude -p --output-format stream-json --verbose --include-partial-messages`, the
- * prompt on stdin (no length
- * limit, not visible in `ps`), in the goal's worktree. In `-p` mode Claude Code shows no onboarding
- * and skips the folder-trust dialog, so it runs unattended in a fresh HOME too; it writes its state
- * there all the same (`~/.claude.json`, `~/.claude/projects/<cwd>/<session>.jsonl`, backups and
+ * prompt on stdin (no length limit, not visible in `ps`), in the goal's worktree. In `-p` mode
+ * Claude Code shows no onboarding and skips the folder-trust dialog, so it runs unattended in a
+ * fresh HOME too; it writes its state there all the same (`~/.claude.json`, `~/.claude/projects/<cwd>/<session>.jsonl`, backups and
  * plugin caches under `~/.claude/`) and listens on a socket under `/tmp/cc-socks/` while it runs.
  *
  * Permissions (README "What each agent backend may do"):

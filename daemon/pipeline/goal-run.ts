@@ -15,6 +15,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addUsage, emptyUsage, InvalidTransitionError, type Attempt, type Goal } from '../../protocol/index.ts';
+import { DONE_MARKER } from '../agent/external/backend.ts';
 import { AgentStartError } from '../agent/external/external-run.ts';
 import { resolveAgent, type AgentChoice } from '../agent/external/registry.ts';
 import type { RalphConfig } from '../config/schema.ts';
@@ -364,16 +365,17 @@ export class GoalRun {
           'warning',
           "no check is configured (executor.verify or RALPH_VERIFY): the goal is done on the agent's word",
         );
-        await this.complete(iteration.summary);
+        await this.complete(iteration);
         return false;
       }
       if (iteration.check.ok) {
-        await this.complete(iteration.summary);
+        await this.complete(iteration);
         return false;
       }
-      await this.journal.write('decision', 'goal_done was called but the check failed: the next iteration gets its output');
+      await this.journal.write('decision', `${saidDone(iteration)} but the check failed: the next iteration gets its output`);
     } else if (iteration.check?.ok) {
-      await this.journal.write('decision', 'the check passes but the agent did not call goal_done: the next iteration goes on');
+      const notSaid = iteration.agent === 'ralph' ? 'did not call goal_done' : `did not say ${DONE_MARKER}`;
+      await this.journal.write('decision', `the check passes but the agent ${notSaid}: the next iteration goes on`);
     }
     const attempt = openAttempt(goal);
     const stall = attempt ? stallDetected(iterationsOf(attempt), bounds) : null;
@@ -394,9 +396,9 @@ export class GoalRun {
     }
   }
 
-  private async complete(summary: string): Promise<void> {
-    await this.journal.write('decision', 'done: goal_done was called and the check passes');
-    await this.transition('complete', summary);
+  private async complete(iteration: IterationRecord): Promise<void> {
+    await this.journal.write('decision', `done: ${saidDone(iteration)} and the check passes`);
+    await this.transition('complete', iteration.summary);
   }
 
   private async fail(reason: string): Promise<void> {
@@ -432,4 +434,9 @@ export class GoalRun {
   private async pause(ms: number): Promise<void> {
     await sleep(ms, undefined, { signal: this.stopController.signal }).catch(() => undefined);
   }
+}
+
+/** How the iteration's agent said the goal is done, for the decisions in the log. */
+function saidDone(iteration: IterationRecord): string {
+  return iteration.agent === 'ralph' ? 'goal_done was called' : `${iteration.agent} said ${DONE_MARKER}`;
 }

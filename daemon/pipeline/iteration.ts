@@ -72,6 +72,8 @@ export interface IterationInput {
 
 /** The record of one iteration, with what the harness needs besides the protocol's fields. */
 export type IterationRecord = Iteration & {
+  /** The agent that took the iteration's turn: `ralph`, or an external backend's name (`claude`, `command` …). */
+  agent: string;
   model: string;
   durationMs: number;
   /** Time spent waiting on the provider (rate limits): not counted against the time bound. */
@@ -472,6 +474,7 @@ class IterationRun {
       },
       doneClaimed: this.claimedSummary !== null,
       usage: this.usage(),
+      agent: input.agent?.backend.name ?? 'ralph',
       model: input.agent ? (input.agent.model ?? input.agent.backend.name) : input.model,
       durationMs: Math.round(performance.now() - this.started),
       waitedMs: Math.round(this.spent.waitedMs),

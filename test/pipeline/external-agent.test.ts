@@ -41,6 +41,7 @@ test('a command agent that writes a file and says done: the check passes, the go
   const log = await logOf(repoRoot, goal.id);
   assert.ok(log.some((entry) => entry.kind === 'model' && entry.text === 'writing hello.txt'));
   assert.ok(log.some((entry) => entry.kind === 'check' && entry.ok === true));
+  assert.ok(log.some((entry) => entry.kind === 'decision' && entry.text === 'done: command said RALPH_GOAL_DONE and the check passes'));
   // Nothing of the run is left behind in .ralph/agents (the record and the prompt file go with it).
   assert.deepEqual(
     (await readdir(path.join(repoRoot, '.ralph', 'agents'))).filter((name) => name !== '.gitignore'),

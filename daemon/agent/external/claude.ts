@@ -4,8 +4,9 @@
  * How it is run: `claude -p --output-format stream-json --verbose --include-partial-messages`, the
  * prompt on stdin (no length limit, not visible in `ps`), in the goal's worktree. In `-p` mode
  * Claude Code shows no onboarding and skips the folder-trust dialog, so it runs unattended in a
- * fresh HOME too; it writes its state there all the same (`~/.claude.json`, `~/.claude/projects/<cwd>/<session>.jsonl`, backups and
- * plugin caches under `~/.claude/`) and listens on a socket under `/tmp/cc-socks/` while it runs.
+ * fresh HOME too; it writes its state there all the same (`~/.claude.json`, the session's
+ * transcript in `~/.claude/projects/<cwd>/`, backups and plugin caches under `~/.claude/`) and
+ * listens on a socket under `/tmp/cc-socks/` while it runs.
  *
  * Permissions (README "What each agent backend may do"):
  * - `workspace` (the default): `--permission-mode acceptEdits` accepts Claude Code's file edits

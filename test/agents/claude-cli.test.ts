@@ -50,6 +50,8 @@ async function runClaude(
     env: {
       PATH: `${cli.binDir}${path.delimiter}/usr/local/bin:/usr/bin:/bin`,
       HOME: home,
+      // Its socket (cc-socks/) and scratch files go here, removed with it, not in /tmp.
+      TMPDIR: home,
       ANTHROPIC_BASE_URL: server.url,
       ANTHROPIC_API_KEY: 'sk-ant-test',
       // Anything but the fake goes to port 9 (discard) on 127.0.0.1, where nothing listens.

@@ -76,6 +76,8 @@ export class ExternalTurn {
   private costUsd: number | null = 0;
   private calls = 0;
   private tools = 0;
+  /** Tool calls begun and not yet ended. */
+  private openTools = 0;
   /** The words since its last tool call: its final message unless a result says otherwise. */
   private lastWords: string[] = [];
   private result: Extract<ExternalEvent, { type: 'result' }> | null = null;
@@ -118,7 +120,7 @@ export class ExternalTurn {
   }
 
   private async onEvent(event: ExternalEvent): Promise<void> {
-    const { journal, token, iteration } = this.input;
+    const { journal, iteration } = this.input;
     const agent = this.input.agent.backend.name;
     switch (event.type) {
       case 'text':
@@ -127,15 +129,13 @@ export class ExternalTurn {
         await journal.write('model', clip(event.text.trim(), TEXT_ENTRY_CHARS), { iteration, agent });
         return;
       case 'tool.start':
-        this.lastWords = [];
-        this.tools++;
-        journal.progressReport({
-          token,
-          done: Math.min(this.tools, this.input.progressTotal - 1),
-          message: clip(event.summary || event.name, 100),
-        });
+        this.openTools++;
+        this.toolBegan(event.summary || event.name);
         return;
       case 'tool.end': {
+        // Some CLIs report a tool call only once it has ended: it moves the progress bar then.
+        if (this.openTools > 0) this.openTools--;
+        else this.toolBegan(event.summary || event.name);
         const extra: Record<string, unknown> = { iteration, agent, tool: event.name, ok: event.ok };
         if (event.output) extra.output = tail(event.output, TOOL_OUTPUT_CHARS);
         await journal.write('tool', clip(`${event.summary || event.name}${event.ok ? '' : ': failed'}`, 300), extra);
@@ -168,6 +168,17 @@ export class ExternalTurn {
         await journal.write('warning', `output Ralph could not read: ${clip(event.line, RAW_LINE_CHARS)}`, { iteration, agent, raw: true });
         return;
     }
+  }
+
+  /** A tool call: the progress bar moves and says it; the words before it were not the final message. */
+  private toolBegan(summary: string): void {
+    this.lastWords = [];
+    this.tools++;
+    this.input.journal.progressReport({
+      token: this.input.token,
+      done: Math.min(this.tools, this.input.progressTotal - 1),
+      message: clip(summary, 100),
+    });
   }
 
   /** One model call (or turn) the CLI reported: logged, added up, shown, and handed to the bounds' watch. */

@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Iteration, LogEntry } from '../../protocol/index.ts';
+import { recordEvents } from '../helpers/events.ts';
 import { git, makeTempDir } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { alive, daemonWithAgent, ended, logOf, script, trailers } from './external-agent-helpers.ts';
@@ -79,6 +80,8 @@ test('a stream-json agent: its tool calls, usage and words become log entries, i
     { type: 'text', text: 'I will write hello.txt.' },
     { type: 'tool.start', id: 't1', name: 'Write', summary: 'Write hello.txt' },
     { type: 'tool.end', id: 't1', name: 'Write', summary: 'Write hello.txt', ok: true },
+    // A CLI that reports a call only once it has ended.
+    { type: 'tool.end', id: 't2', name: 'Bash', summary: 'Bash cat hello.txt', ok: false, output: 'cat: hello.txt: denied' },
     { type: 'usage', model: 'scripted-model', usage: { inputTokens: 1200, cachedInputTokens: 200, outputTokens: 34 }, costUsd: 0.0125 },
     { type: 'result', text: 'Wrote it.\nRALPH_GOAL_DONE: hello.txt is written', ok: true },
   ];
@@ -91,19 +94,35 @@ test('a stream-json agent: its tool calls, usage and words become log entries, i
       `echo '${JSON.stringify(events[1])}'`,
       'echo hello > hello.txt',
       `echo '${JSON.stringify(events[2])}'`,
-      'echo "this line is not JSON"',
       `echo '${JSON.stringify(events[3])}'`,
+      'echo "this line is not JSON"',
       `echo '${JSON.stringify(events[4])}'`,
+      `echo '${JSON.stringify(events[5])}'`,
     ].join('\n'),
   );
   const { client, repoRoot } = await daemonWithAgent(t, { command: [agent], output: 'stream-json' });
+  const received = recordEvents(client);
   const { goal } = await client.request('goal.create', { title: 'Write hello', queue: true });
   const done = await ended(client, goal.id);
 
   assert.equal(done.state, 'done', JSON.stringify(done.history.at(-1)));
+  const log = await logOf(repoRoot, goal.id);
+  const progress = received.flatMap((event) =>
+    event.type === 'progress.report' && event.data.token === `goal:${goal.id}:1` && event.data.done !== undefined
+      ? [[event.data.done, event.data.message]]
+      : [],
+  );
+  assert.deepEqual(progress.slice(0, 3), [
+    [0, 'agent.sh is working'],
+    [1, 'Write hello.txt'],
+    [2, 'Bash cat hello.txt'],
+  ]);
+  const failed = log.find((entry) => entry.kind === 'tool' && entry.text === 'Bash cat hello.txt: failed') as
+    | (LogEntry & { output?: unknown })
+    | undefined;
+  assert.equal(failed?.output, 'cat: hello.txt: denied');
   assert.deepEqual(done.usage, { inputTokens: 1200, cachedInputTokens: 200, outputTokens: 34, calls: 1, costUsd: 0.0125 });
   assert.equal(done.attempts[0]!.iterations[0]!.summary, 'hello.txt is written');
-  const log = await logOf(repoRoot, goal.id);
   const tool = log.find((entry) => entry.kind === 'tool') as (LogEntry & { ok?: unknown }) | undefined;
   assert.equal(tool?.text, 'Write hello.txt');
   assert.equal(tool?.ok, true);
@@ -136,8 +155,8 @@ test('cancel while a command agent runs: it and the child in its group are gone 
     for (const pid of [leader!, child!]) if (alive(pid)) process.kill(pid, 'SIGKILL');
   });
 
-  await client.request('goal.cancel', { id: goal.id });
   const cancelled = Date.now();
+  await client.request('goal.cancel', { id: goal.id });
   await waitFor(() => !alive(leader!) && !alive(child!), { timeoutMs: 2000, message: 'the agent and its child to be gone' });
   t.diagnostic(`gone ${Date.now() - cancelled} ms after the cancel`);
   assert.equal((await client.request('goal.get', { id: goal.id })).goal.state, 'cancelled');

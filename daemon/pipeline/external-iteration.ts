@@ -116,7 +116,14 @@ export class ExternalTurn {
     if (run.ended === 'stopped' || run.ended === 'bound') return { ended: run.ended, ...this.finalMessage() };
     if (this.blocking) throw this.blocking;
     await this.noteEnd(run);
-    return { ended: run.ended, ...this.finalMessage() };
+    const final = this.finalMessage();
+    // No words at all from a run that failed: its error is the note the next iteration reads.
+    if (final.text === '' && final.claimed === null && run.ended === 'exited' && run.exitCode !== 0) {
+      const stderr = lastLines(run.stderr, 1);
+      const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
+      final.text = `(${input.agent.backend.displayName} ${how}${stderr ? `: ${clip(stderr, 300)}` : ''})`;
+    }
+    return { ended: run.ended, ...final };
   }
 
   private async onEvent(event: ExternalEvent): Promise<void> {

@@ -104,3 +104,13 @@ test('an agent past executor.agentTimeoutMinutes: stopped, its work committed an
     },
   );
 });
+
+test('an agent that fails without a word: its error is the iteration’s note', async (t) => {
+  const dir = await makeTempDir(t, 'ralph-agent-');
+  const agent = await script(dir, 'agent.sh', ['cat > /dev/null', 'echo "agent: no model configured" >&2', 'exit 2'].join('\n'));
+  const { client } = await daemonWithAgent(t, { command: [agent] }, { maxIterations: 1 });
+  const { goal } = await client.request('goal.create', { title: 'Write hello', queue: true });
+  const stuck = await ended(client, goal.id);
+  const [iteration] = stuck.attempts[0]!.iterations as Iteration[];
+  assert.equal(iteration?.summary, '(agent.sh exited with code 2: agent: no model configured)');
+});

@@ -33,7 +33,7 @@ async function claudeWrapper(t: TestContext, env: Record<string, string> = {}): 
     [
       '#!/bin/sh',
       `mkdir -p '${home}'`,
-      `export HOME='${home}'`,
+      `export HOME='${home}' TMPDIR='${home}'`,
       "export HTTPS_PROXY='http://127.0.0.1:9' HTTP_PROXY='http://127.0.0.1:9' NO_PROXY='127.0.0.1,localhost'",
       ...Object.entries(env).map(([name, value]) => `export ${name}='${value}'`),
       `exec '${cli.bin}' "$@"`,

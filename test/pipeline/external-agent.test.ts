@@ -162,6 +162,34 @@ test('cancel while a command agent runs: it and the child in its group are gone 
   assert.equal((await client.request('goal.get', { id: goal.id })).goal.state, 'cancelled');
 });
 
+test('the daemon stopping while a command agent runs: the agent is gone, the goal queued again, no record left', async (t) => {
+  const dir = await makeTempDir(t, 'ralph-agent-');
+  const pids = path.join(dir, 'pids');
+  const agent = await script(dir, 'agent.sh', ['cat > /dev/null', 'sleep 1000 &', `echo "$$ $!" > ${pids}`, 'wait'].join('\n'));
+  const { client, daemon, repoRoot } = await daemonWithAgent(t, { command: [agent] });
+  const { goal } = await client.request('goal.create', { title: 'Run long', queue: true });
+  const [leader, child] = await waitFor(
+    async () => {
+      const text = (await readFile(pids, 'utf8')).trim();
+      return text.includes(' ') ? text.split(' ').map(Number) : undefined;
+    },
+    { message: 'the agent to start' },
+  );
+  t.after(() => {
+    for (const pid of [leader!, child!]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  assert.ok((await readdir(path.join(repoRoot, '.ralph', 'agents'))).includes(`${goal.id}.json`), 'the running agent is recorded');
+
+  await daemon.stop('test stops it');
+  assert.equal(alive(leader!) || alive(child!), false);
+  assert.deepEqual(
+    (await readdir(path.join(repoRoot, '.ralph', 'agents'))).filter((name) => name !== '.gitignore'),
+    [],
+  );
+  const file = JSON.parse(await readFile(path.join(repoRoot, '.ralph', 'goals', `${goal.id}.json`), 'utf8')) as { state: string };
+  assert.equal(file.state, 'queued');
+});
+
 test('a command that is not installed: stuck saying so, no iteration burned', async (t) => {
   const { client } = await daemonWithAgent(t, { command: ['ralph-no-such-agent-cli', '--headless'] });
   const { goal } = await client.request('goal.create', { title: 'Nothing runs', queue: true });

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentInfo, Goal } from '../../protocol/index.ts';
 import { agentTable } from '../../tui/cli/agents-command.ts';
 import { cliEnv, failedWith, killDaemon, ralph as runRalph, succeeded, type Run } from '../helpers/cli.ts';
-import { makeTempRepo } from '../helpers/repo.ts';
+import { makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 
 /** The daemon's pipeline is paused: these steps are about choosing, not running. */
 const ENV = cliEnv({ RALPH_PIPELINE: 'paused', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
@@ -108,6 +108,61 @@ describe('choosing the agent backend on the command line', () => {
       succeeded(await ralph(['goal', 'add', '--help'])),
       /--agent NAME +the agent that runs it: ralph, claude, codex, opencode, gemini/,
     );
+  });
+});
+
+describe("ralph agents finds the agent CLIs on the daemon's PATH", () => {
+  let repo = '';
+  let bin = '';
+  let env: NodeJS.ProcessEnv = {};
+
+  before(async () => {
+    repo = await makeTempRepo(undefined, {
+      // Codex at a path of the config's: found there, not on PATH.
+      'ralph.config.ts': "export default { executor: { agent: 'claude', agents: { codex: { path: 'tools/codex-dev' } } } };\n",
+    });
+    bin = await makeTempDir(undefined, 'ralph-agent-bin-');
+    const write = async (file: string, body: string) => {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, `#!/bin/sh\n${body}\n`);
+      await chmod(file, 0o755);
+    };
+    await write(path.join(bin, 'claude'), "echo '2.0.30 (Claude Code)'");
+    await write(path.join(bin, 'gemini'), 'echo broken >&2; exit 1');
+    await write(path.join(repo, 'tools', 'codex-dev'), "echo 'codex-cli 0.50.0'");
+    // Only this folder and the system's: no CLI a developer installed is found instead.
+    env = { ...ENV, PATH: [bin, path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter) };
+  });
+
+  after(async () => {
+    await killDaemon(repo);
+    await rm(repo, { recursive: true, force: true });
+    await rm(bin, { recursive: true, force: true });
+  });
+
+  it('lists each as found: installed with its version, at the configured path, missing with how to install it; the default marked', async () => {
+    const run = await runRalph(['agents', '--json'], { cwd: repo, env });
+    const answer = JSON.parse(succeeded(run)) as { agents: AgentInfo[]; default: string };
+    assert.equal(answer.default, 'claude');
+    const byName = new Map(answer.agents.map((agent) => [agent.name, agent]));
+    assert.deepEqual([...byName.keys()].sort(), ['claude', 'codex', 'gemini', 'opencode', 'ralph']);
+    assert.deepEqual(
+      [byName.get('claude')?.installed, byName.get('claude')?.version, byName.get('claude')?.path],
+      [true, '2.0.30 (Claude Code)', path.join(bin, 'claude')],
+    );
+    assert.deepEqual(
+      [byName.get('codex')?.version, byName.get('codex')?.path],
+      ['codex-cli 0.50.0', path.join(repo, 'tools', 'codex-dev')],
+    );
+    assert.deepEqual([byName.get('gemini')?.installed, byName.get('gemini')?.version], [true, null]);
+    assert.match(byName.get('gemini')?.problem ?? '', /--version` failed: broken/);
+    assert.equal(byName.get('opencode')?.installed, false);
+    assert.match(byName.get('opencode')?.problem ?? '', /opencode is not installed \(not on PATH\): .*install/);
+
+    const text = succeeded(await runRalph(['agents'], { cwd: repo, env }));
+    assert.match(text, /^\* +claude +Claude Code +yes +2\.0\.30 \(Claude Code\) +/m);
+    assert.match(text, /^ +opencode +\S.* +no +— +/m);
+    assert.match(text, /^opencode: opencode is not installed/m);
   });
 });
 

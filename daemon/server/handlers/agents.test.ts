@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { it } from 'node:test';
@@ -8,7 +9,7 @@ import { makeTempDir } from '../../../test/helpers/repo.ts';
 import type { AgentBackend } from '../../agent/external/backend.ts';
 import { ConfigService } from '../../config/config-service.ts';
 import type { DaemonServices, RequestContext } from '../context.ts';
-import { agentHandlers } from './agents.ts';
+import { agentHandlers, configAgentSettings } from './agents.ts';
 
 const request: RequestContext = {
   client: { id: 'c1', name: 'test', connectedAt: new Date().toISOString() },
@@ -66,4 +67,39 @@ it("agents.list answers Ralph's own agent first, then each CLI as found, and the
   assert.equal(result.agents[0]!.problem, null);
   assert.equal(result.agents[2]!.problem, 'missing-cli is not installed (not on PATH): npm install -g missing');
   assert.doesNotMatch(JSON.stringify(result), /sk-never-sent/);
+});
+
+it("with the config's settings: a command as executor.agent is the default, listed after the CLIs, and never run to ask its version", async (t) => {
+  const repo = await makeTempDir(t);
+  const ran = path.join(repo, 'ran');
+  const agentScript = path.join(repo, 'my-agent.sh');
+  await writeFile(agentScript, `#!/bin/sh\ntouch '${ran}'\n`);
+  await chmod(agentScript, 0o755);
+  await writeFile(path.join(repo, 'ralph.config.ts'), "export default { executor: { agent: { command: ['./my-agent.sh', '--go'] } } };\n");
+  const config = await ConfigService.start({ repoRoot: repo, watch: false, env: {} });
+  defer(t, () => config.close());
+  assert.equal(config.error, null);
+  const services = {
+    config,
+    info: { version: RALPH_VERSION, protocolVersion: 1, pid: process.pid, epoch: 'e', startedAt: new Date().toISOString() },
+    repo: () => ({ root: repo, name: 'repo', branch: 'main' }),
+  } satisfies Pick<DaemonServices, 'config' | 'info' | 'repo'>;
+  const handlers = agentHandlers(services, configAgentSettings(config), { env: { PATH: '/nowhere' } });
+
+  const result = await handlers['agents.list']({}, request);
+  assert.equal(result.default, 'command');
+  assert.deepEqual(
+    result.agents.map((agent) => [agent.name, agent.installed]),
+    [
+      ['ralph', true],
+      ['claude', false],
+      ['codex', false],
+      ['opencode', false],
+      ['gemini', false],
+      ['command', true],
+    ],
+  );
+  const command = result.agents.at(-1);
+  assert.deepEqual([command?.displayName, command?.path, command?.version, command?.problem], ['my-agent.sh', agentScript, null, null]);
+  assert.equal(existsSync(ran), false, 'the command was not run');
 });

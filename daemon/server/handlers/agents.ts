@@ -5,7 +5,10 @@
  */
 import type { AgentInfo, ProviderSettings } from '../../../protocol/index.ts';
 import type { AgentBackend } from '../../agent/external/backend.ts';
+import { COMMAND_BACKEND, commandBackend } from '../../agent/external/command.ts';
+import { AGENT_BACKENDS } from '../../agent/external/registry.ts';
 import type { ConfigService } from '../../config/config-service.ts';
+import { EXTERNAL_AGENTS, type ExternalAgentName } from '../../config/schema.ts';
 import { AgentDetector, type AgentDetectorOptions } from '../../agent/external/detect.ts';
 import type { DaemonServices, HandlerTable } from '../context.ts';
 
@@ -20,11 +23,28 @@ export interface AgentSettings {
 }
 
 /**
- * The settings as the config has them now (read on every request: a reloaded config applies at once).
- * The agent CLIs' registry and the config's `executor.agent` are not wired yet: only Ralph's own agent.
+ * The settings as the config has them now (read on every request: a reloaded config applies at once):
+ * every agent CLI of the registry, and the config's command when `executor.agent` is one. A command
+ * is not asked for its version (it may ignore `--version` and start working).
  */
-export function configAgentSettings(_config: ConfigService): AgentSettings {
-  return { backends: () => [], configuredPath: () => undefined, defaultAgent: () => 'ralph' };
+export function configAgentSettings(config: ConfigService): AgentSettings {
+  const executor = () => config.config.executor;
+  return {
+    backends: () => {
+      const named = Object.values(AGENT_BACKENDS);
+      const agent = executor().agent;
+      return typeof agent === 'object' ? [...named, { ...commandBackend(agent), versionArgs: [] }] : named;
+    },
+    configuredPath: (name) => (isExternalAgent(name) ? executor().agents[name]?.path : undefined),
+    defaultAgent: () => {
+      const agent = executor().agent;
+      return typeof agent === 'object' ? COMMAND_BACKEND : agent;
+    },
+  };
+}
+
+function isExternalAgent(name: string): name is ExternalAgentName {
+  return (EXTERNAL_AGENTS as readonly string[]).includes(name);
 }
 
 export function agentHandlers(

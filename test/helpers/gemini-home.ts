@@ -19,7 +19,7 @@ export const GEMINI_TEST_KEY = 'gemini-test-key';
 export const GEMINI_TEST_MODEL = 'gemini-2.5-flash';
 
 export interface GeminiHome {
-  /** HOME, TMPDIR, PATH (Node first: `gemini` is a Node script), the key, the base URL, and proxies to nowhere. */
+  /** HOME and GEMINI_CLI_HOME, TMPDIR, PATH (Node first: `gemini` is a Node script), the key, the base URL, and proxies to nowhere. */
   env: Record<string, string>;
   home: string;
 }
@@ -44,6 +44,8 @@ export async function makeGeminiHome(t: TestContext | undefined, options: { base
     env: {
       PATH: [path.dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
       HOME: home,
+      // Where it keeps ~/.gemini, whatever HOME is (a daemon's agents keep the daemon's HOME).
+      GEMINI_CLI_HOME: home,
       TMPDIR: tmp,
       GEMINI_API_KEY: GEMINI_TEST_KEY,
       GOOGLE_GEMINI_BASE_URL: options.baseUrl,

@@ -10,6 +10,8 @@ export interface RalphPaths {
   logs: string;
   research: string;
   chat: string;
+  /** The spend ledger, a file per month (daemon/budget/ledger.ts); git-ignored. */
+  spend: string;
   daemonFile: string;
   lock: string;
   /** Daemon-private state (the goal id high-water mark); git-ignored. */
@@ -28,6 +30,7 @@ export function ralphPaths(repoRoot: string): RalphPaths {
     logs: path.join(dir, 'logs'),
     research: path.join(dir, 'research'),
     chat: path.join(dir, 'chat'),
+    spend: path.join(dir, 'spend'),
     daemonFile: daemonFilePath(repoRoot),
     lock: path.join(dir, 'daemon.lock'),
     state: path.join(dir, 'state.json'),
@@ -41,6 +44,7 @@ export const RALPH_GITIGNORE = [
   '# Written by Ralph. Goals and research are shared work and stay in git.',
   'logs/',
   'chat/',
+  'spend/',
   // Goal worktrees live outside the repository (daemon/pipeline/workspace.ts); ignored here should one be made inside.
   'worktrees/',
   'daemon.json',

@@ -10,6 +10,7 @@ import { RequestId } from './jsonrpc.ts';
 import { boundedJson, FREE_JSON_BOUNDS, maxUnits } from './limits.ts';
 import { ChatMessage, ChatPart, ProviderSettings } from './chat.ts';
 import { ResearchRun } from './research.ts';
+import { PipelineStatus, SpendStatus } from './budget.ts';
 
 export const EVENT_METHOD = 'event';
 
@@ -148,8 +149,12 @@ export const Events = {
   ),
   /** A research run started, an agent of it ended, or the run ended (with the consolidated report). */
   'research.updated': defineEvent('research.updated', z.object({ run: ResearchRun })),
-  /** The pipeline was paused or resumed, or the set of running goals changed. */
-  'pipeline.changed': defineEvent('pipeline.changed', z.object({ paused: z.boolean(), running: z.array(GoalId) })),
+  /** The pipeline was paused or resumed (by a person, or held by the budget or the provider's limits), or the set of running goals changed. */
+  'pipeline.changed': defineEvent('pipeline.changed', PipelineStatus),
+  /** What was spent today and this month changed (after each model call, and when a day or month begins). */
+  'spend.changed': defineEvent('spend.changed', SpendStatus),
+  /** A spend limit is 80 % used: said once per period to every client. */
+  'budget.warning': defineEvent('budget.warning', z.object({ message: z.string(), spend: SpendStatus })),
   /**
    * Something the developer should know about a goal now: `conflict`, they edited a file the goal's
    * branch also changed; `land-refused`, an automatic landing was refused (the goal stays done).

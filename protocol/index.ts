@@ -2,6 +2,7 @@ export * from './version.ts';
 export * from './limits.ts';
 export * from './jsonrpc.ts';
 export * from './usage.ts';
+export * from './budget.ts';
 export * from './goal.ts';
 export * from './events.ts';
 export * from './methods.ts';

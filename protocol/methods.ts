@@ -23,6 +23,7 @@ import {
 import { ClientInfo, ClientSettings, EventEnvelope, LogEntry } from './events.ts';
 import { ChatMessage, ChatState, ModelInfo, ProviderSettings } from './chat.ts';
 import { ProgressUnit, ResearchRun } from './research.ts';
+import { PipelineStatus, SpendStatus } from './budget.ts';
 
 function defineMethod<const M extends string, P extends z.ZodType, R extends z.ZodType>(method: M, params: P, result: R) {
   return { method, params, result };
@@ -56,7 +57,9 @@ export const Snapshot = z.object({
   chat: ChatState,
   /** Long work in progress now (research agents, goal iterations): a terminal attached late draws the same bars. */
   progress: z.array(ProgressUnit),
-  pipeline: z.object({ paused: z.boolean(), running: z.array(GoalId) }),
+  pipeline: PipelineStatus,
+  /** Spend today and this month against the config's budget (`spend.changed` brings changes). */
+  spend: SpendStatus.optional(),
   /** What the config says clients use (key bindings, the chat's model, the iteration limit); `config.changed` brings changes. */
   settings: ClientSettings,
 });
@@ -127,6 +130,8 @@ export const Methods = {
       goals: z.record(GoalState, z.int().nonnegative()),
       invalidGoals: z.int().nonnegative(),
       seq: z.int().nonnegative(),
+      pipeline: PipelineStatus.optional(),
+      spend: SpendStatus.optional(),
     }),
   ),
   'daemon.shutdown': defineMethod('daemon.shutdown', Empty, z.object({ stopping: z.literal(true) })),

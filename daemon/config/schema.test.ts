@@ -128,6 +128,15 @@ describe('config schema', () => {
     assert.match(errorOf(parseConfig({ notify: { kinds: { failed: false } } }, 'ralph.config.ts')), /notify\.kinds\.failed: unknown key/);
   });
 
+  it('has no spend budget by default; each limit is optional and positive', () => {
+    assert.deepEqual(defaultConfig().budget, { rateLimitPauseSeconds: 60 });
+    const parsed = parseConfig({ budget: { dailyUsd: 2.5, monthlyUsd: 40, dailyTokens: 2_000_000 } }, 'ralph.config.ts');
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.config.budget, { dailyUsd: 2.5, monthlyUsd: 40, dailyTokens: 2_000_000, rateLimitPauseSeconds: 60 });
+    assert.match(errorOf(parseConfig({ budget: { dailyUsd: 0 } }, 'ralph.config.ts')), /budget\.dailyUsd/);
+    assert.match(errorOf(parseConfig({ budget: { weeklyUsd: 5 } }, 'ralph.config.ts')), /budget\.weeklyUsd: unknown key/);
+  });
+
   it('needs an object as the default export', () => {
     assert.match(errorOf(parseConfig(42, 'ralph.config.ts')), /^ralph\.config\.ts: the default export must be an object .* not 42$/);
     assert.match(errorOf(parseConfig([], 'ralph.config.ts')), /not a list$/);

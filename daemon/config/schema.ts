@@ -184,6 +184,21 @@ const Notify = z.strictObject({
   kinds: NotifyKinds.prefault({}),
 });
 
+/** One spend budget for everything the daemon spends (goals, research, chat); README "Budget". Each limit is optional. */
+const Budget = z.strictObject({
+  /** USD a day (local time), across every model call whose price is known. */
+  dailyUsd: z.number().positive().optional(),
+  /** USD a calendar month (local time). */
+  monthlyUsd: z.number().positive().optional(),
+  /** Tokens (input + output) a day, priced or not. */
+  dailyTokens: z.int().positive().optional(),
+  /**
+   * A provider's rate limit that asks for a longer wait than this (seconds) holds the whole pipeline
+   * until its reset time instead of keeping a goal waiting. Default 60.
+   */
+  rateLimitPauseSeconds: z.number().positive().default(60),
+});
+
 export const RalphConfigSchema = z
   .strictObject({
     /** The model for every agent unless a section names another. RALPH_MODEL overrides it. Default gpt-5.4-mini. */
@@ -202,6 +217,7 @@ export const RalphConfigSchema = z
     secrets: Secrets.prefault({}),
     tui: Tui.prefault({}),
     notify: Notify.prefault({}),
+    budget: Budget.prefault({}),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

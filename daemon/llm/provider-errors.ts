@@ -4,6 +4,7 @@
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { formatSeconds } from '../../protocol/index.ts';
+import { limitResetSeconds, QUOTA_ERROR_CODE } from './retry-waits.ts';
 import { ProviderError } from './types.ts';
 
 /** What an error message needs to know about the call. */
@@ -109,7 +110,12 @@ export function toProviderError(error: unknown, call: CallContext): unknown {
     return new ProviderError('auth', `the provider refused access (403): ${detail} — check OPENAI_API_KEY and the model's access`, options);
   }
   if (status === 429) {
-    return new ProviderError('rate-limit', `rate limited by ${host} after ${tries(call.tries)}: ${detail}`, options);
+    const retryAfterSeconds = error.headers ? limitResetSeconds(error.headers) : undefined;
+    const limit = { ...options, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
+    if (error.code === QUOTA_ERROR_CODE) {
+      return new ProviderError('rate-limit', `${host} says the account's quota is used up (429): ${detail}`, { ...limit, quota: true });
+    }
+    return new ProviderError('rate-limit', `rate limited by ${host} after ${tries(call.tries)}: ${detail}`, limit);
   }
   if (status >= 500 || status === 408 || status === 409) {
     return new ProviderError('server', `${host} failed with ${status} after ${tries(call.tries)}: ${detail}`, options);

@@ -244,6 +244,25 @@ for (const api of APIS) {
     assertProviderError(error, 'rate-limit', /^rate limited by 127\.0\.0\.1:\d+ after 2 tries: Rate limit reached/);
   });
 
+  test(`${api}: quota used up, or a reset an hour away: one try, and the error carries what the provider said`, BOUND, async (t) => {
+    const server = await startFakeOpenAIForTest(t);
+    server.injectFaults(
+      { kind: 'status', status: 429, type: 'insufficient_quota', code: 'insufficient_quota', message: 'You exceeded your current quota' },
+      { times: 1 },
+    );
+    server.injectFaults({ kind: '429', retryAfterSeconds: 3600 }, { times: 1 });
+    const quota = assertProviderError(
+      (await collect(providerFor(server, api).stream(ask('x')))).error,
+      'rate-limit',
+      /^127\.0\.0\.1:\d+ says the account's quota is used up \(429\): You exceeded your current quota$/,
+    );
+    assert.equal(quota.quota, true);
+    const limited = assertProviderError((await collect(providerFor(server, api).stream(ask('x')))).error, 'rate-limit', /after 1 try/);
+    assert.equal(limited.quota, false);
+    assert.equal(limited.retryAfterSeconds, 3600);
+    assert.equal(server.requests.length, 2, 'no retry of either');
+  });
+
   test(`${api}: a stream cut before any output is restarted once and succeeds`, BOUND, async (t) => {
     const server = await startFakeOpenAIForTest(t, { scenario: 'echo' });
     server.injectFaults({ kind: 'cut-stream', afterEvents: 1 }, { times: 1 });

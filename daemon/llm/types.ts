@@ -80,11 +80,21 @@ export type ProviderErrorKind = 'not-configured' | 'auth' | 'rate-limit' | 'serv
 export class ProviderError extends Error {
   readonly kind: ProviderErrorKind;
   readonly status: number | undefined;
-  constructor(kind: ProviderErrorKind, message: string, options: { status?: number; cause?: unknown } = {}) {
+  /** A rate limit's reset, in seconds from when it was answered (`retry-after`, `x-ratelimit-reset-*`), where the provider said. */
+  readonly retryAfterSeconds: number | undefined;
+  /** The account's quota is exhausted (OpenAI's `insufficient_quota`): waiting seconds will not help. */
+  readonly quota: boolean;
+  constructor(
+    kind: ProviderErrorKind,
+    message: string,
+    options: { status?: number; cause?: unknown; retryAfterSeconds?: number; quota?: boolean } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'ProviderError';
     this.kind = kind;
     this.status = options.status;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.quota = options.quota ?? false;
   }
 }
 

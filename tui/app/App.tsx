@@ -65,6 +65,8 @@ export function App({ connection, editor }: AppProps) {
         changedFiles={changedFileCount(state)}
         model={state.settings.chatModel}
         pipelinePaused={state.pipeline.paused}
+        pipelineHold={state.pipeline.hold}
+        spend={state.spend}
         keys={footerText(keymap, state.ui.helpOpen ? 'global' : state.ui.focus)}
         width={columns}
       />

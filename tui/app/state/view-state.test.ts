@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { EVENT_TYPES, type ChatMessage, type EventType } from '../../../protocol/index.ts';
+import { EVENT_TYPES, type ChatMessage, type EventType, type SpendStatus } from '../../../protocol/index.ts';
 import { DEFAULT_SETTINGS, makeClient, makeEvent, makeGoal, makeSnapshot } from '../../../test/helpers/tui/fixtures.ts';
 import {
   changedFileCount,
@@ -16,6 +16,16 @@ import {
 } from './view-state.ts';
 
 const event = (...args: Parameters<typeof makeEvent>): ViewAction => ({ kind: 'event', event: makeEvent(...args) });
+
+const SPEND: SpendStatus = {
+  day: '2026-12-03',
+  month: '2026-12',
+  today: { usd: 0.5, tokens: 1000, calls: 2, unpricedCalls: 0 },
+  thisMonth: { usd: 3.25, tokens: 9000, calls: 20, unpricedCalls: 1 },
+  budget: { dailyUsd: 1 },
+  level: 'ok',
+  message: '$0.50 of the daily $1.00 spent',
+};
 
 function stateWith(...goals: ReturnType<typeof makeGoal>[]): ViewState {
   return initialViewState(makeSnapshot({ seq: 10, goals }), 'open');
@@ -219,9 +229,27 @@ describe('events', () => {
       'pipeline.changed': event(11, 'pipeline.changed', { paused: true, running: [] }),
       'goal.warning': event(11, 'goal.warning', { goalId: 1, kind: 'conflict', message: 'm', paths: ['a'] }),
       'provider.wait': event(11, 'provider.wait', { scope: { session: 's' }, reason: 'rate-limit', seconds: 20, attempt: 1 }),
+      'spend.changed': event(11, 'spend.changed', SPEND),
+      'budget.warning': event(11, 'budget.warning', { message: '85 % of the budget', spend: SPEND }),
     };
     assert.deepEqual(Object.keys(samples).sort(), [...EVENT_TYPES].sort());
     for (const action of Object.values(samples)) assert.equal(reduce(stateWith(makeGoal(1)), action).lastSeq, 11);
+  });
+});
+
+describe('spend and the budget', () => {
+  test('spend comes with the snapshot and each spend.changed; an 80 % warning is a notice; a hold is the pipeline’s', () => {
+    let state = stateWith();
+    assert.equal(state.spend, null, 'a snapshot without spend');
+    state = reduce(state, event(11, 'spend.changed', SPEND));
+    assert.deepEqual(state.spend, SPEND);
+    const warned = { ...SPEND, level: 'warning' as const };
+    state = reduce(state, event(12, 'budget.warning', { message: '85 % of the budget: $0.85 of the daily $1.00 spent', spend: warned }));
+    assert.equal(state.spend?.level, 'warning');
+    assert.deepEqual(state.ui.notice, { tone: 'info', text: '85 % of the budget: $0.85 of the daily $1.00 spent' });
+    const hold = { reason: 'budget' as const, message: 'the spend budget is used up', until: '2026-12-04T00:00:00.000Z' };
+    state = reduce(state, event(13, 'pipeline.changed', { paused: true, running: [], hold }));
+    assert.deepEqual(state.pipeline.hold, hold);
   });
 });
 

@@ -15,6 +15,7 @@ import type {
   InvalidGoal,
   RepoInfo,
   Snapshot,
+  SpendStatus,
 } from '../../../protocol/index.ts';
 import type { ConnectionStatus } from '../connection.ts';
 import { chatFromSnapshot, reduceChat, userTexts, type ChatAction, type ChatView } from './chat-state.ts';
@@ -45,8 +46,10 @@ export interface ViewState {
   daemonStopping: string | null;
   /** The goal the keys act on; always one of `goals` (or null when there are none). */
   selectedId: number | null;
-  /** The goal pipeline: paused or not, which goals run now. */
+  /** The goal pipeline: paused or not (and what holds it), which goals run now. */
   pipeline: Snapshot['pipeline'];
+  /** Spend today and this month against the budget; null from a daemon that does not say. */
+  spend: SpendStatus | null;
   /** What ralph.config.ts says the TUI uses (key bindings, the chat's model, the iteration limit), live. */
   settings: ClientSettings;
   /** ralph.config.ts failed to load: the daemon runs on the last good one. */
@@ -89,6 +92,7 @@ export function initialViewState(snapshot: Snapshot, connection: ConnectionStatu
     daemonStopping: null,
     selectedId: null,
     pipeline: snapshot.pipeline,
+    spend: snapshot.spend ?? null,
     settings: snapshot.settings,
     configError: null,
     warnings: new Map(),
@@ -216,6 +220,7 @@ function applySnapshot(state: ViewState, snapshot: Snapshot): ViewState {
     clients: snapshot.clients,
     daemonStopping: null,
     pipeline: snapshot.pipeline,
+    spend: snapshot.spend ?? null,
     settings: snapshot.settings,
     warnings: new Map([...state.warnings].filter(([id]) => goals.has(id))),
     chat: chatFromSnapshot(snapshot.chat, state.chat),
@@ -266,6 +271,14 @@ function applyEvent(state: ViewState, event: EventEnvelope): ViewState {
       return state; // nothing to draw: the terminal alerts (run.tsx), the goal's own event shows its state
     case 'pipeline.changed':
       return { ...state, pipeline: event.data };
+    case 'spend.changed':
+      return { ...state, spend: event.data };
+    case 'budget.warning':
+      return {
+        ...state,
+        spend: event.data.spend,
+        ui: reduceUi(state.ui, { kind: 'notice', notice: { tone: 'info', text: event.data.message } }),
+      };
     case 'config.changed':
       return {
         ...state,

@@ -44,3 +44,33 @@ test('escape sequences in a branch name are not passed to the terminal', () => {
   assert.ok(!line.includes('\u001b'), JSON.stringify(line));
   assert.match(line, /^ralph \(evil \[2Jbranch\)/);
 });
+
+test('what holds the pipeline, and spend today and this month, are on the status line', () => {
+  const spend = {
+    day: '2026-12-03',
+    month: '2026-12',
+    today: { usd: 1.06, tokens: 9000, calls: 4, unpricedCalls: 0 },
+    thisMonth: { usd: 12.5, tokens: 90_000, calls: 40, unpricedCalls: 0 },
+    budget: { dailyUsd: 1 },
+    level: 'spent' as const,
+    message: '$1.06 of the daily $1.00 spent',
+  };
+  const until = new Date(2026, 11, 4, 0, 0).toISOString();
+  assert.equal(
+    statusLine({ pipelinePaused: true, pipelineHold: { reason: 'budget', message: 'm', until }, spend, width: 120 }),
+    'ralph (main)  ● connected  1 client  no files changed  ⏸ budget spent until 00:00  $1.06 today · $12.50 month',
+  );
+  assert.match(
+    statusLine({
+      pipelinePaused: true,
+      pipelineHold: { reason: 'quota', message: 'm', until: new Date(2026, 0, 1, 14, 3).toISOString() },
+      width: 120,
+    }),
+    /⏸ quota used up until 14:03$/,
+  );
+  assert.equal(
+    statusLine({ spend: { ...spend, budget: {}, thisMonth: { ...spend.thisMonth, calls: 0 } } }),
+    'ralph (main)  ● connected  1 client  no files changed',
+    'nothing spent and no budget: nothing to say',
+  );
+});

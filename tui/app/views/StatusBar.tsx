@@ -1,11 +1,13 @@
 /**
  * The bottom lines: where we are (repository, branch), the link to the daemon, who else is
- * attached, the model, files changed beside the editor, a paused pipeline; then the keys.
+ * attached, the model, files changed beside the editor, a paused pipeline (and what holds it: the
+ * budget, the provider's quota or rate limit), spend today and this month; then the keys.
  */
 import { Box, Text } from 'ink';
-import type { RepoInfo } from '../../../protocol/index.ts';
+import type { PipelineHold, RepoInfo, SpendStatus } from '../../../protocol/index.ts';
 import type { ConnectionStatus } from '../connection.ts';
 import { useTheme, type Theme } from '../theme.ts';
+import { clockTime, formatCost } from './format.ts';
 import { StyledRow } from './Rows.tsx';
 import { oneLine, plural, rowWidth, truncate, truncateRow, type ColorRole, type Row, type Segment } from './text.ts';
 
@@ -18,6 +20,10 @@ export interface StatusBarProps {
   /** The chat's model (ralph.config.ts). */
   model?: string | null;
   pipelinePaused?: boolean;
+  /** Why the pipeline is held without a person pausing it. */
+  pipelineHold?: PipelineHold | undefined;
+  /** Spend today and this month against the budget. */
+  spend?: SpendStatus | null;
   /** The keys line (footer). */
   keys?: string;
 }
@@ -30,12 +36,14 @@ export function StatusBar({
   width,
   model = null,
   pipelinePaused = false,
+  pipelineHold,
+  spend = null,
   keys = '',
 }: StatusBarProps) {
   const theme = useTheme();
   return (
     <Box flexDirection="column" width={width}>
-      <StyledRow row={statusRow({ repo, connection, clients, changedFiles, width, model, pipelinePaused }, theme)} />
+      <StyledRow row={statusRow({ repo, connection, clients, changedFiles, width, model, pipelinePaused, pipelineHold, spend }, theme)} />
       <Text dimColor wrap="truncate-end">
         {keys}
       </Text>
@@ -45,7 +53,7 @@ export function StatusBar({
 
 /** The status line as a row: the repository gives way first, then the facts on the right are cut (the model first: a paused pipeline matters more). */
 export function statusRow(
-  { repo, connection, clients, changedFiles, width, model = null, pipelinePaused = false }: StatusBarProps,
+  { repo, connection, clients, changedFiles, width, model = null, pipelinePaused = false, pipelineHold, spend = null }: StatusBarProps,
   theme: Theme,
 ): Row {
   const link = connectionLabel(connection, theme);
@@ -56,10 +64,32 @@ export function statusRow(
     { text: link.text, style: link.role ? { color: link.role } : undefined },
     { text: `  ${facts.join('  ')}` },
   ];
-  if (pipelinePaused) right.push({ text: '  ⏸ pipeline paused', style: { color: 'warning' } });
+  if (pipelineHold)
+    right.push({ text: `  ⏸ ${holdLabel(pipelineHold)}`, style: { color: pipelineHold.reason === 'budget' ? 'error' : 'warning' } });
+  else if (pipelinePaused) right.push({ text: '  ⏸ pipeline paused', style: { color: 'warning' } });
+  const spent = spendLabel(spend);
+  if (spent)
+    right.push({
+      text: `  ${spent}`,
+      style: spend?.level === 'ok' ? undefined : { color: spend?.level === 'spent' ? 'error' : 'warning' },
+    });
   if (model) right.push({ text: `  ${oneLine(model)}` });
   const rightWidth = Math.min(rowWidth(right), Math.max(0, width - 8));
   return [{ text: truncate(where, Math.max(1, width - rightWidth)), style: { bold: true } }, ...truncateRow(right, rightWidth)];
+}
+
+/** `budget spent`, `quota used up until 14:03`, `rate limited until 14:03`. */
+export function holdLabel(hold: PipelineHold): string {
+  const what = hold.reason === 'budget' ? 'budget spent' : hold.reason === 'quota' ? 'quota used up' : 'rate limited';
+  return hold.until ? `${what} until ${clockTime(hold.until).slice(0, 5)}` : what;
+}
+
+/** `$0.12 today · $3.40 month`; null before anything is spent with no budget set. */
+export function spendLabel(spend: SpendStatus | null): string | null {
+  if (!spend) return null;
+  const limited = Object.keys(spend.budget).length > 0;
+  if (!limited && spend.thisMonth.calls === 0) return null;
+  return `${formatCost(spend.today.usd)} today · ${formatCost(spend.thisMonth.usd)} month`;
 }
 
 export function connectionLabel(status: ConnectionStatus, theme: Theme): { text: string; color: string | undefined; role: ColorRole } {

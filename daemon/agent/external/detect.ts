@@ -18,8 +18,11 @@ import { commandEnvironment } from '../../secrets/environment.ts';
 import { signalGroup } from '../../tools/process-group.ts';
 import type { AgentBackend } from './backend.ts';
 
-/** How long a version command may take. Some CLIs start a whole runtime to print one line. */
-export const VERSION_TIMEOUT_MS = 5000;
+/**
+ * How long a version command may take. Some CLIs start a whole runtime to print one line: Gemini CLI
+ * and OpenCode took about 2 s each on a busy two-core machine (Claude Code 0.06 s, Codex 0.4 s).
+ */
+export const VERSION_TIMEOUT_MS = 10_000;
 /** How long an answer is kept: long enough for a burst of clients, short enough to see an install. */
 export const DETECT_CACHE_MS = 30_000;
 /** A version line longer than this is cut (a CLI that prints its whole help is not a version). */

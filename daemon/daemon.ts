@@ -18,6 +18,8 @@ import { gitRun, GitUnavailableError } from './git/git.ts';
 import { createProvider, type ProviderOptions } from './llm/provider.ts';
 import { acquireDaemonLock, type DaemonLock } from './lock.ts';
 import { ConflictWatch } from './pipeline/conflict-watch.ts';
+import { GoalQuestions } from './pipeline/goal-questions.ts';
+import { InboxService } from './inbox/inbox-service.ts';
 import { LandService } from './pipeline/land-service.ts';
 import { Pipeline, type PipelineTuning } from './pipeline/pipeline.ts';
 import { checkRalphDir, ralphPaths, type RalphPaths } from './paths.ts';
@@ -99,6 +101,8 @@ export class Daemon {
   readonly landing: LandService;
   /** Runs queued goals (the Ralph loop). */
   readonly pipeline: Pipeline;
+  /** The questions agents asked a person (`.ralph/questions/`). */
+  readonly inbox: InboxService;
   readonly url: string;
   readonly token: string;
   /** Settles with the stop reason once the daemon has fully stopped (however it was stopped). */
@@ -107,6 +111,7 @@ export class Daemon {
   private readonly watcher: RepoWatcher | null;
   private readonly conflictWatch: ConflictWatch;
   private readonly notify: NotifyService;
+  private readonly goalQuestions: GoalQuestions;
   private readonly lock: DaemonLock;
   private readonly log: Log;
   private stopping: Promise<void> | undefined;
@@ -122,6 +127,8 @@ export class Daemon {
     research: ResearchService;
     landing: LandService;
     pipeline: Pipeline;
+    inbox: InboxService;
+    goalQuestions: GoalQuestions;
     conflictWatch: ConflictWatch;
     notify: NotifyService;
     server: RpcServer;
@@ -140,6 +147,8 @@ export class Daemon {
     this.research = parts.research;
     this.landing = parts.landing;
     this.pipeline = parts.pipeline;
+    this.inbox = parts.inbox;
+    this.goalQuestions = parts.goalQuestions;
     this.conflictWatch = parts.conflictWatch;
     this.notify = parts.notify;
     this.server = parts.server;
@@ -230,6 +239,14 @@ export class Daemon {
         // First, while clients still listen: running goals stop and go back to the queue for the next
         // daemon; the chat's turns in progress end as interrupted and are written.
         ['pipeline', () => this.pipeline.close()],
+        // Answers being written, and what they do to their goals, end before the store closes.
+        [
+          'inbox',
+          async () => {
+            await this.goalQuestions.close();
+            await this.inbox.close();
+          },
+        ],
         ['chat', () => this.chat.close()],
         // Then the research runs (the chat's research tool may wait on one): their agents end cancelled, saved.
         ['research', () => this.research.close()],
@@ -382,6 +399,12 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
   undo.push(() => chat.close());
   // Agent CLIs a killed daemon left running stop before any goal runs again.
   await reapOrphanAgents(ralphPaths(repoRoot).dir, log);
+  // The questions on disk (they outlive a killed daemon); an answer puts its waiting goal back in the queue.
+  const inbox = await InboxService.open({ repoRoot, bus, log, redact: secrets.redactValue });
+  undo.push(() => inbox.close());
+  const goalQuestions = new GoalQuestions({ bus, store, inbox, log });
+  goalQuestions.start();
+  undo.push(() => goalQuestions.close());
   const pipeline = Pipeline.create({
     repoRoot,
     bus,
@@ -389,6 +412,7 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
     settings: { executor: () => config.config.executor, provider: () => config.provider('default'), models: () => config.models() },
     createProvider: createRedactingProvider,
     log,
+    inbox,
     ...options.pipeline,
     paused: options.pipeline?.paused ?? env.RALPH_PIPELINE?.trim().toLowerCase() === 'paused',
     ...(options.worktreesRoot ? { worktreesRoot: options.worktreesRoot } : {}),
@@ -422,13 +446,13 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
   });
   notify.start();
   undo.push(() => notify.close());
-  return { research, chat, pipeline, landing, conflictWatch, notify };
+  return { research, chat, pipeline, inbox, goalQuestions, landing, conflictWatch, notify };
 }
 
 /** The WebSocket server, serving every service to the clients. */
 async function startServer(
   { options, token, secrets, log, repoRoot, undo }: Startup,
-  parts: Pick<DaemonServices, 'bus' | 'progress' | 'store' | 'chat' | 'research' | 'config' | 'info' | 'landing'> & {
+  parts: Pick<DaemonServices, 'bus' | 'progress' | 'store' | 'chat' | 'research' | 'config' | 'info' | 'landing' | 'inbox'> & {
     pipeline: Pipeline;
     watcher: RepoWatcher | null;
     fixedBranch: string | null;
@@ -448,6 +472,7 @@ async function startServer(
     config: parts.config,
     info: parts.info,
     landing: parts.landing,
+    inbox: parts.inbox,
     progress: parts.progress,
     pipeline: () => pipeline.state(),
     pipelineControl: pipeline,

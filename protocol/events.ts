@@ -10,6 +10,7 @@ import { RequestId } from './jsonrpc.ts';
 import { boundedJson, FREE_JSON_BOUNDS, maxUnits } from './limits.ts';
 import { ChatMessage, ChatPart, ProviderSettings } from './chat.ts';
 import { ResearchRun } from './research.ts';
+import { Question } from './inbox.ts';
 import { PipelineStatus, SpendStatus } from './budget.ts';
 
 export const EVENT_METHOD = 'event';
@@ -163,6 +164,10 @@ export const Events = {
     'goal.warning',
     z.object({ goalId: GoalId, kind: z.enum(['conflict', 'land-refused']), message: z.string(), paths: z.array(z.string()) }),
   ),
+  /** An agent asked a person something: the question is in the inbox until someone answers it. */
+  'question.asked': defineEvent('question.asked', z.object({ question: Question })),
+  /** A question was answered (the first answer; later ones are refused). */
+  'question.answered': defineEvent('question.answered', z.object({ question: Question })),
   /** A goal became done, stuck or waiting, or landed, or a budget stopped work: every attached terminal alerts its user. */
   notification: defineEvent('notification', Notification),
   'daemon.stopping': defineEvent('daemon.stopping', z.object({ reason: z.string() })),

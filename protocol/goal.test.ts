@@ -27,12 +27,15 @@ const LEGAL: ReadonlyArray<[GoalState, GoalAction, GoalState]> = [
   ['running', 'complete', 'done'],
   ['running', 'fail', 'stuck'],
   ['running', 'pause', 'paused'],
+  ['running', 'ask', 'waiting'],
+  ['waiting', 'answer', 'queued'],
   ['stuck', 'retry', 'queued'],
   ['running', 'recover', 'queued'],
   ['draft', 'cancel', 'cancelled'],
   ['queued', 'cancel', 'cancelled'],
   ['running', 'cancel', 'cancelled'],
   ['paused', 'cancel', 'cancelled'],
+  ['waiting', 'cancel', 'cancelled'],
   ['stuck', 'cancel', 'cancelled'],
 ];
 
@@ -77,7 +80,7 @@ describe('goal state machine', () => {
     assert.deepEqual(GOAL_STATES.filter(isFinal), ['done', 'cancelled']);
   });
 
-  it('keeps attempts in step: pause and recover continue an attempt, retry opens a new one', () => {
+  it('keeps attempts in step: pause, a question and recover continue an attempt, retry opens a new one', () => {
     let goal = createGoal({ id: 1, title: 'A', now });
     goal = transition(goal, 'queue', { now });
     goal = transition(goal, 'start', { now });
@@ -87,7 +90,10 @@ describe('goal state machine', () => {
     goal = transition(goal, 'start', { now });
     goal = transition(goal, 'recover', { now, note: 'daemon restarted' });
     goal = transition(goal, 'start', { now });
-    assert.equal(goal.attempts.length, 1, 'one attempt across pause and recovery');
+    goal = transition(goal, 'ask', { now, note: 'which database?' });
+    goal = transition(goal, 'answer', { now, note: 'sqlite' });
+    goal = transition(goal, 'start', { now });
+    assert.equal(goal.attempts.length, 1, 'one attempt across pause, a question and recovery');
     goal = transition(goal, 'fail', { now: later, note: 'max iterations' });
     assert.deepEqual(
       { outcome: goal.attempts[0]?.outcome, reason: goal.attempts[0]?.reason, endedAt: goal.attempts[0]?.endedAt },
@@ -99,7 +105,7 @@ describe('goal state machine', () => {
     assert.equal(goal.attempts[1]?.number, 2);
     goal = transition(goal, 'complete', { now });
     assert.equal(goal.attempts[1]?.outcome, 'done');
-    assert.equal(goal.history.length, 11);
+    assert.equal(goal.history.length, 14);
   });
 
   it('does not mutate the goal it is given', () => {

@@ -3,6 +3,7 @@
  *
  *   draft → queued → running → done | stuck
  *   running → paused → queued        stuck → queued (retry)
+ *   running → waiting → queued       (an agent asked a person: `ask`; the answer: `answer`)
  *   running → queued (recover: the daemon died while the goal ran)
  *   any state that is not final → cancelled
  */
@@ -10,14 +11,14 @@ import { z } from 'zod';
 import { boundedJson, GOAL_BOUNDS, GOAL_TITLE_MAX, LINKS_BOUNDS, maxUnits } from './limits.ts';
 import { emptyUsage, Usage } from './usage.ts';
 
-export const GOAL_STATES = ['draft', 'queued', 'running', 'paused', 'done', 'stuck', 'cancelled'] as const;
+export const GOAL_STATES = ['draft', 'queued', 'running', 'paused', 'waiting', 'done', 'stuck', 'cancelled'] as const;
 export const GoalState = z.enum(GOAL_STATES);
 export type GoalState = z.infer<typeof GoalState>;
 
 /** States no action leaves. */
 export const FINAL_STATES: readonly GoalState[] = ['done', 'cancelled'];
 
-export const GOAL_ACTIONS = ['queue', 'start', 'complete', 'fail', 'pause', 'retry', 'cancel', 'recover'] as const;
+export const GOAL_ACTIONS = ['queue', 'start', 'complete', 'fail', 'pause', 'ask', 'answer', 'retry', 'cancel', 'recover'] as const;
 export const GoalAction = z.enum(GOAL_ACTIONS);
 export type GoalAction = z.infer<typeof GoalAction>;
 
@@ -28,8 +29,12 @@ export const TRANSITIONS: Readonly<Record<GoalAction, { readonly from: readonly 
   complete: { from: ['running'], to: 'done' },
   fail: { from: ['running'], to: 'stuck' },
   pause: { from: ['running'], to: 'paused' },
+  /** The agent asked a person (ask_human): its iteration ended, its worktree stays, the goal waits for the answer. */
+  ask: { from: ['running'], to: 'waiting' },
+  /** The question was answered: the goal runs again, the answer in its next iteration's prompt. */
+  answer: { from: ['waiting'], to: 'queued' },
   retry: { from: ['stuck'], to: 'queued' },
-  cancel: { from: ['draft', 'queued', 'running', 'paused', 'stuck'], to: 'cancelled' },
+  cancel: { from: ['draft', 'queued', 'running', 'paused', 'waiting', 'stuck'], to: 'cancelled' },
   recover: { from: ['running'], to: 'queued' },
 };
 
@@ -77,7 +82,7 @@ export const Iteration = z.looseObject({
 });
 export type Iteration = z.infer<typeof Iteration>;
 
-/** One run of the goal from `start` to an end; a pause or a recovery continues the same attempt. */
+/** One run of the goal from `start` to an end; a pause, a question or a recovery continues the same attempt. */
 export const Attempt = z.looseObject({
   number: z.int().positive(),
   startedAt: IsoTime,

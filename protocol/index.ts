@@ -9,5 +9,6 @@ export * from './methods.ts';
 export * from './discovery.ts';
 export * from './chat.ts';
 export * from './research.ts';
+export * from './inbox.ts';
 export * from './text.ts';
 export * from './progress.ts';

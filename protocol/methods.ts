@@ -23,6 +23,7 @@ import {
 import { ClientInfo, ClientSettings, EventEnvelope, LogEntry } from './events.ts';
 import { ChatMessage, ChatState, ModelInfo, ProviderSettings } from './chat.ts';
 import { ProgressUnit, ResearchRun } from './research.ts';
+import { ANSWER_MAX, InvalidQuestion, Question, QuestionId } from './inbox.ts';
 import { PipelineStatus, SpendStatus } from './budget.ts';
 
 function defineMethod<const M extends string, P extends z.ZodType, R extends z.ZodType>(method: M, params: P, result: R) {
@@ -62,6 +63,8 @@ export const Snapshot = z.object({
   spend: SpendStatus.optional(),
   /** What the config says clients use (key bindings, the chat's model, the iteration limit); `config.changed` brings changes. */
   settings: ClientSettings,
+  /** The open questions, oldest first: a terminal attached late shows the same inbox. */
+  questions: z.array(Question).default([]),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
@@ -254,6 +257,18 @@ export const Methods = {
     'agents.list',
     z.object({ refresh: z.boolean().optional() }).default({}),
     z.object({ agents: z.array(AgentInfo), default: z.string() }),
+  ),
+  /** The questions agents asked, oldest first: the open ones, or with `all` the answered ones too; and question files that are not read. */
+  'inbox.list': defineMethod(
+    'inbox.list',
+    z.object({ all: z.boolean().optional() }).default({}),
+    z.object({ questions: z.array(Question), invalid: z.array(InvalidQuestion) }),
+  ),
+  /** Answers a question; the first answer wins (a second is a Conflict error saying who answered it and when). */
+  'inbox.answer': defineMethod(
+    'inbox.answer',
+    z.object({ id: QuestionId, text: maxUnits(z.string().trim().min(1), ANSWER_MAX) }),
+    z.object({ question: Question }),
   ),
 } as const;
 

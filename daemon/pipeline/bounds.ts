@@ -5,7 +5,8 @@
  *
  * Time is ACTIVE time: the sum of the iterations' durations less the time spent waiting on the
  * model provider's rate limits (waits pause an iteration rather than burn it), so neither a
- * rate-limited provider nor a daemon that was down for the night uses up a goal's time.
+ * rate-limited provider, nor a daemon that was down for the night, nor a goal `waiting` for a
+ * person's answer (no iteration runs meanwhile: its clocks stop) uses up a goal's time.
  */
 import { addUsage, formatSeconds, type Iteration, type Usage } from '../../protocol/index.ts';
 import type { RalphConfig } from '../config/schema.ts';
@@ -36,7 +37,11 @@ export function boundsFrom(executor: RalphConfig['executor'], overrides: Partial
 }
 
 /** An iteration as the bounds see it (recorded ones carry `durationMs`/`waitedMs` as extra fields). */
-export type BoundedIteration = Pick<Iteration, 'number' | 'commit' | 'check' | 'usage'> & { durationMs?: unknown; waitedMs?: unknown };
+export type BoundedIteration = Pick<Iteration, 'number' | 'commit' | 'check' | 'usage'> & {
+  durationMs?: unknown;
+  waitedMs?: unknown;
+  asked?: unknown;
+};
 
 /** What an attempt has used so far. */
 export interface AttemptSpend {
@@ -91,9 +96,11 @@ export function iterationBoundReached(spend: AttemptSpend, bounds: Bounds): stri
 /**
  * A stall: the last iterations changed nothing, or the check failed the same way each time. Outputs
  * are compared with their numbers masked, so durations and timestamps in a test runner's output do
- * not hide a failure that repeats.
+ * not hide a failure that repeats. An iteration that asked a person is no stall, and what came
+ * before it is not counted: the answer may change everything.
  */
-export function stallDetected(iterations: readonly BoundedIteration[], bounds: Bounds): string | null {
+export function stallDetected(all: readonly BoundedIteration[], bounds: Bounds): string | null {
+  const iterations = all.slice(all.findLastIndex((iteration) => iteration.asked !== undefined) + 1);
   const noChange = iterations.slice(-bounds.stallNoChange);
   if (noChange.length === bounds.stallNoChange && noChange.every((iteration) => iteration.commit === null)) {
     return `stalled: ${bounds.stallNoChange} iterations in a row changed nothing`;

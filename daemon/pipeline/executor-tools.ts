@@ -2,8 +2,10 @@
  * The goal executor's tools (DESIGN.md, "Agent tools"): the file tools, `run_command` under the
  * config's command policy, and `goal_done {summary}`, with which the agent says the goal's
  * acceptance is met. The harness decides: the goal is done only when the check passes too.
+ * Where the goal can wait for a person, `ask_human {question, options?}` too: the iteration ends
+ * after it and the goal waits, `waiting`, until someone answers in the inbox.
  */
-import { firstLine } from '../../protocol/index.ts';
+import { firstLine, QUESTION_MAX, QUESTION_OPTION_MAX, QUESTION_OPTIONS_MAX } from '../../protocol/index.ts';
 import { z } from 'zod';
 import type { RalphConfig } from '../config/schema.ts';
 import type { ToolCall } from '../llm/types.ts';
@@ -20,6 +22,13 @@ import {
 } from '../tools/index.ts';
 
 export const GOAL_DONE_TOOL = 'goal_done';
+export const ASK_HUMAN_TOOL = 'ask_human';
+
+/** What the agent asked with ask_human. */
+export interface AskedQuestion {
+  question: string;
+  options?: string[];
+}
 
 type ExecutorConfig = RalphConfig['executor'];
 
@@ -71,12 +80,38 @@ export function goalDoneTool(onDone: (summary: string) => void) {
   });
 }
 
-/** Every tool of one iteration: look and change files, run commands, say done. */
-export function executorTools(runner: CommandRunner, onDone: (summary: string) => void): Tool[] {
-  return [...fileTools(), runCommandTool(runner), goalDoneTool(onDone)];
+/** `ask_human {question, options?}`: records the question through `onAsk`; the agent's turn ends after it. */
+export function askHumanTool(onAsk: (asked: AskedQuestion) => void) {
+  return defineTool({
+    name: ASK_HUMAN_TOOL,
+    description:
+      'Ask the developer a question only they can answer (a decision, a preference, something missing from the goal), when ' +
+      'guessing would risk wrong work. Your turn ends with this call: the harness commits your changes, the goal waits for ' +
+      'the answer, and the next iteration reads it. Ask one clear question; offer options when there are a few obvious ones.',
+    parameters: z.object({
+      question: z.string().trim().min(1).max(QUESTION_MAX).describe('The question, with what the developer needs to know to answer it'),
+      options: z
+        .array(z.string().trim().min(1).max(QUESTION_OPTION_MAX))
+        .max(QUESTION_OPTIONS_MAX)
+        .optional()
+        .describe('Suggested answers, if there are a few obvious ones'),
+    }),
+    async execute({ question, options }): Promise<ToolResult> {
+      onAsk(options && options.length > 0 ? { question, options } : { question });
+      return {
+        output: 'Asked. Stop here: the harness commits your changes, and the next iteration starts with the answer.',
+        summary: `ask_human: ${firstLine(question)}`,
+      };
+    },
+  });
 }
 
-/** Whether the loop should end after this call: a goal_done that was accepted. */
-export function isGoalDone(call: ToolCall, result: ToolResult): boolean {
-  return call.name === GOAL_DONE_TOOL && result.isError !== true;
+/** Every tool of one iteration: look and change files, run commands, say done; ask a person where `onAsk` is given. */
+export function executorTools(runner: CommandRunner, onDone: (summary: string) => void, onAsk?: (asked: AskedQuestion) => void): Tool[] {
+  return [...fileTools(), runCommandTool(runner), goalDoneTool(onDone), ...(onAsk ? [askHumanTool(onAsk)] : [])];
+}
+
+/** Whether the agent's turn ends after this call: goal_done or ask_human, accepted. */
+export function endsTurn(call: ToolCall, result: ToolResult): boolean {
+  return (call.name === GOAL_DONE_TOOL || call.name === ASK_HUMAN_TOOL) && result.isError !== true;
 }

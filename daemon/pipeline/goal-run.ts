@@ -1,7 +1,9 @@
 /**
  * One goal's run, from the pipeline's `start` to an end: iterations in the goal's worktree until
- * the goal is done (goal_done AND the check passes), a bound is hit (stuck), or the run is
- * stopped (the goal was paused or cancelled, or the daemon stops).
+ * the goal is done (goal_done AND the check passes), a bound is hit (stuck), the agent asked a
+ * person (ask_human: the question is filed in the inbox and the goal is `waiting`; the answer puts
+ * it back in the queue, see goal-questions.ts), or the run is stopped (the goal was paused or
+ * cancelled, or the daemon stops).
  *
  * The goal's state changes only through the store. The run writes `complete` and `fail`; a stop
  * comes from outside (the pipeline sees the goal leave `running` and calls `stop`), except on
@@ -14,7 +16,7 @@
  * not installed or not logged in, the goal is stuck saying what to do.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addUsage, emptyUsage, InvalidTransitionError, type Attempt, type Goal } from '../../protocol/index.ts';
+import { addUsage, emptyUsage, InvalidTransitionError, oneLine, type Attempt, type Goal, type Question } from '../../protocol/index.ts';
 import { DONE_MARKER } from '../agent/external/backend.ts';
 import { AgentStartError } from '../agent/external/external-run.ts';
 import { resolveAgent, type AgentChoice } from '../agent/external/registry.ts';
@@ -26,6 +28,8 @@ import type { ProviderFactory } from '../llm/provider.ts';
 import { ProviderError } from '../llm/types.ts';
 import type { Log } from '../log.ts';
 import type { GoalStore } from '../store/goal-store.ts';
+import type { InboxService } from '../inbox/inbox-service.ts';
+import { clip } from '../tools/tool.ts';
 import {
   boundsFrom,
   iterationBoundReached,
@@ -85,10 +89,15 @@ export interface GoalRunOptions {
   gitEnv?: GitEnv;
   bounds?: Partial<Bounds>;
   retry: RetryTuning;
+  /** Where the agent's questions go; absent, the agent cannot ask (no ask_human). */
+  inbox?: GoalInbox;
   /** Resolves when the pipeline may go on (it may be paused between iterations). */
   whenResumed(): Promise<void>;
   isPaused(): boolean;
 }
+
+/** What a run needs of the inbox: file a question, find the goal's questions and answers. */
+export type GoalInbox = Pick<InboxService, 'ask' | 'ofGoal'>;
 
 /** What the next iteration starts from: the goal, its open attempt, the settings and bounds in force, the attempt's spend so far. */
 interface NextIteration {
@@ -220,6 +229,8 @@ export class GoalRun {
         notes: attempt.notes,
         lastCheck: lastCheck(goal),
         retryContext: retryContext(goal),
+        answers: this.answersIn(attempt),
+        canAsk: this.options.inbox !== undefined,
         workspace: next.workspace,
         provider: this.options.createProvider({
           api: providerSettings.api,
@@ -245,6 +256,41 @@ export class GoalRun {
     this.providerFailures = 0;
     this.rateLimitWaitMs = this.options.retry.rateLimitWaitMs;
     return iteration;
+  }
+
+  /** The questions asked in this attempt's iterations that have their answer. */
+  private answersIn(attempt: Attempt): Question[] {
+    const inbox = this.options.inbox;
+    if (!inbox) return [];
+    const numbers = new Set(iterationsOf(attempt).map((iteration) => iteration.number));
+    return inbox
+      .ofGoal(this.goalId)
+      .filter((question) => question.answer && 'iteration' in question.from && numbers.has(question.from.iteration));
+  }
+
+  /**
+   * The agent asked a person: the question is filed in the inbox, then the goal waits (`ask`). Its
+   * worktree stays; the answer puts it back in the queue. The run ends either way.
+   */
+  private async waitForAnswer(asked: NonNullable<IterationRecord['asked']>, iteration: number): Promise<false> {
+    const inbox = this.options.inbox;
+    if (!inbox) return this.endWith(this.fail('the agent asked a question, but no inbox takes questions here'));
+    let question: Question;
+    try {
+      question = await inbox.ask({
+        from: { goalId: this.goalId, iteration },
+        question: asked.question,
+        ...(asked.options ? { options: asked.options } : {}),
+      });
+    } catch (error) {
+      return this.endWith(this.fail(`the agent's question could not be filed: ${(error as Error).message}`));
+    }
+    await this.journal.write('decision', `waiting for an answer to question ${question.id}: ${clip(oneLine(question.question), 300)}`, {
+      iteration,
+      questionId: question.id,
+    });
+    await this.transition('ask', clip(oneLine(question.question), 500));
+    return false;
   }
 
   /** A try that left no record: counted, then tried again when that may help, else the run ends. */
@@ -359,6 +405,7 @@ export class GoalRun {
       await this.fail(iteration.interrupted);
       return false;
     }
+    if (iteration.asked) return this.waitForAnswer(iteration.asked, iteration.number);
     if (iteration.doneClaimed) {
       if (iteration.check === null) {
         await this.journal.write(
@@ -407,7 +454,7 @@ export class GoalRun {
   }
 
   /** A transition the goal may no longer allow (cancelled meanwhile): the newer state stands. */
-  private async transition(action: 'complete' | 'fail' | 'recover', note: string): Promise<void> {
+  private async transition(action: 'complete' | 'fail' | 'recover' | 'ask', note: string): Promise<void> {
     try {
       await this.store.transition(this.goalId, action, { note });
     } catch (error) {

@@ -11,10 +11,22 @@
  * - `boundSignal` (a time, cost or token bound hit mid-iteration): the agent stops, its work so far
  *   is committed, the check is skipped, and the iteration comes back `interrupted` with the reason.
  *
+ * An agent that asks a person (ask_human, where the goal can wait) ends its turn with the question:
+ * its work is committed, the check is skipped (the answer will change the work), and the record
+ * carries the question for the caller to file. The next iteration's prompt carries the answer.
+ *
  * The agent is Ralph's own (runAgent, its tools) or an external CLI the goal or config chose
  * (external-iteration.ts); everything around it (the commit, the check, the record) is the same.
  */
-import { formatSeconds, WAIT_REASONS, type CheckResult, type Goal, type Iteration, type Usage } from '../../protocol/index.ts';
+import {
+  formatSeconds,
+  WAIT_REASONS,
+  type CheckResult,
+  type Goal,
+  type Iteration,
+  type Question,
+  type Usage,
+} from '../../protocol/index.ts';
 import { runAgent, type CutReason } from '../agent/agent-loop.ts';
 import { AgentRun, type AgentRunHooks } from '../agent/agent-run.ts';
 import type { ExternalAgent } from '../agent/external/external-run.ts';
@@ -29,7 +41,7 @@ import { redactChangedFiles } from '../secrets/workspace-files.ts';
 import { ralphPaths } from '../paths.ts';
 import { runCheck, type CheckRun } from './check.ts';
 import { ExternalTurn } from './external-iteration.ts';
-import { executorRunner, executorTools, GOAL_DONE_TOOL, isGoalDone } from './executor-tools.ts';
+import { ASK_HUMAN_TOOL, endsTurn, executorRunner, executorTools, GOAL_DONE_TOOL, type AskedQuestion } from './executor-tools.ts';
 import { describeModelCall, iterationToken, type GoalJournal } from './journal.ts';
 import { condenseNotes, describeCheck } from './notes.ts';
 import type { GoalWorkspace } from './workspace.ts';
@@ -53,6 +65,10 @@ export interface IterationInput {
   lastCheck: { iteration: number; check: CheckResult } | null;
   /** How earlier attempts ended and what they did (a retried goal), or null. */
   retryContext: string | null;
+  /** Questions the goal asked in this attempt that have their answer (the next prompts carry them). */
+  answers?: readonly Question[];
+  /** Whether the agent may ask a person (ask_human): the goal can wait for an answer. Default false. */
+  canAsk?: boolean;
   workspace: GoalWorkspace;
   provider: Provider;
   model: string;
@@ -85,6 +101,8 @@ export type IterationRecord = Iteration & {
   stopReason: 'answered' | 'stopped-by-tool' | 'max-steps' | 'cut' | 'bound' | 'timed-out';
   /** Set when a bound stopped the iteration: the reason. */
   interrupted?: string;
+  /** Set when the agent asked a person (ask_human): the question, for the caller to file; the goal waits. */
+  asked?: AskedQuestion;
 };
 
 /** What an iteration that ended without a record had spent: it still counts. */
@@ -149,7 +167,7 @@ const DONE_MARKER_RULE = `End your final message with the line \`${DONE_MARKER}:
 
 /** The one user message of an iteration (an external agent's has its instructions first and says done with the marker). */
 export function iterationPrompt(
-  input: Pick<IterationInput, 'goal' | 'number' | 'positionInAttempt' | 'notes' | 'lastCheck' | 'retryContext'> & {
+  input: Pick<IterationInput, 'goal' | 'number' | 'positionInAttempt' | 'notes' | 'lastCheck' | 'retryContext' | 'answers'> & {
     verify: string | null;
     external?: boolean;
   },
@@ -165,6 +183,8 @@ export function iterationPrompt(
       `## The last check\n\n\`${check.command}\` after iteration ${iteration}: ${describeCheck(check)}. The end of its output:\n\n\`\`\`\n${output}\n\`\`\``,
     );
   }
+  const answers = describeAnswers(input.answers ?? []);
+  if (answers) sections.push(answers);
   if (input.retryContext) {
     sections.push(`## Earlier attempts\n\nThis goal was tried before and retried. What those attempts did:\n\n${input.retryContext}`);
   }
@@ -204,6 +224,8 @@ class IterationRun {
   private readonly spent: AgentRun;
   /** The summary goal_done was called with, if it was. */
   private claimedSummary: string | null = null;
+  /** What the agent asked a person with ask_human, if it did. */
+  private asked: AskedQuestion | null = null;
   /** An external agent's turn, when it takes the iteration's (its spend is the iteration's). */
   private external: ExternalTurn | null = null;
   /** The worktree's HEAD before an external agent's turn: it may commit itself. */
@@ -232,11 +254,19 @@ class IterationRun {
     // Nothing the agent started outlives its iteration.
     await this.runner.killAll();
     const summary = clip(
-      journal.secrets.redact(summaryOf(this.claimedSummary, outcome.text, outcome.stopReason, outcome.interrupted)),
+      journal.secrets.redact(
+        summaryOf(this.claimedSummary ?? this.askedSummary(outcome.text), outcome.text, outcome.stopReason, outcome.interrupted),
+      ),
       SUMMARY_MAX_CHARS,
     );
-    const { commit, check } = await this.commitAndCheck(summary, outcome.interrupted);
+    // A question skips the check: the answer will change the work.
+    const { commit, check } = await this.commitAndCheck(summary, outcome.interrupted, this.asked !== null);
     return this.record(summary, commit, check, outcome);
+  }
+
+  /** An iteration that asked and said nothing else: its note is the question. */
+  private askedSummary(text: string): string | null {
+    return this.asked && !text.trim() ? `Asked the developer: ${this.asked.question}` : null;
   }
 
   /** What the iteration spent so far (it counts even when the iteration leaves no record). */
@@ -309,7 +339,11 @@ class IterationRun {
    */
   private async runAgent(): Promise<AgentOutcome> {
     const { input, journal, token } = this;
-    const tools = executorTools(this.runner, (summary) => (this.claimedSummary = summary));
+    const tools = executorTools(
+      this.runner,
+      (summary) => (this.claimedSummary = summary),
+      input.canAsk ? (asked) => (this.asked = asked) : undefined,
+    );
     try {
       const done = await this.spent.follow(
         runAgent({
@@ -329,7 +363,7 @@ class IterationRun {
           },
           maxSteps: input.executor.maxStepsPerIteration,
           signal: AbortSignal.any([input.stopSignal, input.boundSignal]),
-          stopAfterTool: isGoalDone,
+          stopAfterTool: endsTurn,
           redact: journal.secrets.redact,
         }),
         this.agentHooks(),
@@ -388,6 +422,7 @@ class IterationRun {
   private async commitAndCheck(
     summary: string,
     interrupted: string | undefined,
+    asked = false,
   ): Promise<{ commit: string | null; check: CheckRun | null }> {
     const { input, journal, token } = this;
     const { number, workspace, executor } = input;
@@ -409,7 +444,7 @@ class IterationRun {
         ...(this.headBefore ? { headBefore: this.headBefore } : {}),
       });
       await logCommit(journal, workspace, number, commit);
-      if (executor.verify && !interrupted) check = await this.check(executor.verify);
+      if (executor.verify && !interrupted && !asked) check = await this.check(executor.verify);
       return { commit, check };
     } catch (error) {
       // A stop during the check, or git failing: the progress unit ends either way.
@@ -481,6 +516,7 @@ class IterationRun {
       stopReason: outcome.stopReason,
     };
     if (interrupted) record.interrupted = interrupted;
+    if (this.asked) record.asked = this.asked;
     const outcomeOfUnit = interrupted ? 'failed' : 'done';
     journal.progressEnd({ token, outcome: outcomeOfUnit, message: interrupted ?? (check ? describeCheck(check) : 'no check') });
     return record;
@@ -502,6 +538,26 @@ async function noteSandbox(journal: GoalJournal, runner: CommandRunner, iteratio
   }
   if (!state.active && state.reason !== SANDBOX_OFF_REASON)
     await journal.write('warning', describeSandbox(state), { iteration, sandbox: false });
+}
+
+/** The prompt's section with the questions asked in this attempt and their answers; empty when there are none. */
+function describeAnswers(answers: readonly Question[]): string {
+  const answered = answers.filter((question) => question.answer);
+  if (answered.length === 0) return '';
+  const one = answered.length === 1;
+  const items = answered.map((question) => {
+    const options = question.options?.length ? `\n(options you gave: ${question.options.join(' | ')})` : '';
+    return `You asked (iteration ${'iteration' in question.from ? question.from.iteration : '?'}):\n${quote(question.question)}${options}\n\nThe developer answered:\n${quote(question.answer!.text)}`;
+  });
+  return `## ${one ? 'Your question and the answer' : 'Your questions and the answers'}\n\n${items.join('\n\n')}\n\nGo on with the goal in the light of ${one ? 'this answer' : 'these answers'}.`;
+}
+
+function quote(text: string): string {
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => `> ${line}`)
+    .join('\n');
 }
 
 function summaryOf(
@@ -533,7 +589,7 @@ async function logToolCall(journal: GoalJournal, iteration: number, call: ToolCa
   const extra = { iteration, tool: call.name, arguments: summarizeArguments(call.arguments), ok: result.isError !== true };
   if (call.name === 'run_command') {
     await journal.write('command', result.summary, { ...extra, output: tail(result.output, LOG_OUTPUT_CHARS) });
-  } else if (call.name === GOAL_DONE_TOOL) {
+  } else if (call.name === GOAL_DONE_TOOL || call.name === ASK_HUMAN_TOOL) {
     await journal.write('decision', result.summary, extra);
   } else {
     await journal.write('tool', result.summary, extra);

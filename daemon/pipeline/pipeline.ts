@@ -29,6 +29,7 @@ import type { EventEnvelope } from '../../protocol/index.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { Log } from '../log.ts';
 import type { GoalStore } from '../store/goal-store.ts';
+import type { GoalInbox } from './goal-run.ts';
 import type { Bounds } from './bounds.ts';
 import type { GitEnv } from '../git/git.ts';
 import { GoalRun, RETRY_DEFAULTS, type PipelineSettings, type ProviderFactory, type RetryTuning, type StopRequest } from './goal-run.ts';
@@ -58,6 +59,8 @@ export interface PipelineOptions extends PipelineTuning {
   settings: PipelineSettings;
   createProvider: ProviderFactory;
   log: Log;
+  /** Where the executor's questions go (ask_human); absent, the executor cannot ask. */
+  inbox?: GoalInbox;
 }
 
 export interface PipelineState {
@@ -233,6 +236,7 @@ export class Pipeline {
         ...(this.options.gitEnv ? { gitEnv: this.options.gitEnv } : {}),
         ...(this.options.bounds ? { bounds: this.options.bounds } : {}),
         retry: this.retry,
+        ...(this.options.inbox ? { inbox: this.options.inbox } : {}),
         isPaused: () => this.paused,
         whenResumed: () => (this.paused ? new Promise((resolve) => this.resumeWaiters.push(resolve)) : Promise.resolve()),
       });

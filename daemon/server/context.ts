@@ -8,6 +8,7 @@ import type { ChatService } from '../chat/chat-service.ts';
 import type { ConfigService } from '../config/config-service.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { GoalStore } from '../store/goal-store.ts';
+import type { InboxService } from '../inbox/inbox-service.ts';
 import type { LandService } from '../pipeline/land-service.ts';
 import type { Pipeline } from '../pipeline/pipeline.ts';
 import type { ProgressTracker } from '../events/progress-tracker.ts';
@@ -23,6 +24,8 @@ export interface DaemonServices {
   readonly info: DaemonInfo;
   /** Lands done goals on the developer's branch (goal.land). */
   readonly landing: LandService;
+  /** The questions agents asked a person (inbox.*). */
+  readonly inbox: InboxService;
   /** Research runs: parallel research agents (research.*). */
   readonly research: ResearchService;
   /** Long work in progress now (for the snapshot). */

@@ -16,6 +16,7 @@ export function buildSnapshot(services: DaemonServices): Snapshot {
     progress: services.progress.active(),
     pipeline: services.pipeline(),
     settings: clientSettings(services.config),
+    questions: services.inbox.openQuestions(),
   };
 }
 

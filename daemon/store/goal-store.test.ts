@@ -54,7 +54,7 @@ test('open prepares .ralph/, and create writes a pretty goal file, an event and 
   assert.deepEqual(store.list(), [draft, queued]);
   assert.deepEqual(store.get(2), queued);
   assert.equal(store.get(3), undefined);
-  assert.deepEqual(store.counts(), { draft: 1, queued: 1, running: 0, paused: 0, done: 0, stuck: 0, cancelled: 0 });
+  assert.deepEqual(store.counts(), { draft: 1, queued: 1, running: 0, paused: 0, waiting: 0, done: 0, stuck: 0, cancelled: 0 });
 
   const created = goalEvents(fixture.events);
   assert.deepEqual(

@@ -33,6 +33,7 @@ function initializeResult(): ResultOf<'initialize'> {
         clients: [],
         chat: { session: '2025-01-01-1', messages: [], queued: 0, providerConfigured: false },
         progress: [],
+        questions: [],
         pipeline: { paused: false, running: [] },
         settings: { chatModel: 'gpt-5.4-mini', tuiKeys: {}, maxIterations: 50 },
       },

@@ -229,7 +229,7 @@ describe('App', () => {
           url: 'ws://127.0.0.1:1',
           repo: snapshot.repo,
           clients: [makeClient('a'), makeClient('b')],
-          goals: { draft: 1, queued: 1, running: 0, paused: 0, done: 0, stuck: 0, cancelled: 0 },
+          goals: { draft: 1, queued: 1, running: 0, paused: 0, waiting: 0, done: 0, stuck: 0, cancelled: 0 },
           invalidGoals: 0,
           seq: 9,
         };
@@ -252,7 +252,7 @@ describe('App', () => {
     const resync = connection.requests
       .map((request) => request.method)
       .filter((method) => method !== 'logs.read' && method !== 'models.list');
-    assert.deepEqual(resync, ['daemon.status', 'goal.list', 'chat.history']);
+    assert.deepEqual(resync, ['daemon.status', 'goal.list', 'chat.history', 'inbox.list']);
   });
 
   test('when the missed events cannot be recovered, the TUI says its list may be out of date', async (t) => {

@@ -39,11 +39,12 @@ export interface DaemonConnection {
  */
 export async function fetchSnapshot(connection: DaemonConnection): Promise<Snapshot> {
   // Sent in this order on one socket, so the daemon answers the status before it lists the goals.
-  const [status, list, history] = await Promise.all([
+  const [status, list, history, inbox] = await Promise.all([
     connection.request('daemon.status', {}),
     connection.request('goal.list', {}),
     // The chat as it is now; a daemon without the chat keeps what the first snapshot had.
     connection.request('chat.history', {}).catch(() => null),
+    connection.request('inbox.list', {}).catch(() => null),
   ]);
   const chat = history
     ? {
@@ -66,5 +67,6 @@ export async function fetchSnapshot(connection: DaemonConnection): Promise<Snaps
     pipeline: connection.snapshot.pipeline,
     // Nor the settings: they change only when ralph.config.ts is edited, which is rare in the moment this covers.
     settings: connection.snapshot.settings,
+    questions: inbox ? inbox.questions : connection.snapshot.questions,
   };
 }

@@ -163,6 +163,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./pipeline-commands.ts')).resumePipeline,
   },
   {
+    words: ['inbox'],
+    synopsis: 'inbox',
+    summary: 'the open questions agents asked, oldest first (answer one with: ralph answer ID "text")',
+    json: 'print the open questions as a JSON array',
+    load: async () => (await import('./inbox-commands.ts')).showInbox,
+  },
+  {
+    words: ['answer'],
+    synopsis: 'answer ID "text"',
+    summary: 'answer a question from the inbox (the first answer wins)',
+    args: ['ID', 'TEXT'],
+    json: 'print the answered question as a JSON object',
+    load: async () => (await import('./inbox-commands.ts')).answerQuestion,
+  },
+  {
     words: ['logs'],
     synopsis: 'logs ID [--follow]',
     summary: "a goal's execution log",

@@ -77,7 +77,7 @@ export const addGoal: CommandHandler = async (context) => {
 };
 
 /** The order groups appear in: what is moving first, what is over last. */
-const STATE_ORDER: readonly GoalState[] = ['running', 'paused', 'queued', 'stuck', 'draft', 'done', 'cancelled'];
+const STATE_ORDER: readonly GoalState[] = ['running', 'waiting', 'paused', 'queued', 'stuck', 'draft', 'done', 'cancelled'];
 
 export const listGoals: CommandHandler = async (context) => {
   const { goals, invalid } = await withDaemon(context, (client) => client.request('goal.list', {}));

@@ -4,6 +4,7 @@ import { agentHandlers, configAgentSettings } from './agents.ts';
 import { chatHandlers } from './chat.ts';
 import { daemonHandlers } from './daemon.ts';
 import { goalHandlers } from './goals.ts';
+import { inboxHandlers } from './inbox.ts';
 import { landHandlers } from './land.ts';
 import { logHandlers } from './logs.ts';
 import { modelHandlers } from './models.ts';
@@ -21,5 +22,6 @@ export function createHandlers(services: DaemonServices): HandlerTable {
     ...modelHandlers(services.config),
     ...agentHandlers(services, configAgentSettings(services.config)),
     ...pipelineHandlers(services),
+    ...inboxHandlers(services),
   };
 }

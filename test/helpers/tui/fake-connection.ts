@@ -27,7 +27,7 @@ export interface SentRequest {
 export type RequestHandler = (method: MethodName, params: unknown) => unknown;
 
 /** The methods the TUI calls by itself, to read. */
-export const READ_METHODS: readonly MethodName[] = ['logs.read', 'chat.history', 'models.list'];
+export const READ_METHODS: readonly MethodName[] = ['logs.read', 'chat.history', 'models.list', 'inbox.list'];
 
 export class FakeConnection implements DaemonConnection {
   readonly snapshot: Snapshot;
@@ -79,6 +79,8 @@ export class FakeConnection implements DaemonConnection {
         return { session: this.snapshot.chat.session, messages: [], more: false };
       case 'models.list':
         throw new RpcError(ErrorCode.Unavailable, 'no model table in this test');
+      case 'inbox.list':
+        return { questions: this.snapshot.questions, invalid: [] };
       default:
         throw new Error(`no handler for ${method} ${JSON.stringify(params)}`);
     }

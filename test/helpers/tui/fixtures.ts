@@ -24,6 +24,7 @@ const PATH_TO: Record<GoalState, GoalAction[]> = {
   queued: ['queue'],
   running: ['queue', 'start'],
   paused: ['queue', 'start', 'pause'],
+  waiting: ['queue', 'start', 'ask'],
   stuck: ['queue', 'start', 'fail'],
   done: ['queue', 'start', 'complete'],
   cancelled: ['cancel'],

@@ -204,6 +204,18 @@ describe('events', () => {
       'progress.report': event(11, 'progress.report', { token: 't' }),
       'progress.end': event(11, 'progress.end', { token: 't', outcome: 'failed' }),
       'daemon.stopping': event(11, 'daemon.stopping', { reason: 'r' }),
+      'question.asked': event(11, 'question.asked', {
+        question: { id: 1, createdAt: '2025-01-01T00:00:00.000Z', from: { goalId: 1, iteration: 1 }, question: 'q?' },
+      }),
+      'question.answered': event(11, 'question.answered', {
+        question: {
+          id: 1,
+          createdAt: '2025-01-01T00:00:00.000Z',
+          from: { goalId: 1, iteration: 1 },
+          question: 'q?',
+          answer: { text: 'a', at: '2025-01-01T00:00:01.000Z', by: 'tui' },
+        },
+      }),
       notification: event(11, 'notification', { kind: 'done', goalId: 1, title: '#1 done: t', body: '', bell: true, desktop: true }),
       'chat.message': event(11, 'chat.message', { message: chatMessage }),
       'chat.delta': event(11, 'chat.delta', { session: 's', messageId: 'm', partId: 'p', delta: 'x' }),

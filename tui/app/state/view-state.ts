@@ -19,6 +19,7 @@ import type {
 } from '../../../protocol/index.ts';
 import type { ConnectionStatus } from '../connection.ts';
 import { chatFromSnapshot, reduceChat, userTexts, type ChatAction, type ChatView } from './chat-state.ts';
+import { inboxFromSnapshot, reduceInbox, type InboxAction, type InboxView } from './inbox-state.ts';
 import { emptyLog, reduceLog, type LogAction, type LogView } from './log-state.ts';
 import { progressFromSnapshot, reduceProgress, type ProgressView } from './progress-state.ts';
 import { initialUi, reduceUi, type UiAction, type UiState } from './ui-state.ts';
@@ -58,6 +59,8 @@ export interface ViewState {
   warnings: ReadonlyMap<number, GoalWarning>;
   chat: ChatView;
   progress: ProgressView;
+  /** The questions agents asked: open ones, and those answered while this terminal watched. */
+  inbox: InboxView;
   /** The log of the selected goal. */
   log: LogView;
   ui: UiState;
@@ -72,10 +75,11 @@ export type ViewAction =
   | { kind: 'select-goal'; id: number }
   | { kind: 'ui'; action: UiAction }
   | { kind: 'log'; action: LogAction }
-  | { kind: 'chat'; action: ChatAction };
+  | { kind: 'chat'; action: ChatAction }
+  | { kind: 'inbox'; action: InboxAction };
 
 /** The order groups appear in: what is happening now first, then what comes next, then history. */
-export const PIPELINE_ORDER: readonly GoalState[] = ['running', 'queued', 'paused', 'stuck', 'draft', 'done', 'cancelled'];
+export const PIPELINE_ORDER: readonly GoalState[] = ['running', 'waiting', 'queued', 'paused', 'stuck', 'draft', 'done', 'cancelled'];
 
 export function initialViewState(snapshot: Snapshot, connection: ConnectionStatus): ViewState {
   const empty: ViewState = {
@@ -98,6 +102,7 @@ export function initialViewState(snapshot: Snapshot, connection: ConnectionStatu
     warnings: new Map(),
     chat: chatFromSnapshot(snapshot.chat),
     progress: progressFromSnapshot(snapshot.progress),
+    inbox: inboxFromSnapshot(snapshot.questions),
     log: emptyLog(null),
     // ↑ in the chat recalls the session's earlier messages too, not only those sent from here.
     ui: initialUi(userTexts(snapshot.chat.messages)),
@@ -141,6 +146,8 @@ function reduceAction(state: ViewState, action: ViewAction): ViewState {
       const chat = reduceChat(state.chat, action.action);
       return chat === state.chat ? state : { ...state, chat };
     }
+    case 'inbox':
+      return withInbox(state, action.action);
   }
 }
 
@@ -225,6 +232,7 @@ function applySnapshot(state: ViewState, snapshot: Snapshot): ViewState {
     warnings: new Map([...state.warnings].filter(([id]) => goals.has(id))),
     chat: chatFromSnapshot(snapshot.chat, state.chat),
     progress: progressFromSnapshot(snapshot.progress, state.progress),
+    inbox: inboxFromSnapshot(snapshot.questions, state.inbox),
     // The daemon may have restarted: its log is read afresh (what this terminal held may be stale).
     log: reduceLog(state.log, { kind: 'reload' }),
     // A different session (another terminal ran /new meanwhile) is viewed from its end.
@@ -267,6 +275,10 @@ function applyEvent(state: ViewState, event: EventEnvelope): ViewState {
     }
     case 'daemon.stopping':
       return { ...state, daemonStopping: event.data.reason };
+    case 'question.asked':
+      return withInbox(state, { kind: 'asked', question: event.data.question });
+    case 'question.answered':
+      return withInbox(state, { kind: 'answered', question: event.data.question });
     case 'notification':
       return state; // nothing to draw: the terminal alerts (run.tsx), the goal's own event shows its state
     case 'pipeline.changed':
@@ -323,6 +335,11 @@ function applyEvent(state: ViewState, event: EventEnvelope): ViewState {
 function withValidGoal(state: ViewState, goal: Goal): ViewState {
   const warnings = goal.state === 'done' || goal.state === 'cancelled' ? without(state.warnings, goal.id) : state.warnings;
   return { ...state, goals: new Map(state.goals).set(goal.id, goal), invalid: without(state.invalid, goal.id), warnings };
+}
+
+function withInbox(state: ViewState, action: InboxAction): ViewState {
+  const inbox = reduceInbox(state.inbox, action);
+  return inbox === state.inbox ? state : { ...state, inbox };
 }
 
 function withChat(state: ViewState, action: ChatAction): ViewState {

@@ -1,0 +1,99 @@
+/**
+ * What an answer means for a goal that asked: the answer goes into the goal's log (a `note`), and
+ * a goal `waiting` whose questions all have their answer goes back to `queued` (`answer`); its next
+ * iteration's prompt carries the answer (goal-run.ts, iteration.ts).
+ *
+ * It follows the event stream, like the pipeline: `question.answered` (from any client), and a goal
+ * that enters `waiting` (an answer may come before the goal has moved). At start it looks at every
+ * goal `waiting`: one whose answer was written just before the daemon was killed is queued now.
+ */
+import { oneLine, type EventEnvelope, type Question } from '../../protocol/index.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { InboxService } from '../inbox/inbox-service.ts';
+import type { Log } from '../log.ts';
+import type { GoalStore } from '../store/goal-store.ts';
+import { KeyedQueue } from '../store/keyed-queue.ts';
+import { clip } from '../tools/tool.ts';
+
+type Cause = EventEnvelope['cause'];
+
+export interface GoalQuestionsOptions {
+  bus: EventBus;
+  store: GoalStore;
+  inbox: Pick<InboxService, 'ofGoal'>;
+  log: Log;
+}
+
+export class GoalQuestions {
+  private readonly options: GoalQuestionsOptions;
+  /** One goal's answers one at a time (two answers at once must not queue it twice). */
+  private readonly queue = new KeyedQueue<number>();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(options: GoalQuestionsOptions) {
+    this.options = options;
+  }
+
+  /** Follows the answers and the goals that start waiting; queues the waiting goals answered already. */
+  start(): void {
+    if (this.unsubscribe) return;
+    this.unsubscribe = this.options.bus.subscribe(({ envelope }) => {
+      if (envelope.type === 'question.answered') {
+        const { question } = envelope.data;
+        if ('goalId' in question.from) void this.answered(question.from.goalId, question, envelope.cause);
+      } else if (envelope.type === 'goal.updated' && envelope.data.goal.state === 'waiting') {
+        void this.resumeIfAnswered(envelope.data.goal.id);
+      }
+    });
+    for (const goal of this.options.store.list()) if (goal.state === 'waiting') void this.resumeIfAnswered(goal.id);
+  }
+
+  /** Resolves once what was started so far has ended. */
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await this.queue.idle();
+  }
+
+  private answered(goalId: number, question: Question, cause: Cause): Promise<void> {
+    return this.queue.run(goalId, async () => {
+      const { store, log } = this.options;
+      if (!store.get(goalId) || !question.answer) return;
+      const text = `question ${question.id} answered by ${question.answer.by}: ${clip(oneLine(question.answer.text), 500)}`;
+      await store.log
+        .append(
+          goalId,
+          {
+            kind: 'note',
+            text,
+            questionId: question.id,
+            question: question.question,
+            answer: question.answer.text,
+            by: question.answer.by,
+          },
+          cause,
+        )
+        .catch((error: unknown) =>
+          log(`goal #${goalId}: could not log the answer to question ${question.id}: ${(error as Error).message}`),
+        );
+      await this.resume(goalId, question, cause);
+    });
+  }
+
+  private resumeIfAnswered(goalId: number): Promise<void> {
+    return this.queue.run(goalId, () => this.resume(goalId, undefined, undefined));
+  }
+
+  /** A waiting goal that asked, and whose questions all have their answer, goes back to the queue. */
+  private async resume(goalId: number, answered: Question | undefined, cause: Cause): Promise<void> {
+    const { store, inbox, log } = this.options;
+    if (store.get(goalId)?.state !== 'waiting') return;
+    const questions = inbox.ofGoal(goalId);
+    if (questions.length === 0 || questions.some((question) => !question.answer)) return;
+    const last = answered ?? questions.at(-1)!;
+    const note = `question ${last.id} answered by ${last.answer!.by}: ${clip(oneLine(last.answer!.text), 300)}`;
+    await store.transition(goalId, 'answer', { note }, cause).catch((error: unknown) => {
+      log(`goal #${goalId}: could not go back to the queue after its answer: ${(error as Error).message}`);
+    });
+  }
+}

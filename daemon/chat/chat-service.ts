@@ -11,7 +11,15 @@
  * turn. With no provider configured, the reply says how to configure one.
  */
 import { randomBytes } from 'node:crypto';
-import { errorLine, type ChatMessage, type ChatState, type EventEnvelope, type ResultOf, type TextPart } from '../../protocol/index.ts';
+import {
+  errorLine,
+  type CallUsage,
+  type ChatMessage,
+  type ChatState,
+  type EventEnvelope,
+  type ResultOf,
+  type TextPart,
+} from '../../protocol/index.ts';
 import { runAgent } from '../agent/agent-loop.ts';
 import { AgentRun } from '../agent/agent-run.ts';
 import { NotFoundError, UnavailableError } from '../errors.ts';
@@ -23,6 +31,7 @@ import type { ModelTable } from '../llm/models.ts';
 import type { ProviderFactory } from '../llm/provider.ts';
 import { ProviderError } from '../llm/types.ts';
 import { ralphPaths } from '../paths.ts';
+import type { SpendCounter } from '../budget/budget-service.ts';
 import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
 import type { Log } from '../log.ts';
 import { KeyedQueue } from '../store/keyed-queue.ts';
@@ -62,6 +71,8 @@ export interface ChatServiceOptions {
   now?: () => Date;
   /** The daemon's secrets: redacted from what the agent reads, what the developer sends and the transcripts. Default: none. */
   secrets?: DaemonSecrets;
+  /** The daemon's spend budget: every call is counted there; a message is taken only while some is left. Default: none. */
+  budget?: SpendCounter;
 }
 
 type Cause = EventEnvelope['cause'];
@@ -76,6 +87,7 @@ export class ChatService {
   private readonly log: Log;
   private readonly now: () => Date;
   private readonly secrets: DaemonSecrets;
+  private readonly budget: SpendCounter | undefined;
   /** Sessions loaded so far (the current one always is). */
   private readonly sessions = new Map<string, Promise<ChatSession>>();
   /** Transcript writes and message insertions of one session happen one at a time, in order. */
@@ -95,6 +107,7 @@ export class ChatService {
     this.log = options.log;
     this.now = options.now ?? (() => new Date());
     this.secrets = options.secrets ?? DaemonSecrets.none();
+    this.budget = options.budget;
     this.current = current;
     this.sessions.set(current.id, Promise.resolve(current));
   }
@@ -132,6 +145,7 @@ export class ChatService {
     cause?: Cause,
   ): Promise<ResultOf<'chat.send'>> {
     this.refuseWhenStopping();
+    this.budget?.ensureAvailable('the chat');
     const session = await this.session(params.session);
     return this.serial.run(session.id, async () => {
       this.refuseWhenStopping();
@@ -355,9 +369,10 @@ export class ChatService {
       'tool.end': (event) => reply.endTool(event.call, event.result),
       wait: ({ reason, seconds, attempt }) =>
         this.bus.publish('provider.wait', { scope: { session: session.id }, reason, seconds, attempt }, turn.cause),
-      usage: () => {
+      usage: (call) => {
         turn.reply.usage = run.usage;
         turn.reply.costUsd = run.costUsd;
+        this.count(session, turn, settings.model, call);
       },
     });
     reply.endText();
@@ -368,6 +383,13 @@ export class ChatService {
     if (done.reason === 'cut') {
       throw new ProviderError('stream-cut', 'the reply was cut short (output-token limit or content filter); what came is kept');
     }
+  }
+
+  /** A call of the turn, counted against the daemon's budget: the call that uses it up ends the turn (its text kept). */
+  private count(session: ChatSession, turn: Turn, model: string, call: { usage: CallUsage; costUsd: number | null }): void {
+    if (!this.budget) return;
+    this.budget.record({ chat: session.id }, { model, usage: call.usage, costUsd: call.costUsd });
+    if (this.budget.isSpent()) turn.abort?.abort(new BudgetSpent());
   }
 
   /** What the chat agent's tools may ask of the turn that runs them. */
@@ -384,7 +406,12 @@ export class ChatService {
   /** A turn that did not end answered: interrupted (by a client, or the daemon stopping) or failed (the provider). */
   private async endUnanswered(session: ChatSession, turn: Turn, signal: AbortSignal, error: unknown): Promise<void> {
     if (signal.aborted) {
-      const stopped = signal.reason instanceof DaemonStopping ? { error: 'the daemon stopped during this turn' } : {};
+      const stopped =
+        signal.reason instanceof DaemonStopping
+          ? { error: 'the daemon stopped during this turn' }
+          : signal.reason instanceof BudgetSpent
+            ? { error: 'the spend budget was used up during this turn' }
+            : {};
       await this.finish(session, turn, { status: 'interrupted', ...stopped });
       return;
     }
@@ -411,6 +438,13 @@ export class ChatService {
       session.replace(final);
       this.bus.publish('chat.message.done', { message: copyMessage(final) }, cause);
     });
+  }
+}
+
+/** The turn's call used the daemon's spend budget up. */
+class BudgetSpent extends Error {
+  constructor() {
+    super('the spend budget is used up');
   }
 }
 

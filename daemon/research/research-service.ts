@@ -31,6 +31,7 @@ import type { ModelTable } from '../llm/models.ts';
 import type { ProviderOptions } from '../llm/provider.ts';
 import { ProviderError, type Provider } from '../llm/types.ts';
 import { ralphPaths } from '../paths.ts';
+import type { SpendCounter } from '../budget/budget-service.ts';
 import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
 import type { Log } from '../log.ts';
 import type { FetchUrlOptions } from '../tools/fetch-url.ts';
@@ -65,6 +66,8 @@ export interface ResearchServiceOptions {
   now?: () => Date;
   /** The daemon's secrets: redacted from what the agents read and from the saved runs. Default: none. */
   secrets?: DaemonSecrets;
+  /** The daemon's spend budget: every call is counted there; a run starts only while some is left. Default: none. */
+  budget?: SpendCounter;
 }
 
 export interface StartResearch {
@@ -122,6 +125,7 @@ export class ResearchService {
   private readonly fetch: Omit<FetchUrlOptions, 'onFetched'> | undefined;
   private readonly now: () => Date;
   private readonly secrets: DaemonSecrets;
+  private readonly budget: SpendCounter | undefined;
   private readonly store: ResearchStore;
   private readonly live = new Map<string, LiveRun>();
   /** Agents waiting for a free slot, oldest first, across runs. */
@@ -140,6 +144,7 @@ export class ResearchService {
     this.fetch = options.fetch;
     this.now = options.now ?? (() => new Date());
     this.secrets = options.secrets ?? DaemonSecrets.none();
+    this.budget = options.budget;
     this.store = new ResearchStore(
       ralphPaths(options.repoRoot).research,
       (message) => this.log(`research: ${message}`),
@@ -162,6 +167,7 @@ export class ResearchService {
     if (questions.length === 0 || questions.length > MAX_QUESTIONS || questions.some((question) => question === '')) {
       throw new InvalidInputError(`research needs 1 to ${MAX_QUESTIONS} questions, none of them empty`);
     }
+    this.budget?.ensureAvailable('research');
     const settings = this.settings.provider();
     if (!settings.configured) {
       throw new UnavailableError(
@@ -395,7 +401,7 @@ export class ResearchService {
         usage: (call, spent) => {
           agent.usage = spent.usage;
           agent.costUsd = spent.costUsd;
-          addCall(run, call.usage, call.costUsd);
+          this.count(live, call);
           entry.progress.report({ tokens: tokensOf(agent.usage), costUsd: agent.costUsd });
           this.reportRunProgress(live);
         },
@@ -521,7 +527,7 @@ export class ResearchService {
         }),
         {
           usage: (call) => {
-            addCall(run, call.usage, call.costUsd);
+            this.count(live, call);
             this.reportRunProgress(live);
           },
           wait: ({ reason, seconds, attempt }) =>
@@ -540,6 +546,17 @@ export class ResearchService {
   }
 
   // ---- helpers ----
+
+  /**
+   * A model call of the run: added to the run's usage and counted against the daemon's budget; the
+   * call that uses the budget up ends the run's agents (their findings so far are kept).
+   */
+  private count(live: LiveRun, call: { usage: CallUsage; costUsd: number | null }): void {
+    addCall(live.run, call.usage, call.costUsd);
+    if (!this.budget) return;
+    this.budget.record({ researchId: live.run.id }, { model: live.settings.model, usage: call.usage, costUsd: call.costUsd });
+    if (this.budget.isSpent() && live.cancelled === undefined) this.cancelRun(live, 'the spend budget is used up');
+  }
 
   /** The run's own progress: agents ended, what runs now, tokens and cost so far. */
   private reportRunProgress(live: LiveRun): void {

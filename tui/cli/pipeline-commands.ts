@@ -3,6 +3,7 @@ import type { CommandHandler } from './commands.ts';
 import { formatTable, print, printJson, truncate } from './output.ts';
 import { oneLine } from '../terminal-text.ts';
 import { withDaemon } from './session.ts';
+import { describePipeline } from './status-command.ts';
 
 export const pausePipeline: CommandHandler = async (context) => {
   const { paused } = await withDaemon(context, (client) => client.request('pipeline.pause', {}));
@@ -15,7 +16,7 @@ export const pausePipeline: CommandHandler = async (context) => {
 export const resumePipeline: CommandHandler = async (context) => {
   const { paused } = await withDaemon(context, (client) => client.request('pipeline.resume', {}));
   if (context.json) printJson({ paused });
-  else print(paused ? 'pipeline still paused' : 'pipeline resumed');
+  else print(paused ? 'pipeline still paused (ralph pipeline status says why)' : 'pipeline resumed');
 };
 
 /** Whether the pipeline is paused, the goals it runs now, and what waits in the queue (from the daemon's snapshot). */
@@ -23,13 +24,13 @@ export const pipelineStatus: CommandHandler = async (context) => {
   const { pipeline, goals } = await withDaemon(context, async (client) => client.snapshot);
   const queued = goals.filter((goal) => goal.state === 'queued').map((goal) => goal.id);
   if (context.json) {
-    printJson({ paused: pipeline.paused, running: pipeline.running, queued });
+    printJson({ paused: pipeline.paused, running: pipeline.running, queued, ...(pipeline.hold ? { hold: pipeline.hold } : {}) });
     return;
   }
   const byId = new Map(goals.map((goal) => [goal.id, goal]));
   const describe = (id: number) => `#${id} ${truncate(oneLine(byId.get(id)?.title ?? '(unknown goal)'), 60)}`;
   const rows: string[][] = [
-    ['pipeline', pipeline.paused ? 'paused (resume with: ralph pipeline resume)' : 'active'],
+    ['pipeline', describePipeline(pipeline)],
     ['running', pipeline.running.length === 0 ? 'none' : describe(pipeline.running[0]!)],
     ...pipeline.running.slice(1).map((id) => ['', describe(id)]),
     ['queued', queued.length === 0 ? 'none' : `${queued.length} (${queued.map((id) => `#${id}`).join(', ')})`],

@@ -12,6 +12,8 @@ export function daemonHandlers(services: DaemonServices): Pick<HandlerTable, 'da
       goals: store.counts(),
       invalidGoals: store.invalid().length,
       seq: bus.lastSeq,
+      pipeline: services.pipeline(),
+      spend: services.spend(),
     }),
     'daemon.shutdown': (_params, { client }) => {
       // Deferred by the daemon until this answer is on its way, so the caller learns the stop was accepted.

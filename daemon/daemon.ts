@@ -8,6 +8,7 @@ import { readFile, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DaemonFile, PROTOCOL_VERSION, RALPH_VERSION, type Capability, type DaemonInfo, type RepoInfo } from '../protocol/index.ts';
 import { reapOrphanAgents } from './agent/external/external-run.ts';
+import { BudgetService, type BudgetClock } from './budget/budget-service.ts';
 import { createChatAgent } from './chat/chat-agent.ts';
 import { ChatService } from './chat/chat-service.ts';
 import { ConfigService } from './config/config-service.ts';
@@ -70,6 +71,11 @@ export interface DaemonOptions {
    * `notify-send`); null: none (tests, so they never reach the desktop; also RALPH_NOTIFY_SEND=off).
    */
   desktopNotifier?: string | null;
+  /**
+   * The daemon's clock (tests move it to the next day): the local day and month the spend budget
+   * counts in, and when the pipeline's holds end. Default: the real one.
+   */
+  clock?: BudgetClock;
 }
 
 /** The git work tree's root holding `dir`, as a real path; a clear error when there is none. */
@@ -101,6 +107,8 @@ export class Daemon {
   readonly landing: LandService;
   /** Runs queued goals (the Ralph loop). */
   readonly pipeline: Pipeline;
+  /** The spend ledger and the daemon's budget. */
+  readonly budget: BudgetService;
   /** The questions agents asked a person (`.ralph/questions/`). */
   readonly inbox: InboxService;
   readonly url: string;
@@ -129,6 +137,7 @@ export class Daemon {
     pipeline: Pipeline;
     inbox: InboxService;
     goalQuestions: GoalQuestions;
+    budget: BudgetService;
     conflictWatch: ConflictWatch;
     notify: NotifyService;
     server: RpcServer;
@@ -149,6 +158,7 @@ export class Daemon {
     this.pipeline = parts.pipeline;
     this.inbox = parts.inbox;
     this.goalQuestions = parts.goalQuestions;
+    this.budget = parts.budget;
     this.conflictWatch = parts.conflictWatch;
     this.notify = parts.notify;
     this.server = parts.server;
@@ -250,6 +260,8 @@ export class Daemon {
         ['chat', () => this.chat.close()],
         // Then the research runs (the chat's research tool may wait on one): their agents end cancelled, saved.
         ['research', () => this.research.close()],
+        // What the stopped work spent is on disk in the ledger.
+        ['budget', () => this.budget.close()],
         // A landing in progress finishes (and its answer goes out) before the clients are closed.
         ['landing', () => this.landing.close()],
         // Notifications still being delivered (notify-send, the hook) are cut short: the daemon is going.
@@ -378,12 +390,24 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
   const { options, env, repoRoot, secrets, log, undo } = startup;
   // Every model request of every agent goes out through this: no known secret leaves in one.
   const createRedactingProvider = (settings: ProviderOptions) => redactingProvider(createProvider(settings), secrets.redact);
+  // Every model call of every service is counted here. The notifications start last: raised through a late binding.
+  const notices: { raise?: NotifyService['raise'] } = {};
+  const budget = await BudgetService.open({
+    repoRoot,
+    bus,
+    settings: () => config.config.budget,
+    log,
+    ...(options.clock ? { clock: options.clock } : {}),
+    notify: (content) => notices.raise?.(content),
+  });
+  undo.push(() => budget.close());
   const research = await ResearchService.open({
     repoRoot,
     bus,
     settings: { provider: () => config.provider('default'), models: () => config.models(), research: () => config.config.research },
     createProvider: createRedactingProvider,
     secrets,
+    budget,
     log,
   });
   undo.push(() => research.close());
@@ -394,6 +418,7 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
     createProvider: createRedactingProvider,
     secrets,
     agent: createChatAgent({ repoRoot, store, research }),
+    budget,
     log,
   });
   undo.push(() => chat.close());
@@ -409,15 +434,24 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
     repoRoot,
     bus,
     store,
-    settings: { executor: () => config.config.executor, provider: () => config.provider('default'), models: () => config.models() },
+    settings: {
+      executor: () => config.config.executor,
+      provider: () => config.provider('default'),
+      models: () => config.models(),
+      budget: () => config.config.budget,
+    },
     createProvider: createRedactingProvider,
     log,
     inbox,
+    spending: budget,
+    ...(options.clock ? { clock: options.clock } : {}),
     ...options.pipeline,
     paused: options.pipeline?.paused ?? env.RALPH_PIPELINE?.trim().toLowerCase() === 'paused',
     ...(options.worktreesRoot ? { worktreesRoot: options.worktreesRoot } : {}),
   });
   undo.push(() => pipeline.close());
+  // A budget used up before a restart holds the pipeline before any goal starts.
+  budget.attach({ hold: (message, until) => pipeline.hold('budget', message, until), release: () => pipeline.release('budget') });
   const landing = new LandService({
     repoRoot,
     store,
@@ -445,8 +479,9 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
     log,
   });
   notify.start();
+  notices.raise = (content) => notify.raise(content);
   undo.push(() => notify.close());
-  return { research, chat, pipeline, inbox, goalQuestions, landing, conflictWatch, notify };
+  return { budget, research, chat, pipeline, inbox, goalQuestions, landing, conflictWatch, notify };
 }
 
 /** The WebSocket server, serving every service to the clients. */
@@ -454,6 +489,7 @@ async function startServer(
   { options, token, secrets, log, repoRoot, undo }: Startup,
   parts: Pick<DaemonServices, 'bus' | 'progress' | 'store' | 'chat' | 'research' | 'config' | 'info' | 'landing' | 'inbox'> & {
     pipeline: Pipeline;
+    budget: BudgetService;
     watcher: RepoWatcher | null;
     fixedBranch: string | null;
   },
@@ -475,6 +511,7 @@ async function startServer(
     inbox: parts.inbox,
     progress: parts.progress,
     pipeline: () => pipeline.state(),
+    spend: () => parts.budget.status(),
     pipelineControl: pipeline,
     log,
     repo: (): RepoInfo => ({ root: repoRoot, name: path.basename(repoRoot), branch: watcher ? watcher.branch : fixedBranch }),

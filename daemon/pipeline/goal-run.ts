@@ -13,7 +13,13 @@
  * waits and tries again (not counted, not timed); server and network failures are tried again a
  * few times; a missing or refused configuration ends the goal stuck with the provider's message.
  * An external agent CLI is treated alike: rate limited or out of quota, it waits and tries again;
- * not installed or not logged in, the goal is stuck saying what to do.
+ * not installed or not logged in, the goal is stuck saying what to do. A used-up quota, or a rate
+ * limit whose reset is further off than `budget.rateLimitPauseSeconds`, holds the whole pipeline
+ * until that reset (else an hour) rather than one goal: the others would hit the same wall.
+ *
+ * Every call is counted against the daemon's spend budget as the iteration reports its spend; the
+ * call that uses the budget up ends the iteration (its work is committed, the check skipped) and
+ * the goal waits, still running, until the pipeline goes on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addUsage, emptyUsage, InvalidTransitionError, oneLine, type Attempt, type Goal, type Question } from '../../protocol/index.ts';
@@ -27,6 +33,7 @@ import type { ModelTable } from '../llm/models.ts';
 import type { ProviderFactory } from '../llm/provider.ts';
 import { ProviderError } from '../llm/types.ts';
 import type { Log } from '../log.ts';
+import type { BudgetService } from '../budget/budget-service.ts';
 import type { GoalStore } from '../store/goal-store.ts';
 import type { InboxService } from '../inbox/inbox-service.ts';
 import { clip } from '../tools/tool.ts';
@@ -52,7 +59,12 @@ export interface PipelineSettings {
   executor(): RalphConfig['executor'];
   provider(): ResolvedProvider;
   models(): Pick<ModelTable, 'cost'>;
+  /** The config's `budget` (the rate-limit threshold); absent: the defaults. */
+  budget?(): RalphConfig['budget'];
 }
+
+/** What a run needs of the daemon's spend budget: a counter per iteration that says when it is used up. */
+export type GoalSpending = Pick<BudgetService, 'iterationMeter'>;
 
 export type { ProviderFactory };
 
@@ -64,9 +76,16 @@ export interface RetryTuning {
   providerRetryMs: number;
   /** Server or network failures in a row before the goal is stuck. Default 3. */
   providerFailureLimit: number;
+  /** How long a used-up quota holds the pipeline when the provider gives no reset time. Default an hour. */
+  limitHoldMs: number;
 }
 
-export const RETRY_DEFAULTS: RetryTuning = { rateLimitWaitMs: 60_000, providerRetryMs: 10_000, providerFailureLimit: 3 };
+export const RETRY_DEFAULTS: RetryTuning = {
+  rateLimitWaitMs: 60_000,
+  providerRetryMs: 10_000,
+  providerFailureLimit: 3,
+  limitHoldMs: 3_600_000,
+};
 const RATE_LIMIT_WAIT_MAX_MS = 10 * 60_000;
 
 export const SHUTDOWN_NOTE = 'the daemon stopped while the goal ran; it continues when the daemon starts again';
@@ -89,6 +108,12 @@ export interface GoalRunOptions {
   gitEnv?: GitEnv;
   bounds?: Partial<Bounds>;
   retry: RetryTuning;
+  /** The daemon's spend budget; absent: none. */
+  spending?: GoalSpending;
+  /** Holds the whole pipeline until `until` (the provider's quota or rate limit); absent: the goal waits alone. */
+  hold?: (reason: 'quota' | 'rate-limit', message: string, until: Date) => void;
+  /** The clock a hold's end is set on. Default: the real one. */
+  now?: () => Date;
   /** Where the agent's questions go; absent, the agent cannot ask (no ask_human). */
   inbox?: GoalInbox;
   /** Resolves when the pipeline may go on (it may be paused between iterations). */
@@ -126,6 +151,8 @@ export class GoalRun {
   private providerFailures = 0;
   /** The next wait after a rate limit outlasted the provider's retries (it doubles each time). */
   private rateLimitWaitMs: number;
+  /** The iteration in flight was stopped because the daemon's spend budget is used up (not a bound of the goal's). */
+  private budgetStopped = false;
 
   constructor(options: GoalRunOptions) {
     this.options = options;
@@ -220,6 +247,11 @@ export class GoalRun {
     const boundController = new AbortController();
     const watch = new SpendingWatch(next.spend, next.bounds, (reason) => boundController.abort(new Error(reason)));
     const number = nextIterationNumber(goal);
+    this.budgetStopped = false;
+    const countSpend = this.options.spending?.iterationMeter(
+      { goalId: this.goalId, iteration: number },
+      agent.kind === 'external' ? (agent.model ?? agent.backend.name) : providerSettings.model,
+    );
     let iteration: IterationRecord;
     try {
       iteration = await runIteration({
@@ -246,7 +278,13 @@ export class GoalRun {
         stopSignal: this.stopController.signal,
         boundSignal: boundController.signal,
         journal: this.journal,
-        onSpend: (spent) => watch.update(spent),
+        onSpend: (spent) => {
+          watch.update(spent);
+          if (countSpend?.(spent.usage) && !boundController.signal.aborted) {
+            this.budgetStopped = true;
+            boundController.abort(new Error('the spend budget is used up'));
+          }
+        },
       });
     } catch (error) {
       watch.stop();
@@ -350,6 +388,9 @@ export class GoalRun {
     }
     switch (failure.kind) {
       case 'rate-limit': {
+        if (await this.holdForLimit(failure.quota ? 'quota' : 'rate-limit', failure.message, failure.retryAfterSeconds, number)) {
+          return true;
+        }
         const waitMs = this.rateLimitWaitMs;
         this.rateLimitWaitMs = Math.min(waitMs * 2, RATE_LIMIT_WAIT_MAX_MS);
         await this.journal.write(
@@ -388,6 +429,9 @@ export class GoalRun {
       await this.fail(failure.message);
       return false;
     }
+    if (await this.holdForLimit(failure.kind === 'quota' ? 'quota' : 'rate-limit', failure.message, failure.retryAfterSeconds, number)) {
+      return true;
+    }
     const waitMs = failure.retryAfterSeconds !== undefined ? failure.retryAfterSeconds * 1000 : this.rateLimitWaitMs;
     if (failure.retryAfterSeconds === undefined) this.rateLimitWaitMs = Math.min(waitMs * 2, RATE_LIMIT_WAIT_MAX_MS);
     const why = failure.kind === 'quota' ? 'out of quota' : 'rate limited';
@@ -399,9 +443,39 @@ export class GoalRun {
     return true;
   }
 
+  /**
+   * A used-up quota, or a rate limit whose reset is further off than `budget.rateLimitPauseSeconds`:
+   * the whole pipeline is held until the reset the provider gave (else `limitHoldMs`), and the
+   * iteration starts again once it goes on, not counted. False: a wait this goal takes alone.
+   */
+  private async holdForLimit(
+    reason: 'quota' | 'rate-limit',
+    message: string,
+    retryAfterSeconds: number | undefined,
+    number: number,
+  ): Promise<boolean> {
+    const hold = this.options.hold;
+    if (!hold) return false;
+    const thresholdSeconds = this.options.settings.budget?.().rateLimitPauseSeconds ?? 60;
+    if (reason === 'rate-limit' && (retryAfterSeconds === undefined || retryAfterSeconds <= thresholdSeconds)) return false;
+    const now = this.options.now?.() ?? new Date();
+    const waitMs = retryAfterSeconds === undefined ? this.options.retry.limitHoldMs : retryAfterSeconds * 1000;
+    const until = new Date(now.getTime() + waitMs);
+    await this.journal.write(
+      'warning',
+      `${message}: the pipeline is held until ${until.toISOString()}, then iteration ${number} starts again (not counted)`,
+    );
+    hold(reason, message, until);
+    return true;
+  }
+
   /** The decision after a recorded iteration: done, stuck (a bound, a stall), or on to the next one (true). */
   private async goOnAfter(iteration: IterationRecord, goal: Goal, bounds: Bounds): Promise<boolean> {
     if (iteration.interrupted) {
+      if (this.budgetStopped) {
+        await this.journal.write('decision', "the daemon's spend budget is used up: the goal waits until the pipeline goes on");
+        return true;
+      }
       await this.fail(iteration.interrupted);
       return false;
     }

@@ -8,6 +8,7 @@
  *   pipeline.start();             // begins picking queued goals (and reacting to goal events)
  *   pipeline.state();             // { paused, running: [ids] }  (Snapshot.pipeline, pipeline.changed)
  *   pipeline.pause(cause?) / pipeline.resume(cause?)   // the whole pipeline; publish pipeline.changed
+ *   pipeline.hold(reason, message, until) / pipeline.release(reason)   // paused by the budget or the provider's limits
  *   pipeline.isRunning(id);       // a run of this goal is in progress (landing must wait)
  *   await pipeline.idle();        // resolves when no goal runs (tests)
  *   await pipeline.close();       // stops every run; their goals go back to `queued` for the next daemon
@@ -24,15 +25,28 @@
  * are in (it is committed and checked: nothing is wasted) and then wait, still `running`, until the
  * pipeline is resumed. (Pause a goal itself to stop it mid-iteration.) The paused state lives in
  * memory: a restarted daemon starts unpaused unless told otherwise (`paused` option).
+ *
+ * A hold pauses it the same way without a person: `budget` (the daemon's spend budget is used up),
+ * `quota` (the provider's quota is exhausted) or `rate-limit` (the provider asked for a long wait).
+ * Each holds until its time (checked on the clock's tick) or until released; `resume` lets go of
+ * the provider's holds (someone may know the quota was raised), not of the budget's.
  */
-import type { EventEnvelope } from '../../protocol/index.ts';
+import type { EventEnvelope, PipelineHold, PipelineStatus } from '../../protocol/index.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { Log } from '../log.ts';
 import type { GoalStore } from '../store/goal-store.ts';
 import type { GoalInbox } from './goal-run.ts';
 import type { Bounds } from './bounds.ts';
 import type { GitEnv } from '../git/git.ts';
-import { GoalRun, RETRY_DEFAULTS, type PipelineSettings, type ProviderFactory, type RetryTuning, type StopRequest } from './goal-run.ts';
+import {
+  GoalRun,
+  RETRY_DEFAULTS,
+  type GoalSpending,
+  type PipelineSettings,
+  type ProviderFactory,
+  type RetryTuning,
+  type StopRequest,
+} from './goal-run.ts';
 import { GoalJournal } from './journal.ts';
 import { openAttempt } from './notes.ts';
 import { defaultWorktreesRoot } from './workspace.ts';
@@ -50,6 +64,8 @@ export interface PipelineTuning {
   /** Overrides of the bounds the config gives (stall counts, or a time bound in ms for tests). */
   bounds?: Partial<Bounds>;
   retry?: Partial<RetryTuning>;
+  /** The clock a hold's end is read on, and how often (default: the real one, every 60 s at most). */
+  clock?: { now: () => Date; tickMs?: number };
 }
 
 export interface PipelineOptions extends PipelineTuning {
@@ -59,14 +75,18 @@ export interface PipelineOptions extends PipelineTuning {
   settings: PipelineSettings;
   createProvider: ProviderFactory;
   log: Log;
+  /** The daemon's spend budget, which counts each iteration's calls; absent: none. */
+  spending?: GoalSpending;
   /** Where the executor's questions go (ask_human); absent, the executor cannot ask. */
   inbox?: GoalInbox;
 }
 
-export interface PipelineState {
-  paused: boolean;
-  running: number[];
-}
+export type PipelineState = PipelineStatus;
+
+type HoldReason = PipelineHold['reason'];
+/** Which hold the status shows when there are several: the one a person must act on first. */
+const HOLD_ORDER: readonly HoldReason[] = ['budget', 'quota', 'rate-limit'];
+const DEFAULT_TICK_MS = 60_000;
 
 type Cause = EventEnvelope['cause'];
 
@@ -79,7 +99,11 @@ export class Pipeline {
   /** Goals being started or run, by id. A starting goal has no run yet. */
   private readonly runs = new Map<number, GoalRun | 'starting'>();
   private readonly starting = new Set<Promise<void>>();
-  private paused: boolean;
+  /** Paused by a person (pipeline.pause, the `paused` option). */
+  private pausedByPerson: boolean;
+  private readonly holds = new Map<HoldReason, { message: string; until: Date | null }>();
+  private holdTimer: NodeJS.Timeout | null = null;
+  private readonly now: () => Date;
   private resumeWaiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
   private unsubscribe: (() => void) | null = null;
@@ -90,7 +114,8 @@ export class Pipeline {
     this.options = options;
     this.bus = options.bus;
     this.store = options.store;
-    this.paused = options.paused ?? false;
+    this.pausedByPerson = options.paused ?? false;
+    this.now = options.clock?.now ?? (() => new Date());
     this.worktreesRoot = options.worktreesRoot ?? defaultWorktreesRoot();
     this.retry = { ...RETRY_DEFAULTS, ...options.retry };
   }
@@ -109,7 +134,41 @@ export class Pipeline {
   }
 
   state(): PipelineState {
-    return { paused: this.paused, running: this.runningIds() };
+    const reason = HOLD_ORDER.find((each) => this.holds.has(each));
+    const hold = reason ? this.holds.get(reason) : undefined;
+    return {
+      paused: this.paused,
+      running: this.runningIds(),
+      ...(reason && hold ? { hold: { reason, message: hold.message, until: hold.until?.toISOString() ?? null } } : {}),
+    };
+  }
+
+  /** Paused by a person or held. */
+  private get paused(): boolean {
+    return this.pausedByPerson || this.holds.size > 0;
+  }
+
+  /** Holds the pipeline (as a pause does) for this reason until `until` (null: until released); a later time extends a hold. */
+  hold(reason: HoldReason, message: string, until: Date | null): PipelineState {
+    const held = this.holds.get(reason);
+    const later = held?.until && until && held.until > until ? held.until : until;
+    const changed = !held || held.message !== message || held.until?.getTime() !== later?.getTime();
+    this.holds.set(reason, { message, until: later });
+    if (changed) {
+      this.options.log(`pipeline: held (${reason}): ${message}${later ? ` until ${later.toISOString()}` : ''}`);
+      this.publishState();
+    }
+    this.armHoldTimer();
+    return this.state();
+  }
+
+  /** Lets go of a hold; the pipeline goes on unless something else still pauses it. */
+  release(reason: HoldReason): PipelineState {
+    if (this.holds.delete(reason)) {
+      this.options.log(`pipeline: ${reason} hold released`);
+      this.afterUnpause();
+    }
+    return this.state();
   }
 
   isRunning(goalId: number): boolean {
@@ -117,8 +176,8 @@ export class Pipeline {
   }
 
   pause(cause?: Cause): PipelineState {
-    if (!this.paused) {
-      this.paused = true;
+    if (!this.pausedByPerson) {
+      this.pausedByPerson = true;
       this.options.log('pipeline: paused');
       this.publishState(cause);
     }
@@ -126,14 +185,38 @@ export class Pipeline {
   }
 
   resume(cause?: Cause): PipelineState {
-    if (this.paused) {
-      this.paused = false;
-      this.options.log('pipeline: resumed');
-      this.publishState(cause);
-      for (const wake of this.resumeWaiters.splice(0)) wake();
-      this.scheduleReconcile();
+    const quota = this.holds.delete('quota');
+    const rateLimit = this.holds.delete('rate-limit');
+    if (this.pausedByPerson || quota || rateLimit) {
+      this.pausedByPerson = false;
+      this.options.log(this.paused ? 'pipeline: resumed, but still held by the spend budget' : 'pipeline: resumed');
+      this.afterUnpause(cause);
     }
     return this.state();
+  }
+
+  /** Tells the clients, and wakes the waiting runs and the queue when nothing pauses the pipeline any longer. */
+  private afterUnpause(cause?: Cause): void {
+    this.publishState(cause);
+    if (this.paused) return;
+    for (const wake of this.resumeWaiters.splice(0)) wake();
+    this.scheduleReconcile();
+  }
+
+  /** Releases the holds whose time has come, on the clock's next tick (or the hold's end, if sooner). */
+  private armHoldTimer(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    const ends = [...this.holds.values()].flatMap((hold) => (hold.until ? [hold.until.getTime()] : []));
+    if (ends.length === 0 || this.closed) return;
+    const delay = Math.max(0, Math.min(Math.min(...ends) - this.now().getTime(), this.options.clock?.tickMs ?? DEFAULT_TICK_MS));
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = null;
+      const now = this.now().getTime();
+      for (const [reason, hold] of [...this.holds]) if (hold.until && hold.until.getTime() <= now) this.release(reason);
+      this.armHoldTimer();
+    }, delay);
+    this.holdTimer.unref();
   }
 
   /** Resolves once no goal runs (or is being started). */
@@ -149,6 +232,7 @@ export class Pipeline {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
     this.unsubscribe?.();
     this.unsubscribe = null;
     await Promise.all([...this.starting]);
@@ -236,6 +320,9 @@ export class Pipeline {
         ...(this.options.gitEnv ? { gitEnv: this.options.gitEnv } : {}),
         ...(this.options.bounds ? { bounds: this.options.bounds } : {}),
         retry: this.retry,
+        ...(this.options.spending ? { spending: this.options.spending } : {}),
+        hold: (reason, message, until) => void this.hold(reason, message, until),
+        now: this.now,
         ...(this.options.inbox ? { inbox: this.options.inbox } : {}),
         isPaused: () => this.paused,
         whenResumed: () => (this.paused ? new Promise((resolve) => this.resumeWaiters.push(resolve)) : Promise.resolve()),

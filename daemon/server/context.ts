@@ -3,7 +3,17 @@
  * handlers never reach around it, which keeps each handler module small and testable.
  */
 import type { z } from 'zod';
-import type { ClientInfo, DaemonInfo, EventEnvelope, MethodName, Methods, RepoInfo, ResultOf } from '../../protocol/index.ts';
+import type {
+  ClientInfo,
+  DaemonInfo,
+  EventEnvelope,
+  MethodName,
+  Methods,
+  PipelineStatus,
+  RepoInfo,
+  ResultOf,
+  SpendStatus,
+} from '../../protocol/index.ts';
 import type { ChatService } from '../chat/chat-service.ts';
 import type { ConfigService } from '../config/config-service.ts';
 import type { EventBus } from '../events/bus.ts';
@@ -30,8 +40,10 @@ export interface DaemonServices {
   readonly research: ResearchService;
   /** Long work in progress now (for the snapshot). */
   readonly progress: ProgressTracker;
-  /** Whether the goal pipeline is paused, and which goals run now. */
-  pipeline(): { paused: boolean; running: number[] };
+  /** Whether the goal pipeline is paused (and what holds it), and which goals run now. */
+  pipeline(): PipelineStatus;
+  /** Spend today and this month against the budget. */
+  spend(): SpendStatus;
   /** Pauses and resumes the whole goal pipeline (pipeline.pause / pipeline.resume). */
   readonly pipelineControl: Pick<Pipeline, 'pause' | 'resume'>;
   repo(): RepoInfo;

@@ -15,6 +15,7 @@ export function buildSnapshot(services: DaemonServices): Snapshot {
     chat: services.chat.snapshot(),
     progress: services.progress.active(),
     pipeline: services.pipeline(),
+    spend: services.spend(),
     settings: clientSettings(services.config),
     questions: services.inbox.openQuestions(),
   };

@@ -97,6 +97,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./daemon-commands.ts')).daemonStatus,
   },
   {
+    words: ['status'],
+    synopsis: 'status',
+    summary: 'the daemon, the pipeline (and what holds it), the goals, spend today and this month (exit 1 when no daemon runs)',
+    json: 'print the status object (pipeline, spend, goals …)',
+    load: async () => (await import('./status-command.ts')).statusCommand,
+  },
+  {
     words: ['goal', 'add'],
     synopsis: 'goal add --title T [--spec-file F | --spec TEXT] [--queue] [--agent NAME]',
     summary: 'create a goal (a draft unless --queue) and print its id',

@@ -245,15 +245,16 @@ export class GoalWorkspace {
    */
   async commitIteration({ iteration, summary, headBefore }: IterationCommitInput): Promise<string | null> {
     if (!Number.isInteger(iteration) || iteration < 1) throw new Error(`iteration must be a positive integer, not ${iteration}`);
-    await git(this.path, ['add', '-A'], { env: this.env });
-    const [staged, headIteration, env] = await Promise.all([
-      this.hasStagedChanges(),
-      this.iterationOf('HEAD'),
+    // What does not read the index is asked while `git add` runs, HEAD and its iteration by one git:
+    // each git is a process start, and they are most of the harness's time after an iteration.
+    const [staged, head, env] = await Promise.all([
+      git(this.path, ['add', '-A'], { env: this.env }).then(() => this.hasStagedChanges()),
+      this.headCommit(),
       harnessCommitEnv(this.path, this.env),
     ]);
-    const headIsThisIteration = headIteration === iteration;
-    const agentCommitted = !headIsThisIteration && headBefore !== undefined && (await this.head()) !== headBefore;
-    if (!staged && !agentCommitted) return headIsThisIteration ? this.head() : null;
+    const headIsThisIteration = head.iteration === iteration;
+    const agentCommitted = !headIsThisIteration && headBefore !== undefined && head.sha !== headBefore;
+    if (!staged && !agentCommitted) return headIsThisIteration ? head.sha : null;
 
     const commit = [...HARNESS_COMMIT_CONFIG, 'commit', '--quiet', '--cleanup=whitespace', ...(staged ? [] : ['--allow-empty'])];
     if (headIsThisIteration) {
@@ -275,7 +276,21 @@ export class GoalWorkspace {
       ['log', '-1', `--format=%(trailers:key=${ITERATION_TRAILER},valueonly)`, '--end-of-options', rev],
       { env: this.env },
     );
-    for (const value of trailers.split('\n')) {
+    return this.iterationIn(trailers.split('\n'));
+  }
+
+  /** HEAD's sha and the iteration it was made for (as iterationOf), by one git. */
+  private async headCommit(): Promise<{ sha: string; iteration: number | null }> {
+    const output = await git(this.path, ['log', '-1', `--format=%H%n%(trailers:key=${ITERATION_TRAILER},valueonly)`, 'HEAD'], {
+      env: this.env,
+    });
+    const [sha = '', ...trailers] = output.split('\n');
+    return { sha: sha.trim(), iteration: this.iterationIn(trailers) };
+  }
+
+  /** This goal's iteration among trailer values (`<goal>/<iteration>`), or null. */
+  private iterationIn(values: readonly string[]): number | null {
+    for (const value of values) {
       const match = /^(\d+)\/(\d+)$/.exec(value.trim());
       if (match && Number(match[1]) === this.goalId) return Number(match[2]);
     }
@@ -298,8 +313,11 @@ export class GoalWorkspace {
 
   /** Files the last iteration's commit changed, with line counts; none before the first iteration commit. */
   async diffStat(): Promise<FileStat[]> {
+    // Both gits at once; the diff counts only when HEAD is an iteration commit (else it may have no parent to diff with).
+    const diff = git(this.path, ['diff', '--numstat', '-z', '--no-renames', 'HEAD^', 'HEAD'], { env: this.env });
+    diff.catch(() => {});
     if ((await this.iterationOf('HEAD')) === null) return [];
-    const output = await git(this.path, ['diff', '--numstat', '-z', '--no-renames', 'HEAD^', 'HEAD'], { env: this.env });
+    const output = await diff;
     return splitNul(output).map((line) => {
       const [added = '-', deleted = '-', ...file] = line.split('\t');
       return {

@@ -101,6 +101,8 @@ export class CommandRunner {
   /** Once known: then a command starts at once (no await between the policy's answer and the spawn). */
   private sandboxKnown: { state: SandboxState; sandbox: CommandSandbox | null } | null = null;
   private readonly marker = randomUUID();
+  /** Whether it ever started a command: one that did not has nothing to kill. */
+  private started = false;
 
   constructor(options: CommandRunnerOptions = {}) {
     this.policy = options.policy ?? new CommandPolicy();
@@ -143,6 +145,7 @@ export class CommandRunner {
     // streams, so the model reads errors where they happened among the output.
     const argv = ['bash', '-c', `exec 2>&1; ${command}`];
     const plan = sandbox ? sandbox.wrap(argv, cwd) : { file: 'bash', args: argv.slice(1), env: {} };
+    this.started = true;
     const child = spawn(plan.file, plan.args, {
       cwd,
       env: { ...this.env, ...plan.env },
@@ -216,6 +219,8 @@ export class CommandRunner {
    */
   async killAll(): Promise<void> {
     for (const cancel of [...this.cancels]) cancel();
+    // No command started, nothing to look for: spares a read of every process's environment (an external agent's iteration runs none).
+    if (!this.started) return;
     const groups = [...this.groups];
     await Promise.all(
       groups.map(async (pgid) => {

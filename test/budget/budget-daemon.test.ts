@@ -122,3 +122,48 @@ test('a daily budget: work stops within one call of it, the pipeline is held, re
   const [, second] = await goals();
   assert.equal(second?.usage.calls, 3, 'the second goal’s stopped iteration spent its one call, then two more the next day');
 });
+
+test('the call that uses the budget up ends a chat turn and a research run in flight', async (t) => {
+  const repo = await makeTempRepo(undefined, { 'ralph.config.ts': 'export default { budget: { dailyUsd: 0.002 } };\n' });
+  defer(t, () => rm(repo, { recursive: true, force: true }));
+  const server = await startFakeOpenAI();
+  defer(t, () => server.close());
+  // Every answer calls a tool, so each turn or agent would go on to another call if nothing stopped it.
+  server.setScenario((request) =>
+    request.toolNames.includes('list_goals')
+      ? { toolCalls: [{ name: 'list_goals', arguments: {} }], usage: CALL_USAGE }
+      : { toolCalls: [{ name: 'list_files', arguments: {} }], usage: CALL_USAGE },
+  );
+  const clock = { at: new Date(2026, 11, 3, 12, 0, 0) };
+  const env = { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: 'test-key', RALPH_API: 'chat', RALPH_MODEL: PRICED_MODEL };
+  const { connect } = await startTestDaemon(t, repo, { env, configWatch: false, clock: { now: () => clock.at, tickMs: 20 } });
+  const client = await connect('budget-test');
+  const events = recordEvents(client);
+
+  const sent = await client.request('chat.send', { text: 'what goals are there?' });
+  const reply = await waitFor(
+    () =>
+      events.flatMap((event) =>
+        event.type === 'chat.message.done' && event.data.message.id === sent.replyMessageId ? [event.data.message] : [],
+      )[0],
+    { message: 'the chat turn to end' },
+  );
+  assert.equal(reply.status, 'interrupted');
+  assert.equal(reply.error, 'the spend budget was used up during this turn');
+  assert.equal(server.modelRequests().length, 1, 'no second call in the turn');
+
+  // The next day, a research run: its first call uses the day's budget up, and the run ends there.
+  clock.at = new Date(2026, 11, 4, 9, 0, 0);
+  await waitFor(async () => (await client.request('daemon.status', {})).spend?.level === 'ok', { message: 'the new day' });
+  const { run } = await client.request('research.start', { questions: ['What is in the repository?'] });
+  const ended = await waitFor(
+    () =>
+      events.flatMap((event) =>
+        event.type === 'research.updated' && event.data.run.id === run.id && event.data.run.endedAt ? [event.data.run] : [],
+      )[0],
+    { message: 'the research run to end' },
+  );
+  assert.equal(ended.status, 'cancelled');
+  assert.equal(ended.agents[0]?.error, 'the spend budget is used up');
+  assert.equal(server.modelRequests().length, 2, 'one call for the run: no second step, no consolidation');
+});

@@ -34,8 +34,12 @@ for (const [label, extra, expected] of [
     assert.equal(succeeded(await ralph(['goal', 'add', '--title', 'Started', '--repo', repo], { cwd: repo, env })), '1\n');
     const file = await readDaemonFile(repo);
     assert.ok(file);
-    const entry = commandLineOf(file.pid).find((arg) => /\.(js|ts)$/.test(arg)) ?? '';
+    const args = commandLineOf(file.pid);
+    const entry = args[args.indexOf('--repo') - 1] ?? '';
     assert.match(entry, expected);
+    // From the bundle, with V8's compile cache on before the bundle loads (tui/bin/compile-cache.js).
+    if (!('RALPH_FROM_SOURCE' in extra))
+      assert.match(args[args.indexOf('--import') + 1] ?? '', /^file:.*[\\/]tui[\\/]bin[\\/]compile-cache\.js$/);
     // The config (TypeScript, loaded through tsx, which stays outside the bundle) is in force.
     const client = await RalphClient.connect({ endpoint: endpointFromFile(repo), name: 'test', reconnect: false });
     t.after(() => client.close());

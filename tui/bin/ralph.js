@@ -35,8 +35,7 @@ const { isatty } = await import('node:tty');
 if (isatty(0) && mayOpenTui(process.argv.slice(2))) relaunchWithNodeFlags(TUI_NODE_FLAGS);
 
 // V8 keeps the compiled code of what it loads in the OS temp folder: later starts skip compiling.
-const { default: module } = await import('node:module');
-module.enableCompileCache?.();
+await import('./compile-cache.js');
 
 // React's production build unless asked otherwise: the development build costs the TUI start-up time,
 // memory and frame time (measured by bench/tui.ts), and its checks are for React's developers.

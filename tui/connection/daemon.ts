@@ -16,6 +16,8 @@ import { freshDaemonBundle } from '../bin/bundle.js';
 /** The daemon's entry point, run through the tsx loader (absolute, so the daemon's cwd does not matter). */
 export const DAEMON_MAIN = fileURLToPath(new URL('../../daemon/main.ts', import.meta.url));
 const TSX_LOADER = import.meta.resolve('tsx');
+/** Turns V8's compile cache on in the daemon before its bundle loads (tui/bin/compile-cache.js). */
+const COMPILE_CACHE = new URL('../bin/compile-cache.js', import.meta.url).href;
 
 const READY_TIMEOUT_MS = 15_000;
 const PROBE_TIMEOUT_MS = 2_000;
@@ -77,13 +79,13 @@ const TSCONFIG = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
 
 /**
  * What runs the daemon: its bundle (tui/bin/bundle.js) when it is fresh, which starts in about half
- * the time; the sources through the tsx loader when they are asked for (RALPH_FROM_SOURCE=1, or a
- * command line itself running from source) or the bundle is stale or missing.
+ * the time, with V8's compile cache on; the sources through the tsx loader when they are asked for
+ * (RALPH_FROM_SOURCE=1, or a command line itself running from source) or the bundle is stale or missing.
  */
 export function daemonEntry(): string[] {
   const fromSource = process.env.RALPH_FROM_SOURCE === '1' || process.env.NODE_ENV !== 'production';
   const bundled = fromSource ? null : freshDaemonBundle();
-  return bundled ? [bundled] : ['--import', TSX_LOADER, DAEMON_MAIN];
+  return bundled ? ['--import', COMPILE_CACHE, bundled] : ['--import', TSX_LOADER, DAEMON_MAIN];
 }
 
 /** How to run the repository's daemon: this Node, from its bundle or its sources, with this environment. */

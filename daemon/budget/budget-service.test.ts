@@ -84,6 +84,11 @@ describe('the spend budget', () => {
     await first.close();
 
     const lines = (await readFile(path.join(ralphPaths(h.repoRoot).spend, '2026-12.jsonl'), 'utf8')).trim().split('\n');
+    assert.equal(
+      await readFile(path.join(ralphPaths(h.repoRoot).spend, '.gitignore'), 'utf8'),
+      '*\n',
+      'kept out of git whatever .ralph/.gitignore says',
+    );
     assert.equal(lines.length, 3);
     assert.deepEqual(JSON.parse(lines[0]!).scope, { goalId: 3, iteration: 1 });
     assert.equal(JSON.parse(lines[1]!).costUsd, null);

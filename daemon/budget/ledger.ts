@@ -9,7 +9,7 @@
  * A line cut short by a crash is ended before the next one is appended.
  */
 import { constants } from 'node:fs';
-import { appendFile, mkdir, open } from 'node:fs/promises';
+import { appendFile, mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { GoalId } from '../../protocol/index.ts';
@@ -59,6 +59,7 @@ export class SpendLedger {
   private tail: Promise<void> = Promise.resolve();
   /** Months whose file may end in a line cut short (found so when read, or not read yet): a newline goes first. */
   private readonly needsNewline = new Set<string>();
+  private dirReady = false;
 
   /** `report`: a line for the daemon's log (a bad line skipped, a write that failed). */
   constructor(dir: string, report: (message: string) => void) {
@@ -75,7 +76,7 @@ export class SpendLedger {
     const month = monthKey(new Date(entry.at));
     const next = this.tail.then(async () => {
       try {
-        await mkdir(this.dir, { recursive: true });
+        await this.ensureDir();
         const lead = this.needsNewline.has(month) ? '\n' : '';
         await appendFile(this.fileOf(month), `${lead}${JSON.stringify(entry)}\n`, {
           flag: constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | NO_FOLLOW,
@@ -87,6 +88,19 @@ export class SpendLedger {
     });
     this.tail = next;
     return next;
+  }
+
+  /**
+   * The ledger's folder, with a `.gitignore` of its own: a repository whose `.ralph/.gitignore` an
+   * older Ralph wrote (without `spend/`) keeps the ledger out of git all the same.
+   */
+  private async ensureDir(): Promise<void> {
+    if (this.dirReady) return;
+    await mkdir(this.dir, { recursive: true });
+    await writeFile(path.join(this.dir, '.gitignore'), '*\n', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    this.dirReady = true;
   }
 
   /** Resolves once every append so far is written. */

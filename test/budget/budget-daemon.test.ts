@@ -85,6 +85,7 @@ test('a daily budget: work stops within one call of it, the pipeline is held, re
         /spend budget is used up .*: research waits until the day rolls over/,
       );
       await assert.rejects(client.request('chat.send', { text: 'hello' }), /spend budget is used up/);
+      assert.deepEqual(await client.request('pipeline.resume', {}), { paused: true }, 'a person cannot resume past the budget');
       assert.ok(
         events.some((event) => event.type === 'budget.warning'),
         'warned at 80 % first',

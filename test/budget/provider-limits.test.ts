@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { test } from 'node:test';
 import type { EventEnvelope, Goal, PipelineHold } from '../../protocol/index.ts';
 import { startFakeOpenAI } from '../fake-openai/index.ts';
@@ -13,6 +14,7 @@ import { recordEvents } from '../helpers/events.ts';
 import { makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 import { pause, waitFor } from '../helpers/wait.ts';
 import { iterationsOf, reply, UNPRICED_MODEL } from '../pipeline/executor-helpers.ts';
+import { daemonWithAgent, ended, script } from '../pipeline/external-agent-helpers.ts';
 
 test('a long rate limit and a used-up quota hold the pipeline until the reset, then the goal goes on with its iteration uncounted', async (t) => {
   const repo = await makeTempRepo(undefined);
@@ -90,4 +92,30 @@ test('a long rate limit and a used-up quota hold the pipeline until the reset, t
     const done = await goal(created.id);
     assert.equal(iterationsOf(done).length, 1, 'the try the limit refused is not an iteration');
   }
+});
+
+test('an agent CLI out of quota holds the pipeline too, until the reset it gave; its iteration is not counted', async (t) => {
+  const dir = await makeTempDir(undefined, 'ralph-agent-');
+  defer(t, () => rm(dir, { recursive: true, force: true }));
+  const once = path.join(dir, 'out-of-quota-once');
+  const line = (event: object) => `echo '${JSON.stringify(event)}'`;
+  const agent = await script(
+    dir,
+    'agent.sh',
+    [
+      'cat > /dev/null',
+      `if [ ! -e '${once}' ]; then touch '${once}'; ${line({ type: 'error', kind: 'quota', message: 'You have run out of credits', retryAfterSeconds: 0.3 })}; exit 1; fi`,
+      'echo hello > hello.txt',
+      line({ type: 'result', text: 'RALPH_GOAL_DONE: hello.txt is written', ok: true }),
+    ].join('\n'),
+  );
+  const { client } = await daemonWithAgent(t, { command: [agent], output: 'stream-json' });
+  const events = recordEvents(client);
+  const { goal } = await client.request('goal.create', { title: 'Write hello', queue: true });
+  const done = await ended(client, goal.id);
+  assert.equal(done.state, 'done');
+  assert.equal(iterationsOf(done).length, 1, 'the refused try is not an iteration');
+  const holds = events.flatMap((event) => (event.type === 'pipeline.changed' && event.data.hold ? [event.data.hold] : []));
+  assert.equal(holds[0]?.reason, 'quota');
+  assert.match(holds[0]?.message ?? '', /You have run out of credits/);
 });

@@ -174,6 +174,9 @@ describe('the spend budget', () => {
     );
 
     h.clock.at = new Date(2026, 11, 4, 0, 0, 5);
+    // Before the clock's tick: a request on the new day finds the budget free, and the pipeline is let go.
+    service.ensureAvailable('research');
+    assert.deepEqual(h.holds.slice(1), ['release']);
     await tick(service);
     assert.deepEqual(h.holds.slice(1), ['release']);
     assert.equal(service.status().today.usd, 0);

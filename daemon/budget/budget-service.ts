@@ -151,6 +151,9 @@ export class BudgetService {
 
   /** Refuses new work (a research run, a chat turn) while a limit is used up. */
   ensureAvailable(what: string): void {
+    // A new day may have begun since the last tick: it frees the budget for this request (and the pipeline).
+    this.rollOver(this.now());
+    this.evaluate();
     const status = this.status();
     if (status.level !== 'spent') return;
     throw new BudgetSpentError(`the spend budget is used up (${status.message}): ${what} waits until ${this.resetPhrase()}`, {
@@ -336,8 +339,9 @@ export class BudgetService {
           body: `${status.message}. Goals wait, research and chat are refused until ${this.resetPhrase()}.`,
         });
       }
+      // Held again only when what it says changed (the spend went on, a limit was lowered).
+      if (this.spentOn !== key) this.pipeline?.hold(`the spend budget is used up: ${status.message}`, this.resetTime());
       this.spentOn = key;
-      this.pipeline?.hold(`the spend budget is used up: ${status.message}`, this.resetTime());
     } else if (this.spentOn !== null) {
       this.spentOn = null;
       this.options.log('budget: spend is within the budget again: the pipeline goes on');

@@ -24,6 +24,8 @@ import { ChatPane } from './views/ChatPane.tsx';
 import { chatFrame } from './views/chat-lines.ts';
 import { footerText, helpRows } from './views/help-lines.ts';
 import { HelpOverlay, helpMaxScroll } from './views/HelpOverlay.tsx';
+import { InboxOverlay } from './views/InboxOverlay.tsx';
+import { openCount } from './state/inbox-state.ts';
 import { computeLayout, type Layout } from './views/layout.ts';
 import { LogPane } from './views/LogPane.tsx';
 import { logFrame } from './views/log-lines.ts';
@@ -67,6 +69,7 @@ export function App({ connection, editor }: AppProps) {
         pipelinePaused={state.pipeline.paused}
         pipelineHold={state.pipeline.hold}
         spend={state.spend}
+        openQuestions={openCount(state.inbox)}
         keys={footerText(keymap, state.ui.helpOpen ? 'global' : state.ui.focus)}
         width={columns}
       />
@@ -105,7 +108,12 @@ function useKeys({
       const intents = interpretKey(current(), keymap, one, oneKey, lastKeyLayout.current);
       for (const intent of intents) apply(intent);
       // Keys read together with the one that opened the editor were typed before it opened: not for the TUI.
-      if (intents.some((intent) => intent.kind === 'command' && intent.command.kind === 'edit-spec')) return;
+      if (
+        intents.some(
+          (intent) => intent.kind === 'command' && (intent.command.kind === 'edit-spec' || intent.command.kind === 'answer-question'),
+        )
+      )
+        return;
     }
   });
 }
@@ -124,6 +132,11 @@ function Screen({ state, layout, frames, keymap }: { state: ViewState; layout: L
         height={layout.paneRows}
         closeKeys={`${showKeys(keymap, 'help')}/Esc`}
       />
+    );
+  }
+  if (state.ui.inboxOpen) {
+    return (
+      <InboxOverlay inbox={state.inbox} width={layout.columns} height={layout.paneRows} closeKeys={`${showKeys(keymap, 'inbox')}/Esc`} />
     );
   }
   const pipeline = pipelinePane(state, layout, keymap);

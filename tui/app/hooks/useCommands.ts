@@ -13,6 +13,7 @@ import type { DaemonConnection } from '../connection.ts';
 import type { ExternalEditor } from '../editor.ts';
 import type { Command, GoalVerb } from '../keys/interpret.ts';
 import { openAgentPicker } from '../state/agent-picker.ts';
+import { answerFromFile, answerTemplate } from '../state/inbox-state.ts';
 import type { Notice } from '../state/ui-state.ts';
 import type { ViewAction, ViewState } from '../state/view-state.ts';
 
@@ -82,6 +83,9 @@ export function useCommands(
             dispatch({ kind: 'ui', action: { kind: 'chat-restore', text: command.text } });
           });
           return;
+        case 'answer-question':
+          answerQuestion(connection, current, command.questionId, editor, info, failed);
+          return;
         case 'chat-new':
           connection.request('chat.new', {}).catch((error: unknown) => failed(`could not start a new session: ${messageOf(error)}`));
           return;
@@ -121,6 +125,41 @@ export function useCommands(
       }
     },
     [connection, current, dispatch, editor],
+  );
+}
+
+/**
+ * The answer to a question, written in $EDITOR (it may span many lines), then sent. Another
+ * terminal may have answered meanwhile: the daemon refuses the second answer, and the text written
+ * here is kept in a file the notice names.
+ */
+function answerQuestion(
+  connection: DaemonConnection,
+  current: () => ViewState,
+  questionId: number,
+  editor: ExternalEditor,
+  info: (text: string) => void,
+  failed: (text: string) => void,
+): void {
+  const question = current().inbox.questions.get(questionId);
+  if (!question) return failed(`question ${questionId} is no longer there`);
+  if (question.answer) return info(`question ${questionId} was answered by ${question.answer.by}`);
+  const outcome = editor.edit({ text: answerTemplate(question), fileName: `question-${questionId}-answer.md` });
+  if (outcome.kind === 'failed') return failed(outcome.message);
+  const text = outcome.kind === 'edited' ? answerFromFile(outcome.text) : null;
+  if (text === null) return info(`question ${questionId} is not answered: the answer was empty`);
+  connection.request('inbox.answer', { id: questionId, text }).then(
+    ({ question: answered }) =>
+      info(`question ${questionId} answered${'goalId' in answered.from ? `: goal #${answered.from.goalId} goes back to the queue` : ''}`),
+    (error: unknown) => {
+      try {
+        const file = path.join(mkdtempSync(path.join(tmpdir(), 'ralph-answer-')), `question-${questionId}-answer.md`);
+        writeFileSync(file, text);
+        failed(`your answer to question ${questionId} is kept in ${file}: ${messageOf(error)}`);
+      } catch {
+        failed(`could not answer question ${questionId}: ${messageOf(error)}`);
+      }
+    },
   );
 }
 

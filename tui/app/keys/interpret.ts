@@ -3,13 +3,14 @@
  * commands for the daemon, or leaving. Pure, so every binding is tested without a terminal; the
  * App applies the intents in order (a command's request and its error line live in the App's hooks).
  *
- * Who gets a key, first to last: a prompt waiting for an answer (y/n, a title), the help, the log's
+ * Who gets a key, first to last: a prompt waiting for an answer (y/n, a title), the help, the inbox, the log's
  * search field, the focused pane's bindings, the global bindings. In the chat, keys that type text
  * are text: bindings there use named keys or ctrl/meta, and the global `q`/`?` do not apply.
  */
 import type { Key } from 'ink';
 import type { Goal } from '../../../protocol/index.ts';
 import { pickedAgent, type AgentPicker } from '../state/agent-picker.ts';
+import { pickedQuestion } from '../state/inbox-state.ts';
 import type { LineEdit } from '../state/input-line.ts';
 import { streamingMessage, queuedReplies } from '../state/chat-state.ts';
 import type { Pane } from '../state/ui-state.ts';
@@ -27,6 +28,8 @@ export type Command =
   /** The goal's agent backend; null: none of its own (the config's default). */
   | { kind: 'set-agent'; goalId: number; agent: string | null }
   | { kind: 'pipeline'; pause: boolean }
+  /** Write the answer to a question in $EDITOR, then send it. */
+  | { kind: 'answer-question'; questionId: number }
   | { kind: 'chat-send'; text: string }
   | { kind: 'chat-new' }
   | { kind: 'chat-interrupt' };
@@ -83,6 +86,8 @@ export function interpretKey(state: ViewState, keymap: Keymap, input: string, ke
     return [];
   }
 
+  if (state.ui.inboxOpen) return inboxIntents(state, globalAction, input, key);
+
   const focus = state.ui.focus;
   if (focus === 'log' && state.log.search.editing) {
     if (key.escape) return [log({ kind: 'search-cancel' })];
@@ -121,9 +126,28 @@ function globalIntents(action: ActionName): Intent[] {
       return [ui({ kind: 'focus-step', step: -1 })];
     case 'quit':
       return [{ kind: 'quit' }];
+    case 'inbox':
+      return [ui({ kind: 'inbox', open: true })];
     default:
       return [];
   }
+}
+
+/** The inbox overlay's keys: j/k or the arrows pick a question, `a` or Enter answers it in $EDITOR, Esc (or the inbox key) closes. */
+function inboxIntents(state: ViewState, globalAction: ActionName | undefined, input: string, key: Key): Intent[] {
+  if (key.escape || globalAction === 'inbox') return [ui({ kind: 'inbox', open: false })];
+  const pick = (direction: 'next' | 'previous'): Intent[] => [
+    { kind: 'dispatch', action: { kind: 'inbox', action: { kind: 'pick', direction } } },
+  ];
+  if (input === 'j' || key.downArrow) return pick('next');
+  if (input === 'k' || key.upArrow) return pick('previous');
+  if (input === 'a' || key.return) {
+    const question = pickedQuestion(state.inbox);
+    if (!question) return [notice('no open questions')];
+    if (question.answer) return [notice(`question ${question.id} was answered by ${question.answer.by}`)];
+    return [command({ kind: 'answer-question', questionId: question.id })];
+  }
+  return [];
 }
 
 function paneIntents(state: ViewState, keymap: Keymap, action: ActionName, layout: KeyLayout): Intent[] {

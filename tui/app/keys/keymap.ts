@@ -34,6 +34,7 @@ export const ACTIONS = {
   nextPane: action('global', 'tab', 'pane', 'focus the next pane'),
   previousPane: action('global', 'shift+tab', 'pane', 'focus the previous pane'),
   quit: action('global', 'ctrl+c q', 'quit', 'leave the TUI (the daemon keeps running)'),
+  inbox: action('global', 'I', 'inbox', "the inbox: agents' open questions (j/k pick, a or Enter answers in $EDITOR, Esc closes)"),
 
   goalDown: action('pipeline', 'j down', 'move', 'select the next goal'),
   goalUp: action('pipeline', 'k up', 'move', 'select the previous goal'),

@@ -70,3 +70,30 @@ function withPick(state: InboxView): InboxView {
   const pickedId = inboxList(state)[0]?.id ?? null;
   return pickedId === state.pickedId ? state : { ...state, pickedId };
 }
+
+/** The line under which an answer file's text is ignored (as git's commit scissors). */
+export const ANSWER_SCISSORS = '# ------------------------ >8 ------------------------';
+
+/** The file an answer is written in ($EDITOR): empty above the scissors, the question below it for reference. */
+export function answerTemplate(question: Question): string {
+  const options = question.options?.length ? [`#`, `# Options: ${question.options.join(' | ')}`] : [];
+  const quoted = question.question.split('\n').map((line) => `# ${line}`);
+  return [
+    '',
+    ANSWER_SCISSORS,
+    '# Write your answer above this line (it may span many lines); everything from the line up is kept.',
+    '# Save an empty answer to answer nothing.',
+    '#',
+    `# Question ${question.id}:`,
+    ...quoted,
+    ...options,
+    '',
+  ].join('\n');
+}
+
+/** The answer in an edited answer file: the text above the scissors, trimmed; null when it is empty. */
+export function answerFromFile(text: string): string | null {
+  const cut = text.indexOf(ANSWER_SCISSORS);
+  const answer = (cut === -1 ? text : text.slice(0, cut)).trim();
+  return answer === '' ? null : answer;
+}

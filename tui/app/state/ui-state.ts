@@ -35,6 +35,8 @@ export interface UiState {
   focus: Pane;
   helpOpen: boolean;
   helpScroll: number;
+  /** The inbox overlay: the questions agents asked, one picked to answer. */
+  inboxOpen: boolean;
   prompt: Prompt | null;
   chatInput: InputLine;
   history: InputHistory;
@@ -52,6 +54,7 @@ export function initialUi(history: readonly string[] = []): UiState {
     focus: 'pipeline',
     helpOpen: false,
     helpScroll: 0,
+    inboxOpen: false,
     prompt: null,
     chatInput: EMPTY_LINE,
     history: { entries: history, cursor: null, draft: EMPTY_LINE },
@@ -70,6 +73,7 @@ export type UiAction =
   | { kind: 'focus-step'; step: 1 | -1 }
   | { kind: 'help'; open: boolean }
   | { kind: 'help-scroll'; by: number }
+  | { kind: 'inbox'; open: boolean }
   | { kind: 'prompt'; prompt: Prompt | null }
   | { kind: 'prompt-edit'; edit: LineEdit }
   | { kind: 'picker'; action: AgentPickerAction }
@@ -96,6 +100,8 @@ export function reduceUi(ui: UiState, action: UiAction): UiState {
       return { ...ui, helpOpen: action.open, helpScroll: 0 };
     case 'help-scroll':
       return { ...ui, helpScroll: Math.max(0, ui.helpScroll + action.by) };
+    case 'inbox':
+      return ui.inboxOpen === action.open ? ui : { ...ui, inboxOpen: action.open };
     case 'prompt':
       return { ...ui, prompt: action.prompt };
     case 'prompt-edit':

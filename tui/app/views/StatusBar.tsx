@@ -24,6 +24,8 @@ export interface StatusBarProps {
   pipelineHold?: PipelineHold | undefined;
   /** Spend today and this month against the budget. */
   spend?: SpendStatus | null;
+  /** Questions agents asked that wait for an answer (the inbox). */
+  openQuestions?: number;
   /** The keys line (footer). */
   keys?: string;
 }
@@ -38,12 +40,18 @@ export function StatusBar({
   pipelinePaused = false,
   pipelineHold,
   spend = null,
+  openQuestions = 0,
   keys = '',
 }: StatusBarProps) {
   const theme = useTheme();
   return (
     <Box flexDirection="column" width={width}>
-      <StyledRow row={statusRow({ repo, connection, clients, changedFiles, width, model, pipelinePaused, pipelineHold, spend }, theme)} />
+      <StyledRow
+        row={statusRow(
+          { repo, connection, clients, changedFiles, width, model, pipelinePaused, pipelineHold, spend, openQuestions },
+          theme,
+        )}
+      />
       <Text dimColor wrap="truncate-end">
         {keys}
       </Text>
@@ -53,7 +61,18 @@ export function StatusBar({
 
 /** The status line as a row: the repository gives way first, then the facts on the right are cut (the model first: a paused pipeline matters more). */
 export function statusRow(
-  { repo, connection, clients, changedFiles, width, model = null, pipelinePaused = false, pipelineHold, spend = null }: StatusBarProps,
+  {
+    repo,
+    connection,
+    clients,
+    changedFiles,
+    width,
+    model = null,
+    pipelinePaused = false,
+    pipelineHold,
+    spend = null,
+    openQuestions = 0,
+  }: StatusBarProps,
   theme: Theme,
 ): Row {
   const link = connectionLabel(connection, theme);
@@ -64,6 +83,8 @@ export function statusRow(
     { text: link.text, style: link.role ? { color: link.role } : undefined },
     { text: `  ${facts.join('  ')}` },
   ];
+  // Before the pipeline's state: a question waiting for a person matters most.
+  if (openQuestions > 0) right.push({ text: `  ? ${plural(openQuestions, 'question')}`, style: { color: 'warning', bold: true } });
   if (pipelineHold)
     right.push({ text: `  ⏸ ${holdLabel(pipelineHold)}`, style: { color: pipelineHold.reason === 'budget' ? 'error' : 'warning' } });
   else if (pipelinePaused) right.push({ text: '  ⏸ pipeline paused', style: { color: 'warning' } });

@@ -91,7 +91,7 @@ export function goalMeta(goal: Goal, state: ViewState, iterationLimit: number | 
 
 /**
  * One line about the selected goal, where there is something to say: a warning, what the running
- * iteration does now, why it is stuck, where it was landed.
+ * iteration does now, the question it waits on, why it is stuck, where it was landed.
  */
 export function goalDetail(goal: Goal, state: ViewState): { tone: 'warning' | 'error' | 'info'; text: string } | null {
   const warning = state.warnings.get(goal.id);
@@ -99,6 +99,15 @@ export function goalDetail(goal: Goal, state: ViewState): { tone: 'warning' | 'e
   if (goal.state === 'running') {
     const running = runningIteration(state.progress, goal.id);
     if (running?.message) return { tone: 'info', text: `iteration ${running.number}: ${oneLine(running.message)}` };
+  }
+  if (goal.state === 'waiting') {
+    const open = [...state.inbox.questions.values()].find(
+      (question) => 'goalId' in question.from && question.from.goalId === goal.id && !question.answer,
+    );
+    return {
+      tone: 'warning',
+      text: open ? `waiting for an answer to question ${open.id}: ${oneLine(open.question)}` : 'waiting for an answer (the inbox)',
+    };
   }
   const attempt = goal.attempts.at(-1);
   if (goal.state === 'stuck' && attempt?.reason) return { tone: 'error', text: `stuck: ${oneLine(attempt.reason)}` };

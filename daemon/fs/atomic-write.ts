@@ -19,6 +19,12 @@ export interface WriteFileAtomicOptions {
    * kill the process at the worst moment.
    */
   beforeRename?: (tempFile: string) => void | Promise<void>;
+  /**
+   * false: no fsync, only the rename's atomicity (readers see the old bytes or the new, never a
+   * mix), for files that matter only while this machine stays up (a running process's record).
+   * Default true.
+   */
+  durable?: boolean;
 }
 
 /** Temp files are `.<base>.<pid>.<random>.tmp`: hidden, and the pid says whose they are. */
@@ -38,7 +44,7 @@ export async function writeFileAtomic(file: string, data: string, options: Write
     try {
       if (options.mode !== undefined) await handle.chmod(options.mode);
       await handle.writeFile(data, 'utf8');
-      await handle.sync();
+      if (options.durable !== false) await handle.sync();
     } finally {
       await handle.close();
     }
@@ -48,7 +54,7 @@ export async function writeFileAtomic(file: string, data: string, options: Write
   } finally {
     if (!renamed) await unlink(tempFile).catch(() => {});
   }
-  await syncFolder(path.dirname(file));
+  if (options.durable !== false) await syncFolder(path.dirname(file));
 }
 
 /** Makes a rename in `dir` durable. Windows cannot open a folder for fsync; there it is skipped. */

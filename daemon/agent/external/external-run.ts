@@ -117,7 +117,8 @@ export async function runExternalAgent(options: ExternalRunOptions): Promise<Ext
   const record: AgentRecord = { goalId, iteration, marker, startedAt: new Date().toISOString() };
   const started = performance.now();
   // Recorded before the spawn: a daemon killed right after it still leaves the marker to find the agent by.
-  await writeFileAtomic(recordFile, `${JSON.stringify(record)}\n`);
+  // Not synced to disk: the record is for a daemon killed while the machine stays up (a crash of the machine ends the agent too).
+  await writeFileAtomic(recordFile, `${JSON.stringify(record)}\n`, { durable: false });
   try {
     await writeFile(promptFile, options.prompt, { mode: 0o600 });
     const invocation = agent.backend.invocation({
@@ -145,10 +146,13 @@ export async function runExternalAgent(options: ExternalRunOptions): Promise<Ext
     );
     await whenStarted(child, agent, options.cwd);
     const pid = child.pid!;
-    await writeFileAtomic(recordFile, `${JSON.stringify({ ...record, pid, startTime: processStartTime(pid) })}\n`);
+    // Followed before anything is awaited: Node throws away the output of a child that exits while nobody reads it.
+    const following = follow(child, exited, marker, options, started);
+    following.catch(() => {}); // awaited below; not left unhandled if the record cannot be written
     child.stdin!.on('error', () => {}); // a CLI that does not read its input closes the pipe: not a failure
     child.stdin!.end(invocation.stdin ?? '');
-    return await follow(child, exited, marker, options, started);
+    await writeFileAtomic(recordFile, `${JSON.stringify({ ...record, pid, startTime: processStartTime(pid) })}\n`, { durable: false });
+    return await following;
   } finally {
     await rm(promptFile, { force: true });
     await rm(recordFile, { force: true });

@@ -308,6 +308,9 @@ export class ChatService {
     const settings = this.settings.provider();
     turn.reply.status = 'streaming';
     if (!settings.configured) return this.replyNotConfigured(session, turn);
+    // A turn queued before the budget was used up does not start.
+    if (this.budget?.isSpent())
+      return this.finish(session, turn, { status: 'error', error: 'the spend budget is used up: this turn was not started' });
     turn.reply.model = settings.model;
     const abort = new AbortController();
     turn.abort = abort;

@@ -343,6 +343,11 @@ export class ResearchService {
     while (this.runningAgents < limit && this.queue.length > 0) {
       const next = this.queue.shift()!;
       if (next.agent.agent.status !== 'queued') continue; // cancelled while it waited
+      // The budget was used up while it waited: its run ends rather than spend another call.
+      if (this.budget?.isSpent()) {
+        this.cancelRun(next.live, 'the spend budget is used up');
+        continue;
+      }
       this.runningAgents++;
       void this.runOne(next.live, next.agent)
         .catch((error: unknown) => this.log(`research: agent ${next.live.run.id}/${next.agent.agent.id} failed: ${stackOf(error)}`))

@@ -15,7 +15,7 @@ import { defer, startTestDaemon } from '../helpers/daemon.ts';
 import { recordEvents } from '../helpers/events.ts';
 import { makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 import { pause, waitFor } from '../helpers/wait.ts';
-import { PRICED_MODEL, reply } from '../pipeline/executor-helpers.ts';
+import { gate, PRICED_MODEL, reply } from '../pipeline/executor-helpers.ts';
 
 /** 4,000 input tokens of gpt-5.4-mini ($0.75 a million): $0.003 a call. */
 const CALL_USAGE = { inputTokens: 4000, outputTokens: 0 };
@@ -141,17 +141,28 @@ test('the call that uses the budget up ends a chat turn and a research run in fl
   const client = await connect('budget-test');
   const events = recordEvents(client);
 
+  // Two messages, the second queued behind the first, whose call is held until both are in.
+  const held = gate();
+  t.after(() => held.open());
+  server.script(async () => {
+    await held.promise;
+    return { toolCalls: [{ name: 'list_goals', arguments: {} }], usage: CALL_USAGE };
+  });
   const sent = await client.request('chat.send', { text: 'what goals are there?' });
-  const reply = await waitFor(
-    () =>
-      events.flatMap((event) =>
-        event.type === 'chat.message.done' && event.data.message.id === sent.replyMessageId ? [event.data.message] : [],
-      )[0],
-    { message: 'the chat turn to end' },
-  );
+  const queued = await client.request('chat.send', { text: 'and then?' });
+  held.open();
+  const replyTo = (id: string) =>
+    waitFor(
+      () => events.flatMap((event) => (event.type === 'chat.message.done' && event.data.message.id === id ? [event.data.message] : []))[0],
+      { message: 'the chat turn to end' },
+    );
+  const reply = await replyTo(sent.replyMessageId);
   assert.equal(reply.status, 'interrupted');
   assert.equal(reply.error, 'the spend budget was used up during this turn');
-  assert.equal(server.modelRequests().length, 1, 'no second call in the turn');
+  const next = await replyTo(queued.replyMessageId);
+  assert.equal(next.status, 'error');
+  assert.equal(next.error, 'the spend budget is used up: this turn was not started');
+  assert.equal(server.modelRequests().length, 1, 'no second call in the turn, none for the queued turn');
 
   // The next day, a research run: its first call uses the day's budget up, and the run ends there.
   clock.at = new Date(2026, 11, 4, 9, 0, 0);

@@ -98,6 +98,15 @@ export type Attempt = z.infer<typeof Attempt>;
 
 export const GoalId = z.int().positive();
 
+/** How many goals one goal may come after (`after`): far more than a plan of work needs. */
+export const GOAL_AFTER_MAX = 32;
+/** A goal's priority runs from GOAL_PRIORITY_MIN to GOAL_PRIORITY_MAX; absent is 0; higher starts first. */
+export const GOAL_PRIORITY_MIN = -100;
+export const GOAL_PRIORITY_MAX = 100;
+/** The goals a goal comes after: it starts only once each has landed (protocol/goal-order.ts says what holds it). */
+export const GoalAfter = z.array(GoalId).max(GOAL_AFTER_MAX);
+export const GoalPriority = z.int().min(GOAL_PRIORITY_MIN).max(GOAL_PRIORITY_MAX);
+
 /**
  * The agent backends every Ralph knows: `ralph` (its own agent loop) and the agent CLIs it drives
  * headless. The config may define more names later (a `{ command: [...] }` backend), so a goal's
@@ -119,12 +128,19 @@ export function isAgentName(name: string): boolean {
   return AGENT_NAME_PATTERN.test(name);
 }
 
+/** A goal cannot come after itself (a longer cycle needs the other goals: protocol/goal-order.ts finds it). */
+function noSelfDependency(payload: z.core.ParsePayload<{ id: number; after?: number[] | undefined }>): void {
+  if (payload.value.after?.includes(payload.value.id)) {
+    payload.issues.push({ code: 'custom', message: 'a goal cannot come after itself', path: ['after'], input: payload.value.after });
+  }
+}
+
 /**
  * A goal, as the daemon keeps it and its file holds it. Loose (a later version's fields survive a
  * save), so the whole goal is held to GOAL_BOUNDS: a file nested too deep or too large is an invalid
  * goal like any other.
  */
-export const Goal = boundedJson(
+const GoalObject = boundedJson(
   z.looseObject({
     id: GoalId,
     title: maxUnits(z.string().trim().min(1), GOAL_TITLE_MAX),
@@ -143,9 +159,15 @@ export const Goal = boundedJson(
     agent: AgentName.optional(),
     /** Where the goal came from (a research run, a chat session), when it came from one. */
     links: boundedJson(z.looseObject({ research: z.string().optional(), chat: z.string().optional() }), LINKS_BOUNDS).optional(),
+    /** Goals this one comes after: it is not started before every one of them has landed, and then starts on top of them. */
+    after: GoalAfter.optional(),
+    /** Orders the queue before FIFO: higher starts first; absent is 0. */
+    priority: GoalPriority.optional(),
   }),
   GOAL_BOUNDS,
 );
+/** The goal with the rules across its fields (the same schema type: `.shape` and the inferred type are unchanged). */
+export const Goal = GoalObject.check(noSelfDependency);
 export type Goal = z.infer<typeof Goal>;
 
 /** A goal file that no longer parses or validates: shown with its error, never overwritten. */
@@ -196,9 +218,12 @@ export interface NewGoal {
   links?: Goal['links'];
   /** The agent backend for this goal; absent: the config's. */
   agent?: string;
+  /** Goals it comes after (empty: none); whether they exist is the store's to check. */
+  after?: number[];
+  priority?: number;
 }
 
-export function createGoal({ id, title, spec, now, links, agent }: NewGoal): Goal {
+export function createGoal({ id, title, spec, now, links, agent, after, priority }: NewGoal): Goal {
   const at = now.toISOString();
   const goal: Goal = {
     id,
@@ -212,6 +237,8 @@ export function createGoal({ id, title, spec, now, links, agent }: NewGoal): Goa
     history: [],
   };
   if (agent !== undefined) goal.agent = agent;
+  if (after !== undefined && after.length > 0) goal.after = after;
+  if (priority !== undefined && priority !== 0) goal.priority = priority;
   if (links) goal.links = links;
   return Goal.parse(goal);
 }

@@ -227,7 +227,9 @@ export class CommandRunner {
         if (await killGroup(pgid, { graceMs: this.killGraceMs })) this.groups.delete(pgid);
       }),
     );
-    // What left its group (`setsid`) still carries the runner's marker in its environment.
+    // In the sandbox nothing outlives its command (its own PID namespace). Without it, what left
+    // its group (`setsid`) still carries the runner's marker in its environment.
+    if (this.sandboxKnown?.sandbox) return;
     await killMarkedProcesses(COMMAND_MARKER_VARIABLE, this.marker, { graceMs: this.killGraceMs });
   }
 }

@@ -7,7 +7,7 @@
  * held to FREE_JSON_BOUNDS (jsonrpc.ts) before a method's schema reads them.
  */
 import { z } from 'zod';
-import { AgentName, Goal, GoalId, GoalState, InvalidGoal } from './goal.ts';
+import { AgentName, Goal, GoalAfter, GoalId, GoalPriority, GoalState, InvalidGoal } from './goal.ts';
 import {
   CHAT_TEXT_MAX,
   CLIENT_NAME_MAX,
@@ -153,10 +153,14 @@ export const Methods = {
       links: Goal.shape.links,
       /** The agent backend that runs it; absent: the config's `executor.agent`. */
       agent: AgentName.optional(),
+      /** Goals it comes after (started once each has landed): each must exist and not be cancelled. */
+      after: GoalAfter.optional(),
+      /** Higher starts first (-100 … 100); absent: 0. */
+      priority: GoalPriority.optional(),
     }),
     OneGoal,
   ),
-  /** Edits a goal's title, spec or agent backend; refused while it runs or once it is final. */
+  /** Edits a goal's title, spec, agent backend, `after` or priority; refused while it runs or once it is final. */
   'goal.update': defineMethod(
     'goal.update',
     z.object({
@@ -165,6 +169,10 @@ export const Methods = {
       spec: maxUnits(z.string(), GOAL_SPEC_MAX).optional(),
       /** Another agent backend; null: none of its own again (the config's `executor.agent`). */
       agent: AgentName.nullable().optional(),
+      /** The goals it comes after, instead of those it has ([]: none); a cycle is refused. */
+      after: GoalAfter.optional(),
+      /** Another priority; null: the default (0) again. */
+      priority: GoalPriority.nullable().optional(),
     }),
     OneGoal,
   ),

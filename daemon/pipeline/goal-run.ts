@@ -53,6 +53,7 @@ import { IterationError, runIteration, type IterationRecord, type IterationSpend
 import type { GoalJournal } from './journal.ts';
 import { iterationNote, iterationsOf, lastCheck, nextIterationNumber, openAttempt, retryContext } from './notes.ts';
 import { GoalWorkspace } from './workspace.ts';
+import { startOnDependencies } from './dependencies.ts';
 
 /** Where the pipeline reads its settings, afresh for every iteration (a config reload applies to the next one). */
 export interface PipelineSettings {
@@ -194,6 +195,8 @@ export class GoalRun {
       return this.endWith(this.fail(`could not prepare the goal's workspace: ${(error as Error).message}`));
     }
     const goal = this.store.get(this.goalId);
+    // A goal that comes after others runs on top of their landing commits (dependencies.ts).
+    await startOnDependencies(workspace, goal, (id) => this.store.get(id), this.journal);
     if (goal && goal.branch !== workspace.branch) {
       if (!(await this.record({ branch: workspace.branch }))) return false;
     }

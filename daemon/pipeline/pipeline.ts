@@ -13,8 +13,10 @@
  *   await pipeline.idle();        // resolves when no goal runs (tests)
  *   await pipeline.close();       // stops every run; their goals go back to `queued` for the next daemon
  *
- * Order: goals whose attempt is still open (recovered after a crash, or paused and queued again) go
- * first, then never-tried goals, then retries; by id within each group (FIFO).
+ * Order: a higher `priority` first; within one priority, goals whose attempt is still open (recovered
+ * after a crash, or paused and queued again) go first, then never-tried goals, then retries; by id
+ * within each group (FIFO). A goal that comes `after` others waits, queued, until each of them has
+ * landed (protocol/goal-order.ts): a landing is a goal event like any other, so it wakes the queue.
  *
  * One source of truth: the pipeline never takes orders from handlers. It follows the goal events on
  * the bus (from any client, or a hand edit of a goal file): a queued goal is started when there is
@@ -48,6 +50,7 @@ import {
   type StopRequest,
 } from './goal-run.ts';
 import { GoalJournal } from './journal.ts';
+import { compareForStart, isUnblocked } from '../../protocol/goal-order.ts';
 import { openAttempt } from './notes.ts';
 import { defaultWorktreesRoot } from './workspace.ts';
 
@@ -281,12 +284,14 @@ export class Pipeline {
     }
   }
 
+  /** The queued goals free to start (every goal they come after has landed), in the order they start. */
   private queuedInOrder() {
     const rank = (goal: ReturnType<GoalStore['list']>[number]) => (openAttempt(goal) ? 0 : goal.attempts.length === 0 ? 1 : 2);
+    const goalOf = (id: number) => this.store.get(id);
     return this.store
       .list()
-      .filter((goal) => goal.state === 'queued' && !this.runs.has(goal.id))
-      .sort((a, b) => rank(a) - rank(b) || a.id - b.id);
+      .filter((goal) => goal.state === 'queued' && !this.runs.has(goal.id) && isUnblocked(goal, goalOf))
+      .sort((a, b) => compareForStart(a, b, rank));
   }
 
   private startGoal(goalId: number): void {

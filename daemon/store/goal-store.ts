@@ -44,6 +44,7 @@ import {
   type Transition,
   type Usage,
 } from '../../protocol/index.ts';
+import { dependencyCycle, normalizeAfter } from '../../protocol/goal-order.ts';
 import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
 import { removeStrayTempFiles, writeFileAtomic } from '../fs/atomic-write.ts';
@@ -76,6 +77,10 @@ export interface NewGoalInput {
   links?: Goal['links'];
   /** The agent backend that runs it; absent: the config's. */
   agent?: string;
+  /** Goals it comes after: each must exist and not be cancelled. */
+  after?: number[];
+  /** Higher starts first; absent: 0. */
+  priority?: number;
 }
 
 export interface GoalEdit {
@@ -83,6 +88,10 @@ export interface GoalEdit {
   spec?: string;
   /** Another agent backend; null: the config's again. */
   agent?: string | null;
+  /** The goals it comes after, instead of those it has ([]: none); a cycle is refused. */
+  after?: number[];
+  /** Another priority; null: the default (0) again. */
+  priority?: number | null;
 }
 
 /** What the executor records on a goal as it works (daemon/pipeline/): no state change. */
@@ -234,8 +243,18 @@ export class GoalStore {
       const id = await this.nextId();
       return this.goalQueue.run(id, async () => {
         const now = this.now();
+        const after = input.after === undefined ? undefined : this.checkedAfter(id, input.after);
         const draft = parseInput(() =>
-          createGoal({ id, title: input.title, spec: input.spec, now, links: input.links, agent: input.agent }),
+          createGoal({
+            id,
+            title: input.title,
+            spec: input.spec,
+            now,
+            links: input.links,
+            agent: input.agent,
+            after,
+            priority: input.priority,
+          }),
         );
         const goal = input.queue ? applyTransition(draft, 'queue', { now }) : draft;
         // The high-water mark goes first: if the goal file then fails, the id is burnt, not reused.
@@ -250,7 +269,7 @@ export class GoalStore {
     });
   }
 
-  /** Edits the title, spec or agent backend; refused while the goal runs or once it is final. */
+  /** Edits the title, spec, agent backend, `after` or priority; refused while the goal runs or once it is final. */
   update(id: number, edit: GoalEdit, cause?: Cause): Promise<Goal> {
     return this.withGoal(id, async (goal) => {
       if (goal.state === 'running' || isFinal(goal.state)) {
@@ -259,10 +278,22 @@ export class GoalStore {
       const title = edit.title?.trim() ?? goal.title;
       const spec = edit.spec ?? goal.spec;
       const agent = edit.agent === undefined ? goal.agent : (edit.agent ?? undefined);
-      if (title === goal.title && spec === goal.spec && agent === goal.agent) return goal;
-      const { agent: _previous, ...rest } = goal;
+      const after = edit.after === undefined ? goal.after : this.checkedAfter(id, edit.after);
+      const priority =
+        edit.priority === undefined ? goal.priority : edit.priority === null || edit.priority === 0 ? undefined : edit.priority;
+      const sameAfter = JSON.stringify(after ?? []) === JSON.stringify(goal.after ?? []);
+      if (title === goal.title && spec === goal.spec && agent === goal.agent && sameAfter && priority === goal.priority) return goal;
+      const { agent: _previous, after: _after, priority: _priority, ...rest } = goal;
       const edited = parseInput(() =>
-        Goal.parse({ ...rest, title, spec, ...(agent === undefined ? {} : { agent }), updatedAt: this.now().toISOString() }),
+        Goal.parse({
+          ...rest,
+          title,
+          spec,
+          ...(agent === undefined ? {} : { agent }),
+          ...(after === undefined || after.length === 0 ? {} : { after }),
+          ...(priority === undefined ? {} : { priority }),
+          updatedAt: this.now().toISOString(),
+        }),
       );
       await this.persist(edited);
       this.bus.publish('goal.updated', { goal: edited, source: 'daemon' }, cause);
@@ -339,6 +370,33 @@ export class GoalStore {
   }
 
   // ---- internals ----
+
+  /**
+   * The goals goal `id` is to come after, each once: refused (InvalidInputError) when one does not
+   * exist (or its file is invalid), is cancelled (it would never land), is the goal itself, or
+   * comes after it already (a cycle would hold both forever).
+   */
+  private checkedAfter(id: number, after: readonly number[]): number[] {
+    const ids = normalizeAfter(after);
+    for (const dependency of ids) {
+      if (dependency === id) throw new InvalidInputError(`goal #${id} cannot come after itself`);
+      const record = this.records.get(dependency);
+      if (record?.invalid)
+        throw new InvalidInputError(`goal #${dependency}'s file is invalid: a goal cannot come after it until it is fixed`);
+      const goal = record?.goal;
+      if (!goal) throw new InvalidInputError(`goal #${dependency} does not exist: a goal can only come after goals there are`);
+      if (goal.state === 'cancelled' && !goal.landed) {
+        throw new InvalidInputError(`goal #${dependency} is cancelled: it will never land, so nothing can come after it`);
+      }
+    }
+    const cycle = dependencyCycle(id, ids, (other) => this.get(other));
+    if (cycle) {
+      throw new InvalidInputError(
+        `goal #${id} cannot come after those goals: that makes a cycle (${cycle.map((each) => `#${each}`).join(' → ')})`,
+      );
+    }
+    return ids;
+  }
 
   private assertOpen(): void {
     if (this.closed) throw new UnavailableError('the goal store is closed');

@@ -18,10 +18,12 @@ export function goalHandlers({ store }: DaemonServices): Pick<HandlerTable, Goal
       invalid: store.invalid(),
     }),
     'goal.get': ({ id }) => ({ goal: store.require(id) }),
-    'goal.create': async ({ title, spec, queue, links, agent }, { cause }) => ({
-      goal: await store.create({ title, spec, queue, links, agent }, cause),
+    'goal.create': async ({ title, spec, queue, links, agent, after, priority }, { cause }) => ({
+      goal: await store.create({ title, spec, queue, links, agent, after, priority }, cause),
     }),
-    'goal.update': async ({ id, title, spec, agent }, { cause }) => ({ goal: await store.update(id, { title, spec, agent }, cause) }),
+    'goal.update': async ({ id, title, spec, agent, after, priority }, { cause }) => ({
+      goal: await store.update(id, { title, spec, agent, after, priority }, cause),
+    }),
     'goal.queue': transitionTo('queue'),
     'goal.pause': transitionTo('pause'),
     'goal.cancel': transitionTo('cancel'),

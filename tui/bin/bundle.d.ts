@@ -8,3 +8,5 @@ export declare function freshDaemonBundle(manifestFile?: string): string | null;
 export declare function buildBundle(options?: { outDir?: string }): Promise<string>;
 /** The bundle's entry: the current one, or a new build when the sources changed. */
 export declare function ensureBundle(): Promise<string>;
+/** string-width's source with its emoji checks behind a cheap one (its first frame skips a costly regex), or null when it reads otherwise. */
+export declare function stringWidthWithEmojiCheckWhenNeeded(source: string): string | null;

@@ -135,7 +135,7 @@ export async function buildBundle({ outDir = BUILD_DIR } = {}) {
     banner: {
       js: "import { createRequire as __ralphCreateRequire } from 'node:module'; const require = __ralphCreateRequire(import.meta.url);",
     },
-    plugins: [withoutReactDevtools, yogaWithoutFetch],
+    plugins: [withoutReactDevtools, yogaWithoutFetch, stringWidthEmojiCheckWhenNeeded],
   });
   mkdirSync(outDir, { recursive: true });
   let entry = '';
@@ -195,6 +195,45 @@ const yogaWithoutFetch = {
       const { readFile } = await import('node:fs/promises');
       const source = await readFile(args.path, 'utf8');
       return { contents: source.replace(YOGA_LOADER_SCOPE, `${YOGA_LOADER_SCOPE} var fetch = undefined;`), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * string-width (Ink's and the TUI's text widths) tests every grapheme of a non-ASCII string against
+ * `/^\p{RGI_Emoji}$/v`, a regular expression V8 takes 15–20 ms to compile on first use: the TUI's
+ * first frame (its borders and bullets are not ASCII) paid that. Every RGI emoji, and every other
+ * sequence string-width counts as a double-width emoji, holds a code point of one of the classes
+ * below; a grapheme with none is no emoji, so both checks are skipped for it, and the widths stay
+ * string-width's own (bundle.test.ts compares them). Should the text change, it is bundled as it is.
+ */
+const STRING_WIDTH_EMOJI_REGEX = 'const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;';
+const STRING_WIDTH_EMOJI_CHECK = 'if (rgiEmojiRegex.test(segment) || isDoubleWidthNonRgiEmojiSequence(segment)) {';
+const MAY_BE_EMOJI = String.raw`const mayBeEmojiRegex = /[\p{Extended_Pictographic}\p{Emoji_Presentation}\p{Regional_Indicator}\u{FE0F}\u{20E3}]/u;`;
+
+/**
+ * string-width's source with the emoji checks behind a cheap one, or null when it reads otherwise.
+ * @param {string} source
+ * @returns {string | null}
+ */
+export function stringWidthWithEmojiCheckWhenNeeded(source) {
+  if (!source.includes(STRING_WIDTH_EMOJI_REGEX) || !source.includes(STRING_WIDTH_EMOJI_CHECK)) return null;
+  return source
+    .replace(STRING_WIDTH_EMOJI_REGEX, `${STRING_WIDTH_EMOJI_REGEX}\n${MAY_BE_EMOJI}`)
+    .replace(
+      STRING_WIDTH_EMOJI_CHECK,
+      'if (mayBeEmojiRegex.test(segment) && (rgiEmojiRegex.test(segment) || isDoubleWidthNonRgiEmojiSequence(segment))) {',
+    );
+}
+
+/** @type {import('esbuild').Plugin} */
+const stringWidthEmojiCheckWhenNeeded = {
+  name: 'string-width-emoji-check-when-needed',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, async (args) => {
+      const { readFile } = await import('node:fs/promises');
+      const source = await readFile(args.path, 'utf8');
+      return { contents: stringWidthWithEmojiCheckWhenNeeded(source) ?? source, loader: 'js' };
     });
   },
 };

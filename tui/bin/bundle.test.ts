@@ -7,9 +7,9 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { buildBundle, freshBundle } from './bundle.js';
+import { buildBundle, freshBundle, stringWidthWithEmojiCheckWhenNeeded } from './bundle.js';
 
 const execFileAsync = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -50,6 +50,51 @@ test('the bundle runs the command line, and its manifest stamps the sources it w
   const entrySource = await readFile(entry, 'utf8');
   assert.ok(!entrySource.includes('react-reconciler'), 'the entry does not hold the TUI');
   assert.ok((await readdir(dir)).some((name) => name.startsWith('chunk-')));
+  // string-width as the bundle has it: its emoji checks behind the cheap one (as code, minified;
+  // bundle.js, bundled too, holds the same words in a string).
+  const outputs = await Promise.all(
+    (await readdir(dir)).filter((name) => name.endsWith('.js')).map((name) => readFile(path.join(dir, name), 'utf8')),
+  );
+  assert.ok(outputs.some((source) => source.includes('if(mayBeEmojiRegex.test(segment)&&(rgiEmojiRegex.test(segment)||')));
+});
+
+test('string-width with its emoji checks behind the cheap one measures every character and emoji as string-width does', async (t) => {
+  const installed = fileURLToPath(import.meta.resolve('string-width'));
+  const patched = stringWidthWithEmojiCheckWhenNeeded(await readFile(installed, 'utf8'));
+  assert.ok(patched, `the installed string-width (${installed}) reads as the bundle expects`);
+  // The patched module beside the bundle's outputs, importing string-width's own dependencies.
+  const dir = await mkdtemp(path.join(ROOT, 'tui', '.build-test-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'string-width.js');
+  const resolved = patched.replace(/from '([a-z-]+)';/g, (_, name: string) => `from '${import.meta.resolve(name)}';`);
+  await writeFile(file, resolved);
+  const { default: fast } = (await import(pathToFileURL(file).href)) as { default: (text: string) => number };
+  const { default: stringWidth } = await import('string-width');
+
+  const texts: string[] = [];
+  // Every code point of the Basic Multilingual Plane and of the emoji blocks.
+  for (const [from, to] of [
+    [0x80, 0xffff],
+    [0x1f000, 0x1faff],
+    [0xe0000, 0xe007f],
+  ] as const) {
+    for (let code = from; code <= to; code++) {
+      if (code >= 0xd800 && code <= 0xdfff) continue;
+      texts.push(String.fromCodePoint(code));
+    }
+  }
+  // Marks, variation selectors and skin tones after a letter, a digit and an emoji.
+  for (const [from, to] of [
+    [0x300, 0x36f],
+    [0x20d0, 0x20ff],
+    [0xfe00, 0xfe0f],
+    [0x1f3fb, 0x1f3ff],
+  ] as const) {
+    for (let code = from; code <= to; code++) for (const base of ['a', '1', '☺', '👍']) texts.push(base + String.fromCodePoint(code));
+  }
+  texts.push('● connected · 3 goals ─│╭╮ ▸ › … ✓ ✗ ⏎ ⠋', '👍🏽 👨‍👩‍👧 🏳️‍🌈 🏴󠁧󠁢󠁳󠁣󠁴󠁿 🇫🇷 #️⃣ 1⃣ ❤️ ❤ ☺️ ✌🏻 ⌚ ↔️', '中文 한국어 각 カタカナ ｶﾞ é é ิ क्ष');
+  const differ = texts.filter((text) => fast(text) !== stringWidth(text));
+  assert.deepEqual(differ.slice(0, 10), []);
 });
 
 test('a bundle is fresh until one of its inputs changes, disappears, or the manifest is unreadable', async (t) => {

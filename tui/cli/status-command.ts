@@ -45,7 +45,7 @@ export function spendRows(spend: SpendStatus): string[][] {
   ];
   if (spend.level !== 'ok' && spend.message)
     rows.push(['budget', `${spend.level === 'spent' ? 'used up' : 'nearly used up'}: ${spend.message}`]);
-  else if (Object.keys(budget).length === 0) rows.push(['budget', 'none (budget in ralph.config.ts)']);
+  else if (Object.keys(budget).length === 0) rows.push(['budget', 'none (set budget in ralph.config.ts)']);
   return rows;
 }
 

@@ -105,7 +105,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     words: ['goal', 'add'],
-    synopsis: 'goal add --title T [--spec-file F | --spec TEXT] [--queue] [--agent NAME]',
+    synopsis: 'goal add --title T [--spec-file F | --spec TEXT] [--queue] [--agent NAME] [--after ID[,ID…]] [--priority N]',
     summary: 'create a goal (a draft unless --queue) and print its id',
     options: {
       title: { type: 'string', value: 'T', help: "the goal's title" },
@@ -117,6 +117,16 @@ export const COMMANDS: readonly CommandSpec[] = [
         help: 'the agent that runs it: ralph, claude, codex, opencode, gemini (default: executor.agent in ralph.config.ts; see `ralph agents`)',
       },
       queue: { type: 'boolean', help: 'queue the goal right away' },
+      after: {
+        type: 'string',
+        value: 'ID[,ID…]',
+        help: 'start it only once these goals have landed, on top of their commits',
+      },
+      priority: {
+        type: 'string',
+        value: 'N',
+        help: 'higher starts first, -100 to 100 (default 0; a negative one as --priority=-5); equal ones start oldest first',
+      },
     },
     json: 'print the new goal as a JSON object',
     load: async () => (await import('./goal-commands.ts')).addGoal,

@@ -1,8 +1,20 @@
 /** `ralph goal add | list | show | queue | cancel | retry | pause`. */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BUILTIN_AGENTS, GOAL_STATES, isAgentName, type Goal, type GoalState, type InvalidGoal } from '../../protocol/index.ts';
-import type { RalphClient } from '../../protocol/client.ts';
+import {
+  BUILTIN_AGENTS,
+  ErrorCode,
+  GOAL_AFTER_MAX,
+  GOAL_PRIORITY_MAX,
+  GOAL_PRIORITY_MIN,
+  GOAL_STATES,
+  isAgentName,
+  type Goal,
+  type GoalState,
+  type InvalidGoal,
+} from '../../protocol/index.ts';
+import { RpcRequestError, type RalphClient } from '../../protocol/client.ts';
+import { blockersOf, describeBlocker } from '../../protocol/goal-order.ts';
 import { parseGoalId, type CommandContext, type CommandHandler } from './commands.ts';
 import { CliError, UsageError } from './errors.ts';
 import { formatAgo, formatDateTime, formatTable, note, paint, print, printJson, truncate } from './output.ts';
@@ -57,20 +69,60 @@ async function assertKnownAgent(client: RalphClient, agent: string): Promise<voi
   if (!names.includes(agent)) throw new UsageError(`unknown agent '${agent}' (agents: ${names.join(', ')})`, 'goal add');
 }
 
+/** --after as given: goal ids (`3`, `#3`) separated by commas, at most GOAL_AFTER_MAX; whether they exist is the daemon's to say. */
+function afterOption(context: CommandContext): number[] | undefined {
+  const after = context.options.after;
+  if (after === undefined) return undefined;
+  const ids = String(after)
+    .split(',')
+    .map((part) => part.trim());
+  const parsed = ids.map((part) => (/^#?[1-9]\d{0,9}$/.test(part) ? Number(part.replace('#', '')) : null));
+  if (ids.length === 0 || parsed.some((id) => id === null)) {
+    throw new UsageError(`--after '${oneLine(String(after))}' is not a list of goal ids (like 3 or 3,5)`, 'goal add');
+  }
+  if (parsed.length > GOAL_AFTER_MAX) throw new UsageError(`--after names more than ${GOAL_AFTER_MAX} goals`, 'goal add');
+  return parsed as number[];
+}
+
+/** --priority as given: an integer from GOAL_PRIORITY_MIN to GOAL_PRIORITY_MAX. */
+function priorityOption(context: CommandContext): number | undefined {
+  const priority = context.options.priority;
+  if (priority === undefined) return undefined;
+  const text = String(priority).trim();
+  const value = /^[+-]?\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= GOAL_PRIORITY_MIN && value <= GOAL_PRIORITY_MAX)) {
+    throw new UsageError(
+      `--priority '${oneLine(String(priority))}' is not an integer from ${GOAL_PRIORITY_MIN} to ${GOAL_PRIORITY_MAX}`,
+      'goal add',
+    );
+  }
+  return value;
+}
+
 export const addGoal: CommandHandler = async (context) => {
   const title = context.options.title;
   if (typeof title !== 'string' || title.trim() === '') throw new UsageError('goal add needs --title T', 'goal add');
   const agent = agentOption(context);
+  const after = afterOption(context);
+  const priority = priorityOption(context);
   const spec = await readSpec(context);
   const queue = context.options.queue === true;
   const { goal } = await withDaemon(context, async (client) => {
     if (agent !== undefined) await assertKnownAgent(client, agent);
-    return client.request('goal.create', {
-      title,
-      ...(spec === undefined ? {} : { spec }),
-      ...(agent === undefined ? {} : { agent }),
-      ...(queue ? { queue } : {}),
-    });
+    return client
+      .request('goal.create', {
+        title,
+        ...(spec === undefined ? {} : { spec }),
+        ...(agent === undefined ? {} : { agent }),
+        ...(queue ? { queue } : {}),
+        ...(after === undefined ? {} : { after }),
+        ...(priority === undefined ? {} : { priority }),
+      })
+      .catch((error: unknown) => {
+        // What the daemon refuses as a bad value (a goal --after names that does not exist, a cycle) is bad usage too.
+        if (error instanceof RpcRequestError && error.code === ErrorCode.InvalidParams) throw new UsageError(error.message);
+        throw error;
+      });
   });
   if (context.json) printJson(goal);
   else print(String(goal.id));
@@ -101,29 +153,65 @@ export function goalTable(goals: readonly Goal[], invalid: readonly InvalidGoal[
   const order = [...STATE_ORDER, ...GOAL_STATES.filter((state) => !STATE_ORDER.includes(state))];
   const withAgents = goals.some((goal) => goal.agent !== undefined);
   const agentCell = (cell: string) => (withAgents ? [cell] : []);
-  const rows: (string[] | null)[] = [['ID', 'STATE', ...agentCell('AGENT'), 'TITLE', 'UPDATED']];
+  const orderCells = goalOrderCells(goals);
+  const rows: (string[] | null)[] = [['ID', 'STATE', ...agentCell('AGENT'), ...orderCells.header, 'TITLE', 'UPDATED']];
   for (const state of order) {
     const group = goals.filter((goal) => goal.state === state).sort((a, b) => a.id - b.id);
     if (group.length === 0) continue;
     rows.push(null);
     for (const goal of group) {
-      rows.push([`#${goal.id}`, state, ...agentCell(goal.agent ?? ''), truncate(oneLine(goal.title), 60), formatAgo(goal.updatedAt, now)]);
+      rows.push([
+        `#${goal.id}`,
+        state,
+        ...agentCell(goal.agent ?? ''),
+        ...orderCells.of(goal),
+        truncate(oneLine(goal.title), 60),
+        formatAgo(goal.updatedAt, now),
+      ]);
     }
   }
   if (invalid.length > 0) {
     rows.push(null);
     for (const bad of [...invalid].sort((a, b) => a.id - b.id))
-      rows.push([`#${bad.id}`, 'invalid', ...agentCell(''), oneLine(`${bad.file}: ${bad.error}`), '']);
+      rows.push([`#${bad.id}`, 'invalid', ...agentCell(''), ...orderCells.header.map(() => ''), oneLine(`${bad.file}: ${bad.error}`), '']);
   }
   const [header, ...body] = formatTable(rows);
   return [paint('bold', header ?? ''), ...body];
 }
 
+/**
+ * The PRI column (when some goal has a priority) and the AFTER column (when some goal comes after
+ * others: `#3,#5`, and `waiting` while a queued goal is held by them).
+ */
+function goalOrderCells(goals: readonly Goal[]): { header: string[]; of: (goal: Goal) => string[] } {
+  const byId = new Map(goals.map((goal) => [goal.id, goal]));
+  const withPriority = goals.some((goal) => goal.priority !== undefined);
+  const withAfter = goals.some((goal) => (goal.after?.length ?? 0) > 0);
+  return {
+    header: [...(withPriority ? ['PRI'] : []), ...(withAfter ? ['AFTER'] : [])],
+    of: (goal) => {
+      const cells: string[] = [];
+      if (withPriority) cells.push(goal.priority === undefined ? '' : String(goal.priority));
+      if (withAfter) {
+        const after = (goal.after ?? []).map((id) => `#${id}`).join(',');
+        const held = goal.state === 'queued' && blockersOf(goal, (id) => byId.get(id)).length > 0;
+        cells.push(held ? `${after} waiting` : after);
+      }
+      return cells;
+    },
+  };
+}
+
 export const showGoal: CommandHandler = async (context) => {
   const id = parseGoalId(context.args[0]!, 'goal show');
-  const { goal } = await withDaemon(context, (client) => client.request('goal.get', { id }));
+  const { goal, others } = await withDaemon(context, async (client) => {
+    const { goal } = await client.request('goal.get', { id });
+    // What holds a goal that comes after others is read from them.
+    const others = goal.after?.length ? (await client.request('goal.list', {})).goals : [];
+    return { goal, others };
+  });
   if (context.json) printJson(goal);
-  else for (const line of goalDetails(goal)) print(line);
+  else for (const line of goalDetails(goal, others)) print(line);
 };
 
 function formatUsage(usage: Goal['usage']): string {
@@ -133,10 +221,17 @@ function formatUsage(usage: Goal['usage']): string {
   return `${usage.calls} calls, ${tokens}, ${cost}`;
 }
 
-export function goalDetails(goal: Goal): string[] {
+/** The goal's facts, spec and history; `others` (the other goals) say what holds a goal that comes after them. */
+export function goalDetails(goal: Goal, others: readonly Goal[] = []): string[] {
+  const byId = new Map(others.map((other) => [other.id, other]));
+  const after = (goal.after ?? []).map((id) => `#${id}`).join(', ');
+  const waiting = after && goal.state === 'queued' ? blockersOf(goal, (id) => byId.get(id)).map(describeBlocker) : [];
   const facts = formatTable([
     ['state', goal.state],
     ['agent', goal.agent ?? 'the default (executor.agent in ralph.config.ts)'],
+    ['priority', goal.priority === undefined ? '0 (the default)' : String(goal.priority)],
+    ...(after ? [['after', `${after} (it starts once they have landed, on top of them)`]] : []),
+    ...(waiting.length > 0 ? [['waiting', oneLine(waiting.join('; '))]] : []),
     ['created', formatDateTime(goal.createdAt)],
     ['updated', formatDateTime(goal.updatedAt)],
     ['attempts', String(goal.attempts.length)],

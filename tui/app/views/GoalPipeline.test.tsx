@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { render } from 'ink-testing-library';
 import type { Goal } from '../../../protocol/index.ts';
-import { makeGoal } from '../../../test/helpers/tui/fixtures.ts';
+import { makeGoal, makeSnapshot } from '../../../test/helpers/tui/fixtures.ts';
+import { initialViewState } from '../state/view-state.ts';
 import { GoalPipeline } from './GoalPipeline.tsx';
+import { goalMeta } from './pipeline-lines.ts';
 import { displayWidth } from './text.ts';
 
 function frameOf(goals: Goal[], { selectedId = null as number | null, width = 60, height = 20 } = {}): string[] {
@@ -82,4 +84,20 @@ test('titles with emoji, CJK and combining marks are cut to the pane, the state 
     assert.ok(displayWidth(line) <= 80, `fits 80 columns: ${line}`);
     assert.match(line, /… {2}queued$/, `the state is still there: ${line}`);
   }
+});
+
+test('a goal held by the goal it comes after shows "waits for #1" and its priority beside the title', () => {
+  const first = makeGoal(1, 'running', 'Build the base');
+  const second = { ...makeGoal(2, 'queued', 'Build on it'), after: [1], priority: 3 };
+  const state = initialViewState(makeSnapshot({ goals: [first, second] }), 'open');
+  const groups = [
+    { state: 'running' as const, goals: [first] },
+    { state: 'queued' as const, goals: [second] },
+  ];
+  const { lastFrame, unmount } = render(
+    <GoalPipeline groups={groups} invalid={[]} selectedId={2} width={70} height={10} metaOf={(goal) => goalMeta(goal, state, 50)} />,
+  );
+  const lines = (lastFrame() ?? '').split('\n').map((line) => line.trimEnd());
+  unmount();
+  assert.match(lines[3] ?? '', /^› #2 {2}Build on it +prio 3 · waits for #1 {2}queued$/);
 });

@@ -1,6 +1,7 @@
 /**
  * The goal pipeline: goals grouped by state, the selected one marked, scrolled to fit the height.
- * A row: `› #id  title  codex · it 3/50 · $0.12 ⚠  ⠙ running` (the goal's own agent, iteration, cost, a warning, the state).
+ * A row: `› #id  title  codex · it 3/50 · $0.12 ⚠  ⠙ running` (the goal's own agent, its priority and the goals
+ * it comes after, iteration, cost, a warning, the state).
  */
 import { useSpinner } from '@inkjs/ui';
 import { Box, Text } from 'ink';
@@ -91,7 +92,9 @@ function GoalRow({
   meta: GoalMeta | null;
 }) {
   const theme = useTheme();
-  const metaText = meta ? [meta.agent === null ? null : oneLine(meta.agent), meta.iteration, meta.usage].filter(Boolean).join(' · ') : '';
+  const metaText = meta
+    ? [meta.agent === null ? null : oneLine(meta.agent), meta.order, meta.iteration, meta.usage].filter(Boolean).join(' · ')
+    : '';
   return (
     <Box width={width}>
       <Box flexShrink={0}>

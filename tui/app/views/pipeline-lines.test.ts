@@ -96,3 +96,33 @@ describe('goal meta and detail', () => {
     assert.deepEqual(goalDetail(landed, withState([landed])), { tone: 'info', text: 'landed on main as 0123456789' });
   });
 });
+
+describe('goal order: priority and the goals a goal comes after', () => {
+  const withState = (goals: ReturnType<typeof makeGoal>[]) => initialViewState(makeSnapshot({ goals }), 'open');
+  const landed = (goal: ReturnType<typeof makeGoal>) => ({ ...goal, landed: { commit: 'abcdef0123', branch: 'main', at: goal.updatedAt } });
+
+  test('the row says "prio N" and "after #3", or "waits for #3" while a queued goal is held', () => {
+    const first = makeGoal(3, 'running');
+    const second = { ...makeGoal(4, 'queued'), after: [3], priority: 5 };
+    assert.equal(goalMeta(second, withState([first, second]), 50).order, 'prio 5 · waits for #3');
+    const done = landed(makeGoal(3, 'done'));
+    assert.equal(goalMeta(second, withState([done, second]), 50).order, 'prio 5 · after #3');
+    assert.equal(goalMeta({ ...second, state: 'running' }, withState([first, second]), 50).order, 'prio 5 · after #3');
+    assert.equal('order' in goalMeta(makeGoal(5, 'queued'), withState([]), 50), false, 'neither: nothing shown');
+  });
+
+  test('the detail line of a held goal says what holds it: info while it waits, a warning when it never will start by itself', () => {
+    const first = makeGoal(3, 'done');
+    const second = { ...makeGoal(4, 'queued'), after: [3] };
+    assert.deepEqual(goalDetail(second, withState([first, second])), {
+      tone: 'info',
+      text: 'waiting: #3 (done, not landed yet) has not landed',
+    });
+    const cancelled = makeGoal(3, 'cancelled');
+    assert.deepEqual(goalDetail(second, withState([cancelled, second])), {
+      tone: 'warning',
+      text: 'waiting: #3 was cancelled and will never land (take it out of after, or cancel this goal)',
+    });
+    assert.equal(goalDetail(second, withState([landed(first), second])), null, 'landed: nothing holds it');
+  });
+});

@@ -3,6 +3,8 @@
  * the height: pure, so scrolling is tested without rendering.
  */
 import type { Goal, InvalidGoal } from '../../../protocol/index.ts';
+import { isOpen } from '../../../protocol/index.ts';
+import { blockersOf, describeAfter, describeBlockers } from '../../../protocol/goal-order.ts';
 import { runningIteration } from '../state/progress-state.ts';
 import type { GoalGroup, ViewState } from '../state/view-state.ts';
 import { formatCost, shortCount } from './format.ts';
@@ -64,6 +66,8 @@ export function scrollWindow(total: number, focus: number, height: number): Scro
 export interface GoalMeta {
   /** The agent backend the goal names ("codex"); null when it runs with the config's default. */
   agent: string | null;
+  /** Its priority and the goals it comes after ("prio 5 · after #3", "waits for #3" while they hold it); absent when it has neither. */
+  order?: string;
   /** "it 3/50" */
   iteration: string | null;
   /** "$0.12" or "12k tok" */
@@ -86,7 +90,23 @@ export function goalMeta(goal: Goal, state: ViewState, iterationLimit: number | 
       : cost && usage.costUsd !== null && usage.costUsd > 0
         ? cost
         : `${shortCount(usage.inputTokens + usage.outputTokens)} tok`;
-  return { agent: goal.agent ?? null, iteration, usage: usageText, warning: state.warnings.has(goal.id) };
+  const order = goalOrder(goal, state);
+  return { agent: goal.agent ?? null, ...(order ? { order } : {}), iteration, usage: usageText, warning: state.warnings.has(goal.id) };
+}
+
+/** "prio 5", "after #3, #4", or "waits for #3" while a queued goal is held by goals that have not landed. */
+function goalOrder(goal: Goal, state: ViewState): string | null {
+  const parts: string[] = [];
+  if (goal.priority !== undefined) parts.push(`prio ${goal.priority}`);
+  const blockers = goal.state === 'queued' ? blockersOf(goal, (id) => state.goals.get(id)) : [];
+  if (blockers.length > 0) {
+    const ids = blockers.flatMap((blocker) => (blocker.kind === 'cycle' ? [] : [`#${blocker.id}`]));
+    parts.push(ids.length > 0 ? `waits for ${ids.join(', ')}` : 'waits: a cycle');
+  } else {
+    const after = describeAfter(goal);
+    if (after) parts.push(after);
+  }
+  return parts.length > 0 ? parts.join(' · ') : null;
 }
 
 /**
@@ -102,7 +122,7 @@ export function goalDetail(goal: Goal, state: ViewState): { tone: 'warning' | 'e
   }
   if (goal.state === 'waiting') {
     const open = [...state.inbox.questions.values()].find(
-      (question) => 'goalId' in question.from && question.from.goalId === goal.id && !question.answer,
+      (question) => 'goalId' in question.from && question.from.goalId === goal.id && isOpen(question),
     );
     return {
       tone: 'warning',
@@ -111,6 +131,12 @@ export function goalDetail(goal: Goal, state: ViewState): { tone: 'warning' | 'e
   }
   const attempt = goal.attempts.at(-1);
   if (goal.state === 'stuck' && attempt?.reason) return { tone: 'error', text: `stuck: ${oneLine(attempt.reason)}` };
+  // A queued goal held by the goals it comes after: waiting for one that will land is the plan; one that never will needs a person.
+  const blockers = goal.state === 'queued' ? blockersOf(goal, (id) => state.goals.get(id)) : [];
+  if (blockers.length > 0) {
+    const stalled = blockers.some((blocker) => blocker.kind !== 'waiting');
+    return { tone: stalled ? 'warning' : 'info', text: oneLine(describeBlockers(blockers) ?? '') };
+  }
   if (goal.landed) return { tone: 'info', text: `landed on ${oneLine(goal.landed.branch)} as ${goal.landed.commit.slice(0, 10)}` };
   if (goal.state === 'done' && goal.branch)
     return { tone: 'info', text: `done on ${oneLine(goal.branch)}: land it to bring it onto your branch` };

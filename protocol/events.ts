@@ -168,6 +168,8 @@ export const Events = {
   'question.asked': defineEvent('question.asked', z.object({ question: Question })),
   /** A question was answered (the first answer; later ones are refused). */
   'question.answered': defineEvent('question.answered', z.object({ question: Question })),
+  /** A question was withdrawn unanswered: its asker no longer waits (its goal was cancelled). */
+  'question.withdrawn': defineEvent('question.withdrawn', z.object({ question: Question })),
   /** A goal became done, stuck or waiting, or landed, or a budget stopped work: every attached terminal alerts its user. */
   notification: defineEvent('notification', Notification),
   'daemon.stopping': defineEvent('daemon.stopping', z.object({ reason: z.string() })),

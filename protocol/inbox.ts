@@ -1,7 +1,8 @@
 /**
  * The inbox: questions agents ask a person (a goal's executor through `ask_human`, a research run,
  * the chat), one file each in `.ralph/questions/<id>.json`, answered from any client. The first
- * answer wins; a question keeps its answer (who gave it and when) once it has one.
+ * answer wins; a question keeps its answer (who gave it and when) once it has one. A question whose
+ * asker no longer waits (its goal was cancelled) is withdrawn: closed, unanswered, saying why.
  */
 import { z } from 'zod';
 import { GoalId, IsoTime } from './goal.ts';
@@ -52,6 +53,8 @@ export const Question = boundedJson(
       .max(QUESTION_OPTIONS_MAX)
       .optional(),
     answer: QuestionAnswer.optional(),
+    /** Set when the asker no longer waits for an answer (its goal was cancelled or ended): closed unanswered. */
+    withdrawn: z.object({ at: IsoTime, reason: maxUnits(z.string(), QUESTION_MAX) }).optional(),
   }),
   QUESTION_BOUNDS,
 );
@@ -61,8 +64,9 @@ export type Question = z.infer<typeof Question>;
 export const InvalidQuestion = z.object({ file: z.string(), error: z.string() });
 export type InvalidQuestion = z.infer<typeof InvalidQuestion>;
 
+/** Neither answered nor withdrawn: someone should answer it. */
 export function isOpen(question: Question): boolean {
-  return question.answer === undefined;
+  return question.answer === undefined && question.withdrawn === undefined;
 }
 
 /** Who asked, in a few words: `goal #3 (iteration 2)`, `research r-…`, `chat 2026-11-26-1`. */

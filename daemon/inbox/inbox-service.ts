@@ -9,8 +9,8 @@
  * its name. Anything else is reported (the daemon's log, `inbox.list`'s `invalid`), never read
  * again, never answered and never written over: a new question takes an id past every file's.
  *
- * Publishes `question.asked` and `question.answered`; what an answer means for the asker (a goal
- * goes back to the queue) is the asker's, following those events.
+ * Publishes `question.asked`, `question.answered` and `question.withdrawn`; what an answer means for
+ * the asker (a goal goes back to the queue) is the asker's, following those events.
  */
 import { lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -144,6 +144,11 @@ export class InboxService {
         if (invalid) throw new ConflictError(`question ${id} cannot be answered: its file ${invalid.file} is not read (${invalid.error})`);
         throw new NotFoundError(`no question ${id}`);
       }
+      if (current.withdrawn) {
+        throw new ConflictError(`question ${id} was withdrawn at ${current.withdrawn.at}: ${current.withdrawn.reason}`, {
+          withdrawn: current.withdrawn,
+        });
+      }
       if (current.answer) {
         throw new ConflictError(
           `question ${id} was already answered by ${current.answer.by} at ${current.answer.at}: the first answer stands`,
@@ -159,6 +164,23 @@ export class InboxService {
       this.options.log(`inbox: question ${id} answered by ${by}`);
       this.options.bus.publish('question.answered', { question: answered }, cause);
       return answered;
+    });
+  }
+
+  /**
+   * Closes an open question unanswered, saying why (its asker no longer waits); one answered or
+   * withdrawn already is left as it is. Returns the question as it is now, undefined when there is none.
+   */
+  withdraw(id: number, reason: string, cause?: Cause): Promise<Question | undefined> {
+    return this.queue.run(id, async () => {
+      const current = this.questions.get(id);
+      if (!current || !isOpen(current) || this.unwritable) return current;
+      const withdrawn = Question.parse(this.redact({ ...current, withdrawn: { at: this.now().toISOString(), reason } }));
+      await this.write(withdrawn);
+      this.questions.set(id, withdrawn);
+      this.options.log(`inbox: question ${id} withdrawn: ${reason}`);
+      this.options.bus.publish('question.withdrawn', { question: withdrawn }, cause);
+      return withdrawn;
     });
   }
 

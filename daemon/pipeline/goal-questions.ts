@@ -6,8 +6,11 @@
  * It follows the event stream, like the pipeline: `question.answered` (from any client), and a goal
  * that enters `waiting` (an answer may come before the goal has moved). At start it looks at every
  * goal `waiting`: one whose answer was written just before the daemon was killed is queued now.
+ *
+ * A goal that ends without its answer (cancelled while it waits, or done, or removed) no longer
+ * waits for one: its open questions are withdrawn, so the inbox holds only what someone waits on.
  */
-import { oneLine, type EventEnvelope, type Question } from '../../protocol/index.ts';
+import { isFinal, isOpen, oneLine, type EventEnvelope, type Question } from '../../protocol/index.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { InboxService } from '../inbox/inbox-service.ts';
 import type { Log } from '../log.ts';
@@ -20,7 +23,7 @@ type Cause = EventEnvelope['cause'];
 export interface GoalQuestionsOptions {
   bus: EventBus;
   store: GoalStore;
-  inbox: Pick<InboxService, 'ofGoal'>;
+  inbox: Pick<InboxService, 'ofGoal' | 'withdraw'>;
   log: Log;
 }
 
@@ -43,9 +46,28 @@ export class GoalQuestions {
         if ('goalId' in question.from) void this.answered(question.from.goalId, question, envelope.cause);
       } else if (envelope.type === 'goal.updated' && envelope.data.goal.state === 'waiting') {
         void this.resumeIfAnswered(envelope.data.goal.id);
+      } else if (envelope.type === 'goal.updated' && isFinal(envelope.data.goal.state)) {
+        void this.withdrawOpen(envelope.data.goal.id, `goal #${envelope.data.goal.id} is ${envelope.data.goal.state}`, envelope.cause);
+      } else if (envelope.type === 'goal.removed') {
+        void this.withdrawOpen(envelope.data.id, `goal #${envelope.data.id} was removed`, envelope.cause);
       }
     });
-    for (const goal of this.options.store.list()) if (goal.state === 'waiting') void this.resumeIfAnswered(goal.id);
+    for (const goal of this.options.store.list()) {
+      if (goal.state === 'waiting') void this.resumeIfAnswered(goal.id);
+      else if (isFinal(goal.state)) void this.withdrawOpen(goal.id, `goal #${goal.id} is ${goal.state}`, undefined);
+    }
+  }
+
+  /** The goal no longer waits for an answer: its open questions are withdrawn. */
+  private withdrawOpen(goalId: number, reason: string, cause: Cause): Promise<void> {
+    return this.queue.run(goalId, async () => {
+      const open = this.options.inbox.ofGoal(goalId).filter((question) => isOpen(question));
+      for (const question of open) {
+        await this.options.inbox.withdraw(question.id, reason, cause).catch((error: unknown) => {
+          this.options.log(`inbox: could not withdraw question ${question.id}: ${(error as Error).message}`);
+        });
+      }
+    });
   }
 
   /** Resolves once what was started so far has ended. */

@@ -195,3 +195,26 @@ test('a hostile question file is reported and the daemon serves on', async (t) =
   assert.match(run.stdout, /Fine\?/);
   assert.equal((await client.request('daemon.status', {})).daemon.pid, process.pid, 'the daemon serves on');
 });
+
+test('a waiting goal cancelled: its question is withdrawn, out of the inbox, and an answer to it is refused', async (t) => {
+  const { repo, worktreesRoot, server, env } = await setup(t);
+  const { connect } = await startTestDaemon(t, repo, { env, worktreesRoot, configWatch: false, pipeline: { paused: false } });
+  const client = await connect('inbox-test');
+  server.script(ASK);
+  const { goal } = await client.request('goal.create', { title: 'Write hello.txt', queue: true });
+  await waitFor(async () => (await client.request('goal.get', { id: goal.id })).goal.state === 'waiting', {
+    message: 'the goal to wait for an answer',
+  });
+  assert.equal((await client.request('inbox.list', {})).questions.length, 1);
+  await client.request('goal.cancel', { id: goal.id });
+  await waitFor(async () => (await client.request('inbox.list', {})).questions.length === 0, {
+    message: 'the question to leave the inbox',
+  });
+  const [withdrawn] = (await client.request('inbox.list', { all: true })).questions;
+  assert.equal(withdrawn?.withdrawn?.reason, `goal #${goal.id} is cancelled`);
+  failedWith(
+    await ralph(['answer', '1', 'hello', '--repo', repo], { env: cliEnv() }),
+    1,
+    /question 1 was withdrawn at .*: goal #\d+ is cancelled/,
+  );
+});

@@ -144,6 +144,7 @@ function answerQuestion(
   const question = current().inbox.questions.get(questionId);
   if (!question) return failed(`question ${questionId} is no longer there`);
   if (question.answer) return info(`question ${questionId} was answered by ${question.answer.by}`);
+  if (question.withdrawn) return info(`question ${questionId} was withdrawn: ${question.withdrawn.reason}`);
   const outcome = editor.edit({ text: answerTemplate(question), fileName: `question-${questionId}-answer.md` });
   if (outcome.kind === 'failed') return failed(outcome.message);
   const text = outcome.kind === 'edited' ? answerFromFile(outcome.text) : null;

@@ -145,6 +145,7 @@ function inboxIntents(state: ViewState, globalAction: ActionName | undefined, in
     const question = pickedQuestion(state.inbox);
     if (!question) return [notice('no open questions')];
     if (question.answer) return [notice(`question ${question.id} was answered by ${question.answer.by}`)];
+    if (question.withdrawn) return [notice(`question ${question.id} was withdrawn: ${question.withdrawn.reason}`)];
     return [command({ kind: 'answer-question', questionId: question.id })];
   }
   return [];

@@ -21,7 +21,7 @@ describe('the inbox', () => {
 
   test('an answer from another terminal shows the question answered, kept in place; the count drops', () => {
     let inbox = inboxFromSnapshot([question(1, '2026-01-01T00:01:00.000Z'), question(2, '2026-01-01T00:02:00.000Z')]);
-    inbox = reduceInbox(inbox, { kind: 'answered', question: question(1, '2026-01-01T00:01:00.000Z', ANSWER) });
+    inbox = reduceInbox(inbox, { kind: 'closed', question: question(1, '2026-01-01T00:01:00.000Z', ANSWER) });
     assert.equal(openCount(inbox), 1);
     assert.equal(pickedQuestion(inbox)?.answer?.text, 'yes', 'the picked question stays picked, answered');
     assert.deepEqual(

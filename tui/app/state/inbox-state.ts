@@ -1,6 +1,6 @@
 /**
- * The inbox as the TUI shows it: the open questions, oldest first, and those answered while this
- * terminal watched (another terminal's answer shows as answered, live, rather than vanishing), and
+ * The inbox as the TUI shows it: the open questions, oldest first, and those answered (or withdrawn)
+ * while this terminal watched (another terminal's answer shows as answered, live, rather than vanishing), and
  * which one is picked in the inbox overlay. Pure: `reduceInbox` is the only way it changes.
  */
 import { byAge, isOpen, type Question } from '../../../protocol/index.ts';
@@ -15,7 +15,8 @@ export interface InboxView {
 export type InboxAction =
   | { kind: 'snapshot'; questions: readonly Question[] }
   | { kind: 'asked'; question: Question }
-  | { kind: 'answered'; question: Question }
+  /** Answered or withdrawn. */
+  | { kind: 'closed'; question: Question }
   | { kind: 'pick'; direction: 'next' | 'previous' };
 
 export function inboxFromSnapshot(questions: readonly Question[], previous?: InboxView): InboxView {
@@ -31,10 +32,10 @@ export function reduceInbox(state: InboxView, action: InboxAction): InboxView {
       return withPick({ ...state, questions });
     }
     case 'asked':
-    case 'answered': {
+    case 'closed': {
       const current = state.questions.get(action.question.id);
       // An answer is final: an `asked` replayed after it does not reopen the question.
-      if (current?.answer && !action.question.answer) return state;
+      if (current && !isOpen(current) && isOpen(action.question)) return state;
       return withPick({ ...state, questions: new Map(state.questions).set(action.question.id, action.question) });
     }
     case 'pick': {

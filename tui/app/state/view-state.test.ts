@@ -216,6 +216,15 @@ describe('events', () => {
           answer: { text: 'a', at: '2025-01-01T00:00:01.000Z', by: 'tui' },
         },
       }),
+      'question.withdrawn': event(11, 'question.withdrawn', {
+        question: {
+          id: 1,
+          createdAt: '2025-01-01T00:00:00.000Z',
+          from: { goalId: 1, iteration: 1 },
+          question: 'q?',
+          withdrawn: { at: '2025-01-01T00:00:01.000Z', reason: 'goal #1 is cancelled' },
+        },
+      }),
       notification: event(11, 'notification', { kind: 'done', goalId: 1, title: '#1 done: t', body: '', bell: true, desktop: true }),
       'chat.message': event(11, 'chat.message', { message: chatMessage }),
       'chat.delta': event(11, 'chat.delta', { session: 's', messageId: 'm', partId: 'p', delta: 'x' }),

@@ -278,7 +278,8 @@ function applyEvent(state: ViewState, event: EventEnvelope): ViewState {
     case 'question.asked':
       return withInbox(state, { kind: 'asked', question: event.data.question });
     case 'question.answered':
-      return withInbox(state, { kind: 'answered', question: event.data.question });
+    case 'question.withdrawn':
+      return withInbox(state, { kind: 'closed', question: event.data.question });
     case 'notification':
       return state; // nothing to draw: the terminal alerts (run.tsx), the goal's own event shows its state
     case 'pipeline.changed':

@@ -24,8 +24,9 @@ export function inboxRows(inbox: InboxView, width: number, maxListRows: number):
 function listRow(question: Question, picked: boolean, width: number): Row {
   const marker = picked ? '› ' : '  ';
   const head = `${marker}${question.id}  ${describeAsker(question.from)}  `;
-  if (question.answer) {
-    const text = truncate(`answered by ${oneLine(question.answer.by)}: ${oneLine(question.question)}`, Math.max(1, width - head.length));
+  if (question.answer || question.withdrawn) {
+    const closed = question.answer ? `answered by ${oneLine(question.answer.by)}` : 'withdrawn';
+    const text = truncate(`${closed}: ${oneLine(question.question)}`, Math.max(1, width - head.length));
     return [
       { text: head, style: { dim: true, bold: picked } },
       { text, style: { dim: true } },
@@ -45,5 +46,6 @@ function detailRows(question: Question, width: number): Row[] {
     rows.push([{ text: `answered by ${oneLine(question.answer.by)} at ${question.answer.at}:`, style: { color: 'success' } }]);
     rows.push(...wrapText(question.answer.text, width, { dim: true }));
   }
+  if (question.withdrawn) rows.push([{ text: `withdrawn: ${oneLine(question.withdrawn.reason)}`, style: { dim: true } }]);
   return rows;
 }

@@ -21,7 +21,7 @@ import { acquireDaemonLock, type DaemonLock } from './lock.ts';
 import { ConflictWatch } from './pipeline/conflict-watch.ts';
 import { GoalQuestions } from './pipeline/goal-questions.ts';
 import { InboxService } from './inbox/inbox-service.ts';
-import { LandService } from './pipeline/land-service.ts';
+import { LandService, landingHoldFromEnv } from './pipeline/land-service.ts';
 import { Pipeline, type PipelineTuning } from './pipeline/pipeline.ts';
 import { checkRalphDir, ralphPaths, type RalphPaths } from './paths.ts';
 import { desktopNotifier, NotifyService } from './notify/notify-service.ts';
@@ -461,8 +461,9 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
     worktreesRoot: options.worktreesRoot,
     isRunning: (id) => pipeline.isRunning(id),
     secrets,
+    hold: landingHoldFromEnv(env),
   });
-  landing.start();
+  void landing.start();
   undo.push(() => landing.close());
   const conflictWatch = new ConflictWatch({ repoRoot, store, bus, log, worktreesRoot: options.worktreesRoot });
   conflictWatch.start();

@@ -10,5 +10,6 @@ export * from './discovery.ts';
 export * from './chat.ts';
 export * from './research.ts';
 export * from './inbox.ts';
+export * from './landing.ts';
 export * from './text.ts';
 export * from './progress.ts';

@@ -24,6 +24,7 @@ import { ClientInfo, ClientSettings, EventEnvelope, LogEntry } from './events.ts
 import { ChatMessage, ChatState, ModelInfo, ProviderSettings } from './chat.ts';
 import { ProgressUnit, ResearchRun } from './research.ts';
 import { ANSWER_MAX, InvalidQuestion, Question, QuestionId } from './inbox.ts';
+import { LandingState } from './landing.ts';
 import { PipelineStatus, SpendStatus } from './budget.ts';
 
 function defineMethod<const M extends string, P extends z.ZodType, R extends z.ZodType>(method: M, params: P, result: R) {
@@ -65,6 +66,8 @@ export const Snapshot = z.object({
   settings: ClientSettings,
   /** The open questions, oldest first: a terminal attached late shows the same inbox. */
   questions: z.array(Question).default([]),
+  /** The landing queue and each done goal's landability (`landing.changed` brings changes). */
+  landing: LandingState.optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
@@ -250,8 +253,13 @@ export const Methods = {
     z.object({ limit: z.int().positive().max(200).optional() }).default({}),
     z.object({ runs: z.array(ResearchRun) }),
   ),
-  /** Lands a done goal: rebase onto the current branch, check, one commit `Goal #<id>: <title>`. */
+  /**
+   * Lands a done goal: it joins the landing queue and, at its turn, is rebased onto the current
+   * branch, checked, and made one commit `Goal #<id>: <title>`; answered once it has landed (or was refused).
+   */
   'goal.land': defineMethod('goal.land', ById, z.object({ goal: Goal, commit: z.string(), files: z.array(z.string()) })),
+  /** The landing queue, in order, and each done goal's landability. */
+  'land.status': defineMethod('land.status', Empty, LandingState),
   'pipeline.pause': defineMethod('pipeline.pause', Empty, z.object({ paused: z.boolean() })),
   'pipeline.resume': defineMethod('pipeline.resume', Empty, z.object({ paused: z.boolean() })),
   'models.list': defineMethod('models.list', Empty, z.object({ models: z.array(ModelInfo), provider: ProviderSettings })),

@@ -34,6 +34,7 @@ import {
   status,
   type GitEnv,
 } from '../git/git.ts';
+import { backupGoalHead, listBackups } from './backup-refs.ts';
 import type { GoalWorkspace } from './workspace.ts';
 
 /** The trailer of a landing commit: which goal it holds. */
@@ -82,6 +83,8 @@ export interface LandGoalOptions {
   workspace: GoalWorkspace;
   /** The goal's check, run in the worktree on the rebased branch; landing refuses when it fails. */
   check?: (cwd: string) => Promise<CheckResult>;
+  /** Called as the landing reaches each step (the landing queue shows it; a test may stop there). */
+  onStep?: (step: 'rebase' | 'check' | 'commit') => Promise<void>;
 }
 
 export interface LandResult {
@@ -93,7 +96,7 @@ export interface LandResult {
   files: string[];
 }
 
-interface LandingTarget {
+export interface LandingTarget {
   branch: string;
   head: string;
 }
@@ -113,7 +116,7 @@ export async function landGoal(options: LandGoalOptions): Promise<LandResult> {
   const repoRoot = await repositoryRoot(options.repoRoot, env);
 
   const target = await landingTarget(repoRoot, goalId, env);
-  await abortInterruptedRebase(workspace);
+  await recoverInterruptedRebase(workspace);
   const uncommitted = await workspace.uncommittedFiles();
   if (uncommitted.length > 0) {
     throw new LandingRefusedError(
@@ -132,9 +135,13 @@ export async function landGoal(options: LandGoalOptions): Promise<LandResult> {
   if (goalFiles.length === 0) throw new LandingRefusedError(goalId, 'nothing-to-land', `its branch ${workspace.branch} changes nothing`);
   await refuseUncommittedChanges(repoRoot, goalId, target.head, goalHead, goalFiles, env);
 
-  if (fork !== target.head) await rebaseOnto(workspace, target, goalId);
+  await options.onStep?.('rebase');
+  if (fork !== target.head) await rebaseGoalBranch(workspace, target, goalId);
 
+  await options.onStep?.('check');
   if (options.check) await runCheck(options.check, workspace.path, goalId);
+
+  await options.onStep?.('commit');
 
   const rebasedHead = await workspace.head();
   const changes = await treeChanges(workspace.path, target.head, rebasedHead, env);
@@ -164,7 +171,7 @@ export async function landGoal(options: LandGoalOptions): Promise<LandResult> {
 }
 
 /** The developer's branch and its head, or a refusal when there is no branch to land on safely. */
-async function landingTarget(repoRoot: string, goalId: number, env: GitEnv): Promise<LandingTarget> {
+export async function landingTarget(repoRoot: string, goalId: number, env: GitEnv): Promise<LandingTarget> {
   const operation = await inProgressOperation(repoRoot, env);
   if (operation) {
     throw new LandingRefusedError(
@@ -182,11 +189,38 @@ async function landingTarget(repoRoot: string, goalId: number, env: GitEnv): Pro
   return { branch, head };
 }
 
-/** A landing that died mid-rebase leaves the worktree rebasing; the harness owns it, so it is undone. */
-async function abortInterruptedRebase(workspace: GoalWorkspace): Promise<void> {
-  if ((await inProgressOperation(workspace.path, workspace.env)) === 'rebase') {
-    await git(workspace.path, ['rebase', '--abort'], { env: workspace.env });
+/**
+ * A landing (or a background rebase) that died mid-rebase leaves the worktree rebasing; the
+ * harness owns it, so it is undone, and the branch is put back where the rebase found it (git's
+ * own ORIG_HEAD of the rebase, else the goal's latest backup ref) should the abort leave it
+ * elsewhere. Returns whether there was one.
+ */
+export async function recoverInterruptedRebase(
+  worktree: Pick<GoalWorkspace, 'path' | 'branch' | 'repoRoot' | 'goalId' | 'env'>,
+): Promise<boolean> {
+  const { env, path: cwd, branch } = worktree;
+  if ((await inProgressOperation(cwd, env)) !== 'rebase') return false;
+  const origHead = await readOrigHead(cwd, env);
+  await gitRun(cwd, ['rebase', '--abort'], { env });
+  const restoreTo = origHead ?? (await listBackups(worktree.repoRoot, worktree.goalId, env)).at(-1)?.commit ?? null;
+  if (!restoreTo) return true;
+  if ((await currentBranch(cwd, env)) === branch) {
+    if ((await resolveCommit(cwd, 'HEAD', env)) !== restoreTo) await git(cwd, ['reset', '--quiet', '--hard', restoreTo], { env });
+  } else {
+    // The abort could not put HEAD back on the branch: the branch is moved to the backup and checked out.
+    await git(cwd, ['checkout', '--quiet', '--force', '-B', branch, restoreTo], { env });
   }
+  return true;
+}
+
+/** The branch head a rebase in progress started from (`rebase-merge/orig-head` or `rebase-apply/orig-head`). */
+async function readOrigHead(cwd: string, env: GitEnv): Promise<string | null> {
+  for (const dir of ['rebase-merge', 'rebase-apply']) {
+    const file = await gitPath(cwd, `${dir}/orig-head`, env);
+    const text = (await readFile(file, 'utf8').catch(() => '')).trim();
+    if (/^[0-9a-f]{40,64}$/.test(text)) return text;
+  }
+  return null;
 }
 
 async function mergeBase(cwd: string, a: string, b: string, env: GitEnv): Promise<string | null> {
@@ -310,8 +344,12 @@ export async function repairIndexAfterLanding(repoRoot: string, commit: string, 
   return stale;
 }
 
-/** Rebases the goal's branch in its worktree; on a conflict, aborts (the branch is as before) and refuses. */
-async function rebaseOnto(workspace: GoalWorkspace, target: LandingTarget, goalId: number): Promise<void> {
+/**
+ * Rebases the goal's branch onto the target's head in its worktree, after keeping its head as a
+ * backup ref; on a conflict, aborts (the branch is as before) and refuses naming the files.
+ */
+export async function rebaseGoalBranch(workspace: GoalWorkspace, target: LandingTarget, goalId: number): Promise<void> {
+  await backupGoalHead(workspace.repoRoot, goalId, await workspace.head(), workspace.env);
   const env = await harnessCommitEnv(workspace.path, workspace.env);
   const result = await gitRun(workspace.path, [...HARNESS_COMMIT_CONFIG, 'rebase', '--quiet', '--no-autosquash', target.head], { env });
   if (result.exitCode === 0) return;

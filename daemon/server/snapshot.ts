@@ -18,6 +18,7 @@ export function buildSnapshot(services: DaemonServices): Snapshot {
     spend: services.spend(),
     settings: clientSettings(services.config),
     questions: services.inbox.openQuestions(),
+    landing: services.landing.state(),
   };
 }
 

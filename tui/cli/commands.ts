@@ -159,6 +159,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./land-command.ts')).landGoalCommand,
   },
   {
+    words: ['land', 'status'],
+    synopsis: 'land status',
+    summary: "the landing queue in order, and each done goal's landability (landable, needs rebase, conflicts, check failing)",
+    json: 'print {queue, goals} as the daemon keeps them',
+    load: async () => (await import('./land-command.ts')).landStatusCommand,
+  },
+  {
     words: ['pipeline', 'status'],
     synopsis: 'pipeline status',
     summary: 'whether the goal pipeline is paused, the goals running and the queue',
@@ -241,6 +248,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 function defaultSubcommand(group: string, values: OptionValues): string | undefined {
   if (group === 'daemon') return values.foreground ? 'start' : 'status';
   if (group === 'pipeline') return 'status';
+  if (group === 'land') return 'status';
   return undefined;
 }
 

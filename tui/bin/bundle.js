@@ -204,12 +204,15 @@ const yogaWithoutFetch = {
  * `/^\p{RGI_Emoji}$/v`, a regular expression V8 takes 15–20 ms to compile on first use: the TUI's
  * first frame (its borders and bullets are not ASCII) paid that. Every RGI emoji, and every other
  * sequence string-width counts as a double-width emoji, holds a code point of one of the classes
- * below; a grapheme with none is no emoji, so both checks are skipped for it, and the widths stay
- * string-width's own (bundle.test.ts compares them). Should the text change, it is bundled as it is.
+ * below; a grapheme with none is no emoji, so both checks are skipped for it. A grapheme of one
+ * code point (⏸, ✔) is an RGI emoji when it is presented as one by default, which a simple
+ * regular expression tells. The widths stay string-width's own (bundle.test.ts compares them for
+ * every code point). Should the text change, it is bundled as it is.
  */
 const STRING_WIDTH_EMOJI_REGEX = 'const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;';
 const STRING_WIDTH_EMOJI_CHECK = 'if (rgiEmojiRegex.test(segment) || isDoubleWidthNonRgiEmojiSequence(segment)) {';
-const MAY_BE_EMOJI = String.raw`const mayBeEmojiRegex = /[\p{Extended_Pictographic}\p{Emoji_Presentation}\p{Regional_Indicator}\u{FE0F}\u{20E3}]/u;`;
+const MAY_BE_EMOJI = String.raw`const mayBeEmojiRegex = /[\p{Extended_Pictographic}\p{Emoji_Presentation}\p{Regional_Indicator}\u{FE0F}\u{20E3}]/u;
+const singleEmojiRegex = /^(?!\p{Regional_Indicator})\p{Emoji_Presentation}$/u;`;
 
 /**
  * string-width's source with the emoji checks behind a cheap one, or null when it reads otherwise.
@@ -222,7 +225,7 @@ export function stringWidthWithEmojiCheckWhenNeeded(source) {
     .replace(STRING_WIDTH_EMOJI_REGEX, `${STRING_WIDTH_EMOJI_REGEX}\n${MAY_BE_EMOJI}`)
     .replace(
       STRING_WIDTH_EMOJI_CHECK,
-      'if (mayBeEmojiRegex.test(segment) && (rgiEmojiRegex.test(segment) || isDoubleWidthNonRgiEmojiSequence(segment))) {',
+      'if (mayBeEmojiRegex.test(segment) && (segment.length === 1 || (segment.length === 2 && segment.codePointAt(0) > 0xffff) ? singleEmojiRegex.test(segment) : rgiEmojiRegex.test(segment) || isDoubleWidthNonRgiEmojiSequence(segment))) {',
     );
 }
 

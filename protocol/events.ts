@@ -11,6 +11,7 @@ import { boundedJson, FREE_JSON_BOUNDS, maxUnits } from './limits.ts';
 import { ChatMessage, ChatPart, ProviderSettings } from './chat.ts';
 import { ResearchRun } from './research.ts';
 import { Question } from './inbox.ts';
+import { LandingState } from './landing.ts';
 import { PipelineStatus, SpendStatus } from './budget.ts';
 
 export const EVENT_METHOD = 'event';
@@ -164,6 +165,8 @@ export const Events = {
     'goal.warning',
     z.object({ goalId: GoalId, kind: z.enum(['conflict', 'land-refused']), message: z.string(), paths: z.array(z.string()) }),
   ),
+  /** The landing queue or a done goal's landability changed (queued, a landing's step, landed, refused, rebased and checked in the background). */
+  'landing.changed': defineEvent('landing.changed', LandingState),
   /** An agent asked a person something: the question is in the inbox until someone answers it. */
   'question.asked': defineEvent('question.asked', z.object({ question: Question })),
   /** A question was answered (the first answer; later ones are refused). */

@@ -231,6 +231,7 @@ describe('events', () => {
       'chat.part': event(11, 'chat.part', { session: 's', messageId: 'm', part: { id: 'p', type: 'text', text: 'x' } }),
       'chat.message.done': event(11, 'chat.message.done', { message: chatMessage }),
       'chat.session': event(11, 'chat.session', { session: 's2' }),
+      'landing.changed': event(11, 'landing.changed', { queue: [], goals: [] }),
       'config.changed': event(11, 'config.changed', {
         provider: { model: 'm', api: 'chat', baseURL: null, apiKeySet: false, configured: false },
         settings: DEFAULT_SETTINGS,

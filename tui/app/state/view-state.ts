@@ -16,6 +16,7 @@ import type {
   RepoInfo,
   Snapshot,
   SpendStatus,
+  LandingState,
 } from '../../../protocol/index.ts';
 import type { ConnectionStatus } from '../connection.ts';
 import { chatFromSnapshot, reduceChat, userTexts, type ChatAction, type ChatView } from './chat-state.ts';
@@ -51,6 +52,8 @@ export interface ViewState {
   pipeline: Snapshot['pipeline'];
   /** Spend today and this month against the budget; null from a daemon that does not say. */
   spend: SpendStatus | null;
+  /** The landing queue and each done goal's landability (empty from a daemon that does not say). */
+  landing: LandingState;
   /** What ralph.config.ts says the TUI uses (key bindings, the chat's model, the iteration limit), live. */
   settings: ClientSettings;
   /** ralph.config.ts failed to load: the daemon runs on the last good one. */
@@ -97,6 +100,7 @@ export function initialViewState(snapshot: Snapshot, connection: ConnectionStatu
     selectedId: null,
     pipeline: snapshot.pipeline,
     spend: snapshot.spend ?? null,
+    landing: snapshot.landing ?? { queue: [], goals: [] },
     settings: snapshot.settings,
     configError: null,
     warnings: new Map(),
@@ -228,6 +232,7 @@ function applySnapshot(state: ViewState, snapshot: Snapshot): ViewState {
     daemonStopping: null,
     pipeline: snapshot.pipeline,
     spend: snapshot.spend ?? null,
+    landing: snapshot.landing ?? { queue: [], goals: [] },
     settings: snapshot.settings,
     warnings: new Map([...state.warnings].filter(([id]) => goals.has(id))),
     chat: chatFromSnapshot(snapshot.chat, state.chat),
@@ -286,6 +291,8 @@ function applyEvent(state: ViewState, event: EventEnvelope): ViewState {
       return { ...state, pipeline: event.data };
     case 'spend.changed':
       return { ...state, spend: event.data };
+    case 'landing.changed':
+      return { ...state, landing: event.data };
     case 'budget.warning':
       return {
         ...state,

@@ -167,6 +167,20 @@ test('a cycle, an unknown or cancelled goal and bad values are refused, saying w
   assert.deepEqual([edited.after, edited.priority], [undefined, -4]);
   assert.equal((await client.request('goal.update', { id: c.id, priority: null })).goal.priority, undefined);
 
+  // ralph goal edit does the same from the command line; a refused value is bad usage.
+  assert.equal(
+    succeeded(await ralph(['goal', 'edit', String(c.id), '--after', String(b.id), '--priority', '2'], cli)),
+    `goal #${c.id}: after #${b.id}, priority 2\n`,
+  );
+  assert.equal(
+    succeeded(await ralph(['goal', 'edit', String(c.id), '--after', 'none', '--priority', '0'], cli)),
+    `goal #${c.id}: after no goal, priority 0\n`,
+  );
+  failedWith(await ralph(['goal', 'edit', String(b.id), '--after', String(b.id)], cli), 2, /^ralph: goal #2 cannot come after itself/);
+  await client.request('goal.update', { id: c.id, after: [b.id] });
+  failedWith(await ralph(['goal', 'edit', String(b.id), '--after', String(c.id)], cli), 2, /makes a cycle \(#2 → #3 → #2\)/);
+  failedWith(await ralph(['goal', 'edit', String(b.id)], cli), 2, /^ralph: goal edit needs --after or --priority/);
+
   failedWith(await ralph(['goal', 'add', '--title', 'X', '--after', '99'], cli), 2, /^ralph: goal #99 does not exist/);
   failedWith(await ralph(['goal', 'add', '--title', 'X', '--after', 'two'], cli), 2, /^ralph: --after 'two' is not a list of goal ids/);
   failedWith(

@@ -146,6 +146,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     json: 'print the goal as a JSON object',
     load: async () => (await import('./goal-commands.ts')).showGoal,
   },
+  {
+    words: ['goal', 'edit'],
+    synopsis: 'goal edit ID [--after ID[,ID…] | --after none] [--priority N]',
+    summary: 'change the goals a goal comes after and its priority (not while it runs, nor once it is done or cancelled)',
+    args: ID,
+    options: {
+      after: { type: 'string', value: 'ID[,ID…]', help: 'the goals it comes after, instead of those it has (none: no goal)' },
+      priority: { type: 'string', value: 'N', help: 'its priority, -100 to 100 (0: the default; a negative one as --priority=-5)' },
+    },
+    json: 'print the goal as a JSON object',
+    load: async () => (await import('./goal-commands.ts')).editGoal,
+  },
   goalTransition('queue', 'queue a draft or paused goal'),
   goalTransition('cancel', 'cancel a goal that is not finished'),
   goalTransition('retry', 'queue a stuck goal again, with the notes of its attempts'),

@@ -70,22 +70,23 @@ async function assertKnownAgent(client: RalphClient, agent: string): Promise<voi
 }
 
 /** --after as given: goal ids (`3`, `#3`) separated by commas, at most GOAL_AFTER_MAX; whether they exist is the daemon's to say. */
-function afterOption(context: CommandContext): number[] | undefined {
+function afterOption(context: CommandContext, command = 'goal add'): number[] | undefined {
   const after = context.options.after;
   if (after === undefined) return undefined;
+  if (command === 'goal edit' && String(after).trim() === 'none') return [];
   const ids = String(after)
     .split(',')
     .map((part) => part.trim());
   const parsed = ids.map((part) => (/^#?[1-9]\d{0,9}$/.test(part) ? Number(part.replace('#', '')) : null));
   if (ids.length === 0 || parsed.some((id) => id === null)) {
-    throw new UsageError(`--after '${oneLine(String(after))}' is not a list of goal ids (like 3 or 3,5)`, 'goal add');
+    throw new UsageError(`--after '${oneLine(String(after))}' is not a list of goal ids (like 3 or 3,5)`, command);
   }
-  if (parsed.length > GOAL_AFTER_MAX) throw new UsageError(`--after names more than ${GOAL_AFTER_MAX} goals`, 'goal add');
+  if (parsed.length > GOAL_AFTER_MAX) throw new UsageError(`--after names more than ${GOAL_AFTER_MAX} goals`, command);
   return parsed as number[];
 }
 
 /** --priority as given: an integer from GOAL_PRIORITY_MIN to GOAL_PRIORITY_MAX. */
-function priorityOption(context: CommandContext): number | undefined {
+function priorityOption(context: CommandContext, command = 'goal add'): number | undefined {
   const priority = context.options.priority;
   if (priority === undefined) return undefined;
   const text = String(priority).trim();
@@ -93,7 +94,7 @@ function priorityOption(context: CommandContext): number | undefined {
   if (!(value >= GOAL_PRIORITY_MIN && value <= GOAL_PRIORITY_MAX)) {
     throw new UsageError(
       `--priority '${oneLine(String(priority))}' is not an integer from ${GOAL_PRIORITY_MIN} to ${GOAL_PRIORITY_MAX}`,
-      'goal add',
+      command,
     );
   }
   return value;
@@ -118,14 +119,38 @@ export const addGoal: CommandHandler = async (context) => {
         ...(after === undefined ? {} : { after }),
         ...(priority === undefined ? {} : { priority }),
       })
-      .catch((error: unknown) => {
-        // What the daemon refuses as a bad value (a goal --after names that does not exist, a cycle) is bad usage too.
-        if (error instanceof RpcRequestError && error.code === ErrorCode.InvalidParams) throw new UsageError(error.message);
-        throw error;
-      });
+      .catch(refusedValueIsUsage);
   });
   if (context.json) printJson(goal);
   else print(String(goal.id));
+};
+
+/** What the daemon refuses as a bad value (a goal --after names that does not exist, a cycle) is bad usage too (exit 2). */
+function refusedValueIsUsage(error: unknown): never {
+  if (error instanceof RpcRequestError && error.code === ErrorCode.InvalidParams) throw new UsageError(error.message);
+  throw error;
+}
+
+/** `goal edit ID --after … --priority N`: prints the goal's after and priority as they are now. */
+export const editGoal: CommandHandler = async (context) => {
+  const id = parseGoalId(context.args[0]!, 'goal edit');
+  const after = afterOption(context, 'goal edit');
+  const priority = priorityOption(context, 'goal edit');
+  if (after === undefined && priority === undefined) throw new UsageError('goal edit needs --after or --priority', 'goal edit');
+  const { goal } = await withDaemon(context, (client) =>
+    client
+      .request('goal.update', {
+        id,
+        ...(after === undefined ? {} : { after }),
+        ...(priority === undefined ? {} : { priority: priority === 0 ? null : priority }),
+      })
+      .catch(refusedValueIsUsage),
+  );
+  if (context.json) printJson(goal);
+  else
+    print(
+      `goal #${goal.id}: after ${goal.after?.length ? goal.after.map((each) => `#${each}`).join(', ') : 'no goal'}, priority ${goal.priority ?? 0}`,
+    );
 };
 
 /** The order groups appear in: what is moving first, what is over last. */

@@ -2,43 +2,20 @@
  * An agent asks a person, on real parts: the executor (the real provider against test/fake-openai,
  * scripted to call ask_human) asks; the goal is `waiting`; the question is in `ralph inbox --json`;
  * `ralph answer` answers it, a second answer is refused; the next iteration's request carries the
- * answer and the goal completes. Then the same across a daemon killed with -9.
+ * answer and the goal completes; a hostile question file; a cancelled goal withdraws its question.
  */
 import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { RalphClient, RpcRequestError } from '../../protocol/client.ts';
+import { RpcRequestError } from '../../protocol/client.ts';
 import { ErrorCode, type Question } from '../../protocol/index.ts';
-import { startFakeOpenAI, type ScenarioRequest } from '../fake-openai/index.ts';
 import { cliEnv, failedWith, ralph, succeeded } from '../helpers/cli.ts';
-import { defer, endpointFromFile, spawnDaemon, startTestDaemon } from '../helpers/daemon.ts';
-import { makeTempDir, makeTempRepo } from '../helpers/repo.ts';
+import { defer, startTestDaemon } from '../helpers/daemon.ts';
+import { makeTempRepo } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { promptOf, reply, UNPRICED_MODEL } from '../pipeline/executor-helpers.ts';
-
-const ASK = {
-  toolCalls: [{ name: 'ask_human', arguments: { question: 'Which greeting should hello.txt hold?', options: ['hello', 'hi'] } }],
-};
-
-async function setup(t: import('node:test').TestContext) {
-  const repo = await makeTempRepo(undefined);
-  defer(t, () => rm(repo, { recursive: true, force: true }));
-  const worktreesRoot = await makeTempDir(undefined, 'ralph-worktrees-');
-  defer(t, () => rm(worktreesRoot, { recursive: true, force: true }));
-  const server = await startFakeOpenAI();
-  defer(t, () => server.close());
-  const env = { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: 'test-key', RALPH_API: 'chat', RALPH_MODEL: UNPRICED_MODEL };
-  return { repo, worktreesRoot, server, env };
-}
-
-/** The second iteration: it must have been told the answer; it writes the file and says done. */
-function answeredIteration(seen: string[]) {
-  return (request: ScenarioRequest) => {
-    seen.push(promptOf(request));
-    return reply.write('hello.txt', 'Howdy\n');
-  };
-}
+import { reply } from '../pipeline/executor-helpers.ts';
+import { answeredIteration, ASK, setup } from './helpers.ts';
 
 test('the executor asks: the goal waits, the inbox has it, the first answer wins and reaches the next iteration, the goal completes', async (t) => {
   const { repo, worktreesRoot, server, env } = await setup(t);
@@ -115,57 +92,6 @@ test('the executor asks: the goal waits, the inbox has it, the first answer wins
     texts.some((text) => /^transition: waiting → queued: question 1 answered/.test(text)),
     texts.join('\n'),
   );
-});
-
-test('a question and its waiting goal survive kill -9 of the daemon; answered afterwards, the goal completes', async (t) => {
-  const { repo, server, env } = await setup(t);
-  const daemonEnv = { ...cliEnv(env) };
-  const first = spawnDaemon(t, repo, 'background', daemonEnv);
-  await first.firstLine;
-  const client = await RalphClient.connect({
-    endpoint: endpointFromFile(repo),
-    name: 'crash-test',
-    requestTimeoutMs: 10_000,
-    reconnect: false,
-  });
-  server.script(ASK);
-  const { goal } = await client.request('goal.create', { title: 'Write hello.txt', queue: true });
-  await waitFor(async () => (await client.request('goal.get', { id: goal.id })).goal.state === 'waiting', {
-    timeoutMs: 15_000,
-    message: 'the goal to wait for an answer',
-  });
-  client.close();
-  first.child.kill('SIGKILL');
-  await first.exited;
-
-  const second = spawnDaemon(t, repo, 'background', daemonEnv);
-  await second.firstLine;
-  const listed = JSON.parse(succeeded(await ralph(['inbox', '--json', '--repo', repo], { env: cliEnv() }))) as Question[];
-  assert.deepEqual(
-    listed.map((question) => [question.id, question.question, question.answer]),
-    [[1, 'Which greeting should hello.txt hold?', undefined]],
-    'the question is still open after kill -9',
-  );
-  const again = await RalphClient.connect({
-    endpoint: endpointFromFile(repo),
-    name: 'crash-test',
-    requestTimeoutMs: 10_000,
-    reconnect: false,
-  });
-  defer(t, () => again.close());
-  assert.equal((await again.request('goal.get', { id: goal.id })).goal.state, 'waiting', 'a waiting goal stays waiting at start');
-  assert.equal(again.snapshot?.questions.length, 1, 'the snapshot carries the open question');
-
-  const prompts: string[] = [];
-  server.script(answeredIteration(prompts), reply.done('Done.'));
-  succeeded(await ralph(['answer', '1', 'hello', '--repo', repo], { env: cliEnv() }));
-  await waitFor(async () => (await again.request('goal.get', { id: goal.id })).goal.state === 'done', {
-    timeoutMs: 15_000,
-    message: 'the goal to complete after the answer',
-  });
-  assert.match(prompts[0] ?? '', /The developer answered:\n> hello/);
-  await again.request('daemon.shutdown', {});
-  await second.exited;
 });
 
 test('a hostile question file is reported and the daemon serves on', async (t) => {

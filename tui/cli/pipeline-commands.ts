@@ -1,4 +1,6 @@
 /** `ralph pipeline pause | resume | status`. */
+import type { Goal } from '../../protocol/index.ts';
+import { blockersOf, compareForStart } from '../../protocol/goal-order.ts';
 import type { CommandHandler } from './commands.ts';
 import { formatTable, print, printJson, truncate } from './output.ts';
 import { oneLine } from '../terminal-text.ts';
@@ -19,10 +21,19 @@ export const resumePipeline: CommandHandler = async (context) => {
   else print(paused ? 'pipeline still paused (ralph pipeline status says why)' : 'pipeline resumed');
 };
 
-/** Whether the pipeline is paused, the goals it runs now, and what waits in the queue (from the daemon's snapshot). */
+/**
+ * Whether the pipeline is paused, the goals it runs now, and what waits in the queue (from the
+ * daemon's snapshot): by priority, then oldest first, each goal held by goals it comes after saying so.
+ */
 export const pipelineStatus: CommandHandler = async (context) => {
   const { pipeline, goals } = await withDaemon(context, async (client) => client.snapshot);
-  const queued = goals.filter((goal) => goal.state === 'queued').map((goal) => goal.id);
+  const goalOf = (id: number) => goals.find((goal) => goal.id === id);
+  const queuedGoals = goals.filter((goal) => goal.state === 'queued').sort((a, b) => compareForStart(a, b));
+  const queued = queuedGoals.map((goal) => goal.id);
+  const held = (goal: Goal) => {
+    const ids = blockersOf(goal, goalOf).flatMap((blocker) => (blocker.kind === 'cycle' ? blocker.path.slice(1, -1) : [blocker.id]));
+    return ids.length > 0 ? ` waits for ${ids.map((id) => `#${id}`).join(', ')}` : '';
+  };
   if (context.json) {
     printJson({ paused: pipeline.paused, running: pipeline.running, queued, ...(pipeline.hold ? { hold: pipeline.hold } : {}) });
     return;
@@ -33,7 +44,7 @@ export const pipelineStatus: CommandHandler = async (context) => {
     ['pipeline', describePipeline(pipeline)],
     ['running', pipeline.running.length === 0 ? 'none' : describe(pipeline.running[0]!)],
     ...pipeline.running.slice(1).map((id) => ['', describe(id)]),
-    ['queued', queued.length === 0 ? 'none' : `${queued.length} (${queued.map((id) => `#${id}`).join(', ')})`],
+    ['queued', queued.length === 0 ? 'none' : `${queued.length} (${queuedGoals.map((goal) => `#${goal.id}${held(goal)}`).join(', ')})`],
   ];
   for (const line of formatTable(rows)) print(line);
 };

@@ -93,7 +93,7 @@ function GoalRow({
 }) {
   const theme = useTheme();
   const metaText = meta
-    ? [meta.agent === null ? null : oneLine(meta.agent), meta.order, meta.iteration, meta.usage].filter(Boolean).join(' · ')
+    ? [meta.agent === null ? null : oneLine(meta.agent), meta.order, meta.iteration, meta.usage, meta.landing].filter(Boolean).join(' · ')
     : '';
   return (
     <Box width={width}>

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { LandingState } from '../../../protocol/index.ts';
 import { initialViewState, reduce } from '../state/view-state.ts';
 import { makeEvent, makeGoal, makeSnapshot } from '../../../test/helpers/tui/fixtures.ts';
 import { goalDetail, goalMeta, pipelineLines, scrollWindow } from './pipeline-lines.ts';
@@ -124,5 +125,39 @@ describe('goal order: priority and the goals a goal comes after', () => {
       text: 'waiting: #3 was cancelled and will never land (take it out of after, or cancel this goal)',
     });
     assert.equal(goalDetail(second, withState([landed(first), second])), null, 'landed: nothing holds it');
+  });
+});
+
+describe('landing: the queue and each done goal’s landability', () => {
+  const at = '2025-01-02T03:04:05.000Z';
+  const withLanding = (goals: ReturnType<typeof makeGoal>[], landing: LandingState) =>
+    reduce(initialViewState(makeSnapshot({ goals }), 'open'), { kind: 'event', event: makeEvent(1, 'landing.changed', landing) });
+
+  test('a done goal’s row says its place in the queue, its landing step, or its landability', () => {
+    const [one, two, three] = [makeGoal(1, 'done'), makeGoal(2, 'done'), makeGoal(3, 'done')];
+    const state = withLanding([one, two, three], {
+      queue: [
+        { goalId: 1, queuedAt: at, by: 'manual', step: 'check' },
+        { goalId: 2, queuedAt: at, by: 'auto', step: 'queued' },
+      ],
+      goals: [{ goalId: 3, status: 'conflicts', files: ['a.ts'], at }],
+    });
+    assert.equal(goalMeta(one, state, 50).landing, 'landing: check');
+    assert.equal(goalMeta(two, state, 50).landing, 'to land 2/2');
+    assert.equal(goalMeta(three, state, 50).landing, 'conflicts');
+    assert.equal('landing' in goalMeta(makeGoal(4, 'queued'), state, 50), false, 'only done goals');
+  });
+
+  test('the detail line says why a done goal is not landable: the conflicting files, the failing check’s last line', () => {
+    const goal = makeGoal(3, 'done');
+    const conflicts = withLanding([goal], { queue: [], goals: [{ goalId: 3, status: 'conflicts', files: ['a.ts', 'b.ts'], at }] });
+    assert.deepEqual(goalDetail(goal, conflicts), { tone: 'warning', text: 'conflicts: a.ts, b.ts' });
+    const failing = withLanding([goal], {
+      queue: [],
+      goals: [{ goalId: 3, status: 'check-failing', files: [], reason: 'the check fails:\nnpm test\n1 failing', at }],
+    });
+    assert.deepEqual(goalDetail(goal, failing), { tone: 'warning', text: 'check failing after rebase: 1 failing' });
+    const landable = withLanding([goal], { queue: [], goals: [{ goalId: 3, status: 'landable', files: [], at }] });
+    assert.equal(goalMeta(goal, landable, 50).landing, 'landable');
   });
 });

@@ -3,7 +3,7 @@
  * the height: pure, so scrolling is tested without rendering.
  */
 import type { Goal, InvalidGoal } from '../../../protocol/index.ts';
-import { isOpen } from '../../../protocol/index.ts';
+import { describeLandability, isOpen } from '../../../protocol/index.ts';
 import { blockersOf, describeAfter, describeBlockers } from '../../../protocol/goal-order.ts';
 import { runningIteration } from '../state/progress-state.ts';
 import type { GoalGroup, ViewState } from '../state/view-state.ts';
@@ -73,6 +73,8 @@ export interface GoalMeta {
   /** "$0.12" or "12k tok" */
   usage: string | null;
   warning: boolean;
+  /** A done goal's place in the landing queue or its landability ("landing 1/2", "landable", "conflicts", "check failing"); absent otherwise. */
+  landing?: string;
 }
 
 /** The goal's own agent, the iteration (`it 3/50`: the running one, or how many the current attempt made), the cost, a warning. */
@@ -91,7 +93,27 @@ export function goalMeta(goal: Goal, state: ViewState, iterationLimit: number | 
         ? cost
         : `${shortCount(usage.inputTokens + usage.outputTokens)} tok`;
   const order = goalOrder(goal, state);
-  return { agent: goal.agent ?? null, ...(order ? { order } : {}), iteration, usage: usageText, warning: state.warnings.has(goal.id) };
+  const landing = landingMeta(goal, state);
+  return {
+    agent: goal.agent ?? null,
+    ...(order ? { order } : {}),
+    iteration,
+    usage: usageText,
+    warning: state.warnings.has(goal.id),
+    ...(landing ? { landing } : {}),
+  };
+}
+
+/** Where a done goal stands for landing: its place in the queue (and step), else its landability in a word or two. */
+function landingMeta(goal: Goal, state: ViewState): string | null {
+  if (goal.state !== 'done' || goal.landed) return null;
+  const { queue, goals } = state.landing;
+  const place = queue.findIndex((entry) => entry.goalId === goal.id);
+  if (place === 0 && queue[0]!.step !== 'queued') return `landing: ${queue[0]!.step}`;
+  if (place >= 0) return `to land ${place + 1}/${queue.length}`;
+  const known = goals.find((entry) => entry.goalId === goal.id);
+  if (!known || known.status === 'unknown') return null;
+  return known.status === 'check-failing' ? 'check failing' : known.status.replace('-', ' ');
 }
 
 /** "prio 5", "after #3, #4", or "waits for #3" while a queued goal is held by goals that have not landed. */
@@ -138,6 +160,12 @@ export function goalDetail(goal: Goal, state: ViewState): { tone: 'warning' | 'e
     return { tone: stalled ? 'warning' : 'info', text: oneLine(describeBlockers(blockers) ?? '') };
   }
   if (goal.landed) return { tone: 'info', text: `landed on ${oneLine(goal.landed.branch)} as ${goal.landed.commit.slice(0, 10)}` };
+  const landability = goal.state === 'done' ? state.landing.goals.find((entry) => entry.goalId === goal.id) : undefined;
+  if (landability && landability.status !== 'unknown' && landability.status !== 'landable') {
+    const settled = landability.status !== 'checking' && landability.status !== 'needs-rebase';
+    const why = landability.status === 'check-failing' ? `: ${oneLine(landability.reason?.split('\n').at(-1) ?? '')}` : '';
+    return { tone: settled ? 'warning' : 'info', text: `${oneLine(describeLandability(landability))}${why}` };
+  }
   if (goal.state === 'done' && goal.branch)
     return { tone: 'info', text: `done on ${oneLine(goal.branch)}: land it to bring it onto your branch` };
   return null;

@@ -14,7 +14,7 @@
  *   ExternalAgentError: the caller waits or stops the goal, and the iteration is not counted.
  */
 import { addCallUsage, addCost, emptyCallUsage, type CallUsage, type Usage } from '../../protocol/index.ts';
-import { DONE_MARKER, type ExternalErrorKind, type ExternalEvent } from '../agent/external/backend.ts';
+import { ASK_MARKER, DONE_MARKER, type ExternalErrorKind, type ExternalEvent } from '../agent/external/backend.ts';
 import { runExternalAgent, type ExternalAgent, type ExternalRunResult } from '../agent/external/external-run.ts';
 import type { ModelTable } from '../llm/models.ts';
 import type { EnvironmentRules } from '../secrets/environment.ts';
@@ -67,6 +67,8 @@ export interface ExternalTurnResult {
   text: string;
   /** The done marker's summary when the agent claimed done (the final message when the line has none). */
   claimed: string | null;
+  /** The question of its ask marker's line (`RALPH_ASK_HUMAN: …`), when it asked the developer something. */
+  asked: string | null;
 }
 
 /** One external agent's turn: run it, log what it does, add up what it spends. */
@@ -256,10 +258,11 @@ export class ExternalTurn {
     }
   }
 
-  /** The final message and the done marker in it. */
-  private finalMessage(): { text: string; claimed: string | null } {
+  /** The final message, and the done and ask markers in it. */
+  private finalMessage(): { text: string; claimed: string | null; asked: string | null } {
     const text = this.result?.text.trim() ? this.result.text : this.lastWords.join('\n');
-    return findDoneMarker(text);
+    const { text: rest, asked } = findAskMarker(text);
+    return { ...findDoneMarker(rest), asked };
   }
 }
 
@@ -279,6 +282,19 @@ export function findDoneMarker(message: string): { text: string; claimed: string
     return { text: rest, claimed: summary || rest || 'the agent said the goal is done' };
   }
   return { text: message.trim(), claimed: null };
+}
+
+/** The ask marker in a final message: its last line `RALPH_ASK_HUMAN: <question>` (a marker without a question is no ask). */
+export function findAskMarker(message: string): { text: string; asked: string | null } {
+  const lines = message.split('\n');
+  const pattern = new RegExp(`^[\\s>*_\`-]*${ASK_MARKER}[*_\`]*\\s*:?\\s*(.*)$`);
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const match = pattern.exec(lines[index]!);
+    const question = (match?.[1] ?? '').replace(/[*_`]+$/, '').trim();
+    if (!question) continue;
+    return { text: [...lines.slice(0, index), ...lines.slice(index + 1)].join('\n'), asked: question };
+  }
+  return { text: message, asked: null };
 }
 
 function lastLines(text: string, count: number): string {

@@ -20,6 +20,7 @@
  */
 import {
   formatSeconds,
+  QUESTION_MAX,
   WAIT_REASONS,
   type CheckResult,
   type Goal,
@@ -30,7 +31,7 @@ import {
 import { runAgent, type CutReason } from '../agent/agent-loop.ts';
 import { AgentRun, type AgentRunHooks } from '../agent/agent-run.ts';
 import type { ExternalAgent } from '../agent/external/external-run.ts';
-import { DONE_MARKER } from '../agent/external/backend.ts';
+import { ASK_MARKER, DONE_MARKER } from '../agent/external/backend.ts';
 import type { RalphConfig } from '../config/schema.ts';
 import type { ModelTable } from '../llm/models.ts';
 import type { Provider, ReasoningEffort, ToolCall } from '../llm/types.ts';
@@ -164,10 +165,14 @@ export const EXTERNAL_AGENT_INSTRUCTIONS = [
 /** How the agent says it is done, as the prompt's last line says it. */
 const GOAL_DONE_RULE = "Call goal_done {summary} only when the goal's acceptance is met.";
 const DONE_MARKER_RULE = `End your final message with the line \`${DONE_MARKER}: <summary>\` only when the goal's acceptance is met.`;
+/** How an external agent may ask the developer, where the goal can wait for an answer. */
+const ASK_MARKER_RULE =
+  `If only the developer can settle something you need (a decision, a preference, something the goal does not say), end your final message ` +
+  `with the line \`${ASK_MARKER}: <the question, on one line>\` and stop: the goal waits for the answer, and the next iteration reads it.`;
 
 /** The one user message of an iteration (an external agent's has its instructions first and says done with the marker). */
 export function iterationPrompt(
-  input: Pick<IterationInput, 'goal' | 'number' | 'positionInAttempt' | 'notes' | 'lastCheck' | 'retryContext' | 'answers'> & {
+  input: Pick<IterationInput, 'goal' | 'number' | 'positionInAttempt' | 'notes' | 'lastCheck' | 'retryContext' | 'answers' | 'canAsk'> & {
     verify: string | null;
     external?: boolean;
   },
@@ -191,7 +196,8 @@ export function iterationPrompt(
   const check = input.verify ? `The check is \`${input.verify}\`, run in the workspace.` : 'No check command is configured.';
   sections.push(
     `## This iteration\n\nIteration ${input.number} (the ${ordinal(input.positionInAttempt)} of this attempt). ${check}\n` +
-      `Take ONE step toward the goal, then stop. ${input.external ? DONE_MARKER_RULE : GOAL_DONE_RULE}`,
+      `Take ONE step toward the goal, then stop. ${input.external ? DONE_MARKER_RULE : GOAL_DONE_RULE}` +
+      (input.external && input.canAsk ? `\n${ASK_MARKER_RULE}` : ''),
   );
   if (input.external) sections.unshift(EXTERNAL_AGENT_INSTRUCTIONS);
   return sections.join('\n\n');
@@ -312,6 +318,8 @@ class IterationRun {
       if (result.ended === 'stopped' || input.stopSignal.aborted) throw this.stopped();
       if (result.ended === 'bound') return { text: result.text, stopReason: 'bound', interrupted: reasonOf(input.boundSignal) };
       this.claimedSummary = result.claimed;
+      // A question (where the goal can wait) ends the turn like ask_human: the goal waits for the answer.
+      if (result.asked && input.canAsk) this.asked = { question: clip(result.asked, QUESTION_MAX) };
       if (result.ended === 'timed-out') return { text: result.text, stopReason: 'timed-out' };
       return { text: result.text, stopReason: result.claimed === null ? 'answered' : 'stopped-by-tool' };
     } catch (error) {

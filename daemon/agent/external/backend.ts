@@ -18,6 +18,13 @@ import type { CallUsage } from '../../../protocol/index.ts';
  */
 export const DONE_MARKER = 'RALPH_GOAL_DONE';
 
+/**
+ * How an external agent asks the developer something (Ralph's own agent has the `ask_human` tool):
+ * a line of its final message `RALPH_ASK_HUMAN: <the question>`. The goal then waits for the answer,
+ * which the next iteration's prompt carries.
+ */
+export const ASK_MARKER = 'RALPH_ASK_HUMAN';
+
 /** Why an external agent could not do its work, as far as its output tells. */
 export type ExternalErrorKind =
   /** Not logged in, a bad or missing key: the user must act; never a burned iteration. */

@@ -51,6 +51,9 @@ export const RALPH_GITIGNORE = [
   'daemon.lock',
   'daemon.log',
   'state.json',
+  // The landing queue and each done goal's landability (daemon/pipeline/landing-book.ts): this daemon's state, not shared work.
+  'landing.json',
+  'landing.json.invalid',
   '*.tmp',
   '',
 ].join('\n');

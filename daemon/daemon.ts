@@ -11,6 +11,7 @@ import { reapOrphanAgents } from './agent/external/external-run.ts';
 import { BudgetService, type BudgetClock } from './budget/budget-service.ts';
 import { createChatAgent } from './chat/chat-agent.ts';
 import { ChatService } from './chat/chat-service.ts';
+import { ChatQuestions } from './chat/chat-questions.ts';
 import { ConfigService } from './config/config-service.ts';
 import { EventBus } from './events/bus.ts';
 import { ProgressTracker } from './events/progress-tracker.ts';
@@ -411,22 +412,27 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
     log,
   });
   undo.push(() => research.close());
+  // The questions on disk (they outlive a killed daemon): the chat's, and the goals'.
+  const inbox = await InboxService.open({ repoRoot, bus, log, redact: secrets.redactValue });
+  undo.push(() => inbox.close());
   const chat = await ChatService.open({
     repoRoot,
     bus,
     settings: { provider: () => config.provider('chat'), models: () => config.models() },
     createProvider: createRedactingProvider,
     secrets,
-    agent: createChatAgent({ repoRoot, store, research }),
+    agent: createChatAgent({ repoRoot, store, research, inbox }),
     budget,
     log,
   });
   undo.push(() => chat.close());
+  // An answer to the chat's question comes back into its session as a message.
+  const chatQuestions = new ChatQuestions({ bus, chat, log });
+  chatQuestions.start();
+  undo.push(async () => chatQuestions.close());
   // Agent CLIs a killed daemon left running stop before any goal runs again.
   await reapOrphanAgents(ralphPaths(repoRoot).dir, log);
-  // The questions on disk (they outlive a killed daemon); an answer puts its waiting goal back in the queue.
-  const inbox = await InboxService.open({ repoRoot, bus, log, redact: secrets.redactValue });
-  undo.push(() => inbox.close());
+  // An answer puts its waiting goal back in the queue.
   const goalQuestions = new GoalQuestions({ bus, store, inbox, log });
   goalQuestions.start();
   undo.push(() => goalQuestions.close());

@@ -28,7 +28,7 @@ describe('the chat agent', () => {
     const sent = await client.request('chat.send', { text: 'hello' });
     await waitForReply(events, sent.replyMessageId);
     const [request] = server.modelRequests();
-    assert.deepEqual(request?.toolNames, ['research', 'create_goal', 'list_goals', 'read_file', 'list_files', 'search_files']);
+    assert.deepEqual(request?.toolNames, ['research', 'create_goal', 'list_goals', 'read_file', 'list_files', 'search_files', 'ask_human']);
     const prompt = JSON.stringify(request?.body);
     assert.match(prompt, new RegExp(path.basename(daemon.repoRoot)), 'the prompt names the repository');
     assert.match(prompt, /#1 draft: Add the new models/, 'the prompt names the current goals');

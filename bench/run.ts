@@ -10,6 +10,7 @@ const benchmarks: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   research: () => import('./research.ts'),
   harness: () => import('./harness.ts'),
   tui: () => import('./tui.ts'),
+  agents: () => import('./agents.ts'),
 };
 
 const only = process.argv.slice(2);

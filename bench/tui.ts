@@ -387,7 +387,10 @@ async function daemonRuns(repo: string): Promise<boolean> {
 
 async function measureStart(scratch: string): Promise<void> {
   const repo = await makeTempRepo(undefined, { 'package.json': '{"name":"bench-repo"}\n' });
-  const forget = onKill(() => killDaemon(repo));
+  const forget = onKill(async () => {
+    await killDaemon(repo);
+    await rm(repo, { recursive: true, force: true });
+  });
   const ralphEnv = cliEnv({ RALPH_PIPELINE: 'paused' });
   const rows: Row[] = [];
   const commandRows: Row[] = [];

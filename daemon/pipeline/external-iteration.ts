@@ -19,7 +19,7 @@ import { runExternalAgent, type ExternalAgent, type ExternalRunResult } from '..
 import type { ModelTable } from '../llm/models.ts';
 import type { EnvironmentRules } from '../secrets/environment.ts';
 import { clip, tail } from '../tools/tool.ts';
-import { describeModelCall, type GoalJournal } from './journal.ts';
+import { describeModelCall, type Journal } from './journal.ts';
 
 /** What of the agent's words one log entry keeps. */
 const TEXT_ENTRY_CHARS = 2000;
@@ -51,7 +51,7 @@ export interface ExternalTurnInput {
   token: string;
   /** The progress bar's total: tool calls fill it up to one short of it (the commit and check do the rest). */
   progressTotal: number;
-  journal: GoalJournal;
+  journal: Journal;
   secrets: readonly string[];
   envRules: EnvironmentRules;
   timeoutMs: number;

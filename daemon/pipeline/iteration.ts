@@ -43,7 +43,7 @@ import { ralphPaths } from '../paths.ts';
 import { runCheck, type CheckRun } from './check.ts';
 import { ExternalTurn } from './external-iteration.ts';
 import { ASK_HUMAN_TOOL, endsTurn, executorRunner, executorTools, GOAL_DONE_TOOL, type AskedQuestion } from './executor-tools.ts';
-import { describeModelCall, iterationToken, type GoalJournal } from './journal.ts';
+import { describeModelCall, iterationToken, type Journal } from './journal.ts';
 import { condenseNotes, describeCheck } from './notes.ts';
 import type { GoalWorkspace } from './workspace.ts';
 
@@ -82,7 +82,7 @@ export interface IterationInput {
   secrets: readonly string[];
   stopSignal: AbortSignal;
   boundSignal: AbortSignal;
-  journal: GoalJournal;
+  journal: Journal;
   /** After every model call and provider wait: the iteration's usage so far and the time spent waiting (the bounds are watched here). */
   onSpend?: (spend: { usage: Usage; waitedMs: number }) => void;
 }
@@ -219,7 +219,7 @@ interface AgentOutcome {
 /** One iteration's run: the agent's turn, then the commit and the check, then the record. */
 class IterationRun {
   private readonly input: IterationInput;
-  private readonly journal: GoalJournal;
+  private readonly journal: Journal;
   private readonly token: string;
   private readonly startedAt = new Date();
   private readonly started = performance.now();
@@ -536,7 +536,7 @@ class IterationRun {
  * sandbox though the config did not turn it off (bwrap missing or not working here), or cannot run
  * at all (`bwrap` required and missing).
  */
-async function noteSandbox(journal: GoalJournal, runner: CommandRunner, iteration: number): Promise<void> {
+async function noteSandbox(journal: Journal, runner: CommandRunner, iteration: number): Promise<void> {
   let state: SandboxState;
   try {
     state = await runner.sandboxState();
@@ -593,7 +593,7 @@ function describeCut({ reason, calls, continued }: { reason: CutReason; calls: n
   return continued ? `${why}: the model continues it` : `${why}: the answer stays cut`;
 }
 
-async function logToolCall(journal: GoalJournal, iteration: number, call: ToolCall, result: ToolResult): Promise<void> {
+async function logToolCall(journal: Journal, iteration: number, call: ToolCall, result: ToolResult): Promise<void> {
   const extra = { iteration, tool: call.name, arguments: summarizeArguments(call.arguments), ok: result.isError !== true };
   if (call.name === 'run_command') {
     await journal.write('command', result.summary, { ...extra, output: tail(result.output, LOG_OUTPUT_CHARS) });
@@ -604,7 +604,7 @@ async function logToolCall(journal: GoalJournal, iteration: number, call: ToolCa
   }
 }
 
-async function logCommit(journal: GoalJournal, workspace: GoalWorkspace, iteration: number, commit: string | null): Promise<void> {
+async function logCommit(journal: Journal, workspace: GoalWorkspace, iteration: number, commit: string | null): Promise<void> {
   if (commit === null) {
     await journal.write('commit', `iteration ${iteration} changed nothing: no commit`, { iteration, commit: null });
     return;

@@ -14,7 +14,22 @@ export type JournalKind = 'model' | 'tool' | 'command' | 'check' | 'commit' | 'n
 
 type Cause = EventEnvelope['cause'];
 
-export class GoalJournal {
+/**
+ * What an iteration reports through: the goal's log and the daemon's bus here (GoalJournal), a
+ * Redis stream on a queue worker (daemon/queue/), which the daemon relays to the same log and bus.
+ */
+export interface Journal {
+  readonly goalId: number;
+  /** What the goal's agent, commands and commits must not carry. */
+  readonly secrets: DaemonSecrets;
+  write(kind: JournalKind, text: string, extra?: Record<string, unknown>, cause?: Cause): Promise<void>;
+  progressBegin(data: Omit<EventData<'progress.begin'>, 'kind'>): void;
+  progressReport(data: EventData<'progress.report'>): void;
+  progressEnd(data: EventData<'progress.end'>): void;
+  providerWait(wait: Omit<EventData<'provider.wait'>, 'scope'>): void;
+}
+
+export class GoalJournal implements Journal {
   readonly goalId: number;
   private readonly log: GoalLog;
   private readonly bus: EventBus;

@@ -89,7 +89,12 @@ test("a sandboxed command cannot read the daemon's environment or its token file
 
   // The same commands as the daemon's plain children: the attacks are real.
   const plain = await runAsDaemonChildren('off', worktree, attacks);
-  assert.match(plain.results[1]!.output, new RegExp(API_KEY), "without the sandbox the daemon's environment is readable");
+  // One of the three reads suffices: on a busy machine `cat /proc/*/environ` may hit the output cap before the daemon's.
+  const environReads = plain.results.slice(0, 3).map((result) => result.output);
+  assert.ok(
+    environReads.some((output) => new RegExp(API_KEY).test(output)),
+    "without the sandbox the daemon's environment is readable",
+  );
   assert.match(plain.results[3]!.output, new RegExp(TOKEN), 'without the sandbox daemon.json is readable');
 });
 

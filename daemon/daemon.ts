@@ -24,6 +24,7 @@ import { GoalQuestions } from './pipeline/goal-questions.ts';
 import { InboxService } from './inbox/inbox-service.ts';
 import { LandService, landingHoldFromEnv } from './pipeline/land-service.ts';
 import { Pipeline, type PipelineTuning } from './pipeline/pipeline.ts';
+import { queueExecutorFrom } from './queue/queue-executor.ts';
 import { checkRalphDir, ralphPaths, type RalphPaths } from './paths.ts';
 import { desktopNotifier, NotifyService } from './notify/notify-service.ts';
 import { ResearchService } from './research/research-service.ts';
@@ -436,6 +437,14 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
   const goalQuestions = new GoalQuestions({ bus, store, inbox, log });
   goalQuestions.start();
   undo.push(() => goalQuestions.close());
+  // executor.backend 'queue': iterations run on queue workers; the pipeline keeps every decision.
+  const remote = queueExecutorFrom(config.config.executor, env, {
+    repoRoot,
+    provider: () => config.provider('default'),
+    log: store.log,
+    bus,
+    report: log,
+  });
   const pipeline = Pipeline.create({
     repoRoot,
     bus,
@@ -450,6 +459,7 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
     log,
     inbox,
     spending: budget,
+    ...(remote ? { remote } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...options.pipeline,
     paused: options.pipeline?.paused ?? env.RALPH_PIPELINE?.trim().toLowerCase() === 'paused',

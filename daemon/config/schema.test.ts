@@ -27,6 +27,8 @@ describe('config schema', () => {
       maxStepsPerIteration: 30,
       verifyTimeoutSeconds: 1800,
       commands: { allow: [], deny: [], timeoutSeconds: 300, outputLimitBytes: 65_536, sandbox: 'auto' },
+      backend: 'local',
+      queue: { remote: 'origin' },
     });
     assert.deepEqual(config.research, { concurrency: 4, maxSteps: 20, timeoutSeconds: 600 });
     assert.deepEqual(config.chat, {});

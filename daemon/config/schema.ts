@@ -126,6 +126,16 @@ const Executor = z.strictObject({
   /** Seconds the goal check (`verify`) may run before it is killed and counts as failed. Default 1800. */
   verifyTimeoutSeconds: z.int().min(1).max(86_400).default(1800),
   commands: CommandPolicy.prefault({}),
+  /** Where iterations run: `local` (the default: here, in worktrees) or `queue` (workers on other machines, through BullMQ on Redis; README "Scale out"). */
+  backend: z.enum(['local', 'queue']).default('local'),
+  queue: z
+    .strictObject({
+      /** `redis://[:password@]host:6379` or `rediss://…` (TLS). RALPH_QUEUE_URL overrides it. */
+      url: z.string().trim().min(1).optional(),
+      /** The git remote workers fetch from and push `ralph/goal-<id>` to. Default `origin`. */
+      remote: z.string().trim().min(1).default('origin'),
+    })
+    .prefault({}),
 });
 
 const Research = z.strictObject({

@@ -49,7 +49,7 @@ import {
 } from './bounds.ts';
 import type { GitEnv } from '../git/git.ts';
 import { ExternalAgentError } from './external-iteration.ts';
-import { IterationError, runIteration, type IterationRecord, type IterationSpend } from './iteration.ts';
+import { IterationError, runIteration, type IterationInput, type IterationRecord, type IterationSpend } from './iteration.ts';
 import type { GoalJournal } from './journal.ts';
 import { iterationNote, iterationsOf, lastCheck, nextIterationNumber, openAttempt, retryContext } from './notes.ts';
 import { GoalWorkspace } from './workspace.ts';
@@ -117,6 +117,8 @@ export interface GoalRunOptions {
   now?: () => Date;
   /** Where the agent's questions go; absent, the agent cannot ask (no ask_human). */
   inbox?: GoalInbox;
+  /** Where iterations run when not here (`executor.backend: 'queue'`); absent: here. */
+  remote?: RemoteIterations;
   /** Resolves when the pipeline may go on (it may be paused between iterations). */
   whenResumed(): Promise<void>;
   isPaused(): boolean;
@@ -124,6 +126,17 @@ export interface GoalRunOptions {
 
 /** What a run needs of the inbox: file a question, find the goal's questions and answers. */
 export type GoalInbox = Pick<InboxService, 'ask' | 'ofGoal'>;
+
+/**
+ * Iterations run elsewhere (a queue worker, daemon/queue/): each one is handed over instead of run
+ * here, with the same input and the same record or IterationError back; `end` when the run is over.
+ */
+export interface RemoteIterations {
+  iterate(input: IterationInput): Promise<IterationRecord>;
+  end(goalId: number): Promise<void>;
+  /** Once every run has ended (the daemon stops). */
+  close(): Promise<void>;
+}
 
 /** What the next iteration starts from: the goal, its open attempt, the settings and bounds in force, the attempt's spend so far. */
 interface NextIteration {
@@ -178,6 +191,9 @@ export class GoalRun {
     const workspace = await this.prepareWorkspace();
     if (!workspace) return;
     while (await this.nextTurn(workspace));
+    await this.options.remote?.end(this.goalId).catch((error: unknown) => {
+      this.options.log(`goal #${this.goalId}: could not end its remote attempt: ${(error as Error).message}`);
+    });
   }
 
   /** Opens the goal's worktree and records its branch on the goal; false when the run ends here. */
@@ -257,7 +273,9 @@ export class GoalRun {
     );
     let iteration: IterationRecord;
     try {
-      iteration = await runIteration({
+      const remote = this.options.remote;
+      const iterate = remote ? (input: IterationInput) => remote.iterate(input) : runIteration;
+      iteration = await iterate({
         goal,
         number,
         positionInAttempt: next.position,

@@ -37,7 +37,7 @@ import type { EventEnvelope, PipelineHold, PipelineStatus } from '../../protocol
 import type { EventBus } from '../events/bus.ts';
 import type { Log } from '../log.ts';
 import type { GoalStore } from '../store/goal-store.ts';
-import type { GoalInbox } from './goal-run.ts';
+import type { GoalInbox, RemoteIterations } from './goal-run.ts';
 import type { Bounds } from './bounds.ts';
 import type { GitEnv } from '../git/git.ts';
 import {
@@ -82,6 +82,8 @@ export interface PipelineOptions extends PipelineTuning {
   spending?: GoalSpending;
   /** Where the executor's questions go (ask_human); absent, the executor cannot ask. */
   inbox?: GoalInbox;
+  /** Where iterations run when not here (`executor.backend: 'queue'`); closed with the pipeline. */
+  remote?: RemoteIterations;
 }
 
 export type PipelineState = PipelineStatus;
@@ -243,6 +245,7 @@ export class Pipeline {
     for (const run of runs) run.stop({ kind: 'shutdown', reason: 'the daemon is stopping' });
     for (const wake of this.resumeWaiters.splice(0)) wake();
     await Promise.all(runs.map((run) => run.finished));
+    await this.options.remote?.close();
   }
 
   // ---- internals ----
@@ -329,6 +332,7 @@ export class Pipeline {
         hold: (reason, message, until) => void this.hold(reason, message, until),
         now: this.now,
         ...(this.options.inbox ? { inbox: this.options.inbox } : {}),
+        ...(this.options.remote ? { remote: this.options.remote } : {}),
         isPaused: () => this.paused,
         whenResumed: () => (this.paused ? new Promise((resolve) => this.resumeWaiters.push(resolve)) : Promise.resolve()),
       });

@@ -14,13 +14,16 @@ import type { Redis } from 'ioredis';
 import type { EventData, EventType } from '../../protocol/index.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { GoalLog, NewLogEntry } from '../store/goal-log.ts';
+import type { TurnResult } from './turns.ts';
 
 /** One message of a goal's stream (its JSON is the stream entry's `m` field). */
 export type StreamMessage =
   | { type: 'log'; entry: NewLogEntry }
   | { type: 'event'; name: EventType; data: unknown }
   /** The attempt's worker is done with the stream (whatever the outcome): the follower stops. */
-  | { type: 'end' };
+  | { type: 'end' }
+  /** A turn's answer or spend (turns.ts): handed to the follower's `onMessage`. */
+  | TurnResult;
 
 /** Stream entries read at a time. */
 const READ_COUNT = 500;
@@ -52,9 +55,21 @@ export class LogStreamWriter {
     return this.add({ type: 'end' });
   }
 
-  private add(message: StreamMessage): Promise<void> {
+  message(message: TurnResult): Promise<void> {
+    return this.add(message);
+  }
+
+  /** Appends a turn's answer and marks the turn answered, in one transaction: both or neither. */
+  answer(message: TurnResult, answeredKey: string, number: number): Promise<void> {
+    return this.add(message, (json) => this.redis.multi().xadd(this.key, '*', 'm', json).set(answeredKey, String(number)).exec());
+  }
+
+  private add(
+    message: StreamMessage,
+    write = (json: string): Promise<unknown> => this.redis.xadd(this.key, '*', 'm', json),
+  ): Promise<void> {
     const json = JSON.stringify(message);
-    const added = this.last.then(() => this.redis.xadd(this.key, '*', 'm', json));
+    const added = this.last.then(() => write(json));
     this.last = added.catch(() => undefined);
     return added.then(() => undefined);
   }
@@ -67,8 +82,10 @@ export interface LogStreamFollowerOptions {
   goalId: number;
   log: GoalLog;
   bus: EventBus;
-  /** The worker's name, on every relayed entry. */
+  /** The worker's name, on every relayed entry that does not carry its own. */
   worker: string;
+  /** Each turn answer and spend report, once the entries before it are in the log. */
+  onMessage?: (message: TurnResult) => void;
 }
 
 /** The daemon's side: relays one goal's stream into its log and onto the bus until the `end` message or `stop`. */
@@ -127,13 +144,15 @@ export class LogStreamFollower {
       message = null;
     }
     if (message?.type === 'log') {
-      // The worker's own fields first: the relay's name and id are the ones that count.
-      await log.append(goalId, { ...message.entry, worker, streamId: id });
+      // The name the worker gave its entry, else the follower's; the stream id is the relay's.
+      await log.append(goalId, { worker, ...message.entry, streamId: id });
     } else if (message?.type === 'event') {
       // The worker wrote it with the protocol's types (LogStreamWriter.event); the bus redacts it.
       bus.publish(message.name, message.data as EventData<typeof message.name>);
     } else if (message?.type === 'end') {
       this.ended = true;
+    } else if (message?.type === 'turn' || message?.type === 'spend') {
+      this.options.onMessage?.(message);
     }
     this.cursor = id;
   }

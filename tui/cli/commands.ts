@@ -47,6 +47,8 @@ export interface CommandSpec {
   load?: () => Promise<CommandHandler>;
   /** V8 flags the command runs with: Node is started again with them before it loads (tui/bin/node-flags.js). */
   nodeFlags?: readonly string[];
+  /** The command is about no repository (`ralph worker`): it runs anywhere, no git root looked for. */
+  noRepo?: boolean;
 }
 
 const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -95,6 +97,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'the running daemon: url, pid, uptime, clients, goals (exit 1 when none runs)',
     json: 'print the status object',
     load: async () => (await import('./daemon-commands.ts')).daemonStatus,
+  },
+  {
+    words: ['worker'],
+    synopsis: 'worker --queue URL [--concurrency N] [--dir DIR] [--name NAME]',
+    summary: 'run the iterations of goals that daemons queue on a Redis (README "Scale out"), until Ctrl+C',
+    options: {
+      queue: { type: 'string', value: 'URL', help: 'redis://[:password@]host:6379 or rediss://… (default: RALPH_QUEUE_URL)' },
+      concurrency: { type: 'string', value: 'N', help: 'attempts run at once per repository (default 1)' },
+      dir: { type: 'string', value: 'DIR', help: 'where the clones and worktrees live (default ~/.ralph-worker)' },
+      name: { type: 'string', value: 'NAME', help: "the name the goals' logs show (default host:pid)" },
+    },
+    noRepo: true,
+    load: async () => (await import('./worker-command.ts')).workerCommand,
   },
   {
     words: ['status'],

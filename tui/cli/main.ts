@@ -21,7 +21,7 @@ async function run(argv: readonly string[]): Promise<number> {
   if (spec.nodeFlags) relaunchWithNodeFlags(spec.nodeFlags);
   const { findRepoRoot } = await import('../connection/repo.ts');
   // git answers while the command's code loads.
-  const [repoRoot, handler] = await Promise.all([findRepoRoot(repo ?? process.cwd()), spec.load()]);
+  const [repoRoot, handler] = await Promise.all([spec.noRepo ? '' : findRepoRoot(repo ?? process.cwd()), spec.load()]);
   return (await handler({ ...context, repoRoot })) ?? 0;
 }
 

@@ -1,0 +1,297 @@
+/**
+ * The daemon's side of the queue backend (queue.ts has the design): GoalRun hands it each
+ * iteration instead of running it here. It pushes the goal's branch to the shared remote,
+ * publishes the attempt's job (once: the job id says which), asks for the turn, relays the goal's
+ * stream into its log meanwhile, and returns the worker's record after fetching its commit into the
+ * goal's local worktree, so landing works on the daemon's branch as for a local run.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { type ConnectionOptions, Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { emptyUsage } from '../../protocol/index.ts';
+import type { RalphConfig } from '../config/schema.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { GitEnv } from '../git/git.ts';
+import type { Log } from '../log.ts';
+import type { RemoteIterations } from '../pipeline/goal-run.ts';
+import { IterationError, type IterationInput, type IterationRecord } from '../pipeline/iteration.ts';
+import { openAttempt } from '../pipeline/notes.ts';
+import type { GoalLog } from '../store/goal-log.ts';
+import { LogStreamFollower } from './log-stream.ts';
+import {
+  connectionOptions,
+  jobIdFor,
+  logStreamKey,
+  QUEUE_PREFIX,
+  queueNameFor,
+  queueUrlProblem,
+  redactQueueUrl,
+  remoteBranchOf,
+} from './queue.ts';
+import {
+  answeredKey,
+  controlChannel,
+  deserializeIterationError,
+  type GoalJobData,
+  QUEUES_KEY,
+  resumeKey,
+  type Turn,
+  type TurnResult,
+  turnKey,
+  turnSeqKey,
+} from './turns.ts';
+
+const run = promisify(execFile);
+
+export interface QueueExecutorOptions {
+  url: string;
+  repoRoot: string;
+  /** The git remote workers fetch from and push to, by name. Default `origin`. */
+  remote?: string;
+  /** The provider settings a turn carries (never the key). */
+  provider(): { model: string; api: Turn['api']; baseURL: string | null };
+  log: GoalLog;
+  bus: EventBus;
+  report: Log;
+  gitEnv?: GitEnv;
+  /** How long a stopped turn waits for the worker to say it stopped. Default 5 s. */
+  stopWaitMs?: number;
+}
+
+interface Pending {
+  seq: number;
+  onSpend: IterationInput['onSpend'];
+  settle: (result: Extract<TurnResult, { type: 'turn' }>) => void;
+}
+
+export class QueueExecutor implements RemoteIterations {
+  private readonly options: QueueExecutorOptions;
+  private readonly redis: Redis;
+  private queue: Queue | null = null;
+  private queueName: Promise<string> | null = null;
+  private readonly followers = new Map<number, LogStreamFollower>();
+  private readonly pending = new Map<number, Pending>();
+  /** Goal → attempt whose job this daemon has made sure of. */
+  private readonly published = new Map<number, number>();
+  private reachableNow = false;
+
+  constructor(options: QueueExecutorOptions) {
+    this.options = options;
+    this.redis = new Redis(connectionOptions(options.url));
+    this.redis.on('ready', () => {
+      this.reachableNow = true;
+    });
+    this.redis.on('close', () => {
+      this.reachableNow = false;
+    });
+    this.redis.on('error', () => undefined);
+  }
+
+  /** Whether Redis answers now (the connection retries by itself while it does not). */
+  get reachable(): boolean {
+    return this.reachableNow;
+  }
+
+  /** The queue's URL as it may be shown. */
+  get url(): string {
+    return redactQueueUrl(this.options.url);
+  }
+
+  async iterate(input: IterationInput): Promise<IterationRecord> {
+    const name = await this.name();
+    const goalId = input.goal.id;
+    const branch = remoteBranchOf(goalId);
+    const remoteName = this.options.remote ?? 'origin';
+    const remote = await this.remoteUrl(remoteName);
+    this.follow(name, goalId);
+    const adopted = await this.inFlight(name, input);
+    let seq: number;
+    if (adopted) {
+      seq = adopted.seq;
+    } else {
+      // The daemon's branch is the truth: a commit a worker pushed but never reported is dropped here.
+      await this.git(input.workspace.path, ['push', '--quiet', '--force', remoteName, `HEAD:refs/heads/${branch}`]);
+      seq = await this.redis.incr(turnSeqKey(name, goalId));
+    }
+    const answer = this.answerTo(goalId, seq, input.onSpend);
+    const turn = this.turnFor(input, seq);
+    await this.publish(name, {
+      queue: name,
+      goalId,
+      title: input.goal.title,
+      attempt: openAttempt(input.goal)?.number ?? 1,
+      remote,
+      branch,
+    });
+    if (!adopted) await this.redis.set(turnKey(name, goalId), JSON.stringify(turn));
+
+    const channel = controlChannel(name, goalId);
+    const onBound = (): void => void this.redis.publish(channel, JSON.stringify({ type: 'bound', reason: reasonOf(input.boundSignal) }));
+    const stopped = new Promise<'stopped'>((resolve) => {
+      const onStop = (): void => {
+        const reason = reasonOf(input.stopSignal);
+        void this.redis.set(turnKey(name, goalId), JSON.stringify({ ...turn, stop: reason }));
+        void this.redis.publish(channel, JSON.stringify({ type: 'stop', reason }));
+        setTimeout(() => resolve('stopped'), this.options.stopWaitMs ?? 5000).unref();
+      };
+      if (input.stopSignal.aborted) onStop();
+      else input.stopSignal.addEventListener('abort', onStop, { once: true });
+    });
+    if (input.boundSignal.aborted) onBound();
+    else input.boundSignal.addEventListener('abort', onBound, { once: true });
+
+    const result = await Promise.race([answer, stopped]);
+    this.pending.delete(goalId);
+    if (result === 'stopped') {
+      throw new IterationError('stopped', { stopped: true, spend: { usage: emptyUsage(), waitedMs: 0, durationMs: 0 } });
+    }
+    if ('error' in result) throw deserializeIterationError(result.error);
+    await this.git(input.workspace.path, ['fetch', '--quiet', remoteName, `refs/heads/${branch}`]);
+    await this.git(input.workspace.path, ['reset', '--quiet', '--hard', 'FETCH_HEAD']);
+    return result.record;
+  }
+
+  /** The attempt is over: the worker ends its job; the goal's stream is no longer followed. */
+  async end(goalId: number): Promise<void> {
+    this.published.delete(goalId);
+    const follower = this.followers.get(goalId);
+    this.followers.delete(goalId);
+    if (!this.queueName) return;
+    const name = await this.queueName;
+    await this.redis.set(turnKey(name, goalId), JSON.stringify({ end: true })).catch(() => undefined);
+    await follower?.stop();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.followers.values()].map((follower) => follower.stop()));
+    this.followers.clear();
+    await this.queue?.close();
+    this.redis.disconnect();
+  }
+
+  private name(): Promise<string> {
+    this.queueName ??= queueNameFor(this.options.repoRoot);
+    return this.queueName;
+  }
+
+  private async remoteUrl(remoteName: string): Promise<string> {
+    try {
+      return (await run('git', ['remote', 'get-url', remoteName], { cwd: this.options.repoRoot, env: this.gitEnv() })).stdout.trim();
+    } catch {
+      throw new Error(
+        `the repository has no git remote named "${remoteName}" for queue workers to fetch from and push to: add one every worker can reach (git remote add ${remoteName} URL), or name another in executor.queue.remote`,
+      );
+    }
+  }
+
+  /** The turn a worker is still running for this very iteration (a daemon restarted meanwhile): it is followed, not asked again. */
+  private async inFlight(name: string, input: IterationInput): Promise<Turn | null> {
+    const [json, answered] = await Promise.all([
+      this.redis.get(turnKey(name, input.goal.id)),
+      this.redis.get(answeredKey(name, input.goal.id)),
+    ]);
+    const turn = json ? (JSON.parse(json) as Partial<Turn>) : null;
+    if (!turn || turn.end || turn.stop || turn.seq === undefined || turn.number !== input.number) return null;
+    if (turn.seq <= Number(answered ?? 0)) return null;
+    return turn as Turn;
+  }
+
+  /** Publishes the attempt's job unless it is there: a finished job of the same attempt (a run stopped before) gets the next resume number. */
+  private async publish(name: string, data: GoalJobData): Promise<void> {
+    if (this.published.get(data.goalId) === data.attempt) return;
+    await this.redis.sadd(QUEUES_KEY, name);
+    this.queue ??= new Queue(name, {
+      // BullMQ types its own copy of ioredis's options; these are ioredis's, which it takes.
+      connection: connectionOptions(this.options.url) as ConnectionOptions,
+      prefix: QUEUE_PREFIX,
+    });
+    const key = resumeKey(name, data.goalId, data.attempt);
+    let resume = Number((await this.redis.get(key)) ?? 0);
+    const existing = await this.queue.getJob(jobIdFor(data.goalId, data.attempt, resume));
+    if (existing && ((await existing.isCompleted()) || (await existing.isFailed()))) {
+      resume = await this.redis.incr(key);
+    }
+    await this.queue.add('attempt', data, { jobId: jobIdFor(data.goalId, data.attempt, resume), attempts: 1 });
+    this.published.set(data.goalId, data.attempt);
+  }
+
+  private turnFor(input: IterationInput, seq: number): Turn {
+    const provider = this.options.provider();
+    return {
+      seq,
+      number: input.number,
+      positionInAttempt: input.positionInAttempt,
+      goal: input.goal,
+      notes: input.notes,
+      lastCheck: input.lastCheck,
+      retryContext: input.retryContext,
+      answers: input.answers ?? [],
+      canAsk: input.canAsk ?? false,
+      model: input.model,
+      api: provider.api,
+      baseURL: provider.baseURL,
+      ...(input.reasoningEffort ? { reasoningEffort: input.reasoningEffort } : {}),
+      executor: input.executor,
+    };
+  }
+
+  /** Relays the goal's stream into its log (from where the log left off) while the goal runs here. */
+  private follow(name: string, goalId: number): void {
+    if (this.followers.has(goalId)) return;
+    const redis = new Redis(connectionOptions(this.options.url));
+    redis.on('error', () => undefined);
+    const follower = new LogStreamFollower({
+      redis,
+      key: logStreamKey(name, goalId),
+      goalId,
+      log: this.options.log,
+      bus: this.options.bus,
+      worker: 'worker',
+      onMessage: (message) => {
+        const pending = this.pending.get(goalId);
+        if (!pending || message.seq !== pending.seq) return;
+        if (message.type === 'spend') pending.onSpend?.(message.spend);
+        else pending.settle(message);
+      },
+    });
+    follower.finished
+      .catch((error: unknown) =>
+        this.options.report(`goal #${goalId}: its worker's log could not be followed: ${(error as Error).message}`),
+      )
+      .finally(() => redis.disconnect());
+    this.followers.set(goalId, follower);
+  }
+
+  private answerTo(goalId: number, seq: number, onSpend: IterationInput['onSpend']): Promise<Extract<TurnResult, { type: 'turn' }>> {
+    return new Promise((settle) => this.pending.set(goalId, { seq, onSpend, settle }));
+  }
+
+  private async git(cwd: string, args: string[]): Promise<void> {
+    await run('git', args, { cwd, env: this.gitEnv(), maxBuffer: 16 * 1024 * 1024 });
+  }
+
+  private gitEnv(): NodeJS.ProcessEnv {
+    return { ...process.env, ...this.options.gitEnv };
+  }
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason.message : String(reason ?? 'stopped');
+}
+
+/** The queue executor `executor.backend: 'queue'` asks for (RALPH_QUEUE_URL overriding `executor.queue.url`), or none for `local`. */
+export function queueExecutorFrom(
+  executor: RalphConfig['executor'],
+  env: NodeJS.ProcessEnv,
+  parts: Omit<QueueExecutorOptions, 'url' | 'remote'>,
+): QueueExecutor | undefined {
+  if (executor.backend !== 'queue') return undefined;
+  const url = env.RALPH_QUEUE_URL?.trim() || executor.queue.url;
+  if (!url)
+    throw new Error("executor.backend is 'queue' but no queue URL is set: set executor.queue.url or RALPH_QUEUE_URL (redis://host:6379)");
+  const problem = queueUrlProblem(url);
+  if (problem) throw new Error(problem);
+  return new QueueExecutor({ ...parts, url, remote: executor.queue.remote });
+}

@@ -1,0 +1,323 @@
+/**
+ * `ralph worker`: takes goal attempts from every Ralph queue on a Redis and runs their iterations
+ * with the same code as the daemon's local executor (runIteration), in a clone of the job's git
+ * remote under its own folder. It needs no daemon and gets no daemon token: the job names the
+ * remote and the attempt, each turn carries what the iteration's prompt needs, and the model key
+ * comes from the worker's own environment (OPENAI_API_KEY; OPENAI_BASE_URL, RALPH_MODEL and
+ * RALPH_API override the daemon's settings on this machine).
+ *
+ * For each turn (turns.ts): the worktree is set to the branch the daemon pushed, the iteration
+ * runs, its commit is pushed to `ralph/goal-<id>`, and the record (or why there is none) goes on
+ * the goal's stream with the turn marked answered in one transaction, so a worker that takes over
+ * a stalled job runs exactly the turns no one answered.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { type ConnectionOptions, type Job, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { EventData } from '../../protocol/index.ts';
+import { ModelTable } from '../llm/models.ts';
+import { createProvider } from '../llm/provider.ts';
+import type { ModelApi } from '../llm/types.ts';
+import { redactingProvider } from '../secrets/redacting-provider.ts';
+import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
+import { runIteration } from '../pipeline/iteration.ts';
+import type { Journal, JournalKind } from '../pipeline/journal.ts';
+import { GoalWorkspace } from '../pipeline/workspace.ts';
+import { LogStreamWriter } from './log-stream.ts';
+import { connectionOptions, logStreamKey, QUEUE_PREFIX, redactQueueUrl } from './queue.ts';
+import {
+  answeredKey,
+  type Control,
+  controlChannel,
+  type GoalJobData,
+  QUEUES_KEY,
+  serializeIterationError,
+  type Turn,
+  type TurnResult,
+  turnKey,
+} from './turns.ts';
+
+const run = promisify(execFile);
+
+export interface QueueWorkerOptions {
+  url: string;
+  /** Attempts run at once per repository's queue. Default 1. */
+  concurrency?: number;
+  /** Where the clones and worktrees live. */
+  dir: string;
+  /** The name every relayed log entry carries. Default: host name and process id. */
+  name?: string;
+  env?: NodeJS.ProcessEnv;
+  /** The worker's own messages (starting, a job taken, a failure). */
+  report?: (line: string) => void;
+  /** How long a job's lock lasts without renewal, and how often stalled jobs are looked for (tests shorten them). */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+/** How often a worker looks for new queues, and for a job's next turn. */
+const DISCOVER_MS = 1000;
+const TURN_POLL_MS = 100;
+
+export class QueueWorker {
+  readonly name: string;
+  private readonly options: QueueWorkerOptions;
+  private readonly redis: Redis;
+  private readonly subscriber: Redis;
+  private readonly workers = new Map<string, Worker>();
+  private readonly controls = new Map<string, Set<(control: Control) => void>>();
+  private discoverTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(options: QueueWorkerOptions) {
+    this.options = options;
+    this.name = options.name ?? `${hostname()}:${process.pid}`;
+    this.redis = new Redis(connectionOptions(options.url));
+    this.subscriber = new Redis(connectionOptions(options.url));
+    for (const client of [this.redis, this.subscriber]) client.on('error', () => undefined);
+    this.subscriber.on('message', (channel: string, message: string) => {
+      let control: Control;
+      try {
+        control = JSON.parse(message) as Control;
+      } catch {
+        return;
+      }
+      for (const listener of this.controls.get(channel) ?? []) listener(control);
+    });
+  }
+
+  /** Starts serving every queue there is, and each new one as it appears. */
+  async start(): Promise<void> {
+    this.report(`worker ${this.name} takes goals from ${redactQueueUrl(this.options.url)}`);
+    await mkdir(this.options.dir, { recursive: true });
+    await this.discover();
+    this.discoverTimer = setInterval(() => void this.discover(), DISCOVER_MS);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.discoverTimer);
+    await Promise.all([...this.workers.values()].map((worker) => worker.close()));
+    this.redis.disconnect();
+    this.subscriber.disconnect();
+  }
+
+  private report(line: string): void {
+    this.options.report?.(line);
+  }
+
+  private async discover(): Promise<void> {
+    let names: string[];
+    try {
+      names = await this.redis.smembers(QUEUES_KEY);
+    } catch {
+      return; // Redis unreachable: the connection retries; the next look finds them.
+    }
+    for (const name of names) {
+      if (this.workers.has(name) || this.closing) continue;
+      const worker = new Worker(name, (job: Job<GoalJobData>) => this.runAttempt(job), {
+        // BullMQ types its own copy of ioredis's options; these are ioredis's, which it takes.
+        connection: connectionOptions(this.options.url) as ConnectionOptions,
+        prefix: QUEUE_PREFIX,
+        concurrency: this.options.concurrency ?? 1,
+        lockDuration: this.options.lockDurationMs ?? 30_000,
+        stalledInterval: this.options.stalledIntervalMs ?? 30_000,
+        maxStalledCount: 100,
+      });
+      worker.on('error', (error) => this.report(`queue ${name}: ${error.message}`));
+      worker.on('failed', (job, error) => this.report(`job ${job?.id ?? '?'} failed: ${error.message}`));
+      this.workers.set(name, worker);
+    }
+  }
+
+  /** One attempt: turns until the daemon says the attempt is over. */
+  private async runAttempt(job: Job<GoalJobData>): Promise<void> {
+    const data = job.data;
+    const { queue, goalId } = data;
+    const writer = new LogStreamWriter(this.redis, logStreamKey(queue, goalId));
+    const secrets = DaemonSecrets.from({ envs: [this.env()], providerKeys: [this.env().OPENAI_API_KEY] });
+    const journal = new StreamJournal(goalId, writer, secrets, this.name);
+    this.report(`goal #${goalId}: attempt ${data.attempt} taken (job ${job.id})`);
+    await journal.write('decision', `worker ${this.name} runs attempt ${data.attempt}`, { attempt: data.attempt });
+    const workspace = await this.workspaceFor(data);
+    let lastRun = 0;
+    for (;;) {
+      const turn = await this.nextTurn(data, lastRun);
+      if (turn === 'end') break;
+      lastRun = turn.seq;
+      await this.runTurn(data, turn, workspace, journal, writer);
+    }
+    this.report(`goal #${goalId}: attempt ${data.attempt} over`);
+  }
+
+  /** Waits for a turn nobody answered (or the end of the attempt). */
+  private async nextTurn(data: GoalJobData, lastRun: number): Promise<Turn | 'end'> {
+    for (;;) {
+      try {
+        const [json, answered] = await Promise.all([
+          this.redis.get(turnKey(data.queue, data.goalId)),
+          this.redis.get(answeredKey(data.queue, data.goalId)),
+        ]);
+        const turn = json ? (JSON.parse(json) as Turn) : null;
+        if (turn?.end) return 'end';
+        if (turn && !turn.stop && turn.seq > lastRun && turn.seq > Number(answered ?? 0)) return turn;
+      } catch {
+        // Redis unreachable: it retries; the turn waits.
+      }
+      await new Promise((resolve) => setTimeout(resolve, TURN_POLL_MS));
+    }
+  }
+
+  private async runTurn(
+    data: GoalJobData,
+    turn: Turn,
+    workspace: GoalWorkspace,
+    journal: StreamJournal,
+    writer: LogStreamWriter,
+  ): Promise<void> {
+    const channel = controlChannel(data.queue, data.goalId);
+    const stop = new AbortController();
+    const bound = new AbortController();
+    const listener = (control: Control): void => {
+      (control.type === 'stop' ? stop : bound).abort(new Error(control.reason));
+    };
+    this.listen(channel, listener);
+    const env = this.env();
+    const apiKey = env.OPENAI_API_KEY ?? null;
+    let result: TurnResult;
+    try {
+      await this.syncBranch(workspace, data);
+      const provider = createProvider({
+        api: (env.RALPH_API as ModelApi | undefined) ?? turn.api,
+        apiKey,
+        baseURL: env.OPENAI_BASE_URL ?? turn.baseURL,
+      });
+      const record = await runIteration({
+        goal: turn.goal,
+        number: turn.number,
+        positionInAttempt: turn.positionInAttempt,
+        notes: turn.notes,
+        lastCheck: turn.lastCheck,
+        retryContext: turn.retryContext,
+        answers: turn.answers,
+        canAsk: turn.canAsk,
+        workspace,
+        provider: redactingProvider(provider, journal.secrets.redact),
+        model: env.RALPH_MODEL ?? turn.model,
+        ...(turn.reasoningEffort ? { reasoningEffort: turn.reasoningEffort } : {}),
+        models: new ModelTable(),
+        executor: turn.executor,
+        secrets: apiKey ? [apiKey] : [],
+        stopSignal: stop.signal,
+        boundSignal: bound.signal,
+        journal,
+        onSpend: (spend) => void writer.message({ type: 'spend', seq: turn.seq, spend }).catch(() => undefined),
+      });
+      await git(workspace.path, ['push', '--quiet', '--force', data.remote, `HEAD:refs/heads/${data.branch}`]);
+      result = { type: 'turn', seq: turn.seq, record };
+    } catch (error) {
+      result = { type: 'turn', seq: turn.seq, error: serializeIterationError(error) };
+    } finally {
+      this.unlisten(channel, listener);
+    }
+    await writer.answer(result, answeredKey(data.queue, data.goalId), turn.seq);
+  }
+
+  /** The worker's clone of the job's remote and the goal's worktree in it. */
+  private async workspaceFor(data: GoalJobData): Promise<GoalWorkspace> {
+    const clone = path.join(this.options.dir, data.queue, 'repo');
+    const exists = await stat(path.join(clone, '.git')).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      await mkdir(path.dirname(clone), { recursive: true });
+      await git(this.options.dir, ['clone', '--quiet', '--no-checkout', data.remote, clone]);
+    }
+    // The goal's branch as the daemon pushed it (the remote's HEAD may name no branch at all); a
+    // branch a worktree of an earlier job holds is brought up to date by each turn instead.
+    const known = await git(clone, ['rev-parse', '--verify', '--quiet', `refs/heads/${data.branch}`]).then(
+      () => true,
+      () => false,
+    );
+    if (!known) {
+      await git(clone, ['fetch', '--quiet', data.remote, `refs/heads/${data.branch}`]);
+      await git(clone, ['branch', data.branch, 'FETCH_HEAD']);
+    }
+    return GoalWorkspace.open({ repoRoot: clone, goalId: data.goalId, worktreesRoot: path.join(this.options.dir, 'worktrees') });
+  }
+
+  /** The worktree as the daemon pushed the branch: its commits, nothing else tracked. */
+  private async syncBranch(workspace: GoalWorkspace, data: GoalJobData): Promise<void> {
+    await git(workspace.path, ['fetch', '--quiet', data.remote, `refs/heads/${data.branch}`]);
+    await git(workspace.path, ['reset', '--quiet', '--hard', 'FETCH_HEAD']);
+    await git(workspace.path, ['clean', '--quiet', '-fd']);
+  }
+
+  private listen(channel: string, listener: (control: Control) => void): void {
+    let listeners = this.controls.get(channel);
+    if (!listeners) {
+      listeners = new Set();
+      this.controls.set(channel, listeners);
+      void this.subscriber.subscribe(channel).catch(() => undefined);
+    }
+    listeners.add(listener);
+  }
+
+  private unlisten(channel: string, listener: (control: Control) => void): void {
+    const listeners = this.controls.get(channel);
+    listeners?.delete(listener);
+    if (listeners?.size === 0) {
+      this.controls.delete(channel);
+      void this.subscriber.unsubscribe(channel).catch(() => undefined);
+    }
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    return this.options.env ?? process.env;
+  }
+}
+
+/** The worker's journal: everything goes on the goal's stream, for the daemon to write and broadcast. */
+class StreamJournal implements Journal {
+  readonly goalId: number;
+  readonly secrets: DaemonSecrets;
+  private readonly writer: LogStreamWriter;
+  private readonly worker: string;
+
+  constructor(goalId: number, writer: LogStreamWriter, secrets: DaemonSecrets, worker: string) {
+    this.goalId = goalId;
+    this.writer = writer;
+    this.secrets = secrets;
+    this.worker = worker;
+  }
+
+  async write(kind: JournalKind, text: string, extra: Record<string, unknown> = {}): Promise<void> {
+    // A line that cannot reach Redis now is lost to the log, never to the goal (as the local journal).
+    await this.writer.log(this.secrets.redactValue({ ...extra, worker: this.worker, kind, text })).catch(() => undefined);
+  }
+
+  progressBegin(data: Omit<EventData<'progress.begin'>, 'kind'>): void {
+    void this.writer.event('progress.begin', { ...data, kind: 'iteration' }).catch(() => undefined);
+  }
+
+  progressReport(data: EventData<'progress.report'>): void {
+    void this.writer.event('progress.report', data).catch(() => undefined);
+  }
+
+  progressEnd(data: EventData<'progress.end'>): void {
+    void this.writer.event('progress.end', data).catch(() => undefined);
+  }
+
+  providerWait(wait: Omit<EventData<'provider.wait'>, 'scope'>): void {
+    void this.writer.event('provider.wait', { scope: { goalId: this.goalId }, ...wait }).catch(() => undefined);
+  }
+}
+
+async function git(cwd: string, args: string[]): Promise<void> {
+  await run('git', args, { cwd, maxBuffer: 16 * 1024 * 1024 });
+}

@@ -30,6 +30,8 @@ export interface QueueHarness {
   repoRoot: string;
   /** The bare repository every worker fetches from and pushes to (the repository's `origin`). */
   remote: string;
+  /** The test's folder: the remote, the worktrees, each worker's folder (`worker-<name>`) and HOME. */
+  scratch: string;
   server: FakeOpenAIServer;
   bus: EventBus;
   events: EventEnvelope[];
@@ -132,6 +134,7 @@ export async function startQueue(t: TestContext, options: { executor?: Partial<R
     redis,
     repoRoot,
     remote,
+    scratch,
     server,
     bus,
     events,

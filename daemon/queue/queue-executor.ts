@@ -30,7 +30,6 @@ import {
   remoteBranchOf,
 } from './queue.ts';
 import {
-  answeredKey,
   controlChannel,
   deserializeIterationError,
   type GoalJobData,
@@ -74,6 +73,10 @@ export class QueueExecutor implements RemoteIterations {
   private readonly pending = new Map<number, Pending>();
   /** Goal → attempt whose job this daemon has made sure of. */
   private readonly published = new Map<number, number>();
+  /** Goal → the last turn answer relayed (it may arrive before it is waited for: a restarted daemon reads it again). */
+  private readonly answers = new Map<number, Extract<TurnResult, { type: 'turn' }>>();
+  /** Goal → the turns this daemon has taken an answer of: never adopted again. */
+  private readonly consumed = new Map<number, Set<number>>();
   private reachableNow = false;
 
   constructor(options: QueueExecutorOptions) {
@@ -143,6 +146,7 @@ export class QueueExecutor implements RemoteIterations {
 
     const result = await Promise.race([answer, stopped]);
     this.pending.delete(goalId);
+    this.consumedOf(goalId).add(seq);
     if (result === 'stopped') {
       throw new IterationError('stopped', { stopped: true, spend: { usage: emptyUsage(), waitedMs: 0, durationMs: 0 } });
     }
@@ -155,6 +159,7 @@ export class QueueExecutor implements RemoteIterations {
   /** The attempt is over: the worker ends its job; the goal's stream is no longer followed. */
   async end(goalId: number): Promise<void> {
     this.published.delete(goalId);
+    this.answers.delete(goalId);
     const follower = this.followers.get(goalId);
     this.followers.delete(goalId);
     if (!this.queueName) return;
@@ -185,16 +190,26 @@ export class QueueExecutor implements RemoteIterations {
     }
   }
 
-  /** The turn a worker is still running for this very iteration (a daemon restarted meanwhile): it is followed, not asked again. */
+  /**
+   * The turn asked for this very iteration before this daemon took an answer of it (a daemon
+   * killed meanwhile): followed, not asked again. Its answer, given or still to come, is on the
+   * goal's stream after the last entry the log holds, so the follower reads it (again).
+   */
   private async inFlight(name: string, input: IterationInput): Promise<Turn | null> {
-    const [json, answered] = await Promise.all([
-      this.redis.get(turnKey(name, input.goal.id)),
-      this.redis.get(answeredKey(name, input.goal.id)),
-    ]);
+    const json = await this.redis.get(turnKey(name, input.goal.id));
     const turn = json ? (JSON.parse(json) as Partial<Turn>) : null;
     if (!turn || turn.end || turn.stop || turn.seq === undefined || turn.number !== input.number) return null;
-    if (turn.seq <= Number(answered ?? 0)) return null;
+    if (this.consumedOf(input.goal.id).has(turn.seq)) return null;
     return turn as Turn;
+  }
+
+  private consumedOf(goalId: number): Set<number> {
+    let seqs = this.consumed.get(goalId);
+    if (!seqs) {
+      seqs = new Set();
+      this.consumed.set(goalId, seqs);
+    }
+    return seqs;
   }
 
   /** Publishes the attempt's job unless it is there: a finished job of the same attempt (a run stopped before) gets the next resume number. */
@@ -249,6 +264,7 @@ export class QueueExecutor implements RemoteIterations {
       bus: this.options.bus,
       worker: 'worker',
       onMessage: (message) => {
+        if (message.type === 'turn') this.answers.set(goalId, message);
         const pending = this.pending.get(goalId);
         if (!pending || message.seq !== pending.seq) return;
         if (message.type === 'spend') pending.onSpend?.(message.spend);
@@ -264,6 +280,8 @@ export class QueueExecutor implements RemoteIterations {
   }
 
   private answerTo(goalId: number, seq: number, onSpend: IterationInput['onSpend']): Promise<Extract<TurnResult, { type: 'turn' }>> {
+    const given = this.answers.get(goalId);
+    if (given?.seq === seq) return Promise.resolve(given);
     return new Promise((settle) => this.pending.set(goalId, { seq, onSpend, settle }));
   }
 

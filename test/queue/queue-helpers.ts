@@ -106,29 +106,7 @@ export async function startQueue(t: TestContext, options: { executor?: Partial<R
   defer(t, () => pipeline.close());
   pipeline.start();
 
-  const startWorker = async (name: string): Promise<Running> => {
-    const home = path.join(scratch, `home-${name}`);
-    const worker = startRalph(['worker', '--queue', redis.url, '--dir', path.join(scratch, `worker-${name}`), '--name', name], {
-      cwd: scratch,
-      env: cliEnv({
-        HOME: home,
-        OPENAI_API_KEY: 'test-key',
-        OPENAI_BASE_URL: server.url,
-        RALPH_API: 'chat',
-        RALPH_MODEL: UNPRICED_MODEL,
-        RALPH_WORKER_LOCK_MS: '1000',
-      }),
-    });
-    defer(t, async () => {
-      worker.signal('SIGKILL');
-      await worker.done.catch(() => undefined);
-    });
-    await waitFor(() => worker.stdout().includes('takes goals from'), {
-      timeoutMs: 15_000,
-      message: `worker ${name} to start (stderr: ${worker.stderr()})`,
-    });
-    return worker;
-  };
+  const startWorker = (name: string): Promise<Running> => startWorkerProcess(t, { name, url: redis.url, scratch, modelUrl: server.url });
 
   return {
     redis,
@@ -156,4 +134,33 @@ export async function startQueue(t: TestContext, options: { executor?: Partial<R
     },
     logOf: async (id) => (await store.log.read(id, { from: 0, limit: 10_000 })).entries,
   };
+}
+
+/** `ralph worker` as NAME, in `<scratch>/worker-<name>` with a HOME of its own, its model the fake server; killed after the test. */
+export async function startWorkerProcess(
+  t: TestContext,
+  options: { name: string; url: string; scratch: string; modelUrl: string },
+): Promise<Running> {
+  const { name, scratch } = options;
+  const worker = startRalph(['worker', '--queue', options.url, '--dir', path.join(scratch, `worker-${name}`), '--name', name], {
+    cwd: scratch,
+    env: cliEnv({
+      HOME: path.join(scratch, `home-${name}`),
+      OPENAI_API_KEY: 'test-key',
+      OPENAI_BASE_URL: options.modelUrl,
+      RALPH_API: 'chat',
+      RALPH_MODEL: UNPRICED_MODEL,
+      // A dead worker's job is handed on after a second, not BullMQ's 30 s.
+      RALPH_WORKER_LOCK_MS: '1000',
+    }),
+  });
+  defer(t, async () => {
+    worker.signal('SIGKILL');
+    await worker.done.catch(() => undefined);
+  });
+  await waitFor(() => worker.stdout().includes('takes goals from'), {
+    timeoutMs: 15_000,
+    message: `worker ${name} to start (stderr: ${worker.stderr()})`,
+  });
+  return worker;
 }

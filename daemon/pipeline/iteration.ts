@@ -312,7 +312,7 @@ class IterationRun {
     });
     this.external = turn;
     try {
-      this.headBefore = await input.workspace.head();
+      this.headBefore = await input.workspace.readHead();
       journal.progressReport({ token, done: 0, message: `${agent.backend.displayName} is working` });
       const result = await turn.run();
       if (result.ended === 'stopped' || input.stopSignal.aborted) throw this.stopped();
@@ -438,7 +438,7 @@ class IterationRun {
     let check: CheckRun | null = null;
     try {
       journal.progressReport({ token, done: executor.maxStepsPerIteration, message: 'committing' });
-      const { redacted } = await redactChangedFiles(workspace.path, secrets.redact);
+      const { redacted, changed } = await redactChangedFiles(workspace.path, secrets.redact);
       if (redacted.length > 0) {
         await journal.write('warning', `secrets redacted from ${redacted.join(', ')} before the commit`, {
           iteration: number,
@@ -446,12 +446,14 @@ class IterationRun {
         });
       }
       // An external agent may have committed itself: the harness's commit with the trailer still follows its commits.
-      const commit = await workspace.commitIteration({
+      const made = await workspace.commitIterationFiles({
         iteration: number,
         summary,
+        changed,
         ...(this.headBefore ? { headBefore: this.headBefore } : {}),
       });
-      await logCommit(journal, workspace, number, commit);
+      const commit = made?.sha ?? null;
+      await logCommit(journal, workspace, number, commit, made?.files ?? null);
       if (executor.verify && !interrupted && !asked) check = await this.check(executor.verify);
       return { commit, check };
     } catch (error) {
@@ -604,13 +606,19 @@ async function logToolCall(journal: Journal, iteration: number, call: ToolCall, 
   }
 }
 
-async function logCommit(journal: Journal, workspace: GoalWorkspace, iteration: number, commit: string | null): Promise<void> {
+/** The commit's log entry; `files` when the commit said them, else they are asked of git. */
+async function logCommit(
+  journal: Journal,
+  workspace: GoalWorkspace,
+  iteration: number,
+  commit: string | null,
+  files: readonly string[] | null,
+): Promise<void> {
   if (commit === null) {
     await journal.write('commit', `iteration ${iteration} changed nothing: no commit`, { iteration, commit: null });
     return;
   }
-  const files = await workspace.diffStat().catch(() => []);
-  const names = files.map((file) => file.path);
+  const names = files ?? (await workspace.diffStat().catch(() => [])).map((file) => file.path);
   const list = names.length === 0 ? '' : `: ${clip(names.join(', '), 200)}`;
   await journal.write(
     'commit',

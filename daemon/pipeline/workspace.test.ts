@@ -128,6 +128,44 @@ test('commitIteration commits every change with the iteration trailer; the devel
   assert.equal(commitCount(repo, 'main'), 1);
 });
 
+test('commitIterationFiles names the files the commit changed and its sha, as git says them after it', async (t) => {
+  const { workspace } = await openWorkspace(t, { 'a.txt': 'one\n', 'old.txt': 'gone\n' });
+  await writeFile(path.join(workspace.path, 'a.txt'), 'ONE\n');
+  await rm(path.join(workspace.path, 'old.txt'));
+  await mkdir(path.join(workspace.path, 'src'));
+  await writeFile(path.join(workspace.path, 'src', 'new file.ts'), 'export {};\n');
+
+  const made = await workspace.commitIterationFiles({ iteration: 1, summary: 'edit, delete, add' });
+
+  assert.ok(made);
+  assert.equal(made.sha, gitSync(workspace.path, 'rev-parse', 'HEAD'));
+  assert.deepEqual(
+    made.files,
+    (await workspace.diffStat()).map((file) => file.path),
+  );
+  assert.deepEqual(made.files, ['a.txt', 'old.txt', 'src/new file.ts']);
+  // Told the worktree has no change, it stages nothing and commits nothing.
+  assert.equal(await workspace.commitIterationFiles({ iteration: 2, summary: 'nothing', changed: false }), null);
+  // The same iteration again (a crash after its commit): folded into its commit, whose files git is asked for.
+  await writeFile(path.join(workspace.path, 'a.txt'), 'ONE more\n');
+  const again = await workspace.commitIterationFiles({ iteration: 1, summary: 'edit, delete, add' });
+  assert.deepEqual(again, { sha: gitSync(workspace.path, 'rev-parse', 'HEAD'), files: null });
+});
+
+test('readHead reads HEAD from the worktree files as git resolves it: loose ref, packed ref, detached', async (t) => {
+  const { workspace } = await openWorkspace(t);
+  assert.equal(await workspace.readHead(), await workspace.head());
+  await writeFile(path.join(workspace.path, 'b.txt'), 'b\n');
+  await workspace.commitIteration({ iteration: 1, summary: 'b' });
+  gitSync(workspace.path, 'pack-refs', '--all');
+  assert.equal(await workspace.readHead(), gitSync(workspace.path, 'rev-parse', 'HEAD'));
+  await writeFile(path.join(workspace.path, 'c.txt'), 'c\n');
+  await workspace.commitIteration({ iteration: 2, summary: 'c' });
+  assert.equal(await workspace.readHead(), gitSync(workspace.path, 'rev-parse', 'HEAD'));
+  gitSync(workspace.path, 'checkout', '-q', '--detach', 'HEAD^');
+  assert.equal(await workspace.readHead(), gitSync(workspace.path, 'rev-parse', 'HEAD'));
+});
+
 test('commitIteration returns null when the iteration changed nothing', async (t) => {
   const { workspace } = await openWorkspace(t);
   const before = await workspace.head();

@@ -7,7 +7,7 @@
  * idempotent and repairs what a crash can leave behind; nothing committed is ever thrown away.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, realpath, rm, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, rm, rmdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -73,6 +73,18 @@ export interface IterationCommitInput {
    * so its work counts as a change and the iteration count survives a crash.
    */
   headBefore?: string;
+  /**
+   * Whether the worktree has anything to commit, when the caller already asked `git status` (the
+   * secrets' redaction does): false spares staging and comparing, which could find nothing.
+   */
+  changed?: boolean;
+}
+
+/** An iteration's commit: its sha, and the files it changed when known without asking git again. */
+export interface IterationCommit {
+  sha: string;
+  /** The files the commit changed (as diffStat names them); null when it folded into an earlier commit or was not made now. */
+  files: string[] | null;
 }
 
 /** One file of a commit's diff; `added`/`deleted` are null for binary files. */
@@ -223,6 +235,31 @@ export class GoalWorkspace {
   }
 
   /**
+   * HEAD's sha as head() gives it, read from the worktree's git files where HEAD is a branch held
+   * in a loose ref or in packed-refs (what Ralph's worktrees are): no git process, so an iteration
+   * need not wait for one before its agent starts. Anything else is asked of git.
+   */
+  async readHead(): Promise<string> {
+    try {
+      const pointer = /^gitdir:\s*(.+?)\s*$/m.exec(await readFile(path.join(this.path, '.git'), 'utf8'));
+      if (pointer) {
+        const gitDir = path.resolve(this.path, pointer[1]!);
+        const [head, common] = await Promise.all([
+          readFile(path.join(gitDir, 'HEAD'), 'utf8'),
+          readFile(path.join(gitDir, 'commondir'), 'utf8'),
+        ]);
+        const ref = /^ref: (refs\/heads\/\S+)\n?$/.exec(head)?.[1];
+        const commonDir = path.resolve(gitDir, common.trim());
+        const sha = ref ? await readBranchRef(commonDir, ref) : null;
+        if (sha) return sha;
+      }
+    } catch {
+      // not the usual layout: git knows
+    }
+    return this.head();
+  }
+
+  /**
    * Where the goal's branch shares history with the developer's HEAD: the commit it started from,
    * or the developer's head it was last rebased onto. Computed rather than stored, so it stays right
    * across rebases, crashes and repairs.
@@ -243,30 +280,49 @@ export class GoalWorkspace {
    * died after committing but before recording it), its sha is returned; if the iteration was run
    * again and changed more, those changes are folded into that same commit.
    */
-  async commitIteration({ iteration, summary, headBefore }: IterationCommitInput): Promise<string | null> {
+  async commitIteration(input: IterationCommitInput): Promise<string | null> {
+    return (await this.commitIterationFiles(input))?.sha ?? null;
+  }
+
+  /**
+   * commitIteration, also saying which files the commit changed (what the goal's log names), so
+   * that no git has to be asked again after the commit: each git is a process start, and they are
+   * most of the harness's time around an external agent's iteration.
+   */
+  async commitIterationFiles({ iteration, summary, headBefore, changed }: IterationCommitInput): Promise<IterationCommit | null> {
     if (!Number.isInteger(iteration) || iteration < 1) throw new Error(`iteration must be a positive integer, not ${iteration}`);
-    // What does not read the index is asked while `git add` runs, HEAD and its iteration by one git:
-    // each git is a process start, and they are most of the harness's time after an iteration.
+    // What does not read the index is asked while `git add` runs, HEAD and its iteration by one git.
     const [staged, head, env] = await Promise.all([
-      git(this.path, ['add', '-A'], { env: this.env }).then(() => this.hasStagedChanges()),
+      changed === false ? [] : git(this.path, ['add', '-A'], { env: this.env }).then(() => this.stagedFiles()),
       this.headCommit(),
       harnessCommitEnv(this.path, this.env),
     ]);
     const headIsThisIteration = head.iteration === iteration;
     const agentCommitted = !headIsThisIteration && headBefore !== undefined && head.sha !== headBefore;
-    if (!staged && !agentCommitted) return headIsThisIteration ? head.sha : null;
+    if (staged.length === 0 && !agentCommitted) return headIsThisIteration ? { sha: head.sha, files: null } : null;
 
-    const commit = [...HARNESS_COMMIT_CONFIG, 'commit', '--quiet', '--cleanup=whitespace', ...(staged ? [] : ['--allow-empty'])];
+    // Not --quiet: its first line names the new commit (`[branch <sha>] subject`), in full with core.abbrev=no.
+    const commit = [
+      ...HARNESS_COMMIT_CONFIG,
+      '-c',
+      'core.abbrev=no',
+      'commit',
+      '--cleanup=whitespace',
+      ...(staged.length > 0 ? [] : ['--allow-empty']),
+    ];
+    let output: string;
     if (headIsThisIteration) {
-      await git(this.path, [...commit, '--amend', '--no-edit'], { env });
+      output = await git(this.path, [...commit, '--amend', '--no-edit'], { env });
     } else {
       const rest = summary.trim().split('\n').slice(1).join('\n').trim();
       const message = [`Ralph iteration ${iteration} of goal #${this.goalId}: ${firstLine(summary)}`];
       if (rest) message.push(rest);
       message.push(`${ITERATION_TRAILER}: ${this.goalId}/${iteration}`);
-      await git(this.path, [...commit, ...message.flatMap((paragraph) => ['-m', paragraph])], { env });
+      output = await git(this.path, [...commit, ...message.flatMap((paragraph) => ['-m', paragraph])], { env });
     }
-    return this.head();
+    // Branch names hold no spaces: the first ` <sha>]` is the commit's. Where git says it otherwise, HEAD is asked.
+    const sha = / ([0-9a-f]{40}|[0-9a-f]{64})\]/.exec(output.split('\n', 1)[0]!)?.[1] ?? (await this.head());
+    return { sha, files: headIsThisIteration ? null : staged };
   }
 
   /** The iteration a commit was made for (by this goal), or null for any other commit. */
@@ -371,12 +427,25 @@ export class GoalWorkspace {
     await rmdir(path.dirname(this.path)).catch(() => undefined);
   }
 
-  private async hasStagedChanges(): Promise<boolean> {
-    const result = await gitRun(this.path, ['diff', '--cached', '--quiet'], { env: this.env });
-    if (result.exitCode === 0) return false;
-    if (result.exitCode === 1) return true;
-    throw new Error(`could not compare goal #${this.goalId}'s staged changes: ${result.stderr.trim()}`);
+  /** The files staged for the commit (as diffStat names them: renames as a deletion and an addition). */
+  private async stagedFiles(): Promise<string[]> {
+    const result = await gitRun(this.path, ['diff', '--cached', '--name-only', '-z', '--no-renames'], { env: this.env });
+    if (result.exitCode !== 0) throw new Error(`could not compare goal #${this.goalId}'s staged changes: ${result.stderr.trim()}`);
+    return splitNul(result.stdout);
   }
+}
+
+/** A branch's sha from its loose ref file or packed-refs; null where neither holds it plainly. */
+async function readBranchRef(commonDir: string, ref: string): Promise<string | null> {
+  const isSha = (text: string) => /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(text);
+  const loose = await readFile(path.join(commonDir, ref), 'utf8').catch(() => null);
+  if (loose !== null) return isSha(loose.trim()) ? loose.trim() : null;
+  const packed = await readFile(path.join(commonDir, 'packed-refs'), 'utf8').catch(() => '');
+  for (const line of packed.split('\n')) {
+    const [sha = '', name] = line.split(' ');
+    if (name === ref && isSha(sha)) return sha;
+  }
+  return null;
 }
 
 function describeCheckout(entry: WorktreeEntry): string {

@@ -17,6 +17,8 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export interface WorkspaceRedaction {
   /** Files that held a secret and were rewritten without it (workspace-relative). */
   redacted: string[];
+  /** Whether the work tree had any change (new files included) to commit: the commit need not ask git again. */
+  changed: boolean;
 }
 
 /** Redacts the secrets from the changed (and new) text files of the work tree at `root`. */
@@ -50,5 +52,5 @@ export async function redactChangedFiles(
       // Gone or unreadable meanwhile: git add will say what it says.
     }
   }
-  return { redacted };
+  return { redacted, changed: changes.length > 0 };
 }

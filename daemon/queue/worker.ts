@@ -21,6 +21,7 @@ import { Redis } from 'ioredis';
 import type { EventData } from '../../protocol/index.ts';
 import { ModelTable } from '../llm/models.ts';
 import { createProvider } from '../llm/provider.ts';
+import { resolveAgent } from '../agent/external/registry.ts';
 import type { ModelApi } from '../llm/types.ts';
 import { redactingProvider } from '../secrets/redacting-provider.ts';
 import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
@@ -196,6 +197,8 @@ export class QueueWorker {
         apiKey,
         baseURL: env.OPENAI_BASE_URL ?? turn.baseURL,
       });
+      // The goal's agent as this machine runs it: Ralph's own, or an agent CLI installed here.
+      const agent = resolveAgent(turn.goal.agent, turn.executor);
       const record = await runIteration({
         goal: turn.goal,
         number: turn.number,
@@ -211,6 +214,7 @@ export class QueueWorker {
         ...(turn.reasoningEffort ? { reasoningEffort: turn.reasoningEffort } : {}),
         models: new ModelTable(),
         executor: turn.executor,
+        ...(agent.kind === 'external' ? { agent } : {}),
         secrets: apiKey ? [apiKey] : [],
         stopSignal: stop.signal,
         boundSignal: bound.signal,

@@ -14,7 +14,8 @@
  * trailer) that the goal does not record is recorded, a rebase cut short in a worktree is aborted
  * and the branch put back, and the queue goes on from its first goal.
  */
-import { readdir, realpath, writeFile } from 'node:fs/promises';
+import { readdir, realpath, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { emptyLandingState, plural, type EventEnvelope, type Goal, type Landability, type LandingState } from '../../protocol/index.ts';
 import type { ConfigService } from '../config/config-service.ts';
 import { ConflictError, UnavailableError } from '../errors.ts';
@@ -44,6 +45,9 @@ type Cause = EventEnvelope['cause'];
 const RUN_WRAP_UP_TIMEOUT_MS = 30_000;
 /** How often the target branch's head is looked at for background rebases (a commit moves no file the watcher sees). */
 const TARGET_POLL_MS = 1000;
+
+/** A landed goal's worktree folder moved aside to be deleted: `.removing-goal-<id>-<pid>` beside the worktrees. */
+const REMOVING_PREFIX = '.removing-goal-';
 
 /** Where a test may stop a landing for good (then kill the daemon): after the rebase, or after the commit before it is recorded. */
 export type LandingHoldStep = 'after-rebase' | 'after-commit';
@@ -121,6 +125,10 @@ export class LandService {
   /** Requests waiting for their goal's landing (a goal queued by an earlier daemon has none). */
   private readonly waiters = new Map<number, Waiter>();
   private draining: Promise<void> | null = null;
+  /** Worktrees of landed goals moved aside, deleted once the queue is empty (not to slow the landings after them). */
+  private readonly asideToDelete: { goalId: number; folder: string }[] = [];
+  /** Their deletion, one after another, outside the landing lock. */
+  private removals: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
   /** Landings waiting for a goal's run to end, and a test's hold: woken when the service closes. */
   private readonly runWaiters = new Set<() => void>();
@@ -264,10 +272,14 @@ export class LandService {
           .filter((goal) => goal.landed)
           .map((goal) => goal.id),
       );
-      if (landed.size === 0) return;
-      const refs = await git(repoRoot, ['for-each-ref', '--format=%(refname)', 'refs/heads/ralph/'], { env: gitEnv });
       const folder = repoWorktreesFolder(this.options.worktreesRoot ?? defaultWorktreesRoot(), await realpath(repoRoot));
       const folders = await readdir(folder).catch(() => [] as string[]);
+      // Worktrees of landed goals moved aside for removal, which a stop cut short.
+      for (const name of folders.filter((entry) => entry.startsWith(REMOVING_PREFIX))) {
+        await rm(path.join(folder, name), { recursive: true, force: true });
+      }
+      if (landed.size === 0) return;
+      const refs = await git(repoRoot, ['for-each-ref', '--format=%(refname)', 'refs/heads/ralph/'], { env: gitEnv });
       const ids = new Set<number>();
       for (const name of [...refs.split('\n'), ...folders]) {
         const match = /(?:^refs\/heads\/ralph\/goal-|^goal-)(\d+)$/.exec(name);
@@ -316,6 +328,8 @@ export class LandService {
     await this.keeper?.close();
     await this.draining;
     await this.lock.idle();
+    this.deleteAside();
+    await this.removals;
     await this.book?.flushed();
     for (const [id, waiter] of this.waiters) {
       waiter.reject(new UnavailableError(`the daemon stopped before goal #${id} landed; it stays in the landing queue`));
@@ -359,11 +373,25 @@ export class LandService {
       }
     })().finally(() => {
       this.draining = null;
+      this.deleteAside();
       // A goal queued while the last one was being finished: go on.
       if (this.book!.queue().length > 0 && !this.closed) this.drain();
       // The target moved (or the queue held goals the background left alone): look at the others.
       else this.keeper?.kick();
     });
+  }
+
+  /** Deletes the worktrees of landed goals moved aside so far. */
+  private deleteAside(): void {
+    for (const { goalId, folder } of this.asideToDelete.splice(0)) {
+      this.removals = this.removals
+        .then(() => rm(folder, { recursive: true, force: true }))
+        .then(
+          () => rmdir(path.dirname(folder)).catch(() => undefined),
+          (error: Error) =>
+            this.options.log(`goal #${goalId}: landed, but its old worktree ${folder} could not be deleted: ${error.message}`),
+        );
+    }
   }
 
   private async landNext(id: number, by: 'manual' | 'auto'): Promise<void> {
@@ -519,9 +547,17 @@ export class LandService {
     try {
       const ws =
         workspace ?? (await GoalWorkspace.open({ repoRoot, goalId: goal.id, worktreesRoot: this.options.worktreesRoot, env: gitEnv }));
+      // The worktree's files go after the lock is released (deleting thousands of files takes seconds):
+      // moved aside now, so git forgets the worktree at once and the next landing does not wait.
+      const aside = path.join(path.dirname(ws.path), `${REMOVING_PREFIX}${goal.id}-${process.pid}`);
+      const movedAside = await rename(ws.path, aside).then(
+        () => true,
+        () => false,
+      );
       // force: what is left uncommitted in the worktree now came from the check (landing refuses a dirty one).
       await ws.remove({ deleteBranch: true, force: true });
       await deleteBackups(repoRoot, goal.id, gitEnv);
+      if (movedAside) this.asideToDelete.push({ goalId: goal.id, folder: aside });
     } catch (error) {
       this.options.log(`goal #${goal.id}: landed, but its worktree could not be removed: ${(error as Error).message}`);
     }

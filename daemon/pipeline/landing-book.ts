@@ -89,11 +89,17 @@ export class LandingBook {
     return true;
   }
 
+  /**
+   * Says where a landing is. Published, not written: after a crash the landing starts again from
+   * the beginning whatever its step was (git says what it had done), so a write per step would buy
+   * nothing and cost an fsync each.
+   */
   async setStep(goalId: number, step: LandingStep): Promise<void> {
     const entry = this.entry(goalId);
     if (!entry || entry.step === step) return;
     entry.step = step;
-    await this.save();
+    await this.writing;
+    this.onChange(this.snapshot());
   }
 
   /** Takes a goal out of the queue (and, with `forgetLandability`, its landability: it landed or is gone). */

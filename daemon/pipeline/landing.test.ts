@@ -117,10 +117,31 @@ test('landing rebases onto the branch when the developer committed meanwhile', a
   assert.deepEqual(result.files, ['old.txt', 'src/a.ts', 'src/new.ts']);
   assert.equal(await readFile(path.join(repo, 'dev.txt'), 'utf8'), 'developer work\n');
   assert.equal(await readFile(path.join(repo, 'src', 'new.ts'), 'utf8'), 'export const added = true;\n');
-  // The goal's branch itself was rebased in its worktree.
-  assert.notEqual(await workspace.head(), goalCommit);
-  assert.equal(gitSync(workspace.path, 'rev-parse', 'HEAD^'), developerHead);
+  // Without a check nothing needed the rebased files: the tree was merged without a checkout, the branch left as it was.
+  assert.equal(await workspace.head(), goalCommit);
   assert.deepEqual(statusLines(repo), []);
+});
+
+test('with a check, landing rebases the goal branch in its worktree (kept in a backup ref) and checks it there', async (t) => {
+  const { repo, workspace, goalCommit } = await goalReadyToLand(t);
+  await commitInRepo(repo, 'dev.txt', 'developer work\n', 'developer commit');
+  const developerHead = gitSync(repo, 'rev-parse', 'HEAD');
+  const checked: string[] = [];
+
+  await landGoal({
+    repoRoot: repo,
+    goalId: GOAL_ID,
+    title: TITLE,
+    workspace,
+    check: async (cwd) => {
+      checked.push(await readFile(path.join(cwd, 'dev.txt'), 'utf8'));
+      return { ok: true, output: '' };
+    },
+  });
+
+  assert.deepEqual(checked, ['developer work\n'], "the check saw the developer's commit under the goal's");
+  assert.equal(gitSync(workspace.path, 'rev-parse', 'HEAD^'), developerHead);
+  assert.equal(gitSync(repo, 'rev-parse', `refs/ralph/backup/${GOAL_ID}/1`), goalCommit);
 });
 
 test('an uncommitted edit to a file the goal changes refuses, names the file and changes nothing', async (t) => {

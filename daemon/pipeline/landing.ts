@@ -136,20 +136,22 @@ export async function landGoal(options: LandGoalOptions): Promise<LandResult> {
   await refuseUncommittedChanges(repoRoot, goalId, target.head, goalHead, goalFiles, env);
 
   await options.onStep?.('rebase');
-  if (fork !== target.head) await rebaseGoalBranch(workspace, target, goalId);
+  // Without a check nothing needs the rebased files: the landing's tree is merged without a checkout.
+  const mergedTree = fork !== target.head && !options.check ? await mergeWithoutCheckout(workspace, target, goalHead) : null;
+  if (fork !== target.head && !mergedTree) await rebaseGoalBranch(workspace, target, goalId);
 
   await options.onStep?.('check');
   if (options.check) await runCheck(options.check, workspace.path, goalId);
 
   await options.onStep?.('commit');
 
-  const rebasedHead = await workspace.head();
-  const changes = await treeChanges(workspace.path, target.head, rebasedHead, env);
+  const landedTree = mergedTree ?? (await gitLine(workspace.path, ['rev-parse', 'HEAD^{tree}'], { env }));
+  const changes = await treeChanges(workspace.path, target.head, landedTree, env);
   if (changes.length === 0) {
     throw new LandingRefusedError(goalId, 'nothing-to-land', `its changes are already on ${target.branch}`);
   }
   const title = options.title.split('\n')[0]!.trim();
-  const tree = await gitLine(workspace.path, ['rev-parse', `${rebasedHead}^{tree}`], { env });
+  const tree = landedTree;
   const commit = await gitLine(
     repoRoot,
     [
@@ -342,6 +344,27 @@ export async function repairIndexAfterLanding(repoRoot: string, commit: string, 
   const indexInfo = stale.map((file) => `${after.get(file) ?? `0 ${zeroSha}`}\t${file}\0`).join('');
   await git(repoRoot, ['update-index', '-z', '--index-info'], { env, input: indexInfo });
   return stale;
+}
+
+/**
+ * The tree of the goal's branch merged onto the target's head (`git merge-tree --write-tree`: no
+ * checkout, no rewrite of the branch), for a landing without a check; null when this git cannot
+ * (older than 2.38), and the landing rebases as usual. A conflict refuses, naming the files.
+ */
+async function mergeWithoutCheckout(workspace: GoalWorkspace, target: LandingTarget, goalHead: string): Promise<string | null> {
+  const { env, goalId } = workspace;
+  const result = await gitRun(workspace.path, ['merge-tree', '--write-tree', '--name-only', '--no-messages', target.head, goalHead], {
+    env,
+  });
+  const [tree = '', ...conflicted] = result.stdout.split('\n').filter(Boolean);
+  if (result.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(tree)) return tree;
+  if (result.exitCode !== 1 || !/^[0-9a-f]{40,64}$/.test(tree)) return null;
+  throw new LandingRefusedError(
+    goalId,
+    'rebase-conflict',
+    `rebasing ${workspace.branch} onto ${target.branch} conflicts in ${conflicted.join(', ')} (the goal's branch is left as it was)`,
+    conflicted,
+  );
 }
 
 /**

@@ -11,6 +11,7 @@ const benchmarks: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   harness: () => import('./harness.ts'),
   tui: () => import('./tui.ts'),
   agents: () => import('./agents.ts'),
+  landing: () => import('./landing.ts'),
 };
 
 const only = process.argv.slice(2);

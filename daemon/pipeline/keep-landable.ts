@@ -70,6 +70,8 @@ export class KeepLandable {
   private closed = false;
   /** Aborts a background check when the daemon stops. */
   private readonly stopping = new AbortController();
+  /** Aborts the background check running now, when a landing is queued: landings do not wait for it. */
+  private current: AbortController | null = null;
 
   constructor(options: KeepLandableOptions) {
     this.options = options;
@@ -86,6 +88,7 @@ export class KeepLandable {
     this.closed = true;
     clearInterval(this.timer);
     this.stopping.abort();
+    this.current?.abort();
     await this.running;
   }
 
@@ -99,6 +102,11 @@ export class KeepLandable {
       // A kick that came after the loop's last look and before this: look again.
       if (this.again) this.kick();
     });
+  }
+
+  /** A landing was queued: the background check running now (if any) stops; its goal is looked at again later. */
+  yieldToLanding(): void {
+    this.current?.abort();
   }
 
   /** Whether the goals are being looked at now, or will be. */
@@ -242,11 +250,19 @@ export class KeepLandable {
     const rebased = await workspace.head();
     const check = this.options.check();
     if (check) {
-      const result = await check(workspace.path, this.stopping.signal);
+      const cut = new AbortController();
+      this.current = cut;
+      const result = await check(workspace.path, cut.signal).finally(() => {
+        this.current = null;
+      });
       // What the check wrote (build output, caches git does not ignore) goes: the branch holds all the work.
       await git(workspace.path, ['reset', '--quiet', '--hard', 'HEAD'], { env: gitEnv });
       await git(workspace.path, ['clean', '--quiet', '-fd'], { env: gitEnv });
-      if (this.stopping.signal.aborted) return; // cut by the daemon stopping: looked at again next time
+      if (cut.signal.aborted) {
+        // Cut for a landing or by the daemon stopping: not a verdict; looked at again next time.
+        await book.setLandability({ ...where, status: 'unknown', goalHead: rebased, reason: 'its check was cut short; it runs again' });
+        return;
+      }
       if (!result.ok) {
         const tail = result.output.trimEnd().split('\n').slice(-CHECK_REASON_LINES).join('\n');
         await book.setLandability({

@@ -312,6 +312,7 @@ export class LandService {
     if (this.waiters.has(id)) throw new ConflictError(`goal #${id} is being landed already`);
     this.requireLandable(id);
     const outcome = new Promise<LandOutcome>((resolve, reject) => this.waiters.set(id, { resolve, reject, cause }));
+    this.keeper?.yieldToLanding();
     if (!book.entry(id) && !(await book.enqueue(id, 'manual'))) {
       this.waiters.delete(id);
       throw new ConflictError(`the landing queue is full (${book.queue().length} goals); land goal #${id} later`);
@@ -353,6 +354,7 @@ export class LandService {
       await this.start();
       const goal = this.options.store.get(id);
       if (!this.book || !goal || goal.state !== 'done' || goal.landed) return;
+      this.keeper?.yieldToLanding();
       if (!(await this.book.enqueue(id, 'auto')) && !this.book.entry(id)) {
         this.options.log(`goal #${id}: the landing queue is full; it is not landed automatically`);
       }

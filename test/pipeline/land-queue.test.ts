@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ConfigService } from '../../daemon/config/config-service.ts';
@@ -34,7 +34,10 @@ function replaceLine(text: string, n: number, line: string): string {
 
 async function setup(t: TestContext, options: { verify?: string; files?: Record<string, string> } = {}) {
   const files: Record<string, string> = { 'shared.txt': TEN_LINES, ...options.files };
-  if (options.verify) files['ralph.config.ts'] = `export default { executor: { verify: ${JSON.stringify(options.verify)} } };\n`;
+  if (options.verify) {
+    files['ralph.config.ts'] =
+      `export default { executor: { verify: ${JSON.stringify(options.verify)}, commands: { sandbox: 'off' } } };\n`;
+  }
   const repo = await makeTempRepo(t, files);
   const worktreesRoot = await makeTempDir(t, 'ralph-worktrees-');
   const bus = new EventBus();
@@ -258,4 +261,27 @@ test("a rebase a crash cut short in a done goal's worktree is aborted at start a
   assert.equal(git(workspace.path, 'rev-parse', 'HEAD'), work);
   assert.equal(git(workspace.path, 'symbolic-ref', 'HEAD'), `refs/heads/ralph/goal-${goal.id}`);
   assert.equal(git(workspace.path, 'status', '--porcelain'), '');
+});
+
+test('a landing queued while a background check runs does not wait for it: the check is cut and runs again later', async (t) => {
+  const dir = await makeTempDir(t, 'ralph-hold-');
+  const hold = path.join(dir, 'hold');
+  const started = path.join(dir, 'started');
+  await writeFile(hold, '');
+  const { repo, worktreesRoot, store, start } = await setup(t, {
+    verify: `if [ -f '${hold}' ]; then touch '${started}'; sleep 60; fi; true`,
+  });
+  const { goal } = await driveGoal(store, { repoRoot: repo, worktreesRoot, title: 'Add goal.txt', files: { 'goal.txt': 'g\n' } });
+  const service = start();
+  await waitFor(() => existsSync(started), { timeoutMs: 15_000, message: 'the background check to start' });
+  await rm(hold);
+
+  let timer: NodeJS.Timeout | undefined;
+  const tooLong = new Promise<'still waiting'>((resolve) => {
+    timer = setTimeout(() => resolve('still waiting'), 20_000);
+  });
+  const outcome = await Promise.race([service.land(goal.id), tooLong]);
+  clearTimeout(timer);
+  assert.notEqual(outcome, 'still waiting', 'the landing waited for the background check');
+  assert.equal(outcome !== 'still waiting' && outcome.commit, git(repo, 'rev-parse', 'HEAD'));
 });

@@ -33,6 +33,11 @@ test('goal.land answers {goal, commit, files}, every client sees the goal landed
   await waitFor(() => events.some((event) => event.type === 'goal.updated' && event.data.goal.landed?.commit === result.commit), {
     message: 'the goal.updated event with landed',
   });
+  // The landing queue reached every client: the goal queued, then gone once landed.
+  assert.ok(client.snapshot.landing, 'the snapshot carries the landing queue');
+  const queues = events.flatMap((event) => (event.type === 'landing.changed' ? [event.data.queue.map((entry) => entry.goalId)] : []));
+  assert.ok(queues.some((queue) => queue.includes(clean.goal.id)));
+  await waitFor(async () => (await client.request('land.status', {})).queue.length === 0, { message: 'the queue empty' });
 
   await writeFile(path.join(repo, 'a.txt'), 'my edit\n');
   const refusal = await client.request('goal.land', { id: blocked.goal.id }).then(

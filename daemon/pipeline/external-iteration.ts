@@ -59,6 +59,8 @@ export interface ExternalTurnInput {
   boundSignal: AbortSignal;
   models: Pick<ModelTable, 'cost'>;
   onSpend?: (spend: { usage: Usage; waitedMs: number }) => void;
+  /** Once the agent has started (runExternalAgent's onStarted). */
+  onStarted?: () => void;
 }
 
 export interface ExternalTurnResult {
@@ -114,6 +116,7 @@ export class ExternalTurn {
       stopSignal: input.stopSignal,
       boundSignal: input.boundSignal,
       onEvent: (event) => this.onEvent(event),
+      ...(input.onStarted ? { onStarted: input.onStarted } : {}),
     });
     if (run.ended === 'stopped' || run.ended === 'bound') return { ended: run.ended, ...this.finalMessage() };
     if (this.blocking) throw this.blocking;

@@ -45,7 +45,7 @@ import { ExternalTurn } from './external-iteration.ts';
 import { ASK_HUMAN_TOOL, endsTurn, executorRunner, executorTools, GOAL_DONE_TOOL, type AskedQuestion } from './executor-tools.ts';
 import { describeModelCall, iterationToken, type Journal } from './journal.ts';
 import { condenseNotes, describeCheck } from './notes.ts';
-import type { GoalWorkspace } from './workspace.ts';
+import type { CommitPreparation, GoalWorkspace } from './workspace.ts';
 
 type ExecutorConfig = RalphConfig['executor'];
 
@@ -236,6 +236,8 @@ class IterationRun {
   private external: ExternalTurn | null = null;
   /** The worktree's HEAD before an external agent's turn: it may commit itself. */
   private headBefore: string | null = null;
+  /** What the commit needs from git, asked while an external agent works. */
+  private commitPreparation: CommitPreparation | undefined;
 
   constructor(input: IterationInput) {
     this.input = input;
@@ -309,6 +311,10 @@ class IterationRun {
       boundSignal: input.boundSignal,
       models: input.models,
       ...(input.onSpend ? { onSpend: input.onSpend } : {}),
+      // What the commit needs from git is asked while the agent works, once it has started (not competing with its start).
+      onStarted: () => {
+        if (this.headBefore) this.commitPreparation = input.workspace.prepareCommit(this.headBefore);
+      },
     });
     this.external = turn;
     try {
@@ -451,6 +457,7 @@ class IterationRun {
         summary,
         changed,
         ...(this.headBefore ? { headBefore: this.headBefore } : {}),
+        ...(this.commitPreparation ? { prepared: this.commitPreparation } : {}),
       });
       const commit = made?.sha ?? null;
       await logCommit(journal, workspace, number, commit, made?.files ?? null);

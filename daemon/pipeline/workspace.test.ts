@@ -227,6 +227,56 @@ test('harness commits work on a machine without a git identity, and use the deve
   assert.equal(gitSync(workspace.path, 'log', '-1', '--format=%an <%ae>'), 'Dee Veloper <dee@example.com>');
 });
 
+test('a commit prepared while the agent works asks git again for what changed meanwhile: the config, HEAD', async (t) => {
+  const { repo, worktreesRoot } = await openWorkspace(t);
+  const home = await makeTempDir(t, 'ralph-home-');
+  const noIdentity = {
+    HOME: home,
+    XDG_CONFIG_HOME: home,
+    GIT_CONFIG_GLOBAL: path.join(home, 'none'),
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_AUTHOR_NAME: undefined,
+    GIT_AUTHOR_EMAIL: undefined,
+    GIT_COMMITTER_NAME: undefined,
+    GIT_COMMITTER_EMAIL: undefined,
+    EMAIL: undefined,
+  };
+  const workspace = await GoalWorkspace.open({ repoRoot: repo, goalId: 3, worktreesRoot, env: noIdentity });
+  const author = () => gitSync(workspace.path, 'log', '-1', '--format=%an <%ae>');
+
+  // Nothing changed while the agent worked: the prepared answers make the commit.
+  let head = await workspace.readHead();
+  let prepared = workspace.prepareCommit(head);
+  await writeFile(path.join(workspace.path, 'x.txt'), 'x\n');
+  const first = await workspace.commitIterationFiles({ iteration: 1, summary: 'x', headBefore: head, prepared });
+  assert.equal(first?.sha, gitSync(workspace.path, 'rev-parse', 'HEAD'));
+  assert.equal(author(), 'Ralph <ralph@localhost>');
+
+  // The developer's identity configured meanwhile: the commit is theirs.
+  head = await workspace.readHead();
+  prepared = workspace.prepareCommit(head);
+  await prepared.identity;
+  gitSync(repo, 'config', 'user.name', 'Dee Veloper');
+  gitSync(repo, 'config', 'user.email', 'dee@example.com');
+  await writeFile(path.join(workspace.path, 'y.txt'), 'y\n');
+  await workspace.commitIterationFiles({ iteration: 2, summary: 'y', headBefore: head, prepared });
+  assert.equal(author(), 'Dee Veloper <dee@example.com>');
+
+  // Iteration 2 run again after a crash, HEAD its commit, and the agent commits itself meanwhile:
+  // its commit is not taken for iteration 2's (no amend), iteration 2 gets its own on top.
+  head = await workspace.readHead();
+  prepared = workspace.prepareCommit(head);
+  await prepared.headIteration;
+  await writeFile(path.join(workspace.path, 'z.txt'), 'z\n');
+  gitSync(workspace.path, 'add', 'z.txt');
+  gitSync(workspace.path, 'commit', '-q', '-m', 'the agent commits');
+  await workspace.commitIterationFiles({ iteration: 2, summary: 'y again', headBefore: head, prepared });
+  assert.equal(
+    gitSync(workspace.path, 'log', '-3', '--format=%s'),
+    ['Ralph iteration 2 of goal #3: y again', 'the agent commits', 'Ralph iteration 2 of goal #3: y'].join('\n'),
+  );
+});
+
 test('changedFiles lists what the goal changed since its base, committed or in progress', async (t) => {
   const { repo, workspace } = await openWorkspace(t, { 'a.txt': 'a\n', 'b.txt': 'b\n' });
   await writeFile(path.join(workspace.path, 'a.txt'), 'A\n');

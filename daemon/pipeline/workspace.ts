@@ -7,7 +7,7 @@
  * idempotent and repairs what a crash can leave behind; nothing committed is ever thrown away.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, realpath, rm, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, rm, rmdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -78,6 +78,21 @@ export interface IterationCommitInput {
    * secrets' redaction does): false spares staging and comparing, which could find nothing.
    */
   changed?: boolean;
+  /** What prepareCommit asked of git while the agent worked: used where HEAD and git's config are still as they were. */
+  prepared?: CommitPreparation;
+}
+
+/**
+ * What an iteration's commit needs from git that the agent's turn almost never changes, asked
+ * while the agent works (prepareCommit): the iteration HEAD was made for, and the commit identity
+ * with the config files it was read from. The commit checks both are still so (HEAD by its files,
+ * the config files by their stat) and asks git again where not.
+ */
+export interface CommitPreparation {
+  head: string;
+  /** The iteration `head` was made for (null: none); undefined where git could not say. */
+  headIteration: Promise<number | null | undefined>;
+  identity: Promise<{ env: GitEnv; configs: string } | null>;
 }
 
 /** An iteration's commit: its sha, and the files it changed when known without asking git again. */
@@ -241,22 +256,85 @@ export class GoalWorkspace {
    */
   async readHead(): Promise<string> {
     try {
-      const pointer = /^gitdir:\s*(.+?)\s*$/m.exec(await readFile(path.join(this.path, '.git'), 'utf8'));
-      if (pointer) {
-        const gitDir = path.resolve(this.path, pointer[1]!);
-        const [head, common] = await Promise.all([
-          readFile(path.join(gitDir, 'HEAD'), 'utf8'),
-          readFile(path.join(gitDir, 'commondir'), 'utf8'),
-        ]);
-        const ref = /^ref: (refs\/heads\/\S+)\n?$/.exec(head)?.[1];
-        const commonDir = path.resolve(gitDir, common.trim());
-        const sha = ref ? await readBranchRef(commonDir, ref) : null;
+      const dirs = await this.gitDirs();
+      if (dirs) {
+        const ref = /^ref: (refs\/heads\/\S+)\n?$/.exec(await readFile(path.join(dirs.gitDir, 'HEAD'), 'utf8'))?.[1];
+        const sha = ref ? await readBranchRef(dirs.commonDir, ref) : null;
         if (sha) return sha;
       }
     } catch {
       // not the usual layout: git knows
     }
     return this.head();
+  }
+
+  /** The worktree's own git directory and the repository's shared one, from its `.git` file; null where it is not one. */
+  private async gitDirs(): Promise<{ gitDir: string; commonDir: string } | null> {
+    const pointer = /^gitdir:\s*(.+?)\s*$/m.exec(await readFile(path.join(this.path, '.git'), 'utf8'));
+    if (!pointer) return null;
+    const gitDir = path.resolve(this.path, pointer[1]!);
+    const common = await readFile(path.join(gitDir, 'commondir'), 'utf8');
+    return { gitDir, commonDir: path.resolve(gitDir, common.trim()) };
+  }
+
+  /**
+   * Starts asking git what an iteration's commit will need (CommitPreparation), `head` being HEAD
+   * as the agent's turn begins: called then, the answers are in before the agent is done.
+   */
+  prepareCommit(head: string): CommitPreparation {
+    const headIteration = this.iterationOf(head).catch(() => undefined);
+    const identity = (async () => {
+      const configs = await this.configSignature();
+      if (configs === null) return null;
+      return { env: await harnessCommitEnv(this.path, this.env), configs };
+    })().catch(() => null);
+    return { head, headIteration, identity };
+  }
+
+  /**
+   * The config files git reads the commit identity from (system, global, the repository's, the
+   * worktree's), each by inode, size and change time: git rewrites a config file by renaming a new
+   * one over it. Null where they cannot be told (not a linked worktree).
+   */
+  private async configSignature(): Promise<string | null> {
+    const dirs = await this.gitDirs().catch(() => null);
+    if (!dirs) return null;
+    const env = { ...process.env, ...this.env };
+    const home = env.HOME ?? os.homedir();
+    const files = [
+      path.join(dirs.commonDir, 'config'),
+      path.join(dirs.gitDir, 'config.worktree'),
+      env.GIT_CONFIG_GLOBAL ?? path.join(home, '.gitconfig'),
+      path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'git', 'config'),
+      env.GIT_CONFIG_SYSTEM ?? '/etc/gitconfig',
+    ];
+    const stats = await Promise.all(
+      files.map((file) =>
+        stat(file, { bigint: true }).then(
+          (info) => `${info.ino}:${info.size}:${info.ctimeNs}:${info.mtimeNs}`,
+          () => '-',
+        ),
+      ),
+    );
+    return JSON.stringify([files, stats, Object.entries(env).filter(([name]) => name.startsWith('GIT_'))]);
+  }
+
+  /** HEAD's sha and its iteration: from the preparation where HEAD is still the commit it was made for. */
+  private async headForCommit(prepared: CommitPreparation | undefined): Promise<{ sha: string; iteration: number | null }> {
+    if (prepared) {
+      const [sha, iteration] = await Promise.all([this.readHead(), prepared.headIteration]);
+      if (sha === prepared.head && iteration !== undefined) return { sha, iteration };
+    }
+    return this.headCommit();
+  }
+
+  /** The commit's identity (harnessCommitEnv): the preparation's where no config file changed since. */
+  private async identityForCommit(prepared: CommitPreparation | undefined): Promise<GitEnv> {
+    if (prepared) {
+      const [known, configs] = await Promise.all([prepared.identity, this.configSignature()]);
+      if (known && configs !== null && known.configs === configs) return known.env;
+    }
+    return harnessCommitEnv(this.path, this.env);
   }
 
   /**
@@ -289,13 +367,13 @@ export class GoalWorkspace {
    * that no git has to be asked again after the commit: each git is a process start, and they are
    * most of the harness's time around an external agent's iteration.
    */
-  async commitIterationFiles({ iteration, summary, headBefore, changed }: IterationCommitInput): Promise<IterationCommit | null> {
+  async commitIterationFiles({ iteration, summary, headBefore, changed, prepared }: IterationCommitInput): Promise<IterationCommit | null> {
     if (!Number.isInteger(iteration) || iteration < 1) throw new Error(`iteration must be a positive integer, not ${iteration}`);
     // What does not read the index is asked while `git add` runs, HEAD and its iteration by one git.
     const [staged, head, env] = await Promise.all([
       changed === false ? [] : git(this.path, ['add', '-A'], { env: this.env }).then(() => this.stagedFiles()),
-      this.headCommit(),
-      harnessCommitEnv(this.path, this.env),
+      this.headForCommit(prepared),
+      this.identityForCommit(prepared),
     ]);
     const headIsThisIteration = head.iteration === iteration;
     const agentCommitted = !headIsThisIteration && headBefore !== undefined && head.sha !== headBefore;

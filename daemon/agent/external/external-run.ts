@@ -65,6 +65,8 @@ export interface ExternalRunOptions {
   boundSignal: AbortSignal;
   /** Each event, in order; a returned promise is awaited before the next line is read. */
   onEvent(event: ExternalEvent): void | Promise<void>;
+  /** Once the agent has started: what the caller does meanwhile waits no longer, nor delays the start. */
+  onStarted?: () => void;
   /** The environment the agent's starts from. Default: this process's. */
   env?: NodeJS.ProcessEnv;
 }
@@ -110,7 +112,7 @@ export function agentsFolder(ralphDir: string): string {
 export async function runExternalAgent(options: ExternalRunOptions): Promise<ExternalRunResult> {
   const { agent, goalId, iteration } = options;
   const folder = agentsFolder(options.ralphDir);
-  await makeAgentsFolder(folder);
+  await mkdir(folder, { recursive: true });
   const recordFile = path.join(folder, `${goalId}.json`);
   const promptFile = path.join(folder, `${goalId}.prompt.md`);
   const marker = randomUUID();
@@ -118,9 +120,14 @@ export async function runExternalAgent(options: ExternalRunOptions): Promise<Ext
   const started = performance.now();
   // Recorded before the spawn: a daemon killed right after it still leaves the marker to find the agent by.
   // Not synced to disk: the record is for a daemon killed while the machine stays up (a crash of the machine ends the agent too).
-  await writeFileAtomic(recordFile, `${JSON.stringify(record)}\n`, { durable: false });
+  // The three files at once: the agent waits for the slowest, not for their sum.
+  const written = await Promise.allSettled([
+    ignoreAgentsFolder(folder),
+    writeFileAtomic(recordFile, `${JSON.stringify(record)}\n`, { durable: false }),
+    writeFile(promptFile, options.prompt, { mode: 0o600 }),
+  ]);
   try {
-    await writeFile(promptFile, options.prompt, { mode: 0o600 });
+    for (const each of written) if (each.status === 'rejected') throw each.reason;
     const invocation = agent.backend.invocation({
       prompt: options.prompt,
       cwd: options.cwd,
@@ -151,6 +158,7 @@ export async function runExternalAgent(options: ExternalRunOptions): Promise<Ext
     following.catch(() => {}); // awaited below; not left unhandled if the record cannot be written
     child.stdin!.on('error', () => {}); // a CLI that does not read its input closes the pipe: not a failure
     child.stdin!.end(invocation.stdin ?? '');
+    options.onStarted?.();
     await writeFileAtomic(recordFile, `${JSON.stringify({ ...record, pid, startTime: processStartTime(pid) })}\n`, { durable: false });
     return await following;
   } finally {
@@ -257,9 +265,8 @@ async function killEverything(pgid: number, marker: string): Promise<void> {
   ]);
 }
 
-/** The folder for agents' records, ignored by git on its own (a `.ralph/.gitignore` written by an older Ralph does not name it). */
-async function makeAgentsFolder(folder: string): Promise<void> {
-  await mkdir(folder, { recursive: true });
+/** The folder for agents' records ignores itself in git (a `.ralph/.gitignore` written by an older Ralph does not name it). */
+async function ignoreAgentsFolder(folder: string): Promise<void> {
   await writeFile(path.join(folder, '.gitignore'), '*\n', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'EEXIST') throw error;
   });

@@ -444,7 +444,7 @@ class IterationRun {
     let check: CheckRun | null = null;
     try {
       journal.progressReport({ token, done: executor.maxStepsPerIteration, message: 'committing' });
-      const { redacted, changed } = await redactChangedFiles(workspace.path, secrets.redact);
+      const { redacted, changes } = await redactChangedFiles(workspace.path, secrets.redact);
       if (redacted.length > 0) {
         await journal.write('warning', `secrets redacted from ${redacted.join(', ')} before the commit`, {
           iteration: number,
@@ -455,7 +455,7 @@ class IterationRun {
       const made = await workspace.commitIterationFiles({
         iteration: number,
         summary,
-        changed,
+        changes,
         ...(this.headBefore ? { headBefore: this.headBefore } : {}),
         ...(this.commitPreparation ? { prepared: this.commitPreparation } : {}),
       });

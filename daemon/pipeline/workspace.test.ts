@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { git as gitSync, makeTempDir, makeTempRepo } from '../../test/helpers/repo.ts';
+import { status } from '../git/git.ts';
 import { GoalWorkspace, defaultWorktreesRoot } from './workspace.ts';
 
 async function openWorkspace(t: TestContext, files: Record<string, string> = {}, goalId = 3) {
@@ -145,11 +146,42 @@ test('commitIterationFiles names the files the commit changed and its sha, as gi
   );
   assert.deepEqual(made.files, ['a.txt', 'old.txt', 'src/new file.ts']);
   // Told the worktree has no change, it stages nothing and commits nothing.
-  assert.equal(await workspace.commitIterationFiles({ iteration: 2, summary: 'nothing', changed: false }), null);
+  assert.equal(await workspace.commitIterationFiles({ iteration: 2, summary: 'nothing', changes: [] }), null);
   // The same iteration again (a crash after its commit): folded into its commit, whose files git is asked for.
   await writeFile(path.join(workspace.path, 'a.txt'), 'ONE more\n');
   const again = await workspace.commitIterationFiles({ iteration: 1, summary: 'edit, delete, add' });
   assert.deepEqual(again, { sha: gitSync(workspace.path, 'rev-parse', 'HEAD'), files: null });
+});
+
+test('commitIterationFiles told the worktree status names what git stages, and asks git where the status cannot tell', async (t) => {
+  const { workspace } = await openWorkspace(t, { 'a.txt': 'a\n', 'b.txt': 'b\n', 'c.txt': 'c\n' });
+  const names = async () => (await workspace.diffStat()).map((file) => file.path);
+  // One side only: modified, deleted, new, staged by the agent.
+  await writeFile(path.join(workspace.path, 'b.txt'), 'B\n');
+  await rm(path.join(workspace.path, 'c.txt'));
+  await writeFile(path.join(workspace.path, 'é new.txt'), 'new\n');
+  await writeFile(path.join(workspace.path, 'Z.txt'), 'staged\n');
+  gitSync(workspace.path, 'add', 'Z.txt');
+  let made = await workspace.commitIterationFiles({ iteration: 1, summary: 'one', changes: await status(workspace.path) });
+  assert.deepEqual(made?.files, await names());
+  assert.deepEqual(made?.files, ['Z.txt', 'b.txt', 'c.txt', 'é new.txt']);
+
+  // Staged, then put back as it was (both sides changed: staging undoes it), beside a plain change.
+  await writeFile(path.join(workspace.path, 'a.txt'), 'A\n');
+  gitSync(workspace.path, 'add', 'a.txt');
+  await writeFile(path.join(workspace.path, 'a.txt'), 'a\n');
+  await writeFile(path.join(workspace.path, 'b.txt'), 'B again\n');
+  made = await workspace.commitIterationFiles({ iteration: 2, summary: 'two', changes: await status(workspace.path) });
+  assert.deepEqual(made?.files, ['b.txt']);
+  assert.deepEqual(made?.files, await names());
+
+  // A change the status saw that staging finds none of (line endings, a filter): no commit, no failure.
+  const head = await workspace.head();
+  assert.equal(
+    await workspace.commitIterationFiles({ iteration: 3, summary: 'three', changes: [{ index: ' ', worktree: 'M', path: 'a.txt' }] }),
+    null,
+  );
+  assert.equal(await workspace.head(), head);
 });
 
 test('readHead reads HEAD from the worktree files as git resolves it: loose ref, packed ref, detached', async (t) => {

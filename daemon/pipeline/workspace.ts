@@ -11,6 +11,7 @@ import { lstat, mkdir, readdir, readFile, realpath, rm, rmdir, stat } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import {
+  GitError,
   HARNESS_COMMIT_CONFIG,
   branchExists,
   git,
@@ -23,6 +24,7 @@ import {
   splitNul,
   status,
   type GitEnv,
+  type StatusEntry,
   type WorktreeEntry,
 } from '../git/git.ts';
 
@@ -74,10 +76,11 @@ export interface IterationCommitInput {
    */
   headBefore?: string;
   /**
-   * Whether the worktree has anything to commit, when the caller already asked `git status` (the
-   * secrets' redaction does): false spares staging and comparing, which could find nothing.
+   * The worktree's `git status` (untracked files listed one by one, no renames), when the caller
+   * has just read it (the secrets' redaction does): nothing in it spares staging; where it tells
+   * what staging will stage, git is not asked again.
    */
-  changed?: boolean;
+  changes?: readonly StatusEntry[];
   /** What prepareCommit asked of git while the agent worked: used where HEAD and git's config are still as they were. */
   prepared?: CommitPreparation;
 }
@@ -367,40 +370,59 @@ export class GoalWorkspace {
    * that no git has to be asked again after the commit: each git is a process start, and they are
    * most of the harness's time around an external agent's iteration.
    */
-  async commitIterationFiles({ iteration, summary, headBefore, changed, prepared }: IterationCommitInput): Promise<IterationCommit | null> {
+  async commitIterationFiles({ iteration, summary, headBefore, changes, prepared }: IterationCommitInput): Promise<IterationCommit | null> {
     if (!Number.isInteger(iteration) || iteration < 1) throw new Error(`iteration must be a positive integer, not ${iteration}`);
     // What does not read the index is asked while `git add` runs, HEAD and its iteration by one git.
-    const [staged, head, env] = await Promise.all([
-      changed === false ? [] : git(this.path, ['add', '-A'], { env: this.env }).then(() => this.stagedFiles()),
-      this.headForCommit(prepared),
-      this.identityForCommit(prepared),
-    ]);
+    const [staging, head, env] = await Promise.all([this.stage(changes), this.headForCommit(prepared), this.identityForCommit(prepared)]);
+    let staged = staging.files;
     const headIsThisIteration = head.iteration === iteration;
     const agentCommitted = !headIsThisIteration && headBefore !== undefined && head.sha !== headBefore;
-    if (staged.length === 0 && !agentCommitted) return headIsThisIteration ? { sha: head.sha, files: null } : null;
+    const nothing = () => (headIsThisIteration ? { sha: head.sha, files: null } : null);
+    if (staged.length === 0 && !agentCommitted) return nothing();
 
     // Not --quiet: its first line names the new commit (`[branch <sha>] subject`), in full with core.abbrev=no.
-    const commit = [
-      ...HARNESS_COMMIT_CONFIG,
-      '-c',
-      'core.abbrev=no',
-      'commit',
-      '--cleanup=whitespace',
-      ...(staged.length > 0 ? [] : ['--allow-empty']),
-    ];
-    let output: string;
-    if (headIsThisIteration) {
-      output = await git(this.path, [...commit, '--amend', '--no-edit'], { env });
-    } else {
+    const commitArgs = (empty: boolean): string[] => {
+      const commit = [
+        ...HARNESS_COMMIT_CONFIG,
+        '-c',
+        'core.abbrev=no',
+        'commit',
+        '--cleanup=whitespace',
+        ...(empty ? ['--allow-empty'] : []),
+      ];
+      if (headIsThisIteration) return [...commit, '--amend', '--no-edit'];
       const rest = summary.trim().split('\n').slice(1).join('\n').trim();
       const message = [`Ralph iteration ${iteration} of goal #${this.goalId}: ${firstLine(summary)}`];
       if (rest) message.push(rest);
       message.push(`${ITERATION_TRAILER}: ${this.goalId}/${iteration}`);
-      output = await git(this.path, [...commit, ...message.flatMap((paragraph) => ['-m', paragraph])], { env });
+      return [...commit, ...message.flatMap((paragraph) => ['-m', paragraph])];
+    };
+    let args = commitArgs(staged.length === 0);
+    let result = await gitRun(this.path, args, { env });
+    if (result.exitCode !== 0 && staging.told) {
+      // A change `git status` saw that staging undid (line endings, a clean filter): git says what is staged.
+      staged = await this.stagedFiles();
+      if (staged.length === 0 && !agentCommitted) return nothing();
+      args = commitArgs(staged.length === 0);
+      result = await gitRun(this.path, args, { env });
     }
+    if (result.exitCode !== 0) throw new GitError(this.path, args, result);
     // Branch names hold no spaces: the first ` <sha>]` is the commit's. Where git says it otherwise, HEAD is asked.
-    const sha = / ([0-9a-f]{40}|[0-9a-f]{64})\]/.exec(output.split('\n', 1)[0]!)?.[1] ?? (await this.head());
+    const sha = / ([0-9a-f]{40}|[0-9a-f]{64})\]/.exec(result.stdout.split('\n', 1)[0]!)?.[1] ?? (await this.head());
     return { sha, files: headIsThisIteration ? null : staged };
+  }
+
+  /**
+   * Stages everything (`git add -A`) and says what is staged: as the caller's `git status` tells it
+   * where it can (`told`, not yet confirmed by git), else as git says after staging.
+   */
+  private async stage(changes: readonly StatusEntry[] | undefined): Promise<{ files: string[]; told: boolean }> {
+    if (changes?.length === 0) return { files: [], told: false };
+    const [, told] = await Promise.all([
+      git(this.path, ['add', '-A'], { env: this.env }),
+      changes ? stagedByStatus(this.path, changes) : null,
+    ]);
+    return told ? { files: told, told: true } : { files: await this.stagedFiles(), told: false };
   }
 
   /** The iteration a commit was made for (by this goal), or null for any other commit. */
@@ -511,6 +533,32 @@ export class GoalWorkspace {
     if (result.exitCode !== 0) throw new Error(`could not compare goal #${this.goalId}'s staged changes: ${result.stderr.trim()}`);
     return splitNul(result.stdout);
   }
+}
+
+/**
+ * What `git add -A` stages, told from `git status` where that is certain: untracked files, and paths
+ * changed on one side only (the tree differs from an index that is HEAD's, or the index differs from
+ * HEAD and the tree is the index), in git's order. Null where it is not: a path changed on both sides
+ * or in conflict, one listed twice, a folder (a submodule, a nested repository).
+ */
+async function stagedByStatus(root: string, changes: readonly StatusEntry[]): Promise<string[] | null> {
+  const oneSided = changes.every(
+    ({ index, worktree }) =>
+      (index === '?' && worktree === '?') || (index === ' ' && 'MDT'.includes(worktree)) || ('MADT'.includes(index) && worktree === ' '),
+  );
+  const paths = changes.map((change) => change.path);
+  if (!oneSided || new Set(paths).size !== paths.length || paths.some((file) => file.endsWith('/'))) return null;
+  const folders = await Promise.all(
+    paths.map((file) =>
+      lstat(path.join(root, file)).then(
+        (info) => info.isDirectory(),
+        () => false,
+      ),
+    ),
+  );
+  if (folders.some(Boolean)) return null;
+  // The index's order: by the paths' bytes.
+  return paths.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }
 
 /** A branch's sha from its loose ref file or packed-refs; null where neither holds it plainly. */

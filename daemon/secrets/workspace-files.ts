@@ -7,7 +7,7 @@
  */
 import { lstat, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { status } from '../git/git.ts';
+import { status, type StatusEntry } from '../git/git.ts';
 import type { Redact } from './redactor.ts';
 
 /** Files larger than this are not searched: an agent's text files are far smaller. */
@@ -17,8 +17,8 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export interface WorkspaceRedaction {
   /** Files that held a secret and were rewritten without it (workspace-relative). */
   redacted: string[];
-  /** Whether the work tree had any change (new files included) to commit: the commit need not ask git again. */
-  changed: boolean;
+  /** The work tree's `git status` it searched (untracked files one by one): the commit need not ask again. */
+  changes: StatusEntry[];
 }
 
 /** Redacts the secrets from the changed (and new) text files of the work tree at `root`. */
@@ -52,5 +52,5 @@ export async function redactChangedFiles(
       // Gone or unreadable meanwhile: git add will say what it says.
     }
   }
-  return { redacted, changed: changes.length > 0 };
+  return { redacted, changes };
 }

@@ -24,7 +24,7 @@ import { GoalQuestions } from './pipeline/goal-questions.ts';
 import { InboxService } from './inbox/inbox-service.ts';
 import { LandService, landingHoldFromEnv } from './pipeline/land-service.ts';
 import { Pipeline, type PipelineTuning } from './pipeline/pipeline.ts';
-import { queueExecutorFrom } from './queue/queue-executor.ts';
+import { type QueueExecutor, queueExecutorFrom, queueStatusOf } from './queue/queue-executor.ts';
 import { checkRalphDir, ralphPaths, type RalphPaths } from './paths.ts';
 import { desktopNotifier, NotifyService } from './notify/notify-service.ts';
 import { ResearchService } from './research/research-service.ts';
@@ -498,7 +498,7 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
   notify.start();
   notices.raise = (content) => notify.raise(content);
   undo.push(() => notify.close());
-  return { budget, research, chat, pipeline, inbox, goalQuestions, landing, conflictWatch, notify };
+  return { budget, research, chat, pipeline, inbox, goalQuestions, landing, conflictWatch, notify, remote };
 }
 
 /** The WebSocket server, serving every service to the clients. */
@@ -509,6 +509,8 @@ async function startServer(
     budget: BudgetService;
     watcher: RepoWatcher | null;
     fixedBranch: string | null;
+    /** The queue executor (`executor.backend: 'queue'`), whose reachability daemon.status reports. */
+    remote: QueueExecutor | undefined;
   },
   stopDaemon: (reason: string) => void,
 ): Promise<RpcServer> {
@@ -529,6 +531,7 @@ async function startServer(
     progress: parts.progress,
     pipeline: () => pipeline.state(),
     spend: () => parts.budget.status(),
+    ...(parts.remote ? { queue: queueStatusOf(parts.remote) } : {}),
     pipelineControl: pipeline,
     log,
     repo: (): RepoInfo => ({ root: repoRoot, name: path.basename(repoRoot), branch: watcher ? watcher.branch : fixedBranch }),

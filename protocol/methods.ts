@@ -138,6 +138,8 @@ export const Methods = {
       seq: z.int().nonnegative(),
       pipeline: PipelineStatus.optional(),
       spend: SpendStatus.optional(),
+      /** The queue goals run through on workers (`executor.backend: 'queue'`): its URL, password hidden, and whether it answers. */
+      queue: z.object({ url: z.string(), reachable: z.boolean() }).optional(),
     }),
   ),
   'daemon.shutdown': defineMethod('daemon.shutdown', Empty, z.object({ stopping: z.literal(true) })),

@@ -164,14 +164,16 @@ export class QueueExecutor implements RemoteIterations {
     this.followers.delete(goalId);
     if (!this.queueName) return;
     const name = await this.queueName;
-    await this.redis.set(turnKey(name, goalId), JSON.stringify({ end: true })).catch(() => undefined);
+    // Not waited for: with Redis unreachable it is sent once it answers, and the pipeline goes on meanwhile.
+    void this.redis.set(turnKey(name, goalId), JSON.stringify({ end: true })).catch(() => undefined);
     await follower?.stop();
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.followers.values()].map((follower) => follower.stop()));
     this.followers.clear();
-    await this.queue?.close();
+    // A Redis that does not answer must not keep the daemon from stopping.
+    await Promise.race([this.queue?.close(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     this.redis.disconnect();
   }
 
@@ -221,6 +223,8 @@ export class QueueExecutor implements RemoteIterations {
       connection: connectionOptions(this.options.url) as ConnectionOptions,
       prefix: QUEUE_PREFIX,
     });
+    // Unreachable Redis: the connection retries by itself, and daemon.status says so.
+    this.queue.on('error', () => undefined);
     const key = resumeKey(name, data.goalId, data.attempt);
     let resume = Number((await this.redis.get(key)) ?? 0);
     const existing = await this.queue.getJob(jobIdFor(data.goalId, data.attempt, resume));
@@ -312,4 +316,9 @@ export function queueExecutorFrom(
   const problem = queueUrlProblem(url);
   if (problem) throw new Error(problem);
   return new QueueExecutor({ ...parts, url, remote: executor.queue.remote });
+}
+
+/** What daemon.status says of the queue. */
+export function queueStatusOf(executor: QueueExecutor): () => { url: string; reachable: boolean } {
+  return () => ({ url: executor.url, reachable: executor.reachable });
 }

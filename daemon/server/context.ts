@@ -44,6 +44,8 @@ export interface DaemonServices {
   pipeline(): PipelineStatus;
   /** Spend today and this month against the budget. */
   spend(): SpendStatus;
+  /** The queue workers run goals through (`executor.backend: 'queue'`): its URL, password hidden, and whether it answers. */
+  queue?(): { url: string; reachable: boolean };
   /** Pauses and resumes the whole goal pipeline (pipeline.pause / pipeline.resume). */
   readonly pipelineControl: Pick<Pipeline, 'pause' | 'resume'>;
   repo(): RepoInfo;

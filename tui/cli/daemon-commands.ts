@@ -91,6 +91,14 @@ export const daemonStatus: CommandHandler = async (context) => {
     ['uptime', formatDuration(Date.now() - new Date(status.daemon.startedAt).getTime())],
     ['clients', `${status.clients.length}${clients ? `: ${clients}` : ''}`],
     ['goals', `${goals}${status.invalidGoals ? ` (${status.invalidGoals} invalid)` : ''}`],
+    ...(status.queue
+      ? [
+          ['queue', status.queue.reachable ? status.queue.url : `queue unreachable (${status.queue.url}): goals wait until it answers`] as [
+            string,
+            string,
+          ],
+        ]
+      : []),
   ]);
   for (const line of lines) print(line);
 };

@@ -14,6 +14,7 @@ export function daemonHandlers(services: DaemonServices): Pick<HandlerTable, 'da
       seq: bus.lastSeq,
       pipeline: services.pipeline(),
       spend: services.spend(),
+      ...(services.queue ? { queue: services.queue() } : {}),
     }),
     'daemon.shutdown': (_params, { client }) => {
       // Deferred by the daemon until this answer is on its way, so the caller learns the stop was accepted.

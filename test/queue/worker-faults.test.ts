@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { Redis } from 'ioredis';
+import { connectionOptions, jobIdFor, queueNameFor } from '../../daemon/queue/queue.ts';
 import { gate, reply } from '../pipeline/executor-helpers.ts';
 import { git } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -83,3 +85,36 @@ async function findFile(dir: string, name: string): Promise<string | null> {
   const found = entries.find((entry) => entry.isFile() && entry.name === name);
   return found ? path.join(found.parentPath, found.name) : null;
 }
+
+test('a remote goal paused mid-iteration and queued again runs on, as a new job of the same attempt', async (t) => {
+  const queue = await startQueue(t);
+  const held = gate();
+  t.after(() => held.open());
+  let asked = false;
+  queue.server.script(async () => {
+    asked = true;
+    await held.promise;
+    return { text: 'too late' };
+  });
+  await queue.startWorker('w1');
+  const goal = await queue.addGoal('Pause me');
+  await waitFor(() => asked, { timeoutMs: 15_000, message: 'the worker to call the model' });
+  await queue.store.transition(goal.id, 'pause');
+  await waitFor(() => queue.server.modelRequests().some((request) => request.aborted), { message: 'the model call aborted on the worker' });
+  await waitFor(() => queue.pipeline.state().running.length === 0, { message: 'the run to end' });
+
+  await queue.store.transition(goal.id, 'queue');
+  const done = await queue.waitForState(goal.id, 'done', 20_000);
+  assert.deepEqual(
+    done.attempts.map((attempt) => attempt.iterations?.map((iteration) => iteration.number)),
+    [[1, 2]],
+  );
+  const redis = new Redis(connectionOptions(queue.redis.url));
+  t.after(() => redis.disconnect());
+  const name = await queueNameFor(queue.repoRoot);
+  assert.deepEqual(
+    await Promise.all([0, 1].map((resume) => redis.exists(`ralph:${name}:${jobIdFor(goal.id, 1, resume)}`))),
+    [1, 1],
+    'the attempt ran as two jobs: before the pause, and after',
+  );
+});

@@ -184,7 +184,8 @@ export class QueueExecutor implements RemoteIterations {
 
   private async remoteUrl(remoteName: string): Promise<string> {
     try {
-      return (await run('git', ['remote', 'get-url', remoteName], { cwd: this.options.repoRoot, env: this.gitEnv() })).stdout.trim();
+      const url = (await run('git', ['remote', 'get-url', remoteName], { cwd: this.options.repoRoot, env: this.gitEnv() })).stdout.trim();
+      return withoutCredentials(url);
     } catch {
       throw new Error(
         `the repository has no git remote named "${remoteName}" for queue workers to fetch from and push to: add one every worker can reach (git remote add ${remoteName} URL), or name another in executor.queue.remote`,
@@ -321,4 +322,21 @@ export function queueExecutorFrom(
 /** What daemon.status says of the queue. */
 export function queueStatusOf(executor: QueueExecutor): () => { url: string; reachable: boolean } {
   return () => ({ url: executor.url, reachable: executor.reachable });
+}
+
+/**
+ * A remote's URL as a job may carry it: a password or token written into it (`https://user:token@host/…`)
+ * stays on this machine; each worker reaches the remote with its own git credentials.
+ */
+export function withoutCredentials(url: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url; // a path, or scp-like `git@host:repo` (ssh keys, no secret in it)
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password && !/^https?:$/.test(parsed.protocol)) return url;
+    parsed.password = '';
+    if (/^https?:$/.test(parsed.protocol)) parsed.username = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }

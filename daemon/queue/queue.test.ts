@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { startRedis } from '../../test/helpers/redis.ts';
 import { git, makeTempDir, makeTempRepo } from '../../test/helpers/repo.ts';
+import { withoutCredentials } from './queue-executor.ts';
 import { connectionOptions, jobIdFor, queueNameFor, queueUrlProblem, redactQueueUrl } from './queue.ts';
 
 test('every clone of a repository names the same queue; another repository another', async (t) => {
@@ -47,4 +48,13 @@ test('a queue URL with a password reaches a Redis that requires it', async (t) =
   refused.on('error', () => undefined);
   t.after(() => refused.disconnect());
   await assert.rejects(refused.ping(), /NOAUTH|Authentication required/);
+});
+
+test("a job carries the remote's URL without the credentials written into it", () => {
+  assert.equal(withoutCredentials('https://me:ghp_secret@github.com/o/r.git'), 'https://github.com/o/r.git');
+  assert.equal(withoutCredentials('https://ghp_secret@github.com/o/r.git'), 'https://github.com/o/r.git');
+  assert.equal(withoutCredentials('ssh://git:pw@host/r.git'), 'ssh://git@host/r.git');
+  assert.equal(withoutCredentials('ssh://git@host/r.git'), 'ssh://git@host/r.git');
+  assert.equal(withoutCredentials('git@github.com:o/r.git'), 'git@github.com:o/r.git');
+  assert.equal(withoutCredentials('/srv/git/r.git'), '/srv/git/r.git');
 });

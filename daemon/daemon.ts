@@ -22,6 +22,7 @@ import { acquireDaemonLock, type DaemonLock } from './lock.ts';
 import { ConflictWatch } from './pipeline/conflict-watch.ts';
 import { GoalQuestions } from './pipeline/goal-questions.ts';
 import { InboxService } from './inbox/inbox-service.ts';
+import { startResolution } from './pipeline/conflict-resolution.ts';
 import { LandService, landingHoldFromEnv } from './pipeline/land-service.ts';
 import { Pipeline, type PipelineTuning } from './pipeline/pipeline.ts';
 import { type QueueExecutor, queueExecutorFrom, queueStatusOf } from './queue/queue-executor.ts';
@@ -478,6 +479,12 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
     isRunning: (id) => pipeline.isRunning(id),
     secrets,
     hold: landingHoldFromEnv(env),
+    // A rebase conflict sends the done goal back to the loop to resolve it (conflict-resolution.ts).
+    onConflict: (conflict) => {
+      startResolution(store, conflict, (id) => pipeline.isRunning(id)).catch((error: Error) =>
+        log(`goal #${conflict.goalId}: could not start resolving its landing conflict: ${error.message}`),
+      );
+    },
   });
   void landing.start();
   undo.push(() => landing.close());

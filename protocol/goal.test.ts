@@ -31,6 +31,7 @@ const LEGAL: ReadonlyArray<[GoalState, GoalAction, GoalState]> = [
   ['waiting', 'answer', 'queued'],
   ['stuck', 'retry', 'queued'],
   ['running', 'recover', 'queued'],
+  ['done', 'resolve', 'queued'],
   ['draft', 'cancel', 'cancelled'],
   ['queued', 'cancel', 'cancelled'],
   ['running', 'cancel', 'cancelled'],
@@ -38,6 +39,9 @@ const LEGAL: ReadonlyArray<[GoalState, GoalAction, GoalState]> = [
   ['waiting', 'cancel', 'cancelled'],
   ['stuck', 'cancel', 'cancelled'],
 ];
+
+/** A landing conflict, which `resolve` needs. */
+const conflict = { files: ['a.txt'], branch: 'main', targetHead: 'a'.repeat(40), goalHead: 'b'.repeat(40) };
 
 function goalIn(state: GoalState): Goal {
   return { ...createGoal({ id: 7, title: 'Ship it', now }), state };
@@ -47,7 +51,7 @@ describe('goal state machine', () => {
   for (const [from, action, to] of LEGAL) {
     it(`${from} --${action}--> ${to}`, () => {
       assert.equal(canTransition(from, action), true);
-      const next = transition(goalIn(from), action, { now: later, note: 'why' });
+      const next = transition(goalIn(from), action, { now: later, note: 'why', ...(action === 'resolve' ? { resolving: conflict } : {}) });
       assert.equal(next.state, to);
       assert.equal(next.updatedAt, later.toISOString());
       assert.deepEqual(next.history.at(-1), { action, from, to, at: later.toISOString(), note: 'why' });
@@ -75,9 +79,31 @@ describe('goal state machine', () => {
     }
   }
 
-  it('final states allow nothing', () => {
-    for (const state of GOAL_STATES) assert.equal(isFinal(state), allowedActions(state).length === 0);
+  it('final states allow nothing but the daemon sending a done goal back to resolve a landing conflict', () => {
+    for (const state of GOAL_STATES) {
+      assert.deepEqual(isFinal(state) ? allowedActions(state) : [], state === 'done' ? ['resolve'] : []);
+      if (!isFinal(state)) assert.notEqual(allowedActions(state).length, 0);
+    }
     assert.deepEqual(GOAL_STATES.filter(isFinal), ['done', 'cancelled']);
+  });
+
+  it('resolve needs the conflict, carries it into the run and drops it when the run ends', () => {
+    const done = goalIn('done');
+    assert.throws(() => transition(done, 'resolve', { now }), InvalidTransitionError);
+    assert.throws(
+      () =>
+        transition({ ...done, landed: { commit: 'c'.repeat(40), branch: 'main', at: now.toISOString() } }, 'resolve', {
+          now,
+          resolving: conflict,
+        }),
+      InvalidTransitionError,
+    );
+    const running = transition(transition(done, 'resolve', { now, resolving: conflict }), 'start', { now });
+    assert.deepEqual(running.resolving, conflict);
+    assert.doesNotThrow(() => Goal.parse(running));
+    assert.equal(transition(running, 'complete', { now }).resolving, undefined);
+    assert.equal(transition(running, 'fail', { now }).resolving, undefined);
+    assert.deepEqual(transition(running, 'recover', { now }).resolving, conflict, 'a restart resolves on');
   });
 
   it('keeps attempts in step: pause, a question and recover continue an attempt, retry opens a new one', () => {

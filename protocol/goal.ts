@@ -5,6 +5,7 @@
  *   running → paused → queued        stuck → queued (retry)
  *   running → waiting → queued       (an agent asked a person: `ask`; the answer: `answer`)
  *   running → queued (recover: the daemon died while the goal ran)
+ *   done → queued (resolve: its branch conflicts with the target's; a conflict-resolution run, see `resolving`)
  *   any state that is not final → cancelled
  */
 import { z } from 'zod';
@@ -15,10 +16,25 @@ export const GOAL_STATES = ['draft', 'queued', 'running', 'paused', 'waiting', '
 export const GoalState = z.enum(GOAL_STATES);
 export type GoalState = z.infer<typeof GoalState>;
 
-/** States no action leaves. */
+/**
+ * States no one's action leaves: a done goal goes back to `queued` only by the daemon's `resolve`,
+ * when its branch no longer lands cleanly (it is done again, or stuck, after the resolution).
+ */
 export const FINAL_STATES: readonly GoalState[] = ['done', 'cancelled'];
 
-export const GOAL_ACTIONS = ['queue', 'start', 'complete', 'fail', 'pause', 'ask', 'answer', 'retry', 'cancel', 'recover'] as const;
+export const GOAL_ACTIONS = [
+  'queue',
+  'start',
+  'complete',
+  'fail',
+  'pause',
+  'ask',
+  'answer',
+  'retry',
+  'cancel',
+  'recover',
+  'resolve',
+] as const;
 export const GoalAction = z.enum(GOAL_ACTIONS);
 export type GoalAction = z.infer<typeof GoalAction>;
 
@@ -36,6 +52,8 @@ export const TRANSITIONS: Readonly<Record<GoalAction, { readonly from: readonly 
   retry: { from: ['stuck'], to: 'queued' },
   cancel: { from: ['draft', 'queued', 'running', 'paused', 'waiting', 'stuck'], to: 'cancelled' },
   recover: { from: ['running'], to: 'queued' },
+  /** A done goal's branch conflicts with the target's: it runs again to resolve that (`resolving` says what). */
+  resolve: { from: ['done'], to: 'queued' },
 };
 
 export const IsoTime = z.iso.datetime({ offset: true });
@@ -97,6 +115,22 @@ export const Attempt = z.looseObject({
 export type Attempt = z.infer<typeof Attempt>;
 
 export const GoalId = z.int().positive();
+
+/** How many conflicting files a goal's `resolving` names (the prompt names as many; the rest are counted). */
+export const RESOLVING_FILES_MAX = 200;
+
+/**
+ * A landing conflict the goal is resolving: its branch (`goalHead`) no longer rebases onto the
+ * target (`branch` at `targetHead`) because both changed `files`. Set by `resolve`, cleared when the
+ * run ends (done, stuck, cancelled).
+ */
+export const Resolving = z.object({
+  files: z.array(z.string().max(4096)).max(RESOLVING_FILES_MAX),
+  branch: z.string().max(1024),
+  targetHead: z.string().regex(/^[0-9a-f]{40,64}$/),
+  goalHead: z.string().regex(/^[0-9a-f]{40,64}$/),
+});
+export type Resolving = z.infer<typeof Resolving>;
 
 /** How many goals one goal may come after (`after`): far more than a plan of work needs. */
 export const GOAL_AFTER_MAX = 32;
@@ -163,6 +197,8 @@ const GoalObject = boundedJson(
     after: GoalAfter.optional(),
     /** Orders the queue before FIFO: higher starts first; absent is 0. */
     priority: GoalPriority.optional(),
+    /** The landing conflict its current run resolves (a done goal sent back by `resolve`). */
+    resolving: Resolving.optional(),
   }),
   GOAL_BOUNDS,
 );
@@ -248,8 +284,11 @@ export function createGoal({ id, title, spec, now, links, agent, after, priority
  * (`start` opens an attempt unless one is still open; complete/fail/cancel close it).
  * Returns a new goal; throws InvalidTransitionError for an illegal action.
  */
-export function transition(goal: Goal, action: GoalAction, options: { now: Date; note?: string }): Goal {
+export function transition(goal: Goal, action: GoalAction, options: { now: Date; note?: string; resolving?: Resolving }): Goal {
   if (!canTransition(goal.state, action)) throw new InvalidTransitionError(goal.id, goal.state, action);
+  if (action === 'resolve' && (!options.resolving || goal.landed)) {
+    throw new InvalidTransitionError(goal.id, goal.state, action);
+  }
   const at = options.now.toISOString();
   const to = TRANSITIONS[action].to;
   const record: Transition = { action, from: goal.state, to, at };
@@ -266,5 +305,9 @@ export function transition(goal: Goal, action: GoalAction, options: { now: Date;
     open.outcome = to === 'done' ? 'done' : to === 'stuck' ? 'stuck' : 'cancelled';
     if (options.note !== undefined) open.reason = options.note;
   }
-  return { ...goal, state: to, updatedAt: at, attempts, history: [...goal.history, record] };
+  const { resolving: _resolved, ...rest } = goal;
+  // The conflict goes with the goal into its run, and is over once the run ends.
+  const resolving =
+    action === 'resolve' ? options.resolving : to === 'done' || to === 'stuck' || to === 'cancelled' ? undefined : goal.resolving;
+  return { ...rest, ...(resolving ? { resolving } : {}), state: to, updatedAt: at, attempts, history: [...goal.history, record] };
 }

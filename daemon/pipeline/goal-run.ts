@@ -54,6 +54,7 @@ import type { GoalJournal } from './journal.ts';
 import { iterationNote, iterationsOf, lastCheck, nextIterationNumber, openAttempt, retryContext } from './notes.ts';
 import { GoalWorkspace } from './workspace.ts';
 import { startOnDependencies } from './dependencies.ts';
+import { conflictContext, markersLeft, RESOLUTION_MAX_ITERATIONS, restoreBranch, setUpResolution } from './conflict-resolution.ts';
 
 /** Where the pipeline reads its settings, afresh for every iteration (a config reload applies to the next one). */
 export interface PipelineSettings {
@@ -167,6 +168,9 @@ export class GoalRun {
   private rateLimitWaitMs: number;
   /** The iteration in flight was stopped because the daemon's spend budget is used up (not a bound of the goal's). */
   private budgetStopped = false;
+  /** The prompt's section on the landing conflict this run resolves (null: the run resolves none). */
+  private conflict: string | null = null;
+  private workspace: GoalWorkspace | null = null;
 
   constructor(options: GoalRunOptions) {
     this.options = options;
@@ -212,7 +216,7 @@ export class GoalRun {
     }
     const goal = this.store.get(this.goalId);
     // A goal that comes after others runs on top of their landing commits (dependencies.ts).
-    await startOnDependencies(workspace, goal, (id) => this.store.get(id), this.journal);
+    if (!goal?.resolving) await startOnDependencies(workspace, goal, (id) => this.store.get(id), this.journal);
     if (goal && goal.branch !== workspace.branch) {
       if (!(await this.record({ branch: workspace.branch }))) return false;
     }
@@ -220,7 +224,28 @@ export class GoalRun {
       worktree: workspace.path,
       branch: workspace.branch,
     });
+    this.workspace = workspace;
+    if (goal?.resolving && !(await this.prepareResolution(workspace, goal.resolving))) return false;
     return workspace;
+  }
+
+  /** A landing conflict to resolve: the worktree set up with the conflict, and the prompt's section on it; false when the run ends here. */
+  private async prepareResolution(workspace: GoalWorkspace, resolving: NonNullable<Goal['resolving']>): Promise<boolean> {
+    try {
+      const conflicted = await setUpResolution(workspace, resolving);
+      if (conflicted) {
+        await this.journal.write(
+          'decision',
+          `resolving the landing conflict with ${resolving.branch}: the goal's change is merged onto ${resolving.targetHead.slice(0, 7)}` +
+            (conflicted.length > 0 ? `, with conflict markers in ${conflicted.join(', ')}` : ''),
+          { files: conflicted },
+        );
+      }
+      this.conflict = await conflictContext(workspace, resolving);
+      return true;
+    } catch (error) {
+      return this.endWith(this.fail(`could not set up the conflict resolution: ${(error as Error).message}`));
+    }
   }
 
   /** One turn of the loop: wait out a pause, or run the next iteration and decide. False: the run has ended. */
@@ -240,7 +265,8 @@ export class GoalRun {
     const bounds = boundsFrom(executor, this.options.bounds);
     const recorded = iterationsOf(attempt);
     const spend = spendOf(recorded, this.unrecorded);
-    const reached = iterationBoundReached(spend, bounds) ?? spendingBoundReached(spend, bounds);
+    const reached =
+      resolutionBoundReached(goal, recorded.length) ?? iterationBoundReached(spend, bounds) ?? spendingBoundReached(spend, bounds);
     if (reached) return this.endWith(this.fail(reached));
 
     const iteration = await this.tryIteration({ goal, attempt, workspace, executor, bounds, spend, position: recorded.length + 1 });
@@ -282,6 +308,7 @@ export class GoalRun {
         notes: attempt.notes,
         lastCheck: lastCheck(goal),
         retryContext: retryContext(goal),
+        conflictContext: this.conflict,
         answers: this.answersIn(attempt),
         canAsk: this.options.inbox !== undefined,
         workspace: next.workspace,
@@ -501,7 +528,14 @@ export class GoalRun {
       return false;
     }
     if (iteration.asked) return this.waitForAnswer(iteration.asked, iteration.number);
-    if (iteration.doneClaimed) {
+    const markers =
+      iteration.doneClaimed && goal.resolving && this.workspace ? await markersLeft(this.workspace, goal.resolving.files) : [];
+    if (markers.length > 0) {
+      await this.journal.write(
+        'decision',
+        `${saidDone(iteration)} but conflict markers are left in ${markers.join(', ')}: the next iteration goes on`,
+      );
+    } else if (iteration.doneClaimed) {
       if (iteration.check === null) {
         await this.journal.write(
           'warning',
@@ -520,7 +554,9 @@ export class GoalRun {
       await this.journal.write('decision', `the check passes but the agent ${notSaid}: the next iteration goes on`);
     }
     const attempt = openAttempt(goal);
-    const stall = attempt ? stallDetected(iterationsOf(attempt), bounds) : null;
+    const stall = attempt
+      ? (resolutionBoundReached(goal, iterationsOf(attempt).length) ?? stallDetected(iterationsOf(attempt), bounds))
+      : null;
     if (stall) {
       await this.fail(stall);
       return false;
@@ -545,6 +581,16 @@ export class GoalRun {
 
   private async fail(reason: string): Promise<void> {
     await this.journal.write('decision', `stuck: ${reason}`);
+    const resolving = this.store.get(this.goalId)?.resolving;
+    if (resolving && this.workspace) {
+      // A failed resolution leaves nothing of itself: the branch goes back to the goal's own head.
+      try {
+        await restoreBranch(this.workspace, resolving);
+        await this.journal.write('decision', `the branch is put back as it was before the resolution (${resolving.goalHead.slice(0, 7)})`);
+      } catch (error) {
+        await this.journal.write('warning', `could not put the branch back to ${resolving.goalHead}: ${(error as Error).message}`);
+      }
+    }
     await this.transition('fail', reason);
   }
 
@@ -576,6 +622,12 @@ export class GoalRun {
   private async pause(ms: number): Promise<void> {
     await sleep(ms, undefined, { signal: this.stopController.signal }).catch(() => undefined);
   }
+}
+
+/** Why a conflict-resolution run ends stuck after `iterations` of its own; null when it may go on (or resolves nothing). */
+function resolutionBoundReached(goal: Goal, iterations: number): string | null {
+  if (!goal.resolving || iterations < RESOLUTION_MAX_ITERATIONS) return null;
+  return `the landing conflict with ${goal.resolving.branch} was not resolved within ${RESOLUTION_MAX_ITERATIONS} iterations`;
 }
 
 /** How the iteration's agent said the goal is done, for the decisions in the log. */

@@ -66,6 +66,8 @@ export interface IterationInput {
   lastCheck: { iteration: number; check: CheckResult } | null;
   /** How earlier attempts ended and what they did (a retried goal), or null. */
   retryContext: string | null;
+  /** The landing conflict this run resolves (conflict-resolution.ts: its files, both sides, the target's new commits), or null. */
+  conflictContext?: string | null;
   /** Questions the goal asked in this attempt that have their answer (the next prompts carry them). */
   answers?: readonly Question[];
   /** Whether the agent may ask a person (ask_human): the goal can wait for an answer. Default false. */
@@ -172,7 +174,10 @@ const ASK_MARKER_RULE =
 
 /** The one user message of an iteration (an external agent's has its instructions first and says done with the marker). */
 export function iterationPrompt(
-  input: Pick<IterationInput, 'goal' | 'number' | 'positionInAttempt' | 'notes' | 'lastCheck' | 'retryContext' | 'answers' | 'canAsk'> & {
+  input: Pick<
+    IterationInput,
+    'goal' | 'number' | 'positionInAttempt' | 'notes' | 'lastCheck' | 'retryContext' | 'conflictContext' | 'answers' | 'canAsk'
+  > & {
     verify: string | null;
     external?: boolean;
   },
@@ -190,6 +195,7 @@ export function iterationPrompt(
   }
   const answers = describeAnswers(input.answers ?? []);
   if (answers) sections.push(answers);
+  if (input.conflictContext) sections.push(input.conflictContext);
   if (input.retryContext) {
     sections.push(`## Earlier attempts\n\nThis goal was tried before and retried. What those attempts did:\n\n${input.retryContext}`);
   }

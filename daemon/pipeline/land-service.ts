@@ -132,6 +132,8 @@ export class LandService {
   private unsubscribe: (() => void) | undefined;
   /** Landings waiting for a goal's run to end, and a test's hold: woken when the service closes. */
   private readonly runWaiters = new Set<() => void>();
+  /** Goals asked to land whose landing conflicted: they join the queue again once their conflict resolution has made them done. */
+  private readonly relandAfterResolution = new Set<number>();
   private closed = false;
 
   constructor(options: LandServiceOptions) {
@@ -196,6 +198,7 @@ export class LandService {
       // Not inside the store's publish: the transition that made the goal done finishes first.
       setImmediate(() => {
         if (this.options.config.config.executor.land === 'auto') void this.enqueueAuto(id);
+        else if (this.relandAfterResolution.delete(id)) void this.enqueueAuto(id, 'manual');
         else this.keeper?.kick();
       });
     });
@@ -348,14 +351,14 @@ export class LandService {
     return goal;
   }
 
-  private async enqueueAuto(id: number): Promise<void> {
+  private async enqueueAuto(id: number, by: 'auto' | 'manual' = 'auto'): Promise<void> {
     if (this.closed) return;
     try {
       await this.start();
       const goal = this.options.store.get(id);
       if (!this.book || !goal || goal.state !== 'done' || goal.landed) return;
       this.keeper?.yieldToLanding();
-      if (!(await this.book.enqueue(id, 'auto')) && !this.book.entry(id)) {
+      if (!(await this.book.enqueue(id, by)) && !this.book.entry(id)) {
         this.options.log(`goal #${id}: the landing queue is full; it is not landed automatically`);
       }
       this.drain();
@@ -472,8 +475,9 @@ export class LandService {
         ...(targetHead ? { targetHead } : {}),
         ...(targetBranch ? { branch: targetBranch } : {}),
       });
-      if (error.reason === 'rebase-conflict' && targetHead && targetBranch) {
-        this.options.onConflict?.({ goalId: id, files: error.files, branch: targetBranch, targetHead, goalHead });
+      if (error.reason === 'rebase-conflict' && targetHead && targetBranch && this.options.onConflict) {
+        if (book.entry(id)?.by === 'manual') this.relandAfterResolution.add(id);
+        this.options.onConflict({ goalId: id, files: error.files, branch: targetBranch, targetHead, goalHead });
       }
       await this.appendLog(id, { kind: 'land.refused', text: error.message, reason: error.reason, files: error.files }, cause);
       this.options.log(`goal #${id}: ${oneLineReason(error.message)}`);

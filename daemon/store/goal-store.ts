@@ -38,6 +38,7 @@ import {
   type EventEnvelope,
   type EventType,
   type GoalAction,
+  type Resolving,
   type GoalState,
   type InvalidGoal,
   type Iteration,
@@ -302,10 +303,19 @@ export class GoalStore {
   }
 
   /** Applies one action of the state machine, records it, writes the file and logs it. */
-  transition(id: number, action: GoalAction, { note }: { note?: string } = {}, cause?: Cause): Promise<Goal> {
+  transition(
+    id: number,
+    action: GoalAction,
+    { note, resolving }: { note?: string; resolving?: Resolving } = {},
+    cause?: Cause,
+  ): Promise<Goal> {
     return this.withGoal(id, async (goal) => {
       // An action the goal's state does not allow throws InvalidTransitionError, the goal model's own domain error.
-      const next = applyTransition(goal, action, note === undefined ? { now: this.now() } : { now: this.now(), note });
+      const next = applyTransition(goal, action, {
+        now: this.now(),
+        ...(note === undefined ? {} : { note }),
+        ...(resolving ? { resolving } : {}),
+      });
       await this.persist(next);
       const record = next.history.at(-1)!; // applyTransition always appends one
       this.bus.publish('goal.updated', { goal: next, transition: record, source: 'daemon' }, cause);

@@ -39,9 +39,14 @@ export function ralphPaths(repoRoot: string): RalphPaths {
   };
 }
 
+/** The first line of the `.ralph/.gitignore` Ralph writes: a file that starts with it is Ralph's to bring up to date. */
+const RALPH_GITIGNORE_HEADER = '# Written by Ralph. Goals and research are shared work and stay in git.';
+/** The line before the rules a newer Ralph added to an older Ralph's `.ralph/.gitignore`. */
+const RALPH_GITIGNORE_ADDED = '# Added by a newer Ralph:';
+
 /** Kept out of git: everything but goals and research runs, which are shared work. */
 export const RALPH_GITIGNORE = [
-  '# Written by Ralph. Goals and research are shared work and stay in git.',
+  RALPH_GITIGNORE_HEADER,
   'logs/',
   'chat/',
   'spend/',
@@ -57,6 +62,21 @@ export const RALPH_GITIGNORE = [
   '*.tmp',
   '',
 ].join('\n');
+
+/**
+ * The `.ralph/.gitignore` to write over `current` (an existing one), or null to leave it: one Ralph
+ * wrote (its first line says so) that lacks rules a newer Ralph adds (the landing queue's state,
+ * say) gets them appended under a comment line; anything else in it, the developer's edits
+ * included, stays. A file Ralph did not write is the developer's, never changed.
+ */
+export function updatedRalphGitignore(current: string): string | null {
+  if (current.split('\n', 1)[0]?.trimEnd() !== RALPH_GITIGNORE_HEADER) return null;
+  const present = new Set(current.split('\n').map((line) => line.trim()));
+  const missing = RALPH_GITIGNORE.split('\n').filter((line) => line !== '' && !line.startsWith('#') && !present.has(line));
+  if (missing.length === 0) return null;
+  const base = current.endsWith('\n') || current === '' ? current : `${current}\n`;
+  return `${base}${RALPH_GITIGNORE_ADDED}\n${missing.join('\n')}\n`;
+}
 
 /**
  * `.ralph` must be a folder of the repository's own. A repository may carry a `.ralph` that is a

@@ -49,7 +49,7 @@ import { dependencyCycle, normalizeAfter } from '../../protocol/goal-order.ts';
 import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
 import { removeStrayTempFiles, writeFileAtomic } from '../fs/atomic-write.ts';
-import { RALPH_GITIGNORE, ralphPaths, type RalphPaths } from '../paths.ts';
+import { RALPH_GITIGNORE, ralphPaths, updatedRalphGitignore, type RalphPaths } from '../paths.ts';
 import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
 import { GoalLog } from './goal-log.ts';
 import { KeyedQueue } from './keyed-queue.ts';
@@ -127,6 +127,8 @@ export const MAX_GOAL_FILE_BYTES = 16 * 1024 * 1024;
 
 /** `.ralph/state.json` holds a few numbers. */
 const MAX_STATE_FILE_BYTES = 1024 * 1024;
+/** A `.ralph/.gitignore` larger than this is not read to be brought up to date (it is not one Ralph wrote). */
+const GITIGNORE_MAX_BYTES = 64 * 1024;
 
 const GOAL_FILE = /^([1-9]\d*)\.json$/;
 const LOG_FILE = /^([1-9]\d*)\.jsonl$/;
@@ -539,7 +541,13 @@ export class GoalStore {
     await mkdir(this.paths.goals, { recursive: true }).catch(tolerated);
     await mkdir(this.paths.logs, { recursive: true }).catch(tolerated);
     // 'wx': the developer may have edited it; only a missing one is written (and a link is not followed).
-    await writeFile(this.paths.gitignore, RALPH_GITIGNORE, { flag: 'wx' }).catch(tolerated);
+    await writeFile(this.paths.gitignore, RALPH_GITIGNORE, { flag: 'wx' }).catch(async (error: NodeJS.ErrnoException) => {
+      tolerated(error);
+      // One an older Ralph wrote gets the rules it lacks (nothing else in it changes).
+      const current = await readRegularFile(this.paths.gitignore, { maxBytes: GITIGNORE_MAX_BYTES }).catch(() => null);
+      const updated = current ? updatedRalphGitignore(current.toString('utf8')) : null;
+      if (updated) await writeFileAtomic(this.paths.gitignore, updated).catch(() => undefined);
+    });
     // Left by a daemon killed mid-write; the target files still hold their previous bytes. Not
     // through a linked folder: that would delete files outside the repository.
     if ((await folderState(this.paths.goals)).kind === 'ok') await removeStrayTempFiles(this.paths.goals);

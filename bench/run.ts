@@ -12,6 +12,7 @@ const benchmarks: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   tui: () => import('./tui.ts'),
   agents: () => import('./agents.ts'),
   landing: () => import('./landing.ts'),
+  queue: () => import('./queue.ts'),
 };
 
 const only = process.argv.slice(2);

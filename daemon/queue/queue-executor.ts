@@ -219,13 +219,15 @@ export class QueueExecutor implements RemoteIterations {
   private async publish(name: string, data: GoalJobData): Promise<void> {
     if (this.published.get(data.goalId) === data.attempt) return;
     await this.redis.sadd(QUEUES_KEY, name);
-    this.queue ??= new Queue(name, {
-      // BullMQ types its own copy of ioredis's options; these are ioredis's, which it takes.
-      connection: connectionOptions(this.options.url) as ConnectionOptions,
-      prefix: QUEUE_PREFIX,
-    });
-    // Unreachable Redis: the connection retries by itself, and daemon.status says so.
-    this.queue.on('error', () => undefined);
+    if (!this.queue) {
+      this.queue = new Queue(name, {
+        // BullMQ types its own copy of ioredis's options; these are ioredis's, which it takes.
+        connection: connectionOptions(this.options.url) as ConnectionOptions,
+        prefix: QUEUE_PREFIX,
+      });
+      // Unreachable Redis: the connection retries by itself, and daemon.status says so.
+      this.queue.on('error', () => undefined);
+    }
     const key = resumeKey(name, data.goalId, data.attempt);
     let resume = Number((await this.redis.get(key)) ?? 0);
     const existing = await this.queue.getJob(jobIdFor(data.goalId, data.attempt, resume));

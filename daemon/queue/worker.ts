@@ -143,7 +143,9 @@ export class QueueWorker {
     const secrets = DaemonSecrets.from({ envs: [this.env()], providerKeys: [this.env().OPENAI_API_KEY] });
     const journal = new StreamJournal(goalId, writer, secrets, this.name);
     this.report(`goal #${goalId}: attempt ${data.attempt} taken (job ${job.id})`);
-    await journal.write('decision', `worker ${this.name} runs attempt ${data.attempt}`, { attempt: data.attempt });
+    // A job that stalled had a worker before this one that stopped renewing its lock (killed, cut off).
+    const takeover = job.stalledCounter > 0 ? ' (taken over: the worker before stopped answering)' : '';
+    await journal.write('decision', `worker ${this.name} runs attempt ${data.attempt}${takeover}`, { attempt: data.attempt });
     const workspace = await this.workspaceFor(data);
     let lastRun = 0;
     for (;;) {

@@ -41,7 +41,7 @@ test('kill -9 a worker mid-iteration: another worker takes the attempt over and 
     [1, 2],
   );
   const texts = (await queue.logOf(goal.id)).map((entry) => `${entry.worker ?? ''}: ${entry.text}`);
-  const tookOver = texts.indexOf('w2: worker w2 runs attempt 1');
+  const tookOver = texts.indexOf('w2: worker w2 runs attempt 1 (taken over: the worker before stopped answering)');
   assert.ok(texts.indexOf('w1: worker w1 runs attempt 1') >= 0, 'the first worker’s start is in the log');
   assert.ok(tookOver > texts.indexOf('w1: worker w1 runs attempt 1'), 'then the second worker says it runs the attempt');
 });

@@ -54,13 +54,17 @@ export async function startResolution(store: GoalStore, conflict: GoalConflict, 
 
 /**
  * Sets the worktree up for the resolution, unless that was done already (a run started again
- * after a restart finds the branch off the goal's old head): the branch at the target's head, the
- * goal's change on top, uncommitted, with conflict markers. Returns the files that still conflict.
+ * after a restart): the branch at the target's head, the goal's change on top, uncommitted, with
+ * conflict markers. Returns the files that conflict; null when it was set up before. `fresh`: no
+ * iteration of the resolution has run yet, so a worktree at the target's head with nothing
+ * uncommitted is a set-up a stop cut short (before the merge), done again.
  */
-export async function setUpResolution(workspace: ConflictWorkspace, resolving: Resolving): Promise<string[] | null> {
+export async function setUpResolution(workspace: ConflictWorkspace, resolving: Resolving, fresh: boolean): Promise<string[] | null> {
   const { env, path: cwd } = workspace;
   const head = await resolveCommit(cwd, 'HEAD', env);
-  if (head !== resolving.goalHead) return null;
+  const cutShort =
+    fresh && head === resolving.targetHead && (await git(cwd, ['status', '--porcelain', '--untracked-files=all'], { env })).trim() === '';
+  if (head !== resolving.goalHead && !cutShort) return null;
   await backupGoalHead(workspace.repoRoot, workspace.goalId, resolving.goalHead, env);
   await git(cwd, ['reset', '--quiet', '--hard', resolving.targetHead], { env });
   await git(cwd, ['clean', '-fdq'], { env });

@@ -225,14 +225,15 @@ export class GoalRun {
       branch: workspace.branch,
     });
     this.workspace = workspace;
-    if (goal?.resolving && !(await this.prepareResolution(workspace, goal.resolving))) return false;
+    if (goal?.resolving && !(await this.prepareResolution(workspace, goal, goal.resolving))) return false;
     return workspace;
   }
 
   /** A landing conflict to resolve: the worktree set up with the conflict, and the prompt's section on it; false when the run ends here. */
-  private async prepareResolution(workspace: GoalWorkspace, resolving: NonNullable<Goal['resolving']>): Promise<boolean> {
+  private async prepareResolution(workspace: GoalWorkspace, goal: Goal, resolving: NonNullable<Goal['resolving']>): Promise<boolean> {
     try {
-      const conflicted = await setUpResolution(workspace, resolving);
+      const attempt = openAttempt(goal);
+      const conflicted = await setUpResolution(workspace, resolving, !attempt || iterationsOf(attempt).length === 0);
       if (conflicted) {
         await this.journal.write(
           'decision',

@@ -34,6 +34,8 @@ export async function runCheck(
     secrets: readonly string[];
     envRules?: EnvironmentRules;
     signal?: AbortSignal;
+    /** The check starts once this resolves, its sandbox and shell started at once (CommandRunner's startWhen). */
+    startWhen?: Promise<unknown>;
   },
 ): Promise<CheckRun> {
   const runner = new CommandRunner({
@@ -45,7 +47,11 @@ export async function runCheck(
     ...(options.envRules ? { envRules: options.envRules } : {}),
   });
   try {
-    const result = await runner.run(command, { cwd, ...(options.signal ? { signal: options.signal } : {}) });
+    const result = await runner.run(command, {
+      cwd,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.startWhen ? { startWhen: options.startWhen } : {}),
+    });
     let output = result.output;
     if (result.outcome === 'timed-out')
       output += `\n[the check was killed after ${formatSeconds(options.timeoutMs / 1000)}: it ran too long]`;

@@ -445,30 +445,16 @@ class IterationRun {
     asked = false,
   ): Promise<{ commit: string | null; check: CheckRun | null }> {
     const { input, journal, token } = this;
-    const { number, workspace, executor } = input;
-    const secrets = journal.secrets;
-    let check: CheckRun | null = null;
+    const { executor } = input;
     try {
       journal.progressReport({ token, done: executor.maxStepsPerIteration, message: 'committing' });
-      const { redacted, changes } = await redactChangedFiles(workspace.path, secrets.redact);
-      if (redacted.length > 0) {
-        await journal.write('warning', `secrets redacted from ${redacted.join(', ')} before the commit`, {
-          iteration: number,
-          files: redacted,
-        });
-      }
-      // An external agent may have committed itself: the harness's commit with the trailer still follows its commits.
-      const made = await workspace.commitIterationFiles({
-        iteration: number,
-        summary,
-        changes,
-        ...(this.headBefore ? { headBefore: this.headBefore } : {}),
-        ...(this.commitPreparation ? { prepared: this.commitPreparation } : {}),
-      });
-      const commit = made?.sha ?? null;
-      await logCommit(journal, workspace, number, commit, made?.files ?? null);
-      if (executor.verify && !interrupted && !asked) check = await this.check(executor.verify);
-      return { commit, check };
+      const committing = this.commit(summary);
+      // The check's sandbox and shell start while the commit is made; the check itself once it is made (never if it fails).
+      const checking = executor.verify && !interrupted && !asked ? this.check(executor.verify, committing) : null;
+      const [committed, checked] = await Promise.allSettled([committing, checking]);
+      if (committed.status === 'rejected') throw committed.reason;
+      if (checked.status === 'rejected') throw checked.reason;
+      return { commit: committed.value, check: checked.value };
     } catch (error) {
       // A stop during the check, or git failing: the progress unit ends either way.
       const stopped = error instanceof IterationError && error.stopped;
@@ -481,12 +467,41 @@ class IterationRun {
     }
   }
 
-  /** Runs the goal's check in the worktree and logs it. Rejects with IterationError when stopped meanwhile. */
-  private async check(verify: string): Promise<CheckRun> {
+  /** Commits what the iteration changed, secrets redacted first, and logs the commit. Resolves to its sha (null: nothing changed). */
+  private async commit(summary: string): Promise<string | null> {
+    const { input, journal } = this;
+    const { number, workspace } = input;
+    const { redacted, changes } = await redactChangedFiles(workspace.path, journal.secrets.redact);
+    if (redacted.length > 0) {
+      await journal.write('warning', `secrets redacted from ${redacted.join(', ')} before the commit`, {
+        iteration: number,
+        files: redacted,
+      });
+    }
+    // An external agent may have committed itself: the harness's commit with the trailer still follows its commits.
+    const made = await workspace.commitIterationFiles({
+      iteration: number,
+      summary,
+      changes,
+      ...(this.headBefore ? { headBefore: this.headBefore } : {}),
+      ...(this.commitPreparation ? { prepared: this.commitPreparation } : {}),
+    });
+    const commit = made?.sha ?? null;
+    await logCommit(journal, workspace, number, commit, made?.files ?? null);
+    return commit;
+  }
+
+  /**
+   * Runs the goal's check in the worktree once `committed` resolves and logs it (its sandbox and
+   * shell start at once). Rejects as `committed` does (then the check does not run), and with
+   * IterationError when stopped meanwhile.
+   */
+  private async check(verify: string, committed: Promise<unknown>): Promise<CheckRun> {
     const { input, journal, token } = this;
     const { number, workspace, executor } = input;
     const secrets = journal.secrets;
-    journal.progressReport({ token, message: `checking: ${verify}` });
+    const startWhen = committed.then(() => journal.progressReport({ token, message: `checking: ${verify}` }));
+    startWhen.catch(() => {}); // awaited below, unless the check could not even be tried
     const check = secrets.redactValue(
       await runCheck(verify, workspace.path, {
         timeoutMs: executor.verifyTimeoutSeconds * 1000,
@@ -495,8 +510,11 @@ class IterationRun {
         secrets: this.commandSecrets,
         envRules: secrets.envRules(),
         signal: input.stopSignal,
+        startWhen,
       }),
     );
+    // The commit failed: the check did not run (the caller reports the commit's failure).
+    await startWhen;
     if (input.stopSignal.aborted) {
       throw new IterationError(`iteration ${number} stopped during its check: ${reasonOf(input.stopSignal)}`, {
         stopped: true,

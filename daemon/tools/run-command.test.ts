@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { makeTempDir } from '../../test/helpers/repo.ts';
@@ -49,6 +49,33 @@ test('stdin is closed: a command that reads input gets end-of-file at once', asy
   const root = await makeTempDir(t);
   const result = await newRunner(t).run('cat; echo "read: done"', { cwd: root });
   assert.equal(result.output, 'read: done\n');
+});
+
+test('a command told to wait (startWhen) starts once it resolves, stdin closed, its timeout counted from then', async (t) => {
+  const root = await makeTempDir(t);
+  const runner = newRunner(t, { timeoutMs: 1000 });
+  let go!: () => void;
+  const gate = new Promise<void>((resolve) => (go = resolve));
+  const running = runner.run('cat written.txt; cat; echo "stdin: end"; exit 4', { cwd: root, startWhen: gate });
+  const pgid = onlyGroup(runner);
+  // Waiting longer than its timeout: the wait is not its run.
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  await writeFile(path.join(root, 'written.txt'), 'written before the go\n');
+  go();
+  const result = await running;
+  assert.equal(result.outcome, 'exited');
+  assert.equal(result.exitCode, 4);
+  assert.equal(result.output, 'written before the go\nstdin: end\n');
+  assert.equal(isGroupAlive(pgid), false);
+});
+
+test('a command whose startWhen rejects never runs: it comes back cancelled, its process group gone', async (t) => {
+  const root = await makeTempDir(t);
+  const runner = newRunner(t);
+  const result = await runner.run('touch ran.txt', { cwd: root, startWhen: Promise.reject(new Error('the commit failed')) });
+  assert.equal(result.outcome, 'cancelled');
+  assert.equal(existsSync(path.join(root, 'ran.txt')), false);
+  assert.deepEqual(runner.trackedGroups.filter(isGroupAlive), []);
 });
 
 test('the output cap keeps the head and the tail and says how much was cut', async (t) => {

@@ -62,6 +62,12 @@ export interface RunOptions {
   /** The folder the command runs in: the workspace. */
   cwd: string;
   signal?: AbortSignal;
+  /**
+   * The command starts once this resolves: its sandbox and shell start at once and wait for it (a
+   * goal's check is ready the moment the iteration's commit is made). Rejected: the command does
+   * not run and comes back `cancelled`. Its timeout and duration count from the start.
+   */
+  startWhen?: Promise<unknown>;
 }
 
 export type CommandOutcome =
@@ -133,28 +139,35 @@ export class CommandRunner {
   }
 
   /** Runs one command line to its end (or its timeout, or cancellation). Throws only when bash cannot be started. */
-  async run(command: string, { cwd, signal }: RunOptions): Promise<CommandResult> {
+  async run(command: string, { cwd, signal, startWhen }: RunOptions): Promise<CommandResult> {
     const decision = this.policy.check(command);
     const base = { command, exitCode: null, signal: null, durationMs: 0, output: '', outputBytes: 0, omittedBytes: 0, decision };
     if (!decision.allowed) return { ...base, outcome: 'refused' };
     if (signal?.aborted) return { ...base, outcome: 'cancelled' };
 
     const { sandbox } = this.sandboxKnown ?? (await this.sandbox());
-    const started = performance.now();
+    let started = performance.now();
     // `exec 2>&1` first, on the same line (bash's line numbers stay right): one pipe for both
-    // streams, so the model reads errors where they happened among the output.
-    const argv = ['bash', '-c', `exec 2>&1; ${command}`];
+    // streams, so the model reads errors where they happened among the output. Told to wait, the
+    // shell first reads the go-ahead line from its input, which is then closed (as it is otherwise).
+    const argv = ['bash', '-c', startWhen ? `read -r _ || exit 125; exec 2>&1 </dev/null; ${command}` : `exec 2>&1; ${command}`];
     const plan = sandbox ? sandbox.wrap(argv, cwd) : { file: 'bash', args: argv.slice(1), env: {} };
     this.started = true;
     const child = spawn(plan.file, plan.args, {
       cwd,
       env: { ...this.env, ...plan.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [startWhen ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    // Listened for at once: it may fail to start, or be stopped, while it waits.
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.once('error', (error: NodeJS.ErrnoException) => reject(startError(error, cwd, plan.file)));
+      child.once('exit', (exitCode, bySignal) => resolve({ code: exitCode, signal: bySignal }));
+    });
+    exited.catch(() => {}); // awaited below
     const output = new HeadTailBuffer(this.outputLimitBytes);
-    child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stdout!.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk));
 
     const pgid = child.pid;
     if (pgid !== undefined) this.groups.add(pgid);
@@ -165,20 +178,29 @@ export class CommandRunner {
       stoppedBy = reason;
       killing = killGroup(pgid, { graceMs: this.killGraceMs });
     };
-    const timer = setTimeout(() => stop('timed-out'), this.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
     const onAbort = (): void => stop('cancelled');
     signal?.addEventListener('abort', onAbort, { once: true });
     const cancel = (): void => stop('cancelled');
     this.cancels.add(cancel);
 
     try {
-      const { code, signal: exitSignal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-        child.once('error', (error: NodeJS.ErrnoException) => reject(startError(error, cwd, plan.file)));
-        child.once('exit', (exitCode, bySignal) => resolve({ code: exitCode, signal: bySignal }));
-      });
+      if (startWhen) {
+        child.stdin!.on('error', () => {}); // a shell that is gone already
+        const go = await startWhen.then(
+          () => true,
+          () => false,
+        );
+        if (!go) stop('cancelled');
+        if (stoppedBy) child.stdin!.destroy();
+        else child.stdin!.end('\n');
+        started = performance.now();
+      }
+      timer = setTimeout(() => stop('timed-out'), this.timeoutMs);
+      const { code, signal: exitSignal } = await exited;
       // The shell is done; what it left in the background is killAll's business, not the timeout's.
       clearTimeout(timer);
-      await this.drainOutput(child.stdout, child.stderr);
+      await this.drainOutput(child.stdout!, child.stderr!);
       if (killing) await killing;
       if (pgid !== undefined && !isGroupAlive(pgid)) this.groups.delete(pgid);
       const kept = output.finish();

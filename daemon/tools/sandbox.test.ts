@@ -239,6 +239,21 @@ test('without the sandbox a setsid process that left the group still ends with t
   await waitFor(() => processesRunning('sleep', seconds).length === 0, { timeoutMs: 10_000, message: 'the setsid sleep to be gone' });
 });
 
+test('a sandboxed command told to wait starts once told, and sees the commit made while its sandbox waited', { skip }, async (t) => {
+  const { worktree } = await setUp(t);
+  const runner = newRunner(t);
+  let go!: () => void;
+  const gate = new Promise<void>((resolve) => (go = resolve));
+  const running = runner.run('git log -1 --format=%s; git status --porcelain; cat; echo "stdin: end"', { cwd: worktree, startWhen: gate });
+  await writeFile(path.join(worktree, 'late.txt'), 'late\n');
+  git(worktree, 'add', 'late.txt');
+  git(worktree, 'commit', '-q', '-m', 'committed while it waited');
+  go();
+  const result = await running;
+  assert.equal(result.outcome, 'exited');
+  assert.equal(result.output, 'committed while it waited\nstdin: end\n');
+});
+
 test('a sandboxed command that runs too long is killed with everything it started', { skip }, async (t) => {
   const { worktree } = await setUp(t);
   const runner = newRunner(t, 300);

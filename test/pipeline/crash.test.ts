@@ -42,7 +42,8 @@ test('kill -9 mid-iteration, twice: the restarted daemon finishes the goal in it
   const server = await startFakeOpenAI();
   defer(t, () => server.close());
   // While this file exists the check waits: the daemon can be killed after the commit, before the check ends.
-  const holdCheck = path.join(stateHome, 'hold-check');
+  // In the repository's .git, which the check's sandbox shows (read-only): /tmp, where the test's folders are, is the sandbox's own.
+  const holdCheck = path.join(repo, '.git', 'ralph-test-hold-check');
   await writeFile(holdCheck, '');
   defer(t, () => rm(holdCheck, { force: true }));
   const env: NodeJS.ProcessEnv = {

@@ -170,6 +170,8 @@ export class GoalRun {
   private budgetStopped = false;
   /** The prompt's section on the landing conflict this run resolves (null: the run resolves none). */
   private conflict: string | null = null;
+  /** The landing conflict this run resolves, as it was when the run started (a cancel clears it on the goal first). */
+  private resolving: Goal['resolving'] = undefined;
   private workspace: GoalWorkspace | null = null;
 
   constructor(options: GoalRunOptions) {
@@ -231,6 +233,7 @@ export class GoalRun {
 
   /** A landing conflict to resolve: the worktree set up with the conflict, and the prompt's section on it; false when the run ends here. */
   private async prepareResolution(workspace: GoalWorkspace, goal: Goal, resolving: NonNullable<Goal['resolving']>): Promise<boolean> {
+    this.resolving = resolving;
     try {
       const attempt = openAttempt(goal);
       const conflicted = await setUpResolution(workspace, resolving, !attempt || iterationsOf(attempt).length === 0);
@@ -582,17 +585,20 @@ export class GoalRun {
 
   private async fail(reason: string): Promise<void> {
     await this.journal.write('decision', `stuck: ${reason}`);
-    const resolving = this.store.get(this.goalId)?.resolving;
-    if (resolving && this.workspace) {
-      // A failed resolution leaves nothing of itself: the branch goes back to the goal's own head.
-      try {
-        await restoreBranch(this.workspace, resolving);
-        await this.journal.write('decision', `the branch is put back as it was before the resolution (${resolving.goalHead.slice(0, 7)})`);
-      } catch (error) {
-        await this.journal.write('warning', `could not put the branch back to ${resolving.goalHead}: ${(error as Error).message}`);
-      }
-    }
+    await this.undoResolution();
     await this.transition('fail', reason);
+  }
+
+  /** A resolution that fails or is cancelled leaves nothing of itself: the branch goes back to the goal's own head. */
+  private async undoResolution(): Promise<void> {
+    const resolving = this.resolving;
+    if (!resolving || !this.workspace) return;
+    try {
+      await restoreBranch(this.workspace, resolving);
+      await this.journal.write('decision', `the branch is put back as it was before the resolution (${resolving.goalHead.slice(0, 7)})`);
+    } catch (error) {
+      await this.journal.write('warning', `could not put the branch back to ${resolving.goalHead}: ${(error as Error).message}`);
+    }
   }
 
   /** A transition the goal may no longer allow (cancelled meanwhile): the newer state stands. */
@@ -608,6 +614,7 @@ export class GoalRun {
   private async finishStopped(request: StopRequest | null = this.stopRequest): Promise<void> {
     const why = request ?? { kind: 'lost', reason: 'stopped' };
     await this.journal.write('decision', `stopped: ${why.reason}`);
+    if (why.kind === 'cancel') await this.undoResolution();
     // The goal's state already says why (paused, cancelled, …); only a stopping daemon must put it back in the queue.
     if (why.kind === 'shutdown') await this.transition('recover', SHUTDOWN_NOTE);
   }

@@ -4,7 +4,8 @@
  * second's landing conflicts and sends it back to the loop for a conflict-resolution iteration
  * (its prompt names the file, both sides and the target's new commit; the file holds the conflict
  * markers); resolved and checked, it lands after the first. A resolution that leaves the markers
- * is stuck after its bound, with the goal's branch put back exactly where it was.
+ * is stuck after its bound, and a cancelled one stops, each with the goal's branch put back exactly
+ * where it was. With `executor.land: 'auto'` the whole of it runs by itself.
  */
 import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
@@ -16,18 +17,18 @@ import { startFakeOpenAI } from '../fake-openai/index.ts';
 import { defer, startTestDaemon } from '../helpers/daemon.ts';
 import { git, makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { promptOf, reply, toolResultsOf, UNPRICED_MODEL } from './executor-helpers.ts';
+import { gate, promptOf, reply, toolResultsOf, UNPRICED_MODEL } from './executor-helpers.ts';
 import { prepareDoneGoal } from './land-helpers.ts';
 
 const TEN_LINES = `${Array.from({ length: 10 }, (_, i) => `line ${i + 1}`).join('\n')}\n`;
 const withFirstLine = (line: string) => TEN_LINES.replace('line 1\n', `${line}\n`);
 
 /** Two done goals changing line 1 of shared.txt, then a daemon whose check wants line 1 signed and no conflict marker. */
-async function setup(t: TestContext) {
+async function setup(t: TestContext, land: 'manual' | 'auto' = 'manual') {
   const verify = "grep -q '^line 1 by' shared.txt && ! grep -qE '^(<{7}|>{7})' shared.txt";
   const repo = await makeTempRepo(undefined, {
     'shared.txt': TEN_LINES,
-    'ralph.config.ts': `export default { executor: { verify: ${JSON.stringify(verify)}, commands: { sandbox: 'off' } } };\n`,
+    'ralph.config.ts': `export default { executor: { verify: ${JSON.stringify(verify)}, commands: { sandbox: 'off' }, land: '${land}' } };\n`,
   });
   defer(t, () => rm(repo, { recursive: true, force: true }));
   const worktreesRoot = await makeTempDir(undefined, 'ralph-worktrees-');
@@ -53,11 +54,18 @@ async function setup(t: TestContext) {
   return { repo, server, client, goal, a: a.goal, b: b.goal, bHead: await b.workspace.head() };
 }
 
-/** Lands A, then asks B to land: its landing conflicts on line 1. */
+/**
+ * Asks A then B to land, both at once (both queued before A's landing ends, so nothing looks at B
+ * in between): A lands, B's landing conflicts on line 1.
+ */
 async function landBoth({ client, a, b }: Awaited<ReturnType<typeof setup>>): Promise<void> {
-  const landedA = await client.request('goal.land', { id: a.id });
-  assert.ok(landedA.commit);
-  await assert.rejects(client.request('goal.land', { id: b.id }), /conflicts in shared\.txt/);
+  const [landedA, landedB] = await Promise.allSettled([
+    client.request('goal.land', { id: a.id }),
+    client.request('goal.land', { id: b.id }),
+  ]);
+  assert.equal(landedA.status, 'fulfilled');
+  assert.equal(landedB.status, 'rejected');
+  assert.match(String(landedB.reason), /conflicts in shared\.txt/);
 }
 
 test('the second of two goals changing the same line conflicts, resolves it in an iteration, and lands after the first', async (t) => {
@@ -133,4 +141,47 @@ test('a resolution that leaves the markers is stuck after its bound, and the bra
   assert.equal(git(repo, 'rev-parse', 'HEAD'), mainHead, 'the target branch did not move');
   const { entries } = await context.client.request('logs.read', { id: b.id });
   assert.ok(entries.some((entry) => entry.kind === 'decision' && /conflict markers are left in shared\.txt/.test(entry.text)));
+});
+
+test('with executor.land auto, the conflicting goal resolves and lands by itself after the first', async (t) => {
+  const { repo, server, goal, a, b } = await setup(t, 'auto');
+  server.script(
+    { toolCalls: [{ name: 'read_file', arguments: { path: 'shared.txt' } }] },
+    {
+      toolCalls: [
+        { name: 'write_file', arguments: { path: 'shared.txt', content: withFirstLine('line 1 by B after A') } },
+        { name: 'goal_done', arguments: { summary: 'B after A' } },
+      ],
+    },
+  );
+  const landed = await waitFor(
+    async () => {
+      const now = await goal(b.id);
+      assert.notEqual(now.state, 'stuck', `B is stuck: ${now.attempts.at(-1)?.reason}`);
+      return now.landed ? now : undefined;
+    },
+    { timeoutMs: 15_000, message: 'B to resolve its conflict and land' },
+  );
+  assert.ok(landed.history.some((entry) => entry.action === 'resolve'));
+  assert.deepEqual(git(repo, 'log', '--format=%s', '-2').split('\n'), [`Goal #${b.id}: Sign by B`, `Goal #${a.id}: Sign by A`]);
+  assert.equal(await readFile(`${repo}/shared.txt`, 'utf8'), withFirstLine('line 1 by B after A'));
+});
+
+test('a resolution cancelled while its iteration runs puts the branch back as it was', async (t) => {
+  const context = await setup(t);
+  const { repo, server, client, goal, b, bHead } = context;
+  const hold = gate();
+  t.after(() => hold.open());
+  let asked = false;
+  server.script(async () => {
+    asked = true;
+    await hold.promise;
+    return reply.done('too late');
+  });
+  await landBoth(context);
+  await waitFor(() => asked, { message: "B's resolution iteration to call the model" });
+  assert.notEqual(git(repo, 'rev-parse', `ralph/goal-${b.id}`), bHead, 'the branch is set up on the target meanwhile');
+  await client.request('goal.cancel', { id: b.id });
+  await waitFor(async () => (await goal(b.id)).state === 'cancelled', { message: 'B to be cancelled' });
+  await waitFor(() => git(repo, 'rev-parse', `ralph/goal-${b.id}`) === bHead, { message: "B's branch to be put back" });
 });

@@ -1,14 +1,15 @@
 /**
  * `ralph land status` end to end (real `ralph` processes and the daemon they start): done goals
  * shown landable, rebased and checked again in the background when the developer commits, a
- * conflict named with its file, and the queue emptied by a landing.
+ * conflict named with its file (the goal goes back to the loop to resolve it), and the queue
+ * emptied by a landing.
  */
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { defaultWorktreesRoot } from '../../daemon/pipeline/workspace.ts';
-import { LandingState } from '../../protocol/index.ts';
+import { LandingState, type Goal } from '../../protocol/index.ts';
 import { cliEnv, killDaemon, ralph, succeeded } from '../helpers/cli.ts';
 import { defer } from '../helpers/daemon.ts';
 import { git, makeTempDir, makeTempRepo } from '../helpers/repo.ts';
@@ -53,18 +54,23 @@ test('ralph land status: done goals landable, rebased and checked again when the
   await waitFor(() => bothLandableOn(moved), { timeoutMs: 20_000, message: 'both landable on the new head' });
   assert.equal(git(repo, 'rev-parse', `ralph/goal-${second.goal.id}^`), moved);
 
-  // Then changes b.txt too: the second conflicts, named with its file; the first is still landable.
+  // Then changes b.txt too: the second conflicts, named with its file, and goes back to the loop to
+  // resolve it (no model is configured here: that run ends stuck, its branch as it was); the first is still landable.
+  const secondHead = git(repo, 'rev-parse', `ralph/goal-${second.goal.id}`);
   await writeFile(path.join(repo, 'b.txt'), 'my b\n');
   git(repo, 'commit', '-q', '-am', 'my b');
-  const conflicted = await waitFor(
+  const goalOf = async (id: number) =>
+    (JSON.parse(succeeded(await ralph(['goal', 'list', '--json'], options))) as Goal[]).find((goal) => goal.id === id);
+  const stuck = await waitFor(
     async () => {
-      const state = await status();
-      return statusOf(state, second.goal.id)?.status === 'conflicts' ? state : undefined;
+      const goal = await goalOf(second.goal.id);
+      return goal?.state === 'stuck' ? goal : undefined;
     },
-    { timeoutMs: 20_000, message: 'the conflict' },
+    { timeoutMs: 20_000, message: 'the conflict resolution to end' },
   );
-  assert.deepEqual(statusOf(conflicted, second.goal.id)?.files, ['b.txt']);
-  assert.match(succeeded(await ralph(['land', 'status'], options)), new RegExp(`#${second.goal.id} Shout b\\s+conflicts: b\\.txt$`, 'm'));
+  assert.match(stuck.history.find((entry) => entry.action === 'resolve')?.note ?? '', /conflicts with \S+ in b\.txt/);
+  assert.equal(git(repo, 'rev-parse', `ralph/goal-${second.goal.id}`), secondHead);
+  assert.equal(statusOf(await status(), first.goal.id)?.status, 'landable');
 
   succeeded(await ralph(['goal', 'land', String(first.goal.id)], options));
   const after = await status();

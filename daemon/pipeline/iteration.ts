@@ -197,7 +197,11 @@ export function iterationPrompt(
   if (answers) sections.push(answers);
   if (input.conflictContext) sections.push(input.conflictContext);
   if (input.retryContext) {
-    sections.push(`## Earlier attempts\n\nThis goal was tried before and retried. What those attempts did:\n\n${input.retryContext}`);
+    // A conflict resolution follows an attempt that ended done: it was not retried, it is carried on.
+    const intro = input.conflictContext
+      ? 'What the earlier attempts did'
+      : 'This goal was tried before and retried. What those attempts did';
+    sections.push(`## Earlier attempts\n\n${intro}:\n\n${input.retryContext}`);
   }
   const check = input.verify ? `The check is \`${input.verify}\`, run in the workspace.` : 'No check command is configured.';
   sections.push(

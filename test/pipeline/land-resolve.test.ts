@@ -108,6 +108,8 @@ test('the second of two goals changing the same line conflicts, resolves it in a
   assert.match(prompt, /\+line 1 by A/);
   assert.match(prompt, /\+line 1 by B/);
   assert.match(prompt, new RegExp(`Goal #${a.id}: Sign by A`));
+  assert.match(prompt, /What the earlier attempts did:\n\nAttempt 1 ended done/);
+  assert.doesNotMatch(prompt, /retried/, 'a goal sent back to resolve a conflict was not retried');
 
   // Both landing commits on the branch, in order, the resolution in the tree.
   const subjects = git(repo, 'log', '--format=%s', '-3').split('\n');

@@ -109,6 +109,11 @@ export interface LandOutcome {
   files: string[];
 }
 
+/** The refusal's reason a landing's ConflictError carries, if any. */
+function conflictReason(error: unknown): string | undefined {
+  return error instanceof ConflictError ? (error.data as { reason?: string } | undefined)?.reason : undefined;
+}
+
 /** The first line of a refusal, for one-line answers; a failing check's output follows in the goal's log. */
 function oneLineReason(message: string): string {
   const [head = message, ...rest] = message.split('\n');
@@ -413,7 +418,10 @@ export class LandService {
       await this.book!.remove(id).catch(() => undefined);
       this.waiters.delete(id);
       waiter?.reject(error);
-      if (by === 'auto' && !waiter) {
+      const resolving = this.options.onConflict !== undefined && conflictReason(error) === 'rebase-conflict';
+      if (by === 'auto' && !waiter && resolving) {
+        this.options.log(`goal #${id}: its automatic landing conflicts; it goes back to the loop to resolve that, then lands`);
+      } else if (by === 'auto' && !waiter) {
         const message = `automatic landing refused, the goal stays done (land it with: ralph goal land ${id}): ${(error as Error).message}`;
         const files = error instanceof ConflictError ? ((error.data as { files?: string[] } | undefined)?.files ?? []) : [];
         this.options.bus.publish('goal.warning', { goalId: id, kind: 'land-refused', message, paths: files });

@@ -285,3 +285,34 @@ test('a landing queued while a background check runs does not wait for it: the c
   assert.notEqual(outcome, 'still waiting', 'the landing waited for the background check');
   assert.equal(outcome !== 'still waiting' && outcome.commit, git(repo, 'rev-parse', 'HEAD'));
 });
+
+test('an automatic landing that conflicts hands the goal to conflict resolution: no refusal warning, a log line saying so', async (t) => {
+  const { repo, worktreesRoot, store, events, conflicts, logs, start } = await setup(t, {
+    files: { 'ralph.config.ts': "export default { executor: { land: 'auto' } };\n" },
+  });
+  const first = await driveGoal(store, {
+    repoRoot: repo,
+    worktreesRoot,
+    title: 'First',
+    files: { 'shared.txt': replaceLine(TEN_LINES, 1, 'first') },
+  });
+  const second = await driveGoal(store, {
+    repoRoot: repo,
+    worktreesRoot,
+    title: 'Second',
+    files: { 'shared.txt': replaceLine(TEN_LINES, 1, 'second') },
+  });
+  start();
+  await waitFor(() => conflicts.some((conflict) => conflict.goalId === second.goal.id), { timeoutMs: 15_000, message: 'the conflict' });
+  await waitFor(
+    () => logs.some((line) => line.startsWith(`goal #${second.goal.id}: its automatic landing conflicts; it goes back to the loop`)),
+    {
+      message: 'the log line',
+    },
+  );
+  assert.ok(store.get(first.goal.id)?.landed);
+  assert.deepEqual(
+    events.filter((event) => event.type === 'goal.warning'),
+    [],
+  );
+});

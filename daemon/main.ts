@@ -1,5 +1,6 @@
 /**
- * The daemon process: `node --import tsx daemon/main.ts --repo DIR [--foreground | --background]`.
+ * The daemon process: `node --import tsx daemon/main.ts --repo DIR [--foreground | --background]`
+ * (or, with `worker` first, a queue worker: daemon/queue/worker-main.ts).
  *
  * Foreground (default): logs to stderr and stays attached.
  * Background (how the CLI starts it, like tmux): prints exactly one JSON line on stdout,
@@ -149,7 +150,10 @@ async function isEntryPoint(): Promise<boolean> {
 }
 
 if (await isEntryPoint()) {
-  runDaemonProcess(process.argv.slice(2)).catch((error: unknown) => {
+  const argv = process.argv.slice(2);
+  // `worker …`: a queue worker (`ralph worker`) runs from the daemon's bundle too; it needs no repository.
+  const run = argv[0] === 'worker' ? (await import('./queue/worker-main.ts')).runWorkerProcess(argv.slice(1)) : runDaemonProcess(argv);
+  run.catch((error: unknown) => {
     process.stderr.write(`ralph daemon: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   });

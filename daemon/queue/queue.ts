@@ -38,6 +38,9 @@ import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { RedisOptions } from 'ioredis';
+import { queueUrlProblem, redactQueueUrl } from '../../protocol/queue-url.ts';
+
+export { queueUrlProblem, redactQueueUrl };
 
 const run = promisify(execFile);
 
@@ -75,33 +78,6 @@ export function remoteBranchOf(goalId: number): string {
 /** The Redis stream a goal's worker writes its log, progress and usage to. */
 export function logStreamKey(queueName: string, goalId: number): string {
   return `${QUEUE_PREFIX}:${queueName}:log:${goalId}`;
-}
-
-/** A queue URL as it may be shown: the password (and a user's name with it) replaced by `***`. */
-export function redactQueueUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    // Not a URL: any part of it may be the password.
-    return '(a queue URL that does not parse)';
-  }
-}
-
-/** What is wrong with a queue URL, or null: `redis://` or `rediss://` with a host. */
-export function queueUrlProblem(url: string): string | null {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return `the queue URL ${redactQueueUrl(url)} is not a URL (expected redis://host:6379 or rediss://…)`;
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    return `the queue URL ${redactQueueUrl(url)} must start with redis:// or rediss://`;
-  }
-  if (!parsed.hostname) return `the queue URL ${redactQueueUrl(url)} names no host`;
-  return null;
 }
 
 /**

@@ -1,11 +1,15 @@
-/** `ralph worker --queue URL [--concurrency N] [--dir DIR] [--name NAME]`: a queue worker (daemon/queue/worker.ts) until Ctrl+C. */
+/**
+ * `ralph worker --queue URL [--concurrency N] [--dir DIR] [--name NAME]`: a queue worker until Ctrl+C.
+ * The worker is daemon-side code (daemon/queue/worker.ts): the command line checks the usage, then
+ * runs it as a process of its own from the daemon's entry, in the foreground, and exits with it.
+ */
+import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { queueUrlProblem } from '../../daemon/queue/queue.ts';
-import { QueueWorker } from '../../daemon/queue/worker.ts';
+import { queueUrlProblem } from '../../protocol/queue-url.ts';
+import { workerProcess } from '../connection/daemon.ts';
 import type { CommandHandler } from './commands.ts';
 import { UsageError } from './errors.ts';
-import { print } from './output.ts';
 
 export const workerCommand: CommandHandler = async (context) => {
   const url = (context.options.queue as string | undefined) ?? process.env.RALPH_QUEUE_URL?.trim();
@@ -15,21 +19,28 @@ export const workerCommand: CommandHandler = async (context) => {
   const concurrencyText = (context.options.concurrency as string | undefined) ?? '1';
   if (!/^[1-9]\d?$/.test(concurrencyText)) throw new UsageError(`--concurrency takes 1 to 99, not ${concurrencyText}`, 'worker');
   const dir = path.resolve((context.options.dir as string | undefined) ?? path.join(homedir(), '.ralph-worker'));
-  // Tests shorten how long a dead worker's job stays locked (BullMQ's lock and stalled-job check).
-  const lockMs = Number(process.env.RALPH_WORKER_LOCK_MS) || undefined;
-  const worker = new QueueWorker({
+  const name = context.options.name as string | undefined;
+  const { command, args, env } = workerProcess([
+    '--queue',
     url,
-    concurrency: Number(concurrencyText),
+    '--concurrency',
+    concurrencyText,
+    '--dir',
     dir,
-    ...(context.options.name ? { name: context.options.name as string } : {}),
-    report: (line) => print(`ralph worker: ${line}`),
-    ...(lockMs ? { lockDurationMs: lockMs, stalledIntervalMs: Math.max(100, Math.round(lockMs / 2)) } : {}),
+    ...(name ? ['--name', name] : []),
+  ]);
+  // The worker process goes with this one, even when this one is killed outright (daemon/queue/worker-main.ts).
+  const child = spawn(command, args, { stdio: 'inherit', env: { ...env, RALPH_WORKER_PARENT: String(process.pid) } });
+  // Ctrl+C reaches the worker through the terminal's process group; a signal sent to this process alone is passed on.
+  const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? (signal ? 1 : 0));
+    });
   });
-  await worker.start();
-  await new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
-  });
-  print('ralph worker: stopping');
-  await worker.close();
-  return 0;
 };

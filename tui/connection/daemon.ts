@@ -98,6 +98,15 @@ export function daemonProcess(repoRoot: string, mode: 'background' | 'foreground
   };
 }
 
+/** How to run a queue worker (`ralph worker`): the daemon's entry with `worker` first, in the foreground. */
+export function workerProcess(args: readonly string[]) {
+  return {
+    command: process.execPath,
+    args: [...daemonEntry(), 'worker', ...args],
+    env: { ...process.env, TSX_TSCONFIG_PATH: TSCONFIG },
+  };
+}
+
 /**
  * Starts the daemon detached from this process and waits for its ready line. Its output pipes are
  * closed afterwards (it logs to .ralph/daemon.log), so this process can exit while the daemon runs on.

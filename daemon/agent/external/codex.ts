@@ -32,6 +32,7 @@
  */
 import { clipUnits, oneLine } from '../../../protocol/index.ts';
 import type { AgentBackend, ExternalErrorKind, ExternalEvent, Invocation, InvocationInput } from './backend.ts';
+import { count, isRecord, jsonObjectLine, text } from './json-lines.ts';
 
 /** A tool call's summary is one line of at most this many characters. */
 const SUMMARY_MAX = 200;
@@ -165,14 +166,8 @@ export function codexParser(context: CodexRunContext = { cwd: null, model: null 
   };
 
   return (raw) => {
-    let event: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      if (!isRecord(parsed)) return [{ type: 'raw', line: raw }];
-      event = parsed;
-    } catch {
-      return [{ type: 'raw', line: raw }];
-    }
+    const event = jsonObjectLine(raw);
+    if (!event) return [{ type: 'raw', line: raw }];
     switch (event.type) {
       case 'thread.started':
       case 'turn.started':
@@ -299,18 +294,6 @@ function toolOutput(item: CodexItem): string | undefined {
 
 function line(summary: string): string {
   return clipUnits(oneLine(summary), SUMMARY_MAX);
-}
-
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : 0;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -43,6 +43,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { clipUnits, oneLine } from '../../../protocol/index.ts';
 import type { AgentBackend, ExternalErrorKind, ExternalEvent, Invocation, InvocationInput } from './backend.ts';
+import { count, excerpt, isRecord, jsonObjectLine, text } from './json-lines.ts';
 
 /** A tool call's summary is one line of at most this many characters. */
 const SUMMARY_MAX = 200;
@@ -140,14 +141,8 @@ export function geminiParser(context: { cwd: string | null } = { cwd: null }): (
   };
 
   return (raw) => {
-    let event: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      if (!isRecord(parsed)) return [{ type: 'raw', line: raw }];
-      event = parsed;
-    } catch {
-      return [{ type: 'raw', line: raw }];
-    }
+    const event = jsonObjectLine(raw);
+    if (!event) return [{ type: 'raw', line: raw }];
     switch (event.type) {
       case 'init':
         model = text(event.model) && event.model !== 'auto' ? text(event.model) : null;
@@ -168,7 +163,7 @@ export function geminiParser(context: { cwd: string | null } = { cwd: null }): (
         if (id !== null) calls.delete(id);
         const ok = event.status === 'success';
         const error = isRecord(event.error) ? event.error : {};
-        const output = excerpt(ok ? text(event.output) : text(error.message) || text(event.output));
+        const output = excerpt(ok ? text(event.output) : text(error.message) || text(event.output), OUTPUT_MAX);
         return [{ type: 'tool.end', id, ...call, ok, ...(output ? { output } : {}) }];
       }
       case 'error': {
@@ -304,23 +299,6 @@ function retryAfter(message: string): number | undefined {
   if (!match) return undefined;
   const value = Number(match[1]);
   return match[2] === 'ms' ? value / 1000 : value;
-}
-
-function excerpt(output: string): string | undefined {
-  if (!output.trim()) return undefined;
-  return output.length <= OUTPUT_MAX ? output : `…${output.slice(output.length - OUTPUT_MAX + 1)}`;
-}
-
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : 0;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -46,6 +46,7 @@
 import path from 'node:path';
 import { clipUnits, oneLine } from '../../../protocol/index.ts';
 import type { AgentBackend, ExternalErrorKind, ExternalEvent, Invocation, InvocationInput } from './backend.ts';
+import { count, excerpt, isRecord, jsonObjectLine, text } from './json-lines.ts';
 
 /** A tool call's summary is one line of at most this many characters. */
 const SUMMARY_MAX = 200;
@@ -120,14 +121,8 @@ export function opencodeParser(context: OpencodeRunContext = { cwd: null, model:
   let lastText = '';
 
   return (raw) => {
-    let event: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      if (!isRecord(parsed)) return [{ type: 'raw', line: raw }];
-      event = parsed;
-    } catch {
-      return [{ type: 'raw', line: raw }];
-    }
+    const event = jsonObjectLine(raw);
+    if (!event) return [{ type: 'raw', line: raw }];
     const part: OpencodePart = isRecord(event.part) ? event.part : {};
     switch (event.type) {
       case 'step_start':
@@ -186,7 +181,7 @@ function toolEvents(part: OpencodePart, cwd: string | null): ExternalEvent[] {
   // completed call to OpenCode, and a failed one to the log.
   const exit = metadata.exit;
   const ok = state.status === 'completed' && name !== 'invalid' && (name !== 'bash' || exit === undefined || exit === null || exit === 0);
-  const output = excerpt(state.status === 'error' ? text(state.error) : text(state.output));
+  const output = excerpt(state.status === 'error' ? text(state.error) : text(state.output), OUTPUT_MAX);
   return [
     { type: 'tool.start', id, name, summary },
     { type: 'tool.end', id, name, summary, ok, ...(output ? { output } : {}) },
@@ -291,23 +286,6 @@ function retryAfter(headers: Record<string, unknown>): number | undefined {
   const seconds = Number(headers['retry-after']);
   if (text(headers['retry-after']) && Number.isFinite(seconds) && seconds >= 0) return seconds;
   return undefined;
-}
-
-function excerpt(output: string): string | undefined {
-  if (!output.trim()) return undefined;
-  return output.length <= OUTPUT_MAX ? output : `…${output.slice(output.length - OUTPUT_MAX + 1)}`;
-}
-
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : 0;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -232,7 +232,7 @@ async function directRun(lane: Lane, repo: string, prompt: string, scratch: stri
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
     // Its output read and parsed as the daemon does (not logged): the final text must carry the done line.
-    const parse = backend.parser();
+    const parse = backend.parser({ cwd, model: lane.model });
     let said = '';
     const reading = (async () => {
       for await (const line of createInterface({ input: child.stdout!, crlfDelay: Number.POSITIVE_INFINITY })) {

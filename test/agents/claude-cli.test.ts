@@ -76,7 +76,7 @@ async function runClaude(
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
   });
-  const parse = claudeBackend.parser();
+  const parse = claudeBackend.parser({ cwd, model: null });
   const events: ExternalEvent[] = [];
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   for await (const line of createInterface({ input: child.stdout })) events.push(...parse(line));

@@ -61,7 +61,7 @@ async function runCodex(
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const parse = codexBackend.parser();
+  const parse = codexBackend.parser({ cwd, model: 'gpt-5.5' });
   const events: ExternalEvent[] = [];
   for await (const line of createInterface({ input: child.stdout })) events.push(...parse(line));
   return { events, exitCode: await exited, stderr };

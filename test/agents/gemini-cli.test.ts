@@ -58,7 +58,7 @@ async function runGemini(t: TestContext, server: FakeGeminiServer, cwd: string):
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const parse = geminiBackend.parser();
+  const parse = geminiBackend.parser({ cwd, model: GEMINI_TEST_MODEL });
   const events: ExternalEvent[] = [];
   for await (const line of createInterface({ input: child.stdout })) {
     if (process.env.GEMINI_DEBUG) console.log(line);

@@ -53,7 +53,7 @@ async function runOpencode(t: TestContext, server: FakeOpenAIServer, cwd: string
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const parse = opencodeBackend.parser();
+  const parse = opencodeBackend.parser({ cwd, model: OPENCODE_TEST_MODEL });
   const events: ExternalEvent[] = [];
   for await (const line of createInterface({ input: child.stdout })) {
     if (process.env.OPENCODE_DEBUG) console.log(line);

@@ -77,6 +77,9 @@ export interface InvocationInput {
   extraArgs: readonly string[];
 }
 
+/** What a parser knows of its run: the same worktree and model its invocation was given. */
+export type ParserRun = Pick<InvocationInput, 'cwd' | 'model'>;
+
 /** One headless run: the arguments after the executable, environment added to the run's, and what goes on stdin. */
 export interface Invocation {
   args: string[];
@@ -107,6 +110,9 @@ export interface AgentBackend {
   versionArgs: string[];
   /** Its headless run for one iteration. */
   invocation(input: InvocationInput): Invocation;
-  /** A fresh parser for one run's stdout (a CLI's stream may carry state across lines). */
-  parser(): (line: string) => ExternalEvent[];
+  /**
+   * A fresh parser for one run's stdout (a CLI's stream may carry state across lines), given the
+   * run's worktree and model (tool summaries show paths relative to it; costs are priced by it).
+   */
+  parser(run: ParserRun): (line: string) => ExternalEvent[];
 }

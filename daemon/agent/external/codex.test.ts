@@ -174,9 +174,8 @@ describe('codex parser', () => {
     );
   });
 
-  it('the backend’s parser reads paths relative to the worktree of the invocation before it', () => {
-    codexBackend.invocation({ prompt: 'p', cwd: '/w/goal-7', model: 'gpt-5.5', permissions: 'workspace', extraArgs: [] });
-    const [start] = codexBackend.parser()(
+  it('the backend’s parser reads paths relative to its run’s worktree', () => {
+    const [start] = codexBackend.parser({ cwd: '/w/goal-7', model: 'gpt-5.5' })(
       '{"type":"item.started","item":{"id":"item_1","type":"file_change","changes":[{"path":"/w/goal-7/src/a.ts","kind":"update"}],"status":"in_progress"}}',
     );
     assert.deepEqual(start, { type: 'tool.start', id: 'item_1', name: 'edit', summary: 'edit src/a.ts' });

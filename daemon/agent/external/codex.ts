@@ -296,15 +296,6 @@ function line(summary: string): string {
   return clipUnits(oneLine(summary), SUMMARY_MAX);
 }
 
-/**
- * The run the next parser reads. The harness asks a backend for a run's invocation and then for
- * its parser; the parser takes the worktree and model from the invocation before it. With goals
- * running at once, another Codex run's invocation may come between: its model is the same (the
- * config names one per backend), and paths outside the worktree it names are shown as Codex wrote
- * them, so the worst is an absolute path in a summary.
- */
-let lastRun: CodexRunContext = { cwd: null, model: null };
-
 export const codexBackend: AgentBackend = {
   name: 'codex',
   displayName: 'Codex',
@@ -313,11 +304,6 @@ export const codexBackend: AgentBackend = {
   auth: 'CODEX_API_KEY, or `codex login` (a ChatGPT account, or an API key with `codex login --with-api-key`)',
   authEnv: ['CODEX_API_KEY', 'OPENAI_API_KEY', 'CODEX_HOME'],
   versionArgs: ['--version'],
-  invocation(input) {
-    lastRun = { cwd: input.cwd, model: input.model };
-    return codexInvocation(input);
-  },
-  parser() {
-    return codexParser(lastRun);
-  },
+  invocation: codexInvocation,
+  parser: (run) => codexParser({ cwd: run.cwd, model: run.model }),
 };

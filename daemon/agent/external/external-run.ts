@@ -198,7 +198,7 @@ async function follow(
   started: number,
 ): Promise<ExternalRunResult> {
   const pgid = child.pid!;
-  const parse = options.agent.backend.parser();
+  const parse = options.agent.backend.parser({ cwd: options.cwd, model: options.agent.model });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {

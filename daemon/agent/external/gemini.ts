@@ -301,13 +301,6 @@ function retryAfter(message: string): number | undefined {
   return match[2] === 'ms' ? value / 1000 : value;
 }
 
-/**
- * The worktree of the run the next parser reads (paths are shown relative to it). The harness asks
- * a backend for a run's invocation and then for its parser; with goals running at once, another
- * run's invocation may come between, and the worst is an absolute path in a summary.
- */
-let lastCwd: string | null = null;
-
 export const geminiBackend: AgentBackend = {
   name: 'gemini',
   displayName: 'Gemini CLI',
@@ -316,11 +309,6 @@ export const geminiBackend: AgentBackend = {
   auth: 'GEMINI_API_KEY (or Vertex AI: GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_API_KEY or GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION), or a Google login made once in `gemini`',
   authEnv: GEMINI_AUTH_ENV,
   versionArgs: ['--version'],
-  invocation(input) {
-    lastCwd = input.cwd;
-    return geminiInvocation(input, input.permissions === 'all' ? null : geminiPolicyFile());
-  },
-  parser() {
-    return geminiParser({ cwd: lastCwd });
-  },
+  invocation: (input) => geminiInvocation(input, input.permissions === 'all' ? null : geminiPolicyFile()),
+  parser: (run) => geminiParser({ cwd: run.cwd }),
 };

@@ -67,14 +67,13 @@ describe('opencode invocation', () => {
     assert.equal(invocation.env?.OPENCODE_PERMISSION, undefined);
   });
 
-  it('the backend’s parser shows paths relative to the invocation’s worktree and the model without its provider', () => {
-    opencodeBackend.invocation({ ...input, cwd: CWD, model: 'fake/fake-model' });
-    const events = opencodeBackend.parser()(fixture('write')[2]!);
+  it('the backend’s parser shows paths relative to its run’s worktree and the model without its provider', () => {
+    const events = opencodeBackend.parser({ cwd: CWD, model: 'fake/fake-model' })(fixture('write')[2]!);
     assert.deepEqual(
       events.map((event) => (event.type === 'tool.start' ? event.summary : event.type)),
       ['write hello.txt', 'tool.end'],
     );
-    const usage = opencodeBackend.parser()(fixture('write')[3]!)[0];
+    const usage = opencodeBackend.parser({ cwd: CWD, model: 'fake/fake-model' })(fixture('write')[3]!)[0];
     assert.equal(usage?.type === 'usage' ? usage.model : undefined, 'fake-model');
   });
 });

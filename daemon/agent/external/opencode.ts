@@ -288,15 +288,6 @@ function retryAfter(headers: Record<string, unknown>): number | undefined {
   return undefined;
 }
 
-/**
- * The run the next parser reads. The harness asks a backend for a run's invocation and then for
- * its parser; the parser takes the worktree and model from the invocation before it. With goals
- * running at once, another OpenCode run's invocation may come between: its model is the same (the
- * config names one per backend), and paths outside the worktree it names are shown as OpenCode
- * wrote them, so the worst is an absolute path in a summary.
- */
-let lastRun: OpencodeRunContext = { cwd: null, model: null };
-
 export const opencodeBackend: AgentBackend = {
   name: 'opencode',
   displayName: 'OpenCode',
@@ -305,12 +296,7 @@ export const opencodeBackend: AgentBackend = {
   auth: '`opencode auth login`, or a provider key in the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY …) or in its config',
   authEnv: OPENCODE_AUTH_ENV,
   versionArgs: ['--version'],
-  invocation(input) {
-    // `provider/model`: the model's own id is what prices are known by.
-    lastRun = { cwd: input.cwd, model: input.model === null ? null : input.model.slice(input.model.indexOf('/') + 1) };
-    return opencodeInvocation(input);
-  },
-  parser() {
-    return opencodeParser(lastRun);
-  },
+  invocation: opencodeInvocation,
+  // `provider/model`: the model's own id is what prices are known by.
+  parser: (run) => opencodeParser({ cwd: run.cwd, model: run.model === null ? null : run.model.slice(run.model.indexOf('/') + 1) }),
 };

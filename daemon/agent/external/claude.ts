@@ -33,10 +33,10 @@
  * `result` at the end (the final text, `is_error`, `total_cost_usd`, summed `usage`, `modelUsage`;
  * `subtype` `error_max_turns`, `error_during_execution` … with `errors` instead of a text).
  */
-import path from 'node:path';
 import type { CallUsage } from '../../../protocol/index.ts';
 import { clipUnits, oneLine } from '../../../protocol/text.ts';
 import type { AgentBackend, ExternalErrorKind, ExternalEvent, InvocationInput, Invocation } from './backend.ts';
+import { worktreePath } from './json-lines.ts';
 
 /** Tools it may use without asking in `workspace` mode (edits come from acceptEdits, inside the worktree only). */
 export const CLAUDE_ALLOWED_TOOLS = ['Read', 'Glob', 'Grep', 'Bash'] as const;
@@ -328,11 +328,7 @@ function resultText(content: unknown): string {
 export function toolSummary(name: string, input: unknown, cwd: string | null): string {
   const args = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
   const str = (key: string) => (typeof args[key] === 'string' ? (args[key] as string) : undefined);
-  const shortPath = (value: string) => {
-    if (!cwd || !path.isAbsolute(value)) return value;
-    const relative = path.relative(cwd, value);
-    return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : value;
-  };
+  const shortPath = (value: string): string => worktreePath(value, cwd);
   let detail: string | undefined;
   switch (name) {
     case 'Read':

@@ -32,7 +32,7 @@
  */
 import { clipUnits, oneLine } from '../../../protocol/index.ts';
 import type { AgentBackend, ExternalErrorKind, ExternalEvent, Invocation, InvocationInput } from './backend.ts';
-import { count, isRecord, jsonObjectLine, text } from './json-lines.ts';
+import { count, isRecord, jsonObjectLine, text, worktreePath } from './json-lines.ts';
 
 /** A tool call's summary is one line of at most this many characters. */
 const SUMMARY_MAX = 200;
@@ -258,16 +258,10 @@ export function unwrapShell(command: string): string {
 function describeChanges(changes: unknown, cwd: string | null): string {
   const list = Array.isArray(changes) ? changes.filter(isRecord) : [];
   if (list.length === 0) return 'edit';
-  const paths = list.map((change) => relativeTo(text(change.path), cwd));
+  const paths = list.map((change) => worktreePath(text(change.path), cwd));
   const kinds = new Set(list.map((change) => text(change.kind)));
   const verb = kinds.size === 1 && kinds.has('add') ? 'add' : kinds.size === 1 && kinds.has('delete') ? 'delete' : 'edit';
   return list.length === 1 ? `${verb} ${paths[0]}` : `${verb} ${list.length} files: ${paths.join(', ')}`;
-}
-
-function relativeTo(file: string, cwd: string | null): string {
-  if (!cwd) return file;
-  const root = cwd.endsWith('/') ? cwd : `${cwd}/`;
-  return file.startsWith(root) ? file.slice(root.length) : file;
 }
 
 function toolSucceeded(item: CodexItem): boolean {

@@ -43,7 +43,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { clipUnits, oneLine } from '../../../protocol/index.ts';
 import type { AgentBackend, ExternalErrorKind, ExternalEvent, Invocation, InvocationInput } from './backend.ts';
-import { count, excerpt, isRecord, jsonObjectLine, text } from './json-lines.ts';
+import { count, excerpt, isRecord, jsonObjectLine, text, worktreePath } from './json-lines.ts';
 
 /** A tool call's summary is one line of at most this many characters. */
 const SUMMARY_MAX = 200;
@@ -208,11 +208,7 @@ function statsUsage(stats: unknown, initModel: string | null): ExternalEvent[] {
 export function geminiToolSummary(name: string, parameters: unknown, cwd: string | null): string {
   const args = isRecord(parameters) ? parameters : {};
   const str = (key: string): string | undefined => (typeof args[key] === 'string' ? args[key] : undefined);
-  const shortPath = (value: string): string => {
-    if (!cwd || !path.isAbsolute(value)) return value;
-    const relative = path.relative(cwd, value);
-    return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : value;
-  };
+  const shortPath = (value: string): string => worktreePath(value, cwd);
   let detail: string | undefined;
   switch (name) {
     case 'read_file':

@@ -1,3 +1,5 @@
+import path from 'node:path';
+
 /**
  * Reading an agent CLI's JSON output lines, the same for every backend: a line is an object or it is
  * kept raw, and a field is read as text or a count only when it is one (the output is untrusted).
@@ -31,4 +33,11 @@ export function count(value: unknown): number {
 export function excerpt(output: string, max: number): string | undefined {
   if (!output.trim()) return undefined;
   return output.length <= max ? output : `…${output.slice(output.length - max + 1)}`;
+}
+
+/** A path an agent CLI named, as a tool summary shows it: relative to the run's worktree when inside it, else as given. */
+export function worktreePath(value: string, cwd: string | null): string {
+  if (!cwd || !path.isAbsolute(value)) return value;
+  const relative = path.relative(cwd, value);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : value;
 }

@@ -43,10 +43,9 @@
  * the run ends with exit code 1. It retries rate limits and 5xx itself before reporting one. There
  * is no closing `result` line: the parser makes one of the final step.
  */
-import path from 'node:path';
 import { clipUnits, oneLine } from '../../../protocol/index.ts';
 import type { AgentBackend, ExternalErrorKind, ExternalEvent, Invocation, InvocationInput } from './backend.ts';
-import { count, excerpt, isRecord, jsonObjectLine, text } from './json-lines.ts';
+import { count, excerpt, isRecord, jsonObjectLine, text, worktreePath } from './json-lines.ts';
 
 /** A tool call's summary is one line of at most this many characters. */
 const SUMMARY_MAX = 200;
@@ -192,11 +191,7 @@ function toolEvents(part: OpencodePart, cwd: string | null): ExternalEvent[] {
 export function opencodeToolSummary(name: string, input: unknown, cwd: string | null): string {
   const args = isRecord(input) ? input : {};
   const str = (key: string): string | undefined => (typeof args[key] === 'string' ? args[key] : undefined);
-  const shortPath = (value: string): string => {
-    if (!cwd || !path.isAbsolute(value)) return value;
-    const relative = path.relative(cwd, value);
-    return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : value;
-  };
+  const shortPath = (value: string): string => worktreePath(value, cwd);
   let detail: string | undefined;
   switch (name) {
     case 'read':

@@ -442,6 +442,7 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
   const remote = queueExecutorFrom(config.config.executor, env, {
     repoRoot,
     provider: () => config.provider('default'),
+    models: () => config.models(),
     log: store.log,
     bus,
     report: log,

@@ -6,18 +6,20 @@
  * goal's local worktree, so landing works on the daemon's branch as for a local run.
  */
 import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { type ConnectionOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { emptyUsage } from '../../protocol/index.ts';
 import type { RalphConfig } from '../config/schema.ts';
 import type { EventBus } from '../events/bus.ts';
-import type { GitEnv } from '../git/git.ts';
+import { type GitEnv, git, gitPath, HARNESS_COMMIT_CONFIG, harnessCommitEnv } from '../git/git.ts';
 import type { Log } from '../log.ts';
 import type { RemoteIterations } from '../pipeline/goal-run.ts';
 import { IterationError, type IterationInput, type IterationRecord } from '../pipeline/iteration.ts';
 import { openAttempt } from '../pipeline/notes.ts';
 import type { GoalLog } from '../store/goal-log.ts';
+import type { ModelTable } from '../llm/models.ts';
 import { LogStreamFollower } from './log-stream.ts';
 import {
   connectionOptions,
@@ -39,6 +41,7 @@ import {
   type TurnResult,
   turnKey,
   turnSeqKey,
+  worktreeRefOf,
 } from './turns.ts';
 
 const run = promisify(execFile);
@@ -50,6 +53,8 @@ export interface QueueExecutorOptions {
   remote?: string;
   /** The provider settings a turn carries (never the key). */
   provider(): { model: string; api: Turn['api']; baseURL: string | null };
+  /** The model table a turn carries (the config's overrides in it); absent: workers use their built-in one. */
+  models?(): Pick<ModelTable, 'rows'>;
   log: GoalLog;
   bus: EventBus;
   report: Log;
@@ -110,15 +115,18 @@ export class QueueExecutor implements RemoteIterations {
     this.follow(name, goalId);
     const adopted = await this.inFlight(name, input);
     let seq: number;
+    let worktree: string | null = null;
     if (adopted) {
       seq = adopted.seq;
+      worktree = adopted.worktree ?? null;
     } else {
       // The daemon's branch is the truth: a commit a worker pushed but never reported is dropped here.
       await this.git(input.workspace.path, ['push', '--quiet', '--force', remoteName, `HEAD:refs/heads/${branch}`]);
+      worktree = await this.pushWorktree(input.workspace.path, remoteName, goalId);
       seq = await this.redis.incr(turnSeqKey(name, goalId));
     }
     const answer = this.answerTo(goalId, seq, input.onSpend);
-    const turn = this.turnFor(input, seq);
+    const turn = this.turnFor(input, seq, worktree);
     await this.publish(name, {
       queue: name,
       goalId,
@@ -153,6 +161,8 @@ export class QueueExecutor implements RemoteIterations {
     if ('error' in result) throw deserializeIterationError(result.error);
     await this.git(input.workspace.path, ['fetch', '--quiet', remoteName, `refs/heads/${branch}`]);
     await this.git(input.workspace.path, ['reset', '--quiet', '--hard', 'FETCH_HEAD']);
+    // What the turn carried uncommitted and the worker's commit left out (a file the resolution removed) goes, as a local iteration's would.
+    if (worktree) await this.git(input.workspace.path, ['clean', '--quiet', '-fd']);
     return result.record;
   }
 
@@ -238,7 +248,32 @@ export class QueueExecutor implements RemoteIterations {
     this.published.set(data.goalId, data.attempt);
   }
 
-  private turnFor(input: IterationInput, seq: number): Turn {
+  /**
+   * The worktree's uncommitted work (a conflict resolution's merged change, with its markers) as a
+   * commit on the remote, for the worker to lay out uncommitted as it is here; null when there is
+   * none. Made with an index of its own: the worktree's index and files stay as they are.
+   */
+  private async pushWorktree(cwd: string, remoteName: string, goalId: number): Promise<string | null> {
+    const env = this.options.gitEnv;
+    if ((await git(cwd, ['status', '--porcelain', '--untracked-files=all'], { env })).trim() === '') return null;
+    const index = await gitPath(cwd, 'ralph-queue-index', env);
+    try {
+      const withIndex = { ...env, GIT_INDEX_FILE: index };
+      await git(cwd, ['add', '--all'], { env: withIndex });
+      const tree = (await git(cwd, ['write-tree'], { env: withIndex })).trim();
+      const message = 'the uncommitted work of the goal’s worktree';
+      const commitEnv = await harnessCommitEnv(cwd, env);
+      const commit = (
+        await git(cwd, [...HARNESS_COMMIT_CONFIG, 'commit-tree', tree, '-p', 'HEAD', '-m', message], { env: commitEnv })
+      ).trim();
+      await git(cwd, ['push', '--quiet', '--force', remoteName, `${commit}:${worktreeRefOf(goalId)}`], { env });
+      return commit;
+    } finally {
+      await rm(index, { force: true });
+    }
+  }
+
+  private turnFor(input: IterationInput, seq: number, worktree: string | null): Turn {
     const provider = this.options.provider();
     return {
       seq,
@@ -248,6 +283,9 @@ export class QueueExecutor implements RemoteIterations {
       notes: input.notes,
       lastCheck: input.lastCheck,
       retryContext: input.retryContext,
+      ...(input.conflictContext ? { conflictContext: input.conflictContext } : {}),
+      ...(worktree ? { worktree } : {}),
+      ...(this.options.models ? { models: this.options.models().rows() } : {}),
       answers: input.answers ?? [],
       canAsk: input.canAsk ?? false,
       model: input.model,

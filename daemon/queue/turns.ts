@@ -11,7 +11,7 @@
  * Stop and bound requests go the other way on a pub/sub channel, and are also kept on the turn
  * key (`stop`), so a worker that picks the job up later sees them.
  */
-import { emptyUsage, type Goal, type Question } from '../../protocol/index.ts';
+import { emptyUsage, type Goal, type ModelInfo, type Question } from '../../protocol/index.ts';
 import { AgentStartError } from '../agent/external/external-run.ts';
 import type { RalphConfig } from '../config/schema.ts';
 import { ProviderError, type ModelApi, type ReasoningEffort } from '../llm/types.ts';
@@ -41,6 +41,15 @@ export interface Turn {
   notes: readonly string[];
   lastCheck: IterationInput['lastCheck'];
   retryContext: string | null;
+  /** The landing conflict this turn resolves: the prompt's section on it, as the daemon wrote it (conflict-resolution.ts). */
+  conflictContext?: string | null;
+  /**
+   * The worktree's uncommitted work as the daemon has it (a conflict resolution's merged change,
+   * markers and all): a commit at `worktreeRefOf(goal)` on the remote, laid out uncommitted on the branch.
+   */
+  worktree?: string;
+  /** The daemon's model table (built-in rows and the config's overrides: figures, no secret), so a worker sizes and prices calls alike. */
+  models?: ModelInfo[];
   answers: readonly Question[];
   canAsk: boolean;
   model: string;
@@ -64,6 +73,11 @@ export type TurnResult =
 
 /** Daemon → worker, on the goal's control channel. */
 export type Control = { type: 'stop'; reason: string } | { type: 'bound'; reason: string };
+
+/** Where the daemon puts a turn's uncommitted work on the remote (`Turn.worktree`): outside refs/heads, no branch of anyone's. */
+export function worktreeRefOf(goalId: number): string {
+  return `refs/ralph/worktree/goal-${goalId}`;
+}
 
 export function turnKey(queue: string, goalId: number): string {
   return `${QUEUE_PREFIX}:${queue}:turn:${goalId}`;

@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { type ConnectionOptions, type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { EventData } from '../../protocol/index.ts';
-import { ModelTable } from '../llm/models.ts';
+import { BUILT_IN_MODELS, ModelTable } from '../llm/models.ts';
 import { createProvider } from '../llm/provider.ts';
 import { resolveAgent } from '../agent/external/registry.ts';
 import type { ModelApi } from '../llm/types.ts';
@@ -40,6 +40,7 @@ import {
   type Turn,
   type TurnResult,
   turnKey,
+  worktreeRefOf,
 } from './turns.ts';
 
 const run = promisify(execFile);
@@ -194,6 +195,7 @@ export class QueueWorker {
     let result: TurnResult;
     try {
       await this.syncBranch(workspace, data);
+      if (turn.worktree) await this.layOutWorktree(workspace, data, turn.worktree);
       const provider = createProvider({
         api: (env.RALPH_API as ModelApi | undefined) ?? turn.api,
         apiKey,
@@ -208,13 +210,14 @@ export class QueueWorker {
         notes: turn.notes,
         lastCheck: turn.lastCheck,
         retryContext: turn.retryContext,
+        conflictContext: turn.conflictContext ?? null,
         answers: turn.answers,
         canAsk: turn.canAsk,
         workspace,
         provider: redactingProvider(provider, journal.secrets.redact),
         model: env.RALPH_MODEL ?? turn.model,
         ...(turn.reasoningEffort ? { reasoningEffort: turn.reasoningEffort } : {}),
-        models: new ModelTable(),
+        models: modelTableOf(turn),
         executor: turn.executor,
         ...(agent.kind === 'external' ? { agent } : {}),
         secrets: apiKey ? [apiKey] : [],
@@ -262,6 +265,15 @@ export class QueueWorker {
     await git(workspace.path, ['fetch', '--quiet', data.remote, `refs/heads/${data.branch}`]);
     await git(workspace.path, ['reset', '--quiet', '--hard', 'FETCH_HEAD']);
     await git(workspace.path, ['clean', '--quiet', '-fd']);
+  }
+
+  /** The daemon's uncommitted work laid out on the branch as it has it: the files changed, nothing staged. */
+  private async layOutWorktree(workspace: GoalWorkspace, data: GoalJobData, commit: string): Promise<void> {
+    await git(workspace.path, ['fetch', '--quiet', data.remote, worktreeRefOf(data.goalId)]);
+    const fetched = await gitLine(workspace.path, ['rev-parse', 'FETCH_HEAD']);
+    if (fetched !== commit) throw new Error(`the remote no longer holds the worktree this turn names (${commit.slice(0, 7)})`);
+    await git(workspace.path, ['read-tree', '--reset', '-u', commit]);
+    await git(workspace.path, ['reset', '--quiet']);
   }
 
   private listen(channel: string, listener: (control: Control) => void): void {
@@ -324,6 +336,20 @@ class StreamJournal implements Journal {
   }
 }
 
+/** The model table the daemon sent (its overrides included); the built-in one from a daemon that sends none. */
+function modelTableOf(turn: Turn): ModelTable {
+  return turn.models
+    ? new ModelTable(
+        [],
+        turn.models.map((info) => ({ info, source: 'the daemon' })),
+      )
+    : new ModelTable([], BUILT_IN_MODELS);
+}
+
 async function git(cwd: string, args: string[]): Promise<void> {
   await run('git', args, { cwd, maxBuffer: 16 * 1024 * 1024 });
+}
+
+async function gitLine(cwd: string, args: string[]): Promise<string> {
+  return (await run('git', args, { cwd, maxBuffer: 16 * 1024 * 1024 })).stdout.trim();
 }

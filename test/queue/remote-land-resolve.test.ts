@@ -1,0 +1,149 @@
+/**
+ * Remote goals land as local ones do, conflict resolution included, in a real daemon whose
+ * iterations run on a `ralph worker` process (real Redis, a bare repository as the shared remote,
+ * test/fake-openai as the model): two goals change the same line on the worker; the first lands
+ * with `ralph goal land`, the second's landing conflicts and sends it back to the loop, and its
+ * conflict-resolution iteration runs on the worker with the conflict in its prompt and the markers
+ * in its files; resolved, it lands after the first. The model table the config overrides is the
+ * one the worker prices its calls with.
+ */
+import assert from 'node:assert/strict';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { Goal } from '../../protocol/index.ts';
+import { startFakeOpenAI } from '../fake-openai/index.ts';
+import type { ScenarioRequest } from '../fake-openai/request.ts';
+import { cliEnv, ralph, succeeded } from '../helpers/cli.ts';
+import { defer, startTestDaemon } from '../helpers/daemon.ts';
+import { startRedis } from '../helpers/redis.ts';
+import { git, makeTempDir, makeTempRepo } from '../helpers/repo.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { iterationsOf, promptOf, toolResultsOf, UNPRICED_MODEL } from '../pipeline/executor-helpers.ts';
+import { startWorkerProcess } from './queue-helpers.ts';
+
+const TEN_LINES = `${Array.from({ length: 10 }, (_, i) => `line ${i + 1}`).join('\n')}\n`;
+const withFirstLine = (line: string) => TEN_LINES.replace('line 1\n', `${line}\n`);
+/** Every call's usage, and the price the config gives the otherwise unpriced model: $0.002 a call. */
+const CALL_USAGE = { inputTokens: 1000, outputTokens: 0 };
+const INPUT_USD_PER_MILLION = 2;
+
+test('a remote goal lands with ralph goal land; a conflicting one resolves on the worker, its prompt and files showing the conflict, and lands', async (t) => {
+  const redis = await startRedis();
+  defer(t, () => redis.dispose());
+  const verify = "grep -q '^line 1 by' shared.txt && ! grep -qE '^(<{7}|>{7})' shared.txt";
+  const config = {
+    executor: { backend: 'queue', verify, commands: { sandbox: 'off' } },
+    models: [{ id: UNPRICED_MODEL, pricing: { input: INPUT_USD_PER_MILLION } }],
+  };
+  const repo = await makeTempRepo(undefined, {
+    'shared.txt': TEN_LINES,
+    'ralph.config.ts': `export default ${JSON.stringify(config)};\n`,
+  });
+  defer(t, () => rm(repo, { recursive: true, force: true }));
+  const scratch = await makeTempDir(undefined, 'ralph-queue-');
+  defer(t, () => rm(scratch, { recursive: true, force: true }));
+  const remote = path.join(scratch, 'remote.git');
+  git(scratch, 'init', '--quiet', '--bare', remote);
+  git(repo, 'remote', 'add', 'origin', remote);
+
+  const server = await startFakeOpenAI();
+  defer(t, () => server.close());
+  let resolutionPrompt = '';
+  let resolutionSaw = '';
+  server.setScenario((request: ScenarioRequest) => {
+    const prompt = promptOf(request);
+    if (/## A landing conflict to resolve/.test(prompt)) {
+      // First look at the file as the worker's worktree has it, then resolve it.
+      if (request.pendingToolResults.length === 0) {
+        resolutionPrompt = prompt;
+        return { toolCalls: [{ name: 'read_file', arguments: { path: 'shared.txt' } }], usage: CALL_USAGE };
+      }
+      resolutionSaw = toolResultsOf(request).join('\n');
+      return {
+        toolCalls: [
+          { name: 'write_file', arguments: { path: 'shared.txt', content: withFirstLine('line 1 by A and by B') } },
+          { name: 'goal_done', arguments: { summary: 'kept both signatures' } },
+        ],
+        usage: CALL_USAGE,
+      };
+    }
+    const who = /Sign by ([AB])/.exec(prompt)?.[1] ?? '?';
+    return {
+      toolCalls: [
+        { name: 'write_file', arguments: { path: 'shared.txt', content: withFirstLine(`line 1 by ${who}`) } },
+        { name: 'goal_done', arguments: { summary: `signed by ${who}` } },
+      ],
+      usage: CALL_USAGE,
+    };
+  });
+
+  const env = {
+    OPENAI_BASE_URL: server.url,
+    OPENAI_API_KEY: 'test-key',
+    RALPH_API: 'chat',
+    RALPH_MODEL: UNPRICED_MODEL,
+    RALPH_QUEUE_URL: redis.url,
+  };
+  const worktreesRoot = path.join(scratch, 'worktrees');
+  const { connect } = await startTestDaemon(t, repo, { env, worktreesRoot, configWatch: false, pipeline: { paused: false } });
+  const client = await connect('remote-land-test');
+  await startWorkerProcess(t, { name: 'w1', url: redis.url, scratch, modelUrl: server.url });
+  const goal = async (id: number): Promise<Goal> => (await client.request('goal.get', { id })).goal;
+  const untilDone = (id: number) =>
+    waitFor(
+      async () => {
+        const now = await goal(id);
+        assert.notEqual(now.state, 'stuck', `#${id} is stuck: ${now.attempts.at(-1)?.reason}`);
+        return now.state === 'done' ? now : undefined;
+      },
+      { timeoutMs: 20_000, message: `goal #${id} to be done` },
+    );
+
+  const a = (await client.request('goal.create', { title: 'Sign by A', queue: true })).goal;
+  const b = (await client.request('goal.create', { title: 'Sign by B', queue: true })).goal;
+  const doneA = await untilDone(a.id);
+  await untilDone(b.id);
+
+  // The worker priced its calls with the config's row for the model.
+  const iterationA = iterationsOf(doneA).at(-1);
+  assert.equal(iterationA?.usage.calls, 1);
+  assert.equal(iterationA?.usage.costUsd, (CALL_USAGE.inputTokens * INPUT_USD_PER_MILLION) / 1_000_000);
+
+  // A lands by the command a developer types; its commit is on the developer's branch.
+  const before = git(repo, 'rev-parse', 'HEAD');
+  succeeded(await ralph(['goal', 'land', String(a.id)], { cwd: repo, env: cliEnv() }));
+  assert.equal(git(repo, 'log', '-1', '--format=%s'), `Goal #${a.id}: Sign by A`);
+  assert.equal(git(repo, 'rev-parse', 'HEAD~1'), before);
+  assert.equal(await readFile(path.join(repo, 'shared.txt'), 'utf8'), withFirstLine('line 1 by A'));
+
+  // B no longer lands: it goes back to the loop, and its resolution runs on the worker.
+  await assert.rejects(client.request('goal.land', { id: b.id }), /conflicts in shared\.txt/);
+  const landed = await waitFor(
+    async () => {
+      const now = await goal(b.id);
+      assert.notEqual(now.state, 'stuck', `B is stuck: ${now.attempts.at(-1)?.reason}`);
+      return now.landed ? now : undefined;
+    },
+    { timeoutMs: 20_000, message: 'B to resolve its conflict on the worker and land' },
+  );
+  assert.deepEqual(landed.history.map((entry) => entry.action).slice(-3), ['resolve', 'start', 'complete']);
+
+  // The worker's iteration had the conflict: its section in the prompt, the markers in the file it read.
+  assert.match(resolutionPrompt, /^- shared\.txt$/m);
+  assert.match(resolutionPrompt, /\+line 1 by A/);
+  assert.match(resolutionPrompt, /\+line 1 by B/);
+  assert.match(resolutionPrompt, new RegExp(`Goal #${a.id}: Sign by A`));
+  assert.match(resolutionSaw, /<<<<<<< [^\n]*\n[^\n]*line 1 by A\n[^\n]*=======\n[^\n]*line 1 by B\n[^\n]*>>>>>>> /);
+  const { entries } = await client.request('logs.read', { id: b.id });
+  const attemptEntries = entries.filter((entry) => entry.worker === 'w1');
+  assert.ok(
+    attemptEntries.some((entry) => entry.kind === 'tool' && /shared\.txt/.test(entry.text)),
+    "the resolution's tool calls came from the worker",
+  );
+
+  // Both landings on the developer's branch, in order, with the resolution in the tree.
+  assert.deepEqual(git(repo, 'log', '--format=%s', '-2').split('\n'), [`Goal #${b.id}: Sign by B`, `Goal #${a.id}: Sign by A`]);
+  assert.equal(await readFile(path.join(repo, 'shared.txt'), 'utf8'), withFirstLine('line 1 by A and by B'));
+  assert.equal(git(repo, 'status', '--porcelain', '--', 'shared.txt'), '');
+});

@@ -13,6 +13,7 @@ import { ResearchRun } from './research.ts';
 import { Question } from './inbox.ts';
 import { LandingState } from './landing.ts';
 import { PipelineStatus, SpendStatus } from './budget.ts';
+import { QueueStatus } from './queue.ts';
 
 export const EVENT_METHOD = 'event';
 
@@ -167,6 +168,11 @@ export const Events = {
   ),
   /** The landing queue or a done goal's landability changed (queued, a landing's step, landed, refused, rebased and checked in the background). */
   'landing.changed': defineEvent('landing.changed', LandingState),
+  /**
+   * The queue goals run through on workers (`executor.backend: 'queue'`) stopped or started answering,
+   * or a running remote goal's worker changed (another took over): the whole status as it is now.
+   */
+  'queue.changed': defineEvent('queue.changed', QueueStatus),
   /** An agent asked a person something: the question is in the inbox until someone answers it. */
   'question.asked': defineEvent('question.asked', z.object({ question: Question })),
   /** A question was answered (the first answer; later ones are refused). */

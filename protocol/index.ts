@@ -13,3 +13,4 @@ export * from './inbox.ts';
 export * from './landing.ts';
 export * from './text.ts';
 export * from './progress.ts';
+export * from './queue.ts';

@@ -26,6 +26,7 @@ import { ProgressUnit, ResearchRun } from './research.ts';
 import { ANSWER_MAX, InvalidQuestion, Question, QuestionId } from './inbox.ts';
 import { LandingState } from './landing.ts';
 import { PipelineStatus, SpendStatus } from './budget.ts';
+import { QueueStatus } from './queue.ts';
 
 function defineMethod<const M extends string, P extends z.ZodType, R extends z.ZodType>(method: M, params: P, result: R) {
   return { method, params, result };
@@ -68,6 +69,8 @@ export const Snapshot = z.object({
   questions: z.array(Question).default([]),
   /** The landing queue and each done goal's landability (`landing.changed` brings changes). */
   landing: LandingState.optional(),
+  /** The queue goals run through on workers, with `executor.backend: 'queue'` only (`queue.changed` brings changes). */
+  queue: QueueStatus.optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
@@ -138,8 +141,8 @@ export const Methods = {
       seq: z.int().nonnegative(),
       pipeline: PipelineStatus.optional(),
       spend: SpendStatus.optional(),
-      /** The queue goals run through on workers (`executor.backend: 'queue'`): its URL, password hidden, and whether it answers. */
-      queue: z.object({ url: z.string(), reachable: z.boolean() }).optional(),
+      /** The queue goals run through on workers (`executor.backend: 'queue'`): its URL, password hidden, whether it answers, the running goals' workers. */
+      queue: QueueStatus.optional(),
     }),
   ),
   'daemon.shutdown': defineMethod('daemon.shutdown', Empty, z.object({ stopping: z.literal(true) })),

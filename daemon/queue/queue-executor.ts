@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { type ConnectionOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { emptyUsage } from '../../protocol/index.ts';
+import { emptyUsage, type QueueStatus } from '../../protocol/index.ts';
 import type { RalphConfig } from '../config/schema.ts';
 import type { EventBus } from '../events/bus.ts';
 import { type GitEnv, git, gitPath, HARNESS_COMMIT_CONFIG, harnessCommitEnv } from '../git/git.ts';
@@ -21,6 +21,7 @@ import { openAttempt } from '../pipeline/notes.ts';
 import type { GoalLog } from '../store/goal-log.ts';
 import type { ModelTable } from '../llm/models.ts';
 import { LogStreamFollower } from './log-stream.ts';
+import { QueueStatusBoard } from './queue-status.ts';
 import {
   connectionOptions,
   jobIdFor,
@@ -82,23 +83,26 @@ export class QueueExecutor implements RemoteIterations {
   private readonly answers = new Map<number, Extract<TurnResult, { type: 'turn' }>>();
   /** Goal → the turns this daemon has taken an answer of: never adopted again. */
   private readonly consumed = new Map<number, Set<number>>();
-  private reachableNow = false;
+  /** Whether Redis answers and which worker runs each goal: what clients see (queue.changed). */
+  private readonly board: QueueStatusBoard;
 
   constructor(options: QueueExecutorOptions) {
     this.options = options;
+    this.board = new QueueStatusBoard(options.bus, redactQueueUrl(options.url));
     this.redis = new Redis(connectionOptions(options.url));
-    this.redis.on('ready', () => {
-      this.reachableNow = true;
-    });
-    this.redis.on('close', () => {
-      this.reachableNow = false;
-    });
+    this.redis.on('ready', () => this.board.setReachable(true));
+    this.redis.on('close', () => this.board.setReachable(false));
     this.redis.on('error', () => undefined);
   }
 
   /** Whether Redis answers now (the connection retries by itself while it does not). */
   get reachable(): boolean {
-    return this.reachableNow;
+    return this.board.reachable;
+  }
+
+  /** The queue as clients see it: its URL (password hidden), whether it answers, the running goals' workers. */
+  status(): QueueStatus {
+    return this.board.status();
   }
 
   /** The queue's URL as it may be shown. */
@@ -168,6 +172,7 @@ export class QueueExecutor implements RemoteIterations {
 
   /** The attempt is over: the worker ends its job; the goal's stream is no longer followed. */
   async end(goalId: number): Promise<void> {
+    this.board.forget(goalId);
     this.published.delete(goalId);
     this.answers.delete(goalId);
     const follower = this.followers.get(goalId);
@@ -182,6 +187,7 @@ export class QueueExecutor implements RemoteIterations {
   async close(): Promise<void> {
     await Promise.all([...this.followers.values()].map((follower) => follower.stop()));
     this.followers.clear();
+    this.board.close();
     // A Redis that does not answer must not keep the daemon from stopping.
     await Promise.race([this.queue?.close(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     this.redis.disconnect();
@@ -299,6 +305,7 @@ export class QueueExecutor implements RemoteIterations {
   /** Relays the goal's stream into its log (from where the log left off) while the goal runs here. */
   private follow(name: string, goalId: number): void {
     if (this.followers.has(goalId)) return;
+    this.board.follow(goalId);
     const redis = new Redis(connectionOptions(this.options.url));
     redis.on('error', () => undefined);
     const follower = new LogStreamFollower({
@@ -359,9 +366,9 @@ export function queueExecutorFrom(
   return new QueueExecutor({ ...parts, url, remote: executor.queue.remote });
 }
 
-/** What daemon.status says of the queue. */
-export function queueStatusOf(executor: QueueExecutor): () => { url: string; reachable: boolean } {
-  return () => ({ url: executor.url, reachable: executor.reachable });
+/** What daemon.status and the snapshot say of the queue. */
+export function queueStatusOf(executor: QueueExecutor): () => QueueStatus {
+  return () => executor.status();
 }
 
 /**

@@ -10,6 +10,7 @@ import type {
   MethodName,
   Methods,
   PipelineStatus,
+  QueueStatus,
   RepoInfo,
   ResultOf,
   SpendStatus,
@@ -44,8 +45,8 @@ export interface DaemonServices {
   pipeline(): PipelineStatus;
   /** Spend today and this month against the budget. */
   spend(): SpendStatus;
-  /** The queue workers run goals through (`executor.backend: 'queue'`): its URL, password hidden, and whether it answers. */
-  queue?(): { url: string; reachable: boolean };
+  /** The queue workers run goals through (`executor.backend: 'queue'`): its URL, password hidden, whether it answers, the running goals' workers. */
+  queue?(): QueueStatus;
   /** Pauses and resumes the whole goal pipeline (pipeline.pause / pipeline.resume). */
   readonly pipelineControl: Pick<Pipeline, 'pause' | 'resume'>;
   repo(): RepoInfo;

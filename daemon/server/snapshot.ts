@@ -19,6 +19,7 @@ export function buildSnapshot(services: DaemonServices): Snapshot {
     settings: clientSettings(services.config),
     questions: services.inbox.openQuestions(),
     landing: services.landing.state(),
+    ...(services.queue ? { queue: services.queue() } : {}),
   };
 }
 

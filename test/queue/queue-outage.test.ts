@@ -34,6 +34,15 @@ test('Redis stopped and started: the daemon says "queue unreachable" meanwhile, 
   };
   const { connect } = await startTestDaemon(t, repo, { env, configWatch: false, pipeline: {} });
   const client = await connect('queue-outage');
+  // Every client is told: the snapshot has the queue, each change comes as queue.changed.
+  assert.deepEqual(client.snapshot.queue, { url: redis.url, reachable: true, workers: [] });
+  const reachability: boolean[] = [];
+  const named = new Set<string>();
+  client.on('event', (event) => {
+    if (event.type !== 'queue.changed') return;
+    if (event.data.reachable !== reachability.at(-1)) reachability.push(event.data.reachable);
+    for (const { goalId, worker } of event.data.workers) named.add(`#${goalId} on ${worker}`);
+  });
   await startWorkerProcess(t, { name: 'w1', url: redis.url, scratch, modelUrl: server.url });
   const doneOf = (id: number) =>
     waitFor(async () => (await client.request('goal.get', { id })).goal.state === 'done', {
@@ -43,8 +52,8 @@ test('Redis stopped and started: the daemon says "queue unreachable" meanwhile, 
 
   const { goal: before } = await client.request('goal.create', { title: 'Before the outage', queue: true });
   await doneOf(before.id);
-  assert.deepEqual((await client.request('daemon.status', {})).queue, { url: redis.url, reachable: true });
   await waitFor(async () => (await client.request('daemon.status', {})).pipeline?.running.length === 0, { message: 'the run to end' });
+  assert.deepEqual((await client.request('daemon.status', {})).queue, { url: redis.url, reachable: true, workers: [] });
 
   await redis.stop();
   await waitFor(async () => (await client.request('daemon.status', {})).queue?.reachable === false, { message: 'the queue unreachable' });
@@ -58,6 +67,8 @@ test('Redis stopped and started: the daemon says "queue unreachable" meanwhile, 
   await redis.start();
   await doneOf(during.id);
   assert.equal((await client.request('daemon.status', {})).queue?.reachable, true);
+  assert.deepEqual(reachability, [true, false, true], 'queue.changed: the worker named (reachable), unreachable, reachable again');
+  assert.deepEqual([...named], [`#${before.id} on w1`, `#${during.id} on w1`]);
   for (const id of [before.id, during.id]) {
     const { goal } = await client.request('goal.get', { id });
     assert.deepEqual(

@@ -13,6 +13,7 @@ import {
   selectedGoal,
   type ViewAction,
   type ViewState,
+  workerOf,
 } from './view-state.ts';
 
 const event = (...args: Parameters<typeof makeEvent>): ViewAction => ({ kind: 'event', event: makeEvent(...args) });
@@ -232,6 +233,7 @@ describe('events', () => {
       'chat.message.done': event(11, 'chat.message.done', { message: chatMessage }),
       'chat.session': event(11, 'chat.session', { session: 's2' }),
       'landing.changed': event(11, 'landing.changed', { queue: [], goals: [] }),
+      'queue.changed': event(11, 'queue.changed', { url: 'redis://q:6379', reachable: false, workers: [] }),
       'config.changed': event(11, 'config.changed', {
         provider: { model: 'm', api: 'chat', baseURL: null, apiKeySet: false, configured: false },
         settings: DEFAULT_SETTINGS,
@@ -272,6 +274,25 @@ describe('spend and the budget', () => {
     const hold = { reason: 'budget' as const, message: 'the spend budget is used up', until: '2026-12-04T00:00:00.000Z' };
     state = reduce(state, event(13, 'pipeline.changed', { paused: true, running: [], hold }));
     assert.deepEqual(state.pipeline.hold, hold);
+  });
+});
+
+describe('the queue of workers', () => {
+  test('the queue comes with the snapshot and each queue.changed; a running goal names its worker, no other goal does', () => {
+    const running = makeGoal(1, 'running');
+    const queued = makeGoal(2, 'queued');
+    assert.equal(stateWith(running).queue, null, 'goals run on the daemon’s machine: no queue');
+    const queue = { url: 'redis://q:6379', reachable: true, workers: [{ goalId: 1, worker: 'far-away' }] };
+    let state = initialViewState({ ...makeSnapshot({ seq: 10, goals: [running, queued] }), queue }, 'open');
+    assert.deepEqual(state.queue, queue);
+    assert.equal(workerOf(state, running), 'far-away');
+    assert.equal(workerOf(state, queued), null);
+    state = reduce(state, event(11, 'queue.changed', { ...queue, reachable: false }));
+    assert.equal(state.queue?.reachable, false);
+    state = reduce(state, event(12, 'queue.changed', { url: queue.url, reachable: true, workers: [{ goalId: 1, worker: 'next-one' }] }));
+    assert.equal(workerOf(state, running), 'next-one', 'another worker took over');
+    state = reduce(state, event(13, 'goal.updated', { goal: makeGoal(1, 'done'), source: 'daemon' }));
+    assert.equal(workerOf(state, state.goals.get(1)!), null, 'a goal that no longer runs has no worker');
   });
 });
 

@@ -13,6 +13,7 @@ import type {
   Goal,
   GoalState,
   InvalidGoal,
+  QueueStatus,
   RepoInfo,
   Snapshot,
   SpendStatus,
@@ -54,6 +55,8 @@ export interface ViewState {
   spend: SpendStatus | null;
   /** The landing queue and each done goal's landability (empty from a daemon that does not say). */
   landing: LandingState;
+  /** The queue goals run through on workers (`executor.backend: 'queue'`); null when goals run on the daemon's machine. */
+  queue: QueueStatus | null;
   /** What ralph.config.ts says the TUI uses (key bindings, the chat's model, the iteration limit), live. */
   settings: ClientSettings;
   /** ralph.config.ts failed to load: the daemon runs on the last good one. */
@@ -101,6 +104,7 @@ export function initialViewState(snapshot: Snapshot, connection: ConnectionStatu
     pipeline: snapshot.pipeline,
     spend: snapshot.spend ?? null,
     landing: snapshot.landing ?? { queue: [], goals: [] },
+    queue: snapshot.queue ?? null,
     settings: snapshot.settings,
     configError: null,
     warnings: new Map(),
@@ -233,6 +237,7 @@ function applySnapshot(state: ViewState, snapshot: Snapshot): ViewState {
     pipeline: snapshot.pipeline,
     spend: snapshot.spend ?? null,
     landing: snapshot.landing ?? { queue: [], goals: [] },
+    queue: snapshot.queue ?? null,
     settings: snapshot.settings,
     warnings: new Map([...state.warnings].filter(([id]) => goals.has(id))),
     chat: chatFromSnapshot(snapshot.chat, state.chat),
@@ -293,6 +298,8 @@ function applyEvent(state: ViewState, event: EventEnvelope): ViewState {
       return { ...state, spend: event.data };
     case 'landing.changed':
       return { ...state, landing: event.data };
+    case 'queue.changed':
+      return { ...state, queue: event.data };
     case 'budget.warning':
       return {
         ...state,
@@ -443,6 +450,12 @@ export function invalidGoals(state: ViewState): InvalidGoal[] {
 
 export function selectedGoal(state: ViewState): Goal | null {
   return state.selectedId === null ? null : (state.goals.get(state.selectedId) ?? null);
+}
+
+/** The worker that runs a remote goal now, as the daemon names it (untrusted text: cleaned where it is drawn); null for a goal run here, or not running. */
+export function workerOf(state: ViewState, goal: Goal): string | null {
+  if (goal.state !== 'running') return null;
+  return state.queue?.workers.find((entry) => entry.goalId === goal.id)?.worker ?? null;
 }
 
 /** How many files the developer changed beside the editor since the TUI started. */

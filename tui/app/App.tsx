@@ -70,6 +70,7 @@ export function App({ connection, editor }: AppProps) {
         pipelineHold={state.pipeline.hold}
         spend={state.spend}
         openQuestions={openCount(state.inbox)}
+        queue={state.queue}
         keys={footerText(keymap, state.ui.helpOpen ? 'global' : state.ui.focus)}
         width={columns}
       />

@@ -101,3 +101,23 @@ test('a goal held by the goal it comes after shows "waits for #1" and its priori
   unmount();
   assert.match(lines[3] ?? '', /^› #2 {2}Build on it +prio 3 · waits for #1 {2}queued$/);
 });
+
+test('a remote goal’s row names the worker running it, and still fits 80 columns', () => {
+  const running = makeGoal(1, 'running', 'Runs remotely on another machine with a long title');
+  const queue = { url: 'redis://q:6379', reachable: true, workers: [{ goalId: 1, worker: 'far-away' }] };
+  const state = initialViewState({ ...makeSnapshot({ goals: [running] }), queue }, 'open');
+  const { lastFrame, unmount } = render(
+    <GoalPipeline
+      groups={[{ state: 'running', goals: [running] }]}
+      invalid={[]}
+      selectedId={1}
+      width={80}
+      height={10}
+      metaOf={(goal) => goalMeta(goal, state, 50)}
+    />,
+  );
+  const lines = (lastFrame() ?? '').split('\n').map((line) => line.trimEnd());
+  unmount();
+  assert.ok(displayWidth(lines[1] ?? '') <= 80, lines[1]);
+  assert.match(lines[1] ?? '', /^› #1 {2}Runs remotely.* {2}on far-away {2}\S running$/);
+});

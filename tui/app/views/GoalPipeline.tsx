@@ -1,7 +1,7 @@
 /**
  * The goal pipeline: goals grouped by state, the selected one marked, scrolled to fit the height.
- * A row: `› #id  title  codex · it 3/50 · $0.12 ⚠  ⠙ running` (the goal's own agent, its priority and the goals
- * it comes after, iteration, cost, a warning, the state).
+ * A row: `› #id  title  codex · on worker-a · it 3/50 · $0.12 ⚠  ⠙ running` (the goal's own agent, the queue
+ * worker running it, its priority and the goals it comes after, iteration, cost, a warning, the state).
  */
 import { useSpinner } from '@inkjs/ui';
 import { Box, Text } from 'ink';
@@ -93,7 +93,9 @@ function GoalRow({
 }) {
   const theme = useTheme();
   const metaText = meta
-    ? [meta.agent === null ? null : oneLine(meta.agent), meta.order, meta.iteration, meta.usage, meta.landing].filter(Boolean).join(' · ')
+    ? [meta.agent === null ? null : oneLine(meta.agent), meta.worker, meta.order, meta.iteration, meta.usage, meta.landing]
+        .filter(Boolean)
+        .join(' · ')
     : '';
   return (
     <Box width={width}>

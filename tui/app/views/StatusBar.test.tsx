@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { render } from 'ink-testing-library';
 import type { ConnectionStatus } from '../connection.ts';
-import { StatusBar } from './StatusBar.tsx';
+import { themeFor } from '../theme.ts';
+import { StatusBar, statusRow } from './StatusBar.tsx';
 
 const repo = { root: '/src/ralph', name: 'ralph', branch: 'main' };
 
@@ -73,4 +74,18 @@ test('what holds the pipeline, and spend today and this month, are on the status
     'ralph (main)  ● connected  1 client  no files changed',
     'nothing spent and no budget: nothing to say',
   );
+});
+
+test('a queue of workers that does not answer is a warning on the status line, whole at 80 columns; nothing while it answers', () => {
+  const queue = { url: 'redis://q:6379', reachable: false };
+  const line = statusLine({ queue, model: 'gpt-5.5', clients: 2, changedFiles: 3, width: 80 });
+  assert.ok(line.length <= 80, line);
+  assert.match(line, /● connected {2}2 clients {2}3 files changed {2}⚠ queue unreachable/);
+  const row = statusRow({ repo, connection: 'open', clients: 1, changedFiles: 0, width: 80, queue }, themeFor({}));
+  assert.deepEqual(row.find((segment) => segment.text.includes('queue unreachable'))?.style, { color: 'warning' }, 'in the warning colour');
+  assert.equal(
+    statusLine({ queue: { ...queue, reachable: true }, model: 'gpt-5.5' }),
+    'ralph (main)  ● connected  1 client  no files changed  gpt-5.5',
+  );
+  assert.equal(statusLine({ queue: null }), 'ralph (main)  ● connected  1 client  no files changed', 'goals run here: no queue');
 });

@@ -1,10 +1,11 @@
 /**
  * The bottom lines: where we are (repository, branch), the link to the daemon, who else is
  * attached, the model, files changed beside the editor, a paused pipeline (and what holds it: the
- * budget, the provider's quota or rate limit), spend today and this month; then the keys.
+ * budget, the provider's quota or rate limit), a queue of workers that does not answer, spend today
+ * and this month; then the keys.
  */
 import { Box, Text } from 'ink';
-import type { PipelineHold, RepoInfo, SpendStatus } from '../../../protocol/index.ts';
+import type { PipelineHold, QueueStatus, RepoInfo, SpendStatus } from '../../../protocol/index.ts';
 import type { ConnectionStatus } from '../connection.ts';
 import { useTheme, type Theme } from '../theme.ts';
 import { clockTime, formatCost } from './format.ts';
@@ -26,6 +27,8 @@ export interface StatusBarProps {
   spend?: SpendStatus | null;
   /** Questions agents asked that wait for an answer (the inbox). */
   openQuestions?: number;
+  /** The queue goals run through on workers; null when they run on the daemon's machine. */
+  queue?: Pick<QueueStatus, 'reachable'> | null;
   /** The keys line (footer). */
   keys?: string;
 }
@@ -41,6 +44,7 @@ export function StatusBar({
   pipelineHold,
   spend = null,
   openQuestions = 0,
+  queue = null,
   keys = '',
 }: StatusBarProps) {
   const theme = useTheme();
@@ -48,7 +52,7 @@ export function StatusBar({
     <Box flexDirection="column" width={width}>
       <StyledRow
         row={statusRow(
-          { repo, connection, clients, changedFiles, width, model, pipelinePaused, pipelineHold, spend, openQuestions },
+          { repo, connection, clients, changedFiles, width, model, pipelinePaused, pipelineHold, spend, openQuestions, queue },
           theme,
         )}
       />
@@ -72,6 +76,7 @@ export function statusRow(
     pipelineHold,
     spend = null,
     openQuestions = 0,
+    queue = null,
   }: StatusBarProps,
   theme: Theme,
 ): Row {
@@ -88,6 +93,8 @@ export function statusRow(
   if (pipelineHold)
     right.push({ text: `  ⏸ ${holdLabel(pipelineHold)}`, style: { color: pipelineHold.reason === 'budget' ? 'error' : 'warning' } });
   else if (pipelinePaused) right.push({ text: '  ⏸ pipeline paused', style: { color: 'warning' } });
+  // Remote goals wait while it does not answer (the daemon reconnects by itself); nothing to say while it does.
+  if (queue && !queue.reachable) right.push({ text: '  ⚠ queue unreachable', style: { color: 'warning' } });
   const spent = spendLabel(spend);
   if (spent)
     right.push({

@@ -1,10 +1,16 @@
-/** The log pane's rows: one row per entry (`14:03:07 tool      text`), search matches marked. Pure. */
-import type { LogEntry } from '../../../protocol/index.ts';
+/**
+ * The log pane's rows: one row per entry (`14:03:07 tool      text`), search matches marked. A
+ * remote goal's lines name their queue worker, dim, where the worker changes (and on the first
+ * row shown): `14:03:07 decision  [worker-a] text`. Pure.
+ */
+import { type LogEntry, workerName } from '../../../protocol/index.ts';
 import { logAtEnd, logEnd, matchIndexes, visibleEntries, visibleTop, type LogView } from '../state/log-state.ts';
 import { clockTime } from './format.ts';
-import { oneLine, truncateRow, type Row, type Segment, type Style } from './text.ts';
+import { oneLine, truncate, truncateRow, type Row, type Segment, type Style } from './text.ts';
 
 const KIND_WIDTH = 10;
+/** A worker's name at most, in columns, before a line's text. */
+const WORKER_COLUMNS = 20;
 
 const KIND_STYLES: Record<string, Style> = {
   error: { color: 'error', bold: true },
@@ -14,13 +20,30 @@ const KIND_STYLES: Record<string, Style> = {
   transition: { bold: true },
 };
 
-export function logRow(entry: LogEntry, width: number, query: string, current: boolean): Row {
+/** `worker`: the queue worker's name to show before the text (it changed here), or null. */
+export function logRow(entry: LogEntry, width: number, query: string, current: boolean, worker: string | null = null): Row {
   const head: Segment[] = [
     { text: current ? '› ' : '  ', style: { color: 'accent', bold: true } },
     { text: `${clockTime(entry.time)} `, style: { dim: true } },
     { text: `${oneLine(entry.kind).slice(0, KIND_WIDTH).padEnd(KIND_WIDTH)} `, style: KIND_STYLES[entry.kind] ?? { dim: true } },
   ];
+  if (worker) head.push({ text: `[${truncate(worker, WORKER_COLUMNS)}] `, style: { dim: true } });
   return truncateRow([...head, ...highlight(oneLine(entry.text), query)], width);
+}
+
+/**
+ * Per entry, the worker's name to show with it: where the worker that wrote it differs from the one
+ * that wrote the last line before it that names one (the first such line shown names it too). Lines
+ * the daemon wrote itself, and a local goal's, name none.
+ */
+export function workerLabels(entries: readonly LogEntry[]): (string | null)[] {
+  let last: string | null = null;
+  return entries.map((entry) => {
+    const worker = workerName(entry.worker);
+    if (worker === null || worker === last) return null;
+    last = worker;
+    return worker;
+  });
 }
 
 /** The text with every occurrence of the query (any case) shown inverse. */
@@ -70,7 +93,8 @@ export function logFrame(view: LogView, width: number, height: number): LogFrame
   if (view.entries.length === 0) return { rows: message('No log entries yet.'), keys: ['empty'], position: '', search, contentRows };
   const entries = visibleEntries(view, contentRows);
   const query = view.search.editing ? '' : view.search.query;
-  const rows = entries.map((entry) => logRow(entry, width, query, entry.index === view.search.match));
+  const workers = workerLabels(entries);
+  const rows = entries.map((entry, i) => logRow(entry, width, query, entry.index === view.search.match, workers[i]));
   const top = visibleTop(view, contentRows);
   const total = Math.max(view.total, logEnd(view));
   const position =

@@ -98,6 +98,37 @@ describe('goal meta and detail', () => {
   });
 });
 
+describe('the queue worker running a remote goal', () => {
+  const queueOf = (worker: string) => ({ url: 'redis://q:6379', reachable: true, workers: [{ goalId: 2, worker }] });
+
+  test('the row and the detail line say which worker runs it; a goal run here says nothing of workers', () => {
+    const running = makeGoal(2, 'running');
+    let state = initialViewState({ ...makeSnapshot({ goals: [running] }), queue: queueOf('worker-a') }, 'open');
+    assert.equal(goalMeta(running, state, 50).worker, 'on worker-a');
+    assert.deepEqual(goalDetail(running, state), { tone: 'info', text: 'on worker-a' });
+    state = reduce(state, {
+      kind: 'event',
+      event: makeEvent(1, 'progress.begin', { token: 'goal:2:3', kind: 'iteration', title: 'Iteration 3' }),
+    });
+    state = reduce(state, { kind: 'event', event: makeEvent(2, 'progress.report', { token: 'goal:2:3', message: 'running the check' }) });
+    assert.deepEqual(goalDetail(running, state), { tone: 'info', text: 'on worker-a · iteration 3: running the check' });
+    const local = initialViewState(makeSnapshot({ goals: [running] }), 'open');
+    assert.equal(goalMeta(running, local, 50).worker, undefined);
+    assert.equal(goalDetail(running, local), null);
+  });
+
+  test('a hostile worker name is one line without controls, short beside the title', () => {
+    const running = makeGoal(2, 'running');
+    const hostile = `evil\u001b]0;owned\u0007\nname${'x'.repeat(60)}`;
+    const state = initialViewState({ ...makeSnapshot({ goals: [running] }), queue: queueOf(hostile.slice(0, 100)) }, 'open');
+    const worker = goalMeta(running, state, 50).worker ?? '';
+    assert.doesNotMatch(worker, /[\u0000-\u001f\u007f-\u009f]/);
+    assert.match(worker, /^on evil \]0;owned namex*…$/);
+    assert.ok(worker.length <= 'on '.length + 20, worker);
+    assert.doesNotMatch(goalDetail(running, state)?.text ?? '', /[\u0000-\u001f\u007f-\u009f]/);
+  });
+});
+
 describe('goal order: priority and the goals a goal comes after', () => {
   const withState = (goals: ReturnType<typeof makeGoal>[]) => initialViewState(makeSnapshot({ goals }), 'open');
   const landed = (goal: ReturnType<typeof makeGoal>) => ({ ...goal, landed: { commit: 'abcdef0123', branch: 'main', at: goal.updatedAt } });

@@ -3,12 +3,12 @@
  * the height: pure, so scrolling is tested without rendering.
  */
 import type { Goal, InvalidGoal } from '../../../protocol/index.ts';
-import { describeLandability, isOpen } from '../../../protocol/index.ts';
+import { describeLandability, isOpen, workerName } from '../../../protocol/index.ts';
 import { blockersOf, describeAfter, describeBlockers } from '../../../protocol/goal-order.ts';
 import { runningIteration } from '../state/progress-state.ts';
-import type { GoalGroup, ViewState } from '../state/view-state.ts';
+import { type GoalGroup, type ViewState, workerOf } from '../state/view-state.ts';
 import { formatCost, shortCount } from './format.ts';
-import { capitalize, oneLine } from './text.ts';
+import { capitalize, oneLine, truncate } from './text.ts';
 
 export type PipelineLine =
   | { kind: 'header'; key: string; label: string; count: number }
@@ -66,6 +66,8 @@ export function scrollWindow(total: number, focus: number, height: number): Scro
 export interface GoalMeta {
   /** The agent backend the goal names ("codex"); null when it runs with the config's default. */
   agent: string | null;
+  /** The queue worker that runs it now ("on worker-a"); absent for a goal run on the daemon's machine. */
+  worker?: string;
   /** Its priority and the goals it comes after ("prio 5 · after #3", "waits for #3" while they hold it); absent when it has neither. */
   order?: string;
   /** "it 3/50" */
@@ -76,6 +78,9 @@ export interface GoalMeta {
   /** A done goal's place in the landing queue or its landability ("landing 1/2", "landable", "conflicts", "check failing"); absent otherwise. */
   landing?: string;
 }
+
+/** A worker's name at most, in columns, beside a goal's title (the detail line has it whole). */
+const WORKER_COLUMNS = 20;
 
 /** The goal's own agent, the iteration (`it 3/50`: the running one, or how many the current attempt made), the cost, a warning. */
 export function goalMeta(goal: Goal, state: ViewState, iterationLimit: number | null): GoalMeta {
@@ -94,8 +99,11 @@ export function goalMeta(goal: Goal, state: ViewState, iterationLimit: number | 
         : `${shortCount(usage.inputTokens + usage.outputTokens)} tok`;
   const order = goalOrder(goal, state);
   const landing = landingMeta(goal, state);
+  const worker = workerName(workerOf(state, goal));
   return {
     agent: goal.agent ?? null,
+    // Any name someone gave a worker: one line, and short beside the title.
+    ...(worker ? { worker: `on ${truncate(worker, WORKER_COLUMNS)}` } : {}),
     ...(order ? { order } : {}),
     iteration,
     usage: usageText,
@@ -140,7 +148,11 @@ export function goalDetail(goal: Goal, state: ViewState): { tone: 'warning' | 'e
   if (warning) return { tone: 'warning', text: `⚠ ${oneLine(warning.message)}` };
   if (goal.state === 'running') {
     const running = runningIteration(state.progress, goal.id);
-    if (running?.message) return { tone: 'info', text: `iteration ${running.number}: ${oneLine(running.message)}` };
+    const worker = workerName(workerOf(state, goal));
+    const where = worker ? `on ${worker}` : null;
+    if (running?.message)
+      return { tone: 'info', text: `${where ? `${where} · ` : ''}iteration ${running.number}: ${oneLine(running.message)}` };
+    if (where) return { tone: 'info', text: where };
   }
   if (goal.state === 'waiting') {
     const open = [...state.inbox.questions.values()].find(

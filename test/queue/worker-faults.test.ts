@@ -44,6 +44,16 @@ test('kill -9 a worker mid-iteration: another worker takes the attempt over and 
   const tookOver = texts.indexOf('w2: worker w2 runs attempt 1 (taken over: the worker before stopped answering)');
   assert.ok(texts.indexOf('w1: worker w1 runs attempt 1') >= 0, 'the first worker’s start is in the log');
   assert.ok(tookOver > texts.indexOf('w1: worker w1 runs attempt 1'), 'then the second worker says it runs the attempt');
+  // Every client is told who runs it (queue.changed): w1, then w2 once it took over, then no one.
+  const workersSeen = () => {
+    const named = queue.events.flatMap((event) =>
+      event.type === 'queue.changed' ? [event.data.workers.find((entry) => entry.goalId === goal.id)?.worker ?? null] : [],
+    );
+    const changes = named.filter((worker, i) => i === 0 || worker !== named[i - 1]);
+    return changes.slice(changes.findIndex((worker) => worker !== null));
+  };
+  await waitFor(() => workersSeen().at(-1) === null, { message: 'the attempt’s end to clear its worker' });
+  assert.deepEqual(workersSeen(), ['w1', 'w2', null]);
 });
 
 test("cancelling a remote goal stops its worker's command at once, and the worker takes the next goal", async (t) => {

@@ -75,6 +75,9 @@ test('the TUI names the worker running a remote goal, and says "queue unreachabl
   assert.deepEqual(status.queue?.workers, [{ goalId: id, worker: 'far-away' }]);
   assert.ok(!status.queue?.url.includes(PASSWORD), status.queue?.url);
   assert.match(status.queue?.url ?? '', /^redis:\/\/:\*\*\*@127\.0\.0\.1:\d+$/);
+  const shown = await ralph('daemon', 'status');
+  assert.match(shown, /^workers +#\d+ on far-away$/m);
+  assert.ok(!shown.includes(PASSWORD), shown);
 
   await redis.stop();
   const down = await tui.waitForScreen(

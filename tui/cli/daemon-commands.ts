@@ -99,6 +99,10 @@ export const daemonStatus: CommandHandler = async (context) => {
           ],
         ]
       : []),
+    // The worker running each remote goal, by the name it was given (print keeps it terminal-safe).
+    ...(status.queue?.workers.length
+      ? [['workers', status.queue.workers.map(({ goalId, worker }) => `#${goalId} on ${worker}`).join(', ')] as [string, string]]
+      : []),
   ]);
   for (const line of lines) print(line);
 };

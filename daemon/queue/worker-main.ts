@@ -2,11 +2,17 @@
  * The worker process: `daemon/main.ts worker --queue URL --concurrency N --dir DIR [--name NAME]`,
  * started in the foreground by `ralph worker` (tui/cli/worker-command.ts checks the usage first).
  * It runs a QueueWorker until SIGINT/SIGTERM, then closes it cleanly; its lines go to stdout.
+ *
+ * `worker --guard --dir DIR` is the agents' guard the worker starts before its first agent CLI: a
+ * process of its own that waits for the worker to be gone (its stdin, a pipe only the worker
+ * holds, closes however the worker ends) and then kills the agents the worker's records in DIR
+ * name, so none outlives a worker killed outright.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { errorLine } from '../../protocol/index.ts';
 import { queueUrlProblem } from '../../protocol/queue-url.ts';
-import { QueueWorker } from './worker.ts';
+import { QueueWorker, reapWorkerAgents } from './worker.ts';
 
 function say(line: string): void {
   process.stdout.write(`ralph worker: ${line}\n`);
@@ -19,8 +25,18 @@ export async function runWorkerProcess(argv: string[]): Promise<never> {
     const { values } = parseArgs({
       args: argv,
       strict: true,
-      options: { queue: { type: 'string' }, concurrency: { type: 'string' }, dir: { type: 'string' }, name: { type: 'string' } },
+      options: {
+        queue: { type: 'string' },
+        concurrency: { type: 'string' },
+        dir: { type: 'string' },
+        name: { type: 'string' },
+        guard: { type: 'boolean' },
+      },
     });
+    if (values.guard) {
+      if (!values.dir) throw new Error('--guard needs --dir');
+      return await runGuard(values.dir);
+    }
     const url = values.queue ?? '';
     const problem = url ? queueUrlProblem(url) : 'a queue URL is required (--queue)';
     if (problem) throw new Error(problem);
@@ -38,6 +54,7 @@ export async function runWorkerProcess(argv: string[]): Promise<never> {
   const worker = new QueueWorker({
     ...options,
     report: say,
+    guardAgents: guardStarter(options.dir),
     ...(lockMs ? { lockDurationMs: lockMs, stalledIntervalMs: Math.max(100, Math.round(lockMs / 2)) } : {}),
   });
   try {
@@ -51,6 +68,41 @@ export async function runWorkerProcess(argv: string[]): Promise<never> {
   });
   say('stopping');
   await worker.close();
+  process.exit(0);
+}
+
+/** The worker's `guardAgents`: starts the guard once (again if it died), detached, its stdin a pipe this process keeps open. */
+function guardStarter(dir: string): () => void {
+  let guard: ChildProcess | null = null;
+  return () => {
+    if (guard) return;
+    const entry = process.argv[1];
+    if (!entry) return;
+    // The same Node, loader and entry as this process: `worker` is the entry's first argument here.
+    const child = spawn(process.execPath, [...process.execArgv, entry, 'worker', '--guard', '--dir', dir], {
+      detached: true,
+      // Its output goes nowhere: a pipe to a `ralph worker` killed with this process would end it before it reaps.
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    guard = child;
+    child.on('error', (error) => say(`could not start the agents' guard: ${error.message}`));
+    child.once('exit', () => {
+      if (guard === child) guard = null;
+    });
+    child.stdin?.on('error', () => undefined);
+    child.unref();
+  };
+}
+
+/** The guard: waits for its worker to be gone, then kills what the worker's records say is left. */
+async function runGuard(dir: string): Promise<never> {
+  await new Promise<void>((resolve) => {
+    process.stdin.once('end', resolve);
+    process.stdin.once('close', resolve);
+    process.stdin.once('error', () => resolve());
+    process.stdin.resume();
+  });
+  await reapWorkerAgents(dir, () => undefined);
   process.exit(0);
 }
 

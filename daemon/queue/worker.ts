@@ -10,18 +10,27 @@
  * runs, its commit is pushed to `ralph/goal-<id>`, and the record (or why there is none) goes on
  * the goal's stream with the turn marked answered in one transaction, so a worker that takes over
  * a stalled job runs exactly the turns no one answered.
+ *
+ * An agent CLI a worker runs is recorded in its clone's `.ralph/agents/` as the daemon records its
+ * own (external-run.ts). A worker killed outright cannot stop it: a guard process it starts before
+ * the first one (worker-main.ts) kills it the moment the worker is gone, and a worker starting on
+ * the folder kills what is left by the records. One worker process uses a folder at a time.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { type ConnectionOptions, type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { EventData } from '../../protocol/index.ts';
 import { BUILT_IN_MODELS, ModelTable } from '../llm/models.ts';
 import { createProvider } from '../llm/provider.ts';
+import { processStartTime, reapOrphanAgents } from '../agent/external/external-run.ts';
 import { resolveAgent } from '../agent/external/registry.ts';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { ralphPaths } from '../paths.ts';
 import type { ModelApi } from '../llm/types.ts';
 import { redactingProvider } from '../secrets/redacting-provider.ts';
 import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
@@ -59,7 +68,14 @@ export interface QueueWorkerOptions {
   /** How long a job's lock lasts without renewal, and how often stalled jobs are looked for (tests shorten them). */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Called before a turn runs an agent CLI: the worker's process starts the guard that ends such agents when it dies (once). */
+  guardAgents?: () => void;
 }
+
+/** In the worker's folder: which worker process uses it (its pid and start time). */
+const OWNER_FILE = 'worker.json';
+/** How long a starting worker waits for the one before it on the folder to be gone (a killed `ralph worker` takes its process within a quarter second). */
+const OWNER_GONE_WAIT_MS = 2000;
 
 /** How often a worker looks for new queues, and for a job's next turn. */
 const DISCOVER_MS = 1000;
@@ -94,8 +110,11 @@ export class QueueWorker {
 
   /** Starts serving every queue there is, and each new one as it appears. */
   async start(): Promise<void> {
-    this.report(`worker ${this.name} takes goals from ${redactQueueUrl(this.options.url)}`);
     await mkdir(this.options.dir, { recursive: true });
+    await claimFolder(this.options.dir);
+    // Agent CLIs a worker killed on this folder left running stop before any job is taken.
+    await reapWorkerAgents(this.options.dir, (line) => this.report(line));
+    this.report(`worker ${this.name} takes goals from ${redactQueueUrl(this.options.url)}`);
     await this.discover();
     this.discoverTimer = setInterval(() => void this.discover(), DISCOVER_MS);
   }
@@ -203,6 +222,7 @@ export class QueueWorker {
       });
       // The goal's agent as this machine runs it: Ralph's own, or an agent CLI installed here.
       const agent = resolveAgent(turn.goal.agent, turn.executor);
+      if (agent.kind === 'external') this.options.guardAgents?.();
       const record = await runIteration({
         goal: turn.goal,
         number: turn.number,
@@ -238,7 +258,7 @@ export class QueueWorker {
 
   /** The worker's clone of the job's remote and the goal's worktree in it. */
   private async workspaceFor(data: GoalJobData): Promise<GoalWorkspace> {
-    const clone = path.join(this.options.dir, data.queue, 'repo');
+    const clone = cloneOf(this.options.dir, data.queue);
     const exists = await stat(path.join(clone, '.git')).then(
       () => true,
       () => false,
@@ -334,6 +354,51 @@ class StreamJournal implements Journal {
   providerWait(wait: Omit<EventData<'provider.wait'>, 'scope'>): void {
     void this.writer.event('provider.wait', { scope: { goalId: this.goalId }, ...wait }).catch(() => undefined);
   }
+}
+
+/** A queue's clone in a worker's folder. */
+function cloneOf(dir: string, queue: string): string {
+  return path.join(dir, queue, 'repo');
+}
+
+/**
+ * Kills the agent CLIs a worker that died left running in a worker's folder, as their records in
+ * each clone's `.ralph/agents/` say (the daemon's own reaping: reapOrphanAgents). Returns how many
+ * records there were.
+ */
+export async function reapWorkerAgents(dir: string, log: (line: string) => void): Promise<number> {
+  let queues: string[];
+  try {
+    queues = (await readdir(dir, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  } catch {
+    return 0;
+  }
+  const counts = await Promise.all(queues.map((queue) => reapOrphanAgents(ralphPaths(cloneOf(dir, queue)).dir, log)));
+  return counts.reduce((sum, count) => sum + count, 0);
+}
+
+/**
+ * Makes this process the folder's worker. A worker process still running on it (the same pid and
+ * start time) is waited for briefly, then refused: its clones, worktrees and running agents are its own.
+ */
+async function claimFolder(dir: string): Promise<void> {
+  const file = path.join(dir, OWNER_FILE);
+  for (let waited = 0; ; waited += 100) {
+    let owner: { pid?: unknown; startTime?: unknown } = {};
+    try {
+      owner = JSON.parse(await readFile(file, 'utf8')) as typeof owner;
+    } catch {
+      // none, or torn: nobody to wait for
+    }
+    const pid = typeof owner.pid === 'number' && owner.pid > 1 ? owner.pid : null;
+    const running = pid !== null && pid !== process.pid && owner.startTime != null && processStartTime(pid) === owner.startTime;
+    if (!running) break;
+    if (waited >= OWNER_GONE_WAIT_MS) {
+      throw new Error(`another ralph worker (pid ${pid}) uses ${dir}: give each worker a folder of its own (--dir)`);
+    }
+    await sleep(100);
+  }
+  await writeFileAtomic(file, `${JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid) })}\n`, { durable: false });
 }
 
 /** The model table the daemon sent (its overrides included); the built-in one from a daemon that sends none. */

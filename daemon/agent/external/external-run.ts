@@ -316,7 +316,7 @@ export async function reapOrphanAgents(ralphDir: string, log: (message: string) 
         sameLeader ? killGroup(pid, { graceMs: KILL_GRACE_MS }) : Promise.resolve(true),
         marker ? killMarkedProcesses(AGENT_MARKER_VARIABLE, marker, { graceMs: KILL_GRACE_MS }) : Promise.resolve(),
       ]);
-      if (sameLeader || marked > 0) log(`goal #${record.goalId ?? name}: killed the agent a stopped daemon left running`);
+      if (sameLeader || marked > 0) log(`goal #${record.goalId ?? name}: killed the agent a stopped daemon or worker left running`);
       await rm(file, { force: true });
       await rm(path.join(folder, name.replace(/\.json$/, '.prompt.md')), { force: true });
     }),

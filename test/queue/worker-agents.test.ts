@@ -1,0 +1,161 @@
+/**
+ * Agent CLIs on queue workers, on real parts (a private Redis, a bare repository as the remote,
+ * each worker a `ralph worker` process): the generic command backend runs a goal to done on a
+ * worker, and no agent outlives a worker killed with -9 on its machine: the worker's guard ends
+ * it at once, and a worker started on the same folder ends what a guard killed too left.
+ */
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { cliEnv, ralph } from '../helpers/cli.ts';
+import { git, makeTempDir } from '../helpers/repo.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { alive, script } from '../pipeline/external-agent-helpers.ts';
+import { startQueue } from './queue-helpers.ts';
+
+const COMMANDS = { allow: [], deny: [], timeoutSeconds: 300, outputLimitBytes: 65_536, sandbox: 'off' as const };
+
+test('a goal whose agent is a command runs on a worker to done: its file on the remote branch, its lines in the log with the worker’s name', async (t) => {
+  const dir = await makeTempDir(t, 'ralph-agent-');
+  const agent = await script(
+    dir,
+    'agent.sh',
+    [
+      'prompt=$(cat)',
+      'grep -q "Write hello" <<<"$prompt" || exit 5',
+      'echo "writing hello.txt"',
+      'echo hello > hello.txt',
+      'echo "RALPH_GOAL_DONE: wrote hello.txt"',
+    ].join('\n'),
+  );
+  const queue = await startQueue(t, {
+    executor: { agent: { command: [agent], output: 'text' as const }, verify: 'test -f hello.txt', commands: COMMANDS },
+  });
+  await queue.startWorker('w1');
+  const goal = await queue.addGoal('Write hello');
+  const done = await queue.waitForState(goal.id, ['done', 'stuck'], 20_000);
+  assert.equal(done.state, 'done', done.attempts.at(-1)?.reason);
+  assert.equal(git(queue.remote, 'show', `ralph/goal-${goal.id}:hello.txt`), 'hello');
+  assert.equal(git(queue.repoRoot, 'show', `ralph/goal-${goal.id}:hello.txt`), 'hello', 'the daemon fetched the commit');
+  const log = await queue.logOf(goal.id);
+  assert.ok(log.some((entry) => entry.kind === 'model' && entry.text === 'writing hello.txt' && entry.worker === 'w1'));
+  assert.ok(log.some((entry) => entry.kind === 'decision' && entry.text === 'done: command said RALPH_GOAL_DONE and the check passes'));
+
+  // The folder is this worker's: its clones, worktrees and agents' records are its own.
+  const second = await ralph(['worker', '--queue', queue.redis.url, '--dir', path.join(queue.scratch, 'worker-w1')], {
+    cwd: queue.scratch,
+    env: cliEnv({ HOME: path.join(queue.scratch, 'home-second') }),
+  });
+  assert.equal(second.code, 1, second.stdout);
+  assert.match(second.stderr, /another ralph worker \(pid \d+\) uses .*worker-w1: give each worker a folder of its own \(--dir\)/);
+});
+
+/**
+ * A command agent whose first run starts `sleep 1000` in its group and waits (writing both pids to
+ * `pids`), and whose next run says done: the goal ends once a worker runs it again.
+ */
+async function sleepingAgent(dir: string): Promise<string> {
+  const pids = path.join(dir, 'pids');
+  return script(
+    dir,
+    'agent.sh',
+    [
+      'cat > /dev/null',
+      `if [ -f ${pids} ]; then echo hello > hello.txt; echo "RALPH_GOAL_DONE: second run"; exit 0; fi`,
+      'echo "starting"',
+      'sleep 1000 &',
+      `echo "$$ $!" > ${pids}.tmp && mv ${pids}.tmp ${pids}`,
+      'wait',
+    ].join('\n'),
+  );
+}
+
+async function agentPids(dir: string): Promise<number[]> {
+  return waitFor(
+    async () => {
+      const text = await readFile(path.join(dir, 'pids'), 'utf8').catch(() => '');
+      return text.trim() ? text.trim().split(' ').map(Number) : undefined;
+    },
+    { timeoutMs: 20_000, message: 'the agent to start on the worker' },
+  );
+}
+
+/** The pids of the processes whose command line holds every one of `parts` (from /proc). */
+async function processesWith(...parts: string[]): Promise<number[]> {
+  const found: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    const args = cmdline.split('\0');
+    if (parts.every((part) => args.includes(part))) found.push(Number(name));
+  }
+  return found;
+}
+
+async function agentRecords(workerDir: string): Promise<string[]> {
+  const records: string[] = [];
+  for (const queue of await readdir(workerDir, { withFileTypes: true })) {
+    if (!queue.isDirectory()) continue;
+    const folder = path.join(workerDir, queue.name, 'repo', '.ralph', 'agents');
+    for (const name of await readdir(folder).catch(() => [])) if (name.endsWith('.json')) records.push(name);
+  }
+  return records;
+}
+
+test("kill -9 a worker while its command agent runs: the agent's process group is gone at once, and the next worker on the folder finishes the goal", async (t) => {
+  const dir = await makeTempDir(t, 'ralph-agent-');
+  const agent = await sleepingAgent(dir);
+  const queue = await startQueue(t, {
+    executor: { agent: { command: [agent], output: 'text' as const }, verify: 'test -f hello.txt', commands: COMMANDS },
+  });
+  const first = await queue.startWorker('w1');
+  const goal = await queue.addGoal('Sleep then write hello');
+  const [leader, child] = await agentPids(dir);
+  t.after(() => {
+    for (const pid of [leader!, child!]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  assert.ok(alive(leader!) && alive(child!), 'the agent and its sleep run');
+  const workerDir = path.join(queue.scratch, 'worker-w1');
+  assert.deepEqual(await agentRecords(workerDir), [`${goal.id}.json`], 'the worker records its running agent');
+
+  first.signal('SIGKILL');
+  await first.done;
+  // The worker's guard ends them; no worker runs on the folder meanwhile.
+  await waitFor(async () => !alive(leader!) && !alive(child!) && (await agentRecords(workerDir)).length === 0, {
+    timeoutMs: 10_000,
+    message: 'the agent and its sleep to be gone, and its record with them',
+  });
+
+  await queue.startWorker('w1');
+  const done = await queue.waitForState(goal.id, ['done', 'stuck'], 20_000);
+  assert.equal(done.state, 'done', done.attempts.at(-1)?.reason);
+});
+
+test('a worker killed with its guard leaves its agent running until a worker starts on the same folder, which kills it first', async (t) => {
+  const dir = await makeTempDir(t, 'ralph-agent-');
+  const agent = await sleepingAgent(dir);
+  const queue = await startQueue(t, {
+    executor: { agent: { command: [agent], output: 'text' as const }, verify: 'test -f hello.txt', commands: COMMANDS },
+  });
+  const first = await queue.startWorker('w1');
+  const goal = await queue.addGoal('Sleep then write hello');
+  const [leader, child] = await agentPids(dir);
+  t.after(() => {
+    for (const pid of [leader!, child!]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  const workerDir = path.join(queue.scratch, 'worker-w1');
+  const [guard] = await waitFor(async () => {
+    const pids = await processesWith('--guard', workerDir);
+    return pids.length > 0 ? pids : undefined;
+  });
+  process.kill(guard!, 'SIGKILL');
+  first.signal('SIGKILL');
+  await first.done;
+  assert.ok(alive(leader!) && alive(child!), "the dead worker's agent runs on");
+
+  const again = await queue.startWorker('w1');
+  await waitFor(() => !alive(leader!) && !alive(child!), { timeoutMs: 5000, message: 'the orphaned agent to be gone' });
+  assert.match(again.stdout(), new RegExp(`goal #${goal.id}: killed the agent a stopped daemon or worker left running`));
+  assert.deepEqual(await agentRecords(workerDir), []);
+});

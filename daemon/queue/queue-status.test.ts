@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EventData, LogEntry, QueueStatus } from '../../protocol/index.ts';
+import { startTestDaemon } from '../../test/helpers/daemon.ts';
 import { EventBus } from '../events/bus.ts';
 import { QueueStatusBoard } from './queue-status.ts';
 
@@ -75,4 +76,11 @@ test("a followed goal's worker is the one its relayed lines name, cleaned; a tak
   await settled();
   assert.equal(seen.changes.length, 3, 'forgotten: no longer followed');
   board.close();
+});
+
+test('a daemon whose goals run on its own machine tells clients of no queue', async (t) => {
+  const { connect } = await startTestDaemon(t);
+  const client = await connect('tui');
+  assert.equal(client.snapshot.queue, undefined);
+  assert.equal((await client.request('daemon.status', {})).queue, undefined);
 });

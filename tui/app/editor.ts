@@ -6,6 +6,10 @@
  * TUI's event loop is blocked, so Ink neither draws over the editor nor reads its keys (the way
  * Gemini CLI opens its external editor). Daemon events wait in the socket meanwhile, and arrive
  * after; if the daemon dropped the silent connection, the client reconnects and resumes.
+ *
+ * A spare TUI (tui/spare/) runs detached from the terminal it draws on: there the editor is run by
+ * the thin `ralph` attached to it, in the terminal's foreground (job control and /dev/tty work as in
+ * a normal start), and the spare waits for it just as blocked (runEditorsThrough).
  */
 import { spawnSync, type StdioOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +25,27 @@ export interface EditRequest {
 
 /** What an edit came to: the new text, or why there is none (the text is never lost either way). */
 export type EditOutcome = { kind: 'edited'; text: string } | { kind: 'unchanged' } | { kind: 'failed'; message: string };
+
+/** How an editor command ran: spawnSync's answer, in the part the edit needs. */
+export interface EditorRun {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  error?: Error;
+}
+
+/** Runs `command "$file"` in the terminal and returns when it exits (blocking, like spawnSync). */
+export type EditorRunner = (command: string, file: string, options: { stdio: StdioOptions; env: NodeJS.ProcessEnv }) => EditorRun;
+
+/** The file is passed as "$1", so a path with spaces or quotes is never split or interpreted. */
+const runHere: EditorRunner = (command, file, { stdio, env }) =>
+  spawnSync('/bin/sh', ['-c', `${command} "$1"`, 'ralph-editor', file], { stdio, env });
+
+let runEditor: EditorRunner = runHere;
+
+/** Where this process's editors run from now on (a spare: in its attached client's terminal). */
+export function runEditorsThrough(runner: EditorRunner): void {
+  runEditor = runner;
+}
 
 export interface ExternalEditor {
   edit(request: EditRequest): EditOutcome;
@@ -54,10 +79,9 @@ export function terminalEditor({ env = process.env, stdio = 'inherit', suspend, 
         // process too: it must not take the TUI down. (Handled once the loop runs again, then dropped.)
         const ignoreInterrupt = () => {};
         process.on('SIGINT', ignoreInterrupt);
-        let result;
+        let result: EditorRun;
         try {
-          // The file is passed as "$1", so a path with spaces or quotes is never split or interpreted.
-          result = spawnSync('/bin/sh', ['-c', `${command} "$1"`, 'ralph-editor', file], { stdio, env });
+          result = runEditor(command, file, { stdio, env });
         } finally {
           setTimeout(() => process.off('SIGINT', ignoreInterrupt), 100).unref();
           resume?.();

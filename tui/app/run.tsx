@@ -4,6 +4,7 @@ import type { EventEnvelope } from '../../protocol/index.ts';
 import { App } from './App.tsx';
 import type { DaemonConnection } from './connection.ts';
 import { alertSequence, alertTerminal } from './terminal-alert.ts';
+import { ThemeContext, themeFor } from './theme.ts';
 
 export interface RunTuiOptions {
   /** A connected client; closed when the TUI ends (the daemon keeps running). */
@@ -16,6 +17,8 @@ export interface RunTuiOptions {
   stderr?: NodeJS.WriteStream;
   /** Where the terminal is described ($TMUX, $TERM_PROGRAM: how a notification is written). Default: process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Ends the TUI as `q` does (a spare's client asked to quit, or went away). */
+  quit?: AbortSignal;
 }
 
 /**
@@ -31,6 +34,7 @@ export async function runTui({
   stdout = process.stdout,
   stderr = process.stderr,
   env = process.env,
+  quit,
 }: RunTuiOptions): Promise<void> {
   if (!stdin.isTTY) {
     await client.close();
@@ -46,10 +50,20 @@ export async function runTui({
   };
   client.on('event', alert);
   // Ctrl+C is handled by the App like `q`, so both leave the same way.
-  const instance = render(<App connection={client} />, { stdin, stdout, stderr, exitOnCtrlC: false, maxFps: MAX_FPS });
+  // The colours of this terminal's environment (NO_COLOR): a spare was loaded in another's.
+  const app = (
+    <ThemeContext.Provider value={themeFor(env)}>
+      <App connection={client} />
+    </ThemeContext.Provider>
+  );
+  const instance = render(app, { stdin, stdout, stderr, exitOnCtrlC: false, maxFps: MAX_FPS });
+  const unmount = () => instance.unmount();
+  if (quit?.aborted) unmount();
+  else quit?.addEventListener('abort', unmount, { once: true });
   try {
     await instance.waitUntilExit();
   } finally {
+    quit?.removeEventListener('abort', unmount);
     client.off('event', alert);
     await client.close();
   }

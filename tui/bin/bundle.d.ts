@@ -4,6 +4,8 @@ export declare const BUILD_DIR: string;
 export declare function freshBundle(manifestFile?: string): string | null;
 /** The daemon's entry of the current bundle when every input it was built from is unchanged, else null. */
 export declare function freshDaemonBundle(manifestFile?: string): string | null;
+/** The entries of the current bundle (absolute paths) when every input it was built from is unchanged, else null. */
+export declare function freshEntries(manifestFile?: string): { entry: string; daemonEntry: string; spareEntry: string } | null;
 /** Builds the bundle into `outDir` (tui/.build by default) and returns its entry's absolute path. */
 export declare function buildBundle(options?: { outDir?: string }): Promise<string>;
 /** The bundle's entry: the current one, or a new build when the sources changed. */

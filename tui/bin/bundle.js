@@ -1,7 +1,8 @@
 // @ts-check
 /**
- * The command line, the TUI and the daemon, bundled: one esbuild build of tui/cli/main.ts and
- * daemon/main.ts into tui/.build/ (shared code, the protocol, in chunks both load).
+ * The command line, the TUI and the daemon, bundled: one esbuild build of tui/cli/main.ts,
+ * daemon/main.ts and the spare TUI (tui/spare/main.ts) into tui/.build/ (shared code, the
+ * protocol and the TUI, in chunks they load).
  *
  * Why: loading ~200 TypeScript modules through tsx's loader took the TUI ~800 ms to its first frame,
  * the bundle ~300 ms (bench/tui.ts); a bare Ink app takes ~280 ms here. The daemon's first start of
@@ -28,15 +29,16 @@ export const BUILD_DIR = path.join(ROOT, 'tui', '.build');
 const MANIFEST = path.join(BUILD_DIR, 'manifest.json');
 const ENTRY = 'tui/cli/main.ts';
 const DAEMON_ENTRY = 'daemon/main.ts';
+const SPARE_ENTRY = 'tui/spare/main.ts';
 /** Files the build depends on besides the sources esbuild reports: its options, and the installed packages. */
 const BUILD_INPUTS = ['tui/bin/bundle.js', 'package.json', 'tsconfig.json', 'node_modules/.package-lock.json'];
 /** Outputs of older builds are removed this long after they were written (a TUI may still be running one). */
 const PRUNE_AFTER_MS = 24 * 60 * 60 * 1000;
-const MANIFEST_VERSION = 2;
+const MANIFEST_VERSION = 3;
 
 /**
  * @typedef {{ size: number, mtimeMs: number }} Stamp
- * @typedef {{ version: number, entry: string, daemonEntry: string, inputs: Record<string, Stamp> }} Manifest
+ * @typedef {{ version: number, entry: string, daemonEntry: string, spareEntry: string, inputs: Record<string, Stamp> }} Manifest
  */
 
 /** @param {string} file @returns {Stamp | null} */
@@ -69,10 +71,12 @@ export function freshDaemonBundle(manifestFile = MANIFEST) {
 }
 
 /**
- * @param {string} manifestFile
- * @returns {{ entry: string, daemonEntry: string } | null} absolute paths
+ * The entries of the current bundle when it is fresh (see freshBundle), else null: the spare TUI
+ * (tui/spare/) runs `spareEntry` and serves only a `ralph` that would run `entry`.
+ * @param {string} [manifestFile]
+ * @returns {{ entry: string, daemonEntry: string, spareEntry: string } | null} absolute paths
  */
-function freshEntries(manifestFile) {
+export function freshEntries(manifestFile = MANIFEST) {
   /** @type {Manifest} */
   let manifest;
   try {
@@ -84,6 +88,7 @@ function freshEntries(manifestFile) {
     manifest?.version !== MANIFEST_VERSION ||
     typeof manifest.entry !== 'string' ||
     typeof manifest.daemonEntry !== 'string' ||
+    typeof manifest.spareEntry !== 'string' ||
     typeof manifest.inputs !== 'object'
   )
     return null;
@@ -93,7 +98,9 @@ function freshEntries(manifestFile) {
   }
   const entry = path.join(path.dirname(manifestFile), manifest.entry);
   const daemonEntry = path.join(path.dirname(manifestFile), manifest.daemonEntry);
-  return stampOf(path.relative(ROOT, entry)) && stampOf(path.relative(ROOT, daemonEntry)) ? { entry, daemonEntry } : null;
+  const spareEntry = path.join(path.dirname(manifestFile), manifest.spareEntry);
+  const present = [entry, daemonEntry, spareEntry].every((file) => stampOf(path.relative(ROOT, file)));
+  return present ? { entry, daemonEntry, spareEntry } : null;
 }
 
 /**
@@ -111,7 +118,7 @@ export async function buildBundle({ outDir = BUILD_DIR } = {}) {
   for (const file of [...sources, ...BUILD_INPUTS]) before.set(file, stampOf(file));
   const result = await esbuild.build({
     absWorkingDir: ROOT,
-    entryPoints: { main: ENTRY, daemon: DAEMON_ENTRY },
+    entryPoints: { main: ENTRY, daemon: DAEMON_ENTRY, spare: SPARE_ENTRY },
     // tsx loads the repository's ralph.config.ts in the daemon with loader files of its own; esbuild is the build.
     external: ['tsx', 'tsx/*', 'esbuild'],
     outdir: outDir,
@@ -140,13 +147,15 @@ export async function buildBundle({ outDir = BUILD_DIR } = {}) {
   mkdirSync(outDir, { recursive: true });
   let entry = '';
   let daemonEntry = '';
+  let spareEntry = '';
   for (const file of result.outputFiles) {
     writeOnce(file.path, file.contents);
     const output = result.metafile.outputs[path.relative(ROOT, file.path)];
     if (output?.entryPoint === ENTRY) entry = path.basename(file.path);
     if (output?.entryPoint === DAEMON_ENTRY) daemonEntry = path.basename(file.path);
+    if (output?.entryPoint === SPARE_ENTRY) spareEntry = path.basename(file.path);
   }
-  if (!entry || !daemonEntry) throw new Error(`the build of ${ENTRY} and ${DAEMON_ENTRY} produced no entry`);
+  if (!entry || !daemonEntry || !spareEntry) throw new Error(`the build of ${ENTRY}, ${DAEMON_ENTRY} and ${SPARE_ENTRY} produced no entry`);
   /** @type {Record<string, Stamp>} */
   const inputs = {};
   const built = Object.keys(result.metafile.inputs).filter((file) => !file.includes('node_modules/'));
@@ -155,7 +164,7 @@ export async function buildBundle({ outDir = BUILD_DIR } = {}) {
     if (stamp) inputs[file] = stamp;
   }
   /** @type {Manifest} */
-  const manifest = { version: MANIFEST_VERSION, entry, daemonEntry, inputs };
+  const manifest = { version: MANIFEST_VERSION, entry, daemonEntry, spareEntry, inputs };
   writeAtomically(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 1));
   prune(outDir, new Set(['manifest.json', ...result.outputFiles.map((file) => path.basename(file.path))]), startedAt);
   return path.join(outDir, entry);

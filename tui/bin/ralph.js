@@ -28,6 +28,14 @@ if (major < MIN_NODE_MAJOR) {
   );
   process.exit(1);
 }
+// The bare `ralph` in a terminal hands it to the repository's spare TUI when one waits (attach.js):
+// the TUI is then drawn by a process that has it loaded already. Without one, on as before.
+if (process.env.RALPH_TUI_SPARE !== '0') {
+  const { attachToSpare } = await import('./attach.js');
+  const code = await attachToSpare(process.argv.slice(2));
+  if (code !== null) process.exit(code);
+}
+
 // The bare `ralph` opens the TUI, which runs in a Node with its own heap flags: started again now,
 // before anything else loads (main.ts does it by the command table if this guess missed).
 const { TUI_NODE_FLAGS, relaunchWithNodeFlags, mayOpenTui } = await import('./node-flags.js');

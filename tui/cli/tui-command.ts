@@ -1,6 +1,11 @@
-/** The bare `ralph`: the TUI, attached to the repository's daemon (started if none runs). */
+/**
+ * The bare `ralph`: the TUI, attached to the repository's daemon (started if none runs). This is the
+ * normal start; when a spare TUI waits for the repository, the thin `ralph` (tui/bin/attach.js)
+ * hands it the terminal before this code is even loaded. An opened TUI leaves the next spare.
+ */
 import { TUI_CLIENT_NAME } from '../../protocol/events.ts';
 import { connectToDaemon } from '../connection/daemon.ts';
+import { spareLater } from '../spare/spawn.ts';
 import type { CommandHandler } from './commands.ts';
 import { CliError } from './errors.ts';
 
@@ -32,9 +37,11 @@ export const openTui: CommandHandler = async ({ repoRoot }) => {
     throw tui.reason;
   }
   const { runTui } = tui.value;
+  const nextSpare = spareLater(repoRoot);
   try {
     await runTui({ client, repoRoot });
   } finally {
     await client.close(); // runTui closes it too; closing twice is harmless
+    await nextSpare.now();
   }
 };

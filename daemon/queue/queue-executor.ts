@@ -20,7 +20,7 @@ import { IterationError, type IterationInput, type IterationRecord } from '../pi
 import { openAttempt } from '../pipeline/notes.ts';
 import type { GoalLog } from '../store/goal-log.ts';
 import type { ModelTable } from '../llm/models.ts';
-import { LogStreamFollower } from './log-stream.ts';
+import { dropRelayedStream, LogStreamFollower } from './log-stream.ts';
 import { QueueStatusBoard } from './queue-status.ts';
 import {
   connectionOptions,
@@ -33,6 +33,7 @@ import {
   remoteBranchOf,
 } from './queue.ts';
 import {
+  answeredKey,
   controlChannel,
   deserializeIterationError,
   type GoalJobData,
@@ -44,8 +45,12 @@ import {
   turnSeqKey,
   worktreeRefOf,
 } from './turns.ts';
+import { parseTurn } from './wire.ts';
 
 const run = promisify(execFile);
+
+/** How long a goal's stream is still followed after its attempt ended, for the worker's last lines and its `end`. */
+const END_GRACE_MS = 30_000;
 
 export interface QueueExecutorOptions {
   url: string;
@@ -62,6 +67,8 @@ export interface QueueExecutorOptions {
   gitEnv?: GitEnv;
   /** How long a stopped turn waits for the worker to say it stopped. Default 5 s. */
   stopWaitMs?: number;
+  /** How long a goal's stream is followed after its attempt ended, waiting for the worker's `end`. Default 30 s. */
+  endGraceMs?: number;
 }
 
 interface Pending {
@@ -83,6 +90,11 @@ export class QueueExecutor implements RemoteIterations {
   private readonly answers = new Map<number, Extract<TurnResult, { type: 'turn' }>>();
   /** Goal → the turns this daemon has taken an answer of: never adopted again. */
   private readonly consumed = new Map<number, Set<number>>();
+  /** Goal → the turn asked for now: the only one whose answer is taken. */
+  private readonly asked = new Map<number, number>();
+  /** Goal → the id of its attempt's job, while the attempt runs. */
+  private readonly jobs = new Map<number, string>();
+  private swept = false;
   /** Whether Redis answers and which worker runs each goal: what clients see (queue.changed). */
   private readonly board: QueueStatusBoard;
 
@@ -90,7 +102,14 @@ export class QueueExecutor implements RemoteIterations {
     this.options = options;
     this.board = new QueueStatusBoard(options.bus, redactQueueUrl(options.url));
     this.redis = new Redis(connectionOptions(options.url));
-    this.redis.on('ready', () => this.board.setReachable(true));
+    this.redis.on('ready', () => {
+      this.board.setReachable(true);
+      if (this.swept) return;
+      this.swept = true;
+      void this.sweepStreams().catch((error: unknown) =>
+        options.report(`queue: ended streams not cleaned up: ${(error as Error).message}`),
+      );
+    });
     this.redis.on('close', () => this.board.setReachable(false));
     this.redis.on('error', () => undefined);
   }
@@ -116,7 +135,6 @@ export class QueueExecutor implements RemoteIterations {
     const branch = remoteBranchOf(goalId);
     const remoteName = this.options.remote ?? 'origin';
     const remote = await this.remoteUrl(remoteName);
-    this.follow(name, goalId);
     const adopted = await this.inFlight(name, input);
     let seq: number;
     let worktree: string | null = null;
@@ -129,6 +147,9 @@ export class QueueExecutor implements RemoteIterations {
       worktree = await this.pushWorktree(input.workspace.path, remoteName, goalId);
       seq = await this.redis.incr(turnSeqKey(name, goalId));
     }
+    // Followed once the turn is known: an answer read is taken only for it.
+    this.asked.set(goalId, seq);
+    this.follow(name, goalId);
     const answer = this.answerTo(goalId, seq, input.onSpend);
     const turn = this.turnFor(input, seq, worktree);
     await this.publish(name, {
@@ -170,18 +191,49 @@ export class QueueExecutor implements RemoteIterations {
     return result.record;
   }
 
-  /** The attempt is over: the worker ends its job; the goal's stream is no longer followed. */
+  /**
+   * The attempt is over: the worker ends its job (the next run of the attempt gets the next resume
+   * number, in the same transaction), a job no worker took yet goes, and the goal's stream is
+   * followed until the worker's `end` (then deleted) or for END_GRACE_MS.
+   */
   async end(goalId: number): Promise<void> {
     this.board.forget(goalId);
     this.published.delete(goalId);
     this.answers.delete(goalId);
-    const follower = this.followers.get(goalId);
-    this.followers.delete(goalId);
+    const jobId = this.jobs.get(goalId);
+    this.jobs.delete(goalId);
+    this.followers.get(goalId)?.stopAfter(this.options.endGraceMs ?? END_GRACE_MS);
     if (!this.queueName) return;
     const name = await this.queueName;
+    const attempt = jobId ? /-a(\d+)-r\d+$/.exec(jobId)?.[1] : undefined;
     // Not waited for: with Redis unreachable it is sent once it answers, and the pipeline goes on meanwhile.
-    void this.redis.set(turnKey(name, goalId), JSON.stringify({ end: true })).catch(() => undefined);
-    await follower?.stop();
+    const ending = this.redis.multi().set(turnKey(name, goalId), JSON.stringify({ end: true }));
+    if (attempt) ending.incr(resumeKey(name, goalId, Number(attempt)));
+    void ending.exec().catch(() => undefined);
+    if (jobId) void this.removeWaiting(jobId).catch(() => undefined);
+  }
+
+  /** A job no worker has taken: removed (no worker would write its stream's `end`). One a worker holds is left to end itself. */
+  private async removeWaiting(jobId: string): Promise<void> {
+    const job = await this.queue?.getJob(jobId);
+    if (job && ((await job.isWaiting()) || (await job.isDelayed()))) await job.remove();
+  }
+
+  /** Streams a daemon killed before deleting them (ended, every line in the log): deleted at start. */
+  private async sweepStreams(): Promise<void> {
+    const name = await this.name();
+    const prefix = logStreamKey(name, 0).replace(/0$/, '');
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 200);
+      cursor = next;
+      for (const key of keys) {
+        const goalId = Number(key.slice(prefix.length));
+        if (!Number.isSafeInteger(goalId) || goalId <= 0 || this.followers.has(goalId)) continue;
+        if (await dropRelayedStream(this.redis, key, this.options.log, goalId))
+          this.options.report(`goal #${goalId}: its ended stream removed from the queue`);
+      }
+    } while (cursor !== '0');
   }
 
   async close(): Promise<void> {
@@ -215,9 +267,10 @@ export class QueueExecutor implements RemoteIterations {
    * goal's stream after the last entry the log holds, so the follower reads it (again).
    */
   private async inFlight(name: string, input: IterationInput): Promise<Turn | null> {
-    const json = await this.redis.get(turnKey(name, input.goal.id));
-    const turn = json ? (JSON.parse(json) as Partial<Turn>) : null;
-    if (!turn || turn.end || turn.stop || turn.seq === undefined || turn.number !== input.number) return null;
+    // A turn key that is not a turn of this goal (garbage, another's) is not adopted: the turn is asked afresh.
+    const parsed = parseTurn(await this.redis.get(turnKey(name, input.goal.id)), input.goal.id);
+    const turn = parsed?.ok && !('end' in parsed.value && parsed.value.end) ? (parsed.value as Turn) : null;
+    if (!turn || turn.stop || turn.number !== input.number) return null;
     if (this.consumedOf(input.goal.id).has(turn.seq)) return null;
     return turn as Turn;
   }
@@ -245,13 +298,17 @@ export class QueueExecutor implements RemoteIterations {
       this.queue.on('error', () => undefined);
     }
     const key = resumeKey(name, data.goalId, data.attempt);
-    let resume = Number((await this.redis.get(key)) ?? 0);
+    const stored = Number((await this.redis.get(key)) ?? 0);
+    let resume = Number.isSafeInteger(stored) && stored >= 0 ? stored : 0;
     const existing = await this.queue.getJob(jobIdFor(data.goalId, data.attempt, resume));
     if (existing && ((await existing.isCompleted()) || (await existing.isFailed()))) {
       resume = await this.redis.incr(key);
     }
-    await this.queue.add('attempt', data, { jobId: jobIdFor(data.goalId, data.attempt, resume), attempts: 1 });
+    // A finished job goes at once: the resume counter (raised as the attempt ends), not the job, says which run is next.
+    const jobId = jobIdFor(data.goalId, data.attempt, resume);
+    await this.queue.add('attempt', data, { jobId, attempts: 1, removeOnComplete: true, removeOnFail: true });
     this.published.set(data.goalId, data.attempt);
+    this.jobs.set(data.goalId, jobId);
   }
 
   /**
@@ -304,8 +361,13 @@ export class QueueExecutor implements RemoteIterations {
 
   /** Relays the goal's stream into its log (from where the log left off) while the goal runs here. */
   private follow(name: string, goalId: number): void {
-    if (this.followers.has(goalId)) return;
     this.board.follow(goalId);
+    const following = this.followers.get(goalId);
+    if (following) {
+      // Maybe still reading the end of the goal's last attempt: it reads this one's too.
+      following.keepGoing();
+      return;
+    }
     const redis = new Redis(connectionOptions(this.options.url));
     redis.on('error', () => undefined);
     const follower = new LogStreamFollower({
@@ -315,20 +377,44 @@ export class QueueExecutor implements RemoteIterations {
       log: this.options.log,
       bus: this.options.bus,
       worker: 'worker',
-      onMessage: (message) => {
-        if (message.type === 'turn') this.answers.set(goalId, message);
-        const pending = this.pending.get(goalId);
-        if (!pending || message.seq !== pending.seq) return;
-        if (message.type === 'spend') pending.onSpend?.(message.spend);
-        else pending.settle(message);
-      },
+      attemptOver: () => !this.published.has(goalId),
+      onMessage: (message) => this.take(name, goalId, message),
     });
     follower.finished
       .catch((error: unknown) =>
         this.options.report(`goal #${goalId}: its worker's log could not be followed: ${(error as Error).message}`),
       )
-      .finally(() => redis.disconnect());
+      .finally(() => {
+        redis.disconnect();
+        if (this.followers.get(goalId) === follower) this.followers.delete(goalId);
+      });
     this.followers.set(goalId, follower);
+  }
+
+  /**
+   * A turn answer or spend report read from the stream, taken only for the turn asked now; why not
+   * otherwise (the follower writes it as a warning). An earlier turn's, read again after a
+   * restart, is passed over quietly. An answer counts only if Redis marks its turn answered: the
+   * worker sets that in the transaction that adds its answer, so an answer only XADDed is forged.
+   */
+  private async take(name: string, goalId: number, message: TurnResult): Promise<string | undefined> {
+    const asked = this.asked.get(goalId) ?? 0;
+    const what = message.type === 'spend' ? 'spend report' : 'answer';
+    if (message.seq < asked) return undefined;
+    if (message.seq > asked) return `an ${what} to turn ${message.seq}, which was not asked (the turn is ${asked})`;
+    const pending = this.pending.get(goalId);
+    if (message.type === 'spend') {
+      if (pending?.seq === message.seq) pending.onSpend?.(message.spend);
+      return undefined;
+    }
+    if (this.answers.get(goalId)?.seq === message.seq || this.consumedOf(goalId).has(message.seq)) {
+      return `a second answer to turn ${message.seq}`;
+    }
+    const answered = Number(await this.redis.get(answeredKey(name, goalId)));
+    if (!(answered >= message.seq)) return `an answer to turn ${message.seq} that its worker did not mark answered`;
+    this.answers.set(goalId, message);
+    if (pending?.seq === message.seq) pending.settle(message);
+    return undefined;
   }
 
   private answerTo(goalId: number, seq: number, onSpend: IterationInput['onSpend']): Promise<Extract<TurnResult, { type: 'turn' }>> {

@@ -38,6 +38,7 @@ import { runIteration } from '../pipeline/iteration.ts';
 import type { Journal, JournalKind } from '../pipeline/journal.ts';
 import { GoalWorkspace } from '../pipeline/workspace.ts';
 import { LogStreamWriter } from './log-stream.ts';
+import { asControl, parseJobData, parseTurn } from './wire.ts';
 import { connectionOptions, logStreamKey, QUEUE_PREFIX, redactQueueUrl } from './queue.ts';
 import {
   answeredKey,
@@ -89,6 +90,8 @@ export class QueueWorker {
   private readonly workers = new Map<string, Worker>();
   private readonly controls = new Map<string, Set<(control: Control) => void>>();
   private discoverTimer: NodeJS.Timeout | undefined;
+  /** The last reason a turn key was not run: said once, not at every look. */
+  private refusedTurn: string | null = null;
   private closing = false;
 
   constructor(options: QueueWorkerOptions) {
@@ -157,7 +160,10 @@ export class QueueWorker {
 
   /** One attempt: turns until the daemon says the attempt is over. */
   private async runAttempt(job: Job<GoalJobData>): Promise<void> {
-    const data = job.data;
+    // Anyone who can write to the Redis can add a job: its data is used only once it holds (wire.ts). A job that does not fails.
+    const parsed = parseJobData(job.data);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const data = parsed.value;
     const { queue, goalId } = data;
     const writer = new LogStreamWriter(this.redis, logStreamKey(queue, goalId));
     const secrets = DaemonSecrets.from({ envs: [this.env()], providerKeys: [this.env().OPENAI_API_KEY] });
@@ -174,6 +180,8 @@ export class QueueWorker {
       lastRun = turn.seq;
       await this.runTurn(data, turn, workspace, journal, writer);
     }
+    // The daemon's follower relays up to here, then deletes the goal's stream.
+    await writer.end().catch(() => undefined);
     this.report(`goal #${goalId}: attempt ${data.attempt} over`);
   }
 
@@ -185,7 +193,11 @@ export class QueueWorker {
           this.redis.get(turnKey(data.queue, data.goalId)),
           this.redis.get(answeredKey(data.queue, data.goalId)),
         ]);
-        const turn = json ? (JSON.parse(json) as Turn) : null;
+        // A turn key that is not a turn of this goal is not run (wire.ts): the worker waits for one that is.
+        const parsed = parseTurn(json, data.goalId);
+        if (parsed && !parsed.ok && parsed.reason !== this.refusedTurn) this.report(`goal #${data.goalId}: ${parsed.reason}`);
+        this.refusedTurn = parsed && !parsed.ok ? parsed.reason : null;
+        const turn = parsed?.ok ? (parsed.value as Turn) : null;
         if (turn?.end) return 'end';
         if (turn && !turn.stop && turn.seq > lastRun && turn.seq > Number(answered ?? 0)) return turn;
       } catch {
@@ -205,8 +217,9 @@ export class QueueWorker {
     const channel = controlChannel(data.queue, data.goalId);
     const stop = new AbortController();
     const bound = new AbortController();
-    const listener = (control: Control): void => {
-      (control.type === 'stop' ? stop : bound).abort(new Error(control.reason));
+    const listener = (message: unknown): void => {
+      const control = asControl(message);
+      if (control) (control.type === 'stop' ? stop : bound).abort(new Error(control.reason));
     };
     this.listen(channel, listener);
     const env = this.env();

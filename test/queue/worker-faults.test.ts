@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { connectionOptions, jobIdFor, queueNameFor } from '../../daemon/queue/queue.ts';
+import { resumeKey } from '../../daemon/queue/turns.ts';
 import { gate, reply } from '../pipeline/executor-helpers.ts';
 import { git } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -122,9 +123,14 @@ test('a remote goal paused mid-iteration and queued again runs on, as a new job 
   const redis = new Redis(connectionOptions(queue.redis.url));
   t.after(() => redis.disconnect());
   const name = await queueNameFor(queue.repoRoot);
-  assert.deepEqual(
-    await Promise.all([0, 1].map((resume) => redis.exists(`ralph:${name}:${jobIdFor(goal.id, 1, resume)}`))),
-    [1, 1],
-    'the attempt ran as two jobs: before the pause, and after',
+  // The attempt ran as two jobs (before the pause, and after): the counter says which is next; a finished job goes.
+  await waitFor(async () => (await redis.get(resumeKey(name, goal.id, 1))) === '2', {
+    message: 'the attempt ended twice: r0 before the pause, r1 after',
+  });
+  await waitFor(
+    async () => (await Promise.all([0, 1].map((resume) => redis.exists(`ralph:${name}:${jobIdFor(goal.id, 1, resume)}`)))).join() === '0,0',
+    {
+      message: 'both finished jobs removed',
+    },
   );
 });

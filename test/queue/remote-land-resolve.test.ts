@@ -8,19 +8,15 @@
  * one the worker prices its calls with.
  */
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { Goal } from '../../protocol/index.ts';
-import { startFakeOpenAI } from '../fake-openai/index.ts';
 import type { ScenarioRequest } from '../fake-openai/request.ts';
 import { cliEnv, ralph, succeeded } from '../helpers/cli.ts';
-import { defer, startTestDaemon } from '../helpers/daemon.ts';
-import { startRedis } from '../helpers/redis.ts';
-import { git, makeTempDir, makeTempRepo } from '../helpers/repo.ts';
+import { git } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { iterationsOf, promptOf, toolResultsOf, UNPRICED_MODEL } from '../pipeline/executor-helpers.ts';
-import { startWorkerProcess } from './queue-helpers.ts';
+import { startQueueDaemon, untilDone } from './queue-daemon.ts';
 
 const TEN_LINES = `${Array.from({ length: 10 }, (_, i) => `line ${i + 1}`).join('\n')}\n`;
 const withFirstLine = (line: string) => TEN_LINES.replace('line 1\n', `${line}\n`);
@@ -29,26 +25,15 @@ const CALL_USAGE = { inputTokens: 1000, outputTokens: 0 };
 const INPUT_USD_PER_MILLION = 2;
 
 test('a remote goal lands with ralph goal land; a conflicting one resolves on the worker, its prompt and files showing the conflict, and lands', async (t) => {
-  const redis = await startRedis();
-  defer(t, () => redis.dispose());
   const verify = "grep -q '^line 1 by' shared.txt && ! grep -qE '^(<{7}|>{7})' shared.txt";
-  const config = {
-    executor: { backend: 'queue', verify, commands: { sandbox: 'off' } },
-    models: [{ id: UNPRICED_MODEL, pricing: { input: INPUT_USD_PER_MILLION } }],
-  };
-  const repo = await makeTempRepo(undefined, {
-    'shared.txt': TEN_LINES,
-    'ralph.config.ts': `export default ${JSON.stringify(config)};\n`,
+  const queue = await startQueueDaemon(t, {
+    config: {
+      executor: { verify, commands: { sandbox: 'off' } },
+      models: [{ id: UNPRICED_MODEL, pricing: { input: INPUT_USD_PER_MILLION } }],
+    },
+    files: { 'shared.txt': TEN_LINES },
   });
-  defer(t, () => rm(repo, { recursive: true, force: true }));
-  const scratch = await makeTempDir(undefined, 'ralph-queue-');
-  defer(t, () => rm(scratch, { recursive: true, force: true }));
-  const remote = path.join(scratch, 'remote.git');
-  git(scratch, 'init', '--quiet', '--bare', remote);
-  git(repo, 'remote', 'add', 'origin', remote);
-
-  const server = await startFakeOpenAI();
-  defer(t, () => server.close());
+  const { repo, server, client } = queue;
   let resolutionPrompt = '';
   let resolutionSaw = '';
   server.setScenario((request: ScenarioRequest) => {
@@ -78,32 +63,12 @@ test('a remote goal lands with ralph goal land; a conflicting one resolves on th
     };
   });
 
-  const env = {
-    OPENAI_BASE_URL: server.url,
-    OPENAI_API_KEY: 'test-key',
-    RALPH_API: 'chat',
-    RALPH_MODEL: UNPRICED_MODEL,
-    RALPH_QUEUE_URL: redis.url,
-  };
-  const worktreesRoot = path.join(scratch, 'worktrees');
-  const { connect } = await startTestDaemon(t, repo, { env, worktreesRoot, configWatch: false, pipeline: { paused: false } });
-  const client = await connect('remote-land-test');
-  await startWorkerProcess(t, { name: 'w1', url: redis.url, scratch, modelUrl: server.url });
-  const goal = async (id: number): Promise<Goal> => (await client.request('goal.get', { id })).goal;
-  const untilDone = (id: number) =>
-    waitFor(
-      async () => {
-        const now = await goal(id);
-        assert.notEqual(now.state, 'stuck', `#${id} is stuck: ${now.attempts.at(-1)?.reason}`);
-        return now.state === 'done' ? now : undefined;
-      },
-      { timeoutMs: 20_000, message: `goal #${id} to be done` },
-    );
+  await queue.startWorker('w1');
 
   const a = (await client.request('goal.create', { title: 'Sign by A', queue: true })).goal;
   const b = (await client.request('goal.create', { title: 'Sign by B', queue: true })).goal;
-  const doneA = await untilDone(a.id);
-  await untilDone(b.id);
+  const doneA = await untilDone(queue, a.id);
+  await untilDone(queue, b.id);
 
   // The worker priced its calls with the config's row for the model.
   const iterationA = iterationsOf(doneA).at(-1);
@@ -121,7 +86,7 @@ test('a remote goal lands with ralph goal land; a conflicting one resolves on th
   await assert.rejects(client.request('goal.land', { id: b.id }), /conflicts in shared\.txt/);
   const landed = await waitFor(
     async () => {
-      const now = await goal(b.id);
+      const now = await queue.goal(b.id);
       assert.notEqual(now.state, 'stuck', `B is stuck: ${now.attempts.at(-1)?.reason}`);
       return now.landed ? now : undefined;
     },

@@ -8,7 +8,7 @@ import { startRedis } from '../../test/helpers/redis.ts';
 import { waitFor } from '../../test/helpers/wait.ts';
 import { EventBus } from '../events/bus.ts';
 import { GoalLog } from '../store/goal-log.ts';
-import { LogStreamFollower, LogStreamWriter } from './log-stream.ts';
+import { dropRelayedStream, LogStreamFollower, LogStreamWriter } from './log-stream.ts';
 import { connectionOptions, logStreamKey } from './queue.ts';
 
 async function fixture(t: TestContext, options: Parameters<typeof startRedis>[0] = {}) {
@@ -95,4 +95,65 @@ test('a follower waits out a Redis that stopped, and relays what is written once
   await follower.finished;
   const texts = (await log.read(4, { from: 0, limit: 10 })).entries.map((entry) => entry.text);
   assert.deepEqual(texts, ['before', 'after']);
+});
+
+test('a stream relayed to its end goes; one whose end a killed daemon relayed but did not delete goes at the next start, unless its log lacks a line', async (t) => {
+  const { client, repoRoot, bus } = await fixture(t);
+  const redis = client();
+  const log = new GoalLog(repoRoot, bus);
+
+  // Relayed to the end while the attempt is over: deleted by the follower.
+  const ended = logStreamKey('ralph-test', 5);
+  const writer = new LogStreamWriter(client(), ended);
+  await writer.log({ kind: 'tool', text: 'one' });
+  await writer.end();
+  await new LogStreamFollower({ redis: client(), key: ended, goalId: 5, log, bus, worker: 'w', attemptOver: () => true }).finished;
+  assert.equal(await redis.exists(ended), 0);
+
+  // A daemon killed between relaying and deleting: the lines are in the log, the stream's last message is the end.
+  const left = logStreamKey('ralph-test', 6);
+  const leftWriter = new LogStreamWriter(client(), left);
+  await leftWriter.log({ kind: 'tool', text: 'one' });
+  await leftWriter.log({ kind: 'tool', text: 'two' });
+  const stopped = new LogStreamFollower({ redis: client(), key: left, goalId: 6, log, bus, worker: 'w' });
+  await waitFor(async () => (await log.read(6, { tail: 1 })).total === 2, { message: 'both lines relayed' });
+  await stopped.stop();
+  assert.equal(await redis.exists(left), 1, 'a follower stopped while the attempt may go on keeps the stream');
+  assert.equal(await dropRelayedStream(redis, left, log, 6), false, 'not ended yet');
+  await leftWriter.end();
+  assert.equal(await dropRelayedStream(redis, left, log, 6), true);
+  assert.equal(await redis.exists(left), 0);
+
+  // Ended, but its last line never reached the log: kept for a follower to relay.
+  const unread = logStreamKey('ralph-test', 7);
+  const unreadWriter = new LogStreamWriter(client(), unread);
+  await unreadWriter.log({ kind: 'tool', text: 'never relayed' });
+  await unreadWriter.end();
+  assert.equal(await dropRelayedStream(redis, unread, log, 7), false);
+  assert.equal(await redis.exists(unread), 1);
+});
+
+test('an end written while the attempt goes on is refused with a warning, and the follower relays on', async (t) => {
+  const { client, repoRoot, bus, key } = await fixture(t);
+  const log = new GoalLog(repoRoot, bus);
+  const writer = new LogStreamWriter(client(), key);
+  let over = false;
+  const follower = new LogStreamFollower({ redis: client(), key, goalId: 4, log, bus, worker: 'w', attemptOver: () => over });
+  await writer.log({ kind: 'tool', text: 'before' });
+  await writer.end();
+  await writer.log({ kind: 'tool', text: 'after' });
+  await waitFor(async () => (await log.read(4, { tail: 1 })).total === 3, { message: 'three entries' });
+  over = true;
+  await writer.end();
+  await follower.finished;
+  const entries = (await log.read(4, { from: 0, limit: 10 })).entries;
+  assert.deepEqual(
+    entries.map((entry) => [entry.kind, entry.text.replace(/^stream entry \S+/, 'stream entry ID')]),
+    [
+      ['tool', 'before'],
+      ['warning', 'stream entry ID skipped: an end while the attempt goes on: {\\"type\\":\\"end\\"}'],
+      ['tool', 'after'],
+    ],
+  );
+  assert.equal(follower.reachedEnd, true);
 });

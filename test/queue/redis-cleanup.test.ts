@@ -1,0 +1,56 @@
+/** What finished goals leave in Redis: no stream, no job; the few small keys queue.ts names. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Redis } from 'ioredis';
+import { connectionOptions, QUEUE_PREFIX, queueNameFor } from '../../daemon/queue/queue.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { startQueue } from './queue-helpers.ts';
+
+/** Every key under the prefix (SCAN, as an operator would). */
+export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    cursor = next;
+    keys.push(...found);
+  } while (cursor !== '0');
+  return keys.sort();
+}
+
+test('three goals done on two workers: no stream and no job of theirs is left in Redis', async (t) => {
+  const queue = await startQueue(t);
+  await Promise.all([queue.startWorker('w1'), queue.startWorker('w2')]);
+  const goals = [await queue.addGoal('First'), await queue.addGoal('Second'), await queue.addGoal('Third')];
+  for (const goal of goals) await queue.waitForState(goal.id, 'done', 25_000);
+
+  const redis = new Redis(connectionOptions(queue.redis.url));
+  t.after(() => redis.disconnect());
+  const name = await queueNameFor(queue.repoRoot);
+  const prefix = `${QUEUE_PREFIX}:${name}:`;
+  const leftover = async (): Promise<string[]> =>
+    (await scanKeys(redis, `${prefix}*`)).filter((key) => /^(log:\d+|goal-\d+-a\d+-r\d+(:.*)?)$/.test(key.slice(prefix.length)));
+  // The last end of each goal's stream is relayed, then the stream goes; each job goes as it finishes.
+  await waitFor(async () => ((await leftover()).length === 0 ? true : undefined), {
+    timeoutMs: 15_000,
+    message: `no stream or job left (${(await leftover()).join(', ')})`,
+  });
+  assert.equal(await redis.zcard(`${prefix}completed`), 0, 'no completed job kept');
+  assert.equal(await redis.zcard(`${prefix}failed`), 0, 'no failed job kept');
+
+  // What stays: each goal's turn, answered and turn-counter keys and its attempt's resume counter (bytes each).
+  const kept = (await scanKeys(redis, `${prefix}*`)).map((key) => key.slice(prefix.length));
+  for (const goal of goals) {
+    for (const small of [`turn:${goal.id}`, `turnseq:${goal.id}`, `answered:${goal.id}`, `resume:${goal.id}:1`]) {
+      assert.ok(kept.includes(small), `${small} kept`);
+    }
+    assert.equal(await redis.get(`${prefix}resume:${goal.id}:1`), '1', 'the next run of the attempt would be r1');
+  }
+
+  // Each goal's log holds its worker's lines to the end, streams gone or not.
+  for (const goal of goals) {
+    const relayed = (await queue.logOf(goal.id)).filter((entry) => typeof entry.streamId === 'string');
+    assert.ok(relayed.some((entry) => entry.kind === 'commit'));
+    assert.ok(!relayed.some((entry) => entry.refused === true), 'no warning: the worker’s end was taken');
+  }
+});

@@ -41,6 +41,7 @@ import {
   resumeKey,
   type Turn,
   type TurnResult,
+  turnChannel,
   turnKey,
   turnSeqKey,
   worktreeRefOf,
@@ -160,7 +161,9 @@ export class QueueExecutor implements RemoteIterations {
       remote,
       branch,
     });
-    if (!adopted) await this.redis.set(turnKey(name, goalId), JSON.stringify(turn));
+    // Announced too, so the worker takes it at once instead of at its next look.
+    if (!adopted)
+      await this.redis.multi().set(turnKey(name, goalId), JSON.stringify(turn)).publish(turnChannel(name, goalId), String(seq)).exec();
 
     const channel = controlChannel(name, goalId);
     const onBound = (): void => void this.redis.publish(channel, JSON.stringify({ type: 'bound', reason: reasonOf(input.boundSignal) }));
@@ -207,7 +210,10 @@ export class QueueExecutor implements RemoteIterations {
     const name = await this.queueName;
     const attempt = jobId ? /-a(\d+)-r\d+$/.exec(jobId)?.[1] : undefined;
     // Not waited for: with Redis unreachable it is sent once it answers, and the pipeline goes on meanwhile.
-    const ending = this.redis.multi().set(turnKey(name, goalId), JSON.stringify({ end: true }));
+    const ending = this.redis
+      .multi()
+      .set(turnKey(name, goalId), JSON.stringify({ end: true }))
+      .publish(turnChannel(name, goalId), 'end');
     if (attempt) ending.incr(resumeKey(name, goalId, Number(attempt)));
     void ending.exec().catch(() => undefined);
     if (jobId) void this.removeWaiting(jobId).catch(() => undefined);
@@ -356,6 +362,7 @@ export class QueueExecutor implements RemoteIterations {
       baseURL: provider.baseURL,
       ...(input.reasoningEffort ? { reasoningEffort: input.reasoningEffort } : {}),
       executor: input.executor,
+      publishedAt: Date.now(),
     };
   }
 

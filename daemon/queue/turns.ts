@@ -58,6 +58,8 @@ export interface Turn {
   baseURL: string | null;
   reasoningEffort?: ReasoningEffort;
   executor: RalphConfig['executor'];
+  /** When the daemon asked for it (its clock, ms since the epoch): with the answer's `timing`, the queue's latency per iteration. */
+  publishedAt?: number;
   /** The turn was stopped (pause, cancel, daemon stopping) or the attempt is over: run nothing. */
   stop?: string;
   /** The attempt is over: the worker ends the job. */
@@ -66,10 +68,22 @@ export interface Turn {
 
 /** A worker's answer to a turn, on the goal's stream. */
 export type TurnResult =
-  | { type: 'turn'; seq: number; record: IterationRecord }
-  | { type: 'turn'; seq: number; error: SerializedIterationError }
+  | { type: 'turn'; seq: number; record: IterationRecord; timing?: TurnTiming }
+  | { type: 'turn'; seq: number; error: SerializedIterationError; timing?: TurnTiming }
   /** What the iteration has spent so far (the daemon's bounds and budget watch it). */
   | { type: 'spend'; seq: number; spend: { usage: IterationSpend['usage']; waitedMs: number } };
+
+/**
+ * When a worker went through a turn's steps (its clock, ms since the epoch; absent: not reached):
+ * the turn's `publishedAt`, taken, the worktree set to the branch, the iteration run, its commit pushed.
+ */
+export interface TurnTiming {
+  published?: number;
+  taken: number;
+  synced?: number;
+  ran?: number;
+  pushed?: number;
+}
 
 /** Daemon → worker, on the goal's control channel. */
 export type Control = { type: 'stop'; reason: string } | { type: 'bound'; reason: string };
@@ -96,6 +110,11 @@ export function turnSeqKey(queue: string, goalId: number): string {
 /** Which resume of an attempt its current job is (queue.ts: the job id's `r`). */
 export function resumeKey(queue: string, goalId: number, attempt: number): string {
   return `${QUEUE_PREFIX}:${queue}:resume:${goalId}:${attempt}`;
+}
+
+/** Daemon → worker: a new turn is on the turn key, or the attempt's end (the worker looks at once instead of at its next poll). */
+export function turnChannel(queue: string, goalId: number): string {
+  return `${QUEUE_PREFIX}:${queue}:turns:${goalId}`;
 }
 
 export function controlChannel(queue: string, goalId: number): string {

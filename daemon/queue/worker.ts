@@ -49,6 +49,8 @@ import {
   serializeIterationError,
   type Turn,
   type TurnResult,
+  type TurnTiming,
+  turnChannel,
   turnKey,
   worktreeRefOf,
 } from './turns.ts';
@@ -78,9 +80,9 @@ const OWNER_FILE = 'worker.json';
 /** How long a starting worker waits for the one before it on the folder to be gone (a killed `ralph worker` takes its process within a quarter second). */
 const OWNER_GONE_WAIT_MS = 2000;
 
-/** How often a worker looks for new queues, and for a job's next turn. */
+/** How often a worker looks for new queues, and for a job's next turn (the daemon says when there is one: this is the fallback). */
 const DISCOVER_MS = 1000;
-const TURN_POLL_MS = 100;
+const TURN_POLL_MS = 1000;
 
 export class QueueWorker {
   readonly name: string;
@@ -89,6 +91,8 @@ export class QueueWorker {
   private readonly subscriber: Redis;
   private readonly workers = new Map<string, Worker>();
   private readonly controls = new Map<string, Set<(control: Control) => void>>();
+  /** Turn channel → the wake-up of the attempt waiting for its next turn there. */
+  private readonly announced = new Map<string, Wakeup>();
   private discoverTimer: NodeJS.Timeout | undefined;
   /** The last reason a turn key was not run: said once, not at every look. */
   private refusedTurn: string | null = null;
@@ -101,6 +105,9 @@ export class QueueWorker {
     this.subscriber = new Redis(connectionOptions(options.url));
     for (const client of [this.redis, this.subscriber]) client.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, message: string) => {
+      // A turn announced (or the attempt's end): the attempt's worker looks now.
+      const announced = this.announced.get(channel);
+      if (announced) return announced.wake();
       let control: Control;
       try {
         control = JSON.parse(message) as Control;
@@ -173,12 +180,22 @@ export class QueueWorker {
     const takeover = job.stalledCounter > 0 ? ' (taken over: the worker before stopped answering)' : '';
     await journal.write('decision', `worker ${this.name} runs attempt ${data.attempt}${takeover}`, { attempt: data.attempt });
     const workspace = await this.workspaceFor(data);
-    let lastRun = 0;
-    for (;;) {
-      const turn = await this.nextTurn(data, lastRun);
-      if (turn === 'end') break;
-      lastRun = turn.seq;
-      await this.runTurn(data, turn, workspace, journal, writer);
+    // The daemon announces each turn (and the end) on the goal's turn channel: taken at once, not at the next poll.
+    const announced = new Wakeup();
+    const channel = turnChannel(queue, goalId);
+    this.announced.set(channel, announced);
+    await this.subscriber.subscribe(channel).catch(() => undefined);
+    try {
+      let lastRun = 0;
+      for (;;) {
+        const turn = await this.nextTurn(data, lastRun, announced);
+        if (turn === 'end') break;
+        lastRun = turn.seq;
+        await this.runTurn(data, turn, workspace, journal, writer);
+      }
+    } finally {
+      this.announced.delete(channel);
+      void this.subscriber.unsubscribe(channel).catch(() => undefined);
     }
     // The daemon's follower relays up to here, then deletes the goal's stream.
     await writer.end().catch(() => undefined);
@@ -186,8 +203,9 @@ export class QueueWorker {
   }
 
   /** Waits for a turn nobody answered (or the end of the attempt). */
-  private async nextTurn(data: GoalJobData, lastRun: number): Promise<Turn | 'end'> {
+  private async nextTurn(data: GoalJobData, lastRun: number, announced: Wakeup): Promise<Turn | 'end'> {
     for (;;) {
+      announced.clear();
       try {
         const [json, answered] = await Promise.all([
           this.redis.get(turnKey(data.queue, data.goalId)),
@@ -203,7 +221,7 @@ export class QueueWorker {
       } catch {
         // Redis unreachable: it retries; the turn waits.
       }
-      await new Promise((resolve) => setTimeout(resolve, TURN_POLL_MS));
+      await announced.wait(TURN_POLL_MS);
     }
   }
 
@@ -225,9 +243,11 @@ export class QueueWorker {
     const env = this.env();
     const apiKey = env.OPENAI_API_KEY ?? null;
     let result: TurnResult;
+    const timing: TurnTiming = { ...(turn.publishedAt ? { published: turn.publishedAt } : {}), taken: Date.now() };
     try {
       await this.syncBranch(workspace, data);
       if (turn.worktree) await this.layOutWorktree(workspace, data, turn.worktree);
+      timing.synced = Date.now();
       const provider = createProvider({
         api: (env.RALPH_API as ModelApi | undefined) ?? turn.api,
         apiKey,
@@ -259,10 +279,12 @@ export class QueueWorker {
         journal,
         onSpend: (spend) => void writer.message({ type: 'spend', seq: turn.seq, spend }).catch(() => undefined),
       });
+      timing.ran = Date.now();
       await git(workspace.path, ['push', '--quiet', '--force', data.remote, `HEAD:refs/heads/${data.branch}`]);
-      result = { type: 'turn', seq: turn.seq, record };
+      timing.pushed = Date.now();
+      result = { type: 'turn', seq: turn.seq, record, timing };
     } catch (error) {
-      result = { type: 'turn', seq: turn.seq, error: serializeIterationError(error) };
+      result = { type: 'turn', seq: turn.seq, error: serializeIterationError(error), timing };
     } finally {
       this.unlisten(channel, listener);
     }
@@ -330,6 +352,35 @@ export class QueueWorker {
 
   private env(): NodeJS.ProcessEnv {
     return this.options.env ?? process.env;
+  }
+}
+
+/** A wake-up that is not lost when it comes before the wait: `wait` returns at once after a `wake` since the last `clear`. */
+class Wakeup {
+  private woken = false;
+  private resolve: (() => void) | null = null;
+
+  wake(): void {
+    this.woken = true;
+    this.resolve?.();
+  }
+
+  clear(): void {
+    this.woken = false;
+  }
+
+  /** Until woken, or `ms` at most. */
+  wait(ms: number): Promise<void> {
+    if (this.woken) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.resolve = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.resolve = done;
+    });
   }
 }
 

@@ -10,8 +10,10 @@
  * - Queue: one BullMQ queue per repository, named from the repository's identity (its first
  *   commit, so every clone of it, on any machine, names the same queue): `ralph-<12 hex>`.
  * - Job: one per goal attempt, `jobId` = `goal-<id>-a<attempt>-r<resume>`. BullMQ refuses a second
- *   job with an id it holds, so publishing again (a restarted daemon) never duplicates; the resume
- *   counter is raised only when the daemon deliberately runs the same attempt again (after a pause).
+ *   job with an id it holds, so publishing again (a restarted daemon) never duplicates. A finished
+ *   job is removed at once, so the job is not what says which run is next: the resume counter
+ *   (`resume:<id>:<attempt>`) is, raised in the transaction that ends the attempt, so the next
+ *   deliberate run of the same attempt (after a pause) is a new job.
  *   The job's data is what a worker needs and nothing more: the goal (id, title, spec, agent), the
  *   attempt, the git remote's URL, the branch and its base commit, the executor settings. Never
  *   the daemon's token; a worker's model key comes from the worker's own environment.
@@ -31,6 +33,19 @@
  *   "queue unreachable" meanwhile and publishes nothing (queued goals wait).
  * - Secrets: the queue URL may carry a password and `rediss://` (TLS); it is never logged or shown
  *   with the password (`redactQueueUrl`).
+ * - Trust: whoever can write to the Redis can write what a worker would; everything read back
+ *   from it is validated before use (wire.ts), on the daemon's side and on the worker's.
+ *
+ * What stays in Redis, under `ralph:<queue>:`:
+ * - a job while its attempt runs or waits for a worker; removed as it completes or fails, and
+ *   by the daemon if the attempt ends before any worker took it;
+ * - a goal's stream (`log:<id>`) while its attempt runs and until the daemon has relayed the
+ *   worker's `end` (or up to 30 s after the attempt ended, whatever it holds by then relayed);
+ *   one a daemon was killed before deleting goes at its next start (log-stream.ts);
+ * - for good, a few bytes per goal: `turn:<id>` (the turn asked, with the goal in it, while the
+ *   attempt runs; `{"end":true}` after), `turnseq:<id>`, `answered:<id>`, `resume:<id>:<attempt>`,
+ *   and the set of queue names (`ralph:queues`); BullMQ's own bookkeeping (`meta`, `id`, its
+ *   capped `events` stream).
  *
  * This file holds the names and the connection; log-stream.ts the log relay.
  */

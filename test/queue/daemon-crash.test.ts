@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { Redis } from 'ioredis';
 import { EventBus } from '../../daemon/events/bus.ts';
+import { connectionOptions, logStreamKey, QUEUE_PREFIX, queueNameFor } from '../../daemon/queue/queue.ts';
 import { GoalLog } from '../../daemon/store/goal-log.ts';
 import { RalphClient } from '../../protocol/client.ts';
 import { Goal, type LogEntry } from '../../protocol/index.ts';
@@ -14,6 +16,7 @@ import { git, makeTempDir, makeTempRepo } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { gate, reply, UNPRICED_MODEL } from '../pipeline/executor-helpers.ts';
 import { startWorkerProcess, twoIterationScenario } from './queue-helpers.ts';
+import { scanKeys } from './redis-keys.ts';
 
 async function startDaemon(t: TestContext, repo: string, env: NodeJS.ProcessEnv) {
   const daemon = spawnDaemon(t, repo, 'background', env);
@@ -71,7 +74,7 @@ test('kill -9 the daemon while a worker runs its goal: the next daemon writes ev
   // The worker goes on without a daemon: its iteration ends, commits and reports while no one reads.
   held.open();
 
-  await startDaemon(t, repo, env);
+  const second = await startDaemon(t, repo, env);
   const done = await waitFor(
     async () => {
       const parsed = Goal.parse(JSON.parse(await readFile(path.join(repo, '.ralph', 'goals', `${goal.id}.json`), 'utf8')));
@@ -97,4 +100,24 @@ test('kill -9 the daemon while a worker runs its goal: the next daemon writes ev
     relayed.some((entry) => entry.kind === 'commit' && entry.iteration === 1),
     "iteration 1's commit line, written by the worker while no daemon ran",
   );
+
+  // Nothing of the goal's is left in Redis: its stream relayed to its end and deleted, its jobs removed.
+  const redisClient = new Redis(connectionOptions(redis.url));
+  t.after(() => redisClient.disconnect());
+  const name = await queueNameFor(repo);
+  const key = logStreamKey(name, goal.id);
+  const leftover = async (): Promise<string[]> =>
+    (await scanKeys(redisClient, `${QUEUE_PREFIX}:${name}:*`)).filter((found) => found === key || found.includes(`:goal-${goal.id}-`));
+  await waitFor(async () => ((await leftover()).length === 0 ? true : undefined), {
+    message: `no stream or job of the goal left (${(await leftover()).join(', ')})`,
+  });
+
+  // A daemon killed after relaying a stream's end but before deleting it leaves the ended stream: the next start deletes it.
+  second.child.kill('SIGKILL');
+  await second.exited;
+  await redisClient.xadd(key, '*', 'm', JSON.stringify({ type: 'end' }));
+  await startDaemon(t, repo, env);
+  await waitFor(async () => (await redisClient.exists(key)) === 0, { message: 'the ended stream deleted at start' });
+  const after = (await logEntries(repo, goal.id)).filter((entry) => typeof entry.streamId === 'string');
+  assert.equal(after.length, relayed.length, 'nothing written twice by the third daemon');
 });

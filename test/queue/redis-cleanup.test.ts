@@ -5,18 +5,7 @@ import { Redis } from 'ioredis';
 import { connectionOptions, QUEUE_PREFIX, queueNameFor } from '../../daemon/queue/queue.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { startQueue } from './queue-helpers.ts';
-
-/** Every key under the prefix (SCAN, as an operator would). */
-export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    cursor = next;
-    keys.push(...found);
-  } while (cursor !== '0');
-  return keys.sort();
-}
+import { scanKeys } from './redis-keys.ts';
 
 test('three goals done on two workers: no stream and no job of theirs is left in Redis', async (t) => {
   const queue = await startQueue(t);

@@ -256,6 +256,11 @@ const JobDataSchema = z.strictObject({
   branch: z.string(),
 });
 
+/** Whether `name` is a Ralph queue's name: a Redis set anyone can add to names no other queue to a worker. */
+export function isQueueName(name: string): boolean {
+  return QUEUE_NAME.test(name);
+}
+
 /** A job's data as a worker may use it (a queue name and goal id that keep its paths in its folder, a safe remote, the goal's branch). */
 export function parseJobData(data: unknown): Parsed<GoalJobData> {
   const parsed = JobDataSchema.safeParse(data);

@@ -38,7 +38,7 @@ import { runIteration } from '../pipeline/iteration.ts';
 import type { Journal, JournalKind } from '../pipeline/journal.ts';
 import { GoalWorkspace } from '../pipeline/workspace.ts';
 import { LogStreamWriter } from './log-stream.ts';
-import { asControl, parseJobData, parseTurn } from './wire.ts';
+import { asControl, isQueueName, parseJobData, parseTurn } from './wire.ts';
 import { connectionOptions, logStreamKey, QUEUE_PREFIX, redactQueueUrl } from './queue.ts';
 import {
   answeredKey,
@@ -149,7 +149,8 @@ export class QueueWorker {
       return; // Redis unreachable: the connection retries; the next look finds them.
     }
     for (const name of names) {
-      if (this.workers.has(name) || this.closing) continue;
+      // The set is anyone's to add to: only a Ralph queue's name (queue.ts queueNameOf) is served.
+      if (this.workers.has(name) || this.closing || !isQueueName(name)) continue;
       const worker = new Worker(name, (job: Job<GoalJobData>) => this.runAttempt(job), {
         // BullMQ types its own copy of ioredis's options; these are ioredis's, which it takes.
         connection: connectionOptions(this.options.url) as ConnectionOptions,
@@ -170,6 +171,7 @@ export class QueueWorker {
     // Anyone who can write to the Redis can add a job: its data is used only once it holds (wire.ts). A job that does not fails.
     const parsed = parseJobData(job.data);
     if (!parsed.ok) throw new Error(parsed.reason);
+    if (parsed.value.queue !== job.queueName) throw new Error(`the job's data names queue ${parsed.value.queue}, not its own`);
     const data = parsed.value;
     const { queue, goalId } = data;
     const writer = new LogStreamWriter(this.redis, logStreamKey(queue, goalId));
@@ -217,7 +219,7 @@ export class QueueWorker {
         this.refusedTurn = parsed && !parsed.ok ? parsed.reason : null;
         const turn = parsed?.ok ? (parsed.value as Turn) : null;
         if (turn?.end) return 'end';
-        if (turn && !turn.stop && turn.seq > lastRun && turn.seq > Number(answered ?? 0)) return turn;
+        if (turn && !turn.stop && turn.seq > lastRun && turn.seq > (Number(answered) || 0)) return turn;
       } catch {
         // Redis unreachable: it retries; the turn waits.
       }

@@ -155,7 +155,8 @@ test('jobs whose data would take a worker out of its folder or run a command thr
   const name = await queueNameFor(queue.repoRoot);
   const redis = new Redis(connectionOptions(queue.redis.url));
   t.after(() => redis.disconnect());
-  await redis.sadd(QUEUES_KEY, name);
+  // A name in the set of queues that is no Ralph queue's is not served.
+  await redis.sadd(QUEUES_KEY, name, '../\u001b]0;x\u0007');
   const bull = new Queue(name, { connection: connectionOptions(queue.redis.url) as ConnectionOptions, prefix: QUEUE_PREFIX });
   t.after(() => bull.close());
   const pwned = path.join(queue.scratch, 'pwned');
@@ -166,6 +167,7 @@ test('jobs whose data would take a worker out of its folder or run a command thr
     { ...base, remote: `ext::sh -c touch% ${pwned}` },
     { ...base, remote: `--upload-pack=touch ${pwned}` },
     { ...base, branch: 'main' },
+    { ...base, queue: 'ralph-000000000000' },
   ];
   for (const [index, data] of bad.entries()) await bull.add('attempt', data, { jobId: `hostile-${index}` });
   const worker = await queue.startWorker('w1');

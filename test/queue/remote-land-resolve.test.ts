@@ -2,9 +2,9 @@
  * Remote goals land as local ones do, conflict resolution included, in a real daemon whose
  * iterations run on a `ralph worker` process (real Redis, a bare repository as the shared remote,
  * test/fake-openai as the model): two goals change the same line on the worker; the first lands
- * with `ralph goal land`, the second's landing conflicts and sends it back to the loop, and its
- * conflict-resolution iteration runs on the worker with the conflict in its prompt and the markers
- * in its files; resolved, it lands after the first. The model table the config overrides is the
+ * with `ralph goal land`, the second then conflicts with the branch and goes back to the loop, and
+ * its conflict-resolution iteration runs on the worker with the conflict in its prompt and the
+ * markers in its files; resolved, it lands with `ralph goal land` after the first. The model table the config overrides is the
  * one the worker prices its calls with.
  */
 import assert from 'node:assert/strict';
@@ -24,7 +24,7 @@ const withFirstLine = (line: string) => TEN_LINES.replace('line 1\n', `${line}\n
 const CALL_USAGE = { inputTokens: 1000, outputTokens: 0 };
 const INPUT_USD_PER_MILLION = 2;
 
-test('a remote goal lands with ralph goal land; a conflicting one resolves on the worker, its prompt and files showing the conflict, and lands', async (t) => {
+test('a remote goal lands with ralph goal land; one that then conflicts resolves on the worker, its prompt and files showing the conflict, and lands', async (t) => {
   const verify = "grep -q '^line 1 by' shared.txt && ! grep -qE '^(<{7}|>{7})' shared.txt";
   const queue = await startQueueDaemon(t, {
     config: {
@@ -82,17 +82,19 @@ test('a remote goal lands with ralph goal land; a conflicting one resolves on th
   assert.equal(git(repo, 'rev-parse', 'HEAD~1'), before);
   assert.equal(await readFile(path.join(repo, 'shared.txt'), 'utf8'), withFirstLine('line 1 by A'));
 
-  // B no longer lands: it goes back to the loop, and its resolution runs on the worker.
-  await assert.rejects(client.request('goal.land', { id: b.id }), /conflicts in shared\.txt/);
-  const landed = await waitFor(
+  // B no longer lands on the branch A moved: the daemon's look at done goals after a landing finds
+  // the conflict and sends B back to the loop, and its resolution runs on the worker.
+  const resolved = await waitFor(
     async () => {
       const now = await queue.goal(b.id);
       assert.notEqual(now.state, 'stuck', `B is stuck: ${now.attempts.at(-1)?.reason}`);
-      return now.landed ? now : undefined;
+      return now.state === 'done' && now.history.at(-3)?.action === 'resolve' ? now : undefined;
     },
-    { timeoutMs: 20_000, message: 'B to resolve its conflict on the worker and land' },
+    { timeoutMs: 20_000, message: 'B to resolve its conflict on the worker' },
   );
-  assert.deepEqual(landed.history.map((entry) => entry.action).slice(-3), ['resolve', 'start', 'complete']);
+  assert.deepEqual(resolved.history.map((entry) => entry.action).slice(-3), ['resolve', 'start', 'complete']);
+  assert.equal(resolved.resolving, undefined);
+  succeeded(await ralph(['goal', 'land', String(b.id)], { cwd: repo, env: cliEnv() }));
 
   // The worker's iteration had the conflict: its section in the prompt, the markers in the file it read.
   assert.match(resolutionPrompt, /^- shared\.txt$/m);
@@ -101,10 +103,14 @@ test('a remote goal lands with ralph goal land; a conflicting one resolves on th
   assert.match(resolutionPrompt, new RegExp(`Goal #${a.id}: Sign by A`));
   assert.match(resolutionSaw, /<<<<<<< [^\n]*\n[^\n]*line 1 by A\n[^\n]*=======\n[^\n]*line 1 by B\n[^\n]*>>>>>>> /);
   const { entries } = await client.request('logs.read', { id: b.id });
-  const attemptEntries = entries.filter((entry) => entry.worker === 'w1');
+  const resolution = entries.slice(
+    entries.findIndex((entry) => entry.kind === 'decision' && /resolving the landing conflict/.test(entry.text)),
+  );
   assert.ok(
-    attemptEntries.some((entry) => entry.kind === 'tool' && /shared\.txt/.test(entry.text)),
-    "the resolution's tool calls came from the worker",
+    resolution.some(
+      (entry) => entry.kind === 'tool' && entry.worker === 'w1' && /read/i.test(entry.text) && /shared\.txt/.test(entry.text),
+    ),
+    `the resolution's tool calls came from the worker: ${JSON.stringify(resolution.map((entry) => [entry.kind, entry.worker, entry.text]))}`,
   );
 
   // Both landings on the developer's branch, in order, with the resolution in the tree.

@@ -95,6 +95,8 @@ export class QueueExecutor implements RemoteIterations {
   private readonly asked = new Map<number, number>();
   /** Goal → the id of its attempt's job, while the attempt runs. */
   private readonly jobs = new Map<number, string>();
+  /** The goals whose attempt runs here (from its first turn to `end`): a worker's `end` before that is refused. */
+  private readonly running = new Set<number>();
   private swept = false;
   /** Whether Redis answers and which worker runs each goal: what clients see (queue.changed). */
   private readonly board: QueueStatusBoard;
@@ -190,7 +192,11 @@ export class QueueExecutor implements RemoteIterations {
     await this.git(input.workspace.path, ['fetch', '--quiet', remoteName, `refs/heads/${branch}`]);
     await this.git(input.workspace.path, ['reset', '--quiet', '--hard', 'FETCH_HEAD']);
     // What the turn carried uncommitted and the worker's commit left out (a file the resolution removed) goes, as a local iteration's would.
-    if (worktree) await this.git(input.workspace.path, ['clean', '--quiet', '-fd']);
+    if (worktree) {
+      await this.git(input.workspace.path, ['clean', '--quiet', '-fd']);
+      // Answered: the work it carried is in the branch now, and its ref on the remote of no more use.
+      await this.git(input.workspace.path, ['push', '--quiet', remoteName, `:${worktreeRefOf(goalId)}`]).catch(() => undefined);
+    }
     return result.record;
   }
 

@@ -20,6 +20,8 @@ import { startWorkerProcess } from './queue-helpers.ts';
 export interface QueueDaemon {
   redis: TestRedis;
   repo: string;
+  /** The bare repository every worker fetches from and pushes to (the repository's `origin`). */
+  remote: string;
   /** The test's folder: the remote, the worktrees, each worker's folder and HOME. */
   scratch: string;
   server: FakeOpenAIServer;
@@ -59,6 +61,7 @@ export async function startQueueDaemon(
   return {
     redis,
     repo,
+    remote,
     scratch,
     server,
     daemon,

@@ -113,6 +113,8 @@ test('a remote goal lands with ralph goal land; one that then conflicts resolves
     `the resolution's tool calls came from the worker: ${JSON.stringify(resolution.map((entry) => [entry.kind, entry.worker, entry.text]))}`,
   );
 
+  assert.equal(git(queue.remote, 'for-each-ref', 'refs/ralph/'), '', 'the uncommitted work the turn carried is gone from the remote');
+
   // Both landings on the developer's branch, in order, with the resolution in the tree.
   assert.deepEqual(git(repo, 'log', '--format=%s', '-2').split('\n'), [`Goal #${b.id}: Sign by B`, `Goal #${a.id}: Sign by A`]);
   assert.equal(await readFile(path.join(repo, 'shared.txt'), 'utf8'), withFirstLine('line 1 by A and by B'));

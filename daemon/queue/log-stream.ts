@@ -118,9 +118,9 @@ export class LogStreamFollower {
     return this.ended;
   }
 
-  /** Whether it has stopped, or will once the attempt's end is relayed or its grace is over. */
-  get stopping(): boolean {
-    return this.stopped || this.windDown !== undefined;
+  /** Whether it has stopped following (the end relayed, or stopped): a goal that runs again needs another. */
+  get over(): boolean {
+    return this.stopped || this.ended;
   }
 
   /** Stops after the read in flight (at most a second). */

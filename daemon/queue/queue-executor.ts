@@ -135,6 +135,7 @@ export class QueueExecutor implements RemoteIterations {
   async iterate(input: IterationInput): Promise<IterationRecord> {
     const name = await this.name();
     const goalId = input.goal.id;
+    this.running.add(goalId);
     const branch = remoteBranchOf(goalId);
     const remoteName = this.options.remote ?? 'origin';
     const remote = await this.remoteUrl(remoteName);
@@ -207,6 +208,7 @@ export class QueueExecutor implements RemoteIterations {
    */
   async end(goalId: number): Promise<void> {
     this.board.forget(goalId);
+    this.running.delete(goalId);
     this.published.delete(goalId);
     this.answers.delete(goalId);
     const jobId = this.jobs.get(goalId);
@@ -376,7 +378,7 @@ export class QueueExecutor implements RemoteIterations {
   private follow(name: string, goalId: number): void {
     this.board.follow(goalId);
     const following = this.followers.get(goalId);
-    if (following) {
+    if (following && !following.over) {
       // Maybe still reading the end of the goal's last attempt: it reads this one's too.
       following.keepGoing();
       return;
@@ -390,7 +392,7 @@ export class QueueExecutor implements RemoteIterations {
       log: this.options.log,
       bus: this.options.bus,
       worker: 'worker',
-      attemptOver: () => !this.published.has(goalId),
+      attemptOver: () => !this.running.has(goalId),
       onMessage: (message) => this.take(name, goalId, message),
     });
     follower.finished

@@ -185,3 +185,20 @@ test('jobs whose data would take a worker out of its folder or run a command thr
     [],
   );
 });
+
+test("an end already in a goal's stream when its attempt starts (a run before it, or forged) is refused, and the goal runs to done", async (t) => {
+  const queue = await startQueue(t);
+  const goal = await queue.store.create({ title: 'Start after a stale end', spec: '## Objective\n\nWrite it.\n' });
+  const redis = new Redis(connectionOptions(queue.redis.url));
+  t.after(() => redis.disconnect());
+  const key = logStreamKey(await queueNameFor(queue.repoRoot), goal.id);
+  const staleId = (await redis.xadd(key, '*', 'm', JSON.stringify({ type: 'end' }))) as string;
+  await queue.startWorker('w1');
+  await queue.store.transition(goal.id, 'queue');
+  await queue.waitForState(goal.id, 'done', 25_000);
+  const warnings = (await queue.logOf(goal.id)).filter((entry) => entry.refused === true);
+  assert.deepEqual(
+    warnings.map((entry) => [entry.streamId, entry.text]),
+    [[staleId, `stream entry ${staleId} skipped: an end while the attempt goes on: {\\"type\\":\\"end\\"}`]],
+  );
+});

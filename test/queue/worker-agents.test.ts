@@ -52,29 +52,29 @@ test('a goal whose agent is a command runs on a worker to done: its file on the 
 });
 
 /**
- * A command agent whose first run starts `sleep 1000` in its group and waits (writing both pids to
- * `pids`), and whose next run says done: the goal ends once a worker runs it again.
+ * A command agent whose first `runs` runs each start `sleep 1000` in their group and wait (writing
+ * both pids to `pids-<n>`), and whose next run says done: the goal ends once a worker runs it again.
  */
-async function sleepingAgent(dir: string): Promise<string> {
-  const pids = path.join(dir, 'pids');
+async function sleepingAgent(dir: string, runs: number): Promise<string> {
   return script(
     dir,
     'agent.sh',
     [
       'cat > /dev/null',
-      `if [ -f ${pids} ]; then echo hello > hello.txt; echo "RALPH_GOAL_DONE: second run"; exit 0; fi`,
+      `n=$(ls ${dir} | grep -c '^pids-')`,
+      `if [ "$n" -ge ${runs} ]; then echo hello > hello.txt; echo "RALPH_GOAL_DONE: run $((n + 1))"; exit 0; fi`,
       'echo "starting"',
       'sleep 1000 &',
-      `echo "$$ $!" > ${pids}.tmp && mv ${pids}.tmp ${pids}`,
+      `echo "$$ $!" > ${dir}/tmp-pids && mv ${dir}/tmp-pids ${dir}/pids-$((n + 1))`,
       'wait',
     ].join('\n'),
   );
 }
 
-async function agentPids(dir: string): Promise<number[]> {
+async function agentPids(dir: string, run: number): Promise<number[]> {
   return waitFor(
     async () => {
-      const text = await readFile(path.join(dir, 'pids'), 'utf8').catch(() => '');
+      const text = await readFile(path.join(dir, `pids-${run}`), 'utf8').catch(() => '');
       return text.trim() ? text.trim().split(' ').map(Number) : undefined;
     },
     { timeoutMs: 20_000, message: 'the agent to start on the worker' },
@@ -103,59 +103,50 @@ async function agentRecords(workerDir: string): Promise<string[]> {
   return records;
 }
 
-test("kill -9 a worker while its command agent runs: the agent's process group is gone at once, and the next worker on the folder finishes the goal", async (t) => {
+test("kill -9 a worker while its command agent runs: its guard ends the agent's group at once; killed with its guard, the next worker on the folder ends it first", async (t) => {
   const dir = await makeTempDir(t, 'ralph-agent-');
-  const agent = await sleepingAgent(dir);
+  const agent = await sleepingAgent(dir, 2);
   const queue = await startQueue(t, {
     executor: { agent: { command: [agent], output: 'text' as const }, verify: 'test -f hello.txt', commands: COMMANDS },
   });
+  const workerDir = path.join(queue.scratch, 'worker-w1');
+  const killLater = (pids: number[]): void =>
+    t.after(() => {
+      for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    });
+
+  // The worker killed outright: its guard ends the agent and its sleep, no worker running meanwhile.
   const first = await queue.startWorker('w1');
   const goal = await queue.addGoal('Sleep then write hello');
-  const [leader, child] = await agentPids(dir);
-  t.after(() => {
-    for (const pid of [leader!, child!]) if (alive(pid)) process.kill(pid, 'SIGKILL');
-  });
-  assert.ok(alive(leader!) && alive(child!), 'the agent and its sleep run');
-  const workerDir = path.join(queue.scratch, 'worker-w1');
+  const run1 = await agentPids(dir, 1);
+  killLater(run1);
+  assert.ok(run1.every(alive), 'the agent and its sleep run');
   assert.deepEqual(await agentRecords(workerDir), [`${goal.id}.json`], 'the worker records its running agent');
-
   first.signal('SIGKILL');
   await first.done;
-  // The worker's guard ends them; no worker runs on the folder meanwhile.
-  await waitFor(async () => !alive(leader!) && !alive(child!) && (await agentRecords(workerDir)).length === 0, {
+  await waitFor(async () => !run1.some(alive) && (await agentRecords(workerDir)).length === 0, {
     timeoutMs: 10_000,
     message: 'the agent and its sleep to be gone, and its record with them',
   });
 
-  await queue.startWorker('w1');
-  const done = await queue.waitForState(goal.id, ['done', 'stuck'], 20_000);
-  assert.equal(done.state, 'done', done.attempts.at(-1)?.reason);
-});
-
-test('a worker killed with its guard leaves its agent running until a worker starts on the same folder, which kills it first', async (t) => {
-  const dir = await makeTempDir(t, 'ralph-agent-');
-  const agent = await sleepingAgent(dir);
-  const queue = await startQueue(t, {
-    executor: { agent: { command: [agent], output: 'text' as const }, verify: 'test -f hello.txt', commands: COMMANDS },
-  });
-  const first = await queue.startWorker('w1');
-  const goal = await queue.addGoal('Sleep then write hello');
-  const [leader, child] = await agentPids(dir);
-  t.after(() => {
-    for (const pid of [leader!, child!]) if (alive(pid)) process.kill(pid, 'SIGKILL');
-  });
-  const workerDir = path.join(queue.scratch, 'worker-w1');
+  // The next worker on the folder takes the attempt over; this time its guard is killed first.
+  const second = await queue.startWorker('w1');
+  const run2 = await agentPids(dir, 2);
+  killLater(run2);
   const [guard] = await waitFor(async () => {
     const pids = await processesWith('--guard', workerDir);
     return pids.length > 0 ? pids : undefined;
   });
   process.kill(guard!, 'SIGKILL');
-  first.signal('SIGKILL');
-  await first.done;
-  assert.ok(alive(leader!) && alive(child!), "the dead worker's agent runs on");
+  second.signal('SIGKILL');
+  await second.done;
+  assert.ok(run2.every(alive), "the dead worker's agent runs on");
 
-  const again = await queue.startWorker('w1');
-  await waitFor(() => !alive(leader!) && !alive(child!), { timeoutMs: 5000, message: 'the orphaned agent to be gone' });
-  assert.match(again.stdout(), new RegExp(`goal #${goal.id}: killed the agent a stopped daemon or worker left running`));
+  // A worker started on the folder ends it before it takes any job, then finishes the goal.
+  const third = await queue.startWorker('w1');
+  assert.ok(!run2.some(alive), 'gone once the worker has started');
+  assert.match(third.stdout(), new RegExp(`goal #${goal.id}: killed the agent a stopped daemon or worker left running`));
+  const done = await queue.waitForState(goal.id, ['done', 'stuck'], 20_000);
+  assert.equal(done.state, 'done', done.attempts.at(-1)?.reason);
   assert.deepEqual(await agentRecords(workerDir), []);
 });

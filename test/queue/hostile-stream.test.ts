@@ -14,12 +14,18 @@ import { connectionOptions, logStreamKey, QUEUE_PREFIX, queueNameFor } from '../
 import { QUEUES_KEY, turnKey } from '../../daemon/queue/turns.ts';
 import { gate } from '../pipeline/executor-helpers.ts';
 import { waitFor } from '../helpers/wait.ts';
+import type { EventEnvelope, LogEntry } from '../../protocol/index.ts';
 import { startQueue, twoIterationScenario } from './queue-helpers.ts';
+import { startQueueDaemon, untilDone } from './queue-daemon.ts';
 
 const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
 test("hostile entries in a running goal's stream: each refused with one warning, nothing forged believed, the goal done with its worker's lines in order", async (t) => {
-  const queue = await startQueue(t);
+  const queue = await startQueueDaemon(t, { config: {} });
+  const events: EventEnvelope[] = [];
+  queue.client.on('event', (event) => events.push(event));
+  const logOf = async (id: number): Promise<LogEntry[]> =>
+    (await queue.client.request('logs.read', { id, from: 0, limit: 10_000 })).entries;
   const held = gate();
   t.after(() => held.open());
   let asked = false;
@@ -29,13 +35,17 @@ test("hostile entries in a running goal's stream: each refused with one warning,
     return twoIterationScenario(request);
   });
   await queue.startWorker('w1');
-  const goal = await queue.addGoal('Write the file');
+  const { goal } = await queue.client.request('goal.create', {
+    title: 'Write the file',
+    spec: '## Objective\n\nWrite the file.\n',
+    queue: true,
+  });
   await waitFor(() => asked, { timeoutMs: 15_000, message: "the worker's first model call" });
-  await waitFor(async () => (await queue.logOf(goal.id)).some((entry) => entry.worker === 'w1'), { message: "the worker's first line" });
+  await waitFor(async () => (await logOf(goal.id)).some((entry) => entry.worker === 'w1'), { message: "the worker's first line" });
 
   const redis = new Redis(connectionOptions(queue.redis.url));
   t.after(() => redis.disconnect());
-  const name = await queueNameFor(queue.repoRoot);
+  const name = await queueNameFor(queue.repo);
   const key = logStreamKey(name, goal.id);
   const seq = (JSON.parse((await redis.get(turnKey(name, goal.id))) ?? '{}') as { seq: number }).seq;
   assert.ok(seq > 0, 'the turn the worker runs');
@@ -76,7 +86,7 @@ test("hostile entries in a running goal's stream: each refused with one warning,
 
   const warnings = await waitFor(
     async () => {
-      const found = (await queue.logOf(goal.id)).filter((entry) => entry.refused === true);
+      const found = (await logOf(goal.id)).filter((entry) => entry.refused === true);
       return found.length === hostile.length ? found : undefined;
     },
     { message: 'a warning for each hostile entry' },
@@ -104,7 +114,7 @@ test("hostile entries in a running goal's stream: each refused with one warning,
   assert.match(reasons[8] ?? '', /^an unknown message type \(\\u001b\]0;pwned\\u0007\)/);
 
   held.open();
-  const done = await queue.waitForState(goal.id, 'done', 25_000);
+  const done = await untilDone(queue, goal.id, 25_000);
   assert.deepEqual(
     done.attempts.map((attempt) => attempt.iterations.map((iteration) => iteration.number)),
     [[1, 2]],
@@ -117,10 +127,11 @@ test("hostile entries in a running goal's stream: each refused with one warning,
     done.attempts.at(-1)?.iterations.every((iteration) => iteration.model !== 'forged'),
     'the records are the worker’s',
   );
-  assert.ok(!queue.events.some((event) => event.type === 'goal.removed'), 'no forged event published');
-  assert.equal(queue.store.get(goal.id)?.state, 'done');
+  assert.ok(!events.some((event) => event.type === 'goal.removed'), 'no forged event published');
+  const status = await queue.client.request('daemon.status', {});
+  assert.equal(status.queue?.reachable, true, 'the daemon answers, its queue too');
 
-  const entries = await queue.logOf(goal.id);
+  const entries = await logOf(goal.id);
   const osc = entries.find((entry) => entry.streamId === oscId);
   assert.equal(osc?.text, 'osc ]52;c;cHduZWQ= clear [2J done', 'a line with controls is kept without them');
   const relayed = entries.filter((entry) => typeof entry.streamId === 'string');
@@ -138,7 +149,7 @@ test("hostile entries in a running goal's stream: each refused with one warning,
     "the worker's tool line",
   );
   for (const entry of entries) assert.doesNotMatch(entry.text, CONTROLS);
-  assert.ok((await stat(queue.store.log.fileOf(goal.id))).size < 256 * 1024, 'the 5 MB text is not in the log');
+  assert.ok((await stat(path.join(queue.repo, '.ralph', 'logs', `${goal.id}.jsonl`))).size < 256 * 1024, 'the 5 MB text is not in the log');
 
   // The stream is relayed to its end and goes (the worker's own end, after the forged one was refused).
   await waitFor(async () => (await redis.exists(key)) === 0, { message: "the goal's stream deleted" });

@@ -367,7 +367,8 @@ export class QueueExecutor implements RemoteIterations {
       canAsk: input.canAsk ?? false,
       model: input.model,
       api: provider.api,
-      baseURL: provider.baseURL,
+      // A password or token written into the provider's URL stays here, as the key does.
+      baseURL: provider.baseURL === null ? null : withoutCredentials(provider.baseURL),
       ...(input.reasoningEffort ? { reasoningEffort: input.reasoningEffort } : {}),
       executor: input.executor,
       publishedAt: Date.now(),

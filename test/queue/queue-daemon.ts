@@ -34,7 +34,12 @@ export interface QueueDaemon {
 
 export async function startQueueDaemon(
   t: TestContext,
-  options: { config: { executor?: Record<string, unknown> } & Record<string, unknown>; files?: Record<string, string>; model?: string },
+  options: {
+    config: { executor?: Record<string, unknown> } & Record<string, unknown>;
+    files?: Record<string, string>;
+    /** Added to the daemon's environment (the workers' stays theirs). */
+    env?: NodeJS.ProcessEnv;
+  },
 ): Promise<QueueDaemon> {
   const redis = await startRedis();
   defer(t, () => redis.dispose());
@@ -52,8 +57,9 @@ export async function startQueueDaemon(
     OPENAI_BASE_URL: server.url,
     OPENAI_API_KEY: 'test-key',
     RALPH_API: 'chat',
-    RALPH_MODEL: options.model ?? UNPRICED_MODEL,
+    RALPH_MODEL: UNPRICED_MODEL,
     RALPH_QUEUE_URL: redis.url,
+    ...options.env,
   };
   const worktreesRoot = path.join(scratch, 'worktrees');
   const daemon = await startTestDaemon(t, repo, { env, worktreesRoot, configWatch: false, pipeline: { paused: false } });

@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { Redis } from 'ioredis';
+import { connectionOptions, queueNameFor } from '../../daemon/queue/queue.ts';
+import { type Turn, turnKey } from '../../daemon/queue/turns.ts';
 import { makeTempDir } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { alive } from '../pipeline/external-agent-helpers.ts';
@@ -27,6 +30,8 @@ test("a remote goal's call that uses the spend budget up stops the worker's iter
       budget: { dailyUsd: DAILY_USD },
       models: [{ id: UNPRICED_MODEL, pricing: { input: 3 } }],
     },
+    // The daemon's key and a token in its provider's URL: neither may reach a worker.
+    env: { OPENAI_API_KEY: 'sk-daemon-only', OPENAI_BASE_URL: 'http://ralph:s3cret-token@127.0.0.1:9/v1' },
   });
   // The first call writes a file; the second, which crosses the budget, starts a command that would run for good.
   queue.server.setScenario((request) =>
@@ -64,5 +69,12 @@ test("a remote goal's call that uses the spend budget up stops the worker's iter
   assert.equal(iteration?.interrupted, 'the spend budget is used up');
   assert.ok(iteration?.commit, 'the file it wrote is committed');
   assert.deepEqual(iteration?.usage, { inputTokens: 2000, cachedInputTokens: 0, outputTokens: 0, calls: 2, costUsd: 0.006 });
+  // What the worker was sent: the model settings and table, never the daemon's key or the URL's token.
+  const redis = new Redis(connectionOptions(queue.redis.url));
+  t.after(() => redis.disconnect());
+  const turn = (await redis.get(turnKey(await queueNameFor(queue.repo), goal.id))) ?? '';
+  assert.equal((JSON.parse(turn) as Turn).baseURL, 'http://127.0.0.1:9/v1');
+  assert.ok((JSON.parse(turn) as Turn).models?.some((row) => row.id === UNPRICED_MODEL && row.pricing.input === 3));
+  assert.doesNotMatch(turn, /s3cret-token|sk-daemon-only/);
   assert.equal(queue.server.modelRequests().length, 2, 'no model call after the one that used the budget up');
 });

@@ -8,8 +8,11 @@
  *    Claude Code (`@anthropic-ai/claude-code`, installed on demand by test/helpers/agent-cli.ts) to
  *    its first screen: a fresh HOME each start and no key, so the welcome screen of a first run;
  *    its telemetry, updates and API calls all go to a closed local port. Side by side in one run,
- *    alternating, median of 10 after a warm-up. Target: ralph ≤ 0.6 × Claude Code. Also: ralph
- *    with no daemon running (cold: it starts one), and a bare Ink app (ink + react, two lines of
+ *    alternating, median of 10 after a warm-up. Target: ralph ≤ 0.6 × Claude Code. The warm
+ *    `ralph` attaches to the repository's spare TUI (tui/spare/): the first start leaves one, and
+ *    each later start waits (untimed) until a spare listens. Also: ralph without a spare
+ *    (RALPH_TUI_SPARE=0: the whole TUI loads in the started process), ralph with no daemon
+ *    running (cold: it starts one; no spare either, they go with their daemon), and a bare Ink app (ink + react, two lines of
  *    text, loaded unbundled from node_modules) for scale; Gemini CLI (BENCH_TUI_GEMINI=0 leaves it
  *    out: ~4 s a start) to its first frame, target ralph ≤ 0.2 × Gemini CLI. Then `ralph goal
  *    list`, warm and cold, beside `node -e 0` as the floor.
@@ -42,6 +45,9 @@ import { makeTempRepo } from '../test/helpers/repo.ts';
 import { TmuxControl, tmuxQuote, type PaneOutput } from '../test/e2e/tmux-control.ts';
 import { findTmux, ralphCommand, TmuxServer, type Terminal } from '../test/e2e/tmux.ts';
 import { isProcessAlive, readDaemonFile } from '../protocol/index.ts';
+import { spareSocketPath } from '../tui/bin/spare-socket.js';
+import { spareListens } from '../tui/spare/spawn.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 import { percentile, printTable, type Row } from './table.ts';
 
 const execFileAsync = promisify(execFile);
@@ -190,6 +196,18 @@ async function processSample(pid: number): Promise<{ rssMb: number; cpu: number 
   const [kb, cpu] = stdout.trim().split(/\s+/).map(Number);
   if (!kb || !Number.isFinite(kb)) throw new Error(`no RSS for process ${pid}`);
   return { rssMb: kb / 1024, cpu: cpu ?? NaN };
+}
+
+/** The spare TUI processes serving a repository root (their command line names the spare's entry and the root). */
+async function sparePids(root: string): Promise<number[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const pids: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const args = (await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (args.some((arg) => /[\\/]spare-[^/]*\.js$/.test(arg)) && args[args.indexOf('--repo') + 1] === root) pids.push(Number(name));
+  }
+  return pids;
 }
 
 /** The resident memory of every process of a terminal session (a pane's program and what it started). */
@@ -410,14 +428,34 @@ async function measureStart(scratch: string): Promise<void> {
     const ralphTerminal = terminalEnv({ RALPH_PIPELINE: 'paused', PATH: installed.path });
     // The status bar says connected and the pipeline lists the goals: the frame someone starts ralph for.
     const ralphFrame = /(?=[\s\S]*● connected)(?=[\s\S]*Support the new models)/;
+    const spareSocket = spareSocketPath(await realpath(repo));
+    let warmStarts = 0;
+    // Every warm start but the first finds a spare waiting (the TUI before it left one): waited for, untimed.
+    const spareWaiting = async () => {
+      await daemonStarted();
+      if (warmStarts++ === 0) return;
+      await waitFor(() => spareListens(spareSocket), { timeoutMs: 20_000, message: 'a spare TUI to listen before a warm start' });
+    };
+    // The first use of the day: no daemon, so no spare (it goes with its daemon within a couple of seconds).
+    const nothingRuns = async () => {
+      await killDaemon(repo);
+      await waitFor(async () => !(await spareListens(spareSocket)), { timeoutMs: 20_000, message: 'the spare to go with its daemon' });
+    };
     const programs: Program[] = [
-      { name: 'ralph', command: async () => [installed.bin], env: ralphTerminal, fullFrame: ralphFrame, before: daemonStarted },
+      { name: 'ralph', command: async () => [installed.bin], env: ralphTerminal, fullFrame: ralphFrame, before: spareWaiting },
+      {
+        name: 'ralph, no spare',
+        command: async () => [installed.bin],
+        env: { ...ralphTerminal, RALPH_TUI_SPARE: '0' },
+        fullFrame: ralphFrame,
+        before: daemonStarted,
+      },
       {
         name: 'ralph, cold',
         command: async () => [installed.bin],
         env: ralphTerminal,
         fullFrame: ralphFrame,
-        before: () => killDaemon(repo),
+        before: nothingRuns,
       },
     ];
     let claude: { name: string; error?: string } = { name: 'Claude Code' };
@@ -439,13 +477,35 @@ async function measureStart(scratch: string): Promise<void> {
     const times = await timeStarts(programs, repo, scratch);
     const median = (name: string) => stats((times.get(name)?.fullFrame ?? []).filter((value): value is number => value !== null)).median;
     const ralphTimes = times.get('ralph')!;
-    rows.push(startRow('ralph (on PATH)', ralphTimes, 'first frame with the goals, connected (daemon running)'));
-    rows.push(startRow('ralph (on PATH), cold', times.get('ralph, cold')!, 'the same, no daemon running: it starts one'));
+    rows.push(
+      startRow(
+        'ralph (on PATH)',
+        ralphTimes,
+        'first frame with the goals, connected (daemon running), through a waiting spare TUI (RSS: the thin client)',
+      ),
+    );
+    await daemonStarted();
+    await waitFor(() => spareListens(spareSocket), { timeoutMs: 20_000, message: 'a spare TUI to listen' }).catch(() => {});
+    const spares = await sparePids(await realpath(repo));
+    rows.push({
+      program: 'spare TUI, waiting',
+      measured: spares.length === 1 ? 'the process a ralph attaches to: its memory while no one uses it' : `${spares.length} spares found`,
+      'RSS, all its processes (MB)': spares.length === 1 ? await rssMb(spares[0]!) : NaN,
+    });
+    rows.push(
+      startRow(
+        'ralph, no spare (RALPH_TUI_SPARE=0)',
+        times.get('ralph, no spare')!,
+        'the same, the whole TUI loaded in the started process',
+      ),
+    );
+    rows.push(startRow('ralph (on PATH), cold', times.get('ralph, cold')!, 'the same, no daemon running (nor a spare): it starts one'));
     const claudeTimes = times.get(claude.name);
     if (claudeTimes) {
       rows.push(startRow(claude.name, claudeTimes, `first screen, fresh HOME: "${quote(claudeTimes.firstFrameText)}"`));
       for (const [name, label, target] of [
         ['ralph', 'ratio ralph / Claude Code', `≤ ${TARGET_CLAUDE_RATIO}`],
+        ['ralph, no spare', 'ratio ralph without a spare / Claude Code', ''],
         ['ralph, cold', 'ratio ralph cold / Claude Code', ''],
       ] as const) {
         const ratio = median(name) / median(claude.name);

@@ -23,12 +23,19 @@
  * { type: 'resize', columns, rows } | { type: 'quit' } | { type: 'editor-done', status, signal, error };
  * from it: { type: 'editor', command, file } | { type: 'exit', code, message? }.
  */
-import { spawnSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { isatty } from 'node:tty';
-import { freshBundle } from './bundle.js';
+import { fileURLToPath } from 'node:url';
 import { findRepoRootQuickly, spareSocketPath } from './spare-socket.js';
+
+/**
+ * The bundle's manifest (tui/bin/bundle.js writes it). Only the entry it names is read here: the
+ * spare checks that the bundle is fresh (every source unchanged since the build, ~300 files to
+ * stat, 10–15 ms in a process that just started, a few in the warm spare) before it takes the
+ * terminal, and refuses when it is not, so a stale bundle is rebuilt by the normal start.
+ */
+const MANIFEST = fileURLToPath(new URL('../.build/manifest.json', import.meta.url));
 
 /** A spare that accepts the connection answers the hello at once; one that does not is not waited for. */
 const HELLO_TIMEOUT_MS = 2_000;
@@ -65,7 +72,8 @@ export async function attachToSpare(args) {
  */
 function helloFor(args) {
   const env = process.env;
-  if (env.RALPH_TUI_SPARE === '0' || process.platform !== 'linux') return null;
+  // Linux (the terminal's path is read in /proc), and a Node that loads child_process when needed (22.3+).
+  if (env.RALPH_TUI_SPARE === '0' || process.platform !== 'linux' || !process.getBuiltinModule) return null;
   // A spare runs the bundle; a start from the sources (RALPH_FROM_SOURCE=1, a development NODE_ENV) is not its code.
   if (env.RALPH_FROM_SOURCE === '1' || (env.NODE_ENV !== undefined && env.NODE_ENV !== 'production')) return null;
   if (!isatty(0) || !isatty(1)) return null;
@@ -76,11 +84,21 @@ function helloFor(args) {
   // The spare draws where keys are read: both must be the same terminal.
   if (!/^\/dev\/(pts\/\d+|tty\w*)$/.test(tty) || readlinkSync('/proc/self/fd/1') !== tty) return null;
   const repoRoot = findRepoRootQuickly(repo);
-  // The bundle `ralph` would run now: a stale one is rebuilt by the normal start, and no spare runs it.
-  const bundle = freshBundle();
+  // The bundle `ralph` would run now, if it is fresh (the spare checks that).
+  const bundle = builtEntry();
   if (!repoRoot || !bundle) return null;
   const [columns, rows] = process.stdout.getWindowSize();
   return { attach: 1, bundle, repoRoot, tty, columns, rows, cwd: process.cwd(), env, argv: [...args] };
+}
+
+/** The entry the manifest names (an absolute path), or null when there is no build. */
+function builtEntry() {
+  try {
+    const { entry } = JSON.parse(readFileSync(MANIFEST, 'utf8'));
+    return typeof entry === 'string' ? fileURLToPath(new URL(`../.build/${entry}`, import.meta.url)) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** @param {string} socketPath @returns {Promise<net.Socket>} */
@@ -194,7 +212,7 @@ function attached(socket, lines) {
       } else if (message.type === 'editor' && typeof message.command === 'string' && typeof message.file === 'string') {
         editing = true;
         // In the foreground, as the TUI would run it: the editor owns the terminal until it exits.
-        const result = spawnSync('/bin/sh', ['-c', `${message.command} "$1"`, 'ralph-editor', message.file], { stdio: 'inherit' });
+        const result = spawnSyncLater()('/bin/sh', ['-c', `${message.command} "$1"`, 'ralph-editor', message.file], { stdio: 'inherit' });
         send({ type: 'editor-done', status: result.status, signal: result.signal, error: result.error?.message ?? null });
         // A Ctrl+C typed in the editor reaches this process too, after it: not a quit.
         setTimeout(() => {
@@ -206,10 +224,15 @@ function attached(socket, lines) {
     socket.once('close', () => {
       if (finished) return;
       // The spare went away without giving the terminal back: restore it here.
-      spawnSync('stty', ['sane'], { stdio: 'inherit' });
+      spawnSyncLater()('stty', ['sane'], { stdio: 'inherit' });
       process.stdout.write('\u001b[?25h\r\n');
       process.stderr.write('ralph: the TUI process ended unexpectedly; the terminal was restored\n');
       resolve(1);
     });
   });
+}
+
+/** child_process, loaded when an editor or stty runs, not at every start. */
+function spawnSyncLater() {
+  return process.getBuiltinModule('node:child_process').spawnSync;
 }

@@ -13,6 +13,16 @@ if [ $# -eq 0 ] || { [ $# -eq 2 ] && [ "$1" = --repo ]; }; then
 fi
 exec "$n" "$r" "$@"
 */;
+// The bare `ralph` (or `ralph --repo DIR`) hands its terminal to the repository's spare TUI when
+// one waits (attach.js), before anything else loads: the TUI is then drawn by a process that has it
+// loaded already. Without one (or on a Node without what attach.js needs), on as before.
+const args = process.argv.slice(2);
+if (process.env.RALPH_TUI_SPARE !== '0' && (args.length === 0 || (args.length === 2 && args[0] === '--repo'))) {
+  const { attachToSpare } = await import('./attach.js');
+  const code = await attachToSpare(args);
+  if (code !== null) process.exit(code);
+}
+
 // The `ralph` command, on Node 22 or newer. Run by an older `node` (`node tui/bin/ralph.js`), it
 // hands the command over to the Node 24 this package ships (find-node.js).
 const major = Number(process.versions.node.split('.')[0]);
@@ -28,14 +38,6 @@ if (major < MIN_NODE_MAJOR) {
   );
   process.exit(1);
 }
-// The bare `ralph` in a terminal hands it to the repository's spare TUI when one waits (attach.js):
-// the TUI is then drawn by a process that has it loaded already. Without one, on as before.
-if (process.env.RALPH_TUI_SPARE !== '0') {
-  const { attachToSpare } = await import('./attach.js');
-  const code = await attachToSpare(process.argv.slice(2));
-  if (code !== null) process.exit(code);
-}
-
 // The bare `ralph` opens the TUI, which runs in a Node with its own heap flags: started again now,
 // before anything else loads (main.ts does it by the command table if this guess missed).
 const { TUI_NODE_FLAGS, relaunchWithNodeFlags, mayOpenTui } = await import('./node-flags.js');

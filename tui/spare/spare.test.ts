@@ -14,7 +14,9 @@ import { defer } from '../../test/helpers/defer.ts';
 import { makeTempDir } from '../../test/helpers/repo.ts';
 import { waitFor } from '../../test/helpers/wait.ts';
 import { startRepoWithDaemon } from '../../test/e2e/setup.ts';
+import { TUI_CLIENT_NAME } from '../../protocol/events.ts';
 import { ensureBundle, freshEntries } from '../bin/bundle.js';
+import { connectToDaemon } from '../connection/daemon.ts';
 import { spareFolder, spareSocketPath } from '../bin/spare-socket.js';
 import { MAX_HELLO_BYTES } from './spare.ts';
 import { ensureSpare, spareListens } from './spawn.ts';
@@ -65,6 +67,14 @@ async function startSpare(t: TestContext) {
 describe('a spare TUI facing wrong hellos', () => {
   it('refuses each clearly and keeps waiting; a hello for another build makes it go', { timeout: 60_000 }, async (t) => {
     const { root, socketPath, hello } = await startSpare(t);
+    // A waiting spare is nobody at a terminal: the daemon never counts it as the TUI (notifications go elsewhere).
+    const watcher = await connectToDaemon(root, { name: 'test', start: false });
+    defer(t, () => watcher.close());
+    const { clients } = await watcher.request('daemon.status', {});
+    assert.ok(
+      !clients.some((client) => client.name === TUI_CLIENT_NAME),
+      `no TUI among ${clients.map((client) => client.name).join(', ')}`,
+    );
     const line = (value: unknown) => `${JSON.stringify(value)}\n`;
     const refusals: [string | Buffer, RegExp][] = [
       ['hello?\n', /the hello is not JSON/],

@@ -23,6 +23,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import net from 'node:net';
+import { PassThrough, Writable } from 'node:stream';
 import tty from 'node:tty';
 import { z } from 'zod';
 // Ink's own chalk (the copy Ink draws with; the top-level chalk is another version): its colour level is set per terminal.
@@ -97,6 +98,8 @@ export async function runSpare({ repoRoot, bundle }: SpareOptions): Promise<numb
   const server = net.createServer();
   if (!(await listenUnlessTaken(server, socketPath))) return 0;
   const socketInode = statSync(socketPath).ino;
+  // Compiled and warm before anyone attaches: the first real frame does not pay V8's first runs.
+  const warm = warmUp(repoRoot);
 
   return new Promise<number>((resolve) => {
     let attached = false;
@@ -116,12 +119,13 @@ export async function runSpare({ repoRoot, bundle }: SpareOptions): Promise<numb
 
     server.on('connection', (socket) => {
       readHello(socket)
-        .then((hello) => {
+        .then(async (hello) => {
           if (hello === null) return; // a probe (spareListens), or a client that gave up
           if (attached) throw new Refusal('this spare is already attached to a terminal');
           const terminal = openTerminal(hello, { repoRoot, bundle });
           attached = true;
           stopWaiting();
+          await warm; // done long before a person's second `ralph`; an early one waits for it
           send(socket, { ok: true });
           serve(socket, hello, terminal, repoRoot).then(resolve);
         })
@@ -135,6 +139,49 @@ export async function runSpare({ repoRoot, bundle }: SpareOptions): Promise<numb
         });
     });
   });
+}
+
+/**
+ * Draws the TUI once on the daemon's real state into a terminal in memory, then leaves: the code
+ * of a first frame (React, Ink's layout, the App, the protocol's parsing) then runs compiled and
+ * warm when a person attaches. Connected as 'spare', never as the TUI (notifications go on as if
+ * no one were there), for the moment it takes. Never throws: a failed warm-up costs only time.
+ */
+async function warmUp(repoRoot: string): Promise<void> {
+  try {
+    const client = await connectToDaemon(repoRoot, { name: 'spare', start: false, reconnect: false });
+    const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => stdin, ref: () => stdin, unref: () => stdin });
+    let drawn: () => void = () => {};
+    const frameDrawn = new Promise<void>((resolve) => {
+      drawn = resolve;
+    });
+    let written = '';
+    const stdout = Object.assign(
+      new Writable({
+        write(chunk: Buffer | string, _encoding, done) {
+          written += chunk.toString();
+          if (written.includes('connected')) drawn(); // the status bar: the frame with the daemon's state
+          done();
+        },
+      }),
+      { columns: 100, rows: 30, isTTY: true },
+    );
+    const quit = new AbortController();
+    // Ink reads only these members of a terminal; the casts say "a terminal" to its types.
+    const running = runTui({
+      client,
+      repoRoot,
+      stdin: stdin as unknown as NodeJS.ReadStream,
+      stdout: stdout as unknown as NodeJS.WriteStream,
+      stderr: stdout as unknown as NodeJS.WriteStream,
+      quit: quit.signal,
+    });
+    await Promise.race([frameDrawn, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    quit.abort();
+    await running;
+  } catch {
+    // no warm-up: the first frame is slower, nothing else
+  }
 }
 
 /** Listens on the socket path, taking it over from a dead spare; false when a live one has it. */
@@ -226,6 +273,8 @@ interface Terminal {
 /** The client's terminal, opened here; refused unless the hello is for this spare and names a terminal of this user's. */
 function openTerminal(hello: Hello, { repoRoot, bundle }: SpareOptions): Terminal {
   if (hello.bundle !== bundle) throw new Refusal('this spare runs another build of ralph', { stale: true });
+  // The client named the bundle it found; whether it is fresh (no source changed since) is checked here, where it is cheap.
+  if (freshEntries()?.entry !== bundle) throw new Refusal('the sources changed since this build of ralph', { stale: true });
   let sameRepository = false;
   try {
     sameRepository = realpathSync(hello.repoRoot) === realpathSync(repoRoot);

@@ -20,6 +20,7 @@ import { IterationError, type IterationInput, type IterationRecord } from '../pi
 import { openAttempt } from '../pipeline/notes.ts';
 import type { GoalLog } from '../store/goal-log.ts';
 import type { ModelTable } from '../llm/models.ts';
+import type { SecretsConfig } from '../secrets/daemon-secrets.ts';
 import { dropRelayedStream, LogStreamFollower } from './log-stream.ts';
 import { QueueStatusBoard } from './queue-status.ts';
 import {
@@ -62,6 +63,8 @@ export interface QueueExecutorOptions {
   provider(): { model: string; api: Turn['api']; baseURL: string | null };
   /** The model table a turn carries (the config's overrides in it); absent: workers use their built-in one. */
   models?(): Pick<ModelTable, 'rows'>;
+  /** The config's rules on secrets a turn carries (variable names, no value); absent: workers use none. */
+  secretRules?(): SecretsConfig;
   log: GoalLog;
   bus: EventBus;
   report: Log;
@@ -363,6 +366,7 @@ export class QueueExecutor implements RemoteIterations {
       ...(input.conflictContext ? { conflictContext: input.conflictContext } : {}),
       ...(worktree ? { worktree } : {}),
       ...(this.options.models ? { models: this.options.models().rows() } : {}),
+      ...(this.options.secretRules ? { secrets: this.options.secretRules() } : {}),
       answers: input.answers ?? [],
       canAsk: input.canAsk ?? false,
       model: input.model,

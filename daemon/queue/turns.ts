@@ -14,6 +14,7 @@
 import { emptyUsage, type Goal, type ModelInfo, type Question } from '../../protocol/index.ts';
 import { AgentStartError } from '../agent/external/external-run.ts';
 import type { RalphConfig } from '../config/schema.ts';
+import type { SecretsConfig } from '../secrets/daemon-secrets.ts';
 import { ProviderError, type ModelApi, type ReasoningEffort } from '../llm/types.ts';
 import { ExternalAgentError } from '../pipeline/external-iteration.ts';
 import { IterationError, type IterationInput, type IterationRecord, type IterationSpend } from '../pipeline/iteration.ts';
@@ -50,6 +51,8 @@ export interface Turn {
   worktree?: string;
   /** The daemon's model table (built-in rows and the config's overrides: figures, no secret), so a worker sizes and prices calls alike. */
   models?: ModelInfo[];
+  /** The config's rules on secrets (`secrets`: which variables commands still get or never get; names, no value), applied to the worker's own environment. */
+  secrets?: SecretsConfig;
   answers: readonly Question[];
   canAsk: boolean;
   model: string;

@@ -287,6 +287,9 @@ const TurnSchema = boundedJson(
       .regex(/^[0-9a-f]{40,64}$/)
       .optional(),
     models: z.array(ModelInfo).optional(),
+    secrets: z
+      .strictObject({ passEnv: z.array(ShortText(200)), hideEnv: z.array(ShortText(200)), readIgnoredFiles: z.boolean() })
+      .optional(),
     answers: z.array(Question),
     canAsk: z.boolean(),
     model: ShortText(200),

@@ -244,6 +244,8 @@ export class QueueWorker {
     this.listen(channel, listener);
     const env = this.env();
     const apiKey = env.OPENAI_API_KEY ?? null;
+    // The config's rules on this machine's environment: what the goal's commands and check still get, what they never get.
+    if (turn.secrets) journal.secrets.update({ envs: [env], providerKeys: [apiKey], config: turn.secrets });
     let result: TurnResult;
     const timing: TurnTiming = { ...(turn.publishedAt ? { published: turn.publishedAt } : {}), taken: Date.now() };
     try {

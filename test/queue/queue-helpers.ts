@@ -139,7 +139,7 @@ export async function startQueue(t: TestContext, options: { executor?: Partial<R
 /** `ralph worker` as NAME, in `<scratch>/worker-<name>` with a HOME of its own, its model the fake server; killed after the test. */
 export async function startWorkerProcess(
   t: TestContext,
-  options: { name: string; url: string; scratch: string; modelUrl: string },
+  options: { name: string; url: string; scratch: string; modelUrl: string; env?: NodeJS.ProcessEnv },
 ): Promise<Running> {
   const { name, scratch } = options;
   const worker = startRalph(['worker', '--queue', options.url, '--dir', path.join(scratch, `worker-${name}`), '--name', name], {
@@ -152,6 +152,7 @@ export async function startWorkerProcess(
       RALPH_MODEL: UNPRICED_MODEL,
       // A dead worker's job is handed on after a second, not BullMQ's 30 s.
       RALPH_WORKER_LOCK_MS: '1000',
+      ...options.env,
     }),
   });
   defer(t, async () => {

@@ -96,6 +96,8 @@ export class QueueExecutor implements RemoteIterations {
   private readonly consumed = new Map<number, Set<number>>();
   /** Goal → the turn asked for now: the only one whose answer is taken. */
   private readonly asked = new Map<number, number>();
+  /** Goal → the last turn whose answer was taken: another answer to it is refused. */
+  private readonly taken = new Map<number, number>();
   /** Goal → the id of its attempt's job, while the attempt runs. */
   private readonly jobs = new Map<number, string>();
   /** The goals whose attempt runs here (from its first turn to `end`): a worker's `end` before that is refused. */
@@ -427,12 +429,13 @@ export class QueueExecutor implements RemoteIterations {
       if (pending?.seq === message.seq) pending.onSpend?.(message.spend);
       return undefined;
     }
-    if (this.answers.get(goalId)?.seq === message.seq || this.consumedOf(goalId).has(message.seq)) {
-      return `a second answer to turn ${message.seq}`;
-    }
+    if (this.taken.get(goalId) === message.seq) return `a second answer to turn ${message.seq}`;
+    // The turn was given up on (stopped, and its worker said so too late): its answer is of no use now.
+    if (this.consumedOf(goalId).has(message.seq)) return undefined;
     const answered = Number(await this.redis.get(answeredKey(name, goalId)));
     if (!(answered >= message.seq)) return `an answer to turn ${message.seq} that its worker did not mark answered`;
     this.answers.set(goalId, message);
+    this.taken.set(goalId, message.seq);
     if (pending?.seq === message.seq) pending.settle(message);
     return undefined;
   }

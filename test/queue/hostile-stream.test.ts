@@ -28,10 +28,17 @@ test("hostile entries in a running goal's stream: each refused with one warning,
     (await queue.client.request('logs.read', { id, from: 0, limit: 10_000 })).entries;
   const held = gate();
   t.after(() => held.open());
+  const heldSecond = gate();
+  t.after(() => heldSecond.open());
   let asked = false;
+  let askedSecond = false;
   queue.server.setScenario(async (request) => {
     asked = true;
     await held.promise;
+    if (/Iteration 2 /.test(request.lastUserText)) {
+      askedSecond = true;
+      await heldSecond.promise;
+    }
     return twoIterationScenario(request);
   });
   await queue.startWorker('w1');
@@ -114,7 +121,24 @@ test("hostile entries in a running goal's stream: each refused with one warning,
   assert.match(reasons[8] ?? '', /^an unknown message type \(\\u001b\]0;pwned\\u0007\)/);
 
   held.open();
+  // Iteration 2 runs: the worker's real answer to iteration 1, XADDed again, must not answer it.
+  await waitFor(() => askedSecond, { timeoutMs: 15_000, message: "iteration 2's model call" });
+  const answers = ((await redis.xrange(key, '-', '+')) as [string, string[]][])
+    .map(([, fields]) => fields[1] ?? '')
+    .filter((json) => json.startsWith('{"type":"turn"') && !json.includes('FORGED'));
+  assert.equal(answers.length, 1, "the worker's answer to iteration 1");
+  await redis.xadd(key, '*', 'm', answers[0] ?? '');
+  const markerId = (await redis.xadd(key, '*', 'm', 'a marker: read after the replay')) as string;
+  await waitFor(async () => (await logOf(goal.id)).some((entry) => entry.streamId === markerId), { message: 'the marker read' });
+  heldSecond.open();
   const done = await untilDone(queue, goal.id, 25_000);
+  const [first, second] = done.attempts.at(-1)?.iterations ?? [];
+  assert.notEqual(second?.summary, first?.summary, 'iteration 2 is its own, not the replayed answer to 1');
+  assert.equal(
+    (await logOf(goal.id)).filter((entry) => entry.refused === true).length,
+    hostile.length + 1,
+    'the replayed answer to an earlier turn is passed over without a warning (a restarted daemon reads such answers again)',
+  );
   assert.deepEqual(
     done.attempts.map((attempt) => attempt.iterations.map((iteration) => iteration.number)),
     [[1, 2]],

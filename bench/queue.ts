@@ -95,6 +95,7 @@ interface Answer {
  */
 function collectAnswers(url: string, queueName: string, ids: number[]): { stop: () => Promise<Answer[]> } {
   const redis = new Redis(url);
+  redis.on('error', () => undefined); // Redis stopped under it (Ctrl+C reaches redis-server too): the run is over
   const answers: Answer[] = [];
   const cursors = new Map(ids.map((goalId) => [logStreamKey(queueName, goalId), { goalId, id: '0' }]));
   let stopped = false;
@@ -149,9 +150,10 @@ async function runWith(workers: number, steps: Row[]): Promise<Row> {
           clearTimeout(timer);
         }),
       );
-      await closeRest().catch(() => undefined);
+      // Ctrl+C reaches redis-server too: goal runs waiting on a Redis that is gone never end, so the wait is bounded.
+      await Promise.race([closeRest().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
       await redis.dispose();
-      await rm(scratch, { recursive: true, force: true });
+      await rm(scratch, { recursive: true, force: true, maxRetries: 5 });
     })();
     return stopped;
   };
@@ -199,6 +201,7 @@ async function runWith(workers: number, steps: Row[]): Promise<Row> {
     });
     closeRest = async () => {
       await pipeline.close();
+      await executor.close();
       await store.close();
       await server.close();
     };
@@ -256,6 +259,11 @@ async function runWith(workers: number, steps: Row[]): Promise<Row> {
     }
     const wallMs = performance.now() - begin;
     const stuck = ids.filter((id) => store.get(id)?.state === 'stuck').length;
+    for (const id of ids) {
+      const goal = store.get(id);
+      // A stuck goal says why (its last attempt's reason), so a slow run is told from a broken one.
+      if (goal?.state === 'stuck') console.error(`queue bench: goal #${id} stuck: ${goal.attempts.at(-1)?.reason ?? '?'}`);
+    }
 
     const answers = await collector.stop();
     const firstSeq = new Map<number, number>();

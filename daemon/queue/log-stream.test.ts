@@ -8,7 +8,7 @@ import { startRedis } from '../../test/helpers/redis.ts';
 import { waitFor } from '../../test/helpers/wait.ts';
 import { EventBus } from '../events/bus.ts';
 import { GoalLog } from '../store/goal-log.ts';
-import { dropRelayedStream, LogStreamFollower, LogStreamWriter } from './log-stream.ts';
+import { dropRelayedStream, LogStreamFollower, LogStreamWriter, REFUSED_WARNINGS_MAX } from './log-stream.ts';
 import { connectionOptions, logStreamKey } from './queue.ts';
 
 async function fixture(t: TestContext, options: Parameters<typeof startRedis>[0] = {}) {
@@ -156,4 +156,23 @@ test('an end written while the attempt goes on is refused with a warning, and th
     ],
   );
   assert.equal(follower.reachedEnd, true);
+});
+
+test('a flood of junk in a stream is warned of up to a bound, then skipped with one line saying so; the lines after it are relayed', async (t) => {
+  const { client, repoRoot, bus, key } = await fixture(t);
+  const log = new GoalLog(repoRoot, bus);
+  const redis = client();
+  const junk = REFUSED_WARNINGS_MAX + 50;
+  const pipeline = redis.pipeline();
+  for (let i = 0; i < junk; i++) pipeline.xadd(key, '*', 'm', `junk ${i}`);
+  await pipeline.exec();
+  const writer = new LogStreamWriter(client(), key);
+  await writer.log({ kind: 'tool', text: 'real' });
+  await writer.end();
+  await new LogStreamFollower({ redis: client(), key, goalId: 4, log, bus, worker: 'w' }).finished;
+  const entries = (await log.read(4, { from: 0, limit: 1000 })).entries;
+  assert.equal(entries.length, REFUSED_WARNINGS_MAX + 2);
+  assert.ok(entries.slice(0, REFUSED_WARNINGS_MAX).every((entry) => / skipped: not JSON: junk \d+$/.test(entry.text)));
+  assert.match(entries[REFUSED_WARNINGS_MAX]?.text ?? '', /skipped, and the ones refused after it with no warning: more than 100 refused$/);
+  assert.equal(entries.at(-1)?.text, 'real');
 });

@@ -33,6 +33,12 @@ export type { StreamMessage };
 const READ_COUNT = 500;
 /** How long one XREAD waits for new entries before the follower checks whether it should stop. */
 const BLOCK_MS = 1000;
+/**
+ * Refused entries a follower writes a warning for; past it, one line says so and the rest are
+ * skipped silently (a flood of junk must not fill the goal's log). A restarted follower may warn
+ * for some of those again: it never writes a line for an entry it warned of.
+ */
+export const REFUSED_WARNINGS_MAX = 100;
 
 /** The worker's side: appends messages to one goal's stream, in the order they are written. */
 export class LogStreamWriter {
@@ -106,6 +112,7 @@ export class LogStreamFollower {
   /** The last stream id relayed (into the log, for entries and warnings). */
   private cursor = '0';
   private ended = false;
+  private refused = 0;
   private windDown: NodeJS.Timeout | undefined;
 
   constructor(options: LogStreamFollowerOptions) {
@@ -198,12 +205,22 @@ export class LogStreamFollower {
 
   /** A message that is not what a worker writes: one warning line, with its stream id (the cursor), and it is skipped. */
   private async refuse(id: string, reason: string, json: string | undefined): Promise<void> {
-    await this.options.log.append(this.options.goalId, {
-      kind: 'warning',
-      text: describeRejected(id, reason, json),
-      streamId: id,
-      refused: true,
-    });
+    this.refused++;
+    if (this.refused <= REFUSED_WARNINGS_MAX) {
+      await this.options.log.append(this.options.goalId, {
+        kind: 'warning',
+        text: describeRejected(id, reason, json),
+        streamId: id,
+        refused: true,
+      });
+    } else if (this.refused === REFUSED_WARNINGS_MAX + 1) {
+      await this.options.log.append(this.options.goalId, {
+        kind: 'warning',
+        text: `stream entry ${id} skipped, and the ones refused after it with no warning: more than ${REFUSED_WARNINGS_MAX} refused`,
+        streamId: id,
+        refused: true,
+      });
+    }
     this.cursor = id;
   }
 }

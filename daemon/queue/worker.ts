@@ -22,7 +22,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { type ConnectionOptions, type Job, Worker } from 'bullmq';
+import { type ConnectionOptions, type Job, WaitingError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { EventData } from '../../protocol/index.ts';
 import { BUILT_IN_MODELS, ModelTable } from '../llm/models.ts';
@@ -97,6 +97,8 @@ export class QueueWorker {
   /** The last reason a turn key was not run: said once, not at every look. */
   private refusedTurn: string | null = null;
   private closing = false;
+  /** Aborted as the worker stops: each attempt it runs stops its turn unanswered and goes back to the queue. */
+  private readonly leaving = new AbortController();
 
   constructor(options: QueueWorkerOptions) {
     this.options = options;
@@ -129,9 +131,16 @@ export class QueueWorker {
     this.discoverTimer = setInterval(() => void this.discover(), DISCOVER_MS);
   }
 
+  /**
+   * Stops taking jobs and hands back the attempts it runs: the turn in flight is stopped (its agent
+   * ended) and left unanswered, and the job goes back to the queue, where another worker takes it
+   * at once and runs that turn again from the daemon's branch.
+   */
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.discoverTimer);
+    this.leaving.abort(new Error(`worker ${this.name} is stopping`));
+    for (const announced of this.announced.values()) announced.wake();
     await Promise.all([...this.workers.values()].map((worker) => worker.close()));
     this.redis.disconnect();
     this.subscriber.disconnect();
@@ -151,7 +160,7 @@ export class QueueWorker {
     for (const name of names) {
       // The set is anyone's to add to: only a Ralph queue's name (queue.ts queueNameOf) is served.
       if (this.workers.has(name) || this.closing || !isQueueName(name)) continue;
-      const worker = new Worker(name, (job: Job<GoalJobData>) => this.runAttempt(job), {
+      const worker = new Worker(name, (job: Job<GoalJobData>, token?: string) => this.runAttempt(job, token), {
         // BullMQ types its own copy of ioredis's options; these are ioredis's, which it takes.
         connection: connectionOptions(this.options.url) as ConnectionOptions,
         prefix: QUEUE_PREFIX,
@@ -167,7 +176,7 @@ export class QueueWorker {
   }
 
   /** One attempt: turns until the daemon says the attempt is over. */
-  private async runAttempt(job: Job<GoalJobData>): Promise<void> {
+  private async runAttempt(job: Job<GoalJobData>, token: string | undefined): Promise<void> {
     // Anyone who can write to the Redis can add a job: its data is used only once it holds (wire.ts). A job that does not fails.
     const parsed = parseJobData(job.data);
     if (!parsed.ok) throw new Error(parsed.reason);
@@ -191,7 +200,7 @@ export class QueueWorker {
       let lastRun = 0;
       for (;;) {
         const turn = await this.nextTurn(data, lastRun, announced);
-        if (turn === 'end') break;
+        if (turn === 'end' || turn === 'leave') break;
         lastRun = turn.seq;
         await this.runTurn(data, turn, workspace, journal, writer);
       }
@@ -199,14 +208,28 @@ export class QueueWorker {
       this.announced.delete(channel);
       void this.subscriber.unsubscribe(channel).catch(() => undefined);
     }
+    if (this.leaving.signal.aborted) await this.handBack(job, token, journal);
     // The daemon's follower relays up to here, then deletes the goal's stream.
     await writer.end().catch(() => undefined);
     this.report(`goal #${goalId}: attempt ${data.attempt} over`);
   }
 
-  /** Waits for a turn nobody answered (or the end of the attempt). */
-  private async nextTurn(data: GoalJobData, lastRun: number, announced: Wakeup): Promise<Turn | 'end'> {
+  /**
+   * The worker stops with the attempt unfinished: the job goes back to the queue (BullMQ's
+   * WaitingError), not completed. Should Redis not take it now, its lock runs out and the
+   * stalled check hands it on as a dead worker's.
+   */
+  private async handBack(job: Job<GoalJobData>, token: string | undefined, journal: StreamJournal): Promise<never> {
+    this.report(`goal #${job.data.goalId}: attempt handed back (job ${job.id})`);
+    await journal.write('decision', `worker ${this.name} stops: the attempt goes back to the queue for another worker`);
+    await job.moveToWait(token).catch(() => undefined);
+    throw new WaitingError();
+  }
+
+  /** Waits for a turn nobody answered (or the end of the attempt, or the worker stopping: `leave`). */
+  private async nextTurn(data: GoalJobData, lastRun: number, announced: Wakeup): Promise<Turn | 'end' | 'leave'> {
     for (;;) {
+      if (this.leaving.signal.aborted) return 'leave';
       announced.clear();
       try {
         const [json, answered] = await Promise.all([
@@ -242,6 +265,9 @@ export class QueueWorker {
       if (control) (control.type === 'stop' ? stop : bound).abort(new Error(control.reason));
     };
     this.listen(channel, listener);
+    const leave = (): void => stop.abort(this.leaving.signal.reason);
+    if (this.leaving.signal.aborted) leave();
+    else this.leaving.signal.addEventListener('abort', leave, { once: true });
     const env = this.env();
     const apiKey = env.OPENAI_API_KEY ?? null;
     // The config's rules on this machine's environment: what the goal's commands and check still get, what they never get.
@@ -291,7 +317,10 @@ export class QueueWorker {
       result = { type: 'turn', seq: turn.seq, error: serializeIterationError(error), timing };
     } finally {
       this.unlisten(channel, listener);
+      this.leaving.signal.removeEventListener('abort', leave);
     }
+    // Stopped because this worker stops: unanswered, the next worker runs the turn again.
+    if (this.leaving.signal.aborted && 'error' in result && result.error.stopped) return;
     await writer.answer(result, answeredKey(data.queue, data.goalId), turn.seq);
   }
 

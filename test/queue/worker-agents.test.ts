@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { cliEnv, ralph } from '../helpers/cli.ts';
 import { git, makeTempDir } from '../helpers/repo.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { iterationsOf } from '../pipeline/executor-helpers.ts';
 import { alive, script } from '../pipeline/external-agent-helpers.ts';
 import { startQueue } from './queue-helpers.ts';
 
@@ -149,4 +150,33 @@ test("kill -9 a worker while its command agent runs: its guard ends the agent's 
   const done = await queue.waitForState(goal.id, ['done', 'stuck'], 20_000);
   assert.equal(done.state, 'done', done.attempts.at(-1)?.reason);
   assert.deepEqual(await agentRecords(workerDir), []);
+});
+
+test('a worker stopped with Ctrl+C while its agent runs ends the agent, exits, and hands the attempt back for another worker to finish', async (t) => {
+  const dir = await makeTempDir(t, 'ralph-agent-');
+  const agent = await sleepingAgent(dir, 1);
+  const queue = await startQueue(t, {
+    executor: { agent: { command: [agent], output: 'text' as const }, verify: 'test -f hello.txt', commands: COMMANDS },
+  });
+  const first = await queue.startWorker('w1');
+  const goal = await queue.addGoal('Sleep then write hello');
+  const run1 = await agentPids(dir, 1);
+  t.after(() => {
+    for (const pid of run1) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+
+  first.signal('SIGINT');
+  const exited = await first.done;
+  assert.equal(exited.code, 0, exited.stderr);
+  assert.ok(!run1.some(alive), 'its agent and the sleep are gone');
+
+  await queue.startWorker('w2');
+  const done = await queue.waitForState(goal.id, ['done', 'stuck'], 20_000);
+  assert.equal(done.state, 'done', done.attempts.at(-1)?.reason);
+  const texts = (await queue.logOf(goal.id)).filter((entry) => entry.kind === 'decision').map((entry) => `${entry.worker}: ${entry.text}`);
+  const handedBack = texts.indexOf('w1: worker w1 stops: the attempt goes back to the queue for another worker');
+  assert.ok(handedBack >= 0, texts.join('\n'));
+  // Handed back, not taken from a worker that stopped answering.
+  assert.ok(texts.indexOf('w2: worker w2 runs attempt 1') > handedBack, texts.join('\n'));
+  assert.equal(iterationsOf(done).length, 1, 'the stopped turn ran again once, on the next worker');
 });

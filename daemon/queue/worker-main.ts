@@ -1,7 +1,8 @@
 /**
  * The worker process: `daemon/main.ts worker --queue URL --concurrency N --dir DIR [--name NAME]`,
  * started in the foreground by `ralph worker` (tui/cli/worker-command.ts checks the usage first).
- * It runs a QueueWorker until SIGINT/SIGTERM, then closes it cleanly; its lines go to stdout.
+ * It runs a QueueWorker until SIGINT/SIGTERM, then closes it cleanly (the attempts it runs go back
+ * to the queue for other workers); its lines go to stdout.
  *
  * `worker --guard --dir DIR` is the agents' guard the worker starts before its first agent CLI: a
  * process of its own that waits for the worker to be gone (its stdin, a pipe only the worker

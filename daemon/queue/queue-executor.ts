@@ -153,7 +153,8 @@ export class QueueExecutor implements RemoteIterations {
     } else {
       // The daemon's branch is the truth: a commit a worker pushed but never reported is dropped here.
       await this.git(input.workspace.path, ['push', '--quiet', '--force', remoteName, `HEAD:refs/heads/${branch}`]);
-      worktree = await this.pushWorktree(input.workspace.path, remoteName, goalId);
+      // Only a conflict resolution leaves work uncommitted between iterations: no other turn pays for the look.
+      if (input.conflictContext) worktree = await this.pushWorktree(input.workspace.path, remoteName, goalId);
       seq = await this.redis.incr(turnSeqKey(name, goalId));
     }
     // Followed once the turn is known: an answer read is taken only for it.

@@ -15,12 +15,18 @@ exec "$n" "$r" "$@"
 */;
 // The bare `ralph` (or `ralph --repo DIR`) hands its terminal to the repository's spare TUI when
 // one waits (attach.js), before anything else loads: the TUI is then drawn by a process that has it
-// loaded already. Without one (or on a Node without what attach.js needs), on as before.
+// loaded already. Without one (or on a Node without what attach.js needs), on as before. Once
+// tried, not again when this command starts itself again with the TUI's heap flags (below).
+const SPARE_TRIED = 'RALPH_TUI_SPARE_TRIED';
+const spareTried = process.env[SPARE_TRIED] === '1';
+delete process.env[SPARE_TRIED];
 const args = process.argv.slice(2);
-if (process.env.RALPH_TUI_SPARE !== '0' && (args.length === 0 || (args.length === 2 && args[0] === '--repo'))) {
+const bare = args.length === 0 || (args.length === 2 && args[0] === '--repo');
+if (!spareTried && bare && process.env.RALPH_TUI_SPARE !== '0' && process.getBuiltinModule) {
   const { attachToSpare } = await import('./attach.js');
   const code = await attachToSpare(args);
   if (code !== null) process.exit(code);
+  process.env[SPARE_TRIED] = '1';
 }
 
 // The `ralph` command, on Node 22 or newer. Run by an older `node` (`node tui/bin/ralph.js`), it
@@ -43,6 +49,7 @@ if (major < MIN_NODE_MAJOR) {
 const { TUI_NODE_FLAGS, relaunchWithNodeFlags, mayOpenTui } = await import('./node-flags.js');
 const { isatty } = await import('node:tty');
 if (isatty(0) && mayOpenTui(process.argv.slice(2))) relaunchWithNodeFlags(TUI_NODE_FLAGS);
+delete process.env[SPARE_TRIED]; // not started again: nothing else is to see it
 
 // V8 keeps the compiled code of what it loads in the OS temp folder: later starts skip compiling.
 await import('./compile-cache.js');

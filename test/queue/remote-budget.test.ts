@@ -46,6 +46,7 @@ test("a remote goal's call that uses the spend budget up stops the worker's iter
     timeoutMs: 20_000,
     message: 'the budget to be used up',
   });
+  const spent = Date.now();
   // The issue's bound: the worker's run stops within 2 s (its command, if it started, killed).
   await waitFor(
     async () => {
@@ -54,6 +55,7 @@ test("a remote goal's call that uses the spend budget up stops the worker's iter
     },
     { timeoutMs: 2000, message: "the daemon to say the budget stopped the goal's iteration" },
   );
+  t.diagnostic(`the iteration ended ${Date.now() - spent} ms after the budget was seen used up`);
   const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
   t.after(() => {
     if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');

@@ -123,12 +123,14 @@ test("kill -9 a worker while its command agent runs: its guard ends the agent's 
   killLater(run1);
   assert.ok(run1.every(alive), 'the agent and its sleep run');
   assert.deepEqual(await agentRecords(workerDir), [`${goal.id}.json`], 'the worker records its running agent');
+  const killed = Date.now();
   first.signal('SIGKILL');
   await first.done;
   await waitFor(async () => !run1.some(alive) && (await agentRecords(workerDir)).length === 0, {
     timeoutMs: 10_000,
     message: 'the agent and its sleep to be gone, and its record with them',
   });
+  t.diagnostic(`the guard ended the agent ${Date.now() - killed} ms after the worker was killed`);
 
   // The next worker on the folder takes the attempt over; this time its guard is killed first.
   const second = await queue.startWorker('w1');
@@ -165,8 +167,10 @@ test('a worker stopped with Ctrl+C while its agent runs ends the agent, exits, a
     for (const pid of run1) if (alive(pid)) process.kill(pid, 'SIGKILL');
   });
 
+  const interrupted = Date.now();
   first.signal('SIGINT');
   const exited = await first.done;
+  t.diagnostic(`the worker exited ${Date.now() - interrupted} ms after Ctrl+C`);
   assert.equal(exited.code, 0, exited.stderr);
   assert.ok(!run1.some(alive), 'its agent and the sleep are gone');
 

@@ -126,6 +126,13 @@ export async function runSpare({ repoRoot, bundle }: SpareOptions): Promise<numb
           attached = true;
           stopWaiting();
           await warm; // done long before a person's second `ralph`; an early one waits for it
+          if (socket.destroyed) {
+            // The client gave up waiting and started the normal way: its terminal is not drawn on.
+            terminal.input.destroy();
+            terminal.output.destroy();
+            resolve(0);
+            return;
+          }
           send(socket, { ok: true });
           serve(socket, hello, terminal, repoRoot).then(resolve);
         })
@@ -336,11 +343,12 @@ async function serve(socket: net.Socket, hello: Hello, { input, output }: Termin
   }
   input.destroy();
   await new Promise<void>((resolve) => output.end(resolve));
-  await nextSpare.now();
+  // The terminal is given back first (the client exits at once); the next spare is started after.
   if (!socket.destroyed) {
     send(socket, { type: 'exit', code, ...(failure ? { message: failure } : {}) });
     await new Promise<void>((resolve) => socket.end(resolve));
   }
+  await nextSpare.now();
   return code;
 }
 

@@ -37,7 +37,10 @@ import { findRepoRootQuickly, spareSocketPath } from './spare-socket.js';
  */
 const MANIFEST = fileURLToPath(new URL('../.build/manifest.json', import.meta.url));
 
-/** A spare that accepts the connection answers the hello at once; one that does not is not waited for. */
+/**
+ * A spare answers the hello at once, or after its warm-up when it was started a moment ago; one
+ * that does not answer by then is not waited for (it then never draws on this terminal).
+ */
 const HELLO_TIMEOUT_MS = 2_000;
 
 /**

@@ -162,6 +162,10 @@ export class QueueExecutor implements RemoteIterations {
     this.follow(name, goalId);
     const answer = this.answerTo(goalId, seq, input.onSpend);
     const turn = this.turnFor(input, seq, worktree);
+    // Announced too, so the worker takes it at once instead of at its next look. Set before the job is
+    // published: a worker that takes a new job must not find the `end` of the goal's run before it.
+    if (!adopted)
+      await this.redis.multi().set(turnKey(name, goalId), JSON.stringify(turn)).publish(turnChannel(name, goalId), String(seq)).exec();
     await this.publish(name, {
       queue: name,
       goalId,
@@ -170,9 +174,6 @@ export class QueueExecutor implements RemoteIterations {
       remote,
       branch,
     });
-    // Announced too, so the worker takes it at once instead of at its next look.
-    if (!adopted)
-      await this.redis.multi().set(turnKey(name, goalId), JSON.stringify(turn)).publish(turnChannel(name, goalId), String(seq)).exec();
 
     const channel = controlChannel(name, goalId);
     const onBound = (): void => void this.redis.publish(channel, JSON.stringify({ type: 'bound', reason: reasonOf(input.boundSignal) }));

@@ -36,6 +36,7 @@ import { redactingProvider } from '../secrets/redacting-provider.ts';
 import { DaemonSecrets } from '../secrets/daemon-secrets.ts';
 import { runIteration } from '../pipeline/iteration.ts';
 import type { Journal, JournalKind } from '../pipeline/journal.ts';
+import { openAttempt } from '../pipeline/notes.ts';
 import { GoalWorkspace } from '../pipeline/workspace.ts';
 import { LogStreamWriter } from './log-stream.ts';
 import { asControl, isQueueName, parseJobData, parseTurn } from './wire.ts';
@@ -242,6 +243,8 @@ export class QueueWorker {
         this.refusedTurn = parsed && !parsed.ok ? parsed.reason : null;
         const turn = parsed?.ok ? (parsed.value as Turn) : null;
         if (turn?.end) return 'end';
+        // A turn of a later attempt of the goal is not this job's: a job of an attempt that is over (handed on late) ends.
+        if (turn && (openAttempt(turn.goal)?.number ?? 1) !== data.attempt) return 'end';
         if (turn && !turn.stop && turn.seq > lastRun && turn.seq > (Number(answered) || 0)) return turn;
       } catch {
         // Redis unreachable: it retries; the turn waits.

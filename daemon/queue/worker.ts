@@ -188,6 +188,11 @@ export class QueueWorker {
     const secrets = DaemonSecrets.from({ envs: [this.env()], providerKeys: [this.env().OPENAI_API_KEY] });
     const journal = new StreamJournal(goalId, writer, secrets, this.name);
     this.report(`goal #${goalId}: attempt ${data.attempt} taken (job ${job.id})`);
+    // Ended before this job was taken (a stalled job handed on late): nothing to run, nothing to write to a stream no one follows now.
+    if (await this.attemptOver(data)) {
+      this.report(`goal #${goalId}: attempt ${data.attempt} is over already (job ${job.id})`);
+      return;
+    }
     // A job that stalled had a worker before this one that stopped renewing its lock (killed, cut off).
     const takeover = job.stalledCounter > 0 ? ' (taken over: the worker before stopped answering)' : '';
     await journal.write('decision', `worker ${this.name} runs attempt ${data.attempt}${takeover}`, { attempt: data.attempt });
@@ -225,6 +230,14 @@ export class QueueWorker {
     await journal.write('decision', `worker ${this.name} stops: the attempt goes back to the queue for another worker`);
     await job.moveToWait(token).catch(() => undefined);
     throw new WaitingError();
+  }
+
+  /** Whether the daemon has ended the job's attempt: its turn key says so, or holds a later attempt's turn. */
+  private async attemptOver(data: GoalJobData): Promise<boolean> {
+    const parsed = parseTurn(await this.redis.get(turnKey(data.queue, data.goalId)).catch(() => null), data.goalId);
+    if (!parsed?.ok) return false;
+    const turn = parsed.value as Turn;
+    return turn.end === true || (openAttempt(turn.goal)?.number ?? 1) !== data.attempt;
   }
 
   /** Waits for a turn nobody answered (or the end of the attempt, or the worker stopping: `leave`). */

@@ -1,8 +1,10 @@
 /** What finished goals leave in Redis: no stream, no job; the few small keys queue.ts names. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { type ConnectionOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { connectionOptions, QUEUE_PREFIX, queueNameFor } from '../../daemon/queue/queue.ts';
+import { connectionOptions, jobIdFor, logStreamKey, QUEUE_PREFIX, queueNameFor } from '../../daemon/queue/queue.ts';
+import { QUEUES_KEY, turnKey } from '../../daemon/queue/turns.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { startQueue } from './queue-helpers.ts';
 import { scanKeys } from './redis-keys.ts';
@@ -42,4 +44,27 @@ test('three goals done on two workers: no stream and no job of theirs is left in
     assert.ok(relayed.some((entry) => entry.kind === 'commit'));
     assert.ok(!relayed.some((entry) => entry.refused === true), 'no warning: the worker’s end was taken');
   }
+});
+
+test('a job of an attempt that is over, taken late (a stalled job handed on), ends without writing to its goal’s stream', async (t) => {
+  const queue = await startQueue(t);
+  const name = await queueNameFor(queue.repoRoot);
+  const redis = new Redis(connectionOptions(queue.redis.url));
+  t.after(() => redis.disconnect());
+  await redis.sadd(QUEUES_KEY, name);
+  // The daemon ended goal #77's attempt 1 (its turn key says so); its job is still in the queue.
+  await redis.set(turnKey(name, 77), JSON.stringify({ end: true }));
+  const bull = new Queue(name, { connection: connectionOptions(queue.redis.url) as ConnectionOptions, prefix: QUEUE_PREFIX });
+  t.after(() => bull.close());
+  const data = { queue: name, goalId: 77, title: 'Over', attempt: 1, remote: queue.remote, branch: 'ralph/goal-77' };
+  await bull.add('attempt', data, { jobId: jobIdFor(77, 1, 0), removeOnComplete: true });
+  const worker = await queue.startWorker('w1');
+  await waitFor(() => worker.stdout().includes('goal #77: attempt 1 is over already'), {
+    timeoutMs: 15_000,
+    message: `the worker to end the job (worker: ${worker.stdout().slice(-300)})`,
+  });
+  await waitFor(async () => ((await redis.exists(`${QUEUE_PREFIX}:${name}:${jobIdFor(77, 1, 0)}`)) === 0 ? true : undefined), {
+    message: 'the job removed',
+  });
+  assert.equal(await redis.exists(logStreamKey(name, 77)), 0, 'no line written to a stream no one follows');
 });

@@ -8,8 +8,9 @@
  *   one terminal: once attached it stops listening, and its TUI starts the next spare.
  * - While it waits it is not connected to the daemon: the daemon counts a client named 'tui' as a
  *   person with a TUI open (desktop notifications go elsewhere otherwise), and a waiting spare is
- *   nobody. It connects as the TUI once attached (~20 ms of the first frame; a true waiting
- *   connection would need a way to rename a client).
+ *   nobody. It connects as the TUI once attached (~10–20 ms of the first frame; a connection kept
+ *   while waiting would need a way to rename a client). Its warm-up (warmUp: one frame drawn in
+ *   memory as it starts, ~60 ms off the first real frame here) connects for a moment as 'spare'.
  * - It exits when its daemon goes away, when the bundle it runs is no longer the one `ralph`
  *   would run (a rebuild), or when its socket is taken over. The hello names the bundle the client
  *   would load: a spare running other code refuses, and goes.

@@ -17,7 +17,7 @@
  * the folder kills what is left by the records. One worker process uses a folder at a time.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,9 +27,9 @@ import { Redis } from 'ioredis';
 import type { EventData } from '../../protocol/index.ts';
 import { BUILT_IN_MODELS, ModelTable } from '../llm/models.ts';
 import { createProvider } from '../llm/provider.ts';
-import { processStartTime, reapOrphanAgents } from '../agent/external/external-run.ts';
+import { reapOrphanAgents } from '../agent/external/external-run.ts';
 import { resolveAgent } from '../agent/external/registry.ts';
-import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { acquireDaemonLock, type DaemonLock, DaemonRunningError } from '../lock.ts';
 import { ralphPaths } from '../paths.ts';
 import type { ModelApi } from '../llm/types.ts';
 import { redactingProvider } from '../secrets/redacting-provider.ts';
@@ -76,8 +76,8 @@ export interface QueueWorkerOptions {
   guardAgents?: () => void;
 }
 
-/** In the worker's folder: which worker process uses it (its pid and start time). */
-const OWNER_FILE = 'worker.json';
+/** In the worker's folder: which worker process uses it (the daemon's lock, lock.ts). */
+const FOLDER_LOCK = 'worker.lock';
 /** How long a starting worker waits for the one before it on the folder to be gone (a killed `ralph worker` takes its process within a quarter second). */
 const OWNER_GONE_WAIT_MS = 2000;
 
@@ -98,6 +98,7 @@ export class QueueWorker {
   /** The last reason a turn key was not run: said once, not at every look. */
   private refusedTurn: string | null = null;
   private closing = false;
+  private folderLock: DaemonLock | null = null;
   /** Aborted as the worker stops: each attempt it runs stops its turn unanswered and goes back to the queue. */
   private readonly leaving = new AbortController();
 
@@ -124,7 +125,7 @@ export class QueueWorker {
   /** Starts serving every queue there is, and each new one as it appears. */
   async start(): Promise<void> {
     await mkdir(this.options.dir, { recursive: true });
-    await claimFolder(this.options.dir);
+    this.folderLock = await claimFolder(this.options.dir);
     // Agent CLIs a worker killed on this folder left running stop before any job is taken.
     await reapWorkerAgents(this.options.dir, (line) => this.report(line));
     this.report(`worker ${this.name} takes goals from ${redactQueueUrl(this.options.url)}`);
@@ -145,6 +146,7 @@ export class QueueWorker {
     await Promise.all([...this.workers.values()].map((worker) => worker.close()));
     this.redis.disconnect();
     this.subscriber.disconnect();
+    await this.folderLock?.release();
   }
 
   private report(line: string): void {
@@ -491,27 +493,21 @@ export async function reapWorkerAgents(dir: string, log: (line: string) => void)
 }
 
 /**
- * Makes this process the folder's worker. A worker process still running on it (the same pid and
- * start time) is waited for briefly, then refused: its clones, worktrees and running agents are its own.
+ * Makes this process the folder's worker (the daemon's lock on it). A worker process still running
+ * on it is waited for briefly, then refused: its clones, worktrees and running agents are its own.
  */
-async function claimFolder(dir: string): Promise<void> {
-  const file = path.join(dir, OWNER_FILE);
+async function claimFolder(dir: string): Promise<DaemonLock> {
   for (let waited = 0; ; waited += 100) {
-    let owner: { pid?: unknown; startTime?: unknown } = {};
     try {
-      owner = JSON.parse(await readFile(file, 'utf8')) as typeof owner;
-    } catch {
-      // none, or torn: nobody to wait for
+      return await acquireDaemonLock(path.join(dir, FOLDER_LOCK));
+    } catch (error) {
+      if (!(error instanceof DaemonRunningError)) throw error;
+      if (waited >= OWNER_GONE_WAIT_MS) {
+        throw new Error(`another ralph worker (pid ${error.pid}) uses ${dir}: give each worker a folder of its own (--dir)`);
+      }
+      await sleep(100);
     }
-    const pid = typeof owner.pid === 'number' && owner.pid > 1 ? owner.pid : null;
-    const running = pid !== null && pid !== process.pid && owner.startTime != null && processStartTime(pid) === owner.startTime;
-    if (!running) break;
-    if (waited >= OWNER_GONE_WAIT_MS) {
-      throw new Error(`another ralph worker (pid ${pid}) uses ${dir}: give each worker a folder of its own (--dir)`);
-    }
-    await sleep(100);
   }
-  await writeFileAtomic(file, `${JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid) })}\n`, { durable: false });
 }
 
 /** The model table the daemon sent (its overrides included); the built-in one from a daemon that sends none. */

@@ -143,16 +143,20 @@ export class QueueExecutor implements RemoteIterations {
     this.running.add(goalId);
     const branch = remoteBranchOf(goalId);
     const remoteName = this.options.remote ?? 'origin';
-    const remote = await this.remoteUrl(remoteName);
+    const attempt = openAttempt(input.goal)?.number ?? 1;
+    // Asked when the attempt's job is published, not for every turn (a git process each).
+    const remote = this.published.get(goalId) === attempt ? null : await this.remoteUrl(remoteName);
     const adopted = await this.inFlight(name, input);
     let seq: number;
     let worktree: string | null = null;
+    let base: string | undefined;
     if (adopted) {
       seq = adopted.seq;
       worktree = adopted.worktree ?? null;
     } else {
       // The daemon's branch is the truth: a commit a worker pushed but never reported is dropped here.
       await this.git(input.workspace.path, ['push', '--quiet', '--force', remoteName, `HEAD:refs/heads/${branch}`]);
+      base = await input.workspace.readHead();
       // Only a conflict resolution leaves work uncommitted between iterations: no other turn pays for the look.
       if (input.conflictContext) worktree = await this.pushWorktree(input.workspace.path, remoteName, goalId);
       seq = await this.redis.incr(turnSeqKey(name, goalId));
@@ -161,19 +165,12 @@ export class QueueExecutor implements RemoteIterations {
     this.asked.set(goalId, seq);
     this.follow(name, goalId);
     const answer = this.answerTo(goalId, seq, input.onSpend);
-    const turn = this.turnFor(input, seq, worktree);
+    const turn = { ...this.turnFor(input, seq, worktree), ...(base ? { base } : {}) };
     // Announced too, so the worker takes it at once instead of at its next look. Set before the job is
     // published: a worker that takes a new job must not find the `end` of the goal's run before it.
     if (!adopted)
       await this.redis.multi().set(turnKey(name, goalId), JSON.stringify(turn)).publish(turnChannel(name, goalId), String(seq)).exec();
-    await this.publish(name, {
-      queue: name,
-      goalId,
-      title: input.goal.title,
-      attempt: openAttempt(input.goal)?.number ?? 1,
-      remote,
-      branch,
-    });
+    if (remote !== null) await this.publish(name, { queue: name, goalId, title: input.goal.title, attempt, remote, branch });
 
     const channel = controlChannel(name, goalId);
     const onBound = (): void => void this.redis.publish(channel, JSON.stringify({ type: 'bound', reason: reasonOf(input.boundSignal) }));

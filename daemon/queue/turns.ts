@@ -61,6 +61,8 @@ export interface Turn {
   baseURL: string | null;
   reasoningEffort?: ReasoningEffort;
   executor: RalphConfig['executor'];
+  /** The commit the daemon pushed as the goal's branch for this turn: a worker whose worktree is at it already fetches nothing. */
+  base?: string;
   /** When the daemon asked for it (its clock, ms since the epoch): with the answer's `timing`, the queue's latency per iteration. */
   publishedAt?: number;
   /** The turn was stopped (pause, cancel, daemon stopping) or the attempt is over: run nothing. */

@@ -297,6 +297,10 @@ const TurnSchema = boundedJson(
     baseURL: z.url({ protocol: /^https?$/ }).nullable(),
     reasoningEffort: ReasoningEffortSchema.optional(),
     executor: z.unknown(),
+    base: z
+      .string()
+      .regex(/^[0-9a-f]{40,64}$/)
+      .optional(),
     publishedAt: z.number().nonnegative().optional(),
     stop: ShortText(4000).optional(),
     end: z.boolean().optional(),

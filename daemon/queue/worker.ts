@@ -293,7 +293,7 @@ export class QueueWorker {
     let result: TurnResult;
     const timing: TurnTiming = { ...(turn.publishedAt ? { published: turn.publishedAt } : {}), taken: Date.now() };
     try {
-      await this.syncBranch(workspace, data);
+      await this.syncBranch(workspace, data, turn.base);
       if (turn.worktree) await this.layOutWorktree(workspace, data, turn.worktree);
       timing.synced = Date.now();
       const provider = createProvider({
@@ -367,9 +367,11 @@ export class QueueWorker {
   }
 
   /** The worktree as the daemon pushed the branch: its commits, nothing else tracked. */
-  private async syncBranch(workspace: GoalWorkspace, data: GoalJobData): Promise<void> {
-    await git(workspace.path, ['fetch', '--quiet', data.remote, `refs/heads/${data.branch}`]);
-    await git(workspace.path, ['reset', '--quiet', '--hard', 'FETCH_HEAD']);
+  private async syncBranch(workspace: GoalWorkspace, data: GoalJobData, base: string | undefined): Promise<void> {
+    // At the commit the daemon pushed already (this worker made it, the turn before): nothing to fetch.
+    const fetch = !base || (await workspace.readHead().catch(() => null)) !== base;
+    if (fetch) await git(workspace.path, ['fetch', '--quiet', data.remote, `refs/heads/${data.branch}`]);
+    await git(workspace.path, ['reset', '--quiet', '--hard', fetch ? 'FETCH_HEAD' : 'HEAD']);
     await git(workspace.path, ['clean', '--quiet', '-fd']);
   }
 

@@ -48,6 +48,26 @@ describe('the spare TUI in real terminals: how it goes (tmux)', () => {
     await shell.waitForScreen((screen) => screen.some((row) => row.trim() === 'ok'), 'the shell to run a command after the TUI');
   });
 
+  it('a spare that does not answer a quit (stopped): the client restores the terminal and exits 1 saying so', EACH, async (t) => {
+    if (!needsTmux(t)) return;
+    const { repo, tmux, spare } = await withSpare(t);
+    const shell = await openShell(tmux, repo, 'wedged');
+    await typeRalph(shell);
+    await shell.waitForScreen((screen) => goalRow(screen, 1), 'goal #1 through the spare');
+    process.kill(spare, 'SIGSTOP');
+    defer(t, () => {
+      if (isProcessAlive(spare)) process.kill(spare, 'SIGKILL');
+    });
+    const shellPid = Number((await tmux.command('list-panes', '-t', shell.name, '-F', '#{pane_pid}')).trim());
+    const children = (await readFile(`/proc/${shellPid}/task/${shellPid}/children`, 'utf8')).trim().split(/\s+/).map(Number);
+    for (const child of children) process.kill(child, 'SIGTERM');
+    await shell.waitForText('the TUI process did not answer a quit; the terminal was restored');
+    await shell.waitForText('exit=1');
+    await shell.type('echo "o""k"');
+    await shell.press('Enter');
+    await shell.waitForScreen((screen) => screen.some((row) => row.trim() === 'ok'), 'the shell to run a command after the TUI');
+  });
+
   it(
     'a spare that refuses: ralph starts the normal way at once, after a hello naming its terminal, bundle, folder and environment',
     EACH,

@@ -43,6 +43,9 @@ const MANIFEST = fileURLToPath(new URL('../.build/manifest.json', import.meta.ur
  */
 const HELLO_TIMEOUT_MS = 2_000;
 
+/** How long a quit (SIGINT, SIGTERM, SIGHUP) waits for the spare to give the terminal back: it takes ~0.1 s. */
+const QUIT_GRACE_MS = 3_000;
+
 /**
  * Hands the terminal to the spare and resolves with the TUI's exit code, or null (at once) when
  * there is no usable spare and `ralph` should start the normal way.
@@ -198,8 +201,25 @@ function attached(socket, lines) {
       const [columns, rows] = process.stdout.getWindowSize();
       send({ type: 'resize', columns, rows });
     };
+    const restoreTerminal = () => {
+      spawnSyncLater()('stty', ['sane'], { stdio: 'inherit' });
+      process.stdout.write('\u001b[?25h\r\n');
+    };
+    /** @type {NodeJS.Timeout | null} */
+    let quitDeadline = null;
     const quit = () => {
-      if (!editing) send({ type: 'quit' });
+      if (editing) return;
+      send({ type: 'quit' });
+      // A spare that does not give the terminal back in time (wedged, or stopped): the quit is not
+      // lost, the terminal is restored here and the command ends.
+      quitDeadline ??= setTimeout(() => {
+        if (finished) return;
+        finished = true;
+        restoreTerminal();
+        process.stderr.write('ralph: the TUI process did not answer a quit; the terminal was restored\n');
+        socket.destroy();
+        resolve(1);
+      }, QUIT_GRACE_MS);
     };
     process.on('SIGWINCH', resize);
     for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) process.on(signal, quit);
@@ -208,6 +228,8 @@ function attached(socket, lines) {
 
     lines.listen((message) => {
       if (message.type === 'exit') {
+        if (quitDeadline) clearTimeout(quitDeadline);
+        if (finished) return;
         finished = true;
         if (typeof message.message === 'string' && message.message) process.stderr.write(`ralph: ${message.message}\n`);
         resolve(Number.isInteger(message.code) ? message.code : 1);
@@ -225,10 +247,11 @@ function attached(socket, lines) {
     });
     socket.on('error', () => {});
     socket.once('close', () => {
+      if (quitDeadline) clearTimeout(quitDeadline);
       if (finished) return;
+      finished = true;
       // The spare went away without giving the terminal back: restore it here.
-      spawnSyncLater()('stty', ['sane'], { stdio: 'inherit' });
-      process.stdout.write('\u001b[?25h\r\n');
+      restoreTerminal();
       process.stderr.write('ralph: the TUI process ended unexpectedly; the terminal was restored\n');
       resolve(1);
     });

@@ -1,5 +1,7 @@
 /**
- * The worker process: `daemon/main.ts worker --queue URL --concurrency N --dir DIR [--name NAME]`,
+ * The worker process: `daemon/main.ts worker --queue URL --concurrency N --dir DIR [--name NAME]`
+ * `[--provider-url URL] [--allow-commands] [--allow-all-permissions] [--allow-sandbox-off] [--pass-env NAMES]`
+ * (what the worker allows beyond its floor: worker-floor.ts),
  * started in the foreground by `ralph worker` (tui/cli/worker-command.ts checks the usage first).
  * It runs a QueueWorker until SIGINT/SIGTERM, then closes it cleanly (the attempts it runs go back
  * to the queue for other workers); its lines go to stdout.
@@ -14,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { errorLine } from '../../protocol/index.ts';
 import { queueUrlProblem } from '../../protocol/queue-url.ts';
 import { QueueWorker, reapWorkerAgents } from './worker.ts';
+import type { WorkerFloor } from './worker-floor.ts';
 
 function say(line: string): void {
   process.stdout.write(`ralph worker: ${line}\n`);
@@ -21,7 +24,7 @@ function say(line: string): void {
 
 /** Runs the worker until a signal stops it; exits the process (2 on bad arguments, 1 on failure). */
 export async function runWorkerProcess(argv: string[]): Promise<never> {
-  let options: { url: string; concurrency: number; dir: string; name?: string };
+  let options: { url: string; concurrency: number; dir: string; name?: string; floor: WorkerFloor };
   try {
     const { values } = parseArgs({
       args: argv,
@@ -32,6 +35,11 @@ export async function runWorkerProcess(argv: string[]): Promise<never> {
         dir: { type: 'string' },
         name: { type: 'string' },
         guard: { type: 'boolean' },
+        'provider-url': { type: 'string' },
+        'allow-commands': { type: 'boolean' },
+        'allow-all-permissions': { type: 'boolean' },
+        'allow-sandbox-off': { type: 'boolean' },
+        'pass-env': { type: 'string' },
       },
     });
     if (values.guard) {
@@ -44,7 +52,20 @@ export async function runWorkerProcess(argv: string[]): Promise<never> {
     const concurrency = Number(values.concurrency ?? '1');
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 99) throw new Error('--concurrency takes 1 to 99');
     if (!values.dir) throw new Error('--dir is required');
-    options = { url, concurrency, dir: values.dir, ...(values.name ? { name: values.name } : {}) };
+    const providerUrl = values['provider-url'];
+    if (providerUrl !== undefined && !/^https?:$/.test(URL.parse(providerUrl)?.protocol ?? ''))
+      throw new Error('--provider-url takes an http:// or https:// URL');
+    const floor: WorkerFloor = {
+      ...(providerUrl ? { providerUrl } : {}),
+      allowCommands: values['allow-commands'] === true,
+      allowAllPermissions: values['allow-all-permissions'] === true,
+      allowSandboxOff: values['allow-sandbox-off'] === true,
+      passEnv: (values['pass-env'] ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    };
+    options = { url, concurrency, dir: values.dir, ...(values.name ? { name: values.name } : {}), floor };
   } catch (error) {
     process.stderr.write(`ralph worker: ${errorLine(error)}\n`);
     process.exit(2);

@@ -39,6 +39,7 @@ import type { Journal, JournalKind } from '../pipeline/journal.ts';
 import { openAttempt } from '../pipeline/notes.ts';
 import { GoalWorkspace } from '../pipeline/workspace.ts';
 import { LogStreamWriter } from './log-stream.ts';
+import { floorRefusal, refusedTurn, secretsOnWorker, workerBaseURL, type WorkerFloor } from './worker-floor.ts';
 import { asControl, isQueueName, parseJobData, parseTurn } from './wire.ts';
 import { connectionOptions, logStreamKey, QUEUE_PREFIX, redactQueueUrl } from './queue.ts';
 import {
@@ -74,6 +75,8 @@ export interface QueueWorkerOptions {
   stalledIntervalMs?: number;
   /** Called before a turn runs an agent CLI: the worker's process starts the guard that ends such agents when it dies (once). */
   guardAgents?: () => void;
+  /** Where its key goes and what it runs beyond its floor (worker-floor.ts): nothing of it comes from the queue. */
+  floor?: WorkerFloor;
 }
 
 /** In the worker's folder: which worker process uses it (the daemon's lock, lock.ts). */
@@ -288,21 +291,34 @@ export class QueueWorker {
     else this.leaving.signal.addEventListener('abort', leave, { once: true });
     const env = this.env();
     const apiKey = env.OPENAI_API_KEY ?? null;
-    // The config's rules on this machine's environment: what the goal's commands and check still get, what they never get.
-    if (turn.secrets) journal.secrets.update({ envs: [env], providerKeys: [apiKey], config: turn.secrets });
+    const floor = this.options.floor ?? {};
+    // The config's rules on this machine's environment: what the goal's commands and check still get (what this worker passes too), what they never get.
+    if (turn.secrets) {
+      const { config, keptBack } = secretsOnWorker(floor, turn.secrets);
+      journal.secrets.update({ envs: [env], providerKeys: [apiKey], config });
+      const unsaid = keptBack.filter((name) => env[name] !== undefined && journal.sayOnce(`passEnv ${name}`));
+      if (unsaid.length > 0)
+        await journal.write(
+          'warning',
+          `secrets.passEnv: this worker keeps ${unsaid.join(', ')} from commands (ralph worker --pass-env passes it)`,
+        );
+    }
     let result: TurnResult;
     const timing: TurnTiming = { ...(turn.publishedAt ? { published: turn.publishedAt } : {}), taken: Date.now() };
     try {
+      // The goal's agent as this machine runs it: Ralph's own, or an agent CLI installed here; nothing below this worker's floor.
+      const agent = resolveAgent(turn.goal.agent, turn.executor);
+      const refusal = floorRefusal(floor, turn.executor, agent);
+      if (refusal) throw refusedTurn(refusal);
       await this.syncBranch(workspace, data, turn.base);
       if (turn.worktree) await this.layOutWorktree(workspace, data, turn.worktree);
       timing.synced = Date.now();
+      // The key goes where this machine says, never to the turn's baseURL (worker-floor.ts).
       const provider = createProvider({
         api: (env.RALPH_API as ModelApi | undefined) ?? turn.api,
         apiKey,
-        baseURL: env.OPENAI_BASE_URL ?? turn.baseURL,
+        baseURL: workerBaseURL(floor, env),
       });
-      // The goal's agent as this machine runs it: Ralph's own, or an agent CLI installed here.
-      const agent = resolveAgent(turn.goal.agent, turn.executor);
       if (agent.kind === 'external') this.options.guardAgents?.();
       const record = await runIteration({
         goal: turn.goal,
@@ -443,12 +459,20 @@ class StreamJournal implements Journal {
   readonly secrets: DaemonSecrets;
   private readonly writer: LogStreamWriter;
   private readonly worker: string;
+  private readonly said = new Set<string>();
 
   constructor(goalId: number, writer: LogStreamWriter, secrets: DaemonSecrets, worker: string) {
     this.goalId = goalId;
     this.writer = writer;
     this.secrets = secrets;
     this.worker = worker;
+  }
+
+  /** True the first time `what` is asked of this attempt's journal: a warning said once per attempt, not every turn. */
+  sayOnce(what: string): boolean {
+    if (this.said.has(what)) return false;
+    this.said.add(what);
+    return true;
   }
 
   async write(kind: JournalKind, text: string, extra: Record<string, unknown> = {}): Promise<void> {

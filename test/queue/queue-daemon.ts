@@ -28,8 +28,8 @@ export interface QueueDaemon {
   daemon: TestDaemon;
   client: Awaited<ReturnType<TestDaemon['connect']>>;
   goal(id: number): Promise<Goal>;
-  /** Starts `ralph worker` as NAME (queue-helpers.ts: its own folder and HOME, the fake server as its model), `env` added to its environment. */
-  startWorker(name: string, env?: NodeJS.ProcessEnv): Promise<Running>;
+  /** Starts `ralph worker` as NAME (queue-helpers.ts: its own folder and HOME, the fake server as its model), `env` added to its environment, `args` to its command line. */
+  startWorker(name: string, env?: NodeJS.ProcessEnv, args?: string[]): Promise<Running>;
 }
 
 export async function startQueueDaemon(
@@ -73,7 +73,8 @@ export async function startQueueDaemon(
     daemon,
     client,
     goal: async (id) => (await client.request('goal.get', { id })).goal,
-    startWorker: (name, env) => startWorkerProcess(t, { name, url: redis.url, scratch, modelUrl: server.url, ...(env ? { env } : {}) }),
+    startWorker: (name, env, args) =>
+      startWorkerProcess(t, { name, url: redis.url, scratch, modelUrl: server.url, ...(env ? { env } : {}), ...(args ? { args } : {}) }),
   };
 }
 

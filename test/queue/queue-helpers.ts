@@ -39,8 +39,8 @@ export interface QueueHarness {
   pipeline: Pipeline;
   executor: QueueExecutor;
   logs: string[];
-  /** Starts `ralph worker` as NAME, in a folder and HOME of its own. */
-  startWorker(name: string): Promise<Running>;
+  /** Starts `ralph worker` as NAME, in a folder and HOME of its own, `args` added to its command line (`--allow-commands` …). */
+  startWorker(name: string, args?: string[]): Promise<Running>;
   addGoal(title: string): Promise<Goal>;
   waitForState(id: number, states: GoalState | GoalState[], timeoutMs?: number): Promise<Goal>;
   logOf(id: number): Promise<LogEntry[]>;
@@ -106,7 +106,8 @@ export async function startQueue(t: TestContext, options: { executor?: Partial<R
   defer(t, () => pipeline.close());
   pipeline.start();
 
-  const startWorker = (name: string): Promise<Running> => startWorkerProcess(t, { name, url: redis.url, scratch, modelUrl: server.url });
+  const startWorker = (name: string, args?: string[]): Promise<Running> =>
+    startWorkerProcess(t, { name, url: redis.url, scratch, modelUrl: server.url, ...(args ? { args } : {}) });
 
   return {
     redis,
@@ -139,10 +140,11 @@ export async function startQueue(t: TestContext, options: { executor?: Partial<R
 /** `ralph worker` as NAME, in `<scratch>/worker-<name>` with a HOME of its own, its model the fake server; killed after the test. */
 export async function startWorkerProcess(
   t: TestContext,
-  options: { name: string; url: string; scratch: string; modelUrl: string; env?: NodeJS.ProcessEnv },
+  options: { name: string; url: string; scratch: string; modelUrl: string; env?: NodeJS.ProcessEnv; args?: string[] },
 ): Promise<Running> {
   const { name, scratch } = options;
-  const worker = startRalph(['worker', '--queue', options.url, '--dir', path.join(scratch, `worker-${name}`), '--name', name], {
+  const args = ['worker', '--queue', options.url, '--dir', path.join(scratch, `worker-${name}`), '--name', name, ...(options.args ?? [])];
+  const worker = startRalph(args, {
     cwd: scratch,
     env: cliEnv({
       HOME: path.join(scratch, `home-${name}`),

@@ -39,7 +39,7 @@ test("a remote goal's call that uses the spend budget up stops the worker's iter
       ? { toolCalls: [{ name: 'write_file', arguments: { path: 'a.txt', content: 'a\n' } }], usage: CALL_USAGE }
       : { toolCalls: [{ name: 'run_command', arguments: { command: `echo $$ > ${pidFile}; exec sleep 1000` } }], usage: CALL_USAGE },
   );
-  await queue.startWorker('w1');
+  await queue.startWorker('w1', undefined, ['--allow-sandbox-off']);
   const { goal } = await queue.client.request('goal.create', { title: 'Spend', queue: true });
 
   await waitFor(async () => (await queue.client.request('daemon.status', {})).spend?.level === 'spent', {

@@ -63,7 +63,7 @@ test('a remote goal lands with ralph goal land; one that then conflicts resolves
     };
   });
 
-  await queue.startWorker('w1');
+  await queue.startWorker('w1', undefined, ['--allow-sandbox-off']);
 
   const a = (await client.request('goal.create', { title: 'Sign by A', queue: true })).goal;
   const b = (await client.request('goal.create', { title: 'Sign by B', queue: true })).goal;

@@ -1,7 +1,7 @@
 /**
  * The config's rules on secrets hold on a queue worker as on the daemon's machine (a real daemon,
  * a private Redis, a `ralph worker` process, test/fake-openai): a secret-looking variable of the
- * worker's environment that `secrets.passEnv` names reaches the goal's commands and check (its
+ * worker's environment that `secrets.passEnv` names, and the worker passes (`--pass-env`), reaches the goal's commands and check (its
  * value still redacted from the log), and one `secrets.hideEnv` names never does.
  */
 import assert from 'node:assert/strict';
@@ -20,7 +20,11 @@ test("a worker applies the config's secrets.passEnv and secrets.hideEnv to its o
       ? { toolCalls: [{ name: 'run_command', arguments: { command: 'echo "token=$WORKER_TOKEN plain=${PLAIN_SETTING:-unset}"' } }] }
       : { toolCalls: [{ name: 'goal_done', arguments: { summary: 'looked at the environment' } }] },
   );
-  await queue.startWorker('w1', { WORKER_TOKEN: 'from-the-worker', PLAIN_SETTING: 'visible' });
+  await queue.startWorker('w1', { WORKER_TOKEN: 'from-the-worker', PLAIN_SETTING: 'visible' }, [
+    '--allow-sandbox-off',
+    '--pass-env',
+    'WORKER_TOKEN',
+  ]);
   const { goal } = await queue.client.request('goal.create', { title: 'Read the environment', queue: true });
   await untilDone(queue, goal.id);
 

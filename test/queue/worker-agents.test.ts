@@ -16,6 +16,8 @@ import { alive, script } from '../pipeline/external-agent-helpers.ts';
 import { startQueue } from './queue-helpers.ts';
 
 const COMMANDS = { allow: [], deny: [], timeoutSeconds: 300, outputLimitBytes: 65_536, sandbox: 'off' as const };
+/** These goals' command agents run outside the sandbox: their workers allow both (worker-floor.ts). */
+const TRUSTED = ['--allow-commands', '--allow-sandbox-off'];
 
 test('a goal whose agent is a command runs on a worker to done: its file on the remote branch, its lines in the log with the worker’s name', async (t) => {
   const dir = await makeTempDir(t, 'ralph-agent-');
@@ -33,7 +35,7 @@ test('a goal whose agent is a command runs on a worker to done: its file on the 
   const queue = await startQueue(t, {
     executor: { agent: { command: [agent], output: 'text' as const }, verify: 'test -f hello.txt', commands: COMMANDS },
   });
-  await queue.startWorker('w1');
+  await queue.startWorker('w1', TRUSTED);
   const goal = await queue.addGoal('Write hello');
   const done = await queue.waitForState(goal.id, ['done', 'stuck'], 20_000);
   assert.equal(done.state, 'done', done.attempts.at(-1)?.reason);
@@ -117,7 +119,7 @@ test("kill -9 a worker while its command agent runs: its guard ends the agent's 
     });
 
   // The worker killed outright: its guard ends the agent and its sleep, no worker running meanwhile.
-  const first = await queue.startWorker('w1');
+  const first = await queue.startWorker('w1', TRUSTED);
   const goal = await queue.addGoal('Sleep then write hello');
   const run1 = await agentPids(dir, 1);
   killLater(run1);
@@ -133,7 +135,7 @@ test("kill -9 a worker while its command agent runs: its guard ends the agent's 
   t.diagnostic(`the guard ended the agent ${Date.now() - killed} ms after the worker was killed`);
 
   // The next worker on the folder takes the attempt over; this time its guard is killed first.
-  const second = await queue.startWorker('w1');
+  const second = await queue.startWorker('w1', TRUSTED);
   const run2 = await agentPids(dir, 2);
   killLater(run2);
   const [guard] = await waitFor(async () => {
@@ -146,7 +148,7 @@ test("kill -9 a worker while its command agent runs: its guard ends the agent's 
   assert.ok(run2.every(alive), "the dead worker's agent runs on");
 
   // A worker started on the folder ends it before it takes any job, then finishes the goal.
-  const third = await queue.startWorker('w1');
+  const third = await queue.startWorker('w1', TRUSTED);
   assert.ok(!run2.some(alive), 'gone once the worker has started');
   assert.match(third.stdout(), new RegExp(`goal #${goal.id}: killed the agent a stopped daemon or worker left running`));
   const done = await queue.waitForState(goal.id, ['done', 'stuck'], 20_000);
@@ -160,7 +162,7 @@ test('a worker stopped with Ctrl+C while its agent runs ends the agent, exits, a
   const queue = await startQueue(t, {
     executor: { agent: { command: [agent], output: 'text' as const }, verify: 'test -f hello.txt', commands: COMMANDS },
   });
-  const first = await queue.startWorker('w1');
+  const first = await queue.startWorker('w1', TRUSTED);
   const goal = await queue.addGoal('Sleep then write hello');
   const run1 = await agentPids(dir, 1);
   t.after(() => {
@@ -174,7 +176,7 @@ test('a worker stopped with Ctrl+C while its agent runs ends the agent, exits, a
   assert.equal(exited.code, 0, exited.stderr);
   assert.ok(!run1.some(alive), 'its agent and the sleep are gone');
 
-  await queue.startWorker('w2');
+  await queue.startWorker('w2', TRUSTED);
   const done = await queue.waitForState(goal.id, ['done', 'stuck'], 20_000);
   assert.equal(done.state, 'done', done.attempts.at(-1)?.reason);
   const texts = (await queue.logOf(goal.id)).filter((entry) => entry.kind === 'decision').map((entry) => `${entry.worker}: ${entry.text}`);

@@ -60,7 +60,7 @@ test('kill -9 a worker mid-iteration: another worker takes the attempt over and 
 test("cancelling a remote goal stops its worker's command at once, and the worker takes the next goal", async (t) => {
   const queue = await startQueue(t, { executor: { commands: { ...defaultCommands(), sandbox: 'off' } } });
   queue.server.script(reply.run('echo $$ > agent.pid; exec sleep 60'));
-  await queue.startWorker('w1');
+  await queue.startWorker('w1', ['--allow-sandbox-off']);
   const goal = await queue.addGoal('Run forever');
   const pidFile = await waitFor(() => findFile(path.join(queue.scratch, 'worker-w1'), 'agent.pid'), {
     timeoutMs: 15_000,

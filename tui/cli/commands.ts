@@ -100,13 +100,33 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     words: ['worker'],
-    synopsis: 'worker --queue URL [--concurrency N] [--dir DIR] [--name NAME]',
+    synopsis:
+      'worker --queue URL [--concurrency N] [--dir DIR] [--name NAME] [--provider-url URL] [--allow-commands] [--allow-all-permissions] [--allow-sandbox-off] [--pass-env NAME[,NAME…]]',
     summary: 'run the iterations of goals that daemons queue on a Redis (README "Scale out"), until Ctrl+C',
     options: {
       queue: { type: 'string', value: 'URL', help: 'redis://[:password@]host:6379 or rediss://… (default: RALPH_QUEUE_URL)' },
       concurrency: { type: 'string', value: 'N', help: 'attempts run at once per repository (default 1)' },
       dir: { type: 'string', value: 'DIR', help: 'where the clones and worktrees live (default ~/.ralph-worker)' },
       name: { type: 'string', value: 'NAME', help: "the name the goals' logs show (default host:pid)" },
+      'provider-url': {
+        type: 'string',
+        value: 'URL',
+        help: "where this worker's model key goes (default: its OPENAI_BASE_URL, else OpenAI); never the queue's URL",
+      },
+      'allow-commands': {
+        type: 'boolean',
+        help: "run what the queue names beyond Ralph's agents: a command agent, an agent CLI's own path or extra arguments",
+      },
+      'allow-all-permissions': {
+        type: 'boolean',
+        help: "run agent CLIs without their permission checks when the queue asks (permissions: 'all')",
+      },
+      'allow-sandbox-off': { type: 'boolean', help: "run goals' commands outside the sandbox when the queue asks (sandbox: 'off')" },
+      'pass-env': {
+        type: 'string',
+        value: 'NAME[,NAME…]',
+        help: "secret-looking variables of this machine the queue's secrets.passEnv may hand to commands (default: none)",
+      },
     },
     noRepo: true,
     load: async () => (await import('./worker-command.ts')).workerCommand,

@@ -1,5 +1,6 @@
 /**
- * `ralph worker --queue URL [--concurrency N] [--dir DIR] [--name NAME]`: a queue worker until Ctrl+C.
+ * `ralph worker --queue URL [--concurrency N] [--dir DIR] [--name NAME] [--provider-url URL] [--allow-…] [--pass-env NAMES]`:
+ * a queue worker until Ctrl+C.
  * The worker is daemon-side code (daemon/queue/worker.ts): the command line checks the usage, then
  * runs it as a process of its own from the daemon's entry, in the foreground, and exits with it.
  */
@@ -20,6 +21,12 @@ export const workerCommand: CommandHandler = async (context) => {
   if (!/^[1-9]\d?$/.test(concurrencyText)) throw new UsageError(`--concurrency takes 1 to 99, not ${concurrencyText}`, 'worker');
   const dir = path.resolve((context.options.dir as string | undefined) ?? path.join(homedir(), '.ralph-worker'));
   const name = context.options.name as string | undefined;
+  // What this worker allows beyond its floor is said here, on its machine, never by the queue (daemon/queue/worker-floor.ts).
+  const providerUrl = context.options['provider-url'] as string | undefined;
+  if (providerUrl !== undefined && !/^https?:$/.test(URL.parse(providerUrl)?.protocol ?? ''))
+    throw new UsageError(`--provider-url takes an http:// or https:// URL, not ${providerUrl}`, 'worker');
+  const passEnv = context.options['pass-env'] as string | undefined;
+  const flags = ['allow-commands', 'allow-all-permissions', 'allow-sandbox-off'].filter((flag) => context.options[flag] === true);
   const { command, args, env } = workerProcess([
     '--queue',
     url,
@@ -28,6 +35,9 @@ export const workerCommand: CommandHandler = async (context) => {
     '--dir',
     dir,
     ...(name ? ['--name', name] : []),
+    ...(providerUrl ? ['--provider-url', providerUrl] : []),
+    ...(passEnv ? ['--pass-env', passEnv] : []),
+    ...flags.map((flag) => `--${flag}`),
   ]);
   // The worker process goes with this one, even when this one is killed outright (daemon/queue/worker-main.ts).
   const child = spawn(command, args, { stdio: 'inherit', env: { ...env, RALPH_WORKER_PARENT: String(process.pid) } });

@@ -57,7 +57,7 @@ export interface Turn {
   canAsk: boolean;
   model: string;
   api: ModelApi;
-  /** The daemon's provider URL; a worker's own OPENAI_BASE_URL wins. */
+  /** The daemon's provider URL, for reference only: a worker's key goes where its own machine says, never here (worker-floor.ts). */
   baseURL: string | null;
   reasoningEffort?: ReasoningEffort;
   executor: RalphConfig['executor'];

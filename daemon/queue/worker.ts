@@ -3,8 +3,9 @@
  * with the same code as the daemon's local executor (runIteration), in a clone of the job's git
  * remote under its own folder. It needs no daemon and gets no daemon token: the job names the
  * remote and the attempt, each turn carries what the iteration's prompt needs, and the model key
- * comes from the worker's own environment (OPENAI_API_KEY; OPENAI_BASE_URL, RALPH_MODEL and
- * RALPH_API override the daemon's settings on this machine).
+ * comes from the worker's own environment (OPENAI_API_KEY; RALPH_MODEL and RALPH_API override the
+ * daemon's settings on this machine). Where the key goes and how far the floor drops are this
+ * machine's to say, never the queue's (worker-floor.ts).
  *
  * For each turn (turns.ts): the worktree is set to the branch the daemon pushed, the iteration
  * runs, its commit is pushed to `ralph/goal-<id>`, and the record (or why there is none) goes on

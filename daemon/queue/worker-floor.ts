@@ -42,6 +42,19 @@ export function workerBaseURL(floor: WorkerFloor, env: NodeJS.ProcessEnv): strin
   return floor.providerUrl || env.OPENAI_BASE_URL?.trim() || null;
 }
 
+/** What the worker says as it starts: where its key goes (the origin: no credentials a URL may hold) and what it allows beyond its floor. */
+export function describeFloor(floor: WorkerFloor, env: NodeJS.ProcessEnv): string {
+  const url = workerBaseURL(floor, env);
+  const allowed = [
+    ...(floor.allowCommands ? ['--allow-commands'] : []),
+    ...(floor.allowAllPermissions ? ['--allow-all-permissions'] : []),
+    ...(floor.allowSandboxOff ? ['--allow-sandbox-off'] : []),
+    ...(floor.passEnv?.length ? [`--pass-env ${floor.passEnv.join(',')}`] : []),
+  ];
+  const where = url ? (URL.parse(url)?.origin ?? 'its own provider URL') : 'OpenAI';
+  return `its model calls go to ${where}; beyond its floor it allows ${allowed.length > 0 ? allowed.join(' ') : 'nothing'}`;
+}
+
 /** Why the worker refuses a turn's executor settings (`agent`: the agent the turn resolves to), or null when they stay inside its floor. */
 export function floorRefusal(floor: WorkerFloor, executor: RalphConfig['executor'], agent: AgentChoice): string | null {
   const refused = (what: string, flag: string): string =>

@@ -40,7 +40,7 @@ import type { Journal, JournalKind } from '../pipeline/journal.ts';
 import { openAttempt } from '../pipeline/notes.ts';
 import { GoalWorkspace } from '../pipeline/workspace.ts';
 import { LogStreamWriter } from './log-stream.ts';
-import { floorRefusal, refusedTurn, secretsOnWorker, workerBaseURL, type WorkerFloor } from './worker-floor.ts';
+import { describeFloor, floorRefusal, refusedTurn, secretsOnWorker, workerBaseURL, type WorkerFloor } from './worker-floor.ts';
 import { asControl, isQueueName, parseJobData, parseTurn } from './wire.ts';
 import { connectionOptions, logStreamKey, QUEUE_PREFIX, redactQueueUrl } from './queue.ts';
 import {
@@ -48,6 +48,7 @@ import {
   type Control,
   controlChannel,
   type GoalJobData,
+  QUEUES_CHANNEL,
   QUEUES_KEY,
   serializeIterationError,
   type Turn,
@@ -113,6 +114,7 @@ export class QueueWorker {
     this.subscriber = new Redis(connectionOptions(options.url));
     for (const client of [this.redis, this.subscriber]) client.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === QUEUES_CHANNEL) return void this.discover();
       // A turn announced (or the attempt's end): the attempt's worker looks now.
       const announced = this.announced.get(channel);
       if (announced) return announced.wake();
@@ -132,7 +134,11 @@ export class QueueWorker {
     this.folderLock = await claimFolder(this.options.dir);
     // Agent CLIs a worker killed on this folder left running stop before any job is taken.
     await reapWorkerAgents(this.options.dir, (line) => this.report(line));
-    this.report(`worker ${this.name} takes goals from ${redactQueueUrl(this.options.url)}`);
+    this.report(
+      `worker ${this.name} takes goals from ${redactQueueUrl(this.options.url)}; ${describeFloor(this.options.floor ?? {}, this.env())}`,
+    );
+    // A repository's first job announces its queue: served at once (the look every DISCOVER_MS is the fallback).
+    await this.subscriber.subscribe(QUEUES_CHANNEL).catch(() => undefined);
     await this.discover();
     this.discoverTimer = setInterval(() => void this.discover(), DISCOVER_MS);
   }

@@ -95,7 +95,14 @@ test("a daemon naming an attacker's URL as the provider: the worker's key goes o
   const commands: string[] = [];
   monitor.on('monitor', (_time: string, args: string[]) => commands.push(args.join(' ')));
   // The worker has no OPENAI_BASE_URL of its own: only --provider-url says where its key goes.
-  await queue.startWorker('w1', { OPENAI_API_KEY: WORKER_KEY, OPENAI_BASE_URL: undefined }, ['--provider-url', queue.server.url]);
+  const worker = await queue.startWorker('w1', { OPENAI_API_KEY: WORKER_KEY, OPENAI_BASE_URL: undefined }, [
+    '--provider-url',
+    queue.server.url,
+  ]);
+  assert.ok(
+    worker.stdout().includes(`its model calls go to ${new URL(queue.server.url).origin}; beyond its floor it allows nothing`),
+    worker.stdout(),
+  );
   const { goal } = await queue.client.request('goal.create', { title: 'Write a file', queue: true });
   const ended = await waitFor(
     async () => {
@@ -176,7 +183,8 @@ test('a turn that would drop the floor is refused per job, the goal stuck with t
   // The same goal again on a worker that allows command agents: done.
   first.signal('SIGINT');
   await first.done.catch(() => undefined);
-  await queue.startWorker('w2', ['--allow-commands']);
+  const second = await queue.startWorker('w2', ['--allow-commands']);
+  assert.match(second.stdout(), /beyond its floor it allows --allow-commands\n/);
   await queue.store.transition(command.id, 'retry');
   const done = await queue.waitForState(command.id, ['done', 'stuck'], 20_000);
   assert.equal(done.state, 'done', done.attempts.at(-1)?.reason);

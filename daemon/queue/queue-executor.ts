@@ -38,6 +38,7 @@ import {
   controlChannel,
   deserializeIterationError,
   type GoalJobData,
+  QUEUES_CHANNEL,
   QUEUES_KEY,
   resumeKey,
   type Turn,
@@ -305,7 +306,7 @@ export class QueueExecutor implements RemoteIterations {
   /** Publishes the attempt's job unless it is there: a finished job of the same attempt (a run stopped before) gets the next resume number. */
   private async publish(name: string, data: GoalJobData): Promise<void> {
     if (this.published.get(data.goalId) === data.attempt) return;
-    await this.redis.sadd(QUEUES_KEY, name);
+    if ((await this.redis.sadd(QUEUES_KEY, name)) === 1) await this.redis.publish(QUEUES_CHANNEL, name);
     if (!this.queue) {
       this.queue = new Queue(name, {
         // BullMQ types its own copy of ioredis's options; these are ioredis's, which it takes.

@@ -129,6 +129,9 @@ export function controlChannel(queue: string, goalId: number): string {
 /** The set of queue names that have ever had a job: workers serve each of them. */
 export const QUEUES_KEY = `${QUEUE_PREFIX}:queues`;
 
+/** A queue name added to QUEUES_KEY is announced here: workers serve it at once, not at their next look. */
+export const QUEUES_CHANNEL = `${QUEUE_PREFIX}:queues:new`;
+
 export interface SerializedIterationError {
   message: string;
   stopped: boolean;

@@ -48,6 +48,7 @@ import {
   type Control,
   controlChannel,
   type GoalJobData,
+  QUEUES_CHANNEL,
   QUEUES_KEY,
   serializeIterationError,
   type Turn,
@@ -113,6 +114,7 @@ export class QueueWorker {
     this.subscriber = new Redis(connectionOptions(options.url));
     for (const client of [this.redis, this.subscriber]) client.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === QUEUES_CHANNEL) return void this.discover();
       // A turn announced (or the attempt's end): the attempt's worker looks now.
       const announced = this.announced.get(channel);
       if (announced) return announced.wake();
@@ -135,6 +137,8 @@ export class QueueWorker {
     this.report(
       `worker ${this.name} takes goals from ${redactQueueUrl(this.options.url)}; ${describeFloor(this.options.floor ?? {}, this.env())}`,
     );
+    // A repository's first job announces its queue: served at once (the look every DISCOVER_MS is the fallback).
+    await this.subscriber.subscribe(QUEUES_CHANNEL).catch(() => undefined);
     await this.discover();
     this.discoverTimer = setInterval(() => void this.discover(), DISCOVER_MS);
   }

@@ -7,8 +7,9 @@
  *   goes only to the URL the worker was given, the goal is done there, and the key is in no Redis
  *   command, key or value and in none of the daemon's log lines or files.
  * - A turn that would drop the worker's floor (a command agent, an agent CLI skipping its
- *   permission checks) is refused per job: the goal is stuck with the reason, after one attempt,
- *   nothing run; a worker started with the opt-in runs it.
+ *   permission checks, commands outside the sandbox) is refused per job: the goal is stuck with
+ *   the reason, after one attempt, nothing run; a worker started with the opt-ins runs it.
+ * - A turn's `secrets.passEnv` naming the worker's key: commands never get it.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -151,6 +152,7 @@ test('a turn that would drop the floor is refused per job, the goal stuck with t
       agent: { command: [agent], output: 'text' },
       agents: { claude: { permissions: 'all', args: [] } },
       verify: 'test -f hello.txt',
+      commands: { allow: [], deny: [], timeoutSeconds: 300, outputLimitBytes: 65_536, sandbox: 'off' },
     },
   });
   const first = await queue.startWorker('w1');
@@ -178,13 +180,23 @@ test('a turn that would drop the floor is refused per job, the goal stuck with t
   });
   const stuck = await queue.waitForState(skipping.id, ['stuck', 'done']);
   assert.match(stuck.attempts.at(-1)?.reason ?? '', /claude without its permission checks .*--allow-all-permissions/);
+  // Ralph's own agent, its commands outside the sandbox.
+  const unsandboxed = await queue.store.create({
+    title: 'Write hello',
+    spec: '## Objective\n\nWrite hello\n',
+    agent: 'ralph',
+    queue: true,
+  });
+  const outside = await queue.waitForState(unsandboxed.id, ['stuck', 'done']);
+  assert.match(outside.attempts.at(-1)?.reason ?? '', /commands outside the sandbox .*--allow-sandbox-off/);
+  assert.equal(queue.server.modelRequests().length, 0, 'no model call either');
   assert.equal(first.stdout().includes('failed'), false, `the worker stays up: ${first.stdout()}`);
 
-  // The same goal again on a worker that allows command agents: done.
+  // The same goal again on a worker that allows command agents outside the sandbox: done.
   first.signal('SIGINT');
   await first.done.catch(() => undefined);
-  const second = await queue.startWorker('w2', ['--allow-commands']);
-  assert.match(second.stdout(), /beyond its floor it allows --allow-commands\n/);
+  const second = await queue.startWorker('w2', ['--allow-commands', '--allow-sandbox-off']);
+  assert.match(second.stdout(), /beyond its floor it allows --allow-commands --allow-sandbox-off\n/);
   await queue.store.transition(command.id, 'retry');
   const done = await queue.waitForState(command.id, ['done', 'stuck'], 20_000);
   assert.equal(done.state, 'done', done.attempts.at(-1)?.reason);

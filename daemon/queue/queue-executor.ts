@@ -156,8 +156,9 @@ export class QueueExecutor implements RemoteIterations {
       worktree = adopted.worktree ?? null;
     } else {
       // The daemon's branch is the truth: a commit a worker pushed but never reported is dropped here.
-      await this.git(input.workspace.path, ['push', '--quiet', '--force', remoteName, `HEAD:refs/heads/${branch}`]);
+      // Pushed by its sha, so the turn's `base` is exactly the commit the remote got.
       base = await input.workspace.readHead();
+      await this.git(input.workspace.path, ['push', '--quiet', '--force', remoteName, `${base}:refs/heads/${branch}`]);
       // Only a conflict resolution leaves work uncommitted between iterations: no other turn pays for the look.
       if (input.conflictContext) worktree = await this.pushWorktree(input.workspace.path, remoteName, goalId);
       seq = await this.redis.incr(turnSeqKey(name, goalId));

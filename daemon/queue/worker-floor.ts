@@ -14,6 +14,8 @@
  *   reason) unless the worker was started with the opt-in that allows it: a command agent or an
  *   agent CLI's own executable or arguments (`--allow-commands`), an agent CLI skipping its
  *   permission checks (`--allow-all-permissions`), the command sandbox off (`--allow-sandbox-off`).
+ * - The repository is the queue's too: an agent CLI loads none of its settings (Claude Code's
+ *   `.claude/settings.json`, OpenCode's `opencode.json` …) unless the worker allows commands.
  * - `secrets.passEnv` hands a secret-looking variable of this machine to the goal's commands only
  *   when the worker names it too (`--pass-env`): otherwise a queue writer could hand the worker's
  *   key to a command that sends it anywhere.
@@ -75,6 +77,16 @@ export function floorRefusal(floor: WorkerFloor, executor: RalphConfig['executor
   if (executor.commands.sandbox === 'off' && !floor.allowSandboxOff)
     return refused("commands outside the sandbox (executor.commands.sandbox: 'off')", '--allow-sandbox-off');
   return null;
+}
+
+/**
+ * The turn's agent as this worker runs it: an agent CLI loads none of the repository's own settings
+ * for it (backend.ts `untrustedRepository`: they could send the worker's key elsewhere or run hooks),
+ * unless the worker allows commands, when the repository's settings apply as on the developer's machine.
+ */
+export function agentOnWorker(floor: WorkerFloor, agent: AgentChoice): AgentChoice {
+  if (agent.kind !== 'external' || floor.allowCommands) return agent;
+  return { ...agent, untrustedRepository: true };
 }
 
 /** A refused turn as the daemon takes it: an agent that cannot start here, so the goal is stuck with the reason, never tried again. */

@@ -40,7 +40,15 @@ import type { Journal, JournalKind } from '../pipeline/journal.ts';
 import { openAttempt } from '../pipeline/notes.ts';
 import { GoalWorkspace } from '../pipeline/workspace.ts';
 import { LogStreamWriter } from './log-stream.ts';
-import { describeFloor, floorRefusal, refusedTurn, secretsOnWorker, workerBaseURL, type WorkerFloor } from './worker-floor.ts';
+import {
+  agentOnWorker,
+  describeFloor,
+  floorRefusal,
+  refusedTurn,
+  secretsOnWorker,
+  workerBaseURL,
+  type WorkerFloor,
+} from './worker-floor.ts';
 import { asControl, isQueueName, parseJobData, parseTurn } from './wire.ts';
 import { connectionOptions, logStreamKey, QUEUE_PREFIX, redactQueueUrl } from './queue.ts';
 import {
@@ -314,7 +322,7 @@ export class QueueWorker {
     const timing: TurnTiming = { ...(turn.publishedAt ? { published: turn.publishedAt } : {}), taken: Date.now() };
     try {
       // The goal's agent as this machine runs it: Ralph's own, or an agent CLI installed here; nothing below this worker's floor.
-      const agent = resolveAgent(turn.goal.agent, turn.executor);
+      const agent = agentOnWorker(floor, resolveAgent(turn.goal.agent, turn.executor));
       const refusal = floorRefusal(floor, turn.executor, agent);
       if (refusal) throw refusedTurn(refusal);
       await this.syncBranch(workspace, data, turn.base);

@@ -75,6 +75,13 @@ export interface InvocationInput {
   permissions: ExternalPermissions;
   /** Extra arguments from the config, appended after the backend's own. */
   extraArgs: readonly string[];
+  /**
+   * The worktree is a repository this machine does not trust (a queue worker's: anyone who can
+   * write to the queue names it): the CLI loads none of the repository's settings that could send
+   * its requests (and key) elsewhere, change how it authenticates, or run commands of their own
+   * (hooks, plugins, MCP servers). Default false: the user's own repository, whose settings apply.
+   */
+  untrustedRepository?: boolean;
 }
 
 /** What a parser knows of its run: the same worktree and model its invocation was given. */

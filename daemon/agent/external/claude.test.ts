@@ -62,6 +62,25 @@ describe('claude invocation', () => {
     assert.ok(!claudeBackend.invocation(input).args.includes('--dangerously-skip-permissions'));
   });
 
+  it('in a repository it does not trust, loads only the user’s settings and no MCP servers, before the model and the extra arguments', () => {
+    const { args } = claudeBackend.invocation({
+      ...input,
+      untrustedRepository: true,
+      model: 'claude-sonnet-5-5',
+      extraArgs: ['--max-turns', '40'],
+    });
+    assert.deepEqual(args.slice(-7), [
+      '--setting-sources',
+      'user',
+      '--strict-mcp-config',
+      '--model',
+      'claude-sonnet-5-5',
+      '--max-turns',
+      '40',
+    ]);
+    assert.ok(!claudeBackend.invocation(input).args.includes('--setting-sources'), 'the user’s own repository: its settings apply');
+  });
+
   it('names the variables it authenticates with and how to install it', () => {
     assert.deepEqual([...claudeBackend.authEnv], ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_BASE_URL', 'ANTHROPIC_MODEL']);
     assert.equal(claudeBackend.executable, 'claude');

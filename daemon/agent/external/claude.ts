@@ -19,6 +19,10 @@
  * - `all`: `--dangerously-skip-permissions`. Claude Code refuses it as root unless IS_SANDBOX=1,
  *   which is then set: the user has said to skip every check, and that one is a check too.
  *
+ * In a repository the machine does not trust (a queue worker's), `--setting-sources user
+ * --strict-mcp-config`: the repository's `.claude/settings.json` and `settings.local.json` (their
+ * `env`, `hooks`, `apiKeyHelper`, plugins) and its `.mcp.json` are not loaded; its CLAUDE.md still is.
+ *
  * Its environment keeps it quiet: CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC (no connectivity check
  * `HEAD /api/hello` on the base URL, no MCP registry fetch, no telemetry export to
  * api.anthropic.com), DISABLE_AUTOUPDATER, DISABLE_TELEMETRY, DISABLE_ERROR_REPORTING.
@@ -80,6 +84,10 @@ export function claudeInvocation(input: InvocationInput): Invocation {
     args.push('--permission-mode', 'acceptEdits', '--allowedTools', CLAUDE_ALLOWED_TOOLS.join(','));
     args.push('--disallowedTools', CLAUDE_DENIED_TOOLS.join(','));
   }
+  // A repository it does not trust: only the user's own settings (~/.claude), none of the
+  // repository's `.claude/settings*.json` (their `env` could point ANTHROPIC_BASE_URL elsewhere,
+  // their `hooks` and `apiKeyHelper` run commands no permission covers), and none of its MCP servers.
+  if (input.untrustedRepository) args.push('--setting-sources', 'user', '--strict-mcp-config');
   if (input.model) args.push('--model', input.model);
   args.push(...input.extraArgs);
   return { args, env, stdin: input.prompt };

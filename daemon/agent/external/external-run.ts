@@ -134,6 +134,7 @@ export async function runExternalAgent(options: ExternalRunOptions): Promise<Ext
       model: agent.model,
       permissions: agent.permissions,
       extraArgs: agent.extraArgs,
+      ...(agent.untrustedRepository ? { untrustedRepository: true } : {}),
     });
     const env: NodeJS.ProcessEnv = {
       ...commandEnvironment(options.env ?? process.env, options.secrets, {

@@ -67,6 +67,11 @@ describe('opencode invocation', () => {
     assert.equal(invocation.env?.OPENCODE_PERMISSION, undefined);
   });
 
+  it('in a repository it does not trust, OpenCode reads none of its config (OPENCODE_DISABLE_PROJECT_CONFIG); in the user’s own it does', () => {
+    assert.equal(opencodeInvocation({ ...input, untrustedRepository: true }).env?.OPENCODE_DISABLE_PROJECT_CONFIG, '1');
+    assert.equal(opencodeInvocation(input).env?.OPENCODE_DISABLE_PROJECT_CONFIG, undefined);
+  });
+
   it('the backend’s parser shows paths relative to its run’s worktree and the model without its provider', () => {
     const events = opencodeBackend.parser({ cwd: CWD, model: 'fake/fake-model' })(fixture('write')[2]!);
     assert.deepEqual(

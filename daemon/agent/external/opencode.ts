@@ -17,7 +17,9 @@
  *   Shell commands are not sandboxed: OpenCode has no sandbox.
  * - `all`: `--auto`, OpenCode's own "approve everything not explicitly denied", and no rules of
  *   Ralph's (the user's own config still applies).
- * OPENCODE_DISABLE_AUTOUPDATE keeps it from updating itself between iterations.
+ * OPENCODE_DISABLE_AUTOUPDATE keeps it from updating itself between iterations. In a repository the
+ * machine does not trust (a queue worker's), OPENCODE_DISABLE_PROJECT_CONFIG: OpenCode reads none of
+ * the repository's config files or `.opencode/` folders (nor its AGENTS.md, which goes with them).
  *
  * Authentication: OpenCode's own: keys stored by `opencode auth login` (in
  * ~/.local/share/opencode/auth.json), or a provider's variable (OPENAI_API_KEY, ANTHROPIC_API_KEY
@@ -90,6 +92,9 @@ export function opencodeInvocation(input: InvocationInput): Invocation {
   const env: Record<string, string> = { OPENCODE_DISABLE_AUTOUPDATE: '1' };
   if (input.permissions === 'all') args.push('--auto');
   else env.OPENCODE_PERMISSION = JSON.stringify(OPENCODE_WORKSPACE_PERMISSION);
+  // A repository it does not trust: none of its `opencode.json(c)` (providers with their own
+  // baseURL, plugins, MCP servers) nor its `.opencode/` folder (plugins, agents) is loaded.
+  if (input.untrustedRepository) env.OPENCODE_DISABLE_PROJECT_CONFIG = '1';
   if (input.model) args.push('--model', input.model);
   args.push(...input.extraArgs);
   return { args, env, stdin: input.prompt };

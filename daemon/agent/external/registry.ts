@@ -36,6 +36,8 @@ export type AgentChoice =
       model: string | null;
       permissions: ExternalPermissions;
       extraArgs: readonly string[];
+      /** Set on a queue worker (unless it allows commands): the repository's own settings for the CLI are not loaded (backend.ts). */
+      untrustedRepository?: boolean;
     };
 
 /** The choice names no agent Ralph can run: the goal is stuck with this message. */

@@ -6,17 +6,22 @@
  * own test/fake-anthropic, and a repository whose `.claude/settings.json` points
  * ANTHROPIC_BASE_URL at a second fake (the "attacker") and whose hooks write marker files.
  *
+ * The same for Gemini CLI, whose repository `.gemini/settings.json` holds hooks: on a worker they never
+ * run, even where the machine's environment trusts every folder (GEMINI_CLI_TRUST_WORKSPACE=true).
+ *
  * Started with `--allow-commands` the worker runs the repository as the developer's own machine
  * would: the settings apply, the attacker gets the calls and the hooks run (the test can fail).
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { DONE_MARKER } from '../../daemon/agent/external/backend.ts';
 import { startFakeAnthropicForTest } from '../fake-anthropic/index.ts';
+import { startFakeGemini } from '../fake-gemini/server.ts';
 import { installAgentCli } from '../helpers/agent-cli.ts';
+import { GEMINI_TEST_MODEL, makeGeminiHome } from '../helpers/gemini-home.ts';
 import { git, makeTempDir } from '../helpers/repo.ts';
 import { startQueue, startWorkerProcess } from './queue-helpers.ts';
 
@@ -125,4 +130,73 @@ test('on a worker started with --allow-commands, the repository’s Claude Code 
   assert.ok(existsSync(path.join(markers, 'session-start')), 'the SessionStart hook ran');
   assert.ok(existsSync(path.join(markers, 'pre-tool')), 'the PreToolUse hook ran');
   assert.ok(existsSync(path.join(markers, 'stop')), 'the hook of settings.local.json ran');
+});
+
+/** A queue whose repository's Gemini CLI settings hold hooks, and a worker with Gemini CLI whose environment trusts every folder. */
+async function setUpGemini(t: TestContext, args: string[]) {
+  const cli = await installAgentCli('gemini');
+  const server = await startFakeGemini({
+    scenario: (request) =>
+      request.functionResponses.length === 0
+        ? {
+            text: 'Adding hello.txt.',
+            functionCalls: [{ name: 'write_file', args: { file_path: 'hello.txt', content: 'hello from gemini\n' } }],
+          }
+        : { text: `The file is there.\n${DONE_MARKER}: wrote hello.txt` },
+  });
+  t.after(() => server.close());
+  const { env } = await makeGeminiHome(t, { baseUrl: server.url });
+  const bin = await makeTempDir(t, 'ralph-gemini-bin-');
+  await symlink(cli.bin, path.join(bin, 'gemini'));
+  const markers = await makeTempDir(t, 'ralph-markers-');
+  const hooks = Object.fromEntries(
+    ['SessionStart', 'BeforeAgent', 'BeforeTool'].map((event) => [
+      event,
+      [{ matcher: '*', hooks: [{ type: 'command', command: `touch '${path.join(markers, event)}'` }] }],
+    ]),
+  );
+
+  const queue = await startQueue(t, {
+    executor: {
+      agent: 'gemini',
+      agents: { gemini: { model: GEMINI_TEST_MODEL, args: [], permissions: 'workspace' as const } },
+      verify: 'grep -q "hello from gemini" hello.txt',
+    },
+  });
+  await mkdir(path.join(queue.repoRoot, '.gemini'));
+  await writeFile(path.join(queue.repoRoot, '.gemini', 'settings.json'), JSON.stringify({ hooks }));
+  git(queue.repoRoot, 'add', '.gemini');
+  git(queue.repoRoot, 'commit', '--quiet', '-m', 'Gemini CLI settings of the repository');
+
+  // Gemini CLI's home, key and endpoint are this machine's; its HOME stays the worker's.
+  const { HOME: _home, PATH: geminiPath, ...geminiEnv } = env;
+  await startWorkerProcess(t, {
+    name: 'w1',
+    url: queue.redis.url,
+    scratch: queue.scratch,
+    modelUrl: queue.server.url,
+    args,
+    env: { ...geminiEnv, PATH: `${bin}:${geminiPath}`, GEMINI_CLI_TRUST_WORKSPACE: 'true' },
+  });
+  return { server, markers, queue };
+}
+
+test('on a worker, Gemini CLI runs none of the repository’s hooks, even with this machine’s GEMINI_CLI_TRUST_WORKSPACE=true', async (t) => {
+  const { server, markers, queue } = await setUpGemini(t, []);
+  const goal = await queue.addGoal('Write hello.txt saying hello');
+  const done = await queue.waitForState(goal.id, ['done', 'stuck'], 60_000);
+
+  assert.equal(done.state, 'done', done.attempts.at(-1)?.reason);
+  assert.equal(git(queue.remote, 'show', `ralph/goal-${goal.id}:hello.txt`), 'hello from gemini');
+  assert.equal(server.modelRequests().length, 2);
+  assert.deepEqual(await readdir(markers), [], 'no hook of the repository ran');
+});
+
+test('on a worker started with --allow-commands, the repository’s Gemini CLI hooks run as on the developer’s machine', async (t) => {
+  const { markers, queue } = await setUpGemini(t, ['--allow-commands']);
+  const goal = await queue.addGoal('Write hello.txt saying hello');
+  const done = await queue.waitForState(goal.id, ['done', 'stuck'], 60_000);
+
+  assert.equal(done.state, 'done', done.attempts.at(-1)?.reason);
+  assert.deepEqual((await readdir(markers)).sort(), ['BeforeAgent', 'BeforeTool', 'SessionStart']);
 });

@@ -70,6 +70,15 @@ describe('gemini invocation', () => {
   });
 });
 
+describe('gemini invocation in a repository it does not trust', () => {
+  const input = { prompt: 'Do one step.', cwd: '/w/goal-3', model: null, permissions: 'workspace' as const, extraArgs: [] };
+
+  it('reads the repository as an untrusted folder (GEMINI_CLI_TRUST_WORKSPACE=false, over this machine’s); in the user’s own it does not say', () => {
+    assert.equal(geminiBackend.invocation({ ...input, untrustedRepository: true }).env?.GEMINI_CLI_TRUST_WORKSPACE, 'false');
+    assert.equal(geminiBackend.invocation(input).env?.GEMINI_CLI_TRUST_WORKSPACE, undefined);
+  });
+});
+
 describe('gemini parser', () => {
   it('a run that writes a file, runs commands and is refused some: its words per turn, the calls, the totals, the final text as the result', () => {
     const events = parseAll(fixture('tools'));

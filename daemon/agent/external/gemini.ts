@@ -3,7 +3,11 @@
  * iteration: `gemini -p '' --output-format stream-json`, headless in the goal's worktree, the prompt
  * on stdin (no argument-length limit, not visible in `ps`; `-p` adds nothing to it), one JSON event
  * a line on stdout. `--skip-trust`: headless, it refuses a folder nobody has trusted, and the
- * worktree is Ralph's.
+ * worktree is Ralph's. (In 0.61 the flag trusts the folder only once the settings are read: the
+ * worktree's `.gemini/settings.json` applies only where GEMINI_CLI_TRUST_WORKSPACE=true or the
+ * user's trusted folders say so.) In a repository the machine does not trust (a queue worker's),
+ * GEMINI_CLI_TRUST_WORKSPACE=false: its settings (hooks, MCP servers, tool commands) and its
+ * `.gemini/.env` are never read, and of its `.env` only the auth variables this machine does not set.
  *
  * Permissions (README "What each agent backend may do"). Headless, Gemini CLI offers the model only
  * the tools it would not have to ask for, and the approval mode and policy rules decide which:
@@ -102,7 +106,12 @@ export function geminiInvocation(input: InvocationInput, policyFile: string | nu
   args.push(...input.extraArgs);
   // Last: `-p` makes the run headless whatever the terminal; its (empty) value is appended to stdin.
   args.push('-p', '');
-  return { args, env: { ...GEMINI_ENV }, stdin: input.prompt };
+  const env: Record<string, string> = { ...GEMINI_ENV };
+  // A repository it does not trust: its settings are loaded as an untrusted folder's (none of its
+  // `.gemini/settings.json`, nor its `.gemini/.env`), whatever this machine's environment or
+  // trusted folders say. --skip-trust still lets the run start: it takes effect after the settings are read.
+  if (input.untrustedRepository) env.GEMINI_CLI_TRUST_WORKSPACE = 'false';
+  return { args, env, stdin: input.prompt };
 }
 
 let policyFolder: string | null = null;

@@ -53,6 +53,18 @@ describe('codex invocation', () => {
   });
 });
 
+describe('codex invocation in a repository it does not trust', () => {
+  const input = { prompt: 'Do one step.', cwd: '/w/goal-3', model: 'gpt-5', permissions: 'workspace' as const, extraArgs: [] };
+
+  it('makes the worktree an untrusted project whatever this machine’s config trusts (no project config, MCP servers or hooks); the user’s own repository is left to that config', () => {
+    const { args } = codexInvocation({ ...input, untrustedRepository: true });
+    const at = args.indexOf('projects={"/w/goal-3"={trust_level="untrusted"}}');
+    assert.ok(at > 0 && args[at - 1] === '-c', args.join(' '));
+    assert.ok(at < args.indexOf('--model'), 'before the model and the config’s arguments');
+    assert.ok(!codexInvocation(input).args.some((arg) => arg.includes('trust_level')));
+  });
+});
+
 describe('codex parser', () => {
   it('a run that writes a file: its words, the edit as a tool call with a relative path, usage, the final message', () => {
     const events = parseAll([

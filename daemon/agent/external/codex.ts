@@ -18,6 +18,12 @@
  * folder: with CODEX_HOME inside TMPDIR (a test's temp home) every shell command fails with
  * `bwrap: execvp codex-linux-sandbox`. ~/.codex, the usual home, works.
  *
+ * A project's own `.codex/config.toml` applies only when CODEX_HOME/config.toml trusts the project
+ * (`exec` never trusts one by itself; 0.171 ignores a project's `model_provider` and
+ * `model_providers` even then, but runs its MCP servers and hooks). In a repository the machine
+ * does not trust (a queue worker's), `-c projects={"<worktree>"={trust_level="untrusted"}}`: no
+ * project is trusted for the run, whatever the machine's config says.
+ *
  * Authentication: CODEX_API_KEY, or what `codex login` stored in CODEX_HOME (a ChatGPT account,
  * or an API key with `codex login --with-api-key`). Codex 0.171 reads neither OPENAI_API_KEY nor
  * OPENAI_BASE_URL by itself: an OpenAI-compatible server (a proxy, a local model, a test's fake)
@@ -57,6 +63,9 @@ export function codexInvocation(input: InvocationInput): Invocation {
       '--cd',
       input.cwd,
       ...permissions,
+      // A repository it does not trust: untrusted whatever this machine's config says of its folder
+      // (a trusted project's `.codex/config.toml` runs its MCP servers and hooks).
+      ...(input.untrustedRepository ? ['-c', `projects={${JSON.stringify(input.cwd)}={trust_level="untrusted"}}`] : []),
       ...(input.model ? ['--model', input.model] : []),
       ...input.extraArgs,
       // The prompt comes on stdin: no argument-length limit, and it never shows in `ps`.

@@ -7,6 +7,7 @@
  * locale so its messages do not depend on the machine, and with nothing to prompt on.
  */
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { gitEnvironment } from '../../protocol/git-environment.ts';
@@ -360,5 +361,38 @@ export function parseWorktreeList(output: string): WorktreeEntry[] {
 
 export async function listWorktrees(cwd: string, env?: GitEnv): Promise<WorktreeEntry[]> {
   // Without -z (git 2.36+) so older gits work; unusual paths come quoted and are unquoted above.
-  return parseWorktreeList(await git(cwd, ['worktree', 'list', '--porcelain'], { env }));
+  return parseWorktreeList(await gitWorktree(cwd, ['list', '--porcelain'], { env }));
+}
+
+/** The `git worktree` command running or last queued per repository, in this process. */
+const worktreeCommands = new Map<string, Promise<unknown>>();
+
+/**
+ * `git worktree <args>`, one at a time per repository in this process. git's worktree bookkeeping
+ * (.git/worktrees) is not safe against itself: a `worktree list` or `add` dies ("failed to read
+ * .git/worktrees/goal-15/commondir") on an entry another `worktree add` is still writing, which
+ * left goals stuck when several started at once (3 runs in 10 of the queue bench's 16 goals).
+ */
+export function gitWorktree(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<string> {
+  const key = repositoryKey(cwd);
+  const previous = worktreeCommands.get(key) ?? Promise.resolve();
+  const run = previous.then(
+    () => git(cwd, ['worktree', ...args], options),
+    () => git(cwd, ['worktree', ...args], options),
+  );
+  const settled = run.catch(() => undefined);
+  worktreeCommands.set(key, settled);
+  void settled.then(() => {
+    if (worktreeCommands.get(key) === settled) worktreeCommands.delete(key);
+  });
+  return run;
+}
+
+/** One key per repository however its path is spelled (a link, a trailing slash). */
+function repositoryKey(cwd: string): string {
+  try {
+    return realpathSync(cwd);
+  } catch {
+    return path.resolve(cwd);
+  }
 }

@@ -17,6 +17,7 @@ import {
   git,
   gitLine,
   gitRun,
+  gitWorktree,
   harnessCommitEnv,
   listWorktrees,
   repositoryRoot,
@@ -189,11 +190,11 @@ export class GoalWorkspace {
       if (byBranch.locked !== WORKTREE_ADD_LOCK_REASON) return new GoalWorkspace(repoRoot, goalId, byBranch.path, env);
       // `git worktree add` was killed mid-checkout: the files are incomplete. The branch holds
       // everything committed, so the half-made checkout goes and a fresh one is made below.
-      await git(repoRoot, ['worktree', 'remove', '--force', '--force', byBranch.path], { env });
+      await gitWorktree(repoRoot, ['remove', '--force', '--force', byBranch.path], { env });
     }
 
     // Forget worktrees whose folders vanished (this one's, maybe others'); their branches stay.
-    await git(repoRoot, ['worktree', 'prune'], { env });
+    await gitWorktree(repoRoot, ['prune'], { env });
     worktrees = await listWorktrees(repoRoot, env);
     const occupant = worktrees.find((entry) => entry.path === wantedPath);
     if (occupant) throw new Error(`${wantedPath} is already a worktree on ${describeCheckout(occupant)}, not ${branch}`);
@@ -202,13 +203,13 @@ export class GoalWorkspace {
     }
 
     if (await branchExists(repoRoot, branch, env)) {
-      await git(repoRoot, ['worktree', 'add', '--quiet', wantedPath, branch], { env });
+      await gitWorktree(repoRoot, ['add', '--quiet', wantedPath, branch], { env });
     } else {
       const head = await resolveCommit(repoRoot, 'HEAD', env);
       if (!head) {
         throw new Error(`refusing to create a workspace for goal #${goalId}: ${repoRoot} has no commit yet (commit something first)`);
       }
-      await git(repoRoot, ['worktree', 'add', '--quiet', '-b', branch, wantedPath, head], { env });
+      await gitWorktree(repoRoot, ['add', '--quiet', '-b', branch, wantedPath, head], { env });
     }
     return new GoalWorkspace(repoRoot, goalId, wantedPath, env);
   }
@@ -231,14 +232,14 @@ export class GoalWorkspace {
     if (checkout && (checkout === worktrees[0] || checkout.path === repoRoot || path.basename(checkout.path) !== `goal-${goalId}`))
       return false;
     if (checkout) {
-      await git(repoRoot, ['worktree', 'remove', '--force', '--force', checkout.path], { env });
+      await gitWorktree(repoRoot, ['remove', '--force', '--force', checkout.path], { env });
       found = true;
     }
     if (await exists(folder)) {
       await rm(folder, { recursive: true, force: true });
       found = true;
     }
-    await git(repoRoot, ['worktree', 'prune'], { env });
+    await gitWorktree(repoRoot, ['prune'], { env });
     if (await branchExists(repoRoot, branch, env)) {
       await git(repoRoot, ['branch', '--quiet', '-D', branch], { env });
       found = true;
@@ -516,9 +517,9 @@ export class GoalWorkspace {
           throw new Error(`goal #${this.goalId}'s workspace ${this.path} has uncommitted changes to ${dirty.join(', ')}; not removing it`);
         }
       }
-      await git(this.repoRoot, ['worktree', 'remove', '--force', this.path], { env: this.env });
+      await gitWorktree(this.repoRoot, ['remove', '--force', this.path], { env: this.env });
     } else {
-      await git(this.repoRoot, ['worktree', 'prune'], { env: this.env });
+      await gitWorktree(this.repoRoot, ['prune'], { env: this.env });
     }
     if (options.deleteBranch && (await branchExists(this.repoRoot, this.branch, this.env))) {
       await git(this.repoRoot, ['branch', '--quiet', '-D', this.branch], { env: this.env });

@@ -24,6 +24,7 @@ import { startFakeGemini } from '../fake-gemini/server.ts';
 import { startFakeOpenAIForTest } from '../fake-openai/fixtures.ts';
 import type { FakeOpenAIServer } from '../fake-openai/index.ts';
 import { installAgentCli } from '../helpers/agent-cli.ts';
+import { cliEnv, ralph } from '../helpers/cli.ts';
 import { GEMINI_TEST_MODEL, makeGeminiHome } from '../helpers/gemini-home.ts';
 import { makeOpencodeHome, OPENCODE_TEST_KEY, OPENCODE_TEST_MODEL } from '../helpers/opencode-home.ts';
 import { git, makeTempDir } from '../helpers/repo.ts';
@@ -280,4 +281,14 @@ test('on a worker started with --allow-commands, the repository’s opencode.jso
   assert.equal(done.state, 'done', done.attempts.at(-1)?.reason);
   assert.deepEqual(worker.requests, [], 'the repository sent every call elsewhere');
   assert.ok(attacker.requests.length >= 2);
+});
+
+test('`ralph worker --help` says --allow-commands lets the repository’s settings for agent CLIs apply', async (t) => {
+  const cwd = await makeTempDir(t, 'ralph-help-');
+  const help = await ralph(['worker', '--help'], { cwd, env: cliEnv({ HOME: cwd }) });
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(
+    help.stdout.replace(/\s+/g, ' '),
+    /--allow-commands .*the repository's own settings for agent CLIs \(their hooks, endpoints, plugins\)/,
+  );
 });

@@ -115,7 +115,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
       'allow-commands': {
         type: 'boolean',
-        help: "run what the queue names beyond Ralph's agents: a command agent, an agent CLI's own path or extra arguments",
+        help: "run what the queue names beyond Ralph's agents: a command agent, an agent CLI's own path or extra arguments, and the repository's own settings for agent CLIs (their hooks, endpoints, plugins), as on the developer's machine",
       },
       'allow-all-permissions': {
         type: 'boolean',

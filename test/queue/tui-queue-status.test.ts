@@ -1,6 +1,6 @@
 /**
  * A TUI (in tmux, 80 columns) attached to a daemon whose goals run on queue workers: the running
- * goal's row and its log name the worker; Redis stopped, the status bar says "queue unreachable";
+ * goal's row and its live log name the worker; Redis stopped, the status bar says "queue unreachable";
  * started again, it no longer does, and the goal still finishes. The queue's URL that clients are
  * given hides its password.
  */
@@ -64,6 +64,8 @@ test('the TUI names the worker running a remote goal, and says "queue unreachabl
   });
   await tui.press('Tab', 'Tab');
   await tui.waitForText(/\[far-away\] worker far-away runs attempt 1/, { timeoutMs: 20_000 });
+  // The worker's lines arrive live, while its iteration still runs (its model's next answer is held).
+  await tui.waitForText(/remote\.txt/, { timeoutMs: 20_000 });
   // Back to the pipeline (at 80 columns one pane shows at a time).
   await tui.press('Tab');
   await tui.waitForScreen((rows) => goalRow(rows, id), 'the pipeline again');

@@ -145,7 +145,8 @@ export const GoalPriority = z.int().min(GOAL_PRIORITY_MIN).max(GOAL_PRIORITY_MAX
  * The agent backends every Ralph knows: `ralph` (its own agent loop) and the agent CLIs it drives
  * headless. The config may define more names later (a `{ command: [...] }` backend), so a goal's
  * `agent` is any bounded lower-case name, not only one of these; whether the name means something
- * is the daemon's judgment when the goal runs (an unknown one leaves the goal stuck, saying so).
+ * is the daemon's judgment: `goal.create` and `goal.update` refuse one its config has no backend
+ * for, and one the config stops naming later leaves the goal stuck when it runs, saying so.
  */
 export const BUILTIN_AGENTS = ['ralph', 'claude', 'codex', 'opencode', 'gemini'] as const;
 export type BuiltinAgent = (typeof BUILTIN_AGENTS)[number];

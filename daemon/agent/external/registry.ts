@@ -71,8 +71,7 @@ export function resolveAgent(goalAgent: string | undefined, executor: ExecutorCo
   }
   const backend = isExternalAgentName(choice) ? AGENT_BACKENDS[choice] : undefined;
   if (!backend) {
-    const known = ['ralph', ...Object.keys(AGENT_BACKENDS), ...(typeof executor.agent === 'object' ? [COMMAND_BACKEND] : [])];
-    throw new UnknownAgentError(`no agent backend is called "${choice}" (there are: ${known.join(', ')})`);
+    throw new UnknownAgentError(`no agent backend is called "${choice}" (there are: ${knownAgentNames(executor).join(', ')})`);
   }
   const options = executor.agents[backend.name as ExternalAgentName];
   return {
@@ -83,6 +82,11 @@ export function resolveAgent(goalAgent: string | undefined, executor: ExecutorCo
     permissions: options?.permissions ?? 'workspace',
     extraArgs: options?.args ?? [],
   };
+}
+
+/** The names a goal's `agent` may hold with this config: `ralph`, each adapter's, and `command` when executor.agent is one. */
+export function knownAgentNames(executor: ExecutorConfig): string[] {
+  return ['ralph', ...Object.keys(AGENT_BACKENDS), ...(typeof executor.agent === 'object' ? [COMMAND_BACKEND] : [])];
 }
 
 function isExternalAgentName(name: string): name is ExternalAgentName {

@@ -434,10 +434,10 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
   undo.push(async () => chatQuestions.close());
   // Agent CLIs a killed daemon left running stop before any goal runs again.
   await reapOrphanAgents(ralphPaths(repoRoot).dir, log);
-  // An answer puts its waiting goal back in the queue.
+  // An answer puts its waiting goal back in the queue; a goal whose question was filed as the daemon died waits on it (before the pipeline starts).
   const goalQuestions = new GoalQuestions({ bus, store, inbox, log });
-  goalQuestions.start();
   undo.push(() => goalQuestions.close());
+  await goalQuestions.start();
   // executor.backend 'queue': iterations run on queue workers; the pipeline keeps every decision.
   const remote = queueExecutorFrom(config.config.executor, env, {
     repoRoot,

@@ -28,6 +28,7 @@ const LEGAL: ReadonlyArray<[GoalState, GoalAction, GoalState]> = [
   ['running', 'fail', 'stuck'],
   ['running', 'pause', 'paused'],
   ['running', 'ask', 'waiting'],
+  ['queued', 'ask', 'waiting'],
   ['waiting', 'answer', 'queued'],
   ['stuck', 'retry', 'queued'],
   ['running', 'recover', 'queued'],

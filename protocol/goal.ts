@@ -4,6 +4,7 @@
  *   draft → queued → running → done | stuck
  *   running → paused → queued        stuck → queued (retry)
  *   running → waiting → queued       (an agent asked a person: `ask`; the answer: `answer`)
+ *   queued → waiting                 (at start: its open question was filed just before the daemon died)
  *   running → queued (recover: the daemon died while the goal ran)
  *   done → queued (resolve: its branch conflicts with the target's; a conflict-resolution run, see `resolving`)
  *   any state that is not final → cancelled
@@ -45,8 +46,11 @@ export const TRANSITIONS: Readonly<Record<GoalAction, { readonly from: readonly 
   complete: { from: ['running'], to: 'done' },
   fail: { from: ['running'], to: 'stuck' },
   pause: { from: ['running'], to: 'paused' },
-  /** The agent asked a person (ask_human): its iteration ended, its worktree stays, the goal waits for the answer. */
-  ask: { from: ['running'], to: 'waiting' },
+  /**
+   * The agent asked a person (ask_human): its iteration ended, its worktree stays, the goal waits for the answer.
+   * From `queued` only at the daemon's start: it was killed after filing the question, before the goal moved.
+   */
+  ask: { from: ['running', 'queued'], to: 'waiting' },
   /** The question was answered: the goal runs again, the answer in its next iteration's prompt. */
   answer: { from: ['waiting'], to: 'queued' },
   retry: { from: ['stuck'], to: 'queued' },

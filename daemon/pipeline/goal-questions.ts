@@ -7,6 +7,12 @@
  * that enters `waiting` (an answer may come before the goal has moved). At start it looks at every
  * goal `waiting`: one whose answer was written just before the daemon was killed is queued now.
  *
+ * A daemon killed after filing a goal's question and before moving the goal to `waiting` leaves it
+ * `running`, which the store's start makes `queued`, the question open. At start such a goal waits
+ * on that question (`ask`) rather than running again: withdrawing the question for a rerun would
+ * refuse an answer someone may be typing into the inbox right now, and the rerun could well ask the
+ * same thing; waiting loses nothing, and the answer reaches the next iteration as any answer does.
+ *
  * A goal that ends without its answer (cancelled while it waits, or done, or removed) no longer
  * waits for one: its open questions are withdrawn, so the inbox holds only what someone waits on.
  */
@@ -17,6 +23,7 @@ import type { Log } from '../log.ts';
 import type { GoalStore } from '../store/goal-store.ts';
 import { KeyedQueue } from '../store/keyed-queue.ts';
 import { clip } from '../tools/tool.ts';
+import { iterationsOf } from './notes.ts';
 
 type Cause = EventEnvelope['cause'];
 
@@ -37,8 +44,12 @@ export class GoalQuestions {
     this.options = options;
   }
 
-  /** Follows the answers and the goals that start waiting; queues the waiting goals answered already. */
-  start(): void {
+  /**
+   * Follows the answers and the goals that start waiting; queues the waiting goals answered already,
+   * and makes a queued goal with an open question of its current attempt wait on it. Resolves once
+   * those start-time moves are made (before the pipeline starts, so no such goal runs again).
+   */
+  async start(): Promise<void> {
     if (this.unsubscribe) return;
     this.unsubscribe = this.options.bus.subscribe(({ envelope }) => {
       if (envelope.type === 'question.answered') {
@@ -52,10 +63,36 @@ export class GoalQuestions {
         void this.withdrawOpen(envelope.data.id, `goal #${envelope.data.id} was removed`, envelope.cause);
       }
     });
+    const moves: Promise<void>[] = [];
     for (const goal of this.options.store.list()) {
-      if (goal.state === 'waiting') void this.resumeIfAnswered(goal.id);
-      else if (isFinal(goal.state)) void this.withdrawOpen(goal.id, `goal #${goal.id} is ${goal.state}`, undefined);
+      if (goal.state === 'waiting') moves.push(this.resumeIfAnswered(goal.id));
+      else if (goal.state === 'queued') moves.push(this.waitOnOpenQuestion(goal.id));
+      else if (isFinal(goal.state)) moves.push(this.withdrawOpen(goal.id, `goal #${goal.id} is ${goal.state}`, undefined));
     }
+    await Promise.all(moves);
+  }
+
+  /**
+   * A queued goal whose current attempt asked a question no one has answered yet (the daemon died
+   * between filing it and moving the goal) waits on it, as it would have had the daemon lived.
+   */
+  private waitOnOpenQuestion(goalId: number): Promise<void> {
+    return this.queue.run(goalId, async () => {
+      const { store, inbox, log } = this.options;
+      const goal = store.get(goalId);
+      const attempt = goal?.attempts.at(-1);
+      if (goal?.state !== 'queued' || !attempt || attempt.endedAt !== undefined) return;
+      const asked = new Set(iterationsOf(attempt).map((iteration) => iteration.number));
+      const open = inbox
+        .ofGoal(goalId)
+        .filter((question) => isOpen(question) && 'iteration' in question.from && asked.has(question.from.iteration));
+      const question = open.at(-1);
+      if (!question) return;
+      const note = `the daemon stopped before the goal could wait for question ${question.id}: it waits for its answer now`;
+      await store.transition(goalId, 'ask', { note }).catch((error: unknown) => {
+        log(`goal #${goalId}: could not wait for question ${question.id}: ${(error as Error).message}`);
+      });
+    });
   }
 
   /** The goal no longer waits for an answer: its open questions are withdrawn. */

@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { readFile, realpath, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DaemonFile, PROTOCOL_VERSION, RALPH_VERSION, type Capability, type DaemonInfo, type RepoInfo } from '../protocol/index.ts';
-import { reapOrphanAgents } from './agent/external/external-run.ts';
 import { BudgetService, type BudgetClock } from './budget/budget-service.ts';
 import { createChatAgent } from './chat/chat-agent.ts';
 import { ChatService } from './chat/chat-service.ts';
@@ -39,6 +38,7 @@ import { GoalStore } from './store/goal-store.ts';
 import { locateGit, readBranch } from './watch/git-info.ts';
 import { RepoWatcher } from './watch/repo-watcher.ts';
 import { describeSandbox, resolveSandbox } from './tools/sandbox.ts';
+import { reapOrphanProcesses } from './tools/process-records.ts';
 
 export interface DaemonOptions {
   /** Any folder inside the repository's work tree; the daemon serves the work tree's root. */
@@ -432,8 +432,8 @@ async function startServices(startup: Startup, bus: EventBus, store: GoalStore, 
   const chatQuestions = new ChatQuestions({ bus, chat, log });
   chatQuestions.start();
   undo.push(async () => chatQuestions.close());
-  // Agent CLIs a killed daemon left running stop before any goal runs again.
-  await reapOrphanAgents(ralphPaths(repoRoot).dir, log);
+  // Agent CLIs, commands and checks a killed daemon left running stop before any goal runs again.
+  await reapOrphanProcesses(ralphPaths(repoRoot).dir, log);
   // An answer puts its waiting goal back in the queue; a goal whose question was filed as the daemon died waits on it (before the pipeline starts).
   const goalQuestions = new GoalQuestions({ bus, store, inbox, log });
   undo.push(() => goalQuestions.close());

@@ -5,7 +5,7 @@
  */
 import { formatSeconds, type CheckResult } from '../../protocol/index.ts';
 import type { EnvironmentRules } from '../secrets/environment.ts';
-import { CommandPolicy, CommandRunner } from '../tools/index.ts';
+import { CommandPolicy, CommandRunner, type CommandRecordOptions } from '../tools/index.ts';
 import type { SandboxMode } from '../tools/sandbox.ts';
 import { tail } from '../tools/tool.ts';
 
@@ -36,6 +36,8 @@ export async function runCheck(
     signal?: AbortSignal;
     /** The check starts once this resolves, its sandbox and shell started at once (CommandRunner's startWhen). */
     startWhen?: Promise<unknown>;
+    /** Where it is recorded while it runs outside the sandbox, for the next daemon to kill if this one is killed. */
+    record?: CommandRecordOptions;
   },
 ): Promise<CheckRun> {
   const runner = new CommandRunner({
@@ -45,6 +47,7 @@ export async function runCheck(
     ...(options.sandbox ? { sandbox: options.sandbox } : {}),
     secrets: options.secrets,
     ...(options.envRules ? { envRules: options.envRules } : {}),
+    ...(options.record ? { record: options.record } : {}),
   });
   try {
     const result = await runner.run(command, {

@@ -17,6 +17,7 @@ import {
   defineTool,
   fileTools,
   runCommandTool,
+  type CommandRecordOptions,
   type Tool,
   type ToolResult,
 } from '../tools/index.ts';
@@ -49,6 +50,7 @@ export function executorRunner(
   commands: ExecutorConfig['commands'],
   secrets: readonly string[],
   envRules?: EnvironmentRules,
+  record?: CommandRecordOptions,
 ): CommandRunner {
   return new CommandRunner({
     policy: executorPolicy(commands),
@@ -57,6 +59,7 @@ export function executorRunner(
     sandbox: commands.sandbox,
     secrets,
     ...(envRules ? { envRules } : {}),
+    ...(record ? { record } : {}),
   });
 }
 

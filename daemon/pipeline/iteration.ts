@@ -40,6 +40,7 @@ import { clip, tail } from '../tools/tool.ts';
 import { SANDBOX_OFF_REASON, describeSandbox, type SandboxState } from '../tools/sandbox.ts';
 import { redactChangedFiles } from '../secrets/workspace-files.ts';
 import { ralphPaths } from '../paths.ts';
+import { recordsFolder } from '../tools/process-records.ts';
 import { runCheck, type CheckRun } from './check.ts';
 import { ExternalTurn } from './external-iteration.ts';
 import { ASK_HUMAN_TOOL, endsTurn, executorRunner, executorTools, GOAL_DONE_TOOL, type AskedQuestion } from './executor-tools.ts';
@@ -256,7 +257,11 @@ class IterationRun {
     // The daemon's secrets: kept from the commands, redacted from what the agent reads and from the commit.
     const secrets = input.journal.secrets;
     this.commandSecrets = [...input.secrets, ...secrets.values()];
-    this.runner = executorRunner(input.executor.commands, this.commandSecrets, secrets.envRules());
+    this.runner = executorRunner(input.executor.commands, this.commandSecrets, secrets.envRules(), {
+      folder: recordsFolder(ralphPaths(input.workspace.repoRoot).dir, 'commands'),
+      owner: `goal #${input.goal.id}`,
+      what: "its agent's commands",
+    });
     this.spent = new AgentRun(input.models);
   }
 
@@ -515,6 +520,11 @@ class IterationRun {
         envRules: secrets.envRules(),
         signal: input.stopSignal,
         startWhen,
+        record: {
+          folder: recordsFolder(ralphPaths(workspace.repoRoot).dir, 'commands'),
+          owner: `goal #${input.goal.id}`,
+          what: 'its check',
+        },
       }),
     );
     // The commit failed: the check did not run (the caller reports the commit's failure).

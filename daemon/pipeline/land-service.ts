@@ -27,6 +27,8 @@ import { KeyedQueue } from '../store/keyed-queue.ts';
 import { branchExists, currentBranch, git, gitRun, resolveCommit, splitNul, type GitEnv } from '../git/git.ts';
 import { deleteBackups, goalsWithBackups } from './backup-refs.ts';
 import { runCheck } from './check.ts';
+import { recordsFolder } from '../tools/process-records.ts';
+import { ralphPaths } from '../paths.ts';
 import { KeepLandable, recoverGoalWorktree, type GoalConflict } from './keep-landable.ts';
 import { LandingBook } from './landing-book.ts';
 import {
@@ -590,6 +592,7 @@ export class LandService {
       secrets: [...(apiKey ? [apiKey] : []), ...secrets.values()],
       envRules: secrets.envRules(),
       ...(signal ? { signal } : {}),
+      record: { folder: recordsFolder(ralphPaths(this.options.repoRoot).dir, 'commands'), what: 'a check before landing' },
     });
     return { ok: result.ok, output: result.fullOutput };
   }

@@ -28,7 +28,6 @@ import { Redis } from 'ioredis';
 import type { EventData } from '../../protocol/index.ts';
 import { BUILT_IN_MODELS, ModelTable } from '../llm/models.ts';
 import { createProvider } from '../llm/provider.ts';
-import { reapOrphanAgents } from '../agent/external/external-run.ts';
 import { resolveAgent } from '../agent/external/registry.ts';
 import { acquireDaemonLock, type DaemonLock, DaemonRunningError } from '../lock.ts';
 import { ralphPaths } from '../paths.ts';
@@ -39,6 +38,7 @@ import { runIteration } from '../pipeline/iteration.ts';
 import type { Journal, JournalKind } from '../pipeline/journal.ts';
 import { openAttempt } from '../pipeline/notes.ts';
 import { GoalWorkspace } from '../pipeline/workspace.ts';
+import { reapOrphanProcesses } from '../tools/process-records.ts';
 import { LogStreamWriter } from './log-stream.ts';
 import {
   agentOnWorker,
@@ -518,9 +518,9 @@ function cloneOf(dir: string, queue: string): string {
 }
 
 /**
- * Kills the agent CLIs a worker that died left running in a worker's folder, as their records in
- * each clone's `.ralph/agents/` say (the daemon's own reaping: reapOrphanAgents). Returns how many
- * records there were.
+ * Kills the agent CLIs, commands and checks a worker that died left running in a worker's folder,
+ * as the records in each clone's `.ralph/` say (the daemon's own reaping: reapOrphanProcesses).
+ * Returns how many records there were.
  */
 export async function reapWorkerAgents(dir: string, log: (line: string) => void): Promise<number> {
   let queues: string[];
@@ -529,7 +529,7 @@ export async function reapWorkerAgents(dir: string, log: (line: string) => void)
   } catch {
     return 0;
   }
-  const counts = await Promise.all(queues.map((queue) => reapOrphanAgents(ralphPaths(cloneOf(dir, queue)).dir, log)));
+  const counts = await Promise.all(queues.map((queue) => reapOrphanProcesses(ralphPaths(cloneOf(dir, queue)).dir, log)));
   return counts.reduce((sum, count) => sum + count, 0);
 }
 

@@ -18,5 +18,6 @@ export {
   runCommandTool,
   type CommandOutcome,
   type CommandResult,
+  type CommandRecordOptions,
   type CommandRunnerOptions,
 } from './run-command.ts';

@@ -9,6 +9,10 @@
  * whose shell exited long ago. In the sandbox everything a command started ends with it (its own
  * PID namespace). Without it, a process that left the group (`setsid`) is still found by a marker
  * in its environment; only one that also clears its environment escapes.
+ *
+ * A daemon killed with -9 kills no command: in the sandbox they die with it (bwrap's
+ * --die-with-parent); without it, the runner records its marker and process groups while they may
+ * run (process-records.ts, option `record`), and the next daemon kills what is left at start.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,6 +24,7 @@ import { formatBytes } from '../../protocol/index.ts';
 import { commandEnvironment, type EnvironmentRules } from '../secrets/environment.ts';
 import { CommandPolicy, describeRefusal, type PolicyDecision } from './command-policy.ts';
 import { isGroupAlive, killGroup, killMarkedProcesses } from './process-group.ts';
+import { ProcessRecord } from './process-records.ts';
 import { SANDBOX_OFF_REASON, resolveSandbox, type CommandSandbox, type SandboxMode, type SandboxState } from './sandbox.ts';
 import { HeadTailBuffer } from './text-limits.ts';
 import { clip, defineTool, errorResult, type ToolResult } from './tool.ts';
@@ -53,6 +58,18 @@ export interface CommandRunnerOptions {
   envRules?: EnvironmentRules;
   /** `auto` (default): in the bubblewrap sandbox where it works; `bwrap`: only there; `off`: never. */
   sandbox?: SandboxMode;
+  /** Where (and as what, for the log) commands run outside the sandbox are recorded for the next daemon to kill if this one is killed. */
+  record?: CommandRecordOptions;
+}
+
+/** The runner's record (process-records.ts): one file while any of its commands may run. */
+export interface CommandRecordOptions {
+  /** The records folder: recordsFolder(ralphDir, 'commands'). */
+  folder: string;
+  /** Whose commands ("goal #3"). */
+  owner?: string;
+  /** What they are ("its check"). */
+  what: string;
 }
 
 /** Set in every command's environment to this runner's id: how killAll finds what left the process group. */
@@ -109,6 +126,10 @@ export class CommandRunner {
   private readonly marker = randomUUID();
   /** Whether it ever started a command: one that did not has nothing to kill. */
   private started = false;
+  private readonly recordOptions: CommandRecordOptions | null;
+  /** The record while any command may run (outside the sandbox only: there, commands die with the daemon). */
+  private record: Promise<ProcessRecord | null> | null = null;
+  private recordKnown: ProcessRecord | null = null;
 
   constructor(options: CommandRunnerOptions = {}) {
     this.policy = options.policy ?? new CommandPolicy();
@@ -118,6 +139,7 @@ export class CommandRunner {
     this.env = commandEnvironment(options.env ?? process.env, options.secrets, options.envRules);
     this.env[COMMAND_MARKER_VARIABLE] = this.marker;
     this.sandboxMode = options.sandbox ?? 'auto';
+    this.recordOptions = options.record ?? null;
     if (this.sandboxMode === 'off') this.sandboxKnown = { state: { active: false, reason: SANDBOX_OFF_REASON }, sandbox: null };
   }
 
@@ -146,6 +168,9 @@ export class CommandRunner {
     if (signal?.aborted) return { ...base, outcome: 'cancelled' };
 
     const { sandbox } = this.sandboxKnown ?? (await this.sandbox());
+    // Recorded before the spawn (once per runner): a daemon killed right after it leaves the marker to find the command by.
+    // Without the option, nothing is awaited: the command starts in the same tick as the call.
+    const record = sandbox || !this.recordOptions ? null : (this.recordKnown ?? (await this.openRecord()));
     let started = performance.now();
     // `exec 2>&1` first, on the same line (bash's line numbers stay right): one pipe for both
     // streams, so the model reads errors where they happened among the output. Told to wait, the
@@ -170,7 +195,10 @@ export class CommandRunner {
     child.stderr!.on('data', (chunk: Buffer) => output.push(chunk));
 
     const pgid = child.pid;
-    if (pgid !== undefined) this.groups.add(pgid);
+    if (pgid !== undefined) {
+      this.groups.add(pgid);
+      recordGroup(record, pgid);
+    }
     let stoppedBy: 'timed-out' | 'cancelled' | null = null;
     let killing: Promise<boolean> | null = null;
     const stop = (reason: 'timed-out' | 'cancelled'): void => {
@@ -202,7 +230,7 @@ export class CommandRunner {
       clearTimeout(timer);
       await this.drainOutput(child.stdout!, child.stderr!);
       if (killing) await killing;
-      if (pgid !== undefined && !isGroupAlive(pgid)) this.groups.delete(pgid);
+      if (pgid !== undefined && !isGroupAlive(pgid)) this.forget(pgid);
       const kept = output.finish();
       return {
         ...base,
@@ -246,13 +274,61 @@ export class CommandRunner {
     const groups = [...this.groups];
     await Promise.all(
       groups.map(async (pgid) => {
-        if (await killGroup(pgid, { graceMs: this.killGraceMs })) this.groups.delete(pgid);
+        if (await killGroup(pgid, { graceMs: this.killGraceMs })) this.forget(pgid);
       }),
     );
     // In the sandbox nothing outlives its command (its own PID namespace). Without it, what left
     // its group (`setsid`) still carries the runner's marker in its environment.
     if (this.sandboxKnown?.sandbox) return;
     await killMarkedProcesses(COMMAND_MARKER_VARIABLE, this.marker, { graceMs: this.killGraceMs });
+    // Nothing of its commands runs now (but a group stuck in the kernel): the record goes.
+    if (this.groups.size === 0) await this.closeRecord();
+  }
+
+  /** The group is gone: neither tracked nor recorded. */
+  private forget(pgid: number): void {
+    this.groups.delete(pgid);
+    if (this.recordKnown) forgetGroup(this.recordKnown, pgid);
+  }
+
+  /** The runner's record, written once; null without the option, or when it cannot be written (commands run all the same). */
+  private openRecord(): Promise<ProcessRecord | null> {
+    const options = this.recordOptions;
+    if (!options) return Promise.resolve(null);
+    this.record ??= ProcessRecord.create(options.folder, `commands-${this.marker}`, {
+      ...(options.owner ? { owner: options.owner } : {}),
+      what: options.what,
+      markerVariable: COMMAND_MARKER_VARIABLE,
+      marker: this.marker,
+    }).then(
+      (record) => (this.recordKnown = record),
+      () => null,
+    );
+    return this.record;
+  }
+
+  private async closeRecord(): Promise<void> {
+    const record = await this.record;
+    this.record = null;
+    this.recordKnown = null;
+    record?.remove();
+  }
+}
+
+/** Records a group just started; a record that cannot be written does not stop the command (it is a safety net). */
+function recordGroup(record: ProcessRecord | null, pgid: number): void {
+  try {
+    record?.addGroup(pgid);
+  } catch {
+    // the folder was removed meanwhile, the disk is full …
+  }
+}
+
+function forgetGroup(record: ProcessRecord, pgid: number): void {
+  try {
+    record.removeGroup(pgid);
+  } catch {
+    // as above
   }
 }
 

@@ -14,20 +14,21 @@
  *   is killed the same way: nothing it started outlives its iteration. A process that left the
  *   group (`setsid`) is still found by a marker in its environment (as the command runner does).
  * - While it runs, `.ralph/agents/<goal id>.json` records its process group, the start time of its
- *   leader and its marker (the folder ignores itself in git). A daemon killed with -9 cannot kill
- *   its agent; the next daemon does at start (reapOrphanAgents), checking the leader is still the
- *   same process (its start time in /proc), so no agent of a dead daemon keeps editing a worktree.
+ *   leader and its marker (process-records.ts; the folder ignores itself in git). A daemon killed
+ *   with -9 cannot kill its agent; the next daemon does at start (reapOrphanProcesses), checking the
+ *   leader is still the same process (its start time in /proc), so no agent of a dead daemon keeps
+ *   editing a worktree.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeFileAtomic } from '../../fs/atomic-write.ts';
 import { commandEnvironment, type EnvironmentRules } from '../../secrets/environment.ts';
-import { killGroup, killMarkedProcesses, processesWithEnvironment } from '../../tools/process-group.ts';
+import { killGroup, killMarkedProcesses } from '../../tools/process-group.ts';
+import { prepareRecordsFolder, ProcessRecord, recordsFolder } from '../../tools/process-records.ts';
 import type { AgentChoice } from './registry.ts';
 import type { ExternalEvent } from './backend.ts';
 
@@ -92,42 +93,36 @@ export class AgentStartError extends Error {
   }
 }
 
-/** What `.ralph/agents/<goal id>.json` holds while a goal's agent runs. */
-interface AgentRecord {
-  goalId: number;
-  iteration: number;
-  marker: string;
-  /** The group's leader (its pid is the group's id), once started. */
-  pid?: number;
-  /** The leader's start time (/proc/<pid>/stat, field 22), to tell it from a later process with the same pid. */
-  startTime?: string | null;
-  startedAt: string;
-}
-
 export function agentsFolder(ralphDir: string): string {
-  return path.join(ralphDir, 'agents');
+  return recordsFolder(ralphDir, 'agents');
 }
 
 /** Runs the agent once to its end. Throws AgentStartError when it cannot be started. */
 export async function runExternalAgent(options: ExternalRunOptions): Promise<ExternalRunResult> {
   const { agent, goalId, iteration } = options;
   const folder = agentsFolder(options.ralphDir);
-  await mkdir(folder, { recursive: true });
-  const recordFile = path.join(folder, `${goalId}.json`);
-  const promptFile = path.join(folder, `${goalId}.prompt.md`);
+  const promptName = `${goalId}.prompt.md`;
+  const promptFile = path.join(folder, promptName);
   const marker = randomUUID();
-  const record: AgentRecord = { goalId, iteration, marker, startedAt: new Date().toISOString() };
   const started = performance.now();
+  await prepareRecordsFolder(folder);
   // Recorded before the spawn: a daemon killed right after it still leaves the marker to find the agent by.
-  // Not synced to disk: the record is for a daemon killed while the machine stays up (a crash of the machine ends the agent too).
-  // The three files at once: the agent waits for the slowest, not for their sum.
-  const written = await Promise.allSettled([
-    ignoreAgentsFolder(folder),
-    writeFileAtomic(recordFile, `${JSON.stringify(record)}\n`, { durable: false }),
+  // The two files at once: the agent waits for the slowest, not for their sum.
+  const [recorded, prompted] = await Promise.allSettled([
+    ProcessRecord.create(folder, String(goalId), {
+      owner: `goal #${goalId}`,
+      what: 'the agent',
+      markerVariable: AGENT_MARKER_VARIABLE,
+      marker,
+      companions: [promptName],
+      details: { goalId, iteration },
+    }),
     writeFile(promptFile, options.prompt, { mode: 0o600 }),
   ]);
+  const record = recorded.status === 'fulfilled' ? recorded.value : null;
   try {
-    for (const each of written) if (each.status === 'rejected') throw each.reason;
+    if (recorded.status === 'rejected') throw recorded.reason;
+    if (prompted.status === 'rejected') throw prompted.reason;
     const invocation = agent.backend.invocation({
       prompt: options.prompt,
       cwd: options.cwd,
@@ -160,11 +155,11 @@ export async function runExternalAgent(options: ExternalRunOptions): Promise<Ext
     child.stdin!.on('error', () => {}); // a CLI that does not read its input closes the pipe: not a failure
     child.stdin!.end(invocation.stdin ?? '');
     options.onStarted?.();
-    await writeFileAtomic(recordFile, `${JSON.stringify({ ...record, pid, startTime: processStartTime(pid) })}\n`, { durable: false });
+    record!.addGroup(pid);
     return await following;
   } finally {
     await rm(promptFile, { force: true });
-    await rm(recordFile, { force: true });
+    record?.remove();
   }
 }
 
@@ -264,63 +259,4 @@ async function killEverything(pgid: number, marker: string): Promise<void> {
     killGroup(pgid, { graceMs: KILL_GRACE_MS, settleMs: 2000 }),
     killMarkedProcesses(AGENT_MARKER_VARIABLE, marker, { graceMs: KILL_GRACE_MS }),
   ]);
-}
-
-/** The folder for agents' records ignores itself in git (a `.ralph/.gitignore` written by an older Ralph does not name it). */
-async function ignoreAgentsFolder(folder: string): Promise<void> {
-  await writeFile(path.join(folder, '.gitignore'), '*\n', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-  });
-}
-
-/** A process's start time in clock ticks since boot (/proc/<pid>/stat, field 22); null where /proc does not tell. */
-export function processStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (command name) state …": the name may hold spaces and parentheses; field 22 is the 20th after it.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Kills the agents a daemon that died (kill -9, a crash) left running, as its records in
- * `.ralph/agents/` say, and removes the records. Call at daemon start, before any goal runs. A
- * record's process group is killed only while its leader is still the process recorded (same pid,
- * same start time); what carries the record's marker is killed in any case. Returns how many
- * records there were.
- */
-export async function reapOrphanAgents(ralphDir: string, log: (message: string) => void): Promise<number> {
-  const folder = agentsFolder(ralphDir);
-  let names: string[];
-  try {
-    names = await readdir(folder);
-  } catch {
-    return 0;
-  }
-  const records = names.filter((name) => /^\d+\.json$/.test(name));
-  await Promise.all(
-    records.map(async (name) => {
-      const file = path.join(folder, name);
-      let record: Partial<AgentRecord>;
-      try {
-        record = JSON.parse(await readFile(file, 'utf8')) as Partial<AgentRecord>;
-      } catch {
-        record = {}; // torn by the crash: nothing to go by
-      }
-      const pid = typeof record.pid === 'number' && record.pid > 1 ? record.pid : null;
-      const sameLeader = pid !== null && record.startTime != null && processStartTime(pid) === record.startTime;
-      const marker = typeof record.marker === 'string' && record.marker !== '' ? record.marker : null;
-      const marked = marker ? processesWithEnvironment(AGENT_MARKER_VARIABLE, marker).length : 0;
-      await Promise.all([
-        sameLeader ? killGroup(pid, { graceMs: KILL_GRACE_MS }) : Promise.resolve(true),
-        marker ? killMarkedProcesses(AGENT_MARKER_VARIABLE, marker, { graceMs: KILL_GRACE_MS }) : Promise.resolve(),
-      ]);
-      if (sameLeader || marked > 0) log(`goal #${record.goalId ?? name}: killed the agent a stopped daemon or worker left running`);
-      await rm(file, { force: true });
-      await rm(path.join(folder, name.replace(/\.json$/, '.prompt.md')), { force: true });
-    }),
-  );
-  return records.length;
 }

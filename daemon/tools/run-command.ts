@@ -285,10 +285,9 @@ export class CommandRunner {
     if (this.groups.size === 0) await this.closeRecord();
   }
 
-  /** The group is gone: neither tracked nor recorded. */
+  /** The group is gone (its line in the record stays: its leader's start time matches nothing any more). */
   private forget(pgid: number): void {
     this.groups.delete(pgid);
-    if (this.recordKnown) forgetGroup(this.recordKnown, pgid);
   }
 
   /** The runner's record, written once; null without the option, or when it cannot be written (commands run all the same). */
@@ -321,14 +320,6 @@ function recordGroup(record: ProcessRecord | null, pgid: number): void {
     record?.addGroup(pgid);
   } catch {
     // the folder was removed meanwhile, the disk is full …
-  }
-}
-
-function forgetGroup(record: ProcessRecord, pgid: number): void {
-  try {
-    record.removeGroup(pgid);
-  } catch {
-    // as above
   }
 }
 

@@ -106,10 +106,10 @@ export class ProcessRecord {
   }
 
   /** Records a group just spawned (its leader `pid`). Synchronous: nothing to await between the spawn and the record. */
-  addGroup(pid: number): void {
-    if (this.removed) return;
+  addGroup(pid: number): RecordedGroup {
     const group: RecordedGroup = { pid, startTime: processStartTime(pid) };
-    appendFileSync(this.file, `${JSON.stringify(group)}\n`);
+    if (!this.removed) appendFileSync(this.file, `${JSON.stringify(group)}\n`);
+    return group;
   }
 
   /** Everything it recorded is over: the file goes. */

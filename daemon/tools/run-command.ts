@@ -11,8 +11,9 @@
  * in its environment; only one that also clears its environment escapes.
  *
  * A daemon killed with -9 kills no command: in the sandbox they die with it (bwrap's
- * --die-with-parent); without it, the runner records its marker and process groups while they may
- * run (process-records.ts, option `record`), and the next daemon kills what is left at start.
+ * --die-with-parent); without it, the runner tells its marker and process groups to this process's
+ * guard (process-guard.ts), which kills them the moment the daemon is gone, and records them
+ * (process-records.ts, option `record`): the next daemon kills at start what is left.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -24,6 +25,7 @@ import { formatBytes } from '../../protocol/index.ts';
 import { commandEnvironment, type EnvironmentRules } from '../secrets/environment.ts';
 import { CommandPolicy, describeRefusal, type PolicyDecision } from './command-policy.ts';
 import { isGroupAlive, killGroup, killMarkedProcesses } from './process-group.ts';
+import { guardForgetGroup, guardForgetMarker, guardGroup, guardMarker } from './process-guard.ts';
 import { ProcessRecord } from './process-records.ts';
 import { SANDBOX_OFF_REASON, resolveSandbox, type CommandSandbox, type SandboxMode, type SandboxState } from './sandbox.ts';
 import { HeadTailBuffer } from './text-limits.ts';
@@ -288,12 +290,14 @@ export class CommandRunner {
   /** The group is gone (its line in the record stays: its leader's start time matches nothing any more). */
   private forget(pgid: number): void {
     this.groups.delete(pgid);
+    if (this.recordKnown) guardForgetGroup(pgid);
   }
 
   /** The runner's record, written once; null without the option, or when it cannot be written (commands run all the same). */
   private openRecord(): Promise<ProcessRecord | null> {
     const options = this.recordOptions;
     if (!options) return Promise.resolve(null);
+    guardMarker(COMMAND_MARKER_VARIABLE, this.marker);
     this.record ??= ProcessRecord.create(options.folder, `commands-${this.marker}`, {
       ...(options.owner ? { owner: options.owner } : {}),
       what: options.what,
@@ -311,13 +315,16 @@ export class CommandRunner {
     this.record = null;
     this.recordKnown = null;
     record?.remove();
+    guardForgetMarker(COMMAND_MARKER_VARIABLE, this.marker);
   }
 }
 
 /** Records a group just started; a record that cannot be written does not stop the command (it is a safety net). */
 function recordGroup(record: ProcessRecord | null, pgid: number): void {
+  if (!record) return;
   try {
-    record?.addGroup(pgid);
+    const { startTime } = record.addGroup(pgid);
+    guardGroup(pgid, startTime);
   } catch {
     // the folder was removed meanwhile, the disk is full …
   }

@@ -1,10 +1,13 @@
 /**
  * kill -9 of a real daemon process while a command runs outside the sandbox (`commands.sandbox:
- * 'off'`): first while the agent's run_command waits on a `sleep 1000` it started, then while the
- * goal's check does. The command's process group outlives the daemon (reparented to init); the next
- * daemon kills it at start, before the goal goes on, and the goal ends done as a recovered goal does.
+ * 'off'`): first while the agent's run_command waits on a `sleep 1000` it started, with the
+ * daemon's guard killed first, so the command's process group outlives the daemon (reparented to
+ * init) and the next daemon kills it at start by its record, before the goal goes on; then while
+ * the goal's check does, and the guard ends the check with the daemon. The goal ends done as a
+ * recovered goal does.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -35,7 +38,22 @@ function pidsIn(file: string): Promise<number[]> {
   );
 }
 
-test('kill -9 while a command or the check sleeps, without the sandbox: the next daemon kills what they left, and the goal ends done', async (t) => {
+/** The daemon's guard (process-guard.ts): its child running the guard's script. */
+function guardOf(daemonPid: number): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent === daemonPid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('declare -A groups')) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+test('kill -9 while a command or the check sleeps, without the sandbox: the guard kills them with the daemon, or else the next daemon does; the goal ends done', async (t) => {
   const dir = await makeTempDir(t, 'ralph-orphans-');
   const commandPids = path.join(dir, 'command-pids');
   const checkPids = path.join(dir, 'check-pids');
@@ -93,9 +111,13 @@ test('kill -9 while a command or the check sleeps, without the sandbox: the next
   await client.close();
   const commandProcesses = await pidsIn(commandPids);
   leftRunning.push(...commandProcesses);
+  const guard = guardOf(first.child.pid!);
+  assert.ok(guard, 'the daemon started its guard with the command');
+  process.kill(guard, 'SIGKILL');
+  await waitFor(() => !alive(guard), { message: 'the guard to be gone' });
   first.child.kill('SIGKILL');
   await first.exited;
-  assert.ok(commandProcesses.every(alive), 'the command outlives the killed daemon (no sandbox to end it)');
+  assert.ok(commandProcesses.every(alive), 'without its guard, the command outlives the killed daemon (no sandbox to end it)');
 
   // 2. The next daemon kills it, and runs the iteration again; it dies while the check sleeps.
   const second = await startDaemon(t, repo, env);
@@ -104,11 +126,10 @@ test('kill -9 while a command or the check sleeps, without the sandbox: the next
   leftRunning.push(...checkProcesses);
   second.child.kill('SIGKILL');
   await second.exited;
-  assert.ok(checkProcesses.every(alive), 'the check outlives the killed daemon');
+  await waitFor(() => !checkProcesses.some(alive), { timeoutMs: 10_000, message: 'the guard to kill the check with its daemon' });
 
-  // 3. The third kills the check, and finishes the goal.
+  // 3. The third finishes the goal.
   await startDaemon(t, repo, env);
-  await waitFor(() => !checkProcesses.some(alive), { timeoutMs: 10_000, message: 'the orphaned check to be killed' });
   const done = await waitFor(
     async () => {
       const parsed = Goal.parse(JSON.parse(await readFile(path.join(repo, '.ralph', 'goals', `${goal.id}.json`), 'utf8')));

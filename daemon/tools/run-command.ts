@@ -26,7 +26,7 @@ import { commandEnvironment, type EnvironmentRules } from '../secrets/environmen
 import { CommandPolicy, describeRefusal, type PolicyDecision } from './command-policy.ts';
 import { isGroupAlive, killGroup, killMarkedProcesses } from './process-group.ts';
 import { guardForgetGroup, guardForgetMarker, guardGroup, guardMarker } from './process-guard.ts';
-import { ProcessRecord } from './process-records.ts';
+import { ProcessRecord, processStartTime } from './process-records.ts';
 import { SANDBOX_OFF_REASON, resolveSandbox, type CommandSandbox, type SandboxMode, type SandboxState } from './sandbox.ts';
 import { HeadTailBuffer } from './text-limits.ts';
 import { clip, defineTool, errorResult, type ToolResult } from './tool.ts';
@@ -172,7 +172,8 @@ export class CommandRunner {
     const { sandbox } = this.sandboxKnown ?? (await this.sandbox());
     // Recorded before the spawn (once per runner): a daemon killed right after it leaves the marker to find the command by.
     // Without the option, nothing is awaited: the command starts in the same tick as the call.
-    const record = sandbox || !this.recordOptions ? null : (this.recordKnown ?? (await this.openRecord()));
+    const recording = !sandbox && this.recordOptions !== null;
+    const record = recording ? (this.recordKnown ?? (await this.openRecord())) : null;
     let started = performance.now();
     // `exec 2>&1` first, on the same line (bash's line numbers stay right): one pipe for both
     // streams, so the model reads errors where they happened among the output. Told to wait, the
@@ -199,7 +200,7 @@ export class CommandRunner {
     const pgid = child.pid;
     if (pgid !== undefined) {
       this.groups.add(pgid);
-      recordGroup(record, pgid);
+      if (recording) recordGroup(record, pgid);
     }
     let stoppedBy: 'timed-out' | 'cancelled' | null = null;
     let killing: Promise<boolean> | null = null;
@@ -319,15 +320,15 @@ export class CommandRunner {
   }
 }
 
-/** Records a group just started; a record that cannot be written does not stop the command (it is a safety net). */
+/** Records a group just started, and tells the guard; a record that cannot be written does not stop the command (it is a safety net). */
 function recordGroup(record: ProcessRecord | null, pgid: number): void {
-  if (!record) return;
+  let startTime: string | null;
   try {
-    const { startTime } = record.addGroup(pgid);
-    guardGroup(pgid, startTime);
+    startTime = record ? record.addGroup(pgid).startTime : processStartTime(pgid);
   } catch {
-    // the folder was removed meanwhile, the disk is full …
+    startTime = processStartTime(pgid); // the folder was removed meanwhile, the disk is full …
   }
+  guardGroup(pgid, startTime);
 }
 
 /** Node reports a missing working folder as "spawn bash ENOENT", which points at the wrong thing. */

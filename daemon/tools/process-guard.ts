@@ -60,7 +60,10 @@ function startGuard(): ChildProcess | null {
   if (process.platform !== 'linux') return null;
   let child: ChildProcess;
   try {
-    child = spawn('bash', ['-c', GUARD_SCRIPT], {
+    // --norc: Debian's bash reads ~/.bashrc when its stdin is a socket (as if started by sshd), and
+    // this stdin is one (Node's pipe); a .bashrc waiting 60 s on a lock (pyenv) kept the guard from
+    // reading a line, and it wrote under / where HOME is unset.
+    child = spawn('bash', ['--norc', '--noprofile', '-c', GUARD_SCRIPT], {
       // Its own group: a signal to this process's group (Ctrl+C) leaves it to do its work after.
       detached: true,
       stdio: ['pipe', 'ignore', 'ignore'],

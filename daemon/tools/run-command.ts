@@ -178,7 +178,15 @@ export class CommandRunner {
     // `exec 2>&1` first, on the same line (bash's line numbers stay right): one pipe for both
     // streams, so the model reads errors where they happened among the output. Told to wait, the
     // shell first reads the go-ahead line from its input, which is then closed (as it is otherwise).
-    const argv = ['bash', '-c', startWhen ? `read -r _ || exit 125; exec 2>&1 </dev/null; ${command}` : `exec 2>&1; ${command}`];
+    // --norc: Debian's bash reads ~/.bashrc when stdin is a socket (as if started by sshd), which a
+    // command told to wait has (Node's pipe): a person's .bashrc is not the command's business.
+    const argv = [
+      'bash',
+      '--norc',
+      '--noprofile',
+      '-c',
+      startWhen ? `read -r _ || exit 125; exec 2>&1 </dev/null; ${command}` : `exec 2>&1; ${command}`,
+    ];
     const plan = sandbox ? sandbox.wrap(argv, cwd) : { file: 'bash', args: argv.slice(1), env: {} };
     this.started = true;
     const child = spawn(plan.file, plan.args, {

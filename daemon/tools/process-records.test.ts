@@ -101,3 +101,19 @@ test('a recorded pid whose process is not the one recorded (another start time) 
   assert.ok(isGroupAlive(recycled), 'the process now holding a recorded pid lives');
   assert.deepEqual(await recordFiles(folder), []);
 });
+
+test('a command stopped while its record is being written never starts (an aborted signal fires no later abort)', async (t) => {
+  const root = await makeTempDir(t);
+  const runner = new CommandRunner({
+    sandbox: 'off',
+    record: { folder: path.join(root, 'processes'), owner: 'goal #5', what: 'a command' },
+  });
+  const controller = new AbortController();
+  const running = runner.run('echo started > started.txt; exec sleep 1000', { cwd: root, signal: controller.signal });
+  controller.abort(); // while the first command's record is awaited
+  const result = await running;
+  assert.equal(result.outcome, 'cancelled');
+  assert.deepEqual(runner.trackedGroups, [], 'no process group was started');
+  assert.deepEqual(await readdir(root).then((names) => names.filter((name) => name === 'started.txt')), []);
+  await runner.killAll();
+});

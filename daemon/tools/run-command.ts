@@ -174,6 +174,9 @@ export class CommandRunner {
     // Without the option, nothing is awaited: the command starts in the same tick as the call.
     const recording = !sandbox && this.recordOptions !== null;
     const record = recording ? (this.recordKnown ?? (await this.openRecord())) : null;
+    // Stopped while the sandbox or the record was awaited: an aborted signal fires no 'abort' later,
+    // so a command spawned now would run unstopped (a remote goal's budget stop hung on it).
+    if (signal?.aborted) return { ...base, outcome: 'cancelled' };
     let started = performance.now();
     // `exec 2>&1` first, on the same line (bash's line numbers stay right): one pipe for both
     // streams, so the model reads errors where they happened among the output. Told to wait, the

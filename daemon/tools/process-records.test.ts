@@ -117,3 +117,18 @@ test('a command stopped while its record is being written never starts (an abort
   assert.deepEqual(await readdir(root).then((names) => names.filter((name) => name === 'started.txt')), []);
   await runner.killAll();
 });
+
+test('a command on its way to the spawn when killAll runs (its record being written) never starts', async (t) => {
+  const root = await makeTempDir(t);
+  const runner = new CommandRunner({
+    sandbox: 'off',
+    record: { folder: path.join(root, 'processes'), owner: 'goal #6', what: 'a command' },
+  });
+  defer(t, () => runner.killAll());
+  const running = runner.run('echo started > started.txt; exec sleep 1000', { cwd: root });
+  await runner.killAll(); // while the first command's record is awaited
+  const result = await running;
+  assert.equal(result.outcome, 'cancelled');
+  assert.deepEqual(runner.trackedGroups, [], 'no process group was started');
+  assert.deepEqual(await readdir(root).then((names) => names.filter((name) => name === 'started.txt')), []);
+});

@@ -126,6 +126,8 @@ export class CommandRunner {
   /** Once known: then a command starts at once (no await between the policy's answer and the spawn). */
   private sandboxKnown: { state: SandboxState; sandbox: CommandSandbox | null } | null = null;
   private readonly marker = randomUUID();
+  /** How many times killAll ran: a command that was on its way to the spawn meanwhile is cancelled. */
+  private kills = 0;
   /** Whether it ever started a command: one that did not has nothing to kill. */
   private started = false;
   private readonly recordOptions: CommandRecordOptions | null;
@@ -168,15 +170,17 @@ export class CommandRunner {
     const base = { command, exitCode: null, signal: null, durationMs: 0, output: '', outputBytes: 0, omittedBytes: 0, decision };
     if (!decision.allowed) return { ...base, outcome: 'refused' };
     if (signal?.aborted) return { ...base, outcome: 'cancelled' };
+    const kills = this.kills;
 
     const { sandbox } = this.sandboxKnown ?? (await this.sandbox());
     // Recorded before the spawn (once per runner): a daemon killed right after it leaves the marker to find the command by.
     // Without the option, nothing is awaited: the command starts in the same tick as the call.
     const recording = !sandbox && this.recordOptions !== null;
     const record = recording ? (this.recordKnown ?? (await this.openRecord())) : null;
-    // Stopped while the sandbox or the record was awaited: an aborted signal fires no 'abort' later,
-    // so a command spawned now would run unstopped (a remote goal's budget stop hung on it).
-    if (signal?.aborted) return { ...base, outcome: 'cancelled' };
+    // Stopped while the sandbox or the record was awaited (the signal, or killAll): an aborted signal
+    // fires no 'abort' later, so a command spawned now would run unstopped (a remote goal's budget
+    // stop hung on it).
+    if (signal?.aborted || this.kills !== kills) return { ...base, outcome: 'cancelled' };
     let started = performance.now();
     // `exec 2>&1` first, on the same line (bash's line numbers stay right): one pipe for both
     // streams, so the model reads errors where they happened among the output. Told to wait, the
@@ -282,6 +286,7 @@ export class CommandRunner {
    * resolves when they are gone. Call it when the iteration ends.
    */
   async killAll(): Promise<void> {
+    this.kills += 1; // a command still on its way to the spawn does not start
     for (const cancel of [...this.cancels]) cancel();
     // No command started, nothing to look for: spares a read of every process's environment (an external agent's iteration runs none).
     if (!this.started) return;

@@ -54,21 +54,31 @@ const QUIT_GRACE_MS = 3_000;
  */
 export async function attachToSpare(args) {
   const debug = process.env.RALPH_DEBUG === '1';
+  // A quit (SIGINT, SIGTERM, SIGHUP) while the hello is on its way, when the spare may draw already:
+  // kept, and sent once attached, or the command ends instead of starting the normal way.
+  let quitEarly = false;
+  const early = () => {
+    quitEarly = true;
+  };
+  const signals = /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP']);
   try {
     const hello = helloFor(args);
     if (!hello) return null;
+    for (const signal of signals) process.on(signal, early);
     const socket = await connect(spareSocketPath(hello.repoRoot));
     const lines = lineReader(socket);
     const answer = await exchangeHello(socket, lines, hello);
     if (!answer.ok) {
       socket.destroy();
       if (debug) process.stderr.write(`ralph: the spare TUI refused: ${answer.error}\n`);
-      return null;
+      return quitEarly ? 130 : null;
     }
-    return await attached(socket, lines);
+    return await attached(socket, lines, () => quitEarly);
   } catch (error) {
     if (debug) process.stderr.write(`ralph: no spare TUI: ${error instanceof Error ? error.message : String(error)}\n`);
-    return null;
+    return quitEarly ? 130 : null;
+  } finally {
+    for (const signal of signals) process.off(signal, early);
   }
 }
 
@@ -186,10 +196,10 @@ function lineReader(socket) {
 /**
  * The terminal is the spare's now: forward sizes and quits, run the editor when asked, and resolve
  * with the TUI's exit code.
- * @param {net.Socket} socket @param {ReturnType<typeof lineReader>} lines
+ * @param {net.Socket} socket @param {ReturnType<typeof lineReader>} lines @param {() => boolean} quitAlready
  * @returns {Promise<number>}
  */
-function attached(socket, lines) {
+function attached(socket, lines, quitAlready) {
   return new Promise((resolve) => {
     /** @param {object} message */
     const send = (message) => {
@@ -225,6 +235,7 @@ function attached(socket, lines) {
     for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) process.on(signal, quit);
     // The size may have changed between the hello and now.
     resize();
+    if (quitAlready()) quit();
 
     lines.listen((message) => {
       if (message.type === 'exit') {

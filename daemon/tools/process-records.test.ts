@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { defer } from '../../test/helpers/defer.ts';
@@ -131,4 +131,27 @@ test('a command on its way to the spawn when killAll runs (its record being writ
   assert.equal(result.outcome, 'cancelled');
   assert.deepEqual(runner.trackedGroups, [], 'no process group was started');
   assert.deepEqual(await readdir(root).then((names) => names.filter((name) => name === 'started.txt')), []);
+});
+
+test('a hostile record (the repository’s .ralph is anyone’s) kills nothing but Ralph’s own: no foreign marker variable, no marker that is not Ralph’s, its words cleaned in the log', async (t) => {
+  const folder = path.join(await makeTempDir(t), 'processes');
+  await mkdir(folder, { recursive: true });
+  // A process of the person's, carrying a variable a hostile record names.
+  const victim = spawn('sleep', ['1000'], { detached: true, stdio: 'ignore', env: { ...process.env, VICTIM_MARK: 'yes' } });
+  defer(t, () => {
+    if (isGroupAlive(victim.pid!)) signalGroup(victim.pid!, 'SIGKILL');
+  });
+  await writeFile(
+    path.join(folder, 'foreign-variable.json'),
+    `${JSON.stringify({ what: 'x\u001b]52;c;aGk=\u0007y'.repeat(50), markerVariable: 'VICTIM_MARK', marker: 'yes' })}\n`,
+  );
+  await writeFile(
+    path.join(folder, 'not-a-marker.json'),
+    `${JSON.stringify({ markerVariable: COMMAND_MARKER_VARIABLE, marker: 'yes' })}\n`,
+  );
+  const logged: string[] = [];
+  assert.equal(await reapRecordedProcesses(folder, (line) => logged.push(line)), 2);
+  assert.ok(isGroupAlive(victim.pid!), 'the person’s process lives');
+  for (const line of logged) assert.ok(!/[\u0000-\u001f]/.test(line) && line.length < 300, line);
+  assert.deepEqual(await recordFiles(folder), [], 'the records go');
 });

@@ -17,6 +17,7 @@
 import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { clipUnits, oneLine } from '../../protocol/text.ts';
 import { removeStrayTempFiles, writeFileAtomic } from '../fs/atomic-write.ts';
 import { killGroup, killMarkedProcesses, processesWithEnvironment } from './process-group.ts';
 
@@ -29,6 +30,15 @@ export function recordsFolder(ralphDir: string, kind: keyof typeof RECORD_FOLDER
 
 /** Between SIGTERM and SIGKILL when reaping: a CLI may save its session. */
 const REAP_GRACE_MS = 1000;
+
+/** Ralph's marker variables (RALPH_AGENT_RUN, RALPH_COMMAND_RUN) and their values (randomUUID). */
+const MARKER_VARIABLE = /^RALPH_[A-Z]+_RUN$/;
+const MARKER = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A record's words as the log may carry them: one line, no control characters, bounded. */
+function logText(text: string): string {
+  return clipUnits(oneLine(text), 200);
+}
 
 /** A process group's leader: its pid is the group's id. */
 export interface RecordedGroup {
@@ -172,10 +182,13 @@ export async function reapRecordedProcesses(folder: string, log: (message: strin
       const { data: record, groups: recorded } = parseRecord(await readFile(file, 'utf8').catch(() => ''));
       // Only a leader that is still the process recorded: a pid may have been given to another since.
       const groups = recorded.filter((group) => processStartTime(group.pid) === group.startTime);
-      const marker = typeof record.marker === 'string' && record.marker !== '' ? record.marker : null;
-      const variable = typeof record.markerVariable === 'string' && record.markerVariable !== '' ? record.markerVariable : null;
-      const what = typeof record.what === 'string' ? record.what : `the processes of ${name}`;
-      const owner = typeof record.owner === 'string' ? `${record.owner}: ` : '';
+      // A record is a file in the repository's .ralph, which someone else may have written: only
+      // Ralph's own marker variables and markers (random UUIDs) are looked for, never `HOME=/root`.
+      const marker = typeof record.marker === 'string' && MARKER.test(record.marker) ? record.marker : null;
+      const variable =
+        typeof record.markerVariable === 'string' && MARKER_VARIABLE.test(record.markerVariable) ? record.markerVariable : null;
+      const what = typeof record.what === 'string' ? logText(record.what) : `the processes of ${logText(name)}`;
+      const owner = typeof record.owner === 'string' ? `${logText(record.owner)}: ` : '';
       const marked = marker && variable ? processesWithEnvironment(variable, marker).length : 0;
       await Promise.all([
         ...groups.map((group) => killGroup(group.pid, { graceMs: REAP_GRACE_MS })),
